@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Quorum needs from Debian 12's packages. `--test` adds what the test suite and the benchmark
+# use. Packages already present are not touched, so a second run takes a second.
+set -euo pipefail
+
+build_pkgs=(g++ cmake ninja-build ccache pkg-config git libboost1.81-dev libboost-json1.81-dev
+  libboost-url1.81-dev libcli11-dev)
+test_pkgs=(libgtest-dev nodejs npm python3-numpy nginx-light wrk curl iproute2)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  # nodejs/npm may come from elsewhere on a developer machine: a working binary is enough.
+  case "$p" in
+    nodejs) command -v node >/dev/null && continue ;;
+    npm) command -v npm >/dev/null && continue ;;
+  esac
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=()
+  [[ $(id -u) -ne 0 ]] && sudo=(sudo)
+  echo "installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

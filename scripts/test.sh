@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` runs it (dependencies are installed by then):
+#   1. release build, unit tests (ctest);
+#   2. llama-server from node-llama-cpp's pinned source (cached in ~/.cache/quorum), tiny generated models;
+#   3. integration tests (node --test) with the unmodified openai SDK against real processes on loopback;
+#   4. the same unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# QUORUM_SKIP_ASAN=1 skips step 4 (quicker local runs); CI runs everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+jobs=$(nproc)
+
+step() { printf '\n==== %s ====\n' "$*"; }
+
+step "build"
+make --no-print-directory build >/dev/null
+
+step "unit tests"
+ctest --test-dir build --output-on-failure -j "$jobs"
+
+step "llama-server (cached after the first run)"
+QUORUM_LLAMA_SERVER=$(bash scripts/build-llama-server.sh | tail -n 1)
+export QUORUM_LLAMA_SERVER
+echo "$QUORUM_LLAMA_SERVER"
+export QUORUM_TEST_MODELS="${QUORUM_TEST_MODELS:-$HOME/.cache/quorum/test-models}"
+bash scripts/make-test-models.sh "$QUORUM_TEST_MODELS"
+
+step "integration tests"
+(cd tests/integration && npm ci --no-audit --no-fund --silent)
+export QUORUM_BIN="$root/build/quorum"
+(cd tests/integration && node --test --test-concurrency=1 --test-timeout=300000)
+
+if [[ "${QUORUM_SKIP_ASAN:-0}" != 1 ]]; then
+  step "sanitizers: build"
+  make --no-print-directory build-asan >/dev/null
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  step "sanitizers: unit tests"
+  ctest --test-dir build-asan --output-on-failure -j "$jobs"
+  step "sanitizers: integration tests"
+  export QUORUM_BIN="$root/build-asan/quorum"
+  (cd tests/integration && node --test --test-concurrency=1 --test-timeout=300000)
+fi
+echo "all tests passed"

@@ -1,0 +1,237 @@
+#include "cli/client_commands.h"
+
+#include <unistd.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+
+#include "net/http_client.h"
+#include "wire/sse.h"
+
+namespace quorum::cli {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+
+namespace {
+
+template <class F>
+int run_task(F make_task) {
+  asio::io_context io;
+  int rc = 1;
+  asio::co_spawn(io, make_task(), [&](std::exception_ptr e, int value) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        std::cerr << "error: " << ex.what() << "\n";
+      }
+      rc = 1;
+    } else {
+      rc = value;
+    }
+  });
+  io.run();
+  return rc;
+}
+
+// The message of an OpenAI-shaped error body, or the body itself.
+std::string error_message(int status, const std::string& body) {
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    if (auto* e = v.get_object().if_contains("error")) {
+      if (e->is_object()) {
+        if (auto* m = e->get_object().if_contains("message"); m && m->is_string()) return std::string(m->get_string());
+      } else if (e->is_string()) {
+        return std::string(e->get_string());
+      }
+    }
+  }
+  return "HTTP " + std::to_string(status) + (body.empty() ? "" : ": " + body);
+}
+
+net::ClientOptions cli_client_options() {
+  net::ClientOptions o;
+  o.connect_timeout = std::chrono::milliseconds(3000);
+  return o;
+}
+
+}  // namespace
+
+std::string node_url(const std::string& flag) {
+  std::string url = flag;
+  if (url.empty()) {
+    if (const char* env = std::getenv("QUORUM_URL"); env && *env) url = env;
+  }
+  if (url.empty()) url = "http://127.0.0.1:32768";
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() >= 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
+  return url;
+}
+
+int run_chat(const ChatOptions& options) {
+  std::string prompt = options.prompt;
+  if (prompt.empty()) {
+    prompt.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+    while (!prompt.empty() && (prompt.back() == '\n' || prompt.back() == '\r')) prompt.pop_back();
+  }
+  if (prompt.empty()) {
+    std::cerr << "error: no prompt (give one as an argument or on standard input)\n";
+    return 2;
+  }
+  json::array messages;
+  if (!options.system.empty()) messages.push_back(json::object{{"role", "system"}, {"content", options.system}});
+  messages.push_back(json::object{{"role", "user"}, {"content", prompt}});
+  json::object body{{"model", options.model}, {"messages", std::move(messages)}, {"stream", true}};
+  if (options.max_tokens) body["max_tokens"] = *options.max_tokens;
+  if (options.temperature) body["temperature"] = *options.temperature;
+  std::string url = node_url(options.url) + "/v1/chat/completions";
+  const bool tty = isatty(STDOUT_FILENO);
+
+  return run_task([&]() -> net::Task<int> {
+    net::Headers h;
+    h.add("Content-Type", "application/json");
+    auto r = co_await net::http_request("POST", url, h, json::serialize(body), cli_client_options());
+    if (!r) {
+      std::cerr << "error: " << r.error().message << "\n";
+      co_return 1;
+    }
+    auto& response = *r;
+    if (response->status() != 200) {
+      auto text = co_await response->read_all(1 << 20);
+      std::cerr << "error: " << error_message(response->status(), text ? *text : "") << "\n";
+      co_return 1;
+    }
+    wire::SseDecoder decoder;
+    std::vector<wire::SseEvent> events;
+    bool in_reasoning = false;
+    bool done = false;
+    bool wrote = false;
+    auto end_reasoning = [&] {
+      if (!in_reasoning) return;
+      in_reasoning = false;
+      if (tty) std::fputs("\x1b[0m\n", stdout);
+    };
+    while (!done) {
+      auto piece = co_await response->read_some();
+      if (!piece) {
+        end_reasoning();
+        std::cerr << "\nerror: " << piece.error().message << "\n";
+        co_return 1;
+      }
+      if (piece->empty()) break;
+      events.clear();
+      decoder.feed(*piece, events);
+      for (const auto& e : events) {
+        if (wire::is_done_sentinel(e.data)) {
+          done = true;
+          break;
+        }
+        json::error_code ec;
+        json::value v = json::parse(e.data, ec);
+        if (ec || !v.is_object()) continue;
+        const auto& chunk = v.get_object();
+        if (auto* err = chunk.if_contains("error"); err && !err->is_null()) {
+          end_reasoning();
+          std::fflush(stdout);
+          std::cerr << (wrote ? "\n" : "") << "error: " << error_message(500, json::serialize(chunk)) << "\n";
+          co_return 1;
+        }
+        auto* choices = chunk.if_contains("choices");
+        if (!choices || !choices->is_array()) continue;
+        for (const auto& c : choices->get_array()) {
+          auto* delta = c.is_object() ? c.get_object().if_contains("delta") : nullptr;
+          if (!delta || !delta->is_object()) continue;
+          const auto& d = delta->get_object();
+          for (const char* key : {"reasoning_content", "reasoning"}) {
+            if (auto* r2 = d.if_contains(key); r2 && r2->is_string() && !r2->get_string().empty()) {
+              if (!in_reasoning) {
+                in_reasoning = true;
+                if (tty) std::fputs("\x1b[2m", stdout);
+              }
+              if (tty) {
+                std::fwrite(r2->get_string().data(), 1, r2->get_string().size(), stdout);
+              } else {
+                std::fwrite(r2->get_string().data(), 1, r2->get_string().size(), stderr);
+              }
+              break;
+            }
+          }
+          if (auto* content = d.if_contains("content"); content && content->is_string() && !content->get_string().empty()) {
+            end_reasoning();
+            std::fwrite(content->get_string().data(), 1, content->get_string().size(), stdout);
+            wrote = true;
+          }
+        }
+        std::fflush(stdout);
+      }
+    }
+    end_reasoning();
+    if (!done) {
+      std::cerr << (wrote ? "\n" : "") << "error: the stream ended before [DONE]\n";
+      co_return 1;
+    }
+    std::fputs("\n", stdout);
+    co_return 0;
+  });
+}
+
+int run_models(const std::string& flag_url, bool as_json) {
+  std::string url = node_url(flag_url) + "/v1/models";
+  return run_task([&]() -> net::Task<int> {
+    auto r = co_await net::http_request("GET", url, {}, {}, cli_client_options());
+    if (!r) {
+      std::cerr << "error: " << r.error().message << "\n";
+      co_return 1;
+    }
+    auto text = co_await (*r)->read_all(1 << 24);
+    if (!text) {
+      std::cerr << "error: " << text.error().message << "\n";
+      co_return 1;
+    }
+    if ((*r)->status() != 200) {
+      std::cerr << "error: " << error_message((*r)->status(), *text) << "\n";
+      co_return 1;
+    }
+    if (as_json) {
+      std::cout << *text << "\n";
+      co_return 0;
+    }
+    json::error_code ec;
+    json::value v = json::parse(*text, ec);
+    if (ec || !v.is_object() || !v.get_object().contains("data")) {
+      std::cerr << "error: unexpected answer from " << url << "\n";
+      co_return 1;
+    }
+    const auto& data = v.at("data").get_array();
+    if (data.empty()) {
+      std::cout << "No models. Start an engine (Ollama, LM Studio, llama-server, vLLM) or pass --engine to the node.\n";
+      co_return 0;
+    }
+    size_t width = 5;
+    for (const auto& m : data) width = std::max(width, m.at("id").get_string().size());
+    std::printf("%-*s  %-7s  %s\n", static_cast<int>(width), "MODEL", "LOADED", "ENGINES");
+    for (const auto& m : data) {
+      std::string engines;
+      bool loaded = false;
+      if (auto* q = m.get_object().if_contains("quorum"); q && q->is_object()) {
+        if (auto* e = q->get_object().if_contains("engines"); e && e->is_array()) {
+          for (const auto& n : e->get_array()) {
+            if (n.is_string()) engines += (engines.empty() ? "" : ", ") + std::string(n.get_string());
+          }
+        }
+        if (auto* l = q->get_object().if_contains("loaded"); l && l->is_bool()) loaded = l->get_bool();
+      }
+      std::printf("%-*s  %-7s  %s\n", static_cast<int>(width), std::string(m.at("id").get_string()).c_str(),
+                  loaded ? "yes" : "no", engines.c_str());
+    }
+    co_return 0;
+  });
+}
+
+}  // namespace quorum::cli

@@ -1,0 +1,69 @@
+// Backend: the one contract between the router and every engine (ARCHITECTURE.md "Inside a node").
+// An adapter (openai-compatible, ollama, embedded llama.cpp) implements it; nothing above it knows which.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/cancel.h"
+#include "core/result.h"
+#include "net/http_types.h"
+#include "wire/events.h"
+#include "wire/request.h"
+
+namespace quorum::engines {
+
+using net::Task;
+
+struct ModelInfo {
+  std::string id;
+  bool loaded = false;  // warm: answering needs no load
+  int64_t created = 0;  // Unix seconds, 0 when the engine does not say
+  std::string owned_by;
+};
+
+// A running generation. Events arrive in order; the stream ends with nullopt, after a Finish per choice and a
+// Usage (when the engine reports one), or after a StreamError. Destroying the stream or calling cancel()
+// stops the generation on the engine. Use it on the executor that created it.
+class EventStream {
+ public:
+  virtual ~EventStream() = default;
+  virtual Task<std::optional<wire::StreamEvent>> next() = 0;
+  virtual void cancel() = 0;
+};
+
+// Per-call context handed down from the API layer.
+struct CallContext {
+  std::string request_id;
+  // Cancelled when the client goes away: the adapter aborts the engine request at whatever stage it is.
+  CancellerPtr canceller;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  // Unique within the node, e.g. "ollama" or the NAME of --engine NAME=URL.
+  virtual const std::string& name() const = 0;
+  // The adapter type: "openai", "ollama" or "llamacpp".
+  virtual std::string_view type() const = 0;
+  // Where the engine is, for logs and `quorum models` (a URL, or a path for embedded engines).
+  virtual const std::string& location() const = 0;
+
+  // The models the engine offers now. Fails with 502/503/504 when the engine is unreachable.
+  virtual Task<Result<std::vector<ModelInfo>>> list_models() = 0;
+
+  // Starts a chat or text completion (request.kind). Fails before any event with the error the client should
+  // see (a 4xx from the engine keeps its status; an unreachable engine is 502/503, a timeout 504).
+  // Thread-safety: may be called from any executor concurrently; the stream lives on the caller's executor.
+  virtual Task<Result<std::unique_ptr<EventStream>>> generate(const wire::GenerationRequest& request,
+                                                               const CallContext& context) = 0;
+
+  // Embeddings: returns the OpenAI response object with float arrays (the API layer re-encodes as asked).
+  virtual Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
+                                                    const CallContext& context) = 0;
+};
+
+}  // namespace quorum::engines

@@ -1,0 +1,218 @@
+#include "engines/openai_backend.h"
+
+#include <boost/json.hpp>
+#include <deque>
+
+#include "wire/openai_dialect.h"
+#include "wire/sse.h"
+
+namespace quorum::engines {
+namespace json = boost::json;
+
+std::string normalize_engine_url(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() >= 3 && url.compare(url.size() - 3, 3, "/v1") == 0) url.resize(url.size() - 3);
+  return url;
+}
+
+namespace {
+
+net::Headers json_headers(const CallContext& context) {
+  net::Headers h;
+  h.add("Content-Type", "application/json");
+  h.add("Accept", "text/event-stream, application/json");
+  if (!context.request_id.empty()) h.add("X-Request-Id", context.request_id);
+  return h;
+}
+
+// Events from an engine that answered a streaming request with one JSON body anyway.
+void events_from_response(const json::object& response, std::vector<wire::StreamEvent>& out) {
+  if (auto it = response.find("choices"); it != response.end() && it->value().is_array()) {
+    int position = 0;
+    for (const auto& c : it->value().get_array()) {
+      if (!c.is_object()) continue;
+      json::object chunk_choice = c.get_object();
+      if (auto m = chunk_choice.find("message"); m != chunk_choice.end()) {
+        chunk_choice["delta"] = m->value();
+        chunk_choice.erase("message");
+      }
+      if (!chunk_choice.contains("index")) chunk_choice["index"] = position;
+      ++position;
+      json::object chunk{{"choices", json::array{chunk_choice}}};
+      wire::parse_openai_chunk(json::serialize(chunk), out);
+    }
+  }
+  if (auto it = response.find("usage"); it != response.end() && it->value().is_object()) {
+    wire::parse_openai_chunk(json::serialize(json::object{{"usage", it->value()}}), out);
+  }
+}
+
+class SseEventStream final : public EventStream {
+ public:
+  SseEventStream(std::unique_ptr<net::ClientResponse> response, std::string engine)
+      : response_(std::move(response)), engine_(std::move(engine)) {}
+
+  Task<std::optional<wire::StreamEvent>> next() override {
+    while (pending_.empty()) {
+      if (ended_) co_return std::nullopt;
+      auto piece = co_await response_->read_some();
+      if (!piece) {
+        ended_ = true;
+        ApiError e = piece.take_error();
+        if (e.status < 500) e.status = 502;
+        e.message = "Engine '" + engine_ + "' stream broke: " + e.message;
+        co_return wire::StreamEvent{wire::StreamError{std::move(e)}};
+      }
+      if (piece->empty()) {
+        ended_ = true;
+        if (!done_ && !finished_) {
+          co_return wire::StreamEvent{wire::StreamError{ApiError::server(
+              502, "Engine '" + engine_ + "' closed the stream before the generation finished.")}};
+        }
+        co_return std::nullopt;
+      }
+      events_.clear();
+      decoder_.feed(*piece, events_);
+      for (auto& e : events_) {
+        if (done_) break;
+        if (wire::is_done_sentinel(e.data)) {
+          done_ = true;
+          break;
+        }
+        if (e.data.empty()) continue;
+        size_t before = pending_.size();
+        std::vector<wire::StreamEvent> parsed;
+        wire::parse_openai_chunk(e.data, parsed);
+        for (auto& p : parsed) {
+          if (std::holds_alternative<wire::Finish>(p)) finished_ = true;
+          bool error = std::holds_alternative<wire::StreamError>(p);
+          pending_.push_back(std::move(p));
+          if (error) {
+            done_ = true;
+            break;
+          }
+        }
+        (void)before;
+      }
+      if (done_) ended_ = true;
+    }
+    auto event = std::move(pending_.front());
+    pending_.pop_front();
+    co_return event;
+  }
+
+  void cancel() override { response_->cancel(); }
+
+ private:
+  std::unique_ptr<net::ClientResponse> response_;
+  std::string engine_;
+  wire::SseDecoder decoder_;
+  std::vector<wire::SseEvent> events_;
+  std::deque<wire::StreamEvent> pending_;
+  bool done_ = false;      // [DONE] or an error event seen
+  bool finished_ = false;  // a finish_reason seen
+  bool ended_ = false;     // nothing more to read
+};
+
+// Replays a fixed list of events (an engine that ignored "stream": true).
+class ListEventStream final : public EventStream {
+ public:
+  explicit ListEventStream(std::vector<wire::StreamEvent> events) : events_(std::move(events)) {}
+  Task<std::optional<wire::StreamEvent>> next() override {
+    if (pos_ >= events_.size()) co_return std::nullopt;
+    co_return std::move(events_[pos_++]);
+  }
+  void cancel() override { pos_ = events_.size(); }
+
+ private:
+  std::vector<wire::StreamEvent> events_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+OpenAiBackend::OpenAiBackend(std::string name, std::string base_url, net::ClientOptions options)
+    : name_(std::move(name)), base_(normalize_engine_url(std::move(base_url))), options_(std::move(options)) {}
+
+Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
+  net::ClientOptions o = options_;
+  o.head_timeout = std::chrono::milliseconds(5000);
+  o.read_idle_timeout = std::chrono::milliseconds(5000);
+  auto r = co_await net::http_request("GET", base_ + "/v1/models", {}, {}, o);
+  if (!r) co_return r.take_error();
+  auto body = co_await (*r)->read_all(16 * 1024 * 1024);
+  if (!body) co_return body.take_error();
+  if ((*r)->status() != 200) co_return wire::engine_error((*r)->status(), *body, name_);
+  json::error_code ec;
+  json::value v = json::parse(*body, ec);
+  std::vector<ModelInfo> models;
+  if (ec || !v.is_object() || !v.get_object().contains("data") || !v.at("data").is_array()) {
+    co_return ApiError::server(502, "Engine '" + name_ + "' answered /v1/models with an unexpected body.");
+  }
+  for (const auto& m : v.at("data").get_array()) {
+    if (!m.is_object()) continue;
+    const auto& o2 = m.get_object();
+    auto id = o2.find("id");
+    if (id == o2.end() || !id->value().is_string()) continue;
+    ModelInfo info;
+    info.id = std::string(id->value().get_string());
+    info.loaded = true;
+    if (auto st = o2.find("status"); st != o2.end() && st->value().is_object()) {
+      // llama-server router mode: {"status":{"value":"loaded"|"unloaded"|…}}
+      auto val = st->value().get_object().find("value");
+      if (val != st->value().get_object().end() && val->value().is_string()) {
+        info.loaded = val->value().get_string() == "loaded";
+      }
+    }
+    if (auto c = o2.find("created"); c != o2.end() && c->value().is_int64()) info.created = c->value().get_int64();
+    if (auto ob = o2.find("owned_by"); ob != o2.end() && ob->value().is_string()) {
+      info.owned_by = std::string(ob->value().get_string());
+    }
+    models.push_back(std::move(info));
+  }
+  co_return models;
+}
+
+Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::GenerationRequest& request,
+                                                                    const CallContext& context) {
+  json::object body = wire::openai_upstream_body(request, request.model);
+  std::string path = request.kind == wire::GenerationKind::kChat ? "/v1/chat/completions" : "/v1/completions";
+  net::ClientOptions o = options_;
+  o.canceller = context.canceller;
+  auto r = co_await net::http_request("POST", base_ + path, json_headers(context), json::serialize(body), o);
+  if (!r) co_return r.take_error();
+  auto& response = *r;
+  if (response->status() < 200 || response->status() >= 300) {
+    auto text = co_await response->read_all(1024 * 1024);
+    co_return wire::engine_error(response->status(), text ? *text : std::string(), name_);
+  }
+  if (response->headers().get("Content-Type").find("application/json") != std::string_view::npos) {
+    auto text = co_await response->read_all();
+    if (!text) co_return text.take_error();
+    json::error_code ec;
+    json::value v = json::parse(*text, ec);
+    if (ec || !v.is_object()) co_return ApiError::server(502, "Engine '" + name_ + "' sent a malformed response.");
+    std::vector<wire::StreamEvent> events;
+    events_from_response(v.get_object(), events);
+    co_return std::unique_ptr<EventStream>(std::make_unique<ListEventStream>(std::move(events)));
+  }
+  co_return std::unique_ptr<EventStream>(std::make_unique<SseEventStream>(std::move(response), name_));
+}
+
+Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& request, const CallContext& context) {
+  json::object body = request.body;
+  body["encoding_format"] = "float";  // the node re-encodes for the client; engines differ on base64
+  net::ClientOptions o = options_;
+  o.canceller = context.canceller;
+  auto r = co_await net::http_request("POST", base_ + "/v1/embeddings", json_headers(context), json::serialize(body), o);
+  if (!r) co_return r.take_error();
+  auto text = co_await (*r)->read_all();
+  if (!text) co_return text.take_error();
+  if ((*r)->status() != 200) co_return wire::engine_error((*r)->status(), *text, name_);
+  json::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec || !v.is_object()) co_return ApiError::server(502, "Engine '" + name_ + "' sent malformed embeddings.");
+  co_return std::move(v.get_object());
+}
+
+}  // namespace quorum::engines

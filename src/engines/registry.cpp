@@ -1,0 +1,126 @@
+#include "engines/registry.h"
+
+#include <algorithm>
+
+namespace quorum::engines {
+
+void EngineRegistry::add(std::shared_ptr<Backend> backend, bool autodetected) {
+  std::lock_guard lock(mutex_);
+  for (auto& e : entries_) {
+    if (e.backend->name() == backend->name()) {
+      e = Entry{std::move(backend), autodetected};
+      return;
+    }
+  }
+  entries_.push_back(Entry{std::move(backend), autodetected});
+}
+
+void EngineRegistry::remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(entries_, [&](const Entry& e) { return e.backend->name() == name; });
+}
+
+bool EngineRegistry::contains(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.backend->name() == name; });
+}
+
+bool EngineRegistry::is_explicit(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return e.backend->name() == name && !e.autodetected; });
+}
+
+std::vector<std::shared_ptr<Backend>> EngineRegistry::backends() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Backend>> out;
+  for (const auto& e : entries_) out.push_back(e.backend);
+  return out;
+}
+
+std::vector<Holder> EngineRegistry::holders(const std::string& model) const {
+  std::lock_guard lock(mutex_);
+  std::vector<Holder> out;
+  for (const auto& e : entries_) {
+    if (!e.up) continue;
+    for (const auto& m : e.models) {
+      if (m.id == model) out.push_back(Holder{e.backend, m});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Holder& a, const Holder& b) { return a.model.loaded > b.model.loaded; });
+  return out;
+}
+
+std::vector<ListedModel> EngineRegistry::models() const {
+  std::lock_guard lock(mutex_);
+  std::vector<ListedModel> out;
+  for (const auto& e : entries_) {
+    if (!e.up) continue;
+    for (const auto& m : e.models) {
+      auto it = std::find_if(out.begin(), out.end(), [&](const ListedModel& l) { return l.info.id == m.id; });
+      if (it == out.end()) {
+        out.push_back(ListedModel{m, {e.backend->name()}});
+        if (out.back().info.owned_by.empty()) out.back().info.owned_by = std::string(e.backend->name());
+      } else {
+        it->info.loaded = it->info.loaded || m.loaded;
+        if (m.created && (!it->info.created || m.created < it->info.created)) it->info.created = m.created;
+        it->engines.push_back(e.backend->name());
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<EngineStatus> EngineRegistry::offline_holders(const std::string& model) const {
+  std::lock_guard lock(mutex_);
+  std::vector<EngineStatus> out;
+  for (const auto& e : entries_) {
+    if (e.up) continue;
+    for (const auto& m : e.models) {
+      if (m.id != model) continue;
+      out.push_back(EngineStatus{e.backend->name(), std::string(e.backend->type()), e.backend->location(),
+                                 e.autodetected, false, e.last_error, {}});
+      break;
+    }
+  }
+  return out;
+}
+
+std::vector<EngineStatus> EngineRegistry::status() const {
+  std::lock_guard lock(mutex_);
+  std::vector<EngineStatus> out;
+  for (const auto& e : entries_) {
+    out.push_back(EngineStatus{e.backend->name(), std::string(e.backend->type()), e.backend->location(), e.autodetected,
+                               e.up, e.last_error, e.models});
+  }
+  return out;
+}
+
+Task<void> EngineRegistry::refresh() {
+  for (const auto& backend : backends()) {
+    auto result = co_await backend->list_models();
+    std::lock_guard lock(mutex_);
+    for (auto& e : entries_) {
+      if (e.backend != backend) continue;
+      e.up = result.ok();
+      if (result) {
+        e.models = std::move(result.value());
+        e.last_error.clear();
+      } else {
+        e.last_error = result.error().message;
+      }
+    }
+  }
+  std::lock_guard lock(mutex_);
+  last_refresh_ = std::chrono::steady_clock::now();
+}
+
+Task<void> EngineRegistry::refresh_if_older(std::chrono::milliseconds max_age) {
+  {
+    std::lock_guard lock(mutex_);
+    if (std::chrono::steady_clock::now() - last_refresh_ < max_age) co_return;
+  }
+  co_await refresh();
+}
+
+}  // namespace quorum::engines

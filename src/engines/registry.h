@@ -1,0 +1,75 @@
+// The node's engines and the models each offers: the one place that knows "which local engine has model X".
+// Thread-safe: read from every API thread; refreshed by whoever calls refresh() (the autodetect loop, or a
+// request for a model nobody is known to have).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engines/backend.h"
+
+namespace quorum::engines {
+
+struct Holder {
+  std::shared_ptr<Backend> backend;
+  ModelInfo model;
+};
+
+struct EngineStatus {
+  std::string name;
+  std::string type;
+  std::string location;
+  bool autodetected = false;
+  bool up = false;
+  std::string last_error;
+  std::vector<ModelInfo> models;
+};
+
+// One model as the node lists it: the union over engines.
+struct ListedModel {
+  ModelInfo info;                    // loaded = loaded on any engine; created = earliest known
+  std::vector<std::string> engines;  // names of the engines that offer it
+};
+
+class EngineRegistry {
+ public:
+  // Adds an engine (replacing one of the same name). Its models are unknown until the next refresh.
+  void add(std::shared_ptr<Backend> backend, bool autodetected);
+  void remove(const std::string& name);
+  bool contains(const std::string& name) const;
+  // True when an engine with this name was configured explicitly (autodetection leaves it alone).
+  bool is_explicit(const std::string& name) const;
+  std::vector<std::shared_ptr<Backend>> backends() const;
+
+  // The engines that offer `model` and answered their last refresh: warm (loaded) ones first, then in the
+  // order engines were added.
+  std::vector<Holder> holders(const std::string& model) const;
+  std::vector<ListedModel> models() const;
+  // Engines that offered `model` when they last answered but are not answering now (so that a request can
+  // be told "the engine is down" rather than "no such model").
+  std::vector<EngineStatus> offline_holders(const std::string& model) const;
+  std::vector<EngineStatus> status() const;
+
+  // Asks every engine for its models (each with a short timeout) and records the answers; an engine that
+  // does not answer is marked down and offers nothing until it answers again. Runs on the caller's executor.
+  Task<void> refresh();
+  // refresh(), unless one finished less than `max_age` ago.
+  Task<void> refresh_if_older(std::chrono::milliseconds max_age);
+
+ private:
+  struct Entry {
+    std::shared_ptr<Backend> backend;
+    bool autodetected = false;
+    bool up = false;
+    std::string last_error;
+    std::vector<ModelInfo> models;  // while down: what it offered when it last answered
+  };
+  mutable std::mutex mutex_;
+  std::vector<Entry> entries_;
+  std::chrono::steady_clock::time_point last_refresh_{};
+};
+
+}  // namespace quorum::engines

@@ -1,0 +1,103 @@
+// The `quorum` program: `quorum node` runs the daemon; `quorum chat` and `quorum models` talk to one.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/client_commands.h"
+#include "node/node.h"
+
+int main(int argc, char** argv) {
+  using namespace quorum;
+  CLI::App app{"Quorum: the machines you own as one OpenAI-compatible inference cluster."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", QUORUM_VERSION);
+
+  // ---- quorum node ----
+  node::NodeConfig config;
+  std::string listen = "127.0.0.1:32768";
+  std::vector<std::string> engines, autodetect_urls;
+  bool no_autodetect = false;
+  int keepalive = 10, idle_timeout = 300, probe_interval = 5;
+  size_t max_body_mb = 8;
+  auto* node_cmd = app.add_subcommand("node", "Run the node: the API server in front of this machine's engines.");
+  node_cmd->set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
+  node_cmd->add_option("--listen", listen, "Address to serve the API on (HOST:PORT)")->capture_default_str();
+  node_cmd->add_option("--state-dir", config.state_dir, "Where the node keeps its state (default ~/.local/share/quorum)");
+  node_cmd->add_option("--engine", engines,
+                       "An engine as NAME=URL or NAME=TYPE:URL, TYPE openai (default) or ollama (repeatable)");
+  node_cmd->add_flag("--no-autodetect", no_autodetect, "Do not look for engines on their default local ports");
+  node_cmd->add_option("--autodetect-url", autodetect_urls,
+                       "Probe these engines (NAME=TYPE:URL) instead of the default ports 11434, 1234, 8080, 8000");
+  node_cmd->add_option("--probe-interval", probe_interval, "Seconds between engine probes")->capture_default_str();
+  node_cmd->add_option("--keepalive", keepalive, "Seconds between SSE keep-alive comments while waiting")
+      ->capture_default_str();
+  node_cmd->add_option("--idle-timeout", idle_timeout, "Seconds of engine silence before a stream is ended")
+      ->capture_default_str();
+  node_cmd->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
+  node_cmd->add_option("--threads", config.threads, "Server threads (0: one per core, at most 4)")->capture_default_str();
+  node_cmd->add_option("--max-retries", config.max_retries, "Engines tried for one request before giving up")
+      ->capture_default_str();
+  node_cmd->add_option("--reasoning-field", config.reasoning_field, "Name of the reasoning field sent to clients")
+      ->check(CLI::IsMember({"reasoning_content", "reasoning"}))
+      ->capture_default_str();
+  node_cmd->add_option("--log-level", config.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
+  // ---- quorum chat ----
+  cli::ChatOptions chat;
+  auto* chat_cmd = app.add_subcommand("chat", "Chat with a model through a node; the reply streams to the terminal.");
+  chat_cmd->add_option("--url", chat.url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
+  chat_cmd->add_option("-m,--model", chat.model, "Model id (see `quorum models`)")->required();
+  chat_cmd->add_option("--system", chat.system, "A system prompt");
+  chat_cmd->add_option("--max-tokens", chat.max_tokens, "Longest reply, in tokens");
+  chat_cmd->add_option("--temperature", chat.temperature, "Sampling temperature");
+  chat_cmd->add_option("prompt", chat.prompt, "The prompt (read from standard input when absent)");
+
+  // ---- quorum models ----
+  std::string models_url;
+  bool models_json = false;
+  auto* models_cmd = app.add_subcommand("models", "List the models a node serves and the engines behind each.");
+  models_cmd->add_option("--url", models_url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
+  models_cmd->add_flag("--json", models_json, "Print the raw JSON");
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (node_cmd->parsed()) {
+    auto l = node::parse_listen(listen);
+    if (!l) {
+      std::cerr << "error: " << l.error().message << "\n";
+      return 2;
+    }
+    config.listen_host = l->first;
+    config.listen_port = l->second;
+    for (const auto& text : engines) {
+      auto spec = node::parse_engine_spec(text);
+      if (!spec) {
+        std::cerr << "error: " << spec.error().message << "\n";
+        return 2;
+      }
+      config.engines.push_back(*spec);
+    }
+    config.autodetect = !no_autodetect;
+    if (autodetect_urls.empty()) {
+      config.autodetect_candidates = node::default_autodetect_candidates();
+    } else {
+      for (const auto& text : autodetect_urls) {
+        auto spec = node::parse_engine_spec(text);
+        if (!spec) {
+          std::cerr << "error: " << spec.error().message << "\n";
+          return 2;
+        }
+        config.autodetect_candidates.push_back(*spec);
+      }
+    }
+    config.keepalive_interval = std::chrono::seconds(std::max(1, keepalive));
+    config.idle_timeout = std::chrono::seconds(std::max(1, idle_timeout));
+    config.probe_interval = std::chrono::seconds(std::max(1, probe_interval));
+    config.max_body_bytes = max_body_mb * 1024 * 1024;
+    return node::run_node(std::move(config));
+  }
+  if (chat_cmd->parsed()) return cli::run_chat(chat);
+  if (models_cmd->parsed()) return cli::run_models(models_url, models_json);
+  return 2;
+}

@@ -1,0 +1,77 @@
+// HTTP/1.1 server: one coroutine per connection, keep-alive, bounded request bodies, streaming responses.
+//
+// Threading: the server runs on the executor it is given (one io_context, one thread); run one HttpServer per
+// thread with `reuse_port` to use several cores. A handler runs on that executor; it may co_await freely.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "net/http_types.h"
+
+namespace quorum::net {
+
+struct HttpRequest {
+  std::string method;  // upper case, e.g. "POST"
+  std::string target;  // path and query as sent, still percent-encoded
+  Headers headers;
+  std::string body;
+  std::string remote_address;
+  bool remote_is_loopback = false;
+};
+
+// The response side of one request. Exactly one of send() or begin_stream()…end_stream() is used.
+// Every call returns false once the client is gone; the handler should then stop promptly.
+class ResponseWriter {
+ public:
+  virtual ~ResponseWriter() = default;
+  // A complete response with Content-Length.
+  virtual Task<bool> send(int status, const Headers& headers, std::string body) = 0;
+  // Starts a chunked response; the header is flushed at once.
+  virtual Task<bool> begin_stream(int status, const Headers& headers) = 0;
+  // Writes one chunk and flushes it.
+  virtual Task<bool> write(std::string_view data) = 0;
+  // Writes the final chunk; the response is complete.
+  virtual Task<bool> end_stream() = 0;
+  // Completes when the client closes or resets its connection (or when cancelled through the awaiting
+  // coroutine's cancellation slot). While a handler runs nothing else reads from the connection.
+  virtual Task<void> wait_client_gone() = 0;
+  // True once a write failed or wait_client_gone() observed the client leaving.
+  virtual bool client_gone() const = 0;
+};
+
+using Handler = std::function<Task<void>(HttpRequest&, ResponseWriter&)>;
+
+struct ServerLimits {
+  size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
+  size_t max_header_bytes = 64 * 1024;
+  int header_timeout_seconds = 30;  // time to receive a complete request head
+  int body_timeout_seconds = 120;   // time to receive the rest of the body
+  int idle_keepalive_seconds = 75;  // idle keep-alive connections are closed after this
+};
+
+class HttpServer {
+ public:
+  // Binds and listens at once; throws std::system_error when the address cannot be bound.
+  HttpServer(asio::any_io_executor executor, const std::string& host, unsigned short port, Handler handler,
+             ServerLimits limits = {}, bool reuse_port = false);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  unsigned short port() const;
+  // Starts accepting. Returns immediately.
+  void start();
+  // Stops accepting and closes idle connections; responses in progress finish unless `abort` is set.
+  void stop(bool abort = false);
+  // Connections being served now; safe to call from any thread.
+  size_t open_connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace quorum::net

@@ -1,0 +1,585 @@
+#include "node/api.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/channel.hpp>
+#include <boost/json.hpp>
+#include <boost/url/pct_string_view.hpp>
+#include <chrono>
+#include <cstring>
+#include <random>
+
+#include "core/log.h"
+#include "wire/sse.h"
+#include "wire/stream_writer.h"
+
+namespace quorum::node {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using namespace asio::experimental::awaitable_operators;
+using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string random_token(size_t length) {
+  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::string s(length, '0');
+  for (auto& c : s) c = kAlphabet[rng() % (sizeof(kAlphabet) - 1)];
+  return s;
+}
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+net::Headers json_headers(const std::string& request_id) {
+  net::Headers h;
+  h.add("Content-Type", "application/json");
+  if (!request_id.empty()) h.add("x-request-id", request_id);
+  return h;
+}
+
+net::Task<void> send_json(net::ResponseWriter& w, int status, const json::value& body, const std::string& request_id) {
+  co_await w.send(status, json_headers(request_id), json::serialize(body));
+}
+
+net::Task<void> send_error(net::ResponseWriter& w, const ApiError& e, const std::string& request_id) {
+  net::Headers h = json_headers(request_id);
+  if (e.status == 429 || e.status == 503) h.add("Retry-After", "1");
+  // A deterministic server failure should not be retried by the SDKs (they retry >=500 twice by default).
+  if (e.status == 500 || e.status == 502) h.add("x-should-retry", "false");
+  co_await w.send(e.status, h, wire::error_body(e));
+}
+
+ApiError model_not_found(const std::string& model) {
+  return ApiError::not_found("The model '" + model +
+                                 "' does not exist on this node. List the available models with GET /v1/models "
+                                 "(or `quorum models`).",
+                             "model", "model_not_found");
+}
+
+// No engine that is up has the model: 503 naming the engines that had it and stopped answering, else 404.
+ApiError unavailable_or_not_found(const engines::EngineRegistry& registry, const std::string& model) {
+  auto offline = registry.offline_holders(model);
+  if (offline.empty()) return model_not_found(model);
+  std::string names;
+  for (const auto& e : offline) {
+    names += (names.empty() ? "" : "; ") + ("engine '" + e.name + "' at " + e.location);
+    if (!e.last_error.empty()) names += " (" + e.last_error + ")";
+  }
+  return ApiError::server(503, "The model '" + model + "' is served by " + names + ", which is not answering.");
+}
+
+// Base64 of the little-endian float32 bytes of a JSON number array (what the SDKs decode).
+std::string floats_to_base64(const json::array& values) {
+  std::string bytes;
+  bytes.reserve(values.size() * 4);
+  for (const auto& v : values) {
+    float f = v.is_double() ? static_cast<float>(v.get_double())
+              : v.is_int64() ? static_cast<float>(v.get_int64())
+              : v.is_uint64() ? static_cast<float>(v.get_uint64())
+                              : 0.0f;
+    char b[4];
+    std::memcpy(b, &f, 4);  // x86-64 and aarch64 are little-endian
+    bytes.append(b, 4);
+  }
+  static constexpr char kTable[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < bytes.size(); i += 3) {
+    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8) | uint8_t(bytes[i + 2]);
+    out += kTable[(n >> 18) & 63];
+    out += kTable[(n >> 12) & 63];
+    out += kTable[(n >> 6) & 63];
+    out += kTable[n & 63];
+  }
+  if (i + 1 == bytes.size()) {
+    uint32_t n = uint8_t(bytes[i]) << 16;
+    out += kTable[(n >> 18) & 63];
+    out += kTable[(n >> 12) & 63];
+    out += "==";
+  } else if (i + 2 == bytes.size()) {
+    uint32_t n = (uint8_t(bytes[i]) << 16) | (uint8_t(bytes[i + 1]) << 8);
+    out += kTable[(n >> 18) & 63];
+    out += kTable[(n >> 12) & 63];
+    out += kTable[(n >> 6) & 63];
+    out += '=';
+  }
+  return out;
+}
+
+// True when an Origin header names a page outside this machine: browsers on other sites must not drive the
+// trusted loopback API.
+bool foreign_origin(std::string_view origin) {
+  if (origin.empty() || origin == "null") return false;
+  for (std::string_view local : {"http://localhost", "https://localhost", "http://127.0.0.1", "https://127.0.0.1",
+                                 "http://[::1]", "https://[::1]"}) {
+    if (origin.substr(0, local.size()) == local &&
+        (origin.size() == local.size() || origin[local.size()] == ':' || origin[local.size()] == '/')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// ---- The generation pipeline ----
+//
+// A pump coroutine talks to the engine (trying the next holder when one fails before producing anything) and
+// feeds a bounded channel; the connection's coroutine drains the channel into the client, sending keep-alive
+// comments while nothing arrives, and watches for the client leaving, which cancels the pump's engine call.
+
+struct Item {
+  enum Kind { kEvent, kError, kEnd } kind = kEnd;
+  wire::StreamEvent event;
+  ApiError error;
+};
+
+using Channel = asio::experimental::channel<void(boost::system::error_code, Item)>;
+
+struct PumpState {
+  std::string engine;  // the engine that served (or was tried last)
+  bool done = false;
+};
+
+net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationRequest request,
+                     engines::CallContext context, int max_tries, std::shared_ptr<Channel> channel,
+                     std::shared_ptr<PumpState> state, Metrics& metrics) {
+  ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
+  std::vector<std::string> tried;
+  int tries = 0;
+  for (auto& holder : holders) {
+    if (tries++ >= max_tries || context.canceller->cancelled()) break;
+    state->engine = holder.backend->name();
+    tried.push_back(holder.backend->name());
+    wire::GenerationRequest upstream = request;
+    upstream.model = holder.model.id;
+    auto started = co_await holder.backend->generate(upstream, context);
+    if (!started) {
+      last_error = started.take_error();
+      if (last_error.status < 500 || last_error.status == 499) break;  // the client's mistake, or gone
+      log::warn("engine '" + holder.backend->name() + "' failed before the first token: " + last_error.message);
+      continue;
+    }
+    auto stream = std::move(started.value());
+    metrics.in_flight(state->engine, request.model, +1);
+    bool forwarded = false;
+    bool retry = false;
+    for (;;) {
+      auto event = co_await stream->next();
+      if (!event) break;
+      if (!forwarded && std::holds_alternative<wire::StreamError>(*event) && !context.canceller->cancelled()) {
+        // Failed before producing anything: another holder may do better.
+        last_error = std::get<wire::StreamError>(*event).error;
+        retry = true;
+        break;
+      }
+      forwarded = true;
+      boost::system::error_code ec;
+      co_await channel->async_send({}, Item{Item::kEvent, std::move(*event), {}},
+                                   asio::redirect_error(use_awaitable, ec));
+      if (ec) {  // the consumer is gone
+        stream->cancel();
+        metrics.in_flight(state->engine, request.model, -1);
+        co_return;
+      }
+    }
+    metrics.in_flight(state->engine, request.model, -1);
+    if (retry) continue;
+    boost::system::error_code ec;
+    co_await channel->async_send({}, Item{Item::kEnd, {}, {}}, asio::redirect_error(use_awaitable, ec));
+    co_return;
+  }
+  if (tried.size() > 1 && last_error.status >= 500) {
+    std::string names;
+    for (const auto& n : tried) names += (names.empty() ? "" : ", ") + n;
+    last_error.message += " (tried engines: " + names + ")";
+  }
+  boost::system::error_code ec;
+  co_await channel->async_send({}, Item{Item::kError, {}, std::move(last_error)}, asio::redirect_error(use_awaitable, ec));
+}
+
+struct Outcome {
+  int status = 200;
+  std::string error_type;
+  bool first_token = false;
+  double ttft = 0;
+  wire::Usage usage;
+};
+
+net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Channel& channel,
+                           const wire::GenerationRequest& request, const wire::StreamIdentity& identity,
+                           const std::string& request_id, Clock::time_point start) {
+  Outcome outcome;
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  wire::StreamWriter writer(identity);
+  wire::ResponseAggregator aggregator(identity);
+  bool head_sent = false;
+  std::string out;
+
+  auto begin = [&]() -> net::Task<bool> {
+    if (head_sent) co_return true;
+    head_sent = true;
+    net::Headers h;
+    h.add("Content-Type", "text/event-stream");
+    h.add("Cache-Control", "no-cache");
+    h.add("X-Accel-Buffering", "no");
+    h.add("x-request-id", request_id);
+    co_return co_await w.begin_stream(200, h);
+  };
+
+  auto handle = [&](Item& item) {
+    if (item.kind == Item::kEvent) {
+      if (!outcome.first_token && !std::holds_alternative<wire::Usage>(item.event) &&
+          !std::holds_alternative<wire::StreamError>(item.event)) {
+        outcome.first_token = true;
+        outcome.ttft = seconds_since(start);
+      }
+      if (auto* e = std::get_if<wire::StreamError>(&item.event)) {
+        outcome.status = head_sent ? 200 : e->error.status;
+        outcome.error_type = e->error.type;
+      }
+      if (request.stream) {
+        writer.on_event(item.event, out);
+      } else {
+        aggregator.on_event(item.event);
+      }
+    } else if (item.kind == Item::kEnd) {
+      if (request.stream) writer.finish(out);
+    }
+  };
+
+  for (;;) {
+    timer.expires_after(config.keepalive_interval);
+    auto ready = co_await (channel.async_receive(asio::as_tuple(use_awaitable)) ||
+                           timer.async_wait(asio::as_tuple(use_awaitable)));
+    if (ready.index() == 1) {
+      if (request.stream) {
+        if (!co_await begin()) co_return outcome;
+        if (!co_await w.write(wire::sse_comment("keep-alive"))) co_return outcome;
+      }
+      continue;
+    }
+    auto [ec, item] = std::move(std::get<0>(ready));
+    if (ec) {
+      item = Item{Item::kError, {}, ApiError::server(500, "The generation ended unexpectedly.")};
+    }
+    if (item.kind == Item::kError || (item.kind == Item::kEvent && !head_sent &&
+                                      std::holds_alternative<wire::StreamError>(item.event) && request.stream)) {
+      ApiError e = item.kind == Item::kError ? item.error : std::get<wire::StreamError>(item.event).error;
+      outcome.error_type = e.type;
+      if (!head_sent) {
+        outcome.status = e.status;
+        co_await send_error(w, e, request_id);
+      } else {
+        writer.fail(e, out);
+        co_await w.write(out);
+        co_await w.end_stream();
+      }
+      co_return outcome;
+    }
+    handle(item);
+    // Take whatever else is already waiting, so that one write carries it all.
+    bool more = item.kind == Item::kEvent;
+    while (more && !writer.ended() && !aggregator.error()) {
+      more = channel.try_receive([&](boost::system::error_code rec, Item next) {
+        if (!rec) handle(next);
+      });
+    }
+    if (!request.stream) {
+      if (aggregator.error()) {
+        outcome.status = aggregator.error()->status;
+        outcome.error_type = aggregator.error()->type;
+        co_await send_error(w, *aggregator.error(), request_id);
+        co_return outcome;
+      }
+      if (item.kind == Item::kEnd) {
+        outcome.usage = aggregator.usage();
+        co_await send_json(w, 200, aggregator.result(), request_id);
+        co_return outcome;
+      }
+      continue;
+    }
+    if (!out.empty()) {
+      if (!co_await begin()) co_return outcome;
+      bool ok = co_await w.write(out);
+      out.clear();
+      if (!ok) co_return outcome;
+    }
+    if (writer.ended()) {
+      outcome.usage = writer.usage();
+      co_await w.end_stream();
+      co_return outcome;
+    }
+  }
+}
+
+}  // namespace
+
+Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics)
+    : config_(config), registry_(registry), metrics_(metrics) {}
+
+net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
+  std::string request_id = "req_" + random_token(24);
+  std::string path = req.target.substr(0, req.target.find('?'));
+  auto start = Clock::now();
+
+  if (!req.remote_is_loopback) {
+    ApiError e{401, "invalid_request_error",
+               "Requests from other machines must authenticate; this node accepts unauthenticated requests only "
+               "from loopback.",
+               std::nullopt, std::string("invalid_api_key")};
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  if (foreign_origin(req.headers.get("Origin"))) {
+    ApiError e{403, "invalid_request_error", "Requests from web pages of other origins are not allowed.",
+               std::nullopt, std::string("forbidden_origin")};
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+
+  // Accept paths with and without the /v1 prefix, as llama.cpp does: users configure base URLs both ways.
+  std::string route = path;
+  if (route.rfind("/v1/", 0) == 0) route = route.substr(3);
+  const bool post = req.method == "POST";
+  const bool get = req.method == "GET" || req.method == "HEAD";
+
+  auto wrong_method = [&](const char* allowed) -> net::Task<void> {
+    ApiError e{405, "invalid_request_error", "Method " + req.method + " is not allowed for " + path + "; use " + allowed + ".",
+               std::nullopt, std::nullopt};
+    co_await send_error(w, e, request_id);
+  };
+
+  if (route == "/chat/completions") {
+    if (!post) co_return co_await wrong_method("POST");
+    co_await generate(req, w, wire::GenerationKind::kChat, request_id);
+  } else if (route == "/completions") {
+    if (!post) co_return co_await wrong_method("POST");
+    co_await generate(req, w, wire::GenerationKind::kCompletion, request_id);
+  } else if (route == "/embeddings") {
+    if (!post) co_return co_await wrong_method("POST");
+    co_await embeddings(req, w, request_id);
+  } else if (route == "/models") {
+    if (!get) co_return co_await wrong_method("GET");
+    co_await list_models(w, request_id);
+  } else if (route.rfind("/models/", 0) == 0) {
+    if (!get) co_return co_await wrong_method("GET");
+    auto pct = boost::urls::make_pct_string_view(route.substr(8));
+    if (!pct) {
+      co_await send_error(w, ApiError::invalid_request("The model id in the path is not valid percent-encoding."),
+                          request_id);
+      co_return;
+    }
+    co_await get_model(pct->decode(), w, request_id);
+  } else if (path == "/health") {
+    co_await health(w);
+  } else if (path == "/metrics") {
+    net::Headers h;
+    h.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+    co_await w.send(200, h, metrics_.render());
+  } else {
+    ApiError e = ApiError::not_found("Unknown request URL: " + req.method + " " + path +
+                                     ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings and "
+                                     "/v1/models.",
+                                     std::nullopt, std::string("unknown_url"));
+    co_await send_error(w, e, request_id);
+  }
+  (void)start;
+}
+
+net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wire::GenerationKind kind,
+                              const std::string& request_id) {
+  auto start = Clock::now();
+  const char* endpoint = kind == wire::GenerationKind::kChat ? "chat" : "completions";
+  auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(req.body)
+                                                     : wire::parse_completion_request(req.body);
+  auto log_line = [&](const std::string& model, const std::string& engine, int status, const Outcome* o) {
+    char buf[256];
+    std::snprintf(buf, sizeof(buf), " status=%d ttft_ms=%s tokens=%lld duration_ms=%.1f id=%s", status,
+                  o && o->first_token ? std::to_string(static_cast<int64_t>(o->ttft * 1000)).c_str() : "-",
+                  o ? static_cast<long long>(o->usage.completion_tokens) : 0LL, seconds_since(start) * 1000,
+                  request_id.c_str());
+    log::info(req.method + " " + req.target + " model=" + (model.empty() ? "-" : model) +
+              " engine=" + (engine.empty() ? "-" : engine) + buf);
+  };
+  if (!parsed) {
+    metrics_.request_done(endpoint, "", "", parsed.error().status, seconds_since(start));
+    metrics_.error(endpoint, "", "", parsed.error().type);
+    log_line("", "", parsed.error().status, nullptr);
+    co_await send_error(w, parsed.error(), request_id);
+    co_return;
+  }
+  wire::GenerationRequest& request = parsed.value();
+  auto holders = registry_.holders(request.model);
+  if (holders.empty()) {
+    co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
+    holders = registry_.holders(request.model);
+  }
+  if (holders.empty()) {
+    ApiError e = unavailable_or_not_found(registry_, request.model);
+    metrics_.request_done(endpoint, "", request.model, e.status, seconds_since(start));
+    metrics_.error(endpoint, "", request.model, e.type);
+    log_line(request.model, "", e.status, nullptr);
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+
+  auto executor = co_await asio::this_coro::executor;
+  engines::CallContext context{request_id, std::make_shared<Canceller>()};
+  auto channel = std::make_shared<Channel>(executor, 64);
+  auto state = std::make_shared<PumpState>();
+  asio::co_spawn(executor, pump(holders, request, context, config_.max_retries, channel, state, metrics_),
+                 asio::detached);
+
+  wire::StreamIdentity identity;
+  identity.id = (kind == wire::GenerationKind::kChat ? "chatcmpl-" : "cmpl-") + random_token(24);
+  identity.created = unix_now();
+  identity.model = request.model;
+  identity.kind = kind;
+  identity.include_usage = request.include_usage;
+  identity.reasoning_field = config_.reasoning_field;
+
+  auto result = co_await (consume(config_, w, *channel, request, identity, request_id, start) || w.wait_client_gone());
+  Outcome outcome;
+  if (result.index() == 0) {
+    outcome = std::get<0>(result);
+  } else {
+    outcome.status = 499;  // nginx's "client closed request"
+  }
+  if (w.client_gone()) {
+    outcome.status = 499;
+    context.canceller->cancel();
+  }
+  channel->close();
+
+  metrics_.request_done(endpoint, state->engine, request.model, outcome.status, seconds_since(start));
+  if (!outcome.error_type.empty()) metrics_.error(endpoint, state->engine, request.model, outcome.error_type);
+  if (outcome.first_token) metrics_.time_to_first_token(state->engine, request.model, outcome.ttft);
+  metrics_.tokens(state->engine, request.model, outcome.usage.prompt_tokens, outcome.usage.completion_tokens);
+  log_line(request.model, state->engine, outcome.status, &outcome);
+}
+
+net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, const std::string& request_id) {
+  auto start = Clock::now();
+  auto parsed = wire::parse_embedding_request(req.body);
+  if (!parsed) {
+    metrics_.request_done("embeddings", "", "", parsed.error().status, seconds_since(start));
+    co_await send_error(w, parsed.error(), request_id);
+    co_return;
+  }
+  auto& request = parsed.value();
+  auto holders = registry_.holders(request.model);
+  if (holders.empty()) {
+    co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
+    holders = registry_.holders(request.model);
+  }
+  if (holders.empty()) {
+    ApiError e = unavailable_or_not_found(registry_, request.model);
+    metrics_.request_done("embeddings", "", request.model, e.status, seconds_since(start));
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  engines::CallContext context{request_id, std::make_shared<Canceller>()};
+  ApiError last = ApiError::server(503, "No engine could compute embeddings.");
+  int tries = 0;
+  for (auto& holder : holders) {
+    if (tries++ >= config_.max_retries) break;
+    wire::EmbeddingRequest upstream = request;
+    upstream.body["model"] = holder.model.id;
+    upstream.model = holder.model.id;
+    auto result = co_await holder.backend->embed(upstream, context);
+    if (!result) {
+      last = result.take_error();
+      if (last.status < 500) break;
+      continue;
+    }
+    json::object response = std::move(result.value());
+    response["model"] = request.model;
+    if (auto data = response.find("data"); data != response.end() && data->value().is_array()) {
+      for (auto& item : data->value().get_array()) {
+        if (!item.is_object()) continue;
+        auto& emb = item.get_object();
+        if (auto e = emb.find("embedding"); request.base64 && e != emb.end() && e->value().is_array()) {
+          e->value() = floats_to_base64(e->value().get_array());
+        }
+      }
+    }
+    int64_t prompt = 0;
+    if (auto u = response.find("usage"); u != response.end() && u->value().is_object()) {
+      if (auto p = u->value().get_object().find("prompt_tokens"); p != u->value().get_object().end() &&
+                                                                  p->value().is_int64()) {
+        prompt = p->value().get_int64();
+      }
+    }
+    metrics_.tokens(holder.backend->name(), request.model, prompt, 0);
+    metrics_.request_done("embeddings", holder.backend->name(), request.model, 200, seconds_since(start));
+    co_await send_json(w, 200, response, request_id);
+    co_return;
+  }
+  metrics_.request_done("embeddings", "", request.model, last.status, seconds_since(start));
+  metrics_.error("embeddings", "", request.model, last.type);
+  co_await send_error(w, last, request_id);
+}
+
+namespace {
+json::object model_json(const engines::ListedModel& m, const engines::EngineRegistry& registry) {
+  json::object o;
+  o["id"] = m.info.id;
+  o["object"] = "model";
+  o["created"] = m.info.created;
+  o["owned_by"] = m.info.owned_by.empty() ? "quorum" : m.info.owned_by;
+  json::array engines;
+  for (const auto& name : m.engines) engines.push_back(json::value(name));
+  o["quorum"] = json::object{{"engines", std::move(engines)}, {"loaded", m.info.loaded}};
+  return o;
+}
+}  // namespace
+
+net::Task<void> Api::list_models(net::ResponseWriter& w, const std::string& request_id) {
+  co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
+  json::array data;
+  for (const auto& m : registry_.models()) data.push_back(model_json(m, registry_));
+  json::object body{{"object", "list"}, {"data", std::move(data)}};
+  co_await send_json(w, 200, body, request_id);
+}
+
+net::Task<void> Api::get_model(const std::string& id, net::ResponseWriter& w, const std::string& request_id) {
+  co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
+  for (const auto& m : registry_.models()) {
+    if (m.info.id == id) {
+      co_await send_json(w, 200, model_json(m, registry_), request_id);
+      co_return;
+    }
+  }
+  co_await send_error(w, model_not_found(id), request_id);
+}
+
+net::Task<void> Api::health(net::ResponseWriter& w) {
+  json::array engines;
+  for (const auto& e : registry_.status()) {
+    engines.push_back(json::object{{"name", e.name},
+                                   {"type", e.type},
+                                   {"url", e.location},
+                                   {"autodetected", e.autodetected},
+                                   {"up", e.up},
+                                   {"models", e.models.size()},
+                                   {"error", e.last_error}});
+  }
+  json::object body{{"status", "ok"}, {"version", QUORUM_VERSION}, {"engines", std::move(engines)}};
+  co_await send_json(w, 200, body, std::string());
+}
+
+}  // namespace quorum::node

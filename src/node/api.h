@@ -1,0 +1,34 @@
+// The OpenAI-compatible API a node serves: routing of paths, authentication of callers, validation, the
+// generation pipeline (engine events -> client stream or response), error shaping, keep-alives, cancellation.
+//
+// Threading: one Api is shared by every server thread; handle() runs on the calling connection's executor and
+// every upstream call it makes runs there too. Shared state (registry, metrics) is thread-safe.
+#pragma once
+
+#include "engines/registry.h"
+#include "net/http_server.h"
+#include "node/config.h"
+#include "node/metrics.h"
+
+namespace quorum::node {
+
+class Api {
+ public:
+  Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics);
+  net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
+
+ private:
+  struct Route;
+  net::Task<void> generate(net::HttpRequest& request, net::ResponseWriter& writer, wire::GenerationKind kind,
+                           const std::string& request_id);
+  net::Task<void> embeddings(net::HttpRequest& request, net::ResponseWriter& writer, const std::string& request_id);
+  net::Task<void> list_models(net::ResponseWriter& writer, const std::string& request_id);
+  net::Task<void> get_model(const std::string& id, net::ResponseWriter& writer, const std::string& request_id);
+  net::Task<void> health(net::ResponseWriter& writer);
+
+  const NodeConfig& config_;
+  engines::EngineRegistry& registry_;
+  Metrics& metrics_;
+};
+
+}  // namespace quorum::node

@@ -1,0 +1,45 @@
+// Everything `quorum node` can be told, from flags and the config file, merged once at start-up.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace quorum::node {
+
+struct EngineSpec {
+  std::string name;
+  std::string type;  // "openai" or "ollama"
+  std::string url;
+};
+
+struct NodeConfig {
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 32768;
+  std::string state_dir;  // default ~/.local/share/quorum
+  std::vector<EngineSpec> engines;
+  bool autodetect = true;
+  // Where autodetection looks: engines on their default local ports unless overridden.
+  std::vector<EngineSpec> autodetect_candidates;
+  std::chrono::seconds probe_interval{5};
+  std::chrono::seconds keepalive_interval{10};  // SSE comment while waiting for the first token
+  std::chrono::seconds idle_timeout{300};       // a silent engine is given up on after this
+  size_t max_body_bytes = 8 * 1024 * 1024;
+  int threads = 0;  // 0: one per core, at most 4
+  int max_retries = 3;
+  std::string reasoning_field = "reasoning_content";
+  std::string log_level = "info";
+};
+
+// Parses "NAME=URL" or "NAME=TYPE:URL" (TYPE openai|ollama). Without a type, a URL on port 11434 is ollama,
+// anything else openai. Errors name the bad value.
+Result<EngineSpec> parse_engine_spec(const std::string& text);
+// "HOST:PORT" or "[V6]:PORT" or ":PORT".
+Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& text);
+// Engines on their default local ports: Ollama 11434, LM Studio 1234, llama.cpp server 8080, vLLM 8000.
+std::vector<EngineSpec> default_autodetect_candidates();
+std::string default_state_dir();
+
+}  // namespace quorum::node

@@ -1,0 +1,52 @@
+#include "node/engines_setup.h"
+
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "engines/ollama_backend.h"
+#include "engines/openai_backend.h"
+
+namespace quorum::node {
+
+namespace asio = boost::asio;
+
+std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const NodeConfig& config) {
+  net::ClientOptions options;
+  options.read_idle_timeout = config.idle_timeout;
+  options.head_timeout = std::max<std::chrono::milliseconds>(config.idle_timeout, std::chrono::seconds(600));
+  if (spec.type == "ollama") return std::make_shared<engines::OllamaBackend>(spec.name, spec.url, options);
+  return std::make_shared<engines::OpenAiBackend>(spec.name, spec.url, options);
+}
+
+net::Task<void> engine_watch_loop(const NodeConfig& config, engines::EngineRegistry& registry) {
+  auto executor = co_await asio::this_coro::executor;
+  asio::steady_timer timer(executor);
+  for (;;) {
+    if (config.autodetect) {
+      for (const auto& candidate : config.autodetect_candidates) {
+        if (registry.is_explicit(candidate.name)) continue;
+        auto backend = make_backend(candidate, config);
+        auto models = co_await backend->list_models();
+        bool known = registry.contains(candidate.name);
+        if (models && !known) {
+          registry.add(backend, /*autodetected=*/true);
+          log::info("engine '" + candidate.name + "' (" + candidate.type + ") detected at " + candidate.url + " with " +
+                    std::to_string(models->size()) + " model(s)");
+        } else if (!models && known) {
+          registry.remove(candidate.name);
+          log::info("engine '" + candidate.name + "' at " + candidate.url + " stopped answering; removed");
+        }
+      }
+    }
+    co_await registry.refresh();
+    timer.expires_after(config.probe_interval);
+    boost::system::error_code ec;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return;
+  }
+}
+
+}  // namespace quorum::node

@@ -1,0 +1,117 @@
+#include "node/metrics.h"
+
+#include <cstdio>
+#include <sstream>
+
+namespace quorum::node {
+
+namespace {
+
+std::string escape(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string num(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%.9g", v);
+  return buf;
+}
+
+}  // namespace
+
+void Metrics::Histogram::observe(double v) {
+  for (size_t i = 0; i < std::size(kBounds); ++i) {
+    if (v <= kBounds[i]) ++buckets[i];
+  }
+  ++count;
+  sum += v;
+}
+
+void Metrics::request_done(const std::string& endpoint, const std::string& engine, const std::string& model,
+                           int status, double duration) {
+  std::lock_guard lock(mutex_);
+  ++requests_[{endpoint, engine, model, std::to_string(status)}];
+  durations_[{endpoint, engine, model}].observe(duration);
+}
+
+void Metrics::error(const std::string& endpoint, const std::string& engine, const std::string& model,
+                    const std::string& type) {
+  std::lock_guard lock(mutex_);
+  ++errors_[{endpoint, engine, model, type}];
+}
+
+void Metrics::time_to_first_token(const std::string& engine, const std::string& model, double seconds) {
+  std::lock_guard lock(mutex_);
+  ttft_[{engine, model}].observe(seconds);
+}
+
+void Metrics::tokens(const std::string& engine, const std::string& model, int64_t prompt, int64_t completion) {
+  std::lock_guard lock(mutex_);
+  prompt_tokens_[{engine, model}] += prompt;
+  completion_tokens_[{engine, model}] += completion;
+}
+
+void Metrics::in_flight(const std::string& engine, const std::string& model, int delta) {
+  std::lock_guard lock(mutex_);
+  in_flight_[{engine, model}] += delta;
+}
+
+std::string Metrics::render() const {
+  std::lock_guard lock(mutex_);
+  std::ostringstream o;
+  auto labels2 = [](const Key2& k) {
+    return "engine=\"" + escape(std::get<0>(k)) + "\",model=\"" + escape(std::get<1>(k)) + "\"";
+  };
+  auto histogram = [&](const std::string& name, const std::string& labels, const Histogram& h) {
+    for (size_t i = 0; i < std::size(Histogram::kBounds); ++i) {
+      o << name << "_bucket{" << labels << ",le=\"" << num(Histogram::kBounds[i]) << "\"} " << h.buckets[i] << "\n";
+    }
+    o << name << "_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
+    o << name << "_sum{" << labels << "} " << num(h.sum) << "\n";
+    o << name << "_count{" << labels << "} " << h.count << "\n";
+  };
+
+  o << "# HELP quorum_requests_total Requests answered, by endpoint, engine, model and HTTP status.\n";
+  o << "# TYPE quorum_requests_total counter\n";
+  for (const auto& [k, v] : requests_) {
+    o << "quorum_requests_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\"" << escape(std::get<1>(k))
+      << "\",model=\"" << escape(std::get<2>(k)) << "\",status=\"" << std::get<3>(k) << "\"} " << v << "\n";
+  }
+  o << "# HELP quorum_errors_total Errors returned to clients, before or during a stream.\n";
+  o << "# TYPE quorum_errors_total counter\n";
+  for (const auto& [k, v] : errors_) {
+    o << "quorum_errors_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\"" << escape(std::get<1>(k))
+      << "\",model=\"" << escape(std::get<2>(k)) << "\",type=\"" << escape(std::get<3>(k)) << "\"} " << v << "\n";
+  }
+  o << "# HELP quorum_request_duration_seconds Time from request to the end of the response.\n";
+  o << "# TYPE quorum_request_duration_seconds histogram\n";
+  for (const auto& [k, h] : durations_) {
+    histogram("quorum_request_duration_seconds",
+              "endpoint=\"" + escape(std::get<0>(k)) + "\",engine=\"" + escape(std::get<1>(k)) + "\",model=\"" +
+                  escape(std::get<2>(k)) + "\"",
+              h);
+  }
+  o << "# HELP quorum_time_to_first_token_seconds Time from request to the first generated token.\n";
+  o << "# TYPE quorum_time_to_first_token_seconds histogram\n";
+  for (const auto& [k, h] : ttft_) histogram("quorum_time_to_first_token_seconds", labels2(k), h);
+  o << "# HELP quorum_prompt_tokens_total Prompt tokens processed.\n# TYPE quorum_prompt_tokens_total counter\n";
+  for (const auto& [k, v] : prompt_tokens_) o << "quorum_prompt_tokens_total{" << labels2(k) << "} " << v << "\n";
+  o << "# HELP quorum_completion_tokens_total Tokens generated.\n# TYPE quorum_completion_tokens_total counter\n";
+  for (const auto& [k, v] : completion_tokens_) {
+    o << "quorum_completion_tokens_total{" << labels2(k) << "} " << v << "\n";
+  }
+  o << "# HELP quorum_requests_in_flight Generations in progress.\n# TYPE quorum_requests_in_flight gauge\n";
+  for (const auto& [k, v] : in_flight_) o << "quorum_requests_in_flight{" << labels2(k) << "} " << v << "\n";
+  return o.str();
+}
+
+}  // namespace quorum::node

@@ -1,0 +1,116 @@
+#include "node/node.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <thread>
+
+#include "core/log.h"
+#include "node/api.h"
+#include "node/engines_setup.h"
+
+namespace quorum::node {
+
+namespace asio = boost::asio;
+
+int run_node(NodeConfig config) {
+  if (config.log_level == "debug") log::set_level(log::Level::kDebug);
+  if (config.log_level == "warn") log::set_level(log::Level::kWarn);
+  if (config.log_level == "error") log::set_level(log::Level::kError);
+  if (config.state_dir.empty()) config.state_dir = default_state_dir();
+  std::error_code fs_ec;
+  std::filesystem::create_directories(config.state_dir, fs_ec);
+  if (fs_ec) {
+    log::error("cannot create the state directory " + config.state_dir + ": " + fs_ec.message());
+    return 1;
+  }
+  int threads = config.threads > 0 ? config.threads
+                                    : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+
+  engines::EngineRegistry registry;
+  for (const auto& spec : config.engines) {
+    registry.add(make_backend(spec, config), /*autodetected=*/false);
+    log::info("engine '" + spec.name + "' (" + spec.type + ") at " + spec.url);
+  }
+  Metrics metrics;
+  Api api(config, registry, metrics);
+  net::ServerLimits limits;
+  limits.max_body_bytes = config.max_body_bytes;
+  auto handler = [&api](net::HttpRequest& req, net::ResponseWriter& w) { return api.handle(req, w); };
+
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<net::HttpServer>> servers;
+  unsigned short port = config.listen_port;
+  try {
+    for (int i = 0; i < threads; ++i) {
+      contexts.push_back(std::make_unique<asio::io_context>(1));
+      servers.push_back(std::make_unique<net::HttpServer>(contexts.back()->get_executor(), config.listen_host, port,
+                                                          handler, limits, /*reuse_port=*/threads > 1));
+      port = servers.back()->port();  // with port 0, the others share the port the first one got
+    }
+  } catch (const std::exception& e) {
+    log::error("cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port) + ": " + e.what());
+    return 1;
+  }
+  for (auto& s : servers) s->start();
+
+  auto& main_ctx = *contexts.front();
+  asio::cancellation_signal stop_watch;
+  asio::co_spawn(main_ctx, engine_watch_loop(config, registry),
+                 asio::bind_cancellation_slot(stop_watch.slot(), asio::detached));
+
+  asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
+  asio::steady_timer shutdown_deadline(main_ctx);
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+    stop_watch.emit(asio::cancellation_type::terminal);
+    for (size_t i = 0; i < servers.size(); ++i) {
+      asio::post(*contexts[i], [&, i] { servers[i]->stop(false); });
+    }
+    for (auto& g : guards) g.reset();
+    // Responses in progress get a grace period, then everything stops.
+    shutdown_deadline.expires_after(std::chrono::seconds(10));
+    shutdown_deadline.async_wait([&](const boost::system::error_code& tec) {
+      if (tec) return;
+      for (auto& c : contexts) c->stop();
+    });
+    // When only the deadline timer remains on the main context, the others may already be done.
+    asio::co_spawn(
+        main_ctx,
+        [&]() -> net::Task<void> {
+          asio::steady_timer poll(main_ctx);
+          for (;;) {
+            bool busy = false;
+            for (auto& s : servers) busy = busy || s->open_connections() > 0;
+            if (!busy) break;
+            poll.expires_after(std::chrono::milliseconds(50));
+            co_await poll.async_wait(asio::use_awaitable);
+          }
+          shutdown_deadline.cancel();
+          for (auto& c : contexts) c->stop();
+        },
+        asio::detached);
+  });
+
+  log::info("quorum node " QUORUM_VERSION " listening on http://" + config.listen_host + ":" + std::to_string(port) +
+            " (" + std::to_string(threads) + " thread(s), state in " + config.state_dir + ")");
+  std::vector<std::thread> workers;
+  for (size_t i = 1; i < contexts.size(); ++i) workers.emplace_back([&, i] { contexts[i]->run(); });
+  main_ctx.run();
+  for (auto& c : contexts) c->stop();
+  for (auto& t : workers) t.join();
+  servers.clear();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace quorum::node

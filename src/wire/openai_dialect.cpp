@@ -1,0 +1,176 @@
+#include "wire/openai_dialect.h"
+
+#include <boost/json.hpp>
+#include <string>
+
+namespace quorum::wire {
+namespace json = boost::json;
+
+namespace {
+
+std::string_view str_or_empty(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_string()) return {};
+  return it->value().get_string();
+}
+
+std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
+  auto it = o.find(key);
+  if (it == o.end()) return std::nullopt;
+  if (it->value().is_int64()) return it->value().get_int64();
+  if (it->value().is_uint64()) return static_cast<int64_t>(it->value().get_uint64());
+  if (it->value().is_double()) return static_cast<int64_t>(it->value().get_double());
+  return std::nullopt;
+}
+
+Usage parse_usage(const json::object& u) {
+  Usage usage;
+  usage.prompt_tokens = int_field(u, "prompt_tokens").value_or(0);
+  usage.completion_tokens = int_field(u, "completion_tokens").value_or(0);
+  if (auto it = u.find("completion_tokens_details"); it != u.end() && it->value().is_object()) {
+    usage.reasoning_tokens = int_field(it->value().get_object(), "reasoning_tokens");
+  }
+  if (auto it = u.find("prompt_tokens_details"); it != u.end() && it->value().is_object()) {
+    usage.cached_tokens = int_field(it->value().get_object(), "cached_tokens");
+  }
+  return usage;
+}
+
+void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEvent>& out) {
+  int position = 0;
+  for (const auto& c : calls) {
+    if (!c.is_object()) continue;
+    const auto& call = c.get_object();
+    ToolCallDelta d;
+    d.choice = choice;
+    d.index = static_cast<int>(int_field(call, "index").value_or(position));
+    d.id = std::string(str_or_empty(call, "id"));
+    if (auto f = call.find("function"); f != call.end() && f->value().is_object()) {
+      const auto& fn = f->value().get_object();
+      d.name = std::string(str_or_empty(fn, "name"));
+      if (auto a = fn.find("arguments"); a != fn.end()) {
+        // Arguments should be a JSON string; an engine that sends an object gets it serialized.
+        d.arguments = a->value().is_string() ? std::string(a->value().get_string())
+                      : a->value().is_null() ? std::string()
+                                             : json::serialize(a->value());
+      }
+    }
+    out.emplace_back(std::move(d));
+    ++position;
+  }
+}
+
+}  // namespace
+
+ApiError error_from_json(const json::value& error, int fallback_status) {
+  ApiError e;
+  e.status = fallback_status;
+  if (error.is_string()) {
+    e.message = std::string(error.get_string());
+  } else if (error.is_object()) {
+    const auto& o = error.get_object();
+    e.message = std::string(str_or_empty(o, "message"));
+    if (auto t = str_or_empty(o, "type"); !t.empty()) e.type = std::string(t);
+    if (auto p = str_or_empty(o, "param"); !p.empty()) e.param = std::string(p);
+    if (auto it = o.find("code"); it != o.end()) {
+      if (it->value().is_string()) {
+        e.code = std::string(it->value().get_string());
+      } else if (auto n = int_field(o, "code"); n && *n >= 400 && *n <= 599) {
+        e.status = static_cast<int>(*n);  // llama.cpp and vLLM put the HTTP status here
+      }
+    }
+  }
+  if (e.message.empty()) e.message = "The engine reported an error without a message.";
+  return e;
+}
+
+ApiError engine_error(int status, std::string_view body, std::string_view engine_name) {
+  ApiError e;
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    if (auto it = o.find("error"); it != o.end()) {
+      e = error_from_json(it->value(), status);
+    } else if (o.contains("message")) {
+      e = error_from_json(v, status);  // vLLM before 0.10.1: a flat error object
+    }
+  }
+  if (e.message.empty()) {
+    std::string text(body.substr(0, 500));
+    e.message = text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
+  }
+  e.status = status;
+  if (status >= 500) {
+    e.type = "server_error";
+    if (status != 503) e.status = 502;
+    e.message = "Engine '" + std::string(engine_name) + "' failed: " + e.message;
+  } else if (status == 404) {
+    e.type = "invalid_request_error";
+    if (!e.code) e.code = "model_not_found";
+  } else if (status == 429) {
+    e.type = "rate_limit_error";
+    if (!e.code) e.code = "rate_limit_exceeded";
+  } else if (status >= 400) {
+    // Engines name their own types (exceed_context_size_error, not_supported_error…); clients know OpenAI's.
+    if (e.type != "invalid_request_error" && e.type != "authentication_error" && e.type != "permission_error") {
+      if (e.type == "exceed_context_size_error" && !e.code) e.code = "context_length_exceeded";
+      e.type = "invalid_request_error";
+    }
+  }
+  return e;
+}
+
+void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
+  json::error_code ec;
+  json::value v = json::parse(data, ec);
+  if (ec || !v.is_object()) {
+    out.emplace_back(StreamError{ApiError::server(502, "The engine sent a stream event that is not a JSON object.")});
+    return;
+  }
+  const auto& chunk = v.get_object();
+  if (auto it = chunk.find("error"); it != chunk.end() && !it->value().is_null()) {
+    ApiError e = error_from_json(it->value(), 502);
+    if (e.status < 500) e.status = 502;
+    out.emplace_back(StreamError{std::move(e)});
+    return;
+  }
+  if (auto it = chunk.find("choices"); it != chunk.end() && it->value().is_array()) {
+    int position = 0;
+    for (const auto& c : it->value().get_array()) {
+      if (!c.is_object()) continue;
+      const auto& choice = c.get_object();
+      int index = static_cast<int>(int_field(choice, "index").value_or(position++));
+      const json::object* delta = nullptr;
+      if (auto d = choice.find("delta"); d != choice.end() && d->value().is_object()) {
+        delta = &d->value().get_object();
+      }
+      if (delta) {
+        std::string_view reasoning = str_or_empty(*delta, "reasoning_content");
+        if (reasoning.empty()) reasoning = str_or_empty(*delta, "reasoning");
+        if (reasoning.empty()) reasoning = str_or_empty(*delta, "thinking");
+        if (!reasoning.empty()) out.emplace_back(ReasoningDelta{index, std::string(reasoning)});
+        if (auto content = str_or_empty(*delta, "content"); !content.empty()) {
+          out.emplace_back(TextDelta{index, std::string(content)});
+        }
+        if (auto tc = delta->find("tool_calls"); tc != delta->end() && tc->value().is_array()) {
+          parse_tool_calls(index, tc->value().get_array(), out);
+        }
+      }
+      // Text completions carry `text` on the choice itself.
+      if (auto text = str_or_empty(choice, "text"); !text.empty()) out.emplace_back(TextDelta{index, std::string(text)});
+      if (auto fr = str_or_empty(choice, "finish_reason"); !fr.empty()) {
+        if (fr == "error") {
+          out.emplace_back(StreamError{ApiError::server(502, "The engine ended the generation with an error.")});
+          return;
+        }
+        out.emplace_back(Finish{index, *parse_finish_reason(fr)});
+      }
+    }
+  }
+  if (auto it = chunk.find("usage"); it != chunk.end() && it->value().is_object()) {
+    out.emplace_back(parse_usage(it->value().get_object()));
+  }
+}
+
+}  // namespace quorum::wire

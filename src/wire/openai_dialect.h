@@ -1,0 +1,29 @@
+// Reading OpenAI-compatible engines (llama-server, vLLM, LM Studio, Ollama's /v1, MLX servers): their
+// streamed chunks become normalized events, their error bodies become ApiErrors (openai-wire.md §5, §8).
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "wire/events.h"
+
+namespace quorum::wire {
+
+// Parses the `data` of one SSE event from an engine's chat.completion.chunk or text_completion stream and
+// appends its events in wire order (reasoning, content, tool calls, finish; usage last). Accepts reasoning as
+// `reasoning_content`, `reasoning` or `thinking`; an `{"error":…}` payload or finish_reason "error" becomes a
+// StreamError. A payload that is not JSON is a StreamError too.
+void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out);
+
+// Turns an engine's non-2xx response body into the error the client sees. Knows llama.cpp's
+// {"error":{"code":int,…}}, vLLM's flat {"object":"error",…}, Ollama's {"error":"…"} and plain text. The status
+// is kept for 4xx (a client mistake stays the client's); 5xx becomes 502 (the engine failed), except 503.
+ApiError engine_error(int status, std::string_view body, std::string_view engine_name);
+
+// Reads an `error` object (from a body or an in-band event) into an ApiError; `fallback_status` when the object
+// carries no usable HTTP status.
+ApiError error_from_json(const boost::json::value& error, int fallback_status);
+
+}  // namespace quorum::wire

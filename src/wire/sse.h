@@ -1,0 +1,62 @@
+// Server-Sent Events framing, both directions, as the OpenAI SDKs parse it (openai-wire.md §4).
+// Pure code: bytes in, bytes or events out.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace quorum::wire {
+
+// ---- Encoding (what the node sends) ----
+
+// "data: <payload>\n\n". REQUIRES: payload is one line (compact JSON or "[DONE]").
+std::string sse_data(std::string_view payload);
+// ": <text>\n\n", a comment every SSE parser ignores; used as keep-alive.
+std::string sse_comment(std::string_view text);
+inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
+
+// ---- Decoding (what the node reads from engines and peers, and what `quorum chat` reads) ----
+
+struct SseEvent {
+  std::string event;  // the `event:` field, empty when absent
+  std::string data;   // `data:` lines joined with '\n'
+};
+
+// Incremental decoder following the WHATWG algorithm as the SDKs implement it: lines end at "\r\n", "\r" or
+// "\n" (a "\r" at the end of one feed and "\n" at the start of the next are one line ending); a blank line
+// dispatches an event if a `data` or `event` field was seen; lines starting with ':' are comments; one leading
+// space is removed from a value; `id`, `retry` and unknown fields are ignored. Input may be split at any byte,
+// including inside a multi-byte UTF-8 character. Not thread-safe; one instance per stream.
+class SseDecoder {
+ public:
+  // Decodes `bytes` and appends every event completed by them to `out`.
+  void feed(std::string_view bytes, std::vector<SseEvent>& out);
+  // True when a partial line or an undispatched event is pending (an unterminated final event is dropped,
+  // like the SDKs do; callers use this to tell a truncated stream apart).
+  bool has_pending() const;
+
+ private:
+  void line(std::string_view text, std::vector<SseEvent>& out);
+  std::string partial_;       // bytes of the current incomplete line
+  bool last_was_cr_ = false;  // previous feed ended with '\r'
+  bool have_data_ = false;
+  bool have_event_ = false;
+  SseEvent pending_;
+};
+
+// True for the end-of-stream sentinel ("[DONE]", checked before any JSON parsing).
+bool is_done_sentinel(std::string_view data);
+
+// Splits newline-delimited records (NDJSON); "\r\n" and "\n" end a line, empty lines are skipped.
+class LineSplitter {
+ public:
+  void feed(std::string_view bytes, std::vector<std::string>& out);
+  // The unterminated last line, if any (NDJSON streams may omit the final newline).
+  std::string take_rest();
+
+ private:
+  std::string partial_;
+};
+
+}  // namespace quorum::wire

@@ -1,0 +1,105 @@
+// The node's promises about the stream, checked against engines that break them in the ways real engines do
+// (a scripted engine replays vLLM's, llama.cpp's and broken engines' shapes; the client is the openai SDK).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { startNode, readSse } from "./harness.mjs";
+import { startScriptedEngine } from "./scripted_engine.mjs";
+
+let engine, node, client;
+
+before(async () => {
+  engine = await startScriptedEngine();
+  node = await startNode({ args: ["--engine", `script=${engine.url}`, "--keepalive", "1", "--idle-timeout", "2"] });
+  client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "unused", maxRetries: 0 });
+});
+after(async () => {
+  await node?.stop();
+  await engine?.stop();
+});
+
+const ask = (model, extra = {}) =>
+  fetch(`${node.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }], stream: true, ...extra }),
+  });
+
+test("the node always asks the engine for usage, and shows it only when the client asked", async () => {
+  const events = await readSse(await ask("vllm-reasoning"));
+  assert.equal(engine.requests.at(-1).body.stream_options.include_usage, true);
+  assert.equal(engine.requests.at(-1).body.stream, true);
+  assert.ok(!events.slice(0, -1).some((e) => JSON.parse(e).usage));
+});
+
+test("reasoning is normalized to reasoning_content once, before the content", async () => {
+  const events = (await readSse(await ask("vllm-reasoning"))).slice(0, -1).map((e) => JSON.parse(e));
+  const reasoning = events.map((c) => c.choices[0]?.delta?.reasoning_content ?? "").join("");
+  assert.equal(reasoning, "Let me think.");
+  assert.ok(!events.some((c) => c.choices[0]?.delta?.reasoning), "only one reasoning field");
+  const firstContent = events.findIndex((c) => c.choices[0]?.delta?.content);
+  const lastReasoning = events.findLastIndex((c) => c.choices[0]?.delta?.reasoning_content);
+  assert.ok(lastReasoning < firstContent);
+
+  const r = await client.chat.completions.create({ model: "vllm-reasoning", messages: [{ role: "user", content: "x" }] });
+  assert.equal(r.choices[0].message.reasoning_content, "Let me think.");
+  assert.equal(r.choices[0].message.content, "Answer.");
+  assert.equal(r.usage.total_tokens, 7);
+});
+
+test("tool calls: the SDK's helper assembles them (id, type, name once; arguments concatenated)", async () => {
+  const stream = client.chat.completions.stream({ model: "tool" + "s", messages: [{ role: "user", content: "weather?" }] });
+  const final = await stream.finalChatCompletion();
+  const call = final.choices[0].message.tool_calls[0];
+  assert.equal(call.id, "call_A");
+  assert.equal(call.type, "function");
+  assert.equal(call.function.name, "get_weather");
+  assert.deepEqual(JSON.parse(call.function.arguments), { city: "Paris" });
+  assert.equal(final.choices[0].finish_reason, "tool_calls");
+});
+
+test("keep-alive comments flow while the engine is silent, and the answer still arrives", async () => {
+  const res = await ask("slow-start");
+  const raw = await res.text();
+  assert.match(raw, /^: keep-alive\n\n/m);
+  assert.match(raw, /"content":"late"/);
+  assert.ok(raw.endsWith("data: [DONE]\n\n"));
+  // And the SDK does not mind the comments.
+  const r = await client.chat.completions.create({ model: "slow-start", messages: [{ role: "user", content: "x" }], stream: true });
+  let text = "";
+  for await (const c of r) text += c.choices[0]?.delta?.content ?? "";
+  assert.equal(text, "late");
+});
+
+test("a character split across engine events reaches the client whole", async () => {
+  const r = await client.chat.completions.create({ model: "split-utf8", messages: [{ role: "user", content: "x" }], stream: true });
+  let text = "";
+  for await (const c of r) text += c.choices[0]?.delta?.content ?? "";
+  assert.equal(text, "caf\u00e9 \u{1F642}");
+});
+
+for (const model of ["truncated", "garbage", "stall"]) {
+  test(`an engine stream that ${model === "stall" ? "stalls" : "breaks"} (${model}) ends with an in-band error and [DONE]`, async () => {
+    const events = await readSse(await ask(model), { timeoutMs: 15000 });
+    assert.equal(events.at(-1), "[DONE]");
+    const err = JSON.parse(events.at(-2));
+    assert.ok(err.error, events.at(-2));
+    assert.equal(err.error.type, "server_error");
+    // The SDK raises it as an APIError from the iterator.
+    const stream = await client.chat.completions.create({ model, messages: [{ role: "user", content: "x" }], stream: true });
+    await assert.rejects(async () => {
+      for await (const _ of stream);
+    }, (e) => e.constructor.name === "APIError" || e.status === undefined);
+  });
+}
+
+test("engine errors before the first byte keep their meaning: 400 stays 400, a crash is 502", async () => {
+  await assert.rejects(
+    client.chat.completions.create({ model: "context-overflow", messages: [{ role: "user", content: "x" }], stream: true }),
+    (e) => e.status === 400 && e.code === "context_length_exceeded" && /context/.test(e.message),
+  );
+  await assert.rejects(
+    client.chat.completions.create({ model: "crash", messages: [{ role: "user", content: "x" }] }),
+    (e) => e.status === 502 && /out of memory/.test(e.message),
+  );
+});

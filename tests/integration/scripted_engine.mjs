@@ -1,0 +1,125 @@
+// A scripted OpenAI-compatible engine for the cases a real llama-server cannot be made to produce on demand:
+// other engines' dialects (vLLM's `reasoning`, tool-call fragments without ids), slow first tokens, streams
+// that stop without [DONE], garbage. Each model id names a script; the server replays it.
+import http from "node:http";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+const chunk = (delta, finish = null) =>
+  JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] });
+
+// Each script: async (res, body) => void, writing SSE to res.
+const scripts = {
+  // vLLM >= 0.11: reasoning under `reasoning`, also copied to `reasoning_content`; usage on request.
+  "vllm-reasoning": async (res, body) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
+    res.write(`data: ${chunk({ reasoning: "Let me ", reasoning_content: "Let me " })}\n\n`);
+    res.write(`data: ${chunk({ reasoning: "think.", reasoning_content: "think." })}\n\n`);
+    res.write(`data: ${chunk({ content: "Answer." })}\n\n`);
+    res.write(`data: ${chunk({}, "stop")}\n\n`);
+    if (body.stream_options?.include_usage) {
+      res.write(`data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 3, completion_tokens: 4, total_tokens: 7 } })}\n\n`);
+    }
+    res.write("data: [DONE]\n\n");
+    res.end();
+  },
+  // Tool call fragments as vLLM sends them: id/name once, later fragments with only index + arguments;
+  // plus a repeated name that must not be repeated to the client; CRLF line endings.
+  "tools": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: null })}\r\n\r\n`);
+    res.write(`data: ${chunk({ tool_calls: [{ index: 0, id: "call_A", type: "function", function: { name: "get_weather", arguments: "" } }] })}\r\n\r\n`);
+    res.write(`data: ${chunk({ tool_calls: [{ index: 0, function: { name: "get_weather", arguments: '{"city":' } }] })}\r\n\r\n`);
+    res.write(`data: ${chunk({ tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] })}\r\n\r\n`);
+    res.write(`data: ${chunk({}, "tool_calls")}\r\n\r\n`);
+    res.write("data: [DONE]\r\n\r\n");
+    res.end();
+  },
+  // Nothing for 2.5 s, then an answer: the node must keep the client's connection alive meanwhile.
+  "slow-start": async (res) => {
+    await sleep(2500);
+    res.write(`data: ${chunk({ role: "assistant", content: "late" })}\n\n`);
+    res.write(`data: ${chunk({}, "stop")}\n\n`);
+    res.write("data: [DONE]\n\n");
+    res.end();
+  },
+  // A multi-byte character split across two network writes and two SSE events.
+  "split-utf8": async (res) => {
+    const bytes = Buffer.from(chunk({ content: "caf\u00e9 \u{1F642}" }));
+    res.write("data: ");
+    res.write(bytes.subarray(0, bytes.length - 7));
+    await sleep(20);
+    res.write(bytes.subarray(bytes.length - 7));
+    res.write("\n\n");
+    res.write(`data: ${chunk({}, "stop")}\n\ndata: [DONE]\n\n`);
+    res.end();
+  },
+  // Stops after some content, without finish_reason or [DONE].
+  "truncated": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "half" })}\n\n`);
+    await sleep(50);
+    res.socket.destroy();
+  },
+  // Sends garbage instead of JSON.
+  "garbage": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "ok" })}\n\n`);
+    res.write("data: {not json\n\n");
+    res.end();
+  },
+  // llama.cpp-style error before streaming: HTTP 400 with an integer code.
+  "context-overflow": async (res) => {
+    res.writeHead(400, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: { code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error", n_prompt_tokens: 5000, n_ctx: 2048 } }));
+    return "handled";
+  },
+  // Engine crash before the first byte.
+  "crash": async (res) => {
+    res.writeHead(500, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: { code: 500, message: "CUDA error: out of memory", type: "server_error" } }));
+    return "handled";
+  },
+  // Silent forever after the head: the node's idle watchdog must end it.
+  "stall": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
+    await sleep(60000);
+    res.end();
+  },
+};
+
+export function startScriptedEngine() {
+  const requests = [];
+  const server = http.createServer(async (req, res) => {
+    if (req.method === "GET" && req.url === "/v1/models") {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: Object.keys(scripts).map((id) => ({ id, object: "model", created: 0, owned_by: "script" })) }));
+      return;
+    }
+    let raw = "";
+    for await (const piece of req) raw += piece;
+    const body = JSON.parse(raw || "{}");
+    requests.push({ url: req.url, body });
+    const script = scripts[body.model];
+    if (!script) {
+      res.writeHead(404, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "no script", type: "not_found_error", code: 404 } }));
+      return;
+    }
+    if (body.model !== "context-overflow" && body.model !== "crash") {
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+    }
+    try {
+      await script(res, body);
+    } catch {
+      res.destroy();
+    }
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        requests,
+        stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+      });
+    });
+  });
+}

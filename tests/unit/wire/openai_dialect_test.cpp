@@ -1,0 +1,100 @@
+// Engines' OpenAI-compatible dialects, read into normalized events (openai-wire.md §3, §5, §8).
+#include "wire/openai_dialect.h"
+
+#include <gtest/gtest.h>
+
+namespace quorum::wire {
+namespace {
+
+std::vector<StreamEvent> parse(std::string_view data) {
+  std::vector<StreamEvent> out;
+  parse_openai_chunk(data, out);
+  return out;
+}
+
+TEST(OpenAiDialect, LlamaCppContentAndFinishWithTimings) {
+  auto e = parse(R"({"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hi"}}],"created":1,"id":"x",)"
+                 R"("model":"m","object":"chat.completion.chunk","timings":{"predicted_n":3}})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).text, "Hi");
+  e = parse(R"({"choices":[{"finish_reason":"length","index":0,"delta":{}}],"usage":null})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<Finish>(e[0]).reason, FinishReason::kLength);
+}
+
+TEST(OpenAiDialect, ReasoningUnderAnyOfItsNamesOnce) {
+  for (const char* name : {"reasoning_content", "reasoning", "thinking"}) {
+    auto e = parse(std::string(R"({"choices":[{"index":0,"delta":{")") + name + R"(":"hmm"}}]})");
+    ASSERT_EQ(e.size(), 1u) << name;
+    EXPECT_EQ(std::get<ReasoningDelta>(e[0]).text, "hmm");
+  }
+  // vLLM copies `reasoning` into the deprecated `reasoning_content`: one event, not two.
+  auto e = parse(R"({"choices":[{"index":0,"delta":{"reasoning":"a","reasoning_content":"a"}}]})");
+  EXPECT_EQ(e.size(), 1u);
+}
+
+TEST(OpenAiDialect, UsageChunkWithEmptyChoices) {
+  auto e = parse(R"({"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":7,"total_tokens":12,)"
+                 R"("completion_tokens_details":{"reasoning_tokens":2}}})");
+  ASSERT_EQ(e.size(), 1u);
+  auto& u = std::get<Usage>(e[0]);
+  EXPECT_EQ(u.prompt_tokens, 5);
+  EXPECT_EQ(u.completion_tokens, 7);
+  EXPECT_EQ(u.reasoning_tokens, 2);
+}
+
+TEST(OpenAiDialect, ToolCallFragments) {
+  auto e = parse(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"c1","type":"function",)"
+                 R"("function":{"name":"f","arguments":""}}]}}]})");
+  ASSERT_EQ(e.size(), 1u);
+  auto& t = std::get<ToolCallDelta>(e[0]);
+  EXPECT_EQ(t.id, "c1");
+  EXPECT_EQ(t.name, "f");
+  e = parse(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{"a":1}}}]}}]})");
+  EXPECT_EQ(std::get<ToolCallDelta>(e[0]).arguments, R"({"a":1})");  // object arguments get serialized
+}
+
+TEST(OpenAiDialect, ErrorsInBand) {
+  auto e = parse(R"({"error":{"code":500,"message":"slot died","type":"server_error"}})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<StreamError>(e[0]).error.message, "slot died");
+  EXPECT_GE(std::get<StreamError>(e[0]).error.status, 500);
+  e = parse(R"({"choices":[{"index":0,"delta":{},"finish_reason":"error"}]})");
+  EXPECT_TRUE(std::holds_alternative<StreamError>(e.at(0)));
+  e = parse("not json");
+  EXPECT_TRUE(std::holds_alternative<StreamError>(e.at(0)));
+}
+
+TEST(OpenAiDialect, UnknownFinishReasonsBecomeValidOnes) {
+  EXPECT_EQ(parse_finish_reason("eos"), FinishReason::kStop);
+  EXPECT_EQ(parse_finish_reason("normal"), FinishReason::kStop);
+  EXPECT_EQ(parse_finish_reason("length"), FinishReason::kLength);
+  EXPECT_EQ(parse_finish_reason("tool_calls"), FinishReason::kToolCalls);
+  EXPECT_FALSE(parse_finish_reason("").has_value());
+}
+
+TEST(EngineError, LlamaCppVllmOllamaAndPlainText) {
+  auto e = engine_error(400, R"({"error":{"code":400,"message":"too long","type":"exceed_context_size_error"}})", "e");
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.type, "invalid_request_error");
+  EXPECT_EQ(e.code, "context_length_exceeded");
+  EXPECT_EQ(e.message, "too long");
+
+  e = engine_error(404, R"({"object":"error","message":"no such model","type":"NotFoundError","param":null,"code":404})", "e");
+  EXPECT_EQ(e.status, 404);
+  EXPECT_EQ(e.message, "no such model");
+  EXPECT_EQ(e.code, "model_not_found");
+
+  e = engine_error(500, R"({"error":"out of memory"})", "gpu");
+  EXPECT_EQ(e.status, 502);
+  EXPECT_EQ(e.type, "server_error");
+  EXPECT_NE(e.message.find("out of memory"), std::string::npos);
+  EXPECT_NE(e.message.find("gpu"), std::string::npos);
+
+  e = engine_error(503, "Loading model", "e");
+  EXPECT_EQ(e.status, 503);
+  EXPECT_NE(e.message.find("Loading model"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quorum::wire
