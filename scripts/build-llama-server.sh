@@ -32,7 +32,7 @@ if [[ ! -d src/.git ]]; then
   rm -rf pkg src
   mkdir pkg
   tar -xzf "$tarball" -C pkg package/llama/gitRelease.bundle
-  git clone --quiet pkg/package/llama/gitRelease.bundle src
+  git -c advice.detachedHead=false clone --quiet pkg/package/llama/gitRelease.bundle src
   rm -rf pkg
 fi
 

@@ -4,6 +4,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <array>
 #include <atomic>
 #include <list>
 
@@ -212,8 +213,14 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
     stream.expires_after(std::chrono::seconds(first ? limits.header_timeout_seconds : limits.idle_keepalive_seconds));
     first = false;
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    if (ec) break;  // closed, timed out or garbage: nothing useful to answer
+    // A Content-Length over the limit fails here already (body_limit); anything else is a closed, timed out or
+    // garbled connection with nothing useful to answer.
+    bool too_large = ec == http::error::body_limit;
+    if (ec && !too_large) break;
     auto& head = parser.get();
+    // Answers and closes without reading the rest of the request. The client may still be sending its body:
+    // closing at once would reset the connection and the client would never see the answer, so the rest is
+    // read and dropped first (a bounded "lingering close", as nginx does).
     auto send_plain = [&](http::status status, std::string body) -> Task<void> {
       http::response<http::string_body> res{status, head.version()};
       res.set(http::field::content_type, "application/json");
@@ -223,8 +230,16 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
       stream.expires_after(kWriteTimeout);
       beast::error_code wec;
       co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, wec));
+      if (wec) co_return;
+      stream.socket().shutdown(tcp::socket::shutdown_send, wec);
+      stream.expires_after(std::chrono::seconds(5));
+      std::array<char, 16384> sink;
+      size_t drained = 0;
+      while (!wec && drained < limits.max_body_bytes * 4) {
+        drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, wec));
+      }
     };
-    if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
+    if (too_large || (parser.content_length() && *parser.content_length() > limits.max_body_bytes)) {
       co_await send_plain(http::status::payload_too_large,
                           plain_error_json("The request body is larger than the node accepts (" +
                                                std::to_string(limits.max_body_bytes) + " bytes).",

@@ -187,8 +187,9 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
       }
       forwarded = true;
       boost::system::error_code ec;
-      co_await channel->async_send({}, Item{Item::kEvent, std::move(*event), {}},
-                                   asio::redirect_error(use_awaitable, ec));
+      // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
+      Item item{Item::kEvent, std::move(*event), {}};
+      co_await channel->async_send({}, std::move(item), asio::redirect_error(use_awaitable, ec));
       if (ec) {  // the consumer is gone
         stream->cancel();
         metrics.in_flight(state->engine, request.model, -1);
@@ -198,7 +199,8 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     metrics.in_flight(state->engine, request.model, -1);
     if (retry) continue;
     boost::system::error_code ec;
-    co_await channel->async_send({}, Item{Item::kEnd, {}, {}}, asio::redirect_error(use_awaitable, ec));
+    Item end{Item::kEnd, {}, {}};
+    co_await channel->async_send({}, std::move(end), asio::redirect_error(use_awaitable, ec));
     co_return;
   }
   if (tried.size() > 1 && last_error.status >= 500) {
@@ -207,7 +209,8 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     last_error.message += " (tried engines: " + names + ")";
   }
   boost::system::error_code ec;
-  co_await channel->async_send({}, Item{Item::kError, {}, std::move(last_error)}, asio::redirect_error(use_awaitable, ec));
+  Item failure{Item::kError, {}, std::move(last_error)};
+  co_await channel->async_send({}, std::move(failure), asio::redirect_error(use_awaitable, ec));
 }
 
 struct Outcome {
@@ -272,7 +275,10 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Cha
       }
       continue;
     }
-    auto [ec, item] = std::move(std::get<0>(ready));
+    // (No structured binding here: g++ 12 destroys it twice inside a coroutine.)
+    auto& received = std::get<0>(ready);
+    boost::system::error_code ec = std::get<0>(received);
+    Item item = std::move(std::get<1>(received));
     if (ec) {
       item = Item{Item::kError, {}, ApiError::server(500, "The generation ended unexpectedly.")};
     }

@@ -122,8 +122,12 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
 }
 
 void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
+  // Engines that cut a multi-byte character between two events send invalid UTF-8 in each; accept it here,
+  // the StreamWriter joins the halves before anything reaches a client.
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
   json::error_code ec;
-  json::value v = json::parse(data, ec);
+  json::value v = json::parse(data, ec, {}, options);
   if (ec || !v.is_object()) {
     out.emplace_back(StreamError{ApiError::server(502, "The engine sent a stream event that is not a JSON object.")});
     return;

@@ -13,7 +13,8 @@ size_t utf8_complete_prefix(std::string_view s);
 // Holds back the incomplete tail of a text stream until the rest of the character arrives.
 class Utf8Carry {
  public:
-  // Returns carry + piece up to the last complete character; keeps the incomplete tail.
+  // Returns carry + piece up to the last complete character (invalid bytes replaced by U+FFFD); keeps the
+  // incomplete tail.
   std::string take(std::string_view piece);
   // Returns what is held back (at end of stream), with each invalid byte replaced by U+FFFD.
   std::string flush();

@@ -225,6 +225,11 @@ test("client disconnect cancels the generation on the engine", async () => {
     },
     { timeoutMs: 10000, intervalMs: 50 },
   );
+  // The node saw the client leave (499) and the engine stopped far short of the 100000 tokens asked for.
+  await waitFor(() => /status=499/.test(node.output()), { timeoutMs: 5000, what: "the node's log line" });
+  const metrics = await (await fetch(`${engine.url}/metrics`)).text();
+  const predicted = Number(/llamacpp:tokens_predicted_total (\d+)/.exec(metrics)[1]);
+  assert.ok(predicted < 20000, `engine generated ${predicted} tokens`);
 });
 
 test("metrics count requests, tokens and time to first token", async () => {

@@ -78,6 +78,13 @@ test("a character split across engine events reaches the client whole", async ()
   assert.equal(text, "caf\u00e9 \u{1F642}");
 });
 
+test("a character cut between two engine events is joined before it reaches the client", async () => {
+  const r = await client.chat.completions.create({ model: "split-char-events", messages: [{ role: "user", content: "x" }], stream: true });
+  let text = "";
+  for await (const c of r) text += c.choices[0]?.delta?.content ?? "";
+  assert.equal(text, "caf\u00e9 ok");
+});
+
 for (const model of ["truncated", "garbage", "stall"]) {
   test(`an engine stream that ${model === "stall" ? "stalls" : "breaks"} (${model}) ends with an in-band error and [DONE]`, async () => {
     const events = await readSse(await ask(model), { timeoutMs: 15000 });

@@ -53,6 +53,15 @@ const scripts = {
     res.write(`data: ${chunk({}, "stop")}\n\ndata: [DONE]\n\n`);
     res.end();
   },
+  // An engine that cuts a character between two events: each event alone is invalid UTF-8.
+  "split-char-events": async (res) => {
+    const pre = Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"caf');
+    const post = Buffer.from('"}}]}\n\n');
+    res.write(Buffer.concat([pre, Buffer.from([0xc3]), post]));
+    res.write(Buffer.concat([Buffer.from('data: {"choices":[{"index":0,"delta":{"content":"'), Buffer.from([0xa9]), Buffer.from(' ok'), post]));
+    res.write(`data: ${chunk({}, "stop")}\n\ndata: [DONE]\n\n`);
+    res.end();
+  },
   // Stops after some content, without finish_reason or [DONE].
   "truncated": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "half" })}\n\n`);

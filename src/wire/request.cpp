@@ -1,0 +1,231 @@
+#include "wire/request.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+namespace quorum::wire {
+namespace json = boost::json;
+
+namespace {
+
+std::string kind_name(const json::value& v) {
+  switch (v.kind()) {
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "a boolean";
+    case json::kind::int64:
+    case json::kind::uint64:
+      return "an integer";
+    case json::kind::double_:
+      return "a number";
+    case json::kind::string:
+      return "a string";
+    case json::kind::array:
+      return "an array";
+    case json::kind::object:
+      return "an object";
+  }
+  return "a value";
+}
+
+ApiError missing(const std::string& field) {
+  return ApiError::invalid_request("Missing required parameter: '" + field + "'.", field);
+}
+
+ApiError wrong_type(const std::string& field, const std::string& expected, const json::value& got) {
+  return ApiError::invalid_request(
+      "Invalid type for '" + field + "': expected " + expected + ", but got " + kind_name(got) + ".", field);
+}
+
+bool is_integer(const json::value& v) {
+  if (v.is_int64() || v.is_uint64()) return true;
+  return v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()));
+}
+
+int64_t as_integer(const json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
+  return static_cast<int64_t>(v.get_double());
+}
+
+// Present and not null.
+const json::value* field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return (v && !v->is_null()) ? v : nullptr;
+}
+
+std::optional<ApiError> check_number(const json::object& o, const char* key) {
+  if (const auto* v = field(o, key); v && !v->is_number()) return wrong_type(key, "a number", *v);
+  return std::nullopt;
+}
+
+std::optional<ApiError> check_model(const json::object& o, std::string& model) {
+  const auto* v = o.if_contains("model");
+  if (!v || v->is_null()) return missing("model");
+  if (!v->is_string()) return wrong_type("model", "a string", *v);
+  if (v->get_string().empty()) return ApiError::invalid_request("'model' must not be empty.", "model");
+  model = std::string(v->get_string());
+  return std::nullopt;
+}
+
+// stream, stream_options, n, max_tokens/max_completion_tokens, temperature, top_p, penalties, stop, seed.
+std::optional<ApiError> check_common(const json::object& o, GenerationRequest& r) {
+  if (const auto* v = field(o, "stream")) {
+    if (!v->is_bool()) return wrong_type("stream", "a boolean", *v);
+    r.stream = v->get_bool();
+  }
+  if (const auto* v = field(o, "stream_options")) {
+    if (!v->is_object()) return wrong_type("stream_options", "an object", *v);
+    if (const auto* iu = field(v->get_object(), "include_usage")) {
+      if (!iu->is_bool()) return wrong_type("stream_options.include_usage", "a boolean", *iu);
+      r.include_usage = r.stream && iu->get_bool();
+    }
+  }
+  if (const auto* v = field(o, "n")) {
+    if (!is_integer(*v)) return wrong_type("n", "an integer", *v);
+    if (as_integer(*v) < 1 || as_integer(*v) > 128) {
+      return ApiError::invalid_request("'n' must be between 1 and 128.", "n");
+    }
+    r.n = static_cast<int>(as_integer(*v));
+  }
+  for (const char* key : {"max_tokens", "max_completion_tokens"}) {
+    if (const auto* v = field(o, key)) {
+      if (!is_integer(*v)) return wrong_type(key, "an integer", *v);
+      if (as_integer(*v) < 0) return ApiError::invalid_request(std::string("'") + key + "' must not be negative.", key);
+    }
+  }
+  if (const auto* v = field(o, "max_completion_tokens")) {
+    r.max_tokens = as_integer(*v);
+  } else if (const auto* m = field(o, "max_tokens")) {
+    r.max_tokens = as_integer(*m);
+  }
+  for (const char* key : {"temperature", "top_p", "presence_penalty", "frequency_penalty"}) {
+    if (auto e = check_number(o, key)) return e;
+  }
+  if (const auto* v = field(o, "seed"); v && !is_integer(*v)) return wrong_type("seed", "an integer", *v);
+  if (const auto* v = field(o, "stop")) {
+    if (v->is_array()) {
+      for (const auto& s : v->get_array()) {
+        if (!s.is_string()) return wrong_type("stop", "a string or an array of strings", s);
+      }
+    } else if (!v->is_string()) {
+      return wrong_type("stop", "a string or an array of strings", *v);
+    }
+  }
+  return std::nullopt;
+}
+
+// string | [string] | [int] | [[int]], non-empty.
+std::optional<ApiError> check_text_input(const json::value* v, const std::string& name) {
+  if (!v) return missing(name);
+  if (v->is_string()) return std::nullopt;
+  if (!v->is_array()) return wrong_type(name, "a string or an array", *v);
+  const auto& a = v->get_array();
+  if (a.empty()) return ApiError::invalid_request("'" + name + "' must not be empty.", name);
+  bool strings = a.front().is_string();
+  bool ints = is_integer(a.front());
+  bool arrays = a.front().is_array();
+  for (const auto& item : a) {
+    bool ok = (strings && item.is_string()) || (ints && is_integer(item)) ||
+              (arrays && item.is_array() &&
+               std::all_of(item.get_array().begin(), item.get_array().end(), [](const json::value& t) { return is_integer(t); }));
+    if (!ok) return ApiError::invalid_request("'" + name + "' must be a string, an array of strings, an array of token ids or an array of such arrays.", name);
+  }
+  return std::nullopt;
+}
+
+const std::initializer_list<std::string_view> kRoles = {"system", "developer", "user", "assistant", "tool", "function"};
+
+}  // namespace
+
+Result<json::object> parse_json_object(std::string_view body) {
+  if (body.empty()) return ApiError::invalid_request("The request body is empty; it must be a JSON object.");
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) {
+    return ApiError::invalid_request("We could not parse the JSON body of your request (" + ec.message() +
+                                     "). The body must be a JSON object.");
+  }
+  if (!v.is_object()) return ApiError::invalid_request("The request body must be a JSON object, not " + kind_name(v) + ".");
+  return std::move(v.get_object());
+}
+
+Result<GenerationRequest> parse_chat_request(std::string_view body) {
+  auto parsed = parse_json_object(body);
+  if (!parsed) return parsed.take_error();
+  GenerationRequest r;
+  r.kind = GenerationKind::kChat;
+  r.body = std::move(parsed.value());
+  const auto& o = r.body;
+  if (auto e = check_model(o, r.model)) return *e;
+  const auto* messages = o.if_contains("messages");
+  if (!messages || messages->is_null()) return missing("messages");
+  if (!messages->is_array()) return wrong_type("messages", "an array", *messages);
+  if (messages->get_array().empty()) {
+    return ApiError::invalid_request("'messages' must contain at least one message.", "messages");
+  }
+  size_t i = 0;
+  for (const auto& m : messages->get_array()) {
+    std::string where = "messages[" + std::to_string(i++) + "]";
+    if (!m.is_object()) return wrong_type(where, "an object", m);
+    const auto* role = m.get_object().if_contains("role");
+    if (!role || role->is_null()) return missing(where + ".role");
+    if (!role->is_string()) return wrong_type(where + ".role", "a string", *role);
+    if (std::find(kRoles.begin(), kRoles.end(), std::string_view(role->get_string())) == kRoles.end()) {
+      return ApiError::invalid_request("Invalid value for '" + where + ".role': '" + std::string(role->get_string()) +
+                                           "'. Supported values are: system, developer, user, assistant, tool.",
+                                       where + ".role");
+    }
+    if (const auto* content = field(m.get_object(), "content"); content && !content->is_string() && !content->is_array()) {
+      return wrong_type(where + ".content", "a string or an array of content parts", *content);
+    }
+  }
+  if (const auto* tools = field(o, "tools"); tools && !tools->is_array()) return wrong_type("tools", "an array", *tools);
+  if (auto e = check_common(o, r)) return *e;
+  return r;
+}
+
+Result<GenerationRequest> parse_completion_request(std::string_view body) {
+  auto parsed = parse_json_object(body);
+  if (!parsed) return parsed.take_error();
+  GenerationRequest r;
+  r.kind = GenerationKind::kCompletion;
+  r.body = std::move(parsed.value());
+  const auto& o = r.body;
+  if (auto e = check_model(o, r.model)) return *e;
+  if (auto e = check_text_input(field(o, "prompt"), "prompt")) return *e;
+  if (auto e = check_common(o, r)) return *e;
+  return r;
+}
+
+Result<EmbeddingRequest> parse_embedding_request(std::string_view body) {
+  auto parsed = parse_json_object(body);
+  if (!parsed) return parsed.take_error();
+  EmbeddingRequest r;
+  r.body = std::move(parsed.value());
+  if (auto e = check_model(r.body, r.model)) return *e;
+  if (auto e = check_text_input(field(r.body, "input"), "input")) return *e;
+  if (const auto* f = field(r.body, "encoding_format")) {
+    if (!f->is_string() || (f->get_string() != "float" && f->get_string() != "base64")) {
+      return ApiError::invalid_request("Invalid value for 'encoding_format': expected 'float' or 'base64'.",
+                                       "encoding_format");
+    }
+    r.base64 = f->get_string() == "base64";
+  }
+  return r;
+}
+
+json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model) {
+  json::object body = request.body;
+  body["model"] = upstream_model;
+  body["stream"] = true;
+  body["stream_options"] = json::object{{"include_usage", true}};
+  if (request.max_tokens) {
+    body["max_tokens"] = *request.max_tokens;
+    if (request.kind == GenerationKind::kChat) body["max_completion_tokens"] = *request.max_tokens;
+  }
+  return body;
+}
+
+}  // namespace quorum::wire

@@ -1,0 +1,99 @@
+#include "wire/sse.h"
+
+namespace quorum::wire {
+
+std::string sse_data(std::string_view payload) {
+  std::string out;
+  out.reserve(payload.size() + 8);
+  out += "data: ";
+  out += payload;
+  out += "\n\n";
+  return out;
+}
+
+std::string sse_comment(std::string_view text) {
+  std::string out = ": ";
+  out += text;
+  out += "\n\n";
+  return out;
+}
+
+bool is_done_sentinel(std::string_view data) {
+  while (!data.empty() && (data.front() == ' ' || data.front() == '\t')) data.remove_prefix(1);
+  while (!data.empty() && (data.back() == ' ' || data.back() == '\t' || data.back() == '\r' || data.back() == '\n')) {
+    data.remove_suffix(1);
+  }
+  return data == "[DONE]";
+}
+
+void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  size_t start = 0;
+  if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
+  last_was_cr_ = false;
+  for (size_t i = start; i < bytes.size(); ++i) {
+    char c = bytes[i];
+    if (c != '\n' && c != '\r') continue;
+    partial_.append(bytes.substr(start, i - start));
+    line(partial_, out);
+    partial_.clear();
+    if (c == '\r') {
+      if (i + 1 < bytes.size()) {
+        if (bytes[i + 1] == '\n') ++i;
+      } else {
+        last_was_cr_ = true;
+      }
+    }
+    start = i + 1;
+  }
+  partial_.append(bytes.substr(start));
+}
+
+void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
+  if (text.empty()) {
+    if (have_data_ || have_event_) out.push_back(std::move(pending_));
+    pending_ = SseEvent{};
+    have_data_ = have_event_ = false;
+    return;
+  }
+  if (text.front() == ':') return;  // comment
+  auto colon = text.find(':');
+  std::string_view field = text.substr(0, colon);
+  std::string_view value;
+  if (colon != std::string_view::npos) {
+    value = text.substr(colon + 1);
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+  }
+  if (field == "data") {
+    if (have_data_) pending_.data += '\n';
+    pending_.data.append(value);
+    have_data_ = true;
+  } else if (field == "event") {
+    pending_.event.assign(value);
+    have_event_ = true;
+  }
+  // id, retry and unknown fields are ignored.
+}
+
+bool SseDecoder::has_pending() const { return !partial_.empty() || have_data_ || have_event_; }
+
+void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
+  size_t start = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (bytes[i] != '\n') continue;
+    partial_.append(bytes.substr(start, i - start));
+    if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
+    if (!partial_.empty()) out.push_back(std::move(partial_));
+    partial_.clear();
+    start = i + 1;
+  }
+  partial_.append(bytes.substr(start));
+}
+
+std::string LineSplitter::take_rest() {
+  std::string rest = std::move(partial_);
+  partial_.clear();
+  if (!rest.empty() && rest.back() == '\r') rest.pop_back();
+  return rest;
+}
+
+}  // namespace quorum::wire
