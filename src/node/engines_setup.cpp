@@ -6,8 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
-// TEMP until the ollama adapter lands
-// #include "engines/ollama_backend.h"
+#include "engines/ollama_backend.h"
 #include "engines/openai_backend.h"
 
 namespace quorum::node {
@@ -18,7 +17,7 @@ std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const Nod
   net::ClientOptions options;
   options.read_idle_timeout = config.idle_timeout;
   options.head_timeout = std::max<std::chrono::milliseconds>(config.idle_timeout, std::chrono::seconds(600));
-  // if (spec.type == "ollama") return std::make_shared<engines::OllamaBackend>(spec.name, spec.url, options);
+  if (spec.type == "ollama") return std::make_shared<engines::OllamaBackend>(spec.name, spec.url, options);
   return std::make_shared<engines::OpenAiBackend>(spec.name, spec.url, options);
 }
 
