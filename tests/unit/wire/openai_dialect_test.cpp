@@ -13,8 +13,9 @@ std::vector<StreamEvent> parse(std::string_view data) {
 }
 
 TEST(OpenAiDialect, LlamaCppContentAndFinishWithTimings) {
-  auto e = parse(R"({"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hi"}}],"created":1,"id":"x",)"
-                 R"("model":"m","object":"chat.completion.chunk","timings":{"predicted_n":3}})");
+  auto e =
+      parse(R"({"choices":[{"finish_reason":null,"index":0,"delta":{"content":"Hi"}}],"created":1,"id":"x",)"
+            R"("model":"m","object":"chat.completion.chunk","timings":{"predicted_n":3}})");
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(std::get<TextDelta>(e[0]).text, "Hi");
   e = parse(R"({"choices":[{"finish_reason":"length","index":0,"delta":{}}],"usage":null})");
@@ -50,7 +51,8 @@ TEST(OpenAiDialect, ToolCallFragments) {
   auto& t = std::get<ToolCallDelta>(e[0]);
   EXPECT_EQ(t.id, "c1");
   EXPECT_EQ(t.name, "f");
-  e = parse(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{"a":1}}}]}}]})");
+  e = parse(
+      R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":{"a":1}}}]}}]})");
   EXPECT_EQ(std::get<ToolCallDelta>(e[0]).arguments, R"({"a":1})");  // object arguments get serialized
 }
 
@@ -74,13 +76,16 @@ TEST(OpenAiDialect, UnknownFinishReasonsBecomeValidOnes) {
 }
 
 TEST(EngineError, LlamaCppVllmOllamaAndPlainText) {
-  auto e = engine_error(400, R"({"error":{"code":400,"message":"too long","type":"exceed_context_size_error"}})", "e");
+  auto e = engine_error(
+      400, R"({"error":{"code":400,"message":"too long","type":"exceed_context_size_error"}})", "e");
   EXPECT_EQ(e.status, 400);
   EXPECT_EQ(e.type, "invalid_request_error");
   EXPECT_EQ(e.code, "context_length_exceeded");
   EXPECT_EQ(e.message, "too long");
 
-  e = engine_error(404, R"({"object":"error","message":"no such model","type":"NotFoundError","param":null,"code":404})", "e");
+  e = engine_error(
+      404, R"({"object":"error","message":"no such model","type":"NotFoundError","param":null,"code":404})",
+      "e");
   EXPECT_EQ(e.status, 404);
   EXPECT_EQ(e.message, "no such model");
   EXPECT_EQ(e.code, "model_not_found");
