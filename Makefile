@@ -30,7 +30,7 @@ build-asan:
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-bench: deps build
+bench: test-deps build
 	bash bench/run.sh
 
 format:

@@ -5,7 +5,7 @@ set -euo pipefail
 
 build_pkgs=(g++ cmake ninja-build ccache pkg-config git libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libcli11-dev)
-test_pkgs=(libgtest-dev nodejs npm python3-numpy nginx-light wrk curl iproute2)
+test_pkgs=(libgtest-dev nodejs npm python3-numpy nginx-light jq curl iproute2)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
