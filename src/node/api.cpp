@@ -1,14 +1,12 @@
 #include "node/api.h"
 
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/experimental/channel.hpp>
 #include <boost/json.hpp>
 #include <boost/url/pct_string_view.hpp>
 #include <chrono>
@@ -16,6 +14,7 @@
 #include <random>
 
 #include "core/log.h"
+#include "net/handoff.h"
 #include "wire/sse.h"
 #include "wire/stream_writer.h"
 
@@ -38,10 +37,13 @@ std::string random_token(size_t length) {
 }
 
 int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 net::Headers json_headers(const std::string& request_id) {
   net::Headers h;
@@ -50,7 +52,8 @@ net::Headers json_headers(const std::string& request_id) {
   return h;
 }
 
-net::Task<void> send_json(net::ResponseWriter& w, int status, const json::value& body, const std::string& request_id) {
+net::Task<void> send_json(net::ResponseWriter& w, int status, const json::value& body,
+                          const std::string& request_id) {
   co_await w.send(status, json_headers(request_id), json::serialize(body));
 }
 
@@ -63,10 +66,11 @@ net::Task<void> send_error(net::ResponseWriter& w, const ApiError& e, const std:
 }
 
 ApiError model_not_found(const std::string& model) {
-  return ApiError::not_found("The model '" + model +
-                                 "' does not exist on this node. List the available models with GET /v1/models "
-                                 "(or `quorum models`).",
-                             "model", "model_not_found");
+  return ApiError::not_found(
+      "The model '" + model +
+          "' does not exist on this node. List the available models with GET /v1/models "
+          "(or `quorum models`).",
+      "model", "model_not_found");
 }
 
 // No engine that is up has the model: 503 naming the engines that had it and stopped answering, else 404.
@@ -78,7 +82,8 @@ ApiError unavailable_or_not_found(const engines::EngineRegistry& registry, const
     names += (names.empty() ? "" : "; ") + ("engine '" + e.name + "' at " + e.location);
     if (!e.last_error.empty()) names += " (" + e.last_error + ")";
   }
-  return ApiError::server(503, "The model '" + model + "' is served by " + names + ", which is not answering.");
+  return ApiError::server(503,
+                          "The model '" + model + "' is served by " + names + ", which is not answering.");
 }
 
 // Base64 of the little-endian float32 bytes of a JSON number array (what the SDKs decode).
@@ -86,8 +91,8 @@ std::string floats_to_base64(const json::array& values) {
   std::string bytes;
   bytes.reserve(values.size() * 4);
   for (const auto& v : values) {
-    float f = v.is_double() ? static_cast<float>(v.get_double())
-              : v.is_int64() ? static_cast<float>(v.get_int64())
+    float f = v.is_double()   ? static_cast<float>(v.get_double())
+              : v.is_int64()  ? static_cast<float>(v.get_int64())
               : v.is_uint64() ? static_cast<float>(v.get_uint64())
                               : 0.0f;
     char b[4];
@@ -124,8 +129,8 @@ std::string floats_to_base64(const json::array& values) {
 // trusted loopback API.
 bool foreign_origin(std::string_view origin) {
   if (origin.empty() || origin == "null") return false;
-  for (std::string_view local : {"http://localhost", "https://localhost", "http://127.0.0.1", "https://127.0.0.1",
-                                 "http://[::1]", "https://[::1]"}) {
+  for (std::string_view local : {"http://localhost", "https://localhost", "http://127.0.0.1",
+                                 "https://127.0.0.1", "http://[::1]", "https://[::1]"}) {
     if (origin.substr(0, local.size()) == local &&
         (origin.size() == local.size() || origin[local.size()] == ':' || origin[local.size()] == '/')) {
       return false;
@@ -137,7 +142,7 @@ bool foreign_origin(std::string_view origin) {
 // ---- The generation pipeline ----
 //
 // A pump coroutine talks to the engine (trying the next holder when one fails before producing anything) and
-// feeds a bounded channel; the connection's coroutine drains the channel into the client, sending keep-alive
+// feeds a bounded queue; the connection's coroutine drains the queue into the client, sending keep-alive
 // comments while nothing arrives, and watches for the client leaving, which cancels the pump's engine call.
 
 struct Item {
@@ -146,21 +151,20 @@ struct Item {
   ApiError error;
 };
 
-using Channel = asio::experimental::channel<void(boost::system::error_code, Item)>;
+using Queue = net::Handoff<Item>;
 
 struct PumpState {
   std::string engine;  // the engine that served (or was tried last)
-  bool done = false;
 };
 
 net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationRequest request,
-                     engines::CallContext context, int max_tries, std::shared_ptr<Channel> channel,
+                     engines::CallContext context, int max_tries, std::shared_ptr<Queue> queue,
                      std::shared_ptr<PumpState> state, Metrics& metrics) {
   ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
   std::vector<std::string> tried;
   int tries = 0;
   for (auto& holder : holders) {
-    if (tries++ >= max_tries || context.canceller->cancelled()) break;
+    if (tries++ >= max_tries || context.canceller->cancelled() || queue->closed()) break;
     state->engine = holder.backend->name();
     tried.push_back(holder.backend->name());
     wire::GenerationRequest upstream = request;
@@ -169,38 +173,41 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     if (!started) {
       last_error = started.take_error();
       if (last_error.status < 500 || last_error.status == 499) break;  // the client's mistake, or gone
-      log::warn("engine '" + holder.backend->name() + "' failed before the first token: " + last_error.message);
+      log::warn("engine '" + holder.backend->name() +
+                "' failed before the first token: " + last_error.message);
       continue;
     }
     auto stream = std::move(started.value());
     metrics.in_flight(state->engine, request.model, +1);
     bool forwarded = false;
     bool retry = false;
+    bool consumer_gone = false;
     for (;;) {
       auto event = co_await stream->next();
       if (!event) break;
-      if (!forwarded && std::holds_alternative<wire::StreamError>(*event) && !context.canceller->cancelled()) {
+      if (!forwarded && std::holds_alternative<wire::StreamError>(*event) &&
+          !context.canceller->cancelled()) {
         // Failed before producing anything: another holder may do better.
         last_error = std::get<wire::StreamError>(*event).error;
         retry = true;
         break;
       }
       forwarded = true;
-      boost::system::error_code ec;
       // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
       Item item{Item::kEvent, std::move(*event), {}};
-      co_await channel->async_send({}, std::move(item), asio::redirect_error(use_awaitable, ec));
-      if (ec) {  // the consumer is gone
-        stream->cancel();
-        metrics.in_flight(state->engine, request.model, -1);
-        co_return;
+      if (!co_await queue->push(std::move(item))) {
+        consumer_gone = true;
+        break;
       }
     }
     metrics.in_flight(state->engine, request.model, -1);
+    if (consumer_gone) {
+      stream->cancel();
+      co_return;
+    }
     if (retry) continue;
-    boost::system::error_code ec;
     Item end{Item::kEnd, {}, {}};
-    co_await channel->async_send({}, std::move(end), asio::redirect_error(use_awaitable, ec));
+    co_await queue->push(std::move(end));
     co_return;
   }
   if (tried.size() > 1 && last_error.status >= 500) {
@@ -208,9 +215,8 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     for (const auto& n : tried) names += (names.empty() ? "" : ", ") + n;
     last_error.message += " (tried engines: " + names + ")";
   }
-  boost::system::error_code ec;
   Item failure{Item::kError, {}, std::move(last_error)};
-  co_await channel->async_send({}, std::move(failure), asio::redirect_error(use_awaitable, ec));
+  co_await queue->push(std::move(failure));
 }
 
 struct Outcome {
@@ -221,16 +227,17 @@ struct Outcome {
   wire::Usage usage;
 };
 
-net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Channel& channel,
+// Drains the queue into the client until the generation ends, fails, or the awaiting operation is cancelled
+// (the client left). Everything already queued goes out in one write.
+net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Queue& queue,
                            const wire::GenerationRequest& request, const wire::StreamIdentity& identity,
                            const std::string& request_id, Clock::time_point start) {
   Outcome outcome;
-  auto executor = co_await asio::this_coro::executor;
-  asio::steady_timer timer(executor);
   wire::StreamWriter writer(identity);
   wire::ResponseAggregator aggregator(identity);
   bool head_sent = false;
   std::string out;
+  auto last_write = Clock::now();
 
   auto begin = [&]() -> net::Task<bool> {
     if (head_sent) co_return true;
@@ -243,88 +250,75 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Cha
     co_return co_await w.begin_stream(200, h);
   };
 
-  auto handle = [&](Item& item) {
-    if (item.kind == Item::kEvent) {
-      if (!outcome.first_token && !std::holds_alternative<wire::Usage>(item.event) &&
-          !std::holds_alternative<wire::StreamError>(item.event)) {
-        outcome.first_token = true;
-        outcome.ttft = seconds_since(start);
-      }
-      if (auto* e = std::get_if<wire::StreamError>(&item.event)) {
-        outcome.status = head_sent ? 200 : e->error.status;
-        outcome.error_type = e->error.type;
-      }
-      if (request.stream) {
-        writer.on_event(item.event, out);
-      } else {
-        aggregator.on_event(item.event);
-      }
-    } else if (item.kind == Item::kEnd) {
-      if (request.stream) writer.finish(out);
-    }
-  };
-
   for (;;) {
-    timer.expires_after(config.keepalive_interval);
-    auto ready = co_await (channel.async_receive(asio::as_tuple(use_awaitable)) ||
-                           timer.async_wait(asio::as_tuple(use_awaitable)));
-    if (ready.index() == 1) {
+    co_await queue.wait_until(last_write + config.keepalive_interval);
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
+      co_return outcome;
+    }
+    if (queue.empty()) {
+      if (Clock::now() < last_write + config.keepalive_interval) continue;
       if (request.stream) {
         if (!co_await begin()) co_return outcome;
         if (!co_await w.write(wire::sse_comment("keep-alive"))) co_return outcome;
       }
+      last_write = Clock::now();
       continue;
     }
-    // (No structured binding here: g++ 12 destroys it twice inside a coroutine.)
-    auto& received = std::get<0>(ready);
-    boost::system::error_code ec = std::get<0>(received);
-    Item item = std::move(std::get<1>(received));
-    if (ec) {
-      item = Item{Item::kError, {}, ApiError::server(500, "The generation ended unexpectedly.")};
-    }
-    if (item.kind == Item::kError || (item.kind == Item::kEvent && !head_sent &&
-                                      std::holds_alternative<wire::StreamError>(item.event) && request.stream)) {
-      ApiError e = item.kind == Item::kError ? item.error : std::get<wire::StreamError>(item.event).error;
-      outcome.error_type = e.type;
-      if (!head_sent) {
-        outcome.status = e.status;
-        co_await send_error(w, e, request_id);
+
+    // What ends the response, if it ends in this turn.
+    std::optional<ApiError> failure;
+    bool finished = false;
+    while (!failure && !finished) {
+      auto item = queue.pop();
+      if (!item) break;
+      if (item->kind == Item::kError) {
+        failure = std::move(item->error);
+      } else if (item->kind == Item::kEnd) {
+        finished = true;
+      } else if (auto* e = std::get_if<wire::StreamError>(&item->event)) {
+        failure = std::move(e->error);
       } else {
-        writer.fail(e, out);
-        co_await w.write(out);
-        co_await w.end_stream();
+        if (!outcome.first_token && !std::holds_alternative<wire::Usage>(item->event)) {
+          outcome.first_token = true;
+          outcome.ttft = seconds_since(start);
+        }
+        if (request.stream) {
+          writer.on_event(item->event, out);
+        } else {
+          aggregator.on_event(item->event);
+        }
       }
-      co_return outcome;
     }
-    handle(item);
-    // Take whatever else is already waiting, so that one write carries it all.
-    bool more = item.kind == Item::kEvent;
-    while (more && !writer.ended() && !aggregator.error()) {
-      more = channel.try_receive([&](boost::system::error_code rec, Item next) {
-        if (!rec) handle(next);
-      });
-    }
-    if (!request.stream) {
-      if (aggregator.error()) {
-        outcome.status = aggregator.error()->status;
-        outcome.error_type = aggregator.error()->type;
-        co_await send_error(w, *aggregator.error(), request_id);
+
+    if (failure) {
+      outcome.error_type = failure->type;
+      if (!request.stream || (!head_sent && out.empty())) {
+        // Nothing has reached the client yet: the error is the response, with its own status.
+        outcome.status = failure->status;
+        co_await send_error(w, *failure, request_id);
         co_return outcome;
       }
-      if (item.kind == Item::kEnd) {
+      writer.fail(*failure, out);  // after the first byte: in-band, then [DONE]
+      if (co_await begin() && co_await w.write(out)) co_await w.end_stream();
+      co_return outcome;
+    }
+    if (!request.stream) {
+      if (finished) {
         outcome.usage = aggregator.usage();
         co_await send_json(w, 200, aggregator.result(), request_id);
         co_return outcome;
       }
       continue;
     }
+    if (finished) writer.finish(out);
     if (!out.empty()) {
       if (!co_await begin()) co_return outcome;
       bool ok = co_await w.write(out);
       out.clear();
       if (!ok) co_return outcome;
+      last_write = Clock::now();
     }
-    if (writer.ended()) {
+    if (finished) {
       outcome.usage = writer.usage();
       co_await w.end_stream();
       co_return outcome;
@@ -343,10 +337,11 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   auto start = Clock::now();
 
   if (!req.remote_is_loopback) {
-    ApiError e{401, "invalid_request_error",
-               "Requests from other machines must authenticate; this node accepts unauthenticated requests only "
-               "from loopback.",
-               std::nullopt, std::string("invalid_api_key")};
+    ApiError e{
+        401, "invalid_request_error",
+        "Requests from other machines must authenticate; this node accepts unauthenticated requests only "
+        "from loopback.",
+        std::nullopt, std::string("invalid_api_key")};
     co_await send_error(w, e, request_id);
     co_return;
   }
@@ -364,7 +359,8 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   const bool get = req.method == "GET" || req.method == "HEAD";
 
   auto wrong_method = [&](const char* allowed) -> net::Task<void> {
-    ApiError e{405, "invalid_request_error", "Method " + req.method + " is not allowed for " + path + "; use " + allowed + ".",
+    ApiError e{405, "invalid_request_error",
+               "Method " + req.method + " is not allowed for " + path + "; use " + allowed + ".",
                std::nullopt, std::nullopt};
     co_await send_error(w, e, request_id);
   };
@@ -385,8 +381,9 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     if (!get) co_return co_await wrong_method("GET");
     auto pct = boost::urls::make_pct_string_view(route.substr(8));
     if (!pct) {
-      co_await send_error(w, ApiError::invalid_request("The model id in the path is not valid percent-encoding."),
-                          request_id);
+      co_await send_error(
+          w, ApiError::invalid_request("The model id in the path is not valid percent-encoding."),
+          request_id);
       co_return;
     }
     co_await get_model(pct->decode(), w, request_id);
@@ -397,10 +394,11 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     h.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
     co_await w.send(200, h, metrics_.render());
   } else {
-    ApiError e = ApiError::not_found("Unknown request URL: " + req.method + " " + path +
-                                     ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings and "
-                                     "/v1/models.",
-                                     std::nullopt, std::string("unknown_url"));
+    ApiError e = ApiError::not_found(
+        "Unknown request URL: " + req.method + " " + path +
+            ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings and "
+            "/v1/models.",
+        std::nullopt, std::string("unknown_url"));
     co_await send_error(w, e, request_id);
   }
   (void)start;
@@ -411,7 +409,7 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   auto start = Clock::now();
   const char* endpoint = kind == wire::GenerationKind::kChat ? "chat" : "completions";
   auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(req.body)
-                                                     : wire::parse_completion_request(req.body);
+                                                    : wire::parse_completion_request(req.body);
   auto log_line = [&](const std::string& model, const std::string& engine, int status, const Outcome* o) {
     char buf[256];
     std::snprintf(buf, sizeof(buf), " status=%d ttft_ms=%s tokens=%lld duration_ms=%.1f id=%s", status,
@@ -445,9 +443,9 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
 
   auto executor = co_await asio::this_coro::executor;
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
-  auto channel = std::make_shared<Channel>(executor, 64);
+  auto queue = std::make_shared<Queue>(executor, 64);
   auto state = std::make_shared<PumpState>();
-  asio::co_spawn(executor, pump(holders, request, context, config_.max_retries, channel, state, metrics_),
+  asio::co_spawn(executor, pump(holders, request, context, config_.max_retries, queue, state, metrics_),
                  asio::detached);
 
   wire::StreamIdentity identity;
@@ -458,7 +456,8 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   identity.include_usage = request.include_usage;
   identity.reasoning_field = config_.reasoning_field;
 
-  auto result = co_await (consume(config_, w, *channel, request, identity, request_id, start) || w.wait_client_gone());
+  auto result =
+      co_await (consume(config_, w, *queue, request, identity, request_id, start) || w.wait_client_gone());
   Outcome outcome;
   if (result.index() == 0) {
     outcome = std::get<0>(result);
@@ -469,7 +468,7 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
     outcome.status = 499;
     context.canceller->cancel();
   }
-  channel->close();
+  queue->close();
 
   metrics_.request_done(endpoint, state->engine, request.model, outcome.status, seconds_since(start));
   if (!outcome.error_type.empty()) metrics_.error(endpoint, state->engine, request.model, outcome.error_type);
@@ -478,7 +477,8 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   log_line(request.model, state->engine, outcome.status, &outcome);
 }
 
-net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, const std::string& request_id) {
+net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w,
+                                const std::string& request_id) {
   auto start = Clock::now();
   auto parsed = wire::parse_embedding_request(req.body);
   if (!parsed) {
@@ -525,8 +525,8 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, c
     }
     int64_t prompt = 0;
     if (auto u = response.find("usage"); u != response.end() && u->value().is_object()) {
-      if (auto p = u->value().get_object().find("prompt_tokens"); p != u->value().get_object().end() &&
-                                                                  p->value().is_int64()) {
+      if (auto p = u->value().get_object().find("prompt_tokens");
+          p != u->value().get_object().end() && p->value().is_int64()) {
         prompt = p->value().get_int64();
       }
     }
