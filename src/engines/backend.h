@@ -33,6 +33,9 @@ class EventStream {
   virtual ~EventStream() = default;
   virtual Task<std::optional<wire::StreamEvent>> next() = 0;
   virtual void cancel() = 0;
+  // Called after next() returned the end: lets the adapter read what is left of the engine's response so that
+  // its connection can be reused. Optional; the default does nothing.
+  virtual Task<void> finish() { co_return; }
 };
 
 // Per-call context handed down from the API layer.
@@ -59,11 +62,11 @@ class Backend {
   // see (a 4xx from the engine keeps its status; an unreachable engine is 502/503, a timeout 504).
   // Thread-safety: may be called from any executor concurrently; the stream lives on the caller's executor.
   virtual Task<Result<std::unique_ptr<EventStream>>> generate(const wire::GenerationRequest& request,
-                                                               const CallContext& context) = 0;
+                                                              const CallContext& context) = 0;
 
   // Embeddings: returns the OpenAI response object with float arrays (the API layer re-encodes as asked).
   virtual Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
-                                                    const CallContext& context) = 0;
+                                                  const CallContext& context) = 0;
 };
 
 }  // namespace quorum::engines

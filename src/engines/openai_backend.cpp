@@ -77,6 +77,7 @@ class SseEventStream final : public EventStream {
         if (done_) break;
         if (wire::is_done_sentinel(e.data)) {
           done_ = true;
+          saw_done_ = true;
           break;
         }
         if (e.data.empty()) continue;
@@ -103,6 +104,10 @@ class SseEventStream final : public EventStream {
 
   void cancel() override { response_->cancel(); }
 
+  Task<void> finish() override {
+    if (saw_done_) co_await response_->drain(std::chrono::milliseconds(1000));
+  }
+
  private:
   std::unique_ptr<net::ClientResponse> response_;
   std::string engine_;
@@ -110,6 +115,7 @@ class SseEventStream final : public EventStream {
   std::vector<wire::SseEvent> events_;
   std::deque<wire::StreamEvent> pending_;
   bool done_ = false;      // [DONE] or an error event seen
+  bool saw_done_ = false;  // [DONE] seen: the engine ended well, the connection may be worth keeping
   bool finished_ = false;  // a finish_reason seen
   bool ended_ = false;     // nothing more to read
 };
@@ -132,7 +138,9 @@ class ListEventStream final : public EventStream {
 }  // namespace
 
 OpenAiBackend::OpenAiBackend(std::string name, std::string base_url, net::ClientOptions options)
-    : name_(std::move(name)), base_(normalize_engine_url(std::move(base_url))), options_(std::move(options)) {}
+    : name_(std::move(name)),
+      base_(normalize_engine_url(std::move(base_url))),
+      options_(std::move(options)) {}
 
 Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
   net::ClientOptions o = options_;
@@ -164,7 +172,8 @@ Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
         info.loaded = val->value().get_string() == "loaded";
       }
     }
-    if (auto c = o2.find("created"); c != o2.end() && c->value().is_int64()) info.created = c->value().get_int64();
+    if (auto c = o2.find("created"); c != o2.end() && c->value().is_int64())
+      info.created = c->value().get_int64();
     if (auto ob = o2.find("owned_by"); ob != o2.end() && ob->value().is_string()) {
       info.owned_by = std::string(ob->value().get_string());
     }
@@ -174,7 +183,7 @@ Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
 }
 
 Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::GenerationRequest& request,
-                                                                    const CallContext& context) {
+                                                                   const CallContext& context) {
   json::object body = wire::openai_upstream_body(request, request.model);
   std::string path = request.kind == wire::GenerationKind::kChat ? "/v1/chat/completions" : "/v1/completions";
   net::ClientOptions o = options_;
@@ -191,7 +200,8 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
     if (!text) co_return text.take_error();
     json::error_code ec;
     json::value v = json::parse(*text, ec);
-    if (ec || !v.is_object()) co_return ApiError::server(502, "Engine '" + name_ + "' sent a malformed response.");
+    if (ec || !v.is_object())
+      co_return ApiError::server(502, "Engine '" + name_ + "' sent a malformed response.");
     std::vector<wire::StreamEvent> events;
     events_from_response(v.get_object(), events);
     co_return std::unique_ptr<EventStream>(std::make_unique<ListEventStream>(std::move(events)));
@@ -199,19 +209,22 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
   co_return std::unique_ptr<EventStream>(std::make_unique<SseEventStream>(std::move(response), name_));
 }
 
-Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& request, const CallContext& context) {
+Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& request,
+                                                const CallContext& context) {
   json::object body = request.body;
   body["encoding_format"] = "float";  // the node re-encodes for the client; engines differ on base64
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await net::http_request("POST", base_ + "/v1/embeddings", json_headers(context), json::serialize(body), o);
+  auto r = co_await net::http_request("POST", base_ + "/v1/embeddings", json_headers(context),
+                                      json::serialize(body), o);
   if (!r) co_return r.take_error();
   auto text = co_await (*r)->read_all();
   if (!text) co_return text.take_error();
   if ((*r)->status() != 200) co_return wire::engine_error((*r)->status(), *text, name_);
   json::error_code ec;
   json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object()) co_return ApiError::server(502, "Engine '" + name_ + "' sent malformed embeddings.");
+  if (ec || !v.is_object())
+    co_return ApiError::server(502, "Engine '" + name_ + "' sent malformed embeddings.");
   co_return std::move(v.get_object());
 }
 

@@ -6,6 +6,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "net/connection_pool.h"
+
 namespace quorum::net {
 
 namespace beast = boost::beast;
@@ -19,15 +21,25 @@ ApiError unreachable(const std::string& url, const beast::error_code& ec) {
   return ApiError::server(502, "Could not reach " + url + ": " + ec.message() + ".");
 }
 
-ApiError cancelled_error() { return ApiError{499, "server_error", "The request was cancelled.", {}, {}}; }
+ApiError cancelled_error() {
+  return ApiError{499, "server_error", "The request was cancelled.", {}, {}};
+}
 
 class Response final : public ClientResponse {
  public:
-  Response(tcp::socket socket, std::string url, ClientOptions options)
-      : stream_(std::move(socket)), url_(std::move(url)), options_(std::move(options)) {}
+  Response(tcp::socket socket, std::string url, ClientOptions options, std::string pool_key)
+      : stream_(std::move(socket)),
+        url_(std::move(url)),
+        options_(std::move(options)),
+        pool_key_(std::move(pool_key)) {}
 
   ~Response() override {
     if (options_.canceller) options_.canceller->on_cancel(nullptr);
+    if (reusable()) {
+      auto executor = stream_.get_executor();
+      ConnectionPool::of(executor).give_back(pool_key_, stream_.release_socket());
+      return;
+    }
     beast::error_code ec;
     stream_.socket().close(ec);
   }
@@ -41,21 +53,29 @@ class Response final : public ClientResponse {
   bool cancelled() const { return cancelled_ || (options_.canceller && options_.canceller->cancelled()); }
 
   Task<Status> send(const std::string& method, const std::string& target, const std::string& host,
-                    const Headers& headers, std::string body) {
+                    const Headers& headers, const std::string& body) {
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, host);
     req.set(http::field::user_agent, "quorum/" QUORUM_VERSION);
     for (const auto& [k, v] : headers.items()) req.set(k, v);
-    req.body() = std::move(body);
+    req.body() = body;
     req.prepare_payload();
     beast::error_code ec;
     stream_.expires_after(options_.head_timeout);
     co_await http::async_write(stream_, req, asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return fail(ec);
+    if (ec) {
+      stale_ = true;  // the server never saw the request
+      co_return fail(ec);
+    }
     parser_.body_limit(boost::none);
+    parser_.eager(true);
     co_await http::async_read_header(stream_, buffer_, parser_, asio::redirect_error(use_awaitable, ec));
     stream_.expires_never();
-    if (ec) co_return fail(ec);
+    if (ec) {
+      // Closed without a byte of response: on a reused connection, the server had closed it while idle.
+      stale_ = ec == http::error::end_of_stream || ec == asio::error::connection_reset;
+      co_return fail(ec);
+    }
     const auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
     for (const auto& f : head) headers_.add(std::string(f.name_string()), std::string(f.value()));
@@ -65,35 +85,33 @@ class Response final : public ClientResponse {
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
 
+  // Raw bytes are read into buffer_ (at most kReadChunk at a time, so an idle stream holds little memory) and
+  // parsed here; the de-chunked body goes straight into the returned string.
   Task<Result<std::string>> read_some() override {
     std::string out;
-    while (out.empty()) {
-      if (parser_.is_done()) co_return out;
-      char buf[16384];
-      parser_.get().body().data = buf;
-      parser_.get().body().size = sizeof(buf);
+    for (;;) {
+      if (auto parsed = parse_buffered(out); !parsed) co_return parsed.take_error();
+      if (!out.empty() || parser_.is_done()) co_return out;
       beast::error_code ec;
       stream_.expires_after(options_.read_idle_timeout);
-      co_await http::async_read_some(stream_, buffer_, parser_, asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await stream_.async_read_some(buffer_.prepare(kReadChunk),
+                                                  asio::redirect_error(use_awaitable, ec));
       stream_.expires_never();
-      if (ec == http::error::need_buffer) ec = {};
-      size_t n = sizeof(buf) - parser_.get().body().size;
-      out.append(buf, n);
-      if (ec) {
-        if (!out.empty()) {
-          pending_error_ = ec;  // deliver what arrived first
-          co_return out;
-        }
-        co_return fail(ec);
+      buffer_.commit(n);
+      if (ec == asio::error::eof) {
+        // A body delimited by the end of the connection ends here; any other body was cut short.
+        beast::error_code eof_ec;
+        parser_.put_eof(eof_ec);
+        if (eof_ec) co_return fail(http::error::partial_message);
+        continue;
       }
+      if (ec) co_return fail(ec);
     }
-    co_return out;
   }
 
   Task<Result<std::string>> read_all(size_t limit) override {
     std::string all;
     for (;;) {
-      if (pending_error_) co_return fail(pending_error_);
       auto piece = co_await read_some();
       if (!piece) co_return piece.take_error();
       if (piece->empty()) co_return all;
@@ -108,7 +126,23 @@ class Response final : public ClientResponse {
     stream_.socket().close(ec);
   }
 
+  // A connection that a reused socket's server had already closed: the request can go again on a new one.
+  bool stale() const { return stale_ && !cancelled(); }
+
+  // Reads what is left of the body (after an SSE stream's [DONE], the end of the chunked body is usually a
+  // few bytes away) so that the connection can be reused. Gives up after `limit` of silence or 64 KB.
+  Task<void> drain(std::chrono::milliseconds limit) override {
+    options_.read_idle_timeout = limit;
+    size_t total = 0;
+    while (!broken_ && !cancelled() && !parser_.is_done() && total < 64 * 1024) {
+      auto piece = co_await read_some();
+      if (!piece || piece->empty()) break;
+      total += piece->size();
+    }
+  }
+
   ApiError fail(const beast::error_code& ec) {
+    broken_ = true;
     if (cancelled()) return cancelled_error();
     if (ec == beast::error::timeout) return ApiError::server(504, "Timed out waiting for " + url_ + ".");
     if (ec == http::error::end_of_stream || ec == http::error::partial_message || ec == asio::error::eof ||
@@ -119,41 +153,56 @@ class Response final : public ClientResponse {
   }
 
  private:
+  static constexpr size_t kReadChunk = 2048;
+
+  // The response was read to its end, cleanly, and the server allows another request on the connection.
+  bool reusable() const {
+    return !broken_ && !cancelled() && status_ != 0 && parser_.is_done() && parser_.get().keep_alive() &&
+           buffer_.size() == 0 && stream_.socket().is_open();
+  }
+
+  // Feeds what buffer_ holds to the parser, appending body bytes to `out`. Leaves in buffer_ only an
+  // incomplete piece of framing (a chunk header cut short) that needs more input.
+  Status parse_buffered(std::string& out) {
+    while (buffer_.size() > 0 && !parser_.is_done()) {
+      // Body bytes never outnumber the raw bytes they arrive in, so this room is always enough.
+      size_t before = out.size();
+      size_t room = buffer_.size();
+      out.resize(before + room);
+      auto& body = parser_.get().body();
+      body.data = out.data() + before;
+      body.size = room;
+      beast::error_code ec;
+      size_t used = parser_.put(buffer_.data(), ec);
+      buffer_.consume(used);
+      out.resize(before + (room - body.size));
+      if (ec == http::error::need_more) break;
+      if (ec && ec != http::error::need_buffer) {
+        broken_ = true;
+        return ApiError::server(502, url_ + " sent a malformed HTTP response: " + ec.message() + ".");
+      }
+      if (used == 0 && !ec) break;
+    }
+    return Ok{};
+  }
+
   beast::tcp_stream stream_;
   std::string url_;
   ClientOptions options_;
   beast::flat_buffer buffer_;
   http::response_parser<http::buffer_body> parser_;
   Headers headers_;
+  std::string pool_key_;
   int status_ = 0;
   bool cancelled_ = false;
-  beast::error_code pending_error_;
+  bool broken_ = false;
+  bool stale_ = false;
 };
 
-}  // namespace
-
-Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url, Headers headers,
-                                                           std::string body, ClientOptions options) {
-  auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
-    co_return ApiError::server(502, "Unsupported engine URL '" + url + "' (expected http://host:port/...).");
-  }
-  std::string host = std::string(parsed->encoded_host());
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  std::string port = parsed->has_port() ? std::string(parsed->port()) : "80";
-  std::string target = std::string(parsed->encoded_path());
-  if (target.empty()) target = "/";
-  if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
-  std::string host_header = std::string(parsed->encoded_host_and_port());
-
+// A new connection to the first of `endpoints` that answers, within the connect timeout and the canceller.
+Task<Result<tcp::socket>> connect_new(const std::vector<tcp::endpoint>& endpoints, const std::string& url,
+                                      const ClientOptions& options) {
   auto executor = co_await asio::this_coro::executor;
-  if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
-
-  beast::error_code ec;
-  tcp::resolver resolver(executor);
-  auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return unreachable(url, ec);
-
   // The socket is shared with the connect timer and the canceller, which may fire after this frame moved on.
   auto socket = std::make_shared<tcp::socket>(executor);
   auto timed_out = std::make_shared<bool>(false);
@@ -170,6 +219,7 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
       socket->close(cec);
     });
   }
+  beast::error_code ec;
   co_await asio::async_connect(*socket, endpoints, asio::redirect_error(use_awaitable, ec));
   timer.cancel();
   if (options.canceller) options.canceller->on_cancel(nullptr);
@@ -177,11 +227,65 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
   if (*timed_out) co_return ApiError::server(504, "Timed out connecting to " + url + ".");
   if (ec) co_return unreachable(url, ec);
   socket->set_option(tcp::no_delay(true), ec);
-  auto response = std::make_unique<Response>(std::move(*socket), url, options);
-  response->arm_cancel();
-  auto sent = co_await response->send(method, target, host_header, headers, std::move(body));
-  if (!sent) co_return sent.take_error();
-  co_return std::unique_ptr<ClientResponse>(std::move(response));
+  co_return std::move(*socket);
+}
+
+}  // namespace
+
+Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url,
+                                                           Headers headers, std::string body,
+                                                           ClientOptions options) {
+  auto parsed = boost::urls::parse_uri(url);
+  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
+    co_return ApiError::server(502, "Unsupported engine URL '" + url + "' (expected http://host:port/...).");
+  }
+  std::string host = std::string(parsed->encoded_host());
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  unsigned short port_number = parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : 80;
+  std::string port = std::to_string(port_number);
+  std::string target = std::string(parsed->encoded_path());
+  if (target.empty()) target = "/";
+  if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
+  std::string host_header = std::string(parsed->encoded_host_and_port());
+  std::string pool_key = host + " " + port;
+
+  auto executor = co_await asio::this_coro::executor;
+  if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
+  auto& pool = ConnectionPool::of(executor);
+
+  std::vector<tcp::endpoint> endpoints;
+  for (int attempt = 0;; ++attempt) {
+    // First an idle connection from an earlier request, if one is open; a fresh one otherwise, or when the
+    // reused one turns out to have been closed by the server.
+    std::optional<tcp::socket> socket;
+    if (attempt == 0) socket = pool.take(pool_key);
+    bool reused = socket.has_value();
+    if (!reused) {
+      if (endpoints.empty()) {
+        beast::error_code ec;
+        // An address literal (the usual engine URL) needs no resolver, whose every lookup is a trip through
+        // a helper thread.
+        if (auto address = asio::ip::make_address(host, ec); !ec) {
+          endpoints.emplace_back(address, port_number);
+        } else {
+          tcp::resolver resolver(executor);
+          auto resolved =
+              co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
+          if (ec) co_return unreachable(url, ec);
+          for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
+        }
+      }
+      auto connected = co_await connect_new(endpoints, url, options);
+      if (!connected) co_return connected.take_error();
+      socket.emplace(std::move(connected.value()));
+    }
+    auto response = std::make_unique<Response>(std::move(*socket), url, options, pool_key);
+    response->arm_cancel();
+    auto sent = co_await response->send(method, target, host_header, headers, body);
+    if (sent) co_return std::unique_ptr<ClientResponse>(std::move(response));
+    if (reused && response->stale()) continue;
+    co_return sent.take_error();
+  }
 }
 
 }  // namespace quorum::net

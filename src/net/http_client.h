@@ -22,8 +22,10 @@ struct ClientOptions {
   CancellerPtr canceller;
 };
 
-// One in-flight request. Destroying it, or cancel(), closes the connection, which engines treat as the client
-// leaving (they stop generating). Not thread-safe: use it on the executor that created it.
+// One in-flight request. Destroying it before the response was read to its end, or cancel(), closes the
+// connection, which engines treat as the client leaving (they stop generating). A response read to its end
+// with keep-alive allowed leaves its connection for the next request to the same server (connection_pool.h).
+// Not thread-safe: use it on the executor that created it.
 class ClientResponse {
  public:
   virtual ~ClientResponse() = default;
@@ -34,12 +36,19 @@ class ClientResponse {
   virtual Task<Result<std::string>> read_some() = 0;
   // The rest of the body, at most `limit` bytes (more is an error).
   virtual Task<Result<std::string>> read_all(size_t limit = 64 * 1024 * 1024) = 0;
+  // Reads and discards the rest of the body, waiting at most `limit` for each piece, so that the connection
+  // can serve another request (see connection_pool.h). Used when the caller has all it needs (an SSE
+  // stream's [DONE]) but the server has yet to end the body.
+  virtual Task<void> drain(std::chrono::milliseconds limit) = 0;
   virtual void cancel() = 0;
 };
 
-// Sends a request to `url` (http://host:port/path). Fails with 502 when the server cannot be reached
-// (message names the URL), 504 on timeout.
-Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url, Headers headers,
-                                                           std::string body, ClientOptions options = {});
+// Sends a request to `url` (http://host:port/path), on an idle kept-alive connection to that server when
+// there is one. A reused connection that the server turns out to have closed is replaced by a new one and
+// the request sent again (it had not been seen). Fails with 502 when the server cannot be reached (message
+// names the URL), 504 on timeout.
+Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url,
+                                                           Headers headers, std::string body,
+                                                           ClientOptions options = {});
 
 }  // namespace quorum::net

@@ -1,12 +1,14 @@
 // Beast lives here and in http_client.cpp only.
 #include "net/http_server.h"
 
+#include <array>
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <array>
-#include <atomic>
+#include <cstdio>
 #include <list>
+#include <span>
 
 namespace quorum::net {
 
@@ -89,6 +91,8 @@ class Writer final : public ResponseWriter {
     co_return !ec;
   }
 
+  // The head is kept until the first write, so that it and the first chunk leave in one segment: one
+  // system call and one wake-up of the client fewer before the first token.
   Task<bool> begin_stream(int status, const Headers& headers) override {
     if (gone_ || started_) co_return false;
     started_ = true;
@@ -98,35 +102,32 @@ class Writer final : public ResponseWriter {
     res.keep_alive(keep_alive_);
     res.chunked(true);
     http::response_serializer<http::empty_body> sr{res};
+    sr.split(true);
     beast::error_code ec;
-    stream_.expires_after(kWriteTimeout);
-    co_await http::async_write_header(stream_, sr, asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
-    if (ec) gone_ = true;
-    co_return !ec;
+    while (!sr.is_header_done() && !ec) {
+      sr.next(ec, [&](beast::error_code&, const auto& buffers) {
+        size_t n = 0;
+        for (auto b : beast::buffers_range_ref(buffers)) {
+          head_.append(static_cast<const char*>(b.data()), b.size());
+          n += b.size();
+        }
+        sr.consume(n);
+      });
+    }
+    co_return true;
   }
 
   Task<bool> write(std::string_view data) override {
     if (gone_ || !streaming_) co_return false;
-    if (data.empty()) co_return true;
-    beast::error_code ec;
-    stream_.expires_after(kWriteTimeout);
-    co_await asio::async_write(stream_, http::make_chunk(asio::buffer(data.data(), data.size())),
-                               asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
-    if (ec) gone_ = true;
-    co_return !ec;
+    if (data.empty() && head_.empty()) co_return true;
+    co_return co_await send_chunks(data, false);
   }
 
-  Task<bool> end_stream() override {
+  Task<bool> end_stream(std::string_view last_data) override {
     if (gone_ || !streaming_) co_return false;
-    beast::error_code ec;
-    stream_.expires_after(kWriteTimeout);
-    co_await asio::async_write(stream_, http::make_chunk_last(), asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
-    if (ec) gone_ = true;
-    complete_ = !ec;
-    co_return !ec;
+    bool ok = co_await send_chunks(last_data, true);
+    complete_ = ok;
+    co_return ok;
   }
 
   Task<void> wait_client_gone() override {
@@ -155,6 +156,37 @@ class Writer final : public ResponseWriter {
   }
 
   bool client_gone() const override { return gone_; }
+
+ private:
+  // Writes the pending head (if any), `data` as one chunk (if any) and the last chunk (if `last`), in one
+  // gathered write.
+  Task<bool> send_chunks(std::string_view data, bool last) {
+    static constexpr std::string_view kCrlf = "\r\n";
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    char size_line[24];
+    int size_len = 0;
+    std::array<asio::const_buffer, 5> buffers;
+    size_t count = 0;
+    if (!head_.empty()) buffers[count++] = asio::buffer(head_);
+    if (!data.empty()) {
+      size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
+      buffers[count++] = asio::buffer(size_line, static_cast<size_t>(size_len));
+      buffers[count++] = asio::buffer(data.data(), data.size());
+      buffers[count++] = asio::buffer(kCrlf.data(), kCrlf.size());
+    }
+    if (last) buffers[count++] = asio::buffer(kLastChunk.data(), kLastChunk.size());
+    beast::error_code ec;
+    stream_.expires_after(kWriteTimeout);
+    co_await asio::async_write(stream_, std::span(buffers.data(), count),
+                               asio::redirect_error(use_awaitable, ec));
+    stream_.expires_never();
+    head_.clear();
+    head_.shrink_to_fit();
+    if (ec) gone_ = true;
+    co_return !ec;
+  }
+
+ public:
   bool started() const { return started_; }
   bool complete() const { return complete_; }
 
@@ -166,6 +198,7 @@ class Writer final : public ResponseWriter {
   bool streaming_ = false;
   bool complete_ = false;
   bool gone_ = false;
+  std::string head_;  // a streaming head not yet written
 };
 
 }  // namespace
@@ -210,11 +243,12 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
     http::request_parser<http::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
     parser.body_limit(limits.max_body_bytes);
-    stream.expires_after(std::chrono::seconds(first ? limits.header_timeout_seconds : limits.idle_keepalive_seconds));
+    stream.expires_after(
+        std::chrono::seconds(first ? limits.header_timeout_seconds : limits.idle_keepalive_seconds));
     first = false;
     co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    // A Content-Length over the limit fails here already (body_limit); anything else is a closed, timed out or
-    // garbled connection with nothing useful to answer.
+    // A Content-Length over the limit fails here already (body_limit); anything else is a closed, timed out
+    // or garbled connection with nothing useful to answer.
     bool too_large = ec == http::error::body_limit;
     if (ec && !too_large) break;
     auto& head = parser.get();
@@ -236,7 +270,8 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
       std::array<char, 16384> sink;
       size_t drained = 0;
       while (!wec && drained < limits.max_body_bytes * 4) {
-        drained += co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, wec));
+        drained +=
+            co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, wec));
       }
     };
     if (too_large || (parser.content_length() && *parser.content_length() > limits.max_body_bytes)) {
@@ -263,17 +298,25 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
     if (ec) break;
     stream.expires_never();
 
-    auto msg = parser.release();
+    // Only `req` stays for the (possibly long) response: the parsed message and the read buffer's room go
+    // now.
     HttpRequest req;
-    req.method = std::string(msg.method_string());
-    req.target = std::string(msg.target());
-    for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
-    req.body = std::move(msg.body());
+    unsigned version = 11;
+    bool keep_alive = false;
+    {
+      auto msg = parser.release();
+      req.method = std::string(msg.method_string());
+      req.target = std::string(msg.target());
+      for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
+      req.body = std::move(msg.body());
+      version = msg.version();
+      keep_alive = msg.keep_alive() && !stopping;
+    }
     req.remote_address = remote;
     req.remote_is_loopback = loopback;
-    bool keep_alive = msg.keep_alive() && !stopping;
+    if (buffer.size() == 0) buffer.shrink_to_fit();
 
-    Writer writer(stream, msg.version(), keep_alive);
+    Writer writer(stream, version, keep_alive);
     connection->busy = true;
     bool failed = false;
     try {
@@ -284,7 +327,8 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
     if (failed && !writer.started()) {
       Headers h;
       h.add("Content-Type", "application/json");
-      co_await writer.send(500, h, plain_error_json("Internal error while handling the request.", "server_error", ""));
+      co_await writer.send(
+          500, h, plain_error_json("Internal error while handling the request.", "server_error", ""));
     }
     connection->busy = false;
     if (!writer.complete() || !keep_alive || writer.client_gone()) break;
@@ -309,14 +353,18 @@ HttpServer::HttpServer(asio::any_io_executor executor, const std::string& host, 
   a.listen(asio::socket_base::max_listen_connections);
 }
 
-HttpServer::~HttpServer() { stop(true); }
+HttpServer::~HttpServer() {
+  stop(true);
+}
 
 unsigned short HttpServer::port() const {
   beast::error_code ec;
   return impl_->acceptor.local_endpoint(ec).port();
 }
 
-void HttpServer::start() { asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached); }
+void HttpServer::start() {
+  asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
+}
 
 void HttpServer::stop(bool abort) {
   impl_->stopping = true;
@@ -327,6 +375,8 @@ void HttpServer::stop(bool abort) {
   }
 }
 
-size_t HttpServer::open_connections() const { return impl_->active.load(); }
+size_t HttpServer::open_connections() const {
+  return impl_->active.load();
+}
 
 }  // namespace quorum::net

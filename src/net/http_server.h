@@ -29,12 +29,13 @@ class ResponseWriter {
   virtual ~ResponseWriter() = default;
   // A complete response with Content-Length.
   virtual Task<bool> send(int status, const Headers& headers, std::string body) = 0;
-  // Starts a chunked response; the header is flushed at once.
+  // Starts a chunked response. The head goes out with the first write() or end_stream(), in the same
+  // segment; a write failure is reported there.
   virtual Task<bool> begin_stream(int status, const Headers& headers) = 0;
   // Writes one chunk and flushes it.
   virtual Task<bool> write(std::string_view data) = 0;
-  // Writes the final chunk; the response is complete.
-  virtual Task<bool> end_stream() = 0;
+  // Writes `last_data` (if any) as a chunk and then the final chunk, together; the response is complete.
+  virtual Task<bool> end_stream(std::string_view last_data = {}) = 0;
   // Completes when the client closes or resets its connection (or when cancelled through the awaiting
   // coroutine's cancellation slot). While a handler runs nothing else reads from the connection.
   virtual Task<void> wait_client_gone() = 0;

@@ -157,9 +157,21 @@ struct PumpState {
   std::string engine;  // the engine that served (or was tried last)
 };
 
-net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationRequest request,
+// Starts the generation on one holder. The copy of the request made for it lives only in this (short) frame,
+// not for the whole stream.
+net::Task<Result<std::unique_ptr<engines::EventStream>>> start_on(const engines::Holder& holder,
+                                                                  const wire::GenerationRequest& request,
+                                                                  const engines::CallContext& context) {
+  wire::GenerationRequest upstream = request;
+  upstream.model = holder.model.id;
+  co_return co_await holder.backend->generate(upstream, context);
+}
+
+net::Task<void> pump(std::vector<engines::Holder> holders,
+                     std::shared_ptr<const wire::GenerationRequest> shared_request,
                      engines::CallContext context, int max_tries, std::shared_ptr<Queue> queue,
                      std::shared_ptr<PumpState> state, Metrics& metrics) {
+  const wire::GenerationRequest& request = *shared_request;
   ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
   std::vector<std::string> tried;
   int tries = 0;
@@ -167,9 +179,7 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     if (tries++ >= max_tries || context.canceller->cancelled() || queue->closed()) break;
     state->engine = holder.backend->name();
     tried.push_back(holder.backend->name());
-    wire::GenerationRequest upstream = request;
-    upstream.model = holder.model.id;
-    auto started = co_await holder.backend->generate(upstream, context);
+    auto started = co_await start_on(holder, request, context);
     if (!started) {
       last_error = started.take_error();
       if (last_error.status < 500 || last_error.status == 499) break;  // the client's mistake, or gone
@@ -208,6 +218,7 @@ net::Task<void> pump(std::vector<engines::Holder> holders, wire::GenerationReque
     if (retry) continue;
     Item end{Item::kEnd, {}, {}};
     co_await queue->push(std::move(end));
+    co_await stream->finish();  // after the client has everything
     co_return;
   }
   if (tried.size() > 1 && last_error.status >= 500) {
@@ -299,7 +310,7 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
         co_return outcome;
       }
       writer.fail(*failure, out);  // after the first byte: in-band, then [DONE]
-      if (co_await begin() && co_await w.write(out)) co_await w.end_stream();
+      if (co_await begin()) co_await w.end_stream(out);
       co_return outcome;
     }
     if (!request.stream) {
@@ -310,18 +321,18 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
       }
       continue;
     }
-    if (finished) writer.finish(out);
+    if (finished) {
+      writer.finish(out);
+      outcome.usage = writer.usage();
+      if (co_await begin()) co_await w.end_stream(out);  // the last events and the end, in one write
+      co_return outcome;
+    }
     if (!out.empty()) {
       if (!co_await begin()) co_return outcome;
       bool ok = co_await w.write(out);
       out.clear();
       if (!ok) co_return outcome;
       last_write = Clock::now();
-    }
-    if (finished) {
-      outcome.usage = writer.usage();
-      co_await w.end_stream();
-      co_return outcome;
     }
   }
 }
@@ -426,7 +437,10 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
     co_await send_error(w, parsed.error(), request_id);
     co_return;
   }
-  wire::GenerationRequest& request = parsed.value();
+  // One copy of the request for the whole stream, shared with the pump; the raw body is not needed again.
+  auto shared_request = std::make_shared<const wire::GenerationRequest>(std::move(parsed.value()));
+  const wire::GenerationRequest& request = *shared_request;
+  std::string().swap(req.body);
   auto holders = registry_.holders(request.model);
   if (holders.empty()) {
     co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
@@ -445,7 +459,8 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   auto queue = std::make_shared<Queue>(executor, 64);
   auto state = std::make_shared<PumpState>();
-  asio::co_spawn(executor, pump(holders, request, context, config_.max_retries, queue, state, metrics_),
+  asio::co_spawn(executor,
+                 pump(holders, shared_request, context, config_.max_retries, queue, state, metrics_),
                  asio::detached);
 
   wire::StreamIdentity identity;

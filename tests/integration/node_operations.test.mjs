@@ -1,5 +1,6 @@
 // What an operator of a node notices: embeddings from a real engine, a model held by two engines surviving
-// the loss of one, one log line per request, and a graceful stop that lets the answer in flight finish.
+// the loss of one, one log line per request, connections to engines kept and renewed, and a graceful stop
+// that lets the answer in flight finish.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -83,6 +84,30 @@ test("one log line per request: method, path, model, engine, status, time to fir
   assert.match(ok, /model=logged engine=eng status=200 ttft_ms=\d+ tokens=[1-9]\d* duration_ms=[\d.]+/);
   assert.match(missing, /model=nope engine=- status=404 ttft_ms=- tokens=0 duration_ms=[\d.]+/);
   assert.equal(lines().length, 2, "exactly one line per request");
+});
+
+test("the node reuses its connection to the engine, and replaces one the engine has closed", async (t) => {
+  // The engine drops idle connections after 200 ms, well before the node would.
+  const engine = await startScriptedEngine({ keepAliveTimeoutMs: 200 });
+  t.after(() => engine.stop());
+  // One thread: each thread keeps its own connections, and the client's requests could land on either.
+  const node = await startNode({ args: ["--engine", `script=${engine.url}`, "--threads", "1"] });
+  t.after(() => node.stop());
+  const client = clientFor(node);
+  const ask = async () => {
+    const r = await client.chat.completions.create({ model: "vllm-reasoning", messages: [{ role: "user", content: "x" }] });
+    assert.equal(r.choices[0].message.content, "Answer.");
+  };
+
+  await ask();
+  await ask();
+  const [first, second] = engine.requests.slice(-2);
+  assert.equal(second.remotePort, first.remotePort, "the second request came on the first one's connection");
+
+  const closedBefore = engine.connections.closed;
+  await waitFor(() => engine.connections.closed > closedBefore, { timeoutMs: 5000, what: "the engine to drop the idle connection" });
+  await ask();
+  assert.notEqual(engine.requests.at(-1).remotePort, first.remotePort, "a new connection");
 });
 
 test("SIGTERM: no new connections, the answer in flight finishes, the node exits 0", async (t) => {

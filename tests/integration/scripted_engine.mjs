@@ -94,8 +94,10 @@ const scripts = {
   },
 };
 
-export function startScriptedEngine() {
+// keepAliveTimeoutMs: how long the engine keeps an idle connection open (Node's default is 5 s).
+export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
   const requests = [];
+  const connections = { opened: 0, closed: 0 };
   const server = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "Content-Type": "application/json" });
@@ -105,7 +107,7 @@ export function startScriptedEngine() {
     let raw = "";
     for await (const piece of req) raw += piece;
     const body = JSON.parse(raw || "{}");
-    requests.push({ url: req.url, body });
+    requests.push({ url: req.url, body, remotePort: req.socket.remotePort });
     const script = scripts[body.model];
     if (!script) {
       res.writeHead(404, { "Content-Type": "application/json" });
@@ -121,12 +123,18 @@ export function startScriptedEngine() {
       res.destroy();
     }
   });
+  if (keepAliveTimeoutMs !== undefined) server.keepAliveTimeout = keepAliveTimeoutMs;
+  server.on("connection", (socket) => {
+    connections.opened++;
+    socket.on("close", () => connections.closed++);
+  });
   return new Promise((resolve) => {
     server.listen(0, "127.0.0.1", () => {
       const { port } = server.address();
       resolve({
         url: `http://127.0.0.1:${port}`,
         requests,
+        connections,
         stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
     });
