@@ -25,15 +25,79 @@ ApiError cancelled_error() {
   return ApiError{499, "server_error", "The request was cancelled.", {}, {}};
 }
 
+// The body's idle timeout, re-armed lazily: one timer per response, set once per timeout period rather than
+// once per read (a streamed token is one read). When a wait for bytes has lasted `limit`, it cancels the
+// socket's pending wait, and `fired` tells the reader why.
+struct IdleWatch : std::enable_shared_from_this<IdleWatch> {
+  using Clock = std::chrono::steady_clock;
+  explicit IdleWatch(const asio::any_io_executor& executor) : timer(executor) {}
+
+  void begin_wait(std::chrono::milliseconds wait_limit) {
+    waiting = true;
+    limit = wait_limit;
+    wait_started = Clock::now();
+    auto due = wait_started + limit;
+    if (!armed || due < timer.expiry()) schedule(due);
+  }
+  void end_wait() { waiting = false; }
+
+  // The response is going away: nothing left to cancel.
+  void detach() {
+    socket = nullptr;
+    timer.cancel();
+  }
+
+  asio::steady_timer timer;
+  tcp::socket* socket = nullptr;
+  Clock::time_point wait_started;
+  std::chrono::milliseconds limit{0};
+  bool waiting = false;
+  bool armed = false;
+  bool fired = false;
+
+ private:
+  void schedule(Clock::time_point due) {
+    armed = true;
+    timer.expires_at(due);  // a wait pending on the old expiry completes as aborted and does nothing
+    timer.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+      if (ec) return;
+      self->armed = false;
+      if (!self->socket || !self->waiting) return;  // not reading now: the next wait arms it again
+      auto due_now = self->wait_started + self->limit;
+      if (Clock::now() < due_now) {
+        self->schedule(due_now);
+        return;
+      }
+      self->fired = true;
+      beast::error_code cec;
+      self->socket->cancel(cec);
+    });
+  }
+};
+
+// Scratch space for reads: bytes are parsed straight out of it, so a stream holds no read buffer of its own
+// between tokens. One per thread (a coroutine does not move between threads, and nothing suspends while the
+// scratch is in use).
+std::array<char, 16384>& read_scratch() {
+  static thread_local std::array<char, 16384> scratch;
+  return scratch;
+}
+
 class Response final : public ClientResponse {
  public:
   Response(tcp::socket socket, std::string url, ClientOptions options, std::string pool_key)
       : stream_(std::move(socket)),
         url_(std::move(url)),
         options_(std::move(options)),
-        pool_key_(std::move(pool_key)) {}
+        pool_key_(std::move(pool_key)),
+        watch_(std::make_shared<IdleWatch>(stream_.get_executor())) {
+    watch_->socket = &stream_.socket();
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);  // reads happen only after a wait says bytes are there
+  }
 
   ~Response() override {
+    watch_->detach();
     if (options_.canceller) options_.canceller->on_cancel(nullptr);
     if (reusable()) {
       auto executor = stream_.get_executor();
@@ -76,6 +140,7 @@ class Response final : public ClientResponse {
       stale_ = ec == http::error::end_of_stream || ec == asio::error::connection_reset;
       co_return fail(ec);
     }
+    if (buffer_.size() == 0) buffer_.shrink_to_fit();
     const auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
     for (const auto& f : head) headers_.add(std::string(f.name_string()), std::string(f.value()));
@@ -85,19 +150,28 @@ class Response final : public ClientResponse {
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
 
-  // Raw bytes are read into buffer_ (at most kReadChunk at a time, so an idle stream holds little memory) and
-  // parsed here; the de-chunked body goes straight into the returned string.
+  // Waits until the socket is readable (holding no buffer), then takes what is there into the thread's
+  // scratch and parses it; the de-chunked body goes straight into the returned string. Only an incomplete
+  // piece of framing (a chunk-size line cut short) is kept, in buffer_, for the next read.
   Task<Result<std::string>> read_some() override {
     std::string out;
     for (;;) {
-      if (auto parsed = parse_buffered(out); !parsed) co_return parsed.take_error();
+      if (buffer_.size() > 0) {
+        auto parsed = parse(buffer_.data(), out);
+        if (!parsed) co_return parsed.take_error();
+        buffer_.consume(*parsed);
+        if (buffer_.size() == 0) buffer_.shrink_to_fit();
+      }
       if (!out.empty() || parser_.is_done()) co_return out;
       beast::error_code ec;
-      stream_.expires_after(options_.read_idle_timeout);
-      size_t n = co_await stream_.async_read_some(buffer_.prepare(kReadChunk),
-                                                  asio::redirect_error(use_awaitable, ec));
-      stream_.expires_never();
-      buffer_.commit(n);
+      watch_->begin_wait(options_.read_idle_timeout);
+      co_await stream_.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+      watch_->end_wait();
+      if (watch_->fired) co_return fail(beast::error::timeout);
+      if (ec) co_return fail(ec);
+      auto& scratch = read_scratch();
+      size_t n = stream_.socket().read_some(asio::buffer(scratch), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
       if (ec == asio::error::eof) {
         // A body delimited by the end of the connection ends here; any other body was cut short.
         beast::error_code eof_ec;
@@ -106,6 +180,17 @@ class Response final : public ClientResponse {
         continue;
       }
       if (ec) co_return fail(ec);
+      if (buffer_.size() > 0) {
+        // A piece of framing is waiting for these bytes: join them, and the loop parses the whole.
+        buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::const_buffer(scratch.data(), n)));
+        continue;
+      }
+      auto parsed = parse(asio::const_buffer(scratch.data(), n), out);
+      if (!parsed) co_return parsed.take_error();
+      if (*parsed < n) {
+        buffer_.commit(asio::buffer_copy(buffer_.prepare(n - *parsed),
+                                         asio::const_buffer(scratch.data() + *parsed, n - *parsed)));
+      }
     }
   }
 
@@ -153,28 +238,27 @@ class Response final : public ClientResponse {
   }
 
  private:
-  static constexpr size_t kReadChunk = 2048;
-
   // The response was read to its end, cleanly, and the server allows another request on the connection.
   bool reusable() const {
-    return !broken_ && !cancelled() && status_ != 0 && parser_.is_done() && parser_.get().keep_alive() &&
-           buffer_.size() == 0 && stream_.socket().is_open();
+    return !broken_ && !cancelled() && !watch_->fired && status_ != 0 && parser_.is_done() &&
+           parser_.get().keep_alive() && buffer_.size() == 0 && stream_.socket().is_open();
   }
 
-  // Feeds what buffer_ holds to the parser, appending body bytes to `out`. Leaves in buffer_ only an
-  // incomplete piece of framing (a chunk header cut short) that needs more input.
-  Status parse_buffered(std::string& out) {
-    while (buffer_.size() > 0 && !parser_.is_done()) {
+  // Feeds `input` to the parser, appending body bytes to `out`; returns how many bytes it used. What is left
+  // is an incomplete piece of framing that needs more input.
+  Result<size_t> parse(asio::const_buffer input, std::string& out) {
+    size_t used_total = 0;
+    while (used_total < input.size() && !parser_.is_done()) {
       // Body bytes never outnumber the raw bytes they arrive in, so this room is always enough.
       size_t before = out.size();
-      size_t room = buffer_.size();
+      size_t room = input.size() - used_total;
       out.resize(before + room);
       auto& body = parser_.get().body();
       body.data = out.data() + before;
       body.size = room;
       beast::error_code ec;
-      size_t used = parser_.put(buffer_.data(), ec);
-      buffer_.consume(used);
+      size_t used = parser_.put(input + used_total, ec);
+      used_total += used;
       out.resize(before + (room - body.size));
       if (ec == http::error::need_more) break;
       if (ec && ec != http::error::need_buffer) {
@@ -183,7 +267,7 @@ class Response final : public ClientResponse {
       }
       if (used == 0 && !ec) break;
     }
-    return Ok{};
+    return used_total;
   }
 
   beast::tcp_stream stream_;
@@ -197,6 +281,7 @@ class Response final : public ClientResponse {
   bool cancelled_ = false;
   bool broken_ = false;
   bool stale_ = false;
+  std::shared_ptr<IdleWatch> watch_;
 };
 
 // A new connection to the first of `endpoints` that answers, within the connect timeout and the canceller.

@@ -4,7 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startNode, readSse } from "./harness.mjs";
-import { startScriptedEngine } from "./scripted_engine.mjs";
+import { startScriptedEngine, startDribblingEngine } from "./scripted_engine.mjs";
 
 let engine, node, client;
 
@@ -83,6 +83,20 @@ test("a character cut between two engine events is joined before it reaches the 
   let text = "";
   for await (const c of r) text += c.choices[0]?.delta?.content ?? "";
   assert.equal(text, "caf\u00e9 ok");
+});
+
+test("an engine whose bytes arrive one at a time is read whole: every framing boundary cut", async (t) => {
+  const dribbler = await startDribblingEngine();
+  t.after(() => dribbler.stop());
+  const slowNode = await startNode({ args: ["--engine", `drip=${dribbler.url}`] });
+  t.after(() => slowNode.stop());
+  const slowClient = new OpenAI({ baseURL: `${slowNode.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  for (let i = 0; i < 2; i++) {  // the second time on the kept connection
+    const r = await slowClient.chat.completions.create({ model: "dribble", messages: [{ role: "user", content: "x" }], stream: true });
+    let text = "";
+    for await (const c of r) text += c.choices[0]?.delta?.content ?? "";
+    assert.equal(text, "h\u00e9llo \u{1F642}");
+  }
 });
 
 for (const model of ["truncated", "garbage", "stall"]) {

@@ -2,6 +2,7 @@
 // other engines' dialects (vLLM's `reasoning`, tool-call fragments without ids), slow first tokens, streams
 // that stop without [DONE], garbage. Each model id names a script; the server replays it.
 import http from "node:http";
+import net from "node:net";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -137,6 +138,53 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
         connections,
         stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
+    });
+  });
+}
+
+// An engine that sends its HTTP/1.1 responses one byte per write, so that every boundary (status line,
+// headers, chunk-size lines, chunk data, SSE lines, a multi-byte character) is cut somewhere. Serves
+// GET /v1/models (model "dribble") and a streamed chat answer "héllo 🙂".
+export function startDribblingEngine() {
+  const server = net.createServer((socket) => {
+    socket.setNoDelay(true);
+    let received = "";
+    socket.on("data", async (data) => {
+      received += data.toString("latin1");
+      const end = received.indexOf("\r\n\r\n");
+      if (end < 0) return;
+      const length = Number(/content-length: *(\d+)/i.exec(received.slice(0, end))?.[1] ?? 0);
+      if (received.length < end + 4 + length) return;
+      const isModels = received.startsWith("GET /v1/models");
+      received = "";
+      const body = isModels
+        ? [JSON.stringify({ object: "list", data: [{ id: "dribble", object: "model", created: 0, owned_by: "x" }] })]
+        : [
+            `data: ${chunk({ role: "assistant", content: "" })}\n\n`,
+            `data: ${chunk({ content: "h\u00e9llo " })}\n\n`,
+            `data: ${chunk({ content: "\u{1F642}" })}\n\n`,
+            `data: ${chunk({}, "stop")}\n\n`,
+            "data: [DONE]\n\n",
+          ];
+      const type = isModels ? "application/json" : "text/event-stream";
+      let wire = `HTTP/1.1 200 OK\r\nContent-Type: ${type}\r\nTransfer-Encoding: chunked\r\n\r\n`;
+      for (const piece of body) {
+        const bytes = Buffer.from(piece, "utf8");
+        wire += `${bytes.length.toString(16)}\r\n${bytes.toString("latin1")}\r\n`;
+      }
+      wire += "0\r\n\r\n";
+      for (const byte of Buffer.from(wire, "latin1")) {
+        if (socket.destroyed) return;
+        socket.write(Buffer.from([byte]));
+        await new Promise((r) => setImmediate(r));
+      }
+    });
+    socket.on("error", () => {});
+  });
+  return new Promise((resolve) => {
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      resolve({ url: `http://127.0.0.1:${port}`, stop: () => new Promise((r) => server.close(() => r())) });
     });
   });
 }
