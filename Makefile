@@ -30,7 +30,10 @@ build-asan:
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-bench: test-deps build
+# The benchmark (not part of the tests): node vs nginx vs direct, figures as Markdown on stdout.
+bench: test-deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh
 
 format:

@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Quorum's benchmark (`make bench`): what does a node add to a streaming engine, next to nginx doing the same
+# job, on this machine's loopback?
+#
+#   client (quorum-load) -> engine (quorum-fake-engine)                  "direct", the baseline
+#   client -> quorum node -> engine                                       "quorum node"
+#   client -> nginx (proxy_buffering off, HTTP/1.1, upstream keepalive) -> engine   "nginx"
+#
+# Measures time to first token (TTFT) and throughput at 100 and 1,000 concurrent streams, and the resident
+# memory per open stream of the node (and of nginx) while 5,000 streams are held open. Prints Markdown tables
+# on stdout; progress goes to stderr.
+#
+# Contract: only 127.0.0.1; every process it starts is stopped (by PID) on exit, even on error or Ctrl-C; its
+# files live in one temporary directory that is removed at the end (kept with BENCH_KEEP=1). Bounded in time:
+# about 3 minutes with the defaults, well under 10.
+#
+# Environment (all optional):
+#   BUILD             build directory holding quorum, quorum-fake-engine, quorum-load (default: build)
+#   BENCH_THREADS     node threads = nginx worker_processes = engine threads (default: nproc, at most 4)
+#   BENCH_DURATION    seconds per measured run (default 10), BENCH_WARMUP seconds ignored at its start (2)
+#   BENCH_CONCURRENCY concurrency levels (default "100 1000")
+#   BENCH_HOLD        streams held open for the memory measurement (default 5000)
+#   BENCH_TOKENS, BENCH_DELAY_MS   the engine's reply: tokens and milliseconds between them (32, 10)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
+QUORUM=$BUILD/quorum
+ENGINE=$BUILD/quorum-fake-engine
+LOAD=$BUILD/quorum-load
+NPROC=$(nproc)
+THREADS=${BENCH_THREADS:-$((NPROC < 4 ? NPROC : 4))}
+DURATION=${BENCH_DURATION:-10}
+WARMUP=${BENCH_WARMUP:-2}
+CONCURRENCY=${BENCH_CONCURRENCY:-"100 1000"}
+HOLD=${BENCH_HOLD:-5000}
+TOKENS=${BENCH_TOKENS:-32}
+DELAY_MS=${BENCH_DELAY_MS:-10}
+
+log() { echo "bench: $*" >&2; }
+die() {
+  echo "bench: error: $*" >&2
+  exit 1
+}
+
+for b in "$QUORUM" "$ENGINE" "$LOAD"; do
+  [[ -x "$b" ]] || die "$b is missing; build first (make build, or BUILD=DIR)"
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x "$NGINX" ]] || die "nginx is not installed (apt-get install nginx-light)"
+command -v jq >/dev/null || die "jq is not installed (apt-get install jq)"
+command -v curl >/dev/null || die "curl is not installed"
+
+# Thousands of sockets per process: raise the soft limit for everything started from here.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+NOFILE=$(ulimit -n)
+((NOFILE >= 2 * HOLD + 1000)) || log "warning: open files limited to $NOFILE; holding $HOLD streams may fail"
+
+WORK=$(mktemp -d /tmp/quorum-bench.XXXXXX)
+PIDS=()
+
+cleanup() {
+  local pid
+  for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ "${BENCH_KEEP:-0}" = 1 ]]; then log "files kept in $WORK"; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A port below the ephemeral range (so no outgoing connection holds it) that nothing listens on.
+free_port() {
+  local p
+  for _ in $(seq 100); do
+    p=$((20000 + RANDOM % 12000))
+    if ! (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+      echo "$p"
+      return
+    fi
+  done
+  die "no free port found"
+}
+
+wait_http() {  # URL [seconds]
+  local deadline=$((SECONDS + ${2:-20}))
+  until curl -sf -o /dev/null --max-time 2 "$1"; do
+    ((SECONDS < deadline)) || die "$1 did not answer in time"
+    sleep 0.1
+  done
+}
+
+rss_kb() {  # PID...: sum of VmRSS in kB
+  local total=0 pid v
+  for pid in "$@"; do
+    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+
+cpu_ticks() {  # PID...: user+system CPU time in clock ticks
+  local total=0 pid v
+  for pid in "$@"; do
+    v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + ${v:-0}))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# start_engine NAME ARGS... : starts a fake engine on a free port; sets ENGINE_PORT and ENGINE_PID.
+start_engine() {
+  local name=$1
+  shift
+  "$ENGINE" --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  ENGINE_PID=$!
+  PIDS+=("$ENGINE_PID")
+  for _ in $(seq 100); do
+    grep -q '^listening on' "$WORK/$name.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  ENGINE_PORT=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/$name.out")
+  [[ -n "$ENGINE_PORT" ]] || die "$name did not start: $(cat "$WORK/$name.err")"
+}
+
+# start_node NAME ENGINE_PORT : sets NODE_PORT and NODE_PID.
+start_node() {
+  local name=$1
+  NODE_PORT=$(free_port)
+  "$QUORUM" node --listen "127.0.0.1:$NODE_PORT" --no-autodetect --engine "bench=http://127.0.0.1:$2" \
+    --state-dir "$WORK/$name-state" --log-level warn --threads "$THREADS" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  NODE_PID=$!
+  PIDS+=("$NODE_PID")
+  wait_http "http://127.0.0.1:$NODE_PORT/health"
+  curl -sf "http://127.0.0.1:$NODE_PORT/v1/models" | grep -q bench-model || die "$name does not list bench-model"
+}
+
+# start_nginx NAME ENGINE_PORT : sets NGINX_PORT, NGINX_PID (the master) and NGINX_PIDS (master + workers).
+start_nginx() {
+  local name=$1 dir="$WORK/$1"
+  NGINX_PORT=$(free_port)
+  mkdir -p "$dir/tmp"
+  local connections=$((NOFILE / 2 > 16384 ? 16384 : NOFILE / 2))
+  cat >"$dir/nginx.conf" <<EOF
+$([[ $EUID -eq 0 ]] && echo "user root;")
+worker_processes $THREADS;
+worker_rlimit_nofile $NOFILE;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+  worker_connections $connections;
+}
+http {
+  access_log off;
+  client_body_temp_path $dir/tmp/body;
+  proxy_temp_path $dir/tmp/proxy;
+  fastcgi_temp_path $dir/tmp/fastcgi;
+  uwsgi_temp_path $dir/tmp/uwsgi;
+  scgi_temp_path $dir/tmp/scgi;
+  upstream engine {
+    server 127.0.0.1:$2;
+    keepalive 1024;
+  }
+  server {
+    listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
+    location / {
+      proxy_pass http://engine;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_buffering off;
+      proxy_read_timeout 600s;
+    }
+  }
+}
+EOF
+  "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out" 2>&1 &
+  NGINX_PID=$!
+  PIDS+=("$NGINX_PID")
+  wait_http "http://127.0.0.1:$NGINX_PORT/v1/models"
+  NGINX_PIDS=("$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"))
+}
+
+# ---- Throughput and TTFT ----
+
+busy=$(awk '{ print ($1 > 0.5) }' /proc/loadavg)
+((busy == 0)) || log "warning: load average $(cut -d' ' -f1 /proc/loadavg) before start: other work will add noise"
+log "machine: $NPROC cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); threads per server: $THREADS"
+start_engine engine --tokens "$TOKENS" --delay-ms "$DELAY_MS" --threads "$THREADS"
+E_PORT=$ENGINE_PORT
+E_PID=$ENGINE_PID
+start_node node "$E_PORT"
+start_nginx nginx "$E_PORT"
+declare -A URL=([direct]="http://127.0.0.1:$E_PORT" [node]="http://127.0.0.1:$NODE_PORT"
+  [nginx]="http://127.0.0.1:$NGINX_PORT")
+declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}")
+TARGETS=(direct node nginx)
+
+for t in "${TARGETS[@]}"; do  # smoke test: one stream each way, checked end to end
+  "$LOAD" --url "${URL[$t]}" --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
+    die "smoke test through $t failed: $(cat "$WORK/smoke-$t.json")"
+  [[ $(jq .errors "$WORK/smoke-$t.json") = 0 ]] || die "smoke test through $t: $(jq -c .error_messages "$WORK/smoke-$t.json")"
+done
+
+for c in $CONCURRENCY; do
+  ramp=$(awk -v c="$c" 'BEGIN { r = c / 1000; if (r < 0.5) r = 0.5; if (r > 2) r = 2; print r }')
+  for t in "${TARGETS[@]}"; do
+    log "concurrency $c via $t (${DURATION}s)"
+    # shellcheck disable=SC2086
+    proxy0=$(cpu_ticks ${PROXY_PIDS[$t]})
+    engine0=$(cpu_ticks "$E_PID")
+    "$LOAD" --url "${URL[$t]}" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --ramp "$ramp" \
+      --json >"$WORK/run-$t-$c.json" 2>"$WORK/run-$t-$c.err" || die "load via $t failed: $(cat "$WORK/run-$t-$c.err")"
+    # shellcheck disable=SC2086
+    echo $(($(cpu_ticks ${PROXY_PIDS[$t]}) - proxy0)) $(($(cpu_ticks "$E_PID") - engine0)) >"$WORK/cpu-$t-$c"
+    sleep 1
+  done
+done
+
+# ---- Memory per open stream ----
+# A second engine whose streams last (one token per second), and fresh proxies, so that "before" is a process
+# that has served a few requests and nothing else.
+
+start_engine hold-engine --tokens 100000000 --delay-ms 1000 --threads 1
+H_PORT=$ENGINE_PORT
+start_node hold-node "$H_PORT"
+start_nginx hold-nginx "$H_PORT"
+declare -A HOLD_URL=([node]="http://127.0.0.1:$NODE_PORT" [nginx]="http://127.0.0.1:$NGINX_PORT")
+declare -A HOLD_PIDS=([node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}")
+for t in node nginx; do
+  "$LOAD" --url "${HOLD_URL[$t]}" --concurrency 4 --requests 20 --max-tokens 2 --json >/dev/null ||
+    die "warm-up through hold $t failed"
+  sleep 0.5
+  # shellcheck disable=SC2086
+  before=$(rss_kb ${HOLD_PIDS[$t]})
+  log "holding $HOLD streams via $t"
+  ramp=$(awk -v n="$HOLD" 'BEGIN { print n / 1000 }')
+  "$LOAD" --url "${HOLD_URL[$t]}" --concurrency "$HOLD" --hold --ramp "$ramp" --duration 4 --json \
+    >"$WORK/hold-$t.json" 2>"$WORK/hold-$t.err" &
+  load_pid=$!
+  PIDS+=("$load_pid")
+  deadline=$((SECONDS + 60))
+  until grep -q '^holding' "$WORK/hold-$t.err"; do
+    ((SECONDS < deadline)) || die "holding via $t did not get ready: $(tail -3 "$WORK/hold-$t.err")"
+    kill -0 "$load_pid" 2>/dev/null || die "load for hold via $t ended early: $(tail -3 "$WORK/hold-$t.err")"
+    sleep 0.2
+  done
+  peak=0
+  for _ in 1 2 3 4 5 6; do  # the peak over the hold
+    sleep 0.5
+    # shellcheck disable=SC2086
+    now=$(rss_kb ${HOLD_PIDS[$t]})
+    ((now > peak)) && peak=$now
+  done
+  wait "$load_pid" || true
+  echo "$before $peak" >"$WORK/rss-$t"
+done
+
+# ---- Report ----
+
+j() { jq -r "$2" "$1"; }
+fmt() { awk -v v="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, v }'; }
+sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
+declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx")
+
+echo
+echo "### Streaming through a proxy on loopback ($NPROC cores; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
+echo
+echo "| streams | path | TTFT p50 ms | TTFT p99 ms | added p50 ms | added p99 ms | streams/s | tokens/s | errors | proxy CPU µs/stream |"
+echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for c in $CONCURRENCY; do
+  d="$WORK/run-direct-$c.json"
+  for t in "${TARGETS[@]}"; do
+    f="$WORK/run-$t-$c.json"
+    added50="—" added99="—" cpu="—"
+    if [[ $t != direct ]]; then
+      added50=$(sub "$(j "$f" .ttft_ms.p50)" "$(j "$d" .ttft_ms.p50)")
+      added99=$(sub "$(j "$f" .ttft_ms.p99)" "$(j "$d" .ttft_ms.p99)")
+      # Proxy CPU per stream over the whole run (warm-up included, so divided by every completion).
+      read -r proxy_ticks _ <"$WORK/cpu-$t-$c"
+      cpu=$(awk -v t="$proxy_ticks" -v n="$(j "$f" .completed)" -v hz="$CLK_TCK" \
+        'BEGIN { if (n > 0) printf "%.0f", t / n / hz * 1e6; else print "—" }')
+    fi
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$c" "${NAME[$t]}" \
+      "$(fmt "$(j "$f" .ttft_ms.p50)")" "$(fmt "$(j "$f" .ttft_ms.p99)")" "$added50" "$added99" \
+      "$(fmt "$(j "$f" .streams_per_s)" 0)" "$(fmt "$(j "$f" .tokens_per_s)" 0)" "$(j "$f" .errors)" "$cpu"
+  done
+done
+
+echo
+echo "### Memory while $HOLD streams are held open"
+echo
+echo "| path | streams held | RSS before MB | RSS holding MB | KB per open stream |"
+echo "|---|---:|---:|---:|---:|"
+for t in node nginx; do
+  read -r before peak <"$WORK/rss-$t"
+  held=$(j "$WORK/hold-$t.json" .held)
+  per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print "—" }')
+  printf "| %s | %s | %s | %s | %s |\n" "${NAME[$t]}" "$held" "$(fmt "$(awk -v k="$before" 'BEGIN { print k / 1024 }')" 1)" \
+    "$(fmt "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')" 1)" "$per"
+done
+
+echo
+echo "### Against the targets"
+echo
+echo "| target | measured | met |"
+echo "|---|---|---|"
+first=${CONCURRENCY%% *}
+last=${CONCURRENCY##* }
+n50=$(sub "$(j "$WORK/run-node-$first.json" .ttft_ms.p50)" "$(j "$WORK/run-direct-$first.json" .ttft_ms.p50)")
+n99=$(sub "$(j "$WORK/run-node-$first.json" .ttft_ms.p99)" "$(j "$WORK/run-direct-$first.json" .ttft_ms.p99)")
+ok() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v <= lim ? "yes" : "no") }'; }
+echo "| added TTFT p50 <= 0.2 ms ($first streams) | $n50 ms | $(ok "$n50" 0.2) |"
+echo "| added TTFT p99 <= 1 ms ($first streams) | $n99 ms | $(ok "$n99" 1) |"
+for c in $CONCURRENCY; do
+  ns=$(j "$WORK/run-node-$c.json" .streams_per_s)
+  gs=$(j "$WORK/run-nginx-$c.json" .streams_per_s)
+  met=$(awk -v n="$ns" -v g="$gs" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
+  echo "| node streams/s >= nginx's ($c streams) | $(fmt "$ns" 0) vs $(fmt "$gs" 0) | $met |"
+done
+read -r before peak <"$WORK/rss-node"
+held=$(j "$WORK/hold-node.json" .held)
+per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 1e9 }')
+echo "| <= 16 KB per open stream ($HOLD streams) | $per KB | $(ok "$per" 16) |"
