@@ -150,9 +150,14 @@ class Response final : public ClientResponse {
   int status() const override { return status_; }
   const Headers& headers() const override { return headers_; }
 
-  // Waits until the socket is readable (holding no buffer), then takes what is there into the thread's
-  // scratch and parses it; the de-chunked body goes straight into the returned string. Only an incomplete
-  // piece of framing (a chunk-size line cut short) is kept, in buffer_, for the next read.
+  // Reads into a small buffer that lives only while this call waits (a streamed token fits; an open stream
+  // between tokens holds 1 KB), and when that fills, takes whatever else is already there in large reads
+  // through the thread's scratch, without waiting. Bytes are parsed where they were read; the de-chunked
+  // body goes straight into the returned string. Only an incomplete piece of framing (a chunk-size line cut
+  // short) is kept, in buffer_, for the next read.
+  //
+  // (Waiting for readability with async_wait and then reading would hold no buffer at all, but Asio re-arms
+  // epoll with a system call for every such wait, which costs more than the kilobyte.)
   Task<Result<std::string>> read_some() override {
     std::string out;
     for (;;) {
@@ -163,33 +168,22 @@ class Response final : public ClientResponse {
         if (buffer_.size() == 0) buffer_.shrink_to_fit();
       }
       if (!out.empty() || parser_.is_done()) co_return out;
+      std::array<char, 1024> first;
       beast::error_code ec;
       watch_->begin_wait(options_.read_idle_timeout);
-      co_await stream_.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+      size_t n = co_await stream_.socket().async_read_some(asio::buffer(first),
+                                                           asio::redirect_error(use_awaitable, ec));
       watch_->end_wait();
       if (watch_->fired) co_return fail(beast::error::timeout);
-      if (ec) co_return fail(ec);
+      if (auto taken = take(ec, first.data(), n, out); !taken) co_return taken.take_error();
+      if (ec || n < first.size()) continue;
+      // The buffer filled: more is probably waiting.
       auto& scratch = read_scratch();
-      size_t n = stream_.socket().read_some(asio::buffer(scratch), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
-      if (ec == asio::error::eof) {
-        // A body delimited by the end of the connection ends here; any other body was cut short.
-        beast::error_code eof_ec;
-        parser_.put_eof(eof_ec);
-        if (eof_ec) co_return fail(http::error::partial_message);
-        continue;
-      }
-      if (ec) co_return fail(ec);
-      if (buffer_.size() > 0) {
-        // A piece of framing is waiting for these bytes: join them, and the loop parses the whole.
-        buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::const_buffer(scratch.data(), n)));
-        continue;
-      }
-      auto parsed = parse(asio::const_buffer(scratch.data(), n), out);
-      if (!parsed) co_return parsed.take_error();
-      if (*parsed < n) {
-        buffer_.commit(asio::buffer_copy(buffer_.prepare(n - *parsed),
-                                         asio::const_buffer(scratch.data() + *parsed, n - *parsed)));
+      for (;;) {
+        size_t m = stream_.socket().read_some(asio::buffer(scratch), ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+        if (auto taken = take(ec, scratch.data(), m, out); !taken) co_return taken.take_error();
+        if (ec || m < scratch.size()) break;
       }
     }
   }
@@ -242,6 +236,31 @@ class Response final : public ClientResponse {
   bool reusable() const {
     return !broken_ && !cancelled() && !watch_->fired && status_ != 0 && parser_.is_done() &&
            parser_.get().keep_alive() && buffer_.size() == 0 && stream_.socket().is_open();
+  }
+
+  // Hands the outcome of one read to the parser: `n` bytes at `data`, or the end of the connection, or an
+  // error. Bytes that complete a piece of framing kept from before are joined to it (the caller's loop parses
+  // buffer_); otherwise they are parsed where they are and only an incomplete tail is kept.
+  Status take(const beast::error_code& ec, const char* data, size_t n, std::string& out) {
+    if (ec == asio::error::eof) {
+      // A body delimited by the end of the connection ends here; any other body was cut short.
+      beast::error_code eof_ec;
+      parser_.put_eof(eof_ec);
+      if (eof_ec) return fail(http::error::partial_message);
+      return Ok{};
+    }
+    if (ec) return fail(ec);
+    if (buffer_.size() > 0) {
+      buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::const_buffer(data, n)));
+      return Ok{};
+    }
+    auto parsed = parse(asio::const_buffer(data, n), out);
+    if (!parsed) return parsed.take_error();
+    if (*parsed < n) {
+      buffer_.commit(
+          asio::buffer_copy(buffer_.prepare(n - *parsed), asio::const_buffer(data + *parsed, n - *parsed)));
+    }
+    return Ok{};
   }
 
   // Feeds `input` to the parser, appending body bytes to `out`; returns how many bytes it used. What is left
