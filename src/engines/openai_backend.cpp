@@ -148,7 +148,7 @@ Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
   o.read_idle_timeout = std::chrono::milliseconds(5000);
   auto r = co_await net::http_request("GET", base_ + "/v1/models", {}, {}, o);
   if (!r) co_return r.take_error();
-  auto body = co_await (*r)->read_all(16 * 1024 * 1024);
+  auto body = co_await (*r)->read_all(size_t{16} << 20);
   if (!body) co_return body.take_error();
   if ((*r)->status() != 200) co_return wire::engine_error((*r)->status(), *body, name_);
   json::error_code ec;
@@ -192,7 +192,7 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
   if (!r) co_return r.take_error();
   auto& response = *r;
   if (response->status() < 200 || response->status() >= 300) {
-    auto text = co_await response->read_all(1024 * 1024);
+    auto text = co_await response->read_all(size_t{1} << 20);
     co_return wire::engine_error(response->status(), text ? *text : std::string(), name_);
   }
   if (response->headers().get("Content-Type").find("application/json") != std::string_view::npos) {

@@ -30,7 +30,7 @@ class Handoff {
  public:
   using Clock = std::chrono::steady_clock;
 
-  Handoff(asio::any_io_executor executor, size_t capacity)
+  Handoff(const asio::any_io_executor& executor, size_t capacity)
       : consumer_wake_(executor), producer_wake_(executor), capacity_(capacity) {}
 
   Task<bool> push(T item) {

@@ -100,9 +100,13 @@ class Response final : public ClientResponse {
     watch_->detach();
     if (options_.canceller) options_.canceller->on_cancel(nullptr);
     if (reusable()) {
-      auto executor = stream_.get_executor();
-      ConnectionPool::of(executor).give_back(pool_key_, stream_.release_socket());
-      return;
+      try {
+        auto executor = stream_.get_executor();
+        ConnectionPool::of(executor).give_back(pool_key_, stream_.release_socket());
+        return;
+      } catch (const std::exception&) {
+        // No memory to keep it: the connection closes below (or already did with the released socket).
+      }
     }
     beast::error_code ec;
     stream_.socket().close(ec);
@@ -213,7 +217,7 @@ class Response final : public ClientResponse {
   Task<void> drain(std::chrono::milliseconds limit) override {
     options_.read_idle_timeout = limit;
     size_t total = 0;
-    while (!broken_ && !cancelled() && !parser_.is_done() && total < 64 * 1024) {
+    while (!broken_ && !cancelled() && !parser_.is_done() && total < (size_t{64} << 10)) {
       auto piece = co_await read_some();
       if (!piece || piece->empty()) break;
       total += piece->size();

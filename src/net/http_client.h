@@ -35,7 +35,7 @@ class ClientResponse {
   // that breaks or times out yields an ApiError (502 or 504).
   virtual Task<Result<std::string>> read_some() = 0;
   // The rest of the body, at most `limit` bytes (more is an error).
-  virtual Task<Result<std::string>> read_all(size_t limit = 64 * 1024 * 1024) = 0;
+  virtual Task<Result<std::string>> read_all(size_t limit = size_t{64} << 20) = 0;
   // Reads and discards the rest of the body, waiting at most `limit` for each piece, so that the connection
   // can serve another request (see connection_pool.h). Used when the caller has all it needs (an SSE
   // stream's [DONE]) but the server has yet to end the body.

@@ -46,7 +46,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   std::list<std::weak_ptr<Connection>> connections;
   std::atomic<size_t> active{0};  // connections being served (read from other threads)
 
-  Impl(asio::any_io_executor ex, Handler h, ServerLimits l)
+  Impl(const asio::any_io_executor& ex, Handler h, ServerLimits l)
       : executor(ex), acceptor(ex), handler(std::move(h)), limits(l) {}
 
   Task<void> accept_loop();
@@ -338,7 +338,7 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   --active;
 }
 
-HttpServer::HttpServer(asio::any_io_executor executor, const std::string& host, unsigned short port,
+HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
                        Handler handler, ServerLimits limits, bool reuse_port)
     : impl_(std::make_shared<Impl>(executor, std::move(handler), limits)) {
   tcp::endpoint endpoint(asio::ip::make_address(host), port);

@@ -46,8 +46,8 @@ class ResponseWriter {
 using Handler = std::function<Task<void>(HttpRequest&, ResponseWriter&)>;
 
 struct ServerLimits {
-  size_t max_body_bytes = 8 * 1024 * 1024;  // larger bodies get 413
-  size_t max_header_bytes = 64 * 1024;
+  size_t max_body_bytes = size_t{8} << 20;  // larger bodies get 413
+  size_t max_header_bytes = size_t{64} << 10;
   int header_timeout_seconds = 30;  // time to receive a complete request head
   int body_timeout_seconds = 120;   // time to receive the rest of the body
   int idle_keepalive_seconds = 75;  // idle keep-alive connections are closed after this
@@ -56,8 +56,8 @@ struct ServerLimits {
 class HttpServer {
  public:
   // Binds and listens at once; throws std::system_error when the address cannot be bound.
-  HttpServer(asio::any_io_executor executor, const std::string& host, unsigned short port, Handler handler,
-             ServerLimits limits = {}, bool reuse_port = false);
+  HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
+             Handler handler, ServerLimits limits = {}, bool reuse_port = false);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -23,7 +23,6 @@ namespace quorum::node {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace asio::experimental::awaitable_operators;
-using asio::use_awaitable;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -26,7 +26,7 @@ struct NodeConfig {
   std::chrono::seconds probe_interval{5};
   std::chrono::seconds keepalive_interval{10};  // SSE comment while waiting for the first token
   std::chrono::seconds idle_timeout{300};       // a silent engine is given up on after this
-  size_t max_body_bytes = 8 * 1024 * 1024;
+  size_t max_body_bytes = size_t{8} << 20;
   int threads = 0;  // 0: one per core, at most 4
   int max_retries = 3;
   std::string reasoning_field = "reasoning_content";
