@@ -341,10 +341,24 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
 Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics)
     : config_(config), registry_(registry), metrics_(metrics) {}
 
+namespace {
+
+// An error answer that owns what it sends (the caller's locals may be gone when it runs).
+net::Task<void> reply_error(net::ResponseWriter& w, ApiError e, std::string request_id) {
+  co_await send_error(w, e, request_id);
+}
+
+net::Task<void> reply_text(net::ResponseWriter& w, std::string content_type, std::string body) {
+  net::Headers h;
+  h.add("Content-Type", content_type);
+  co_await w.send(200, h, std::move(body));
+}
+
+}  // namespace
+
 net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   std::string request_id = "req_" + random_token(24);
   std::string path = req.target.substr(0, req.target.find('?'));
-  auto start = Clock::now();
 
   if (!req.remote_is_loopback) {
     ApiError e{
@@ -352,14 +366,12 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
         "Requests from other machines must authenticate; this node accepts unauthenticated requests only "
         "from loopback.",
         std::nullopt, std::string("invalid_api_key")};
-    co_await send_error(w, e, request_id);
-    co_return;
+    return reply_error(w, std::move(e), std::move(request_id));
   }
   if (foreign_origin(req.headers.get("Origin"))) {
     ApiError e{403, "invalid_request_error", "Requests from web pages of other origins are not allowed.",
                std::nullopt, std::string("forbidden_origin")};
-    co_await send_error(w, e, request_id);
-    co_return;
+    return reply_error(w, std::move(e), std::move(request_id));
   }
 
   // Accept paths with and without the /v1 prefix, as llama.cpp does: users configure base URLs both ways.
@@ -368,54 +380,52 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   const bool post = req.method == "POST";
   const bool get = req.method == "GET" || req.method == "HEAD";
 
-  auto wrong_method = [&](const char* allowed) -> net::Task<void> {
+  auto wrong_method = [&](const char* allowed) {
     ApiError e{405, "invalid_request_error",
                "Method " + req.method + " is not allowed for " + path + "; use " + allowed + ".",
                std::nullopt, std::nullopt};
-    co_await send_error(w, e, request_id);
+    return reply_error(w, std::move(e), std::move(request_id));
   };
 
   if (route == "/chat/completions") {
-    if (!post) co_return co_await wrong_method("POST");
-    co_await generate(req, w, wire::GenerationKind::kChat, request_id);
-  } else if (route == "/completions") {
-    if (!post) co_return co_await wrong_method("POST");
-    co_await generate(req, w, wire::GenerationKind::kCompletion, request_id);
-  } else if (route == "/embeddings") {
-    if (!post) co_return co_await wrong_method("POST");
-    co_await embeddings(req, w, request_id);
-  } else if (route == "/models") {
-    if (!get) co_return co_await wrong_method("GET");
-    co_await list_models(w, request_id);
-  } else if (route.rfind("/models/", 0) == 0) {
-    if (!get) co_return co_await wrong_method("GET");
-    auto pct = boost::urls::make_pct_string_view(route.substr(8));
-    if (!pct) {
-      co_await send_error(
-          w, ApiError::invalid_request("The model id in the path is not valid percent-encoding."),
-          request_id);
-      co_return;
-    }
-    co_await get_model(pct->decode(), w, request_id);
-  } else if (path == "/health") {
-    co_await health(w);
-  } else if (path == "/metrics") {
-    net::Headers h;
-    h.add("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    co_await w.send(200, h, metrics_.render());
-  } else {
-    ApiError e = ApiError::not_found(
-        "Unknown request URL: " + req.method + " " + path +
-            ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings and "
-            "/v1/models.",
-        std::nullopt, std::string("unknown_url"));
-    co_await send_error(w, e, request_id);
+    if (!post) return wrong_method("POST");
+    return generate(req, w, wire::GenerationKind::kChat, std::move(request_id));
   }
-  (void)start;
+  if (route == "/completions") {
+    if (!post) return wrong_method("POST");
+    return generate(req, w, wire::GenerationKind::kCompletion, std::move(request_id));
+  }
+  if (route == "/embeddings") {
+    if (!post) return wrong_method("POST");
+    return embeddings(req, w, std::move(request_id));
+  }
+  if (route == "/models") {
+    if (!get) return wrong_method("GET");
+    return list_models(w, std::move(request_id));
+  }
+  if (route.rfind("/models/", 0) == 0) {
+    if (!get) return wrong_method("GET");
+    std::string encoded_id = route.substr(8);  // the view below must not outlive it
+    auto pct = boost::urls::make_pct_string_view(encoded_id);
+    if (!pct) {
+      return reply_error(w,
+                         ApiError::invalid_request("The model id in the path is not valid percent-encoding."),
+                         std::move(request_id));
+    }
+    return get_model(pct->decode(), w, std::move(request_id));
+  }
+  if (path == "/health") return health(w);
+  if (path == "/metrics") return reply_text(w, "text/plain; version=0.0.4; charset=utf-8", metrics_.render());
+  ApiError e =
+      ApiError::not_found("Unknown request URL: " + req.method + " " + path +
+                              ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings "
+                              "and /v1/models.",
+                          std::nullopt, std::string("unknown_url"));
+  return reply_error(w, std::move(e), std::move(request_id));
 }
 
 net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wire::GenerationKind kind,
-                              const std::string& request_id) {
+                              std::string request_id) {
   auto start = Clock::now();
   const char* endpoint = kind == wire::GenerationKind::kChat ? "chat" : "completions";
   auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(req.body)
@@ -491,8 +501,7 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   log_line(request.model, state->engine, outcome.status, &outcome);
 }
 
-net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w,
-                                const std::string& request_id) {
+net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, std::string request_id) {
   auto start = Clock::now();
   auto parsed = wire::parse_embedding_request(req.body);
   if (!parsed) {
@@ -568,7 +577,7 @@ json::object model_json(const engines::ListedModel& m, const engines::EngineRegi
 }
 }  // namespace
 
-net::Task<void> Api::list_models(net::ResponseWriter& w, const std::string& request_id) {
+net::Task<void> Api::list_models(net::ResponseWriter& w, std::string request_id) {
   co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
   json::array data;
   for (const auto& m : registry_.models()) data.push_back(model_json(m, registry_));
@@ -576,7 +585,7 @@ net::Task<void> Api::list_models(net::ResponseWriter& w, const std::string& requ
   co_await send_json(w, 200, body, request_id);
 }
 
-net::Task<void> Api::get_model(const std::string& id, net::ResponseWriter& w, const std::string& request_id) {
+net::Task<void> Api::get_model(std::string id, net::ResponseWriter& w, std::string request_id) {
   co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
   for (const auto& m : registry_.models()) {
     if (m.info.id == id) {

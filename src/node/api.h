@@ -15,15 +15,18 @@ namespace quorum::node {
 class Api {
  public:
   Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics);
+  // Not a coroutine: it checks the caller, picks the endpoint and returns that endpoint's coroutine, so no
+  // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
+  // returned task (the server's connection loop owns both).
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
 
  private:
-  struct Route;
+  // Endpoint coroutines take what they keep by value: handle()'s locals are gone when they run.
   net::Task<void> generate(net::HttpRequest& request, net::ResponseWriter& writer, wire::GenerationKind kind,
-                           const std::string& request_id);
-  net::Task<void> embeddings(net::HttpRequest& request, net::ResponseWriter& writer, const std::string& request_id);
-  net::Task<void> list_models(net::ResponseWriter& writer, const std::string& request_id);
-  net::Task<void> get_model(const std::string& id, net::ResponseWriter& writer, const std::string& request_id);
+                           std::string request_id);
+  net::Task<void> embeddings(net::HttpRequest& request, net::ResponseWriter& writer, std::string request_id);
+  net::Task<void> list_models(net::ResponseWriter& writer, std::string request_id);
+  net::Task<void> get_model(std::string id, net::ResponseWriter& writer, std::string request_id);
   net::Task<void> health(net::ResponseWriter& writer);
 
   const NodeConfig& config_;
