@@ -97,23 +97,17 @@ wait_http() {  # URL [seconds]
   done
 }
 
-rss_kb() {  # PID...: sum of VmRSS in kB
-  local total=0 pid v
+proc_sum() {  # FILE AWK PID...: the sum over the PIDs of what the awk program prints from /proc/PID/FILE
+  local file=$1 program=$2 total=0 pid v
+  shift 2
   for pid in "$@"; do
-    v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+    v=$(awk "$program" "/proc/$pid/$file" 2>/dev/null || echo 0)
     total=$((total + ${v:-0}))
   done
   echo "$total"
 }
-
-cpu_ticks() {  # PID...: user+system CPU time in clock ticks
-  local total=0 pid v
-  for pid in "$@"; do
-    v=$(awk '{sub(/^.*\) /, ""); print $12 + $13}' "/proc/$pid/stat" 2>/dev/null || echo 0)
-    total=$((total + ${v:-0}))
-  done
-  echo "$total"
-}
+rss_kb() { proc_sum status '/^VmRSS:/ {print $2}' "$@"; }                     # resident memory in kB
+cpu_ticks() { proc_sum stat '{sub(/^.*\) /, ""); print $12 + $13}' "$@"; }   # user+system CPU in clock ticks
 CLK_TCK=$(getconf CLK_TCK)
 
 # start_engine NAME ARGS... : starts a fake engine on a free port; sets ENGINE_PORT and ENGINE_PID.

@@ -25,17 +25,20 @@ std::optional<ConnectionPool::Socket> ConnectionPool::take(const std::string& ke
     // Otherwise the socket closes as `idle` goes out of scope.
   }
   // Whatever is older than the one taken is older still: drop what has expired.
-  while (!list.empty() && now - list.front().since >= kIdleTtl) list.pop_front();
+  trim(list, now, kMaxIdlePerKey);
   if (list.empty()) idle_.erase(it);
   return found;
+}
+
+void ConnectionPool::trim(std::deque<Idle>& list, Clock::time_point now, size_t keep_at_most) {
+  while (!list.empty() && (list.size() > keep_at_most || now - list.front().since >= kIdleTtl))
+    list.pop_front();
 }
 
 void ConnectionPool::give_back(const std::string& key, Socket socket) {
   auto& list = idle_[key];
   auto now = Clock::now();
-  while (!list.empty() && (list.size() >= kMaxIdlePerKey || now - list.front().since >= kIdleTtl)) {
-    list.pop_front();
-  }
+  trim(list, now, kMaxIdlePerKey - 1);  // room for this one
   auto executor = socket.get_executor();
   list.push_back(Idle{std::move(socket), now});
   schedule_sweep(executor);
@@ -43,9 +46,8 @@ void ConnectionPool::give_back(const std::string& key, Socket socket) {
 
 void ConnectionPool::drop_expired(Clock::time_point now) {
   for (auto it = idle_.begin(); it != idle_.end();) {
-    auto& list = it->second;
-    while (!list.empty() && now - list.front().since >= kIdleTtl) list.pop_front();
-    it = list.empty() ? idle_.erase(it) : std::next(it);
+    trim(it->second, now, kMaxIdlePerKey);
+    it = it->second.empty() ? idle_.erase(it) : std::next(it);
   }
 }
 
@@ -60,12 +62,6 @@ void ConnectionPool::schedule_sweep(const Socket::executor_type& executor) {
     drop_expired(Clock::now());
     if (!idle_.empty()) schedule_sweep(executor);
   });
-}
-
-size_t ConnectionPool::idle_count() const {
-  size_t n = 0;
-  for (const auto& [key, list] : idle_) n += list.size();
-  return n;
 }
 
 void ConnectionPool::shutdown() {

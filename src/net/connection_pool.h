@@ -46,7 +46,6 @@ class ConnectionPool final : public boost::asio::execution_context::service {
 
   std::optional<Socket> take(const std::string& key);
   void give_back(const std::string& key, Socket socket);
-  size_t idle_count() const;
 
  private:
   struct Idle {
@@ -55,6 +54,8 @@ class ConnectionPool final : public boost::asio::execution_context::service {
   };
   void shutdown() override;
   static bool looks_open(Socket& socket);
+  // Drops the oldest connections of `list` until at most `keep_at_most` remain and none has expired.
+  static void trim(std::deque<Idle>& list, Clock::time_point now, size_t keep_at_most);
   void drop_expired(Clock::time_point now);
   void schedule_sweep(const Socket::executor_type& executor);
 

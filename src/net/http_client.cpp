@@ -27,7 +27,7 @@ ApiError cancelled_error() {
 
 // The body's idle timeout, re-armed lazily: one timer per response, set once per timeout period rather than
 // once per read (a streamed token is one read). When a wait for bytes has lasted `limit`, it cancels the
-// socket's pending wait, and `fired` tells the reader why.
+// socket's pending read, and `fired` tells the reader why.
 struct IdleWatch : std::enable_shared_from_this<IdleWatch> {
   using Clock = std::chrono::steady_clock;
   explicit IdleWatch(const asio::any_io_executor& executor) : timer(executor) {}
@@ -75,9 +75,9 @@ struct IdleWatch : std::enable_shared_from_this<IdleWatch> {
   }
 };
 
-// Scratch space for reads: bytes are parsed straight out of it, so a stream holds no read buffer of its own
-// between tokens. One per thread (a coroutine does not move between threads, and nothing suspends while the
-// scratch is in use).
+// Scratch space for the reads that take, without waiting, what a burst left beyond the first 1 KB: bytes are
+// parsed straight out of it. One per thread (a coroutine does not move between threads, and nothing suspends
+// while the scratch is in use).
 std::array<char, 16384>& read_scratch() {
   static thread_local std::array<char, 16384> scratch;
   return scratch;
@@ -93,7 +93,7 @@ class Response final : public ClientResponse {
         watch_(std::make_shared<IdleWatch>(stream_.get_executor())) {
     watch_->socket = &stream_.socket();
     beast::error_code ec;
-    stream_.socket().non_blocking(true, ec);  // reads happen only after a wait says bytes are there
+    stream_.socket().non_blocking(true, ec);  // the scratch reads must say "would block", not wait
   }
 
   ~Response() override {
