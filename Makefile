@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: run test deps test-deps build build-asan unit integration asan bench format clean
+.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format clean
 
 run: deps build
 	./$(BUILD)/quorum node $(ARGS)
@@ -19,12 +19,16 @@ deps:
 test-deps:
 	bash scripts/install-deps.sh --test
 
+# llama.cpp's libraries for the embedded engine: built once into ~/.cache/quorum, then found at once.
+LLAMA_ROOT = $(shell bash scripts/build-llama.sh lib | tail -n 1)
+
 build:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan:
-	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQUORUM_SANITIZE=ON -DQUORUM_BENCH=OFF >/dev/null
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQUORUM_SANITIZE=ON -DQUORUM_BENCH=OFF \
+	  -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 
 unit: build
@@ -32,9 +36,15 @@ unit: build
 
 # The benchmark (not part of the tests): node vs nginx vs direct, figures as Markdown on stdout.
 bench: test-deps
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON $(CMAKE_FLAGS) >/dev/null
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh
+
+# The embedded llama.cpp engine next to llama-server on the same generated 58M model; Markdown on stdout.
+bench-engine: test-deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS)
+	QUORUM_BIN=$(abspath $(BUILD))/quorum bash bench/engine.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')

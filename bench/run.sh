@@ -76,18 +76,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A port below the ephemeral range (so no outgoing connection holds it) that nothing listens on.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 12000))
-    if ! (echo >"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-  die "no free port found"
-}
+# shellcheck source=bench/free_port.sh
+source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 
 wait_http() {  # URL [seconds]
   local deadline=$((SECONDS + ${2:-20}))

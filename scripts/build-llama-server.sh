@@ -1,54 +1,6 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-server from the source bundle that the npm package node-llama-cpp carries, once,
-# into a cache outside the work tree. Prints the path of the llama-server binary on its last line.
-#
-# The version and the tarball's checksum are pinned: a different tarball is refused. A second run finds the
-# binary in the cache and returns at once. QUORUM_CACHE overrides the cache folder (default ~/.cache/quorum).
+# Builds llama.cpp's llama-server (see build-llama.sh: pinned source, cached outside the work tree) and prints
+# the path of the binary on its last line.
 set -euo pipefail
-
-readonly NLC_VERSION="3.22.1"
-readonly NLC_SHA256="a0d9dd80eacd2ab1cfe71aee57ac8a806487fd70b3d2a38fbec637752d9e5c5f"
-cache="${QUORUM_CACHE:-$HOME/.cache/quorum}"
-root="$cache/llama.cpp-nlc-$NLC_VERSION"
-bin="$root/build/bin/llama-server"
-
-if [[ -x "$bin" && -f "$root/.complete" ]]; then
-  echo "$bin"
-  exit 0
-fi
-
-mkdir -p "$root"
-cd "$root"
-tarball="node-llama-cpp-$NLC_VERSION.tgz"
-if [[ ! -f "$tarball" ]] || ! echo "$NLC_SHA256  $tarball" | sha256sum -c --quiet - 2>/dev/null; then
-  rm -f "$tarball"
-  npm pack --silent "node-llama-cpp@$NLC_VERSION" >/dev/null
-fi
-echo "$NLC_SHA256  $tarball" | sha256sum -c --quiet - || {
-  echo "checksum mismatch for $tarball" >&2
-  exit 1
-}
-if [[ ! -d src/.git ]]; then
-  rm -rf pkg src
-  mkdir pkg
-  tar -xzf "$tarball" -C pkg package/llama/gitRelease.bundle
-  git -c advice.detachedHead=false clone --quiet pkg/package/llama/gitRelease.bundle src
-  rm -rf pkg
-fi
-
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-cmake -S src -B build "${generator[@]}" "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release \
-  -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF \
-  -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF >build.log 2>&1 || {
-  tail -30 build.log >&2
-  exit 1
-}
-cmake --build build --target llama-server -j "$(nproc)" >>build.log 2>&1 || {
-  tail -30 build.log >&2
-  exit 1
-}
-touch .complete
-echo "$bin"
+root=$(bash "$(dirname "$0")/build-llama.sh" server | tail -n 1)
+echo "$root/build/bin/llama-server"

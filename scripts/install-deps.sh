@@ -3,9 +3,10 @@
 # use. Packages already present are not touched, so a second run takes a second.
 set -euo pipefail
 
-build_pkgs=(g++ cmake ninja-build ccache pkg-config git libboost1.81-dev libboost-json1.81-dev
+# npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine.
+build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libcli11-dev)
-test_pkgs=(libgtest-dev nodejs npm python3-numpy nginx-light jq curl iproute2)
+test_pkgs=(libgtest-dev python3-numpy nginx-light jq curl iproute2)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

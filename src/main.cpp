@@ -18,34 +18,73 @@ int main(int argc, char** argv) {
   bool no_autodetect = false;
   int keepalive = 10, idle_timeout = 300, probe_interval = 5;
   size_t max_body_mb = 8;
-  auto* node_cmd = app.add_subcommand("node", "Run the node: the API server in front of this machine's engines.");
+  auto* node_cmd =
+      app.add_subcommand("node", "Run the node: the API server in front of this machine's engines.");
   node_cmd->set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
   node_cmd->add_option("--listen", listen, "Address to serve the API on (HOST:PORT)")->capture_default_str();
-  node_cmd->add_option("--state-dir", config.state_dir, "Where the node keeps its state (default ~/.local/share/quorum)");
-  node_cmd->add_option("--engine", engines,
-                       "An engine as NAME=URL or NAME=TYPE:URL, TYPE openai (default) or ollama (repeatable)");
-  node_cmd->add_flag("--no-autodetect", no_autodetect, "Do not look for engines on their default local ports");
-  node_cmd->add_option("--autodetect-url", autodetect_urls,
-                       "Probe these engines (NAME=TYPE:URL) instead of the default ports 11434, 1234, 8080, 8000");
-  node_cmd->add_option("--probe-interval", probe_interval, "Seconds between engine probes")->capture_default_str();
+  node_cmd->add_option("--state-dir", config.state_dir,
+                       "Where the node keeps its state (default ~/.local/share/quorum)");
+  node_cmd->add_option(
+      "--engine", engines,
+      "An engine as NAME=URL or NAME=TYPE:URL, TYPE openai (default) or ollama (repeatable)");
+  node_cmd->add_flag("--no-autodetect", no_autodetect,
+                     "Do not look for engines on their default local ports");
+  node_cmd->add_option(
+      "--autodetect-url", autodetect_urls,
+      "Probe these engines (NAME=TYPE:URL) instead of the default ports 11434, 1234, 8080, 8000");
+  node_cmd->add_option("--probe-interval", probe_interval, "Seconds between engine probes")
+      ->capture_default_str();
   node_cmd->add_option("--keepalive", keepalive, "Seconds between SSE keep-alive comments while waiting")
       ->capture_default_str();
   node_cmd->add_option("--idle-timeout", idle_timeout, "Seconds of engine silence before a stream is ended")
       ->capture_default_str();
-  node_cmd->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
-  node_cmd->add_option("--threads", config.threads, "Server threads (0: one per core, at most 4)")->capture_default_str();
+  node_cmd->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")
+      ->capture_default_str();
+  node_cmd->add_option("--threads", config.threads, "Server threads (0: one per core, at most 4)")
+      ->capture_default_str();
   node_cmd->add_option("--max-retries", config.max_retries, "Engines tried for one request before giving up")
       ->capture_default_str();
-  node_cmd->add_option("--reasoning-field", config.reasoning_field, "Name of the reasoning field sent to clients")
+  node_cmd
+      ->add_option("--reasoning-field", config.reasoning_field, "Name of the reasoning field sent to clients")
       ->check(CLI::IsMember({"reasoning_content", "reasoning"}))
       ->capture_default_str();
   node_cmd->add_option("--log-level", config.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
 
+  // The embedded llama.cpp engine.
+  auto& emb = config.embedded;
+  bool no_embedded = false;
+  double model_idle_timeout = 300;
+  std::string model_memory;
+  node_cmd->add_option("--models-dir", emb.models_dir,
+                       "Serve every GGUF file in this folder (default <state-dir>/models)");
+  node_cmd->add_option("--model", emb.models, "Serve this GGUF file, as [ID=]PATH (repeatable)");
+  node_cmd->add_flag("--no-embedded", no_embedded,
+                     "Do not run models in the node (no embedded llama.cpp engine)");
+  node_cmd
+      ->add_option("--model-idle-timeout", model_idle_timeout,
+                   "Seconds without requests before a model is unloaded (0: never)")
+      ->capture_default_str();
+  node_cmd->add_option("--model-memory", model_memory,
+                       "Memory the loaded models may take, e.g. 8G (default: three quarters of the RAM)");
+  node_cmd->add_option("--model-slots", emb.slots, "Requests one model generates at once")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  node_cmd->add_option("--model-queue", emb.queue, "Requests that may wait for a slot before 429")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  node_cmd->add_option("--model-ctx", emb.ctx, "Context tokens per slot (0: the model's, at most 4096)")
+      ->check(CLI::Range(0, 1 << 20))
+      ->capture_default_str();
+  node_cmd->add_option("--model-threads", emb.threads, "CPU threads per model (0: one per core)")
+      ->check(CLI::Range(0, 1024))
+      ->capture_default_str();
+
   // ---- quorum chat ----
   cli::ChatOptions chat;
-  auto* chat_cmd = app.add_subcommand("chat", "Chat with a model through a node; the reply streams to the terminal.");
+  auto* chat_cmd =
+      app.add_subcommand("chat", "Chat with a model through a node; the reply streams to the terminal.");
   chat_cmd->add_option("--url", chat.url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
   chat_cmd->add_option("-m,--model", chat.model, "Model id (see `quorum models`)")->required();
   chat_cmd->add_option("--system", chat.system, "A system prompt");
@@ -56,7 +95,8 @@ int main(int argc, char** argv) {
   // ---- quorum models ----
   std::string models_url;
   bool models_json = false;
-  auto* models_cmd = app.add_subcommand("models", "List the models a node serves and the engines behind each.");
+  auto* models_cmd =
+      app.add_subcommand("models", "List the models a node serves and the engines behind each.");
   models_cmd->add_option("--url", models_url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
   models_cmd->add_flag("--json", models_json, "Print the raw JSON");
 
@@ -95,6 +135,17 @@ int main(int argc, char** argv) {
     config.idle_timeout = std::chrono::seconds(std::max(1, idle_timeout));
     config.probe_interval = std::chrono::seconds(std::max(1, probe_interval));
     config.max_body_bytes = max_body_mb * 1024 * 1024;
+    emb.enabled = !no_embedded;
+    emb.idle_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(std::max(0.0, model_idle_timeout) * 1000));
+    if (!model_memory.empty()) {
+      auto bytes = node::parse_byte_size(model_memory);
+      if (!bytes) {
+        std::cerr << "error: --model-memory: " << bytes.error().message << "\n";
+        return 2;
+      }
+      emb.memory_budget = *bytes;
+    }
     return node::run_node(std::move(config));
   }
   if (chat_cmd->parsed()) return cli::run_chat(chat);

@@ -15,6 +15,19 @@ struct EngineSpec {
   std::string url;
 };
 
+// The embedded llama.cpp engine (adapter `llamacpp`).
+struct EmbeddedEngineConfig {
+  bool enabled = true;
+  std::string models_dir;                                           // empty: <state_dir>/models
+  std::vector<std::string> models;                                  // --model [ID=]PATH
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};  // 0: never unload for idleness
+  uint64_t memory_budget = 0;                                       // bytes; 0: three quarters of the RAM
+  int slots = 4;
+  int queue = 32;
+  int ctx = 0;      // per slot; 0: the model's training context, at most 4096
+  int threads = 0;  // 0: one per core
+};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 32768;
@@ -31,7 +44,11 @@ struct NodeConfig {
   int max_retries = 3;
   std::string reasoning_field = "reasoning_content";
   std::string log_level = "info";
+  EmbeddedEngineConfig embedded;
 };
+
+// "8G", "512MiB", "1.5g", "1048576": a size in bytes (K/M/G/T are powers of 1024). Errors name the value.
+Result<uint64_t> parse_byte_size(const std::string& text);
 
 // Parses "NAME=URL" or "NAME=TYPE:URL" (TYPE openai|ollama). Without a type, a URL on port 11434 is ollama,
 // anything else openai. Errors name the bad value.

@@ -4,6 +4,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <filesystem>
 
 #include "core/log.h"
 #include "engines/ollama_backend.h"
@@ -21,6 +22,45 @@ std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const Nod
   return std::make_shared<engines::OpenAiBackend>(spec.name, spec.url, options);
 }
 
+std::shared_ptr<engines::llamacpp::LlamaCppBackend> make_embedded_backend(const NodeConfig& config) {
+  namespace lc = engines::llamacpp;
+  const auto& e = config.embedded;
+  std::string dir = e.models_dir;
+  if (dir.empty()) {
+    dir = config.state_dir + "/models";
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) log::warn("cannot create the models folder " + dir + ": " + ec.message());
+  } else if (!std::filesystem::is_directory(dir)) {
+    log::warn("--models-dir " + dir + " is not a folder (yet); models put there later will be served");
+  }
+  std::vector<lc::ConfiguredModel> models;
+  for (const auto& text : e.models) {
+    lc::ConfiguredModel m;
+    auto eq = text.find('=');
+    // ID=PATH, unless the '=' belongs to the path (an id never contains '/').
+    if (eq != std::string::npos && text.substr(0, eq).find('/') == std::string::npos) {
+      m.id = text.substr(0, eq);
+      m.path = text.substr(eq + 1);
+    } else {
+      m.path = text;
+    }
+    if (m.path.empty() || (eq == 0)) {
+      log::error("--model expects [ID=]PATH, got '" + text + "'");
+      return nullptr;
+    }
+    models.push_back(std::move(m));
+  }
+  lc::ManagerOptions options;
+  options.idle_timeout = e.idle_timeout;
+  options.memory_budget = e.memory_budget;
+  options.model.slots = e.slots;
+  options.model.queue_limit = e.queue;
+  options.model.ctx_per_slot = e.ctx;
+  options.model.threads = e.threads;
+  return std::make_shared<lc::LlamaCppBackend>("llamacpp", dir, std::move(models), options);
+}
+
 net::Task<void> engine_watch_loop(const NodeConfig& config, engines::EngineRegistry& registry) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
@@ -33,8 +73,8 @@ net::Task<void> engine_watch_loop(const NodeConfig& config, engines::EngineRegis
         bool known = registry.contains(candidate.name);
         if (models && !known) {
           registry.add(backend, /*autodetected=*/true);
-          log::info("engine '" + candidate.name + "' (" + candidate.type + ") detected at " + candidate.url + " with " +
-                    std::to_string(models->size()) + " model(s)");
+          log::info("engine '" + candidate.name + "' (" + candidate.type + ") detected at " + candidate.url +
+                    " with " + std::to_string(models->size()) + " model(s)");
         } else if (!models && known) {
           registry.remove(candidate.name);
           log::info("engine '" + candidate.name + "' at " + candidate.url + " stopped answering; removed");

@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "engines/llamacpp/llamacpp_backend.h"
 #include "engines/registry.h"
 #include "node/config.h"
 
@@ -10,6 +11,10 @@ namespace quorum::node {
 
 // Engine calls give up after `config.idle_timeout` of silence (the stream then ends with an in-band error).
 std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const NodeConfig& config);
+
+// The embedded llama.cpp engine for `config.embedded` (its models folder is created when it is the default
+// one). Null, with the reason logged, when a --model value is malformed.
+std::shared_ptr<engines::llamacpp::LlamaCppBackend> make_embedded_backend(const NodeConfig& config);
 
 // Forever, every `config.probe_interval`: probes each autodetect candidate that was not configured
 // explicitly, adds the ones that answer, removes autodetected ones that stopped answering, and refreshes

@@ -1,13 +1,13 @@
 #include "node/node.h"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <thread>
 
@@ -31,12 +31,22 @@ int run_node(NodeConfig config) {
     return 1;
   }
   int threads = config.threads > 0 ? config.threads
-                                    : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
+                                   : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
 
   engines::EngineRegistry registry;
   for (const auto& spec : config.engines) {
     registry.add(make_backend(spec, config), /*autodetected=*/false);
     log::info("engine '" + spec.name + "' (" + spec.type + ") at " + spec.url);
+  }
+  std::shared_ptr<engines::llamacpp::LlamaCppBackend> embedded;
+  if (config.embedded.enabled) {
+    embedded = make_embedded_backend(config);
+    if (!embedded) return 1;
+    registry.add(embedded, /*autodetected=*/false);
+    log::info("embedded engine 'llamacpp' serving GGUF files from " + embedded->location() +
+              (config.embedded.models.empty()
+                   ? ""
+                   : " and " + std::to_string(config.embedded.models.size()) + " --model file(s)"));
   }
   Metrics metrics;
   Api api(config, registry, metrics);
@@ -50,12 +60,13 @@ int run_node(NodeConfig config) {
   try {
     for (int i = 0; i < threads; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
-      servers.push_back(std::make_unique<net::HttpServer>(contexts.back()->get_executor(), config.listen_host, port,
-                                                          handler, limits, /*reuse_port=*/threads > 1));
+      servers.push_back(std::make_unique<net::HttpServer>(contexts.back()->get_executor(), config.listen_host,
+                                                          port, handler, limits, /*reuse_port=*/threads > 1));
       port = servers.back()->port();  // with port 0, the others share the port the first one got
     }
   } catch (const std::exception& e) {
-    log::error("cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port) + ": " + e.what());
+    log::error("cannot listen on " + config.listen_host + ":" + std::to_string(config.listen_port) + ": " +
+               e.what());
     return 1;
   }
   for (auto& s : servers) s->start();
@@ -101,13 +112,15 @@ int run_node(NodeConfig config) {
         asio::detached);
   });
 
-  log::info("quorum node " QUORUM_VERSION " listening on http://" + config.listen_host + ":" + std::to_string(port) +
-            " (" + std::to_string(threads) + " thread(s), state in " + config.state_dir + ")");
+  log::info("quorum node " QUORUM_VERSION " listening on http://" + config.listen_host + ":" +
+            std::to_string(port) + " (" + std::to_string(threads) + " thread(s), state in " +
+            config.state_dir + ")");
   std::vector<std::thread> workers;
   for (size_t i = 1; i < contexts.size(); ++i) workers.emplace_back([&, i] { contexts[i]->run(); });
   main_ctx.run();
   for (auto& c : contexts) c->stop();
   for (auto& t : workers) t.join();
+  if (embedded) embedded->shutdown();  // model threads post to the contexts: stop them first
   servers.clear();
   log::info("stopped");
   return 0;

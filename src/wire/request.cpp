@@ -6,9 +6,7 @@
 namespace quorum::wire {
 namespace json = boost::json;
 
-namespace {
-
-std::string kind_name(const json::value& v) {
+std::string json_kind_name(const json::value& v) {
   switch (v.kind()) {
     case json::kind::null:
       return "null";
@@ -28,6 +26,10 @@ std::string kind_name(const json::value& v) {
   }
   return "a value";
 }
+
+namespace {
+
+std::string kind_name(const json::value& v) { return json_kind_name(v); }
 
 ApiError missing(const std::string& field) {
   return ApiError::invalid_request("Missing required parameter: '" + field + "'.", field);

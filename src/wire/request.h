@@ -38,6 +38,9 @@ Result<GenerationRequest> parse_chat_request(std::string_view body);
 Result<GenerationRequest> parse_completion_request(std::string_view body);
 Result<EmbeddingRequest> parse_embedding_request(std::string_view body);
 
+// "a string", "an integer", "null"...: how error messages name the kind of a JSON value.
+std::string json_kind_name(const boost::json::value& v);
+
 // Parses a JSON object body; 400 with a clear message when it is not valid JSON or not an object.
 Result<boost::json::object> parse_json_object(std::string_view body);
 

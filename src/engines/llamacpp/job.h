@@ -1,0 +1,33 @@
+// One unit of work for a loaded model: a chat or text completion that the decode loop runs in a slot, or an
+// embedding request. Shared between the request side (which may cancel it) and the model's thread.
+#pragma once
+
+#include <atomic>
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
+#include <memory>
+#include <string>
+
+#include "engines/llamacpp/event_sink.h"
+#include "engines/llamacpp/sampling_params.h"
+
+namespace quorum::engines::llamacpp {
+
+struct GenerationJob {
+  bool chat = true;
+  boost::json::array messages;  // chat: the client's messages
+  std::string prompt;           // completion: the prompt text
+  SamplingParams params;
+  std::shared_ptr<EventSink> sink;  // TextDelta*, then Finish + Usage, or one StreamError; then end()
+  // Set by the request side when the client is gone; the decode loop frees the slot at its next step.
+  std::atomic<bool> cancelled{false};
+};
+
+struct EmbeddingJob {
+  std::vector<std::string> inputs;
+  // Called once on the model's thread: one normalized vector per input and the prompt token count, or an
+  // error.
+  std::function<void(Result<std::pair<std::vector<std::vector<float>>, int64_t>>)> done;
+};
+
+}  // namespace quorum::engines::llamacpp

@@ -1,0 +1,42 @@
+// Adapter `llamacpp`: llama.cpp linked into the node, serving the GGUF files of a models directory and of
+// `--model` (see ModelCatalog), loading them on first use (ModelManager) and running each in its own
+// continuous-batching loop (LoadedModel). Chat uses the GGUF's own chat template; completions take a prompt
+// string; embeddings are mean-pooled (or the model's own pooling) and L2-normalized.
+#pragma once
+
+#include <memory>
+
+#include "engines/backend.h"
+#include "engines/llamacpp/model_catalog.h"
+#include "engines/llamacpp/model_manager.h"
+
+namespace quorum::engines::llamacpp {
+
+class LlamaCppBackend final : public Backend {
+ public:
+  LlamaCppBackend(std::string name, std::string models_dir, std::vector<ConfiguredModel> models,
+                  ManagerOptions options);
+
+  const std::string& name() const override { return name_; }
+  std::string_view type() const override { return "llamacpp"; }
+  const std::string& location() const override { return catalog_.models_dir(); }
+  Task<Result<std::vector<ModelInfo>>> list_models() override;
+  Task<Result<std::unique_ptr<EventStream>>> generate(const wire::GenerationRequest& request,
+                                                      const CallContext& context) override;
+  Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
+                                          const CallContext& context) override;
+
+  // Unloads every model and stops their threads (see ModelManager::shutdown). Call it before the executors
+  // that requests run on are destroyed: model threads post events to them.
+  void shutdown() { manager_.shutdown(); }
+
+ private:
+  // The loaded (or loading) model serving `id`, or the error the client should see.
+  Result<std::shared_ptr<LoadedModel>> model_for(const std::string& id);
+
+  std::string name_;
+  ModelCatalog catalog_;
+  ModelManager manager_;
+};
+
+}  // namespace quorum::engines::llamacpp

@@ -1,0 +1,150 @@
+#include "engines/llamacpp/model_manager.h"
+
+#include <unistd.h>
+
+#include "core/log.h"
+
+namespace quorum::engines::llamacpp {
+
+namespace {
+
+uint64_t default_budget() {
+  long pages = sysconf(_SC_PHYS_PAGES);
+  long page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{8} << 30;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 * 3;
+}
+
+std::string mib(uint64_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
+}
+
+}  // namespace
+
+ModelManager::ModelManager(ManagerOptions options)
+    : options_(options), budget_(options.memory_budget ? options.memory_budget : default_budget()) {
+  janitor_ = std::thread([this] { janitor(); });
+}
+
+ModelManager::~ModelManager() {
+  shutdown();
+}
+
+void ModelManager::shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (janitor_.joinable()) janitor_.join();
+}
+
+void ModelManager::unload_later(std::shared_ptr<LoadedModel> model) {
+  to_unload_.push_back(std::move(model));
+  wake_.notify_all();
+}
+
+std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
+  std::lock_guard lock(mutex_);
+  if (stopping_) return nullptr;
+  auto now = std::chrono::steady_clock::now();
+  auto it = models_.find(entry.id);
+  if (it != models_.end()) {
+    bool same_file = it->second.model->path() == entry.path && it->second.size == entry.size &&
+                     it->second.mtime == entry.mtime;
+    if (same_file || it->second.model->busy() > 0) {
+      it->second.last_acquired = now;
+      return it->second.model;
+    }
+    log::info("model '" + entry.id + "': the file changed; reloading");
+    unload_later(std::move(it->second.model));
+    models_.erase(it);
+  }
+  // Make room: least recently used idle models go first.
+  uint64_t need = entry.size;
+  auto used = [&] {
+    uint64_t total = 0;
+    for (auto& [id, e] : models_) {
+      if (e.model->state() != LoadedModel::State::kFailed) total += e.model->memory_estimate();
+    }
+    return total;
+  };
+  while (used() + need > budget_) {
+    auto victim = models_.end();
+    for (auto i = models_.begin(); i != models_.end(); ++i) {
+      if (i->second.model->busy() > 0 || i->second.model->state() == LoadedModel::State::kFailed) continue;
+      if (i->second.model->state() == LoadedModel::State::kLoading) continue;
+      if (victim == models_.end() || i->second.model->last_used() < victim->second.model->last_used())
+        victim = i;
+    }
+    if (victim == models_.end()) {
+      log::warn("model '" + entry.id + "' needs about " + mib(need) + "; the memory budget (" + mib(budget_) +
+                ") is taken by models that are in use, loading it anyway");
+      break;
+    }
+    log::info("unloading model '" + victim->first + "' to make room for '" + entry.id + "' (memory budget " +
+              mib(budget_) + ")");
+    unload_later(std::move(victim->second.model));
+    models_.erase(victim);
+  }
+  log::info("loading model '" + entry.id + "' from " + entry.path);
+  auto model = std::make_shared<LoadedModel>(entry.id, entry.path, options_.model);
+  models_[entry.id] = Entry{model, entry.size, entry.mtime, now};
+  return model;
+}
+
+bool ModelManager::is_loaded(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  auto it = models_.find(id);
+  return it != models_.end() && it->second.model->state() == LoadedModel::State::kReady;
+}
+
+void ModelManager::retain(const std::set<std::string>& present) {
+  std::lock_guard lock(mutex_);
+  for (auto it = models_.begin(); it != models_.end();) {
+    if (present.count(it->first) || it->second.model->busy() > 0) {
+      ++it;
+      continue;
+    }
+    log::info("model '" + it->first + "': its file is gone; unloading");
+    unload_later(std::move(it->second.model));
+    it = models_.erase(it);
+  }
+}
+
+void ModelManager::janitor() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    wake_.wait_for(lock, std::chrono::milliseconds(250), [&] { return stopping_ || !to_unload_.empty(); });
+    if (stopping_) {
+      for (auto& [id, e] : models_) to_unload_.push_back(std::move(e.model));
+      models_.clear();
+    } else if (options_.idle_timeout.count() > 0) {
+      auto now = LoadedModel::Clock::now();
+      for (auto it = models_.begin(); it != models_.end();) {
+        auto& m = *it->second.model;
+        bool idle = m.state() == LoadedModel::State::kReady && m.busy() == 0 &&
+                    now - m.last_used() >= options_.idle_timeout &&
+                    now - it->second.last_acquired >= options_.idle_timeout;
+        if (!idle) {
+          ++it;
+          continue;
+        }
+        log::info(
+            "model '" + it->first + "' idle for " +
+            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(options_.idle_timeout).count()) +
+            " s; unloading");
+        to_unload_.push_back(std::move(it->second.model));
+        it = models_.erase(it);
+      }
+    }
+    auto doomed = std::move(to_unload_);
+    to_unload_.clear();
+    lock.unlock();
+    doomed.clear();  // joins each model's thread outside the lock
+    lock.lock();
+    if (stopping_) return;
+  }
+}
+
+}  // namespace quorum::engines::llamacpp
