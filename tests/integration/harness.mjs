@@ -163,8 +163,9 @@ export async function startNode({ args = [], port, autodetect = false } = {}) {
 
 // Reads a whole SSE response as the raw `data:` payloads, in order; resolves when the server ends the
 // response (so a server that keeps the connection open after [DONE] makes the test time out).
-// onEvent(data, index) is called as each event arrives.
-export async function readSse(response, { onEvent, timeoutMs = 30000 } = {}) {
+// onEvent(data, index) is called as each event arrives; onComment(text) for each comment-only block (such as
+// the node's ": keep-alive"), with the leading ':' and one space removed.
+export async function readSse(response, { onEvent, onComment, timeoutMs = 30000 } = {}) {
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   const events = [];
@@ -184,7 +185,10 @@ export async function readSse(response, { onEvent, timeoutMs = 30000 } = {}) {
           .filter((l) => l.startsWith("data:"))
           .map((l) => l.slice(5).replace(/^ /, ""))
           .join("\n");
-        if (!block.split("\n").some((l) => l.startsWith("data:"))) continue; // comments
+        if (!block.split("\n").some((l) => l.startsWith("data:"))) {
+          for (const l of block.split("\n")) if (l.startsWith(":")) onComment?.(l.slice(1).replace(/^ /, ""));
+          continue; // comments
+        }
         events.push(data);
         onEvent?.(data, events.length - 1);
       }

@@ -192,6 +192,10 @@ void LoadedModel::run() {
     LoadErrorCapture capture;
     auto started = Clock::now();
     llama_model_params mp = llama_model_default_params();
+    // Read the weights into memory rather than mapping the file: a file overwritten in place while mapped
+    // would kill the whole node with SIGBUS (users do replace model files while the node runs).
+    mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    mp.lazy_mode = LLAMA_LAZY_MODE_OFF;
     rt->model.reset(llama_model_load_from_file(path_.c_str(), mp));
     std::optional<ApiError> failure;
     if (!rt->model) {
@@ -546,7 +550,7 @@ void LoadedModel::run() {
       if (out.stopped) {
         finish_job(slot, wire::FinishReason::kStop);
       } else if (slot.generated >= slot.max_tokens ||
-                 static_cast<int32_t>(slot.cache.size()) >= r.ctx_per_slot) {
+                 static_cast<int32_t>(slot.cache.size()) + 1 >= r.ctx_per_slot) {
         finish_job(slot, wire::FinishReason::kLength);
       } else {
         slot.pending = token;

@@ -1,7 +1,10 @@
 #include "engines/llamacpp/model_catalog.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
-#include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 
 #include "engines/llamacpp/gguf_file.h"
@@ -32,23 +35,23 @@ ModelCatalog::ModelCatalog(std::string models_dir, std::vector<ConfiguredModel> 
     : models_dir_(std::move(models_dir)), configured_(std::move(configured)) {}
 
 CatalogModel ModelCatalog::describe(const std::string& id, const std::string& path) {
-  CatalogModel m{id, path, 0, 0, {}};
-  std::error_code ec;
-  auto size = fs::file_size(path, ec);
-  auto time = ec ? fs::file_time_type{} : fs::last_write_time(path, ec);
-  if (ec) {
+  CatalogModel m;
+  m.id = id;
+  m.path = path;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
     m.problem = check_gguf_file(path);  // says "does not exist" or why it cannot be read
-    if (m.problem.empty()) m.problem = "cannot read the file: " + ec.message();
+    if (m.problem.empty()) m.problem = std::string("cannot read the file: ") + std::strerror(errno);
     checked_.erase(path);
     return m;
   }
-  m.size = size;
-  m.mtime = std::chrono::duration_cast<std::chrono::seconds>(
-                std::chrono::file_clock::to_sys(time).time_since_epoch())
-                .count();
+  m.size = static_cast<uint64_t>(st.st_size);
+  m.mtime = st.st_mtim.tv_sec;
+  m.version = std::to_string(m.size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+              std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
   auto it = checked_.find(path);
-  if (it == checked_.end() || it->second.size != m.size || it->second.mtime != m.mtime) {
-    it = checked_.insert_or_assign(path, Checked{m.size, m.mtime, check_gguf_file(path)}).first;
+  if (it == checked_.end() || it->second.version != m.version) {
+    it = checked_.insert_or_assign(path, Checked{m.version, check_gguf_file(path)}).first;
   }
   m.problem = it->second.problem;
   return m;

@@ -1,7 +1,7 @@
 // ModelCatalog: which GGUF files this node can serve. Every `*.gguf` file in the models directory (the id is
 // the file name without `.gguf`) plus each configured `--model [ID=]PATH` (a configured id wins over a file
 // of the same name). scan() reads the disk again, so files added or removed while the node runs appear and
-// disappear; each file's header is checked once per (size, modification time) and a bad file is listed with
+// disappear; each file's header is checked once per version of the file and a bad file is listed with
 // its problem rather than hidden, so that a request for it gets a clear error. Thread-safe.
 #pragma once
 
@@ -23,7 +23,10 @@ struct CatalogModel {
   std::string id;
   std::string path;
   uint64_t size = 0;
-  int64_t mtime = 0;    // Unix seconds
+  int64_t mtime = 0;  // Unix seconds
+  // Identifies this version of the file (size, modification time in ns, inode): a file replaced by one of the
+  // same size within the same second still differs.
+  std::string version;
   std::string problem;  // why the file cannot be served (empty when it looks fine)
 };
 
@@ -42,8 +45,7 @@ class ModelCatalog {
 
  private:
   struct Checked {
-    uint64_t size = 0;
-    int64_t mtime = 0;
+    std::string version;
     std::string problem;
   };
   CatalogModel describe(const std::string& id, const std::string& path);

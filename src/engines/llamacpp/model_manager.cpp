@@ -50,8 +50,7 @@ std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
   auto now = std::chrono::steady_clock::now();
   auto it = models_.find(entry.id);
   if (it != models_.end()) {
-    bool same_file = it->second.model->path() == entry.path && it->second.size == entry.size &&
-                     it->second.mtime == entry.mtime;
+    bool same_file = it->second.model->path() == entry.path && it->second.version == entry.version;
     if (same_file || it->second.model->busy() > 0) {
       it->second.last_acquired = now;
       return it->second.model;
@@ -89,7 +88,7 @@ std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
   }
   log::info("loading model '" + entry.id + "' from " + entry.path);
   auto model = std::make_shared<LoadedModel>(entry.id, entry.path, options_.model);
-  models_[entry.id] = Entry{model, entry.size, entry.mtime, now};
+  models_[entry.id] = Entry{model, entry.size, entry.version, now};
   return model;
 }
 

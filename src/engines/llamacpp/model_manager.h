@@ -1,8 +1,8 @@
 // ModelManager: which models are in memory. A model loads on first use and stays warm; it is unloaded after
 // `idle_timeout` without requests, or earlier when loading another one would exceed `memory_budget`, least
 // recently used first (a model serving or queueing requests is never evicted). A model whose file changed
-// since it was loaded (size or time) is reloaded on its next use; one whose file disappeared is dropped.
-// Thread-safe. The destructor unloads everything.
+// since it was loaded (size, time or inode) is reloaded on its next use; one whose file disappeared is
+// dropped. Thread-safe. The destructor unloads everything.
 #pragma once
 
 #include <chrono>
@@ -48,7 +48,7 @@ class ModelManager {
   struct Entry {
     std::shared_ptr<LoadedModel> model;
     uint64_t size = 0;
-    int64_t mtime = 0;
+    std::string version;  // CatalogModel::version of the file it was loaded from
     std::chrono::steady_clock::time_point last_acquired;
   };
   void janitor();

@@ -19,7 +19,9 @@ const json::value* field(const json::object& o, std::string_view key) {
   return (v && !v->is_null()) ? v : nullptr;
 }
 
-std::string kind_name(const json::value& v) { return wire::json_kind_name(v); }
+std::string kind_name(const json::value& v) {
+  return wire::json_kind_name(v);
+}
 
 ApiError wrong_type(std::string_view key, std::string_view expected, const json::value& got) {
   std::string k(key);
