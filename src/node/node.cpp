@@ -5,6 +5,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -58,6 +59,16 @@ int run_node(NodeConfig config) {
   std::vector<std::unique_ptr<net::HttpServer>> servers;
   unsigned short port = config.listen_port;
   try {
+    if (threads > 1 && port != 0) {
+      // SO_REUSEPORT would let this node share the port with another process already serving it (requests
+      // split between the two). A plain bind first fails when the port is taken, as a single thread would.
+      asio::ip::tcp::endpoint endpoint(asio::ip::make_address(config.listen_host), port);
+      asio::io_context probe_context(1);
+      asio::ip::tcp::acceptor probe(probe_context);
+      probe.open(endpoint.protocol());
+      probe.set_option(asio::socket_base::reuse_address(true));
+      probe.bind(endpoint);
+    }
     for (int i = 0; i < threads; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
       servers.push_back(std::make_unique<net::HttpServer>(contexts.back()->get_executor(), config.listen_host,

@@ -4,7 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startLlamaServer, startNode, modelsDir, readSse, waitFor } from "./harness.mjs";
+import { spawnSync } from "node:child_process";
+import { startLlamaServer, startNode, modelsDir, readSse, waitFor, quorumBin } from "./harness.mjs";
 import { startScriptedEngine } from "./scripted_engine.mjs";
 
 const clientFor = (node) => new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "unused", maxRetries: 0 });
@@ -136,4 +137,15 @@ test("SIGTERM: no new connections, the answer in flight finishes, the node exits
   assert.ok(events.some((e) => e.includes('"content":"late"')), "the answer in flight arrived whole");
   const exit = await node.stop();
   assert.equal(exit.code, 0);
+});
+
+test("a second node on a port already served refuses to start instead of sharing it", async (t) => {
+  const node = await startNode({ args: ["--threads", "2"] });
+  t.after(() => node.stop());
+  const second = spawnSync(quorumBin(), ["node", "--listen", `127.0.0.1:${node.port}`, "--threads", "2",
+    "--no-autodetect", "--no-embedded", "--state-dir", node.stateDir], { encoding: "utf8", timeout: 20000 });
+  assert.equal(second.status, 1, `exit status ${second.status}, output:\n${second.stderr}`);
+  assert.match(second.stderr, /cannot listen on 127\.0\.0\.1:\d+/);
+  const health = await fetch(`${node.url}/health`);
+  assert.equal(health.status, 200, "the first node still serves");
 });
