@@ -89,6 +89,7 @@ int run_node(NodeConfig config) {
 
   asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards;
+  guards.reserve(contexts.size());
   for (auto& c : contexts) guards.push_back(asio::make_work_guard(*c));
   asio::steady_timer shutdown_deadline(main_ctx);
   signals.async_wait([&](const boost::system::error_code& ec, int signo) {

@@ -5,8 +5,10 @@
 #include <atomic>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engines/llamacpp/event_sink.h"
 #include "engines/llamacpp/sampling_params.h"
@@ -23,11 +25,15 @@ struct GenerationJob {
   std::atomic<bool> cancelled{false};
 };
 
+struct Embeddings {
+  std::vector<std::vector<float>> vectors;  // one per input, in order, L2-normalized
+  int64_t prompt_tokens = 0;
+};
+
 struct EmbeddingJob {
   std::vector<std::string> inputs;
-  // Called once on the model's thread: one normalized vector per input and the prompt token count, or an
-  // error.
-  std::function<void(Result<std::pair<std::vector<std::vector<float>>, int64_t>>)> done;
+  // Called once, on the model's thread, with the vectors or an error.
+  std::function<void(Result<Embeddings>)> done;
 };
 
 }  // namespace quorum::engines::llamacpp

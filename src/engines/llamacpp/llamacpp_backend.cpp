@@ -158,7 +158,7 @@ Task<Result<json::object>> LlamaCppBackend::embed(const wire::EmbeddingRequest& 
   if (!inputs) co_return inputs.take_error();
   auto model = model_for(request.model);
   if (!model) co_return model.take_error();
-  using Outcome = Result<std::pair<std::vector<std::vector<float>>, int64_t>>;
+  using Outcome = Result<Embeddings>;
   auto executor = co_await asio::this_coro::executor;
   auto result = std::make_shared<OneShot<Outcome>>(executor);
   auto job = std::make_shared<EmbeddingJob>();
@@ -171,7 +171,8 @@ Task<Result<json::object>> LlamaCppBackend::embed(const wire::EmbeddingRequest& 
     co_return ApiError{499, "invalid_request_error", "The client closed the request.", std::nullopt,
                        std::nullopt};
   if (!*outcome) co_return outcome->take_error();
-  auto& [vectors, tokens] = outcome->value();
+  const auto& vectors = outcome->value().vectors;
+  const int64_t tokens = outcome->value().prompt_tokens;
   json::array data;
   for (size_t i = 0; i < vectors.size(); ++i) {
     json::array values;

@@ -64,8 +64,7 @@ class LoadedModel {
   uint64_t memory_estimate() const;
 
  private:
-  struct Runtime;  // llama.cpp state, touched by the model's thread only
-  void run();
+  void run();  // the model's thread
 
   const std::string id_;
   const std::string path_;
