@@ -4,7 +4,7 @@
 set -euo pipefail
 
 # npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine.
-build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libboost1.81-dev libboost-json1.81-dev
+build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libcli11-dev)
 test_pkgs=(libgtest-dev python3-numpy nginx-light jq curl iproute2)
 

@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/client_commands.h"
+#include "cli/cluster_commands.h"
 #include "node/node.h"
 
 int main(int argc, char** argv) {
@@ -100,7 +101,34 @@ int main(int argc, char** argv) {
   models_cmd->add_option("--url", models_url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
   models_cmd->add_flag("--json", models_json, "Print the raw JSON");
 
+  // ---- quorum cluster ----
+  std::string cluster_state_dir, join_token;
+  bool cluster_force = false, show_secret = false, cluster_json = false;
+  auto* cluster_cmd = app.add_subcommand("cluster", "This node's cluster: create one, join one, show it.");
+  cluster_cmd->require_subcommand(1);
+  cluster_cmd->add_option("--state-dir", cluster_state_dir,
+                          "The node's state (default ~/.local/share/quorum)");
+  auto* init_cmd = cluster_cmd->add_subcommand("init", "Create a cluster; prints its join token last");
+  init_cmd->add_flag("--force", cluster_force, "Replace the cluster this node already belongs to");
+  auto* join_cmd =
+      cluster_cmd->add_subcommand("join", "Join the cluster of a token from `quorum cluster init`");
+  join_cmd->add_option("token", join_token, "The join token")->required();
+  auto* show_cmd =
+      cluster_cmd->add_subcommand("show", "Print this node's cluster (not its secret unless asked)");
+  show_cmd->add_flag("--show-secret", show_secret, "Also print the join token, which carries the secret");
+  show_cmd->add_flag("--json", cluster_json, "Print JSON");
+  for (auto* sub : {init_cmd, join_cmd, show_cmd}) {
+    sub->add_option("--state-dir", cluster_state_dir, "The node's state (default ~/.local/share/quorum)");
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (cluster_cmd->parsed()) {
+    if (cluster_state_dir.empty()) cluster_state_dir = node::default_state_dir();
+    if (init_cmd->parsed()) return cli::run_cluster_init(cluster_state_dir, cluster_force);
+    if (join_cmd->parsed()) return cli::run_cluster_join(cluster_state_dir, join_token);
+    return cli::run_cluster_show(cluster_state_dir, show_secret, cluster_json);
+  }
 
   if (node_cmd->parsed()) {
     auto l = node::parse_listen(listen);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cluster/membership.h"
 #include "core/log.h"
 #include "node/api.h"
 #include "node/engines_setup.h"
@@ -31,6 +32,20 @@ int run_node(NodeConfig config) {
     log::error("cannot create the state directory " + config.state_dir + ": " + fs_ec.message());
     return 1;
   }
+  auto identity = cluster::load_or_create_identity(config.state_dir);
+  if (!identity) {
+    log::error(identity.error().message);
+    return 1;
+  }
+  auto membership = cluster::load_membership(config.state_dir);
+  if (!membership) {
+    log::error(membership.error().message);
+    return 1;
+  }
+  log::info("node '" + identity->name + "' (" + identity->id + ")" +
+            (membership.value() ? ", cluster " + membership.value()->cluster_id + " (fingerprint " +
+                                      membership.value()->fingerprint() + ")"
+                                : ", in no cluster"));
   int threads = config.threads > 0 ? config.threads
                                    : std::clamp(static_cast<int>(std::thread::hardware_concurrency()), 1, 4);
 

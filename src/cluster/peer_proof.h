@@ -1,0 +1,54 @@
+// Requests between the nodes of a cluster prove that the sender knows the cluster secret without sending it,
+// and cannot be replayed.
+//
+// The sender adds four headers: X-Quorum-Node (its node id), X-Quorum-Time (Unix milliseconds),
+// X-Quorum-Nonce (32 random hex characters) and X-Quorum-Proof: HMAC-SHA256, keyed with the secret, of
+//   "quorum-peer-v1\n" METHOD "\n" TARGET "\n" NODE "\n" TIME "\n" NONCE "\n" hex(SHA-256(BODY))
+// The receiver accepts a request only when the proof matches, the time is within `window` of its own clock,
+// and it has not seen this node's nonce before (nonces are remembered for twice the window, so a captured
+// request is refused both while it is fresh and after it is stale). Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace quorum::cluster {
+
+struct PeerProof {
+  std::string node;
+  std::string time;  // Unix milliseconds, as sent
+  std::string nonce;
+  std::string proof;
+};
+
+// The headers of a request from `node` (name, value pairs, in the order above).
+std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_view secret,
+                                                                   std::string_view node,
+                                                                   std::string_view method,
+                                                                   std::string_view target,
+                                                                   std::string_view body, int64_t now_ms);
+
+class PeerVerifier {
+ public:
+  explicit PeerVerifier(std::chrono::milliseconds window = std::chrono::seconds(60)) : window_(window) {}
+
+  // Ok, or a 401 whose message says what was wrong (missing headers, stale, replayed, bad proof) without
+  // revealing anything about the secret.
+  Status verify(std::string_view secret, const PeerProof& proof, std::string_view method,
+                std::string_view target, std::string_view body, int64_t now_ms);
+
+ private:
+  std::chrono::milliseconds window_;
+  std::mutex mutex_;
+  std::multimap<int64_t, std::string> by_expiry_;  // expiry (ms) -> node + nonce
+  std::map<std::string, int64_t> seen_;            // node + nonce -> expiry (ms)
+};
+
+}  // namespace quorum::cluster

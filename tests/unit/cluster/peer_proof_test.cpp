@@ -1,0 +1,89 @@
+#include "cluster/peer_proof.h"
+
+#include <gtest/gtest.h>
+
+namespace quorum::cluster {
+namespace {
+
+constexpr std::string_view kSecret = "5f0c2a7e9b3d41f68a2c7e5b9d0f3a6c8e1b4d7f0a3c6e9b2d5f8a1c4e7b0d3f";
+constexpr int64_t kNow = 1'795'000'000'000;
+
+PeerProof proof_of(const std::vector<std::pair<std::string, std::string>>& headers) {
+  PeerProof p;
+  for (const auto& [name, value] : headers) {
+    if (name == "X-Quorum-Node") p.node = value;
+    if (name == "X-Quorum-Time") p.time = value;
+    if (name == "X-Quorum-Nonce") p.nonce = value;
+    if (name == "X-Quorum-Proof") p.proof = value;
+  }
+  return p;
+}
+
+PeerProof signed_request(std::string_view secret = kSecret, int64_t at = kNow) {
+  return proof_of(sign_peer_request(secret, "node-a", "POST", "/v1/chat/completions", "{\"x\":1}", at));
+}
+
+Status check(PeerVerifier& v, const PeerProof& p, std::string_view method = "POST",
+             std::string_view target = "/v1/chat/completions", std::string_view body = "{\"x\":1}",
+             int64_t now = kNow) {
+  return v.verify(kSecret, p, method, target, body, now);
+}
+
+TEST(PeerProof, ASignedRequestIsAccepted) {
+  PeerVerifier v;
+  auto s = check(v, signed_request());
+  EXPECT_TRUE(s.ok()) << s.error().message;
+}
+
+TEST(PeerProof, TheSecretIsNotInTheHeaders) {
+  for (const auto& [name, value] : sign_peer_request(kSecret, "node-a", "GET", "/v1/models", "", kNow)) {
+    EXPECT_EQ(value.find(kSecret.substr(0, 16)), std::string::npos) << name;
+  }
+}
+
+TEST(PeerProof, AReplayIsRefusedWhileFreshAndLater) {
+  PeerVerifier v(std::chrono::seconds(60));
+  auto p = signed_request();
+  ASSERT_TRUE(check(v, p).ok());
+  auto again = check(v, p, "POST", "/v1/chat/completions", "{\"x\":1}", kNow + 1000);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().status, 401);
+  EXPECT_NE(again.error().message.find("replayed"), std::string::npos);
+  EXPECT_FALSE(
+      check(v, p, "POST", "/v1/chat/completions", "{\"x\":1}", kNow + 90'000).ok());  // stale by then
+}
+
+TEST(PeerProof, StaleOrFutureRequestsAreRefused) {
+  PeerVerifier v(std::chrono::seconds(60));
+  EXPECT_FALSE(check(v, signed_request(kSecret, kNow - 61'000)).ok());
+  EXPECT_FALSE(check(v, signed_request(kSecret, kNow + 61'000)).ok());
+  EXPECT_TRUE(check(v, signed_request(kSecret, kNow - 59'000)).ok());
+}
+
+TEST(PeerProof, AnotherClustersSecretIsRefused) {
+  PeerVerifier v;
+  auto s = check(v, signed_request("another secret"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message.find("does not match"), std::string::npos);
+}
+
+TEST(PeerProof, TamperingWithMethodTargetOrBodyIsRefused) {
+  PeerVerifier v;
+  EXPECT_FALSE(check(v, signed_request(), "GET").ok());
+  EXPECT_FALSE(check(v, signed_request(), "POST", "/v1/embeddings").ok());
+  EXPECT_FALSE(check(v, signed_request(), "POST", "/v1/chat/completions", "{\"x\":2}").ok());
+  auto p = signed_request();
+  p.node = "node-b";
+  EXPECT_FALSE(check(v, p).ok());
+}
+
+TEST(PeerProof, MissingHeadersSayWhatIsExpected) {
+  PeerVerifier v;
+  auto s = check(v, PeerProof{});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().status, 401);
+  EXPECT_NE(s.error().message.find("cluster"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace quorum::cluster
