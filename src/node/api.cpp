@@ -338,8 +338,9 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
 
 }  // namespace
 
-Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics)
-    : config_(config), registry_(registry), metrics_(metrics) {}
+Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
+         std::optional<cluster::Membership> membership)
+    : config_(config), registry_(registry), metrics_(metrics), membership_(std::move(membership)) {}
 
 namespace {
 
@@ -361,12 +362,26 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   std::string path = req.target.substr(0, req.target.find('?'));
 
   if (!req.remote_is_loopback) {
-    ApiError e{
-        401, "invalid_request_error",
-        "Requests from other machines must authenticate; this node accepts unauthenticated requests only "
-        "from loopback.",
-        std::nullopt, std::string("invalid_api_key")};
-    return reply_error(w, std::move(e), std::move(request_id));
+    cluster::PeerProof proof{
+        std::string(req.headers.get("X-Quorum-Node")), std::string(req.headers.get("X-Quorum-Time")),
+        std::string(req.headers.get("X-Quorum-Nonce")), std::string(req.headers.get("X-Quorum-Proof"))};
+    const bool claims_peer = !proof.proof.empty();
+    if (!membership_ || !claims_peer) {
+      ApiError e{401, "invalid_request_error",
+                 "Requests from other machines must authenticate; this node accepts unauthenticated requests "
+                 "only from loopback.",
+                 std::nullopt, std::string("invalid_api_key")};
+      return reply_error(w, std::move(e), std::move(request_id));
+    }
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+    auto verified =
+        peer_verifier_.verify(membership_->secret, proof, req.method, req.target, req.body, now_ms);
+    if (!verified) {
+      log::warn("refused a peer request from " + req.remote_address + ": " + verified.error().message);
+      return reply_error(w, verified.take_error(), std::move(request_id));
+    }
   }
   if (foreign_origin(req.headers.get("Origin"))) {
     ApiError e{403, "invalid_request_error", "Requests from web pages of other origins are not allowed.",

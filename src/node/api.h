@@ -5,6 +5,10 @@
 // every upstream call it makes runs there too. Shared state (registry, metrics) is thread-safe.
 #pragma once
 
+#include <optional>
+
+#include "cluster/membership.h"
+#include "cluster/peer_proof.h"
 #include "engines/registry.h"
 #include "net/http_server.h"
 #include "node/config.h"
@@ -14,7 +18,10 @@ namespace quorum::node {
 
 class Api {
  public:
-  Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics);
+  // `membership`: the node's cluster, whose members may call from other machines with a peer proof (see
+  // cluster/peer_proof.h); without one, only loopback callers are served.
+  Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
+      std::optional<cluster::Membership> membership = std::nullopt);
   // Not a coroutine: it checks the caller, picks the endpoint and returns that endpoint's coroutine, so no
   // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
   // returned task (the server's connection loop owns both).
@@ -32,6 +39,8 @@ class Api {
   const NodeConfig& config_;
   engines::EngineRegistry& registry_;
   Metrics& metrics_;
+  std::optional<cluster::Membership> membership_;
+  cluster::PeerVerifier peer_verifier_;
 };
 
 }  // namespace quorum::node

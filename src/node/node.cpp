@@ -65,7 +65,7 @@ int run_node(NodeConfig config) {
                    : " and " + std::to_string(config.embedded.models.size()) + " --model file(s)"));
   }
   Metrics metrics;
-  Api api(config, registry, metrics);
+  Api api(config, registry, metrics, membership.value());
   net::ServerLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
   auto handler = [&api](net::HttpRequest& req, net::ResponseWriter& w) { return api.handle(req, w); };
