@@ -429,6 +429,10 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     }
     return get_model(pct->decode(), w, std::move(request_id));
   }
+  if (route == "/cluster/nodes") {
+    if (!get) return wrong_method("GET");
+    return cluster_nodes(w);
+  }
   if (path == "/health") return health(w);
   if (path == "/metrics") return reply_text(w, "text/plain; version=0.0.4; charset=utf-8", metrics_.render());
   ApiError e =
@@ -609,6 +613,26 @@ net::Task<void> Api::get_model(std::string id, net::ResponseWriter& w, std::stri
     }
   }
   co_await send_error(w, model_not_found(id), request_id);
+}
+
+net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
+  json::array data;
+  if (discovery_) {
+    auto now = std::chrono::steady_clock::now();
+    for (const auto& n : discovery_->nodes()) {
+      data.push_back(json::object{
+          {"id", n.info.node_id},
+          {"name", n.info.name},
+          {"address", n.address},
+          {"port", n.info.port},
+          {"version", n.info.version},
+          {"seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - n.last_seen).count()}});
+    }
+  }
+  json::object body{{"object", "list"},
+                    {"cluster", membership_ ? json::value(membership_->cluster_id) : json::value(nullptr)},
+                    {"data", std::move(data)}};
+  co_await send_json(w, 200, body, std::string());
 }
 
 net::Task<void> Api::health(net::ResponseWriter& w) {

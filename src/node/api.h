@@ -7,6 +7,7 @@
 
 #include <optional>
 
+#include "cluster/mdns_service.h"
 #include "cluster/membership.h"
 #include "cluster/peer_proof.h"
 #include "engines/registry.h"
@@ -26,6 +27,8 @@ class Api {
   // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
   // returned task (the server's connection loop owns both).
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
+  // The nodes found on the LAN, for GET /v1/cluster/nodes. Set before serving; may stay null.
+  void set_discovery(const cluster::MdnsService* discovery) { discovery_ = discovery; }
 
  private:
   // Endpoint coroutines take what they keep by value: handle()'s locals are gone when they run.
@@ -35,12 +38,14 @@ class Api {
   net::Task<void> list_models(net::ResponseWriter& writer, std::string request_id);
   net::Task<void> get_model(std::string id, net::ResponseWriter& writer, std::string request_id);
   net::Task<void> health(net::ResponseWriter& writer);
+  net::Task<void> cluster_nodes(net::ResponseWriter& writer);
 
   const NodeConfig& config_;
   engines::EngineRegistry& registry_;
   Metrics& metrics_;
   std::optional<cluster::Membership> membership_;
   cluster::PeerVerifier peer_verifier_;
+  const cluster::MdnsService* discovery_ = nullptr;
 };
 
 }  // namespace quorum::node

@@ -98,6 +98,22 @@ int run_node(NodeConfig config) {
   for (auto& s : servers) s->start();
 
   auto& main_ctx = *contexts.front();
+  // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
+  std::unique_ptr<cluster::MdnsService> discovery;
+  if (membership.value()) {
+    cluster::ServiceAnnouncement self;
+    self.node_id = identity->id;
+    self.name = identity->name;
+    self.version = QUORUM_VERSION;
+    self.fingerprint = membership.value()->fingerprint();
+    self.port = port;
+    discovery = std::make_unique<cluster::MdnsService>(main_ctx.get_executor(), self);
+    if (auto started = discovery->start(); !started) {
+      log::warn(started.error().message + "; LAN discovery is off");
+      discovery.reset();
+    }
+    api.set_discovery(discovery.get());
+  }
   asio::cancellation_signal stop_watch;
   asio::co_spawn(main_ctx, engine_watch_loop(config, registry),
                  asio::bind_cancellation_slot(stop_watch.slot(), asio::detached));
@@ -111,6 +127,7 @@ int run_node(NodeConfig config) {
     if (ec) return;
     log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop_watch.emit(asio::cancellation_type::terminal);
+    if (discovery) discovery->stop();  // goodbye to the peers
     for (size_t i = 0; i < servers.size(); ++i) {
       asio::post(*contexts[i], [&, i] { servers[i]->stop(false); });
     }

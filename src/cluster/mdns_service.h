@@ -1,0 +1,69 @@
+// MdnsService: in-process mDNS discovery of the nodes of this node's cluster (no mDNS daemon needed; it binds
+// UDP 5353 with address reuse, so it coexists with avahi-daemon on the same host).
+//
+// On start it joins 224.0.0.251 on every IPv4 interface except loopback, announces this node three times
+// (0, 1 and 3 s) and asks who else is there; then it answers queries for `_quorum._tcp.local`, re-announces
+// every 60 s and asks again every 30 s. Announcements from nodes with another cluster fingerprint, and its
+// own, are ignored. A peer is forgotten when its records expire or it says goodbye; stop() says goodbye
+// (TTL 0) on every interface. Runs on one executor; peers() may be called from any thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "cluster/mdns_records.h"
+#include "core/result.h"
+#include "net/http_types.h"
+
+namespace quorum::cluster {
+
+struct DiscoveredNode {
+  ServiceAnnouncement info;
+  std::string address;  // the first announced address, dotted
+  std::chrono::steady_clock::time_point last_seen;
+};
+
+// This host's IPv4 addresses for peers to reach it, preferred first: RFC 1918 LAN addresses, then other
+// global ones, then VPN/overlay (100.64.0.0/10), link-local and container bridges (docker*, br-*, veth*,
+// virbr*) last; loopback never.
+std::vector<std::array<uint8_t, 4>> advertised_addresses();
+
+class MdnsService {
+ public:
+  MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self);
+  ~MdnsService();
+
+  // Opens the socket and starts announcing and browsing. Fails (with the reason) when UDP 5353 cannot be
+  // used.
+  Status start();
+  // Says goodbye and closes the socket. Idempotent.
+  void stop();
+
+  std::vector<DiscoveredNode> nodes() const;
+
+ private:
+  net::Task<void> receive_loop();
+  net::Task<void> announce_loop();
+  void send(const dns::Message& m);
+  void on_packet(const uint8_t* data, size_t size, const boost::asio::ip::udp::endpoint& from);
+
+  boost::asio::any_io_executor executor_;
+  ServiceAnnouncement self_;
+  boost::asio::ip::udp::socket socket_;
+  boost::asio::steady_timer timer_;
+  std::vector<boost::asio::ip::address_v4> interfaces_;
+  bool stopped_ = false;
+  mutable std::mutex mutex_;
+  std::map<std::string, DiscoveredNode> nodes_;  // by node id
+  std::map<std::string, std::chrono::steady_clock::time_point> expiry_;
+  std::set<std::string> ignored_;  // nodes of other clusters, logged once
+};
+
+}  // namespace quorum::cluster
