@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cluster/mdns_service.h"
 #include "cluster/membership.h"
 #include "core/log.h"
 #include "node/api.h"
@@ -95,6 +96,28 @@ int run_node(NodeConfig config) {
                e.what());
     return 1;
   }
+  // A node in a cluster is reachable by its peers: it also listens on its LAN addresses, same port (callers
+  // there must prove they are of the cluster; see Api::handle).
+  const bool loopback_listen = asio::ip::make_address(config.listen_host).is_loopback();
+  if (membership.value() && loopback_listen) {
+    for (const auto& bytes : cluster::advertised_addresses()) {
+      std::string host = asio::ip::address_v4(bytes).to_string();
+      try {
+        // One per thread, all or none, so that servers[k] belongs to contexts[k % threads].
+        std::vector<std::unique_ptr<net::HttpServer>> lan;
+        for (int i = 0; i < threads; ++i) {
+          lan.push_back(std::make_unique<net::HttpServer>(contexts[static_cast<size_t>(i)]->get_executor(),
+                                                          host, port, handler, limits,
+                                                          /*reuse_port=*/threads > 1));
+        }
+        for (auto& server : lan) servers.push_back(std::move(server));
+        log::info("listening for cluster peers on http://" + host + ":" + std::to_string(port));
+      } catch (const std::exception& e) {
+        log::warn("cannot listen on " + host + ":" + std::to_string(port) +
+                  " for cluster peers: " + e.what());
+      }
+    }
+  }
   for (auto& s : servers) s->start();
 
   auto& main_ctx = *contexts.front();
@@ -129,7 +152,7 @@ int run_node(NodeConfig config) {
     stop_watch.emit(asio::cancellation_type::terminal);
     if (discovery) discovery->stop();  // goodbye to the peers
     for (size_t i = 0; i < servers.size(); ++i) {
-      asio::post(*contexts[i], [&, i] { servers[i]->stop(false); });
+      asio::post(*contexts[i % contexts.size()], [&, i] { servers[i]->stop(false); });
     }
     for (auto& g : guards) g.reset();
     // Responses in progress get a grace period, then everything stops.

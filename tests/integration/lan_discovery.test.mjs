@@ -5,6 +5,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -100,6 +101,32 @@ test("two nodes of one cluster find each other by mDNS within 5 s; the node of a
   }
   for (const h of [nodes.a, nodes.b]) assert.ok(!peersOf(h).some((p) => p.id === idOf(nodes.c)), `${h.name} ignores C`);
   assert.deepEqual(peersOf(nodes.c), [], "C's cluster has no other node");
+});
+
+// curl from inside `host`'s namespace; returns { status, body }.
+function curlFrom(host, url, headers = {}) {
+  const args = ["netns", "exec", host.ns, "curl", "-s", "-o", "-", "-w", "\n%{http_code}", url];
+  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
+  const r = spawnSync("ip", args, { encoding: "utf8", timeout: 10000 });
+  const cut = r.stdout.lastIndexOf("\n");
+  return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
+}
+
+test("a discovered peer is reachable at its announced address, by members of the cluster only", async () => {
+  const b = await waitFor(() => peersOf(nodes.a).find((p) => p.id === idOf(nodes.b)), { what: "A seeing B" });
+  const url = `http://${b.address}:${b.port}/v1/models`;
+  assert.equal(curlFrom(nodes.a, url).status, 401, "no proof: refused");
+  const secret = JSON.parse(fs.readFileSync(path.join(nodes.a.stateDir, "cluster.json"), "utf8")).secret;
+  const time = String(Date.now());
+  const nonce = crypto.randomBytes(16).toString("hex");
+  const text = ["quorum-peer-v1", "GET", "/v1/models", idOf(nodes.a), time, nonce,
+    crypto.createHash("sha256").update("").digest("hex")].join("\n");
+  const headers = { "X-Quorum-Node": idOf(nodes.a), "X-Quorum-Time": time, "X-Quorum-Nonce": nonce,
+    "X-Quorum-Proof": crypto.createHmac("sha256", secret).update(text).digest("hex") };
+  const r = curlFrom(nodes.a, url, headers);
+  assert.equal(r.status, 200, r.body);
+  assert.equal(JSON.parse(r.body).object, "list");
+  assert.match(nodes.b.output, new RegExp(`listening for cluster peers on http://${nodes.b.address.replaceAll(".", "\\.")}:32768`));
 });
 
 test("a node that stops says goodbye and disappears from its peers at once", async () => {
