@@ -101,6 +101,14 @@ int main(int argc, char** argv) {
   models_cmd->add_option("--url", models_url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
   models_cmd->add_flag("--json", models_json, "Print the raw JSON");
 
+  // ---- quorum nodes ----
+  std::string nodes_url;
+  bool nodes_json = false;
+  auto* nodes_cmd =
+      app.add_subcommand("nodes", "List this node and the other nodes of its cluster on the LAN.");
+  nodes_cmd->add_option("--url", nodes_url, "Node URL (default $QUORUM_URL or http://127.0.0.1:32768)");
+  nodes_cmd->add_flag("--json", nodes_json, "Print the raw JSON");
+
   // ---- quorum cluster ----
   std::string cluster_state_dir, join_token;
   bool cluster_force = false, show_secret = false, cluster_json = false;
@@ -178,5 +186,6 @@ int main(int argc, char** argv) {
   }
   if (chat_cmd->parsed()) return cli::run_chat(chat);
   if (models_cmd->parsed()) return cli::run_models(models_url, models_json);
+  if (nodes_cmd->parsed()) return cli::run_nodes(nodes_url, nodes_json);
   return 2;
 }

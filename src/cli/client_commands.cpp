@@ -23,7 +23,7 @@ template <class F>
 int run_task(F make_task) {
   asio::io_context io;
   int rc = 1;
-  asio::co_spawn(io, make_task(), [&](std::exception_ptr e, int value) {
+  asio::co_spawn(io, make_task(), [&](const std::exception_ptr& e, int value) {
     if (e) {
       try {
         std::rethrow_exception(e);
@@ -46,7 +46,8 @@ std::string error_message(int status, const std::string& body) {
   if (!ec && v.is_object()) {
     if (auto* e = v.get_object().if_contains("error")) {
       if (e->is_object()) {
-        if (auto* m = e->get_object().if_contains("message"); m && m->is_string()) return std::string(m->get_string());
+        if (auto* m = e->get_object().if_contains("message"); m && m->is_string())
+          return std::string(m->get_string());
       } else if (e->is_string()) {
         return std::string(e->get_string());
       }
@@ -85,7 +86,8 @@ int run_chat(const ChatOptions& options) {
     return 2;
   }
   json::array messages;
-  if (!options.system.empty()) messages.push_back(json::object{{"role", "system"}, {"content", options.system}});
+  if (!options.system.empty())
+    messages.push_back(json::object{{"role", "system"}, {"content", options.system}});
   messages.push_back(json::object{{"role", "user"}, {"content", prompt}});
   json::object body{{"model", options.model}, {"messages", std::move(messages)}, {"stream", true}};
   if (options.max_tokens) body["max_tokens"] = *options.max_tokens;
@@ -162,7 +164,8 @@ int run_chat(const ChatOptions& options) {
               break;
             }
           }
-          if (auto* content = d.if_contains("content"); content && content->is_string() && !content->get_string().empty()) {
+          if (auto* content = d.if_contains("content");
+              content && content->is_string() && !content->get_string().empty()) {
             end_reasoning();
             std::fwrite(content->get_string().data(), 1, content->get_string().size(), stdout);
             wrote = true;
@@ -181,36 +184,44 @@ int run_chat(const ChatOptions& options) {
   });
 }
 
+namespace {
+
+// GET `url` and parse its JSON object with a "data" member. With `print_raw`, prints the body as it came.
+// The error's status is the exit code (1) after the message went to stderr.
+net::Task<Result<json::value>> get_json(const std::string& url, bool print_raw) {
+  auto failed = [](const std::string& message) {
+    std::cerr << "error: " << message << "\n";
+    return ApiError::server(1, message);
+  };
+  auto r = co_await net::http_request("GET", url, {}, {}, cli_client_options());
+  if (!r) co_return failed(r.error().message);
+  auto text = co_await (*r)->read_all(1 << 24);
+  if (!text) co_return failed(text.error().message);
+  if ((*r)->status() != 200) co_return failed(error_message((*r)->status(), *text));
+  if (print_raw) {
+    std::cout << *text << "\n";
+    co_return json::value();
+  }
+  json::error_code ec;
+  json::value v = json::parse(*text, ec);
+  if (ec || !v.is_object() || !v.get_object().contains("data"))
+    co_return failed("unexpected answer from " + url);
+  co_return v;
+}
+
+}  // namespace
+
 int run_models(const std::string& flag_url, bool as_json) {
   std::string url = node_url(flag_url) + "/v1/models";
   return run_task([&]() -> net::Task<int> {
-    auto r = co_await net::http_request("GET", url, {}, {}, cli_client_options());
-    if (!r) {
-      std::cerr << "error: " << r.error().message << "\n";
-      co_return 1;
-    }
-    auto text = co_await (*r)->read_all(1 << 24);
-    if (!text) {
-      std::cerr << "error: " << text.error().message << "\n";
-      co_return 1;
-    }
-    if ((*r)->status() != 200) {
-      std::cerr << "error: " << error_message((*r)->status(), *text) << "\n";
-      co_return 1;
-    }
-    if (as_json) {
-      std::cout << *text << "\n";
-      co_return 0;
-    }
-    json::error_code ec;
-    json::value v = json::parse(*text, ec);
-    if (ec || !v.is_object() || !v.get_object().contains("data")) {
-      std::cerr << "error: unexpected answer from " << url << "\n";
-      co_return 1;
-    }
+    auto fetched = co_await get_json(url, as_json);
+    if (!fetched) co_return fetched.error().status;
+    if (as_json) co_return 0;
+    json::value v = std::move(fetched.value());
     const auto& data = v.at("data").get_array();
     if (data.empty()) {
-      std::cout << "No models. Start an engine (Ollama, LM Studio, llama-server, vLLM) or pass --engine to the node.\n";
+      std::cout << "No models. Start an engine (Ollama, LM Studio, llama-server, vLLM) or pass --engine to "
+                   "the node.\n";
       co_return 0;
     }
     size_t width = 5;
@@ -229,6 +240,38 @@ int run_models(const std::string& flag_url, bool as_json) {
       }
       std::printf("%-*s  %-7s  %s\n", static_cast<int>(width), std::string(m.at("id").get_string()).c_str(),
                   loaded ? "yes" : "no", engines.c_str());
+    }
+    co_return 0;
+  });
+}
+
+int run_nodes(const std::string& flag_url, bool as_json) {
+  std::string url = node_url(flag_url) + "/v1/cluster/nodes";
+  return run_task([&]() -> net::Task<int> {
+    auto fetched = co_await get_json(url, as_json);
+    if (!fetched) co_return fetched.error().status;
+    if (as_json) co_return 0;
+    const auto& o = fetched->get_object();
+    if (o.at("cluster").is_null()) {
+      std::cout
+          << "This node is in no cluster: `quorum cluster init` creates one, `quorum cluster join TOKEN` "
+             "joins one.\n";
+      co_return 0;
+    }
+    std::printf("%-20s  %-32s  %-21s  %-10s  %s\n", "NAME", "ID", "ADDRESS", "STATE", "LAST SEEN");
+    auto row = [](const json::object& n, const std::string& state, const std::string& seen) {
+      std::string address =
+          std::string(n.at("address").get_string()) + ":" + std::to_string(n.at("port").to_number<int64_t>());
+      std::printf("%-20s  %-32s  %-21s  %-10s  %s\n", std::string(n.at("name").get_string()).c_str(),
+                  std::string(n.at("id").get_string()).c_str(), address.c_str(), state.c_str(), seen.c_str());
+    };
+    if (const auto* self = o.if_contains("self"); self && self->is_object())
+      row(self->get_object(), "this node", "-");
+    for (const auto& n : o.at("data").get_array()) {
+      double ago = static_cast<double>(n.at("seen_ms_ago").to_number<int64_t>()) / 1000.0;
+      char seen[32];
+      std::snprintf(seen, sizeof seen, "%.1f s ago", ago);
+      row(n.get_object(), "reachable", seen);
     }
     co_return 0;
   });

@@ -22,6 +22,9 @@ int run_chat(const ChatOptions& options);
 // Prints the node's models and the engines that serve each (or the raw JSON with `json`).
 int run_models(const std::string& url, bool json);
 
+// Prints this node and the other nodes of its cluster found on the LAN (or the raw JSON with `json`).
+int run_nodes(const std::string& url, bool json);
+
 // The node URL: --url if given, else $QUORUM_URL, else http://127.0.0.1:32768.
 std::string node_url(const std::string& flag);
 

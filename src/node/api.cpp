@@ -629,8 +629,10 @@ net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
           {"seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - n.last_seen).count()}});
     }
   }
+  json::object self{{"id", self_.id}, {"name", self_.name}, {"address", self_address_}, {"port", self_port_}};
   json::object body{{"object", "list"},
                     {"cluster", membership_ ? json::value(membership_->cluster_id) : json::value(nullptr)},
+                    {"self", std::move(self)},
                     {"data", std::move(data)}};
   co_await send_json(w, 200, body, std::string());
 }

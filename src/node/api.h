@@ -29,6 +29,12 @@ class Api {
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
   // The nodes found on the LAN, for GET /v1/cluster/nodes. Set before serving; may stay null.
   void set_discovery(const cluster::MdnsService* discovery) { discovery_ = discovery; }
+  // Who this node is, for GET /v1/cluster/nodes.
+  void set_self(cluster::NodeIdentity identity, std::string address, unsigned short port) {
+    self_ = std::move(identity);
+    self_address_ = std::move(address);
+    self_port_ = port;
+  }
 
  private:
   // Endpoint coroutines take what they keep by value: handle()'s locals are gone when they run.
@@ -46,6 +52,9 @@ class Api {
   std::optional<cluster::Membership> membership_;
   cluster::PeerVerifier peer_verifier_;
   const cluster::MdnsService* discovery_ = nullptr;
+  cluster::NodeIdentity self_;
+  std::string self_address_;
+  unsigned short self_port_ = 0;
 };
 
 }  // namespace quorum::node

@@ -121,6 +121,12 @@ int run_node(NodeConfig config) {
   for (auto& s : servers) s->start();
 
   auto& main_ctx = *contexts.front();
+  {
+    auto lan = cluster::advertised_addresses();
+    bool on_lan = membership.value() && loopback_listen && !lan.empty();
+    api.set_self(*identity, on_lan ? asio::ip::address_v4(lan.front()).to_string() : config.listen_host,
+                 port);
+  }
   // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
   std::unique_ptr<cluster::MdnsService> discovery;
   if (membership.value()) {

@@ -103,6 +103,24 @@ test("two nodes of one cluster find each other by mDNS within 5 s; the node of a
   assert.deepEqual(peersOf(nodes.c), [], "C's cluster has no other node");
 });
 
+test("`quorum nodes` shows this node and its discovered peer; --json prints the same data", async () => {
+  await waitFor(() => peersOf(nodes.a).some((p) => p.id === idOf(nodes.b)), { what: "A seeing B" });
+  const run = (...args) => spawnSync("ip", ["netns", "exec", nodes.a.ns, quorumBin(), "nodes", ...args],
+    { encoding: "utf8", timeout: 10000 });
+  const table = run();
+  assert.equal(table.status, 0, table.stderr);
+  const lines = table.stdout.trim().split("\n");
+  assert.match(lines[0], /NAME\s+ID\s+ADDRESS\s+STATE\s+LAST SEEN/);
+  const self = lines.find((l) => l.includes(idOf(nodes.a)));
+  assert.ok(self && self.includes("this node") && self.includes(`${nodes.a.address}:32768`), table.stdout);
+  const peer = lines.find((l) => l.includes(idOf(nodes.b)));
+  assert.ok(peer && peer.includes("reachable") && peer.includes(`${nodes.b.address}:32768`), table.stdout);
+  assert.ok(!table.stdout.includes(idOf(nodes.c)), "the node of another cluster is not listed");
+  const json = JSON.parse(run("--json").stdout);
+  assert.equal(json.self.id, idOf(nodes.a));
+  assert.deepEqual(json.data.map((n) => n.id), [idOf(nodes.b)]);
+});
+
 // curl from inside `host`'s namespace; returns { status, body }.
 function curlFrom(host, url, headers = {}) {
   const args = ["netns", "exec", host.ns, "curl", "-s", "-o", "-", "-w", "\n%{http_code}", url];
