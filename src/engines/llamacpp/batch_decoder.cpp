@@ -33,18 +33,14 @@ SamplerPtr make_sampler(const SamplingParams& p, const llama_vocab* vocab, int32
 }
 
 size_t common_prefix(const std::vector<llama_token>& a, const std::vector<llama_token>& b) {
-  size_t n = std::min(a.size(), b.size());
-  size_t i = 0;
-  while (i < n && a[i] == b[i]) ++i;
-  return i;
+  return static_cast<size_t>(std::mismatch(a.begin(), a.end(), b.begin(), b.end()).first - a.begin());
 }
 
 }  // namespace
 
 BatchDecoder::BatchDecoder(llama_model* model, llama_context* ctx, const ChatPrompt& chat, int slots,
                            int32_t ctx_per_slot, int32_t batch_size, std::function<void()> on_job_end)
-    : model_(model),
-      ctx_(ctx),
+    : ctx_(ctx),
       vocab_(llama_model_get_vocab(model)),
       memory_(llama_get_memory(ctx)),
       chat_(chat),
@@ -71,8 +67,7 @@ void BatchDecoder::end(Slot& slot) {
 }
 
 void BatchDecoder::fail(Slot& slot, const ApiError& error) {
-  slot.job->sink->push(wire::StreamError{error});
-  slot.job->sink->end();
+  slot.job->fail(error);
   end(slot);
 }
 
@@ -91,9 +86,8 @@ void BatchDecoder::finish(Slot& slot, wire::FinishReason reason) {
 }
 
 void BatchDecoder::start(std::shared_ptr<GenerationJob> job) {
-  auto refuse = [&](ApiError e) {
-    job->sink->push(wire::StreamError{std::move(e)});
-    job->sink->end();
+  auto refuse = [&](const ApiError& e) {
+    job->fail(e);
     on_job_end_();
   };
   const char* field = job->chat ? "messages" : "prompt";

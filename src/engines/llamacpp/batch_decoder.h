@@ -65,7 +65,6 @@ class BatchDecoder {
   void add(Slot& slot, llama_token token, bool output);
   void sample(Slot& slot);
 
-  llama_model* model_;
   llama_context* ctx_;
   const llama_vocab* vocab_;
   llama_memory_t memory_;

@@ -23,6 +23,12 @@ struct GenerationJob {
   std::shared_ptr<EventSink> sink;  // TextDelta*, then Finish + Usage, or one StreamError; then end()
   // Set by the request side when the client is gone; the decode loop frees the slot at its next step.
   std::atomic<bool> cancelled{false};
+
+  // Ends the job with `error` (its only event).
+  void fail(const ApiError& error) const {
+    sink->push(wire::StreamError{error});
+    sink->end();
+  }
 };
 
 struct Embeddings {

@@ -43,16 +43,6 @@ LoadedModel::State LoadedModel::state() const {
   return state_;
 }
 
-std::optional<ApiError> LoadedModel::load_error() const {
-  std::lock_guard lock(mutex_);
-  return load_error_;
-}
-
-bool LoadedModel::wait_loaded(std::chrono::milliseconds timeout) const {
-  std::unique_lock lock(mutex_);
-  return loaded_cv_.wait_for(lock, timeout, [&] { return state_ != State::kLoading; });
-}
-
 Status LoadedModel::submit(std::shared_ptr<GenerationJob> job) {
   {
     std::lock_guard lock(mutex_);
@@ -157,17 +147,11 @@ void LoadedModel::run() {
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   auto started = Clock::now();
   auto loaded = load_model(id_, path_, options_, threads);
-  std::vector<std::shared_ptr<GenerationJob>> refused;
-  std::vector<std::shared_ptr<EmbeddingJob>> refused_embeddings;
   {
     std::lock_guard lock(mutex_);
     if (!loaded) {
-      state_ = State::kFailed;
+      state_ = State::kFailed;  // from now on submit() refuses with the load error
       load_error_ = loaded.error();
-      refused.assign(queue_.begin(), queue_.end());
-      refused_embeddings.assign(embedding_queue_.begin(), embedding_queue_.end());
-      queue_.clear();
-      embedding_queue_.clear();
     } else {
       state_ = State::kReady;
       // Weights plus keys and values (f16) for every slot's context.
@@ -179,14 +163,9 @@ void LoadedModel::run() {
     }
     last_used_ = Clock::now();
   }
-  loaded_cv_.notify_all();
   if (!loaded) {
     log::warn(loaded.error().message);
-    for (auto& job : refused) {
-      job->sink->push(wire::StreamError{loaded.error()});
-      job->sink->end();
-    }
-    for (auto& job : refused_embeddings) job->done(loaded.error());
+    fail_queued(loaded.error());
     std::unique_lock lock(mutex_);
     work_cv_.wait(lock, [&] { return stopping_; });
     return;
@@ -254,21 +233,20 @@ void LoadedModel::run() {
   }
 
   // Stopping: whatever still runs or waits ends with an error.
-  std::vector<std::shared_ptr<GenerationJob>> waiting;
-  std::vector<std::shared_ptr<EmbeddingJob>> waiting_embeddings;
+  decoder.fail_all(unloaded_error(id_));
+  fail_queued(unloaded_error(id_));
+}
+
+void LoadedModel::fail_queued(const ApiError& error) {
+  std::deque<std::shared_ptr<GenerationJob>> jobs;
+  std::deque<std::shared_ptr<EmbeddingJob>> embeddings;
   {
     std::lock_guard lock(mutex_);
-    waiting.assign(queue_.begin(), queue_.end());
-    waiting_embeddings.assign(embedding_queue_.begin(), embedding_queue_.end());
-    queue_.clear();
-    embedding_queue_.clear();
+    jobs.swap(queue_);
+    embeddings.swap(embedding_queue_);
   }
-  decoder.fail_all(unloaded_error(id_));
-  for (auto& job : waiting) {
-    job->sink->push(wire::StreamError{unloaded_error(id_)});
-    job->sink->end();
-  }
-  for (auto& job : waiting_embeddings) job->done(unloaded_error(id_));
+  for (auto& job : jobs) job->fail(error);
+  for (auto& job : embeddings) job->done(error);
 }
 
 }  // namespace quorum::engines::llamacpp

@@ -47,10 +47,6 @@ class LoadedModel {
   const std::string& id() const { return id_; }
   const std::string& path() const { return path_; }
   State state() const;
-  // Why loading failed (state kFailed).
-  std::optional<ApiError> load_error() const;
-  // Blocks until loading finished (either way) or `timeout` passed; true when it finished.
-  bool wait_loaded(std::chrono::milliseconds timeout) const;
 
   // Queues a job. Fails with 429 when too many are waiting, or with the load error if loading failed.
   Status submit(std::shared_ptr<GenerationJob> job);
@@ -65,13 +61,14 @@ class LoadedModel {
 
  private:
   void run();  // the model's thread
+  // Takes every queued job and ends it with `error`.
+  void fail_queued(const ApiError& error);
 
   const std::string id_;
   const std::string path_;
   const ModelOptions options_;
 
   mutable std::mutex mutex_;
-  mutable std::condition_variable loaded_cv_;
   std::condition_variable work_cv_;
   State state_ = State::kLoading;
   std::optional<ApiError> load_error_;

@@ -71,8 +71,8 @@ std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
   while (used() + need > budget_) {
     auto victim = models_.end();
     for (auto i = models_.begin(); i != models_.end(); ++i) {
-      if (i->second.model->busy() > 0 || i->second.model->state() == LoadedModel::State::kFailed) continue;
-      if (i->second.model->state() == LoadedModel::State::kLoading) continue;
+      // Only a loaded model with nothing running or queued can go (a failed one holds no memory).
+      if (i->second.model->state() != LoadedModel::State::kReady || i->second.model->busy() > 0) continue;
       if (victim == models_.end() || i->second.model->last_used() < victim->second.model->last_used())
         victim = i;
     }
@@ -88,7 +88,7 @@ std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
   }
   log::info("loading model '" + entry.id + "' from " + entry.path);
   auto model = std::make_shared<LoadedModel>(entry.id, entry.path, options_.model);
-  models_[entry.id] = Entry{model, entry.size, entry.version, now};
+  models_[entry.id] = Entry{model, entry.version, now};
   return model;
 }
 

@@ -42,12 +42,10 @@ class ModelManager {
   bool is_loaded(const std::string& id) const;
   // Drops models whose id is not in `present` (their file is gone).
   void retain(const std::set<std::string>& present);
-  uint64_t memory_budget() const { return budget_; }
 
  private:
   struct Entry {
     std::shared_ptr<LoadedModel> model;
-    uint64_t size = 0;
     std::string version;  // CatalogModel::version of the file it was loaded from
     std::chrono::steady_clock::time_point last_acquired;
   };
