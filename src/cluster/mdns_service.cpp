@@ -91,7 +91,7 @@ Status MdnsService::start() {
   if (ec) return ApiError::server(500, "mDNS: cannot use UDP port 5353: " + ec.message());
   socket_.set_option(asio::ip::multicast::hops(255), ec);
   socket_.set_option(asio::ip::multicast::enable_loopback(true), ec);
-  for (const auto& a : advertised_addresses()) {
+  for (const auto& a : self_.addresses) {
     auto address = asio::ip::address_v4(a);
     boost::system::error_code join_ec;
     socket_.set_option(asio::ip::multicast::join_group(kGroup, address), join_ec);
@@ -103,9 +103,9 @@ Status MdnsService::start() {
   }
   if (interfaces_.empty())
     log::warn("mDNS: no network interface to announce on; peers must be given with --peer");
-  if (self_.addresses.empty()) {
-    for (const auto& a : interfaces_) self_.addresses.push_back(a.to_bytes());
-  }
+  // Announce only the addresses whose interface joined the group.
+  self_.addresses.clear();
+  for (const auto& a : interfaces_) self_.addresses.push_back(a.to_bytes());
   asio::co_spawn(executor_, receive_loop(), asio::detached);
   asio::co_spawn(executor_, announce_loop(), asio::detached);
   return Ok{};

@@ -1,11 +1,12 @@
 // MdnsService: in-process mDNS discovery of the nodes of this node's cluster (no mDNS daemon needed; it binds
 // UDP 5353 with address reuse, so it coexists with avahi-daemon on the same host).
 //
-// On start it joins 224.0.0.251 on every IPv4 interface except loopback, announces this node three times
+// On start it joins 224.0.0.251 on the interface of each address in `self.addresses` (normally
+// advertised_addresses()), announces this node three times
 // (0, 1 and 3 s) and asks who else is there; then it answers queries for `_quorum._tcp.local`, re-announces
 // every 60 s and asks again every 30 s. Announcements from nodes with another cluster fingerprint, and its
 // own, are ignored. A peer is forgotten when its records expire or it says goodbye; stop() says goodbye
-// (TTL 0) on every interface. Runs on one executor; peers() may be called from any thread.
+// (TTL 0) on every interface. Runs on one executor; nodes() may be called from any thread.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

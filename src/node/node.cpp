@@ -99,8 +99,10 @@ int run_node(NodeConfig config) {
   // A node in a cluster is reachable by its peers: it also listens on its LAN addresses, same port (callers
   // there must prove they are of the cluster; see Api::handle).
   const bool loopback_listen = asio::ip::make_address(config.listen_host).is_loopback();
-  if (membership.value() && loopback_listen) {
-    for (const auto& bytes : cluster::advertised_addresses()) {
+  const auto lan =
+      membership.value() ? cluster::advertised_addresses() : std::vector<std::array<uint8_t, 4>>{};
+  if (loopback_listen) {
+    for (const auto& bytes : lan) {
       std::string host = asio::ip::address_v4(bytes).to_string();
       try {
         // One per thread, all or none, so that servers[k] belongs to contexts[k % threads].
@@ -121,12 +123,10 @@ int run_node(NodeConfig config) {
   for (auto& s : servers) s->start();
 
   auto& main_ctx = *contexts.front();
-  {
-    auto lan = cluster::advertised_addresses();
-    bool on_lan = membership.value() && loopback_listen && !lan.empty();
-    api.set_self(*identity, on_lan ? asio::ip::address_v4(lan.front()).to_string() : config.listen_host,
-                 port);
-  }
+  api.set_self(
+      *identity,
+      loopback_listen && !lan.empty() ? asio::ip::address_v4(lan.front()).to_string() : config.listen_host,
+      port);
   // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
   std::unique_ptr<cluster::MdnsService> discovery;
   if (membership.value()) {
@@ -136,6 +136,7 @@ int run_node(NodeConfig config) {
     self.version = QUORUM_VERSION;
     self.fingerprint = membership.value()->fingerprint();
     self.port = port;
+    self.addresses = lan;
     discovery = std::make_unique<cluster::MdnsService>(main_ctx.get_executor(), self);
     if (auto started = discovery->start(); !started) {
       log::warn(started.error().message + "; LAN discovery is off");
