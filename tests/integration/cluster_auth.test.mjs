@@ -13,6 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { quorumBin, waitFor } from "./harness.mjs";
+import { curlIn, peerHeaders } from "./netns.mjs";
 
 const ns = `qtest-auth-${process.pid}`;
 const address = "10.213.77.1";
@@ -22,28 +23,8 @@ let node;
 let secret;
 let output = "";
 
-function inNs(cmd, args, opts = {}) {
-  return spawnSync("ip", ["netns", "exec", ns, cmd, ...args], { encoding: "utf8", timeout: 20000, ...opts });
-}
-
-// curl inside the namespace; returns { status, body }.
-function call(method, target, { headers = {}, body } = {}) {
-  const args = ["-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, `http://${address}:${port}${target}`];
-  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-  if (body !== undefined) args.push("-H", "Content-Type: application/json", "--data-binary", body);
-  const r = inNs("curl", args);
-  const text = r.stdout;
-  const cut = text.lastIndexOf("\n");
-  return { status: Number(text.slice(cut + 1)), body: text.slice(0, cut) };
-}
-
-function sign(key, method, target, body = "", node = "test-peer", time = Date.now()) {
-  const nonce = crypto.randomBytes(16).toString("hex");
-  const text = ["quorum-peer-v1", method, target, node, String(time), nonce,
-    crypto.createHash("sha256").update(body).digest("hex")].join("\n");
-  const proof = crypto.createHmac("sha256", key).update(text).digest("hex");
-  return { "X-Quorum-Node": node, "X-Quorum-Time": String(time), "X-Quorum-Nonce": nonce, "X-Quorum-Proof": proof };
-}
+// A call to the node from inside the namespace; returns { status, body }.
+const call = (method, target, options) => curlIn(ns, method, `http://${address}:${port}${target}`, options);
 
 before(async () => {
   execFileSync("ip", ["netns", "add", ns]);
@@ -78,17 +59,17 @@ test("an unauthenticated request from another machine gets 401 in the API's shap
 });
 
 test("a peer that proves the cluster secret is served, GET and POST", () => {
-  const models = call("GET", "/v1/models", { headers: sign(secret, "GET", "/v1/models") });
+  const models = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models") });
   assert.equal(models.status, 200, models.body);
   assert.equal(JSON.parse(models.body).object, "list");
   const body = JSON.stringify({ model: "none", messages: [{ role: "user", content: "hi" }] });
-  const chat = call("POST", "/v1/chat/completions", { headers: sign(secret, "POST", "/v1/chat/completions", body), body });
+  const chat = call("POST", "/v1/chat/completions", { headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body }), body });
   assert.equal(chat.status, 404, "authenticated, then the usual answer: no such model");
   assert.equal(JSON.parse(chat.body).error.code, "model_not_found");
 });
 
 test("a captured request cannot be replayed", () => {
-  const headers = sign(secret, "GET", "/v1/models");
+  const headers = peerHeaders(secret, "GET", "/v1/models");
   assert.equal(call("GET", "/v1/models", { headers }).status, 200);
   const again = call("GET", "/v1/models", { headers });
   assert.equal(again.status, 401);
@@ -97,12 +78,12 @@ test("a captured request cannot be replayed", () => {
 
 test("another cluster's secret, a changed body, or a stale time is refused", async () => {
   const other = crypto.randomBytes(32).toString("hex");
-  assert.equal(call("GET", "/v1/models", { headers: sign(other, "GET", "/v1/models") }).status, 401);
+  assert.equal(call("GET", "/v1/models", { headers: peerHeaders(other, "GET", "/v1/models") }).status, 401);
   const body = JSON.stringify({ model: "m", messages: [] });
   const tampered = call("POST", "/v1/chat/completions", {
-    headers: sign(secret, "POST", "/v1/chat/completions", body), body: body.replace('"m"', '"n"') });
+    headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body }), body: body.replace('"m"', '"n"') });
   assert.equal(tampered.status, 401);
-  const stale = call("GET", "/v1/models", { headers: sign(secret, "GET", "/v1/models", "", "p", Date.now() - 120000) });
+  const stale = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { node: "p", time: Date.now() - 120000 }) });
   assert.equal(stale.status, 401);
   assert.match(JSON.parse(stale.body).error.message, /stale/);
   // The log (read through a pipe, so polled) names the caller and the reason, never the secret.

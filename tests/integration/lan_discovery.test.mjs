@@ -5,11 +5,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { quorumBin, waitFor } from "./harness.mjs";
+import { curlIn, peerHeaders } from "./netns.mjs";
 
 const tag = `${process.pid % 100000}`;
 const bridgeNs = `qlan-sw-${tag}`;
@@ -53,10 +53,9 @@ async function stopHostNode(host) {
 
 // GET /v1/cluster/nodes on the node of `host`, from inside its namespace (loopback: trusted).
 function peersOf(host) {
-  const r = spawnSync("ip", ["netns", "exec", host.ns, "curl", "-sf", "http://127.0.0.1:32768/v1/cluster/nodes"],
-    { encoding: "utf8", timeout: 10000 });
-  if (r.status !== 0) throw new Error(`curl in ${host.ns} failed: ${r.stderr}`);
-  return JSON.parse(r.stdout).data;
+  const r = curlIn(host.ns, "GET", "http://127.0.0.1:32768/v1/cluster/nodes");
+  if (r.status !== 200) throw new Error(`GET /v1/cluster/nodes in ${host.ns}: ${r.status} ${r.body}`);
+  return JSON.parse(r.body).data;
 }
 
 const idOf = (host) => JSON.parse(fs.readFileSync(path.join(host.stateDir, "node.json"), "utf8")).id;
@@ -121,27 +120,13 @@ test("`quorum nodes` shows this node and its discovered peer; --json prints the 
   assert.deepEqual(json.data.map((n) => n.id), [idOf(nodes.b)]);
 });
 
-// curl from inside `host`'s namespace; returns { status, body }.
-function curlFrom(host, url, headers = {}) {
-  const args = ["netns", "exec", host.ns, "curl", "-s", "-o", "-", "-w", "\n%{http_code}", url];
-  for (const [k, v] of Object.entries(headers)) args.push("-H", `${k}: ${v}`);
-  const r = spawnSync("ip", args, { encoding: "utf8", timeout: 10000 });
-  const cut = r.stdout.lastIndexOf("\n");
-  return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
-}
-
 test("a discovered peer is reachable at its announced address, by members of the cluster only", async () => {
   const b = await waitFor(() => peersOf(nodes.a).find((p) => p.id === idOf(nodes.b)), { what: "A seeing B" });
   const url = `http://${b.address}:${b.port}/v1/models`;
-  assert.equal(curlFrom(nodes.a, url).status, 401, "no proof: refused");
+  assert.equal(curlIn(nodes.a.ns, "GET", url).status, 401, "no proof: refused");
   const secret = JSON.parse(fs.readFileSync(path.join(nodes.a.stateDir, "cluster.json"), "utf8")).secret;
-  const time = String(Date.now());
-  const nonce = crypto.randomBytes(16).toString("hex");
-  const text = ["quorum-peer-v1", "GET", "/v1/models", idOf(nodes.a), time, nonce,
-    crypto.createHash("sha256").update("").digest("hex")].join("\n");
-  const headers = { "X-Quorum-Node": idOf(nodes.a), "X-Quorum-Time": time, "X-Quorum-Nonce": nonce,
-    "X-Quorum-Proof": crypto.createHmac("sha256", secret).update(text).digest("hex") };
-  const r = curlFrom(nodes.a, url, headers);
+  const headers = peerHeaders(secret, "GET", "/v1/models", { node: idOf(nodes.a) });
+  const r = curlIn(nodes.a.ns, "GET", url, { headers });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).object, "list");
   assert.match(nodes.b.output, new RegExp(`listening for cluster peers on http://${nodes.b.address.replaceAll(".", "\\.")}:32768`));
