@@ -6,7 +6,9 @@ set -euo pipefail
 # npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine.
 build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev libboost1.81-dev libboost-json1.81-dev
   libboost-url1.81-dev libcli11-dev)
-test_pkgs=(libgtest-dev python3-numpy nginx-light jq curl iproute2)
+# avahi-daemon, avahi-utils, dbus: the mDNS interoperability test runs its own avahi-daemon and D-Bus in a
+# network namespace, never the host's (which apt starts only where systemd runs).
+test_pkgs=(libgtest-dev python3-numpy nginx-light jq curl iproute2 avahi-daemon avahi-utils dbus)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
