@@ -82,6 +82,26 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1024))
       ->capture_default_str();
 
+  // The LAN cluster.
+  std::vector<std::string> peers;
+  double heartbeat_interval = 2, prune_after = 300;
+  node_cmd->add_option(
+      "--peer", peers,
+      "Another node of the cluster, as HOST:PORT, for networks where mDNS is blocked (repeatable)");
+  node_cmd->add_option("--advertise", config.cluster.advertise,
+                       "Address peers reach this node at, instead of the ones it finds (repeatable)");
+  node_cmd->add_option("--heartbeat-interval", heartbeat_interval, "Seconds between heartbeats to each peer")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  node_cmd->add_option("--prune-after", prune_after, "Seconds a silent peer stays listed (as unreachable)")
+      ->check(CLI::Range(0.5, 86400.0))
+      ->capture_default_str();
+  node_cmd
+      ->add_option("--capacity", config.cluster.capacity,
+                   "Requests this node serves well at once, for routing (0: from its engines)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+
   // ---- quorum chat ----
   cli::ChatOptions chat;
   auto* chat_cmd =
@@ -167,6 +187,17 @@ int main(int argc, char** argv) {
         config.autodetect_candidates.push_back(*spec);
       }
     }
+    for (const auto& text : peers) {
+      auto peer = node::parse_peer(text);
+      if (!peer) {
+        std::cerr << "error: " << peer.error().message << "\n";
+        return 2;
+      }
+      config.cluster.peers.push_back(*peer);
+    }
+    config.cluster.heartbeat_interval =
+        std::chrono::milliseconds(static_cast<int64_t>(heartbeat_interval * 1000));
+    config.cluster.prune_after = std::chrono::milliseconds(static_cast<int64_t>(prune_after * 1000));
     config.keepalive_interval = std::chrono::seconds(std::max(1, keepalive));
     config.idle_timeout = std::chrono::seconds(std::max(1, idle_timeout));
     config.probe_interval = std::chrono::seconds(std::max(1, probe_interval));

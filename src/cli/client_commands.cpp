@@ -258,20 +258,41 @@ int run_nodes(const std::string& flag_url, bool as_json) {
              "joins one.\n";
       co_return 0;
     }
-    std::printf("%-20s  %-32s  %-21s  %-10s  %s\n", "NAME", "ID", "ADDRESS", "STATE", "LAST SEEN");
-    auto row = [](const json::object& n, const std::string& state, const std::string& seen) {
-      std::string address =
-          std::string(n.at("address").get_string()) + ":" + std::to_string(n.at("port").to_number<int64_t>());
-      std::printf("%-20s  %-32s  %-21s  %-10s  %s\n", std::string(n.at("name").get_string()).c_str(),
-                  std::string(n.at("id").get_string()).c_str(), address.c_str(), state.c_str(), seen.c_str());
+    // Models last: the one column of no fixed width. A loaded (warm) model is marked with '*'.
+    std::printf("%-20s  %-32s  %-21s  %-11s  %-9s  %-10s  %s\n", "NAME", "ID", "ADDRESS", "STATE",
+                "IN-FLIGHT", "LAST SEEN", "MODELS (* loaded)");
+    auto text = [](const json::object& n, const char* key) {
+      const auto* v = n.if_contains(key);
+      return v && v->is_string() ? std::string(v->get_string()) : std::string();
     };
-    if (const auto* self = o.if_contains("self"); self && self->is_object())
-      row(self->get_object(), "this node", "-");
+    auto number = [](const json::object& n, const char* key) {
+      const auto* v = n.if_contains(key);
+      return v && v->is_number() ? v->to_number<int64_t>() : int64_t{0};
+    };
+    auto row = [&](const json::object& n, const std::string& seen) {
+      std::string address = text(n, "address") + ":" + std::to_string(number(n, "port"));
+      std::string load = std::to_string(number(n, "in_flight")) + "/" + std::to_string(number(n, "capacity"));
+      std::string models;
+      if (const auto* list = n.if_contains("models"); list && list->is_array()) {
+        for (const auto& m : list->get_array()) {
+          if (!m.is_object()) continue;
+          models += (models.empty() ? "" : ", ") + text(m.get_object(), "id");
+          if (const auto* l = m.get_object().if_contains("loaded"); l && l->is_bool() && l->get_bool())
+            models += "*";
+        }
+      }
+      std::string state = text(n, "state") == "self" ? "this node" : text(n, "state");
+      std::printf("%-20s  %-32s  %-21s  %-11s  %-9s  %-10s  %s\n", text(n, "name").c_str(),
+                  text(n, "id").c_str(), address.c_str(), state.c_str(), load.c_str(), seen.c_str(),
+                  models.empty() ? "-" : models.c_str());
+    };
+    if (const auto* self = o.if_contains("self"); self && self->is_object()) row(self->get_object(), "-");
     for (const auto& n : o.at("data").get_array()) {
-      double ago = static_cast<double>(n.at("seen_ms_ago").to_number<int64_t>()) / 1000.0;
+      if (!n.is_object()) continue;
       char seen[32];
-      std::snprintf(seen, sizeof seen, "%.1f s ago", ago);
-      row(n.get_object(), "reachable", seen);
+      std::snprintf(seen, sizeof seen, "%.1f s ago",
+                    static_cast<double>(number(n.get_object(), "last_seen_ms_ago")) / 1000.0);
+      row(n.get_object(), seen);
     }
     co_return 0;
   });

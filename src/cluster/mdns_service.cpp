@@ -20,7 +20,6 @@ namespace quorum::cluster {
 
 namespace asio = boost::asio;
 using asio::ip::udp;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -72,8 +71,13 @@ std::vector<std::array<uint8_t, 4>> advertised_addresses() {
   return out;
 }
 
-MdnsService::MdnsService(const asio::any_io_executor& executor, ServiceAnnouncement self)
-    : executor_(executor), self_(std::move(self)), socket_(executor), timer_(executor) {}
+MdnsService::MdnsService(const asio::any_io_executor& executor, ServiceAnnouncement self,
+                         DiscoveryHooks hooks)
+    : executor_(executor),
+      self_(std::move(self)),
+      socket_(executor),
+      timer_(executor),
+      hooks_(std::move(hooks)) {}
 
 MdnsService::~MdnsService() {
   stop();
@@ -177,8 +181,6 @@ void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoin
   }
   std::optional<std::array<uint8_t, 4>> sender;
   if (from.address().is_v4()) sender = from.address().to_v4().to_bytes();
-  auto now = Clock::now();
-  std::lock_guard lock(mutex_);
   for (auto& a : read_announcements(*message, sender)) {
     if (a.node_id == self_.node_id) continue;
     if (a.fingerprint != self_.fingerprint) {
@@ -188,29 +190,17 @@ void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoin
       continue;
     }
     if (a.ttl == 0) {
-      if (nodes_.erase(a.node_id)) log::info("mDNS: node '" + a.name + "' (" + a.node_id + ") said goodbye");
-      expiry_.erase(a.node_id);
+      known_.erase(a.node_id);
+      if (hooks_.on_goodbye) hooks_.on_goodbye(a.node_id, a.name);
       continue;
     }
-    bool is_new = !nodes_.count(a.node_id);
-    DiscoveredNode node{
-        a, a.addresses.empty() ? std::string() : asio::ip::address_v4(a.addresses.front()).to_string(), now};
-    if (is_new) log::info("mDNS: found node '" + a.name + "' (" + a.node_id + ") at " + node.address);
-    expiry_[a.node_id] = now + std::chrono::seconds(a.ttl);
-    nodes_[a.node_id] = std::move(node);
+    std::string address =
+        a.addresses.empty() ? std::string() : asio::ip::address_v4(a.addresses.front()).to_string();
+    if (known_.insert(a.node_id).second) {
+      log::info("mDNS: found node '" + a.name + "' (" + a.node_id + ") at " + address);
+    }
+    if (hooks_.on_found) hooks_.on_found(a, address);
   }
-}
-
-std::vector<DiscoveredNode> MdnsService::nodes() const {
-  auto now = Clock::now();
-  std::lock_guard lock(mutex_);
-  std::vector<DiscoveredNode> out;
-  for (const auto& [id, node] : nodes_) {
-    auto it = expiry_.find(id);
-    if (it != expiry_.end() && it->second < now) continue;
-    out.push_back(node);
-  }
-  return out;
 }
 
 }  // namespace quorum::cluster

@@ -5,16 +5,16 @@
 // advertised_addresses()), announces this node three times
 // (0, 1 and 3 s) and asks who else is there; then it answers queries for `_quorum._tcp.local`, re-announces
 // every 60 s and asks again every 30 s. Announcements from nodes with another cluster fingerprint, and its
-// own, are ignored. A peer is forgotten when its records expire or it says goodbye; stop() says goodbye
-// (TTL 0) on every interface. Runs on one executor; nodes() may be called from any thread.
+// own, are ignored. Every announcement of a node of this cluster is handed to `on_found`, and its goodbye to
+// `on_goodbye` (the ClusterRegistry keeps the nodes: this service keeps no table of its own); stop() says
+// goodbye (TTL 0) on every interface. Runs on one executor, which also runs the hooks.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
-#include <map>
-#include <mutex>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -25,10 +25,10 @@
 
 namespace quorum::cluster {
 
-struct DiscoveredNode {
-  ServiceAnnouncement info;
-  std::string address;  // the first announced address, dotted
-  std::chrono::steady_clock::time_point last_seen;
+struct DiscoveryHooks {
+  // A node of this cluster announced itself; `address` is the first announced address, dotted.
+  std::function<void(const ServiceAnnouncement& announcement, const std::string& address)> on_found;
+  std::function<void(const std::string& id, const std::string& name)> on_goodbye;
 };
 
 // This host's IPv4 addresses for peers to reach it, preferred first: RFC 1918 LAN addresses, then other
@@ -38,7 +38,7 @@ std::vector<std::array<uint8_t, 4>> advertised_addresses();
 
 class MdnsService {
  public:
-  MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self);
+  MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self, DiscoveryHooks hooks);
   ~MdnsService();
 
   // Opens the socket and starts announcing and browsing. Fails (with the reason) when UDP 5353 cannot be
@@ -46,8 +46,6 @@ class MdnsService {
   Status start();
   // Says goodbye and closes the socket. Idempotent.
   void stop();
-
-  std::vector<DiscoveredNode> nodes() const;
 
  private:
   net::Task<void> receive_loop();
@@ -60,10 +58,9 @@ class MdnsService {
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer timer_;
   std::vector<boost::asio::ip::address_v4> interfaces_;
+  DiscoveryHooks hooks_;
   bool stopped_ = false;
-  mutable std::mutex mutex_;
-  std::map<std::string, DiscoveredNode> nodes_;  // by node id
-  std::map<std::string, std::chrono::steady_clock::time_point> expiry_;
+  std::set<std::string> known_;    // nodes announced and not gone, for logging "found" once
   std::set<std::string> ignored_;  // nodes of other clusters, logged once
 };
 

@@ -137,16 +137,27 @@ class ListEventStream final : public EventStream {
 
 }  // namespace
 
-OpenAiBackend::OpenAiBackend(std::string name, std::string base_url, net::ClientOptions options)
+OpenAiBackend::OpenAiBackend(std::string name, std::string base_url, net::ClientOptions options,
+                             RequestSigner signer)
     : name_(std::move(name)),
       base_(normalize_engine_url(std::move(base_url))),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      signer_(std::move(signer)) {}
+
+Task<Result<std::unique_ptr<net::ClientResponse>>> OpenAiBackend::send(std::string method, std::string path,
+                                                                       net::Headers headers, std::string body,
+                                                                       net::ClientOptions options) const {
+  if (signer_) signer_(headers, method, path, body);
+  std::string url = base_ + path;
+  co_return co_await net::http_request(std::move(method), std::move(url), std::move(headers), std::move(body),
+                                       std::move(options));
+}
 
 Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
   net::ClientOptions o = options_;
   o.head_timeout = std::chrono::milliseconds(5000);
   o.read_idle_timeout = std::chrono::milliseconds(5000);
-  auto r = co_await net::http_request("GET", base_ + "/v1/models", {}, {}, o);
+  auto r = co_await send("GET", "/v1/models", {}, {}, o);
   if (!r) co_return r.take_error();
   auto body = co_await (*r)->read_all(size_t{16} << 20);
   if (!body) co_return body.take_error();
@@ -188,7 +199,7 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
   std::string path = request.kind == wire::GenerationKind::kChat ? "/v1/chat/completions" : "/v1/completions";
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await net::http_request("POST", base_ + path, json_headers(context), json::serialize(body), o);
+  auto r = co_await send("POST", path, json_headers(context), json::serialize(body), o);
   if (!r) co_return r.take_error();
   auto& response = *r;
   if (response->status() < 200 || response->status() >= 300) {
@@ -215,8 +226,7 @@ Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& re
   body["encoding_format"] = "float";  // the node re-encodes for the client; engines differ on base64
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await net::http_request("POST", base_ + "/v1/embeddings", json_headers(context),
-                                      json::serialize(body), o);
+  auto r = co_await send("POST", "/v1/embeddings", json_headers(context), json::serialize(body), o);
   if (!r) co_return r.take_error();
   auto text = co_await (*r)->read_all();
   if (!text) co_return text.take_error();

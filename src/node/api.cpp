@@ -1,5 +1,6 @@
 #include "node/api.h"
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <random>
 
+#include "cluster/scheduler.h"
 #include "core/log.h"
 #include "net/handoff.h"
 #include "wire/sse.h"
@@ -52,8 +54,12 @@ net::Headers json_headers(const std::string& request_id) {
 }
 
 net::Task<void> send_json(net::ResponseWriter& w, int status, const json::value& body,
-                          const std::string& request_id) {
-  co_await w.send(status, json_headers(request_id), json::serialize(body));
+                          const std::string& request_id, const net::Headers* extra = nullptr) {
+  net::Headers h = json_headers(request_id);
+  if (extra) {
+    for (const auto& item : extra->items()) h.add(item.first, item.second);
+  }
+  co_await w.send(status, h, json::serialize(body));
 }
 
 net::Task<void> send_error(net::ResponseWriter& w, const ApiError& e, const std::string& request_id) {
@@ -83,6 +89,27 @@ ApiError unavailable_or_not_found(const engines::EngineRegistry& registry, const
   }
   return ApiError::server(503,
                           "The model '" + model + "' is served by " + names + ", which is not answering.");
+}
+
+// How many generations this node serves well at once: --capacity, or from its engines (the embedded engine
+// runs --model-slots at once; an external engine is taken to serve 4 well, llama-server's default).
+int local_capacity(const NodeConfig& config, const engines::EngineRegistry& registry) {
+  if (config.cluster.capacity > 0) return config.cluster.capacity;
+  int capacity = 0;
+  for (const auto& e : registry.status()) {
+    if (e.up) capacity += e.type == "llamacpp" ? config.embedded.slots : 4;
+  }
+  return std::max(capacity, 1);
+}
+
+// The nodes not answering now that held `model` when they last did: 503 naming them, or nullopt.
+std::optional<ApiError> held_by_unreachable_nodes(const ClusterNode* cluster, const std::string& model) {
+  if (!cluster) return std::nullopt;
+  auto nodes = cluster->registry().unreachable_holders(model);
+  if (nodes.empty()) return std::nullopt;
+  std::string names;
+  for (const auto& n : nodes) names += (names.empty() ? "node '" : ", node '") + n + "'";
+  return ApiError::server(503, "The model '" + model + "' is held by " + names + ", which is not answering.");
 }
 
 // Base64 of the little-endian float32 bytes of a JSON number array (what the SDKs decode).
@@ -152,38 +179,114 @@ struct Item {
 
 using Queue = net::Handoff<Item>;
 
-struct PumpState {
-  std::string engine;  // the engine that served (or was tried last)
+// One way to serve a request: an engine of this node, or a peer node (through its signed OpenAI client).
+struct Route {
+  std::shared_ptr<engines::Backend> backend;
+  std::string model;  // the id the engine knows it by
+  bool local = true;
+  std::string node_id;  // the node that serves it
+  std::string node_name;
+  // What the client is told about who was tried, e.g. "engine 'ollama' on this node" or "node 'c'".
+  std::string label() const {
+    return local ? "engine '" + backend->name() + "' on this node" : "node '" + node_name + "'";
+  }
 };
 
-// Starts the generation on one holder. The copy of the request made for it lives only in this (short) frame,
+struct PumpState {
+  std::string engine;   // for logs and metrics: the engine (or "peer:NAME") that served or was tried last
+  std::string node_id;  // the node that served or was tried last
+  std::string node_name;
+};
+
+// Where the pump reports load: this node's own in-flight count, and the requests it has in flight to peers.
+struct LoadTracker {
+  std::atomic<int>* local_in_flight = nullptr;
+  cluster::ClusterRegistry* peers = nullptr;
+  void add(const Route& route, int delta) const {
+    if (route.local) {
+      if (local_in_flight) *local_in_flight += delta;
+    } else if (peers) {
+      peers->forwarding(route.node_id, delta);
+    }
+  }
+};
+
+// Whether a failure before the first byte is worth another holder: the server's failures and "busy" are; a
+// peer's "no such model" is too (its model list changed since its last heartbeat). The client's own mistakes
+// and its leaving are not.
+bool worth_another_holder(const ApiError& e, const Route& route) {
+  if (e.status == 499) return false;
+  if (e.status >= 500 || e.status == 429) return true;
+  return !route.local && (e.status == 404 || e.status == 401 || e.status == 408);
+}
+
+// The holders of `model`, in the order to try them (ARCHITECTURE.md "Routing"): this node's engines and,
+// unless the request was forwarded to us (`allow_peers` false), the reachable peers that hold it.
+std::vector<Route> plan_routes(const engines::EngineRegistry& registry, ClusterNode* cluster,
+                               const cluster::NodeIdentity& self, int local_in_flight, int local_capacity,
+                               const std::string& model, bool allow_peers) {
+  std::vector<Route> routes;
+  std::vector<cluster::RouteCandidate> candidates;
+  for (auto& h : registry.holders(model)) {
+    candidates.push_back({true, h.model.loaded, local_in_flight, local_capacity});
+    routes.push_back(Route{std::move(h.backend), h.model.id, true, self.id, self.name});
+  }
+  if (cluster && allow_peers) {
+    for (const auto& p : cluster->registry().holders(model)) {
+      candidates.push_back({false, p.loaded, p.in_flight, p.capacity});
+      routes.push_back(Route{cluster->peer_backend(p), model, false, p.id, p.name});
+    }
+  }
+  std::vector<Route> ordered;
+  ordered.reserve(routes.size());
+  for (size_t i : cluster::schedule(candidates)) ordered.push_back(std::move(routes[i]));
+  return ordered;
+}
+
+// Starts the generation on one route. The copy of the request made for it lives only in this (short) frame,
 // not for the whole stream.
-net::Task<Result<std::unique_ptr<engines::EventStream>>> start_on(const engines::Holder& holder,
+net::Task<Result<std::unique_ptr<engines::EventStream>>> start_on(const Route& route,
                                                                   const wire::GenerationRequest& request,
                                                                   const engines::CallContext& context) {
   wire::GenerationRequest upstream = request;
-  upstream.model = holder.model.id;
-  co_return co_await holder.backend->generate(upstream, context);
+  upstream.model = route.model;
+  co_return co_await route.backend->generate(upstream, context);
 }
 
-net::Task<void> pump(std::vector<engines::Holder> holders,
-                     std::shared_ptr<const wire::GenerationRequest> shared_request,
+// Appends who was tried to a final error, so that a 503 says what was attempted.
+void name_tried(ApiError& error, const std::vector<std::string>& tried, bool any_peer) {
+  if (error.status < 500 || tried.empty() || (tried.size() == 1 && !any_peer)) return;
+  std::string names;
+  for (const auto& n : tried) names += (names.empty() ? "" : "; ") + n;
+  error.message += " (tried " + names + ")";
+}
+
+// Tries the routes in order: at most `max_tries` of them, then (as a last resort) any local engine not yet
+// tried. A failure before the first event moves on to the next route; after it, the failure goes to the
+// client in-band.
+net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::GenerationRequest> shared_request,
                      engines::CallContext context, int max_tries, std::shared_ptr<Queue> queue,
-                     std::shared_ptr<PumpState> state, Metrics& metrics) {
+                     std::shared_ptr<PumpState> state, Metrics& metrics, LoadTracker load) {
   const wire::GenerationRequest& request = *shared_request;
   ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
   std::vector<std::string> tried;
   int tries = 0;
-  for (auto& holder : holders) {
-    if (tries++ >= max_tries || context.canceller->cancelled() || queue->closed()) break;
-    state->engine = holder.backend->name();
-    tried.push_back(holder.backend->name());
-    auto started = co_await start_on(holder, request, context);
+  const bool any_peer = std::any_of(routes.begin(), routes.end(), [](const Route& r) { return !r.local; });
+  for (auto& route : routes) {
+    if (context.canceller->cancelled() || queue->closed()) break;
+    if (tries >= max_tries && !route.local) continue;
+    ++tries;
+    state->engine = route.local ? route.backend->name() : "peer:" + route.node_name;
+    state->node_id = route.node_id;
+    state->node_name = route.node_name;
+    load.add(route, +1);
+    auto started = co_await start_on(route, request, context);
     if (!started) {
+      load.add(route, -1);
       last_error = started.take_error();
-      if (last_error.status < 500 || last_error.status == 499) break;  // the client's mistake, or gone
-      log::warn("engine '" + holder.backend->name() +
-                "' failed before the first token: " + last_error.message);
+      tried.push_back(route.label() + ": " + last_error.message);
+      if (!worth_another_holder(last_error, route)) break;
+      log::warn(route.label() + " failed before the first token: " + last_error.message);
       continue;
     }
     auto stream = std::move(started.value());
@@ -198,7 +301,13 @@ net::Task<void> pump(std::vector<engines::Holder> holders,
           !context.canceller->cancelled()) {
         // Failed before producing anything: another holder may do better.
         last_error = std::get<wire::StreamError>(*event).error;
-        retry = true;
+        tried.push_back(route.label() + ": " + last_error.message);
+        retry = worth_another_holder(last_error, route);
+        if (!retry) {
+          Item item{Item::kError, {}, last_error};
+          co_await queue->push(std::move(item));
+          consumer_gone = true;  // nothing more to send
+        }
         break;
       }
       forwarded = true;
@@ -210,23 +319,30 @@ net::Task<void> pump(std::vector<engines::Holder> holders,
       }
     }
     metrics.in_flight(state->engine, request.model, -1);
+    load.add(route, -1);
     if (consumer_gone) {
       stream->cancel();
       co_return;
     }
-    if (retry) continue;
+    if (retry) {
+      log::warn(route.label() + " failed before the first token: " + last_error.message);
+      continue;
+    }
     Item end{Item::kEnd, {}, {}};
     co_await queue->push(std::move(end));
     co_await stream->finish();  // after the client has everything
     co_return;
   }
-  if (tried.size() > 1 && last_error.status >= 500) {
-    std::string names;
-    for (const auto& n : tried) names += (names.empty() ? "" : ", ") + n;
-    last_error.message += " (tried engines: " + names + ")";
-  }
+  name_tried(last_error, tried, any_peer);
   Item failure{Item::kError, {}, std::move(last_error)};
   co_await queue->push(std::move(failure));
+}
+
+// Response headers naming the node that served (for streams: the one serving when the head was sent).
+void add_served_by(net::Headers& h, const PumpState& served) {
+  if (served.node_id.empty()) return;
+  h.add("x-quorum-node", served.node_name);
+  h.add("x-quorum-node-id", served.node_id);
 }
 
 struct Outcome {
@@ -241,7 +357,7 @@ struct Outcome {
 // (the client left). Everything already queued goes out in one write.
 net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Queue& queue,
                            const wire::GenerationRequest& request, const wire::StreamIdentity& identity,
-                           const std::string& request_id, Clock::time_point start) {
+                           const std::string& request_id, Clock::time_point start, const PumpState& served) {
   Outcome outcome;
   wire::StreamWriter writer(identity);
   wire::ResponseAggregator aggregator(identity);
@@ -257,6 +373,7 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
     h.add("Cache-Control", "no-cache");
     h.add("X-Accel-Buffering", "no");
     h.add("x-request-id", request_id);
+    add_served_by(h, served);
     co_return co_await w.begin_stream(200, h);
   };
 
@@ -315,7 +432,9 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
     if (!request.stream) {
       if (finished) {
         outcome.usage = aggregator.usage();
-        co_await send_json(w, 200, aggregator.result(), request_id);
+        net::Headers extra;
+        add_served_by(extra, served);
+        co_await send_json(w, 200, aggregator.result(), request_id, &extra);
         co_return outcome;
       }
       continue;
@@ -339,8 +458,25 @@ net::Task<Outcome> consume(const NodeConfig& config, net::ResponseWriter& w, Que
 }  // namespace
 
 Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
-         std::optional<cluster::Membership> membership)
-    : config_(config), registry_(registry), metrics_(metrics), membership_(std::move(membership)) {}
+         cluster::NodeIdentity self)
+    : config_(config), registry_(registry), metrics_(metrics), self_(std::move(self)) {}
+
+cluster::NodeStatus Api::local_status() const {
+  cluster::NodeStatus s;
+  s.id = self_.id;
+  s.name = self_.name;
+  s.version = QUORUM_VERSION;
+  s.port = self_port_;
+  for (const auto& m : registry_.models()) {
+    s.models.push_back(cluster::ModelState{m.info.id, m.info.loaded, m.info.created, m.info.owned_by});
+  }
+  for (const auto& e : registry_.status()) {
+    if (e.up) s.engines.push_back(e.name);
+  }
+  s.capacity = local_capacity(config_, registry_);
+  s.in_flight = in_flight_.load();
+  return s;
+}
 
 namespace {
 
@@ -366,7 +502,7 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
         std::string(req.headers.get("X-Quorum-Node")), std::string(req.headers.get("X-Quorum-Time")),
         std::string(req.headers.get("X-Quorum-Nonce")), std::string(req.headers.get("X-Quorum-Proof"))};
     const bool claims_peer = !proof.proof.empty();
-    if (!membership_ || !claims_peer) {
+    if (!cluster_ || !claims_peer) {
       ApiError e{401, "invalid_request_error",
                  "Requests from other machines must authenticate; this node accepts unauthenticated requests "
                  "only from loopback.",
@@ -377,7 +513,7 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
     auto verified =
-        peer_verifier_.verify(membership_->secret, proof, req.method, req.target, req.body, now_ms);
+        peer_verifier_.verify(cluster_->membership().secret, proof, req.method, req.target, req.body, now_ms);
     if (!verified) {
       log::warn("refused a peer request from " + req.remote_address + ": " + verified.error().message);
       return reply_error(w, verified.take_error(), std::move(request_id));
@@ -433,6 +569,10 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     if (!get) return wrong_method("GET");
     return cluster_nodes(w);
   }
+  if (route == "/cluster/heartbeat") {
+    if (!post) return wrong_method("POST");
+    return heartbeat(req, w, std::move(request_id));
+  }
   if (path == "/health") return health(w);
   if (path == "/metrics") return reply_text(w, "text/plain; version=0.0.4; charset=utf-8", metrics_.render());
   ApiError e =
@@ -469,13 +609,17 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   auto shared_request = std::make_shared<const wire::GenerationRequest>(std::move(parsed.value()));
   const wire::GenerationRequest& request = *shared_request;
   std::string().swap(req.body);
-  auto holders = registry_.holders(request.model);
-  if (holders.empty()) {
+  const bool allow_peers = !req.headers.has(kHopHeader);
+  const int capacity = local_capacity(config_, registry_);
+  auto routes =
+      plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
+  if (routes.empty()) {
     co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
-    holders = registry_.holders(request.model);
+    routes = plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
   }
-  if (holders.empty()) {
-    ApiError e = unavailable_or_not_found(registry_, request.model);
+  if (routes.empty()) {
+    ApiError e = held_by_unreachable_nodes(allow_peers ? cluster_ : nullptr, request.model)
+                     .value_or(unavailable_or_not_found(registry_, request.model));
     metrics_.request_done(endpoint, "", request.model, e.status, seconds_since(start));
     metrics_.error(endpoint, "", request.model, e.type);
     log_line(request.model, "", e.status, nullptr);
@@ -487,9 +631,11 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   auto queue = std::make_shared<Queue>(executor, 64);
   auto state = std::make_shared<PumpState>();
-  asio::co_spawn(executor,
-                 pump(holders, shared_request, context, config_.max_retries, queue, state, metrics_),
-                 asio::detached);
+  LoadTracker load{&in_flight_, cluster_ ? &cluster_->registry() : nullptr};
+  asio::co_spawn(
+      executor,
+      pump(std::move(routes), shared_request, context, config_.max_retries, queue, state, metrics_, load),
+      asio::detached);
 
   wire::StreamIdentity identity;
   identity.id = (kind == wire::GenerationKind::kChat ? "chatcmpl-" : "cmpl-") + random_token(24);
@@ -499,8 +645,8 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   identity.include_usage = request.include_usage;
   identity.reasoning_field = config_.reasoning_field;
 
-  auto result =
-      co_await (consume(config_, w, *queue, request, identity, request_id, start) || w.wait_client_gone());
+  auto result = co_await (consume(config_, w, *queue, request, identity, request_id, start, *state) ||
+                          w.wait_client_gone());
   Outcome outcome;
   if (result.index() == 0) {
     outcome = std::get<0>(result);
@@ -529,29 +675,37 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
     co_return;
   }
   auto& request = parsed.value();
-  auto holders = registry_.holders(request.model);
-  if (holders.empty()) {
+  const bool allow_peers = !req.headers.has(kHopHeader);
+  const int capacity = local_capacity(config_, registry_);
+  auto routes =
+      plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
+  if (routes.empty()) {
     co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
-    holders = registry_.holders(request.model);
+    routes = plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
   }
-  if (holders.empty()) {
-    ApiError e = unavailable_or_not_found(registry_, request.model);
+  if (routes.empty()) {
+    ApiError e = held_by_unreachable_nodes(allow_peers ? cluster_ : nullptr, request.model)
+                     .value_or(unavailable_or_not_found(registry_, request.model));
     metrics_.request_done("embeddings", "", request.model, e.status, seconds_since(start));
     co_await send_error(w, e, request_id);
     co_return;
   }
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   ApiError last = ApiError::server(503, "No engine could compute embeddings.");
+  std::vector<std::string> tried;
+  const bool any_peer = std::any_of(routes.begin(), routes.end(), [](const Route& r) { return !r.local; });
   int tries = 0;
-  for (auto& holder : holders) {
-    if (tries++ >= config_.max_retries) break;
+  for (auto& route : routes) {
+    if (tries >= config_.max_retries && !route.local) continue;
+    ++tries;
     wire::EmbeddingRequest upstream = request;
-    upstream.body["model"] = holder.model.id;
-    upstream.model = holder.model.id;
-    auto result = co_await holder.backend->embed(upstream, context);
+    upstream.body["model"] = route.model;
+    upstream.model = route.model;
+    auto result = co_await route.backend->embed(upstream, context);
     if (!result) {
       last = result.take_error();
-      if (last.status < 500) break;
+      tried.push_back(route.label() + ": " + last.message);
+      if (!worth_another_holder(last, route)) break;
       continue;
     }
     json::object response = std::move(result.value());
@@ -572,43 +726,95 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
         prompt = p->value().get_int64();
       }
     }
-    metrics_.tokens(holder.backend->name(), request.model, prompt, 0);
-    metrics_.request_done("embeddings", holder.backend->name(), request.model, 200, seconds_since(start));
-    co_await send_json(w, 200, response, request_id);
+    const std::string engine = route.local ? route.backend->name() : "peer:" + route.node_name;
+    metrics_.tokens(engine, request.model, prompt, 0);
+    metrics_.request_done("embeddings", engine, request.model, 200, seconds_since(start));
+    PumpState served{engine, route.node_id, route.node_name};
+    net::Headers extra;
+    add_served_by(extra, served);
+    co_await send_json(w, 200, response, request_id, &extra);
     co_return;
   }
+  name_tried(last, tried, any_peer);
   metrics_.request_done("embeddings", "", request.model, last.status, seconds_since(start));
   metrics_.error("embeddings", "", request.model, last.type);
   co_await send_error(w, last, request_id);
 }
 
 namespace {
-json::object model_json(const engines::ListedModel& m, const engines::EngineRegistry& registry) {
+
+// One model of the cluster as /v1/models lists it: the union over this node's engines and the reachable
+// peers.
+struct ClusterModel {
+  std::string id;
+  int64_t created = 0;
+  std::string owned_by;
+  bool loaded = false;
+  std::vector<std::string> engines;  // this node's engines that offer it
+  json::array nodes;                 // [{id, name, loaded}]
+};
+
+std::vector<ClusterModel> cluster_models(const engines::EngineRegistry& registry, const ClusterNode* cluster,
+                                         const cluster::NodeIdentity& self) {
+  std::vector<ClusterModel> out;
+  auto entry = [&](const std::string& id) -> ClusterModel& {
+    auto it = std::find_if(out.begin(), out.end(), [&](const ClusterModel& m) { return m.id == id; });
+    if (it != out.end()) return *it;
+    out.push_back(ClusterModel{id});
+    return out.back();
+  };
+  auto merge = [](ClusterModel& m, int64_t created, const std::string& owned_by, bool loaded) {
+    if (created && (!m.created || created < m.created)) m.created = created;
+    if (m.owned_by.empty()) m.owned_by = owned_by;
+    m.loaded = m.loaded || loaded;
+  };
+  for (const auto& l : registry.models()) {
+    auto& m = entry(l.info.id);
+    merge(m, l.info.created, l.info.owned_by, l.info.loaded);
+    m.engines = l.engines;
+    m.nodes.push_back(json::object{{"id", self.id}, {"name", self.name}, {"loaded", l.info.loaded}});
+  }
+  if (cluster) {
+    for (const auto& peer : cluster->registry().snapshot()) {
+      if (peer.state != cluster::PeerState::kReachable) continue;
+      for (const auto& pm : peer.status.models) {
+        auto& m = entry(pm.id);
+        merge(m, pm.created, pm.owned_by, pm.loaded);
+        m.nodes.push_back(
+            json::object{{"id", peer.status.id}, {"name", peer.status.name}, {"loaded", pm.loaded}});
+      }
+    }
+  }
+  return out;
+}
+
+json::object model_json(const ClusterModel& m) {
   json::object o;
-  o["id"] = m.info.id;
+  o["id"] = m.id;
   o["object"] = "model";
-  o["created"] = m.info.created;
-  o["owned_by"] = m.info.owned_by.empty() ? "quorum" : m.info.owned_by;
+  o["created"] = m.created;
+  o["owned_by"] = m.owned_by.empty() ? "quorum" : m.owned_by;
   json::array engines;
   for (const auto& name : m.engines) engines.push_back(json::value(name));
-  o["quorum"] = json::object{{"engines", std::move(engines)}, {"loaded", m.info.loaded}};
+  o["quorum"] = json::object{{"engines", std::move(engines)}, {"loaded", m.loaded}, {"nodes", m.nodes}};
   return o;
 }
+
 }  // namespace
 
 net::Task<void> Api::list_models(net::ResponseWriter& w, std::string request_id) {
   co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
   json::array data;
-  for (const auto& m : registry_.models()) data.push_back(model_json(m, registry_));
+  for (const auto& m : cluster_models(registry_, cluster_, self_)) data.push_back(model_json(m));
   json::object body{{"object", "list"}, {"data", std::move(data)}};
   co_await send_json(w, 200, body, request_id);
 }
 
 net::Task<void> Api::get_model(std::string id, net::ResponseWriter& w, std::string request_id) {
   co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
-  for (const auto& m : registry_.models()) {
-    if (m.info.id == id) {
-      co_await send_json(w, 200, model_json(m, registry_), request_id);
+  for (const auto& m : cluster_models(registry_, cluster_, self_)) {
+    if (m.id == id) {
+      co_await send_json(w, 200, model_json(m), request_id);
       co_return;
     }
   }
@@ -616,25 +822,80 @@ net::Task<void> Api::get_model(std::string id, net::ResponseWriter& w, std::stri
 }
 
 net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
+  auto models_json = [](const std::vector<cluster::ModelState>& models) {
+    json::array out;
+    for (const auto& m : models) out.push_back(json::object{{"id", m.id}, {"loaded", m.loaded}});
+    return out;
+  };
+  auto strings_json = [](const std::vector<std::string>& items) {
+    json::array out;
+    for (const auto& i : items) out.push_back(json::value(i));
+    return out;
+  };
+  auto status = local_status();
+  json::object self{{"id", self_.id},
+                    {"name", self_.name},
+                    {"address", self_address_},
+                    {"port", self_port_},
+                    {"version", QUORUM_VERSION},
+                    {"state", "self"},
+                    {"models", models_json(status.models)},
+                    {"engines", strings_json(status.engines)},
+                    {"in_flight", status.in_flight},
+                    {"capacity", status.capacity}};
   json::array data;
-  if (discovery_) {
-    auto now = std::chrono::steady_clock::now();
-    for (const auto& n : discovery_->nodes()) {
-      data.push_back(json::object{
-          {"id", n.info.node_id},
-          {"name", n.info.name},
-          {"address", n.address},
-          {"port", n.info.port},
-          {"version", n.info.version},
-          {"seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - n.last_seen).count()}});
+  if (cluster_) {
+    auto now = cluster::RegistryClock::now();
+    for (const auto& p : cluster_->registry().snapshot()) {
+      json::object o{{"id", p.status.id},
+                     {"name", p.status.name},
+                     {"address", p.address},
+                     {"port", p.status.port},
+                     {"version", p.status.version},
+                     {"state", std::string(cluster::to_string(p.state))},
+                     {"static", p.static_peer},
+                     {"models", models_json(p.status.models)},
+                     {"engines", strings_json(p.status.engines)},
+                     {"in_flight", std::max(p.status.in_flight, p.forwarded)},
+                     {"capacity", p.status.capacity},
+                     {"last_seen_ms_ago",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(now - p.last_seen).count()}};
+      if (!p.last_error.empty()) o["error"] = p.last_error;
+      data.push_back(std::move(o));
     }
   }
-  json::object self{{"id", self_.id}, {"name", self_.name}, {"address", self_address_}, {"port", self_port_}};
-  json::object body{{"object", "list"},
-                    {"cluster", membership_ ? json::value(membership_->cluster_id) : json::value(nullptr)},
-                    {"self", std::move(self)},
-                    {"data", std::move(data)}};
+  json::object body{
+      {"object", "list"},
+      {"cluster", cluster_ ? json::value(cluster_->membership().cluster_id) : json::value(nullptr)},
+      {"self", std::move(self)},
+      {"data", std::move(data)}};
   co_await send_json(w, 200, body, std::string());
+}
+
+net::Task<void> Api::heartbeat(net::HttpRequest& req, net::ResponseWriter& w, std::string request_id) {
+  if (!cluster_) {
+    ApiError e = ApiError::not_found("This node is in no cluster (see `quorum cluster init`).", std::nullopt,
+                                     std::string("no_cluster"));
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  auto caller = cluster::parse_node_status(req.body);
+  if (!caller) {
+    ApiError e = caller.take_error();
+    e.status = 400;
+    e.type = "invalid_request_error";
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  // A peer speaks only for itself: the status must be that of the node whose proof was checked.
+  if (!req.remote_is_loopback && caller->id != req.headers.get("X-Quorum-Node")) {
+    ApiError e{401, "invalid_request_error", "The heartbeat is signed by another node.", std::nullopt,
+               std::string("invalid_peer_proof")};
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  json::value answer = cluster::status_to_json(cluster_->on_heartbeat(*caller, req.remote_address));
+  co_await send_json(w, 200, answer, request_id);
 }
 
 net::Task<void> Api::health(net::ResponseWriter& w) {

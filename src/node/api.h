@@ -5,13 +5,14 @@
 // every upstream call it makes runs there too. Shared state (registry, metrics) is thread-safe.
 #pragma once
 
-#include <optional>
+#include <atomic>
 
-#include "cluster/mdns_service.h"
 #include "cluster/membership.h"
+#include "cluster/node_status.h"
 #include "cluster/peer_proof.h"
 #include "engines/registry.h"
 #include "net/http_server.h"
+#include "node/cluster_node.h"
 #include "node/config.h"
 #include "node/metrics.h"
 
@@ -19,22 +20,24 @@ namespace quorum::node {
 
 class Api {
  public:
-  // `membership`: the node's cluster, whose members may call from other machines with a peer proof (see
-  // cluster/peer_proof.h); without one, only loopback callers are served.
+  // `self`: who this node is.
   Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
-      std::optional<cluster::Membership> membership = std::nullopt);
+      cluster::NodeIdentity self);
+  // Where peers reach this node (for heartbeats and GET /v1/cluster/nodes). Set before serving.
+  void set_address(std::string address, unsigned short port) {
+    self_address_ = std::move(address);
+    self_port_ = port;
+  }
   // Not a coroutine: it checks the caller, picks the endpoint and returns that endpoint's coroutine, so no
   // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
   // returned task (the server's connection loop owns both).
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
-  // The nodes found on the LAN, for GET /v1/cluster/nodes. Set before serving; may stay null.
-  void set_discovery(const cluster::MdnsService* discovery) { discovery_ = discovery; }
-  // Who this node is, for GET /v1/cluster/nodes.
-  void set_self(cluster::NodeIdentity identity, std::string address, unsigned short port) {
-    self_ = std::move(identity);
-    self_address_ = std::move(address);
-    self_port_ = port;
-  }
+  // The node's cluster: its members may call from other machines with a peer proof (cluster/peer_proof.h),
+  // and requests for models that peers hold are forwarded to them. Without one (null), only loopback callers
+  // are served and only local engines are used. Set before serving.
+  void set_cluster(ClusterNode* cluster) { cluster_ = cluster; }
+  // What this node tells its peers in heartbeats: its own engines' models, in-flight requests, capacity.
+  cluster::NodeStatus local_status() const;
 
  private:
   // Endpoint coroutines take what they keep by value: handle()'s locals are gone when they run.
@@ -45,16 +48,17 @@ class Api {
   net::Task<void> get_model(std::string id, net::ResponseWriter& writer, std::string request_id);
   net::Task<void> health(net::ResponseWriter& writer);
   net::Task<void> cluster_nodes(net::ResponseWriter& writer);
+  net::Task<void> heartbeat(net::HttpRequest& request, net::ResponseWriter& writer, std::string request_id);
 
   const NodeConfig& config_;
   engines::EngineRegistry& registry_;
   Metrics& metrics_;
-  std::optional<cluster::Membership> membership_;
-  cluster::PeerVerifier peer_verifier_;
-  const cluster::MdnsService* discovery_ = nullptr;
   cluster::NodeIdentity self_;
   std::string self_address_;
   unsigned short self_port_ = 0;
+  ClusterNode* cluster_ = nullptr;
+  cluster::PeerVerifier peer_verifier_;
+  std::atomic<int> in_flight_{0};  // generations on this node's own engines
 };
 
 }  // namespace quorum::node

@@ -43,6 +43,18 @@ Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& t
   return std::make_pair(host, static_cast<unsigned short>(port));
 }
 
+Result<std::pair<std::string, unsigned short>> parse_peer(const std::string& text) {
+  auto colon = text.rfind(':');
+  std::string host = colon == std::string::npos ? std::string() : text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  char* end = nullptr;
+  long port = colon == std::string::npos ? 0 : std::strtol(text.c_str() + colon + 1, &end, 10);
+  if (host.empty() || colon + 1 == text.size() || !end || *end != '\0' || port <= 0 || port > 65535) {
+    return ApiError::invalid_request("--peer expects HOST:PORT, got '" + text + "'");
+  }
+  return std::make_pair(host, static_cast<unsigned short>(port));
+}
+
 Result<uint64_t> parse_byte_size(const std::string& text) {
   char* end = nullptr;
   double value = std::strtod(text.c_str(), &end);

@@ -28,6 +28,15 @@ struct EmbeddedEngineConfig {
   int threads = 0;  // 0: one per core
 };
 
+// The LAN cluster (issue: mDNS, presence, routing).
+struct ClusterConfig {
+  std::vector<std::pair<std::string, unsigned short>> peers;  // --peer HOST:PORT
+  std::vector<std::string> advertise;                         // --advertise ADDR: replaces the found ones
+  std::chrono::milliseconds heartbeat_interval{2000};
+  std::chrono::milliseconds prune_after{std::chrono::minutes(5)};
+  int capacity = 0;  // generations this node serves well at once; 0: from its engines
+};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 32768;
@@ -45,6 +54,7 @@ struct NodeConfig {
   std::string reasoning_field = "reasoning_content";
   std::string log_level = "info";
   EmbeddedEngineConfig embedded;
+  ClusterConfig cluster;
 };
 
 // "8G", "512MiB", "1.5g", "1048576": a size in bytes (K/M/G/T are powers of 1024). Errors name the value.
@@ -53,6 +63,8 @@ Result<uint64_t> parse_byte_size(const std::string& text);
 // Parses "NAME=URL" or "NAME=TYPE:URL" (TYPE openai|ollama). Without a type, a URL on port 11434 is ollama,
 // anything else openai. Errors name the bad value.
 Result<EngineSpec> parse_engine_spec(const std::string& text);
+// "HOST:PORT" or "[V6]:PORT" (a --peer): the port is required and not 0.
+Result<std::pair<std::string, unsigned short>> parse_peer(const std::string& text);
 // "HOST:PORT" or "[V6]:PORT" or ":PORT".
 Result<std::pair<std::string, unsigned short>> parse_listen(const std::string& text);
 // Engines on their default local ports: Ollama 11434, LM Studio 1234, llama.cpp server 8080, vLLM 8000.

@@ -16,6 +16,7 @@
 #include "cluster/membership.h"
 #include "core/log.h"
 #include "node/api.h"
+#include "node/cluster_node.h"
 #include "node/engines_setup.h"
 
 namespace quorum::node {
@@ -66,7 +67,7 @@ int run_node(NodeConfig config) {
                    : " and " + std::to_string(config.embedded.models.size()) + " --model file(s)"));
   }
   Metrics metrics;
-  Api api(config, registry, metrics, membership.value());
+  Api api(config, registry, metrics, *identity);
   net::ServerLimits limits;
   limits.max_body_bytes = config.max_body_bytes;
   auto handler = [&api](net::HttpRequest& req, net::ResponseWriter& w) { return api.handle(req, w); };
@@ -99,8 +100,22 @@ int run_node(NodeConfig config) {
   // A node in a cluster is reachable by its peers: it also listens on its LAN addresses, same port (callers
   // there must prove they are of the cluster; see Api::handle).
   const bool loopback_listen = asio::ip::make_address(config.listen_host).is_loopback();
-  const auto lan =
-      membership.value() ? cluster::advertised_addresses() : std::vector<std::array<uint8_t, 4>>{};
+  std::vector<std::array<uint8_t, 4>> lan;
+  if (membership.value()) {
+    if (config.cluster.advertise.empty()) {
+      lan = cluster::advertised_addresses();
+    } else {
+      for (const auto& text : config.cluster.advertise) {
+        boost::system::error_code ec;
+        auto address = asio::ip::make_address_v4(text, ec);
+        if (ec) {
+          log::error("--advertise " + text + ": not an IPv4 address (IPv6 is not supported yet)");
+          return 1;
+        }
+        lan.push_back(address.to_bytes());
+      }
+    }
+  }
   if (loopback_listen) {
     for (const auto& bytes : lan) {
       std::string host = asio::ip::address_v4(bytes).to_string();
@@ -123,13 +138,20 @@ int run_node(NodeConfig config) {
   for (auto& s : servers) s->start();
 
   auto& main_ctx = *contexts.front();
-  api.set_self(
-      *identity,
+  api.set_address(
       loopback_listen && !lan.empty() ? asio::ip::address_v4(lan.front()).to_string() : config.listen_host,
       port);
+  // The cluster: presence and routing (heartbeats to the peers found by mDNS or given with --peer).
+  std::unique_ptr<ClusterNode> cluster_node;
+  if (membership.value()) {
+    cluster_node = std::make_unique<ClusterNode>(main_ctx.get_executor(), *identity, *membership.value(),
+                                                 config.cluster, [&api] { return api.local_status(); });
+    api.set_cluster(cluster_node.get());
+    cluster_node->start();
+  }
   // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
   std::unique_ptr<cluster::MdnsService> discovery;
-  if (membership.value()) {
+  if (cluster_node) {
     cluster::ServiceAnnouncement self;
     self.node_id = identity->id;
     self.name = identity->name;
@@ -137,12 +159,19 @@ int run_node(NodeConfig config) {
     self.fingerprint = membership.value()->fingerprint();
     self.port = port;
     self.addresses = lan;
-    discovery = std::make_unique<cluster::MdnsService>(main_ctx.get_executor(), self);
+    cluster::DiscoveryHooks hooks;
+    hooks.on_found = [node = cluster_node.get()](const cluster::ServiceAnnouncement& a,
+                                                 const std::string& address) {
+      node->on_announced(a, address);
+    };
+    hooks.on_goodbye = [node = cluster_node.get()](const std::string& id, const std::string& name) {
+      node->on_goodbye(id, name);
+    };
+    discovery = std::make_unique<cluster::MdnsService>(main_ctx.get_executor(), self, std::move(hooks));
     if (auto started = discovery->start(); !started) {
-      log::warn(started.error().message + "; LAN discovery is off");
+      log::warn(started.error().message + "; LAN discovery is off (peers can still be given with --peer)");
       discovery.reset();
     }
-    api.set_discovery(discovery.get());
   }
   asio::cancellation_signal stop_watch;
   asio::co_spawn(main_ctx, engine_watch_loop(config, registry),
@@ -158,6 +187,7 @@ int run_node(NodeConfig config) {
     log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop_watch.emit(asio::cancellation_type::terminal);
     if (discovery) discovery->stop();  // goodbye to the peers
+    if (cluster_node) cluster_node->stop();
     for (size_t i = 0; i < servers.size(); ++i) {
       asio::post(*contexts[i % contexts.size()], [&, i] { servers[i]->stop(false); });
     }

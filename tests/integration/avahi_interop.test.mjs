@@ -17,10 +17,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { quorumBin, waitFor } from "./harness.mjs";
-import { curlIn } from "./netns.mjs";
+import { createLan, curlIn } from "./netns.mjs";
 
 const tag = `${process.pid % 100000}`;
-const bridgeNs = `qav-sw-${tag}`;
+let lan;
 const hosts = {};
 const daemons = []; // dbus-daemon, avahi-daemon, avahi-publish: stopped in after()
 let work; // temporary directory: bus and avahi configuration, bus socket, avahi's /run
@@ -34,25 +34,6 @@ const skip = process.getuid?.() !== 0
   : ["avahi-daemon", "avahi-browse", "avahi-publish", "dbus-daemon", "unshare"].every(has)
     ? false
     : "avahi-daemon, avahi-utils or dbus not installed (scripts/install-deps.sh --test installs them)";
-
-function ip(...args) {
-  execFileSync("ip", args, { stdio: "pipe" });
-}
-
-function makeHost(name, index) {
-  const ns = `qav-${name}-${tag}`;
-  const inner = `va${name}${tag}`.slice(0, 15);
-  const outer = `ba${name}${tag}`.slice(0, 15);
-  ip("netns", "add", ns);
-  ip("-n", ns, "link", "set", "lo", "up");
-  ip("-n", bridgeNs, "link", "add", outer, "type", "veth", "peer", "name", inner, "netns", ns);
-  ip("-n", bridgeNs, "link", "set", outer, "master", "br0");
-  ip("-n", bridgeNs, "link", "set", outer, "up");
-  ip("-n", ns, "addr", "add", `10.213.93.${index}/24`, "dev", inner);
-  ip("-n", ns, "link", "set", inner, "up");
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), `quorum-avahi-${name}-`));
-  return { ns, stateDir, address: `10.213.93.${index}`, name, iface: inner };
-}
 
 // The environment of everything that talks to the test's own system bus.
 const busEnv = () => ({ ...process.env, DBUS_SYSTEM_BUS_ADDRESS: `unix:path=${path.join(work, "bus")}` });
@@ -202,11 +183,9 @@ function avahiPublish(name, port, txt) {
 describe("mDNS interoperability with avahi-daemon", { skip }, () => {
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-avahi-"));
-    ip("netns", "add", bridgeNs);
-    ip("-n", bridgeNs, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0");
-    ip("-n", bridgeNs, "link", "set", "br0", "up");
-    hosts.a = makeHost("a", 1);
-    hosts.b = makeHost("b", 2);
+    lan = createLan("qav", "10.213.93");
+    hosts.a = lan.addHost("a", 1);
+    hosts.b = lan.addHost("b", 2);
     const bus = startBus(hosts.a.ns);
     await waitOutput(bus, "unix:path=", "dbus-daemon listening");
     // avahi-daemon first, as on a host where it starts at boot; the node binds 5353 beside it.
@@ -230,11 +209,7 @@ describe("mDNS interoperability with avahi-daemon", { skip }, () => {
       if (wasRunning && r.code !== 0) problems.push(`node ${h.name} exited with ${r.code ?? r.signal}:\n${h.node.output}`);
     }
     for (const d of daemons.reverse()) await stop(d);
-    for (const h of Object.values(hosts)) {
-      spawnSync("ip", ["netns", "del", h.ns]);
-      fs.rmSync(h.stateDir, { recursive: true, force: true });
-    }
-    spawnSync("ip", ["netns", "del", bridgeNs]);
+    lan?.destroy();
     if (work) fs.rmSync(work, { recursive: true, force: true });
     assert.deepEqual(problems, [], "nodes stop cleanly");
   });

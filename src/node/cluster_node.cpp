@@ -1,0 +1,195 @@
+#include "node/cluster_node.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include "cluster/peer_proof.h"
+#include "core/log.h"
+#include "net/http_client.h"
+
+namespace quorum::node {
+
+namespace asio = boost::asio;
+namespace json = boost::json;
+using Clock = cluster::RegistryClock;
+
+namespace {
+
+cluster::PresenceTiming timing_from(const ClusterConfig& config) {
+  cluster::PresenceTiming t;
+  t.heartbeat_interval = config.heartbeat_interval;
+  t.first_retry = std::min(t.first_retry, config.heartbeat_interval);
+  t.prune_after = config.prune_after;
+  return t;
+}
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string seconds_text(std::chrono::milliseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", static_cast<double>(d.count()) / 1000);
+  return buf;
+}
+
+}  // namespace
+
+std::string http_base(const std::string& host, unsigned short port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIdentity self,
+                         cluster::Membership membership, const ClusterConfig& config,
+                         StatusSource local_status)
+    : executor_(executor),
+      self_(std::move(self)),
+      membership_(std::move(membership)),
+      config_(config),
+      local_status_(std::move(local_status)),
+      registry_(self_.id, timing_from(config)),
+      timer_(executor) {}
+
+void ClusterNode::start() {
+  auto now = Clock::now();
+  for (const auto& [host, port] : config_.peers) {
+    registry_.add_static(host, port, now);
+    log::info("cluster: peer " + host + ":" + std::to_string(port) + " (from --peer)");
+  }
+  asio::co_spawn(executor_, heartbeat_loop(), asio::detached);
+}
+
+void ClusterNode::stop() {
+  asio::post(executor_, [this] {
+    stopped_ = true;
+    timer_.cancel();
+  });
+}
+
+void ClusterNode::wake() {
+  asio::post(executor_, [this] { timer_.cancel(); });
+}
+
+void ClusterNode::on_announced(const cluster::ServiceAnnouncement& a, const std::string& address) {
+  if (registry_.announced(a.node_id, a.name, a.version, address, a.port, Clock::now())) wake();
+}
+
+void ClusterNode::on_goodbye(const std::string& id, const std::string& name) {
+  registry_.goodbye(id);
+  log::info("cluster: node '" + name + "' (" + id + ") said goodbye");
+}
+
+cluster::NodeStatus ClusterNode::on_heartbeat(const cluster::NodeStatus& caller,
+                                              const std::string& remote_address) {
+  if (registry_.called_by(caller, remote_address, Clock::now())) wake();
+  return local_status_();
+}
+
+void ClusterNode::sign(net::Headers& headers, std::string_view method, std::string_view target,
+                       std::string_view body) const {
+  for (auto& [name, value] :
+       cluster::sign_peer_request(membership_.secret, self_.id, method, target, body, unix_ms())) {
+    headers.add(name, value);
+  }
+}
+
+std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerHolder& holder) {
+  std::string url = http_base(holder.address, holder.port);
+  std::lock_guard lock(clients_mutex_);
+  auto& client = clients_[holder.id];
+  if (!client.backend || client.url != url) {
+    net::ClientOptions options;
+    options.connect_timeout = std::chrono::milliseconds(2000);
+    // The peer sends SSE keep-alives while it waits for the first token, and tokens after that: a minute of
+    // silence means it is gone (asleep, or off the network).
+    options.read_idle_timeout = std::chrono::milliseconds(60000);
+    auto signer = [this](net::Headers& headers, std::string_view method, std::string_view target,
+                         std::string_view body) {
+      sign(headers, method, target, body);
+      headers.add(std::string(kHopHeader), "1");
+    };
+    client.url = url;
+    client.backend = std::make_shared<engines::OpenAiBackend>(holder.name, url, options, signer);
+  }
+  return client.backend;
+}
+
+net::Task<void> ClusterNode::heartbeat_loop() {
+  for (;;) {
+    if (stopped_) co_return;
+    auto now = Clock::now();
+    for (const auto& name : registry_.prune(now)) {
+      log::info("cluster: node '" + name + "' removed: silent for more than " +
+                seconds_text(registry_.timing().prune_after));
+    }
+    for (auto& target : registry_.take_due(now)) {
+      asio::co_spawn(executor_, heartbeat(std::move(target)), asio::detached);
+    }
+    // Wake for the next heartbeat due, and at least once an interval to prune.
+    auto next = now + registry_.timing().heartbeat_interval;
+    if (auto due = registry_.next_due(); due && *due < next) next = *due;
+    timer_.expires_at(next);
+    boost::system::error_code ec;
+    co_await timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+  }
+}
+
+net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
+  const std::string path = "/v1/cluster/heartbeat";
+  std::string body = json::serialize(cluster::status_to_json(local_status_()));
+  net::Headers headers;
+  headers.add("Content-Type", "application/json");
+  sign(headers, "POST", path, body);
+  net::ClientOptions options;
+  const auto limit = std::clamp(registry_.timing().heartbeat_interval, std::chrono::milliseconds(1000),
+                                std::chrono::milliseconds(5000));
+  options.connect_timeout = limit;
+  options.head_timeout = limit;
+  options.read_idle_timeout = limit;
+  std::string url = http_base(target.address, target.port) + path;
+  std::string error;
+  std::optional<cluster::NodeStatus> answer;
+  auto response = co_await net::http_request("POST", url, std::move(headers), std::move(body), options);
+  if (!response) {
+    error = response.error().message;
+  } else {
+    auto text = co_await (*response)->read_all(size_t{4} << 20);
+    if (!text) {
+      error = text.error().message;
+    } else if ((*response)->status() != 200) {
+      error = "HTTP " + std::to_string((*response)->status()) + ": " + text->substr(0, 300);
+    } else if (auto parsed = cluster::parse_node_status(*text); !parsed) {
+      error = parsed.error().message;
+    } else {
+      answer = std::move(parsed.value());
+    }
+  }
+  auto now = Clock::now();
+  if (answer) {
+    std::string id = answer->id;
+    size_t models = answer->models.size();
+    auto done = registry_.heartbeat_done(target.key, std::move(*answer), now);
+    if (!done) {
+      log::warn("cluster: heartbeat to " + url + ": " + done.error().message);
+    } else if (done->before != cluster::PeerState::kReachable) {
+      log::info("cluster: node '" + done->name + "' (" + id + ") is reachable at " +
+                http_base(target.address, target.port) + " with " + std::to_string(models) + " model(s)");
+    }
+  } else if (auto t = registry_.heartbeat_failed(target.key, error, now)) {
+    if (t->after == cluster::PeerState::kUnreachable && t->before != cluster::PeerState::kUnreachable) {
+      log::warn("cluster: node '" + t->name + "' is unreachable: " + error);
+    } else {
+      log::debug("cluster: heartbeat to '" + t->name + "' failed: " + error);
+    }
+  }
+  wake();
+}
+
+}  // namespace quorum::node

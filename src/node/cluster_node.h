@@ -1,0 +1,84 @@
+// ClusterNode: this node's side of the LAN cluster. It owns the ClusterRegistry, feeds it from mDNS, --peer
+// and heartbeats (both the ones it sends and the ones it receives), and makes the signed OpenAI clients
+// through which the router forwards requests to peers.
+//
+// Heartbeat: POST /v1/cluster/heartbeat, signed (cluster/peer_proof.h), whose body is the caller's
+// NodeStatus and whose answer is the callee's, so one exchange tells each side about the other and a --peer
+// given on one side only is enough. Presence rules: cluster/cluster_registry.h.
+//
+// Threading: the heartbeat loop and the mDNS hooks run on the executor given at construction; everything
+// else may be called from any thread.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+#include "cluster/cluster_registry.h"
+#include "cluster/mdns_records.h"
+#include "cluster/membership.h"
+#include "engines/openai_backend.h"
+#include "node/config.h"
+
+namespace quorum::node {
+
+// Request header a forwarded request carries; a node never forwards such a request again.
+inline constexpr std::string_view kHopHeader = "X-Quorum-Hop";
+
+class ClusterNode {
+ public:
+  using StatusSource = std::function<cluster::NodeStatus()>;
+
+  ClusterNode(const boost::asio::any_io_executor& executor, cluster::NodeIdentity self,
+              cluster::Membership membership, const ClusterConfig& config, StatusSource local_status);
+
+  const cluster::Membership& membership() const { return membership_; }
+  const cluster::NodeIdentity& self() const { return self_; }
+  cluster::ClusterRegistry& registry() { return registry_; }
+  const cluster::ClusterRegistry& registry() const { return registry_; }
+
+  // Starts heartbeating (to the --peer nodes at once). stop() ends it; idempotent.
+  void start();
+  void stop();
+
+  // mDNS: a node of this cluster announced itself, or said goodbye.
+  void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);
+  void on_goodbye(const std::string& id, const std::string& name);
+  // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
+  cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
+
+  // The OpenAI client that forwards to `holder`, signing each request and marking it as forwarded.
+  std::shared_ptr<engines::Backend> peer_backend(const cluster::PeerHolder& holder);
+
+ private:
+  net::Task<void> heartbeat_loop();
+  net::Task<void> heartbeat(cluster::HeartbeatTarget target);
+  // Makes the loop look at the registry again (a heartbeat became due early). Any thread.
+  void wake();
+  void sign(net::Headers& headers, std::string_view method, std::string_view target,
+            std::string_view body) const;
+
+  boost::asio::any_io_executor executor_;
+  cluster::NodeIdentity self_;
+  cluster::Membership membership_;
+  ClusterConfig config_;
+  StatusSource local_status_;
+  cluster::ClusterRegistry registry_;
+  boost::asio::steady_timer timer_;
+  bool stopped_ = false;
+
+  struct PeerClient {
+    std::string url;
+    std::shared_ptr<engines::Backend> backend;
+  };
+  std::mutex clients_mutex_;
+  std::map<std::string, PeerClient> clients_;  // by node id
+};
+
+// "http://HOST:PORT", with brackets around an IPv6 literal.
+std::string http_base(const std::string& host, unsigned short port);
+
+}  // namespace quorum::node

@@ -1,0 +1,202 @@
+#include "cluster/cluster_registry.h"
+
+#include <gtest/gtest.h>
+
+namespace quorum::cluster {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+const RegistryClock::time_point t0{seconds(1000)};
+
+PresenceTiming timing() {
+  PresenceTiming t;
+  t.heartbeat_interval = seconds(2);
+  t.first_retry = milliseconds(250);
+  t.failures_to_unreachable = 3;
+  t.max_backoff = seconds(10);
+  t.prune_after = seconds(300);
+  return t;
+}
+
+NodeStatus status_of(const std::string& id, std::vector<ModelState> models = {}, int in_flight = 0,
+                     int capacity = 4) {
+  NodeStatus s;
+  s.id = id;
+  s.name = "name-" + id;
+  s.port = 32768;
+  s.models = std::move(models);
+  s.in_flight = in_flight;
+  s.capacity = capacity;
+  return s;
+}
+
+const PeerRecord* record(const ClusterRegistry& r, const std::string& key) {
+  static thread_local std::vector<PeerRecord> snap;
+  snap = r.snapshot();
+  for (const auto& p : snap) {
+    if (p.key == key) return &p;
+  }
+  return nullptr;
+}
+
+TEST(ClusterRegistry, AnAnnouncedNodeIsDueForAHeartbeatAtOnceAndReachableWhenItAnswers) {
+  ClusterRegistry r("self", timing());
+  EXPECT_TRUE(r.announced("b", "bee", "0.1.0", "10.0.0.2", 32768, t0));
+  EXPECT_EQ(record(r, "b")->state, PeerState::kPending);
+  EXPECT_TRUE(r.holders("m").empty()) << "a pending node is not routed to";
+  auto due = r.take_due(t0);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_FALSE(r.announced("b", "bee", "0.1.0", "10.0.0.2", 32768, t0)) << "its heartbeat is running already";
+  EXPECT_EQ(due[0].address, "10.0.0.2");
+  EXPECT_EQ(due[0].expected_id, "b");
+  EXPECT_TRUE(r.take_due(t0).empty()) << "a running heartbeat is not handed out twice";
+  auto done = r.heartbeat_done("b", status_of("b", {{"m", true}}), t0);
+  ASSERT_TRUE(done.ok());
+  EXPECT_EQ(done->before, PeerState::kPending);
+  EXPECT_EQ(done->after, PeerState::kReachable);
+  auto holders = r.holders("m");
+  ASSERT_EQ(holders.size(), 1u);
+  EXPECT_TRUE(holders[0].loaded);
+  EXPECT_EQ(holders[0].address, "10.0.0.2");
+  EXPECT_EQ(*r.next_due(), t0 + seconds(2));
+  EXPECT_FALSE(r.announced("b", "bee", "0.1.0", "10.0.0.3", 32768, t0)) << "reachable: nothing due early";
+  EXPECT_EQ(r.holders("m")[0].address, "10.0.0.3") << "a new address is taken";
+}
+
+TEST(ClusterRegistry, ItsOwnAnnouncementIsIgnored) {
+  ClusterRegistry r("self", timing());
+  EXPECT_FALSE(r.announced("self", "me", "0.1.0", "10.0.0.1", 32768, t0));
+  EXPECT_TRUE(r.snapshot().empty());
+}
+
+TEST(ClusterRegistry, FailedHeartbeatsBackOffThenMarkUnreachableAndAnAnswerBringsItBack) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.take_due(t0);
+  r.heartbeat_done("b", status_of("b", {{"m", false}}), t0);
+  auto now = t0 + seconds(2);
+  ASSERT_EQ(r.take_due(now).size(), 1u);
+  auto t = r.heartbeat_failed("b", "connection refused", now);
+  EXPECT_EQ(t->after, PeerState::kReachable) << "one miss is a blip";
+  EXPECT_EQ(*r.next_due(), now + milliseconds(250));
+  now += milliseconds(250);
+  r.take_due(now);
+  r.heartbeat_failed("b", "connection refused", now);
+  EXPECT_EQ(*r.next_due(), now + milliseconds(500));
+  now += milliseconds(500);
+  r.take_due(now);
+  t = r.heartbeat_failed("b", "connection refused", now);
+  EXPECT_EQ(t->before, PeerState::kReachable);
+  EXPECT_EQ(t->after, PeerState::kUnreachable);
+  EXPECT_TRUE(r.holders("m").empty()) << "unreachable nodes are not routed to";
+  EXPECT_EQ(r.unreachable_holders("m"), std::vector<std::string>{"name-b"});
+  EXPECT_EQ(*r.next_due(), now + seconds(2));
+  // Further failures back off up to max_backoff.
+  for (int i = 0; i < 6; ++i) {
+    now = *r.next_due();
+    r.take_due(now);
+    r.heartbeat_failed("b", "timeout", now);
+  }
+  EXPECT_EQ(*r.next_due(), now + seconds(10));
+  now = *r.next_due();
+  r.take_due(now);
+  auto back = r.heartbeat_done("b", status_of("b", {{"m", false}}), now);
+  EXPECT_EQ(back->before, PeerState::kUnreachable);
+  EXPECT_EQ(r.holders("m").size(), 1u);
+  EXPECT_EQ(record(r, "b")->failures, 0);
+}
+
+TEST(ClusterRegistry, ASilentNodeIsPrunedAfterTheWindowButAStaticPeerStays) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.add_static("10.0.0.9", 4000, t0);
+  for (const auto& target : r.take_due(t0)) r.heartbeat_failed(target.key, "refused", t0);
+  EXPECT_TRUE(r.prune(t0 + seconds(299)).empty());
+  auto gone = r.prune(t0 + seconds(301));
+  EXPECT_EQ(gone, std::vector<std::string>{"bee"});
+  ASSERT_EQ(r.snapshot().size(), 1u);
+  EXPECT_TRUE(r.snapshot()[0].static_peer);
+}
+
+TEST(ClusterRegistry, AReachableNodeIsNeverPruned) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.take_due(t0);
+  r.heartbeat_done("b", status_of("b"), t0);
+  EXPECT_TRUE(r.prune(t0 + seconds(3600)).empty());
+}
+
+TEST(ClusterRegistry, GoodbyeRemovesAtOnce) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.goodbye("b");
+  EXPECT_TRUE(r.snapshot().empty());
+}
+
+TEST(ClusterRegistry, AStaticPeerTakesTheIdItAnswersWithAndReplacesTheMdnsRecord) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.add_static("10.0.0.2", 32768, t0);
+  auto due = r.take_due(t0);
+  ASSERT_EQ(due.size(), 2u);
+  auto done = r.heartbeat_done("peer:10.0.0.2:32768", status_of("b"), t0);
+  ASSERT_TRUE(done.ok());
+  auto snap = r.snapshot();
+  ASSERT_EQ(snap.size(), 1u);
+  EXPECT_EQ(snap[0].key, "b");
+  EXPECT_TRUE(snap[0].static_peer);
+  // The mDNS record's heartbeat, still running, finds nothing to update and does no harm.
+  r.heartbeat_failed("peer:10.0.0.2:32768", "late", t0);
+  EXPECT_EQ(r.snapshot()[0].state, PeerState::kReachable);
+}
+
+TEST(ClusterRegistry, APeerNamingThisNodeIsDropped) {
+  ClusterRegistry r("self", timing());
+  r.add_static("127.0.0.1", 32768, t0);
+  r.take_due(t0);
+  EXPECT_FALSE(r.heartbeat_done("peer:127.0.0.1:32768", status_of("self"), t0).ok());
+  EXPECT_TRUE(r.snapshot().empty());
+}
+
+TEST(ClusterRegistry, AnAnswerFromAnotherNodeThanExpectedIsAFailure) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.take_due(t0);
+  EXPECT_FALSE(r.heartbeat_done("b", status_of("mallory", {{"m", true}}), t0).ok());
+  EXPECT_TRUE(r.holders("m").empty());
+  EXPECT_EQ(record(r, "b")->failures, 1);
+}
+
+TEST(ClusterRegistry, ACallerUnknownOrUnreachableIsDueForAHeartbeatAtOnce) {
+  ClusterRegistry r("self", timing());
+  EXPECT_TRUE(r.called_by(status_of("b"), "10.0.0.2", t0));
+  EXPECT_EQ(record(r, "b")->address, "10.0.0.2");
+  EXPECT_EQ(record(r, "b")->state, PeerState::kPending) << "reachable only once our own heartbeat answers";
+  r.take_due(t0);
+  r.heartbeat_done("b", status_of("b"), t0);
+  EXPECT_FALSE(r.called_by(status_of("b", {{"m", true}}), "10.0.0.2", t0 + seconds(1)));
+  EXPECT_EQ(r.holders("m").size(), 1u) << "a reachable caller's news are taken";
+  EXPECT_FALSE(r.called_by(status_of("self"), "10.0.0.1", t0));
+}
+
+TEST(ClusterRegistry, InFlightIsTheLargerOfReportedAndForwarded) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.take_due(t0);
+  r.heartbeat_done("b", status_of("b", {{"m", true}}, 1, 4), t0);
+  EXPECT_EQ(r.holders("m")[0].in_flight, 1);
+  r.forwarding("b", +1);
+  r.forwarding("b", +1);
+  r.forwarding("b", +1);
+  EXPECT_EQ(r.holders("m")[0].in_flight, 3);
+  r.forwarding("b", -1);
+  r.forwarding("b", -1);
+  r.forwarding("b", -1);
+  r.forwarding("b", -1);
+  EXPECT_EQ(r.holders("m")[0].in_flight, 1) << "never below zero";
+}
+
+}  // namespace
+}  // namespace quorum::cluster
