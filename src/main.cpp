@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
       app.add_subcommand("node", "Run the node: the API server in front of this machine's engines.");
   node_cmd->set_config("--config", "", "Read options from a TOML file (keys are the long flag names)");
   node_cmd->add_option("--listen", listen, "Address to serve the API on (HOST:PORT)")->capture_default_str();
+  node_cmd->add_option("--name", config.name,
+                       "This node's name as its peers show it (default: the host name; kept)");
   node_cmd->add_option("--state-dir", config.state_dir,
                        "Where the node keeps its state (default ~/.local/share/quorum)");
   node_cmd->add_option(

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <set>
 
 #include "net/http_client.h"
 #include "wire/sse.h"
@@ -224,22 +225,58 @@ int run_models(const std::string& flag_url, bool as_json) {
                    "the node.\n";
       co_return 0;
     }
-    size_t width = 5;
-    for (const auto& m : data) width = std::max(width, m.at("id").get_string().size());
-    std::printf("%-*s  %-7s  %s\n", static_cast<int>(width), "MODEL", "LOADED", "ENGINES");
-    for (const auto& m : data) {
-      std::string engines;
+    // ENGINES: this node's engines that serve the model; NODES (when models are spread over several nodes):
+    // every node of the cluster that holds it.
+    struct Row {
+      std::string id, engines, nodes;
       bool loaded = false;
-      if (auto* q = m.get_object().if_contains("quorum"); q && q->is_object()) {
-        if (auto* e = q->get_object().if_contains("engines"); e && e->is_array()) {
-          for (const auto& n : e->get_array()) {
-            if (n.is_string()) engines += (engines.empty() ? "" : ", ") + std::string(n.get_string());
-          }
-        }
-        if (auto* l = q->get_object().if_contains("loaded"); l && l->is_bool()) loaded = l->get_bool();
+    };
+    auto joined = [](const json::value* list, auto&& item) {
+      std::string out;
+      if (!list || !list->is_array()) return out;
+      for (const auto& v : list->get_array()) {
+        std::string text = item(v);
+        if (!text.empty()) out += (out.empty() ? "" : ", ") + text;
       }
-      std::printf("%-*s  %-7s  %s\n", static_cast<int>(width), std::string(m.at("id").get_string()).c_str(),
-                  loaded ? "yes" : "no", engines.c_str());
+      return out;
+    };
+    std::vector<Row> rows;
+    std::set<std::string> node_ids;
+    size_t id_width = 5, engines_width = 7;
+    for (const auto& m : data) {
+      Row row;
+      row.id = std::string(m.at("id").get_string());
+      if (auto* q = m.get_object().if_contains("quorum"); q && q->is_object()) {
+        const auto& ext = q->get_object();
+        row.engines = joined(ext.if_contains("engines"), [](const json::value& e) {
+          return e.is_string() ? std::string(e.get_string()) : "";
+        });
+        row.nodes = joined(ext.if_contains("nodes"), [&](const json::value& n) {
+          const auto* name = n.is_object() ? n.get_object().if_contains("name") : nullptr;
+          const auto* id = n.is_object() ? n.get_object().if_contains("id") : nullptr;
+          if (id && id->is_string()) node_ids.insert(std::string(id->get_string()));
+          return name && name->is_string() ? std::string(name->get_string()) : std::string();
+        });
+        if (auto* l = ext.if_contains("loaded"); l && l->is_bool()) row.loaded = l->get_bool();
+      }
+      if (row.engines.empty()) row.engines = "-";
+      id_width = std::max(id_width, row.id.size());
+      engines_width = std::max(engines_width, row.engines.size());
+      rows.push_back(std::move(row));
+    }
+    const bool clustered = node_ids.size() > 1;
+    std::string header = "MODEL" + std::string(id_width - 5, ' ') + "  LOADED   ENGINES";
+    if (clustered) header += std::string(engines_width - 7, ' ') + "  NODES";
+    std::puts(header.c_str());
+    for (const auto& r : rows) {
+      if (clustered) {
+        std::printf("%-*s  %-7s  %-*s  %s\n", static_cast<int>(id_width), r.id.c_str(),
+                    r.loaded ? "yes" : "no", static_cast<int>(engines_width), r.engines.c_str(),
+                    r.nodes.c_str());
+      } else {
+        std::printf("%-*s  %-7s  %s\n", static_cast<int>(id_width), r.id.c_str(), r.loaded ? "yes" : "no",
+                    r.engines.c_str());
+      }
     }
     co_return 0;
   });

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -100,6 +101,19 @@ Result<NodeIdentity> load_or_create_identity(const std::string& state_dir) {
       path, json::serialize(json::object{{"id", identity.id}, {"name", identity.name}}) + "\n", 0644);
   if (!written) return written.take_error();
   return identity;
+}
+
+Status rename_node(const std::string& state_dir, NodeIdentity& identity, const std::string& name) {
+  const bool printable = std::all_of(
+      name.begin(), name.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f; });
+  if (name.empty() || name.size() > 63 || !printable) {
+    return ApiError::invalid_request("a node name is 1 to 63 printable characters, got '" + name + "'");
+  }
+  if (identity.name == name) return Ok{};
+  identity.name = name;
+  fs::path path = fs::path(state_dir) / "node.json";
+  return write_file_atomically(
+      path, json::serialize(json::object{{"id", identity.id}, {"name", identity.name}}) + "\n", 0644);
 }
 
 Membership new_cluster() {

@@ -31,6 +31,8 @@ struct Membership {
 
 // Reads node.json, creating it (and the directory) when missing.
 Result<NodeIdentity> load_or_create_identity(const std::string& state_dir);
+// Renames the node (kept in node.json). Names are 1 to 63 printable characters.
+Status rename_node(const std::string& state_dir, NodeIdentity& identity, const std::string& name);
 
 // A new cluster: random 64-bit id and 256-bit secret.
 Membership new_cluster();

@@ -41,6 +41,7 @@ struct NodeConfig {
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 32768;
   std::string state_dir;  // default ~/.local/share/quorum
+  std::string name;       // --name: the node's friendly name, kept in node.json (default: the host name)
   std::vector<EngineSpec> engines;
   bool autodetect = true;
   // Where autodetection looks: engines on their default local ports unless overridden.

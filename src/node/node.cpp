@@ -39,6 +39,12 @@ int run_node(NodeConfig config) {
     log::error(identity.error().message);
     return 1;
   }
+  if (!config.name.empty()) {
+    if (auto renamed = cluster::rename_node(config.state_dir, *identity, config.name); !renamed) {
+      log::error("--name: " + renamed.error().message);
+      return 1;
+    }
+  }
   auto membership = cluster::load_membership(config.state_dir);
   if (!membership) {
     log::error(membership.error().message);
@@ -121,13 +127,14 @@ int run_node(NodeConfig config) {
       std::string host = asio::ip::address_v4(bytes).to_string();
       try {
         // One per thread, all or none, so that servers[k] belongs to contexts[k % threads].
-        std::vector<std::unique_ptr<net::HttpServer>> lan;
+        std::vector<std::unique_ptr<net::HttpServer>> per_thread;
+        per_thread.reserve(static_cast<size_t>(threads));
         for (int i = 0; i < threads; ++i) {
-          lan.push_back(std::make_unique<net::HttpServer>(contexts[static_cast<size_t>(i)]->get_executor(),
-                                                          host, port, handler, limits,
-                                                          /*reuse_port=*/threads > 1));
+          per_thread.push_back(std::make_unique<net::HttpServer>(
+              contexts[static_cast<size_t>(i)]->get_executor(), host, port, handler, limits,
+              /*reuse_port=*/threads > 1));
         }
-        for (auto& server : lan) servers.push_back(std::move(server));
+        for (auto& server : per_thread) servers.push_back(std::move(server));
         log::info("listening for cluster peers on http://" + host + ":" + std::to_string(port));
       } catch (const std::exception& e) {
         log::warn("cannot listen on " + host + ":" + std::to_string(port) +

@@ -19,7 +19,7 @@ const hosts = {};
 let lan;
 
 // Timings short enough for a test: heartbeats every second, a silent node pruned after 6 s.
-const nodeArgs = (host) => ["--models-dir", host.models, "--probe-interval", "1", "--heartbeat-interval", "1",
+const nodeArgs = (host) => ["--name", `node-${host.name}`, "--models-dir", host.models, "--probe-interval", "1", "--heartbeat-interval", "1",
   "--prune-after", "6", "--model-slots", "2", "--model-threads", "1"];
 
 before(async () => {
@@ -39,8 +39,13 @@ before(async () => {
   await Promise.all(Object.values(hosts).map((h) => lan.start(h, nodeArgs(h))));
 });
 
-after(() => {
-  lan?.destroy();
+after(async () => {
+  // A clean exit is part of the test (under ASan it also means no leak or memory error).
+  try {
+    for (const h of Object.values(hosts)) await lan.stop(h);
+  } finally {
+    lan?.destroy();
+  }
   for (const h of Object.values(hosts)) fs.rmSync(h.models, { recursive: true, force: true });
 });
 
@@ -116,7 +121,12 @@ test("`quorum nodes` shows every node with state, models and in-flight, and agre
   assert.equal(table.status, 0, table.stderr);
   const rowOf = (host) => table.stdout.split("\n").find((l) => l.includes(nodeIdOf(host)));
   assert.match(rowOf(hosts.a), /this node\s+0\/2\s+-\s+tiny-a/);
-  assert.match(rowOf(hosts.c), new RegExp(`${hosts.c.address}:32768\\s+reachable\\s+0/2\\s+\\d+\\.\\d s ago\\s+(tiny-c|shared)`));
+  assert.match(rowOf(hosts.c), new RegExp(`^node-c\\s.*${hosts.c.address}:32768\\s+reachable\\s+0/2\\s+\\d+\\.\\d s ago\\s+(tiny-c|shared)`));
+  // `quorum models`: the cluster's models, with the nodes that hold each.
+  const models = spawnSync("ip", ["netns", "exec", hosts.a.ns, quorumBin(), "models"], { encoding: "utf8", timeout: 10000 });
+  assert.match(models.stdout, /^MODEL\s+LOADED\s+ENGINES\s+NODES$/m);
+  assert.match(models.stdout, /^tiny-a\s+(yes|no)\s+llamacpp\s+node-a$/m);
+  assert.match(models.stdout, /^shared\s+(yes|no)\s+-\s+node-(b, node-c|c, node-b)$/m);
 });
 
 test("the openai SDK on A streams from the model only C holds; the response names C", async () => {
@@ -126,12 +136,17 @@ test("the openai SDK on A streams from the model only C holds; the response name
   assert.equal(r.finish_reason, "length");
   assert.ok(r.content.length > 0 && r.chunks >= 12, JSON.stringify(r));
   assert.equal(r.headers["x-quorum-node-id"], nodeIdOf(hosts.c));
+  assert.equal(r.headers["x-quorum-node"], "node-c");
   // Non-streaming, and from another node: B asks for A's model.
   const plain = sdk(hosts.b, ask("tiny-a"));
   assert.equal(plain.error, undefined, JSON.stringify(plain.error));
   assert.equal(plain.model, "tiny-a");
   assert.equal(plain.usage.completion_tokens, 8);
   assert.equal(plain.headers["x-quorum-node-id"], nodeIdOf(hosts.a));
+  // Embeddings go to the holder too.
+  const emb = curlIn(hosts.a.ns, "POST", "http://127.0.0.1:32768/v1/embeddings", { body: JSON.stringify({ model: "tiny-c", input: "hello" }) });
+  assert.equal(emb.status, 200, emb.body);
+  assert.ok(JSON.parse(emb.body).data[0].embedding.length > 0);
   // A model this node holds itself is served here.
   assert.equal(sdk(hosts.a, ask("tiny-a")).headers["x-quorum-node-id"], nodeIdOf(hosts.a));
 });

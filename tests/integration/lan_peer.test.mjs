@@ -9,7 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { modelsDir, waitFor } from "./harness.mjs";
-import { clusterNodesOf, curlIn, destroyHost, formCluster, nodeIdOf, startNodeIn } from "./netns.mjs";
+import { clusterNodesOf, curlIn, destroyHost, formCluster, nodeIdOf, startNodeIn, stopNodeIn } from "./netns.mjs";
 
 const tag = `${process.pid % 100000}`;
 const router = `qpr-r-${tag}`;
@@ -47,13 +47,21 @@ before(async () => {
   await startNodeIn(hosts.d, [...common(hosts.d), "--peer", `${hosts.e.address}:32768`]);
 });
 
-after(() => {
+after(async () => {
+  try {
+    for (const h of Object.values(hosts)) await stopNodeIn(h);
+  } finally {
+    cleanUp();
+  }
+});
+
+function cleanUp() {
   for (const h of Object.values(hosts)) {
     destroyHost(h);
     fs.rmSync(h.models, { recursive: true, force: true });
   }
   spawnSync("ip", ["netns", "del", router]);
-});
+}
 
 const peerOf = (from, to) => clusterNodesOf(from).data.find((n) => n.id === nodeIdOf(to));
 
