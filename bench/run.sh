@@ -5,6 +5,9 @@
 #   client (quorum-load) -> engine (quorum-fake-engine)                  "direct", the baseline
 #   client -> quorum node -> engine                                       "quorum node"
 #   client -> nginx (proxy_buffering off, HTTP/1.1, upstream keepalive) -> engine   "nginx"
+#   client -> quorum node A -> quorum node B -> engine                  "two nodes (one cluster hop)"
+#     (A and B form a cluster on loopback: --peer, --advertise 127.0.0.1, --no-mdns; A has no engine, so it
+#     forwards every request to B, signed, as it would to a machine on the LAN)
 #
 # Measures time to first token (TTFT) and throughput at 100 and 1,000 concurrent streams, and the resident
 # memory per open stream of the node (and of nginx) while 5,000 streams are held open. Prints Markdown tables
@@ -127,6 +130,33 @@ start_node() {
   curl -sf "http://127.0.0.1:$NODE_PORT/v1/models" | grep -q bench-model || die "$name does not list bench-model"
 }
 
+# start_cluster_hop ENGINE_PORT : node B in front of the engine and node A, of the same cluster, in front of
+# B; sets HOP_PORT (A's) and HOP_PIDS (A and B).
+start_cluster_hop() {
+  local a="$WORK/hop-a-state" b="$WORK/hop-b-state" token b_port a_pid b_pid
+  token=$("$QUORUM" cluster init --state-dir "$a" | tail -n 1)
+  "$QUORUM" cluster join "$token" --state-dir "$b" >/dev/null
+  local common=(--no-autodetect --no-embedded --no-mdns --advertise 127.0.0.1 --log-level warn --threads "$THREADS")
+  b_port=$(free_port)
+  "$QUORUM" node --listen "127.0.0.1:$b_port" --state-dir "$b" --engine "bench=http://127.0.0.1:$1" "${common[@]}" \
+    >"$WORK/hop-b.out" 2>"$WORK/hop-b.err" &
+  b_pid=$!
+  PIDS+=("$b_pid")
+  wait_http "http://127.0.0.1:$b_port/health"
+  HOP_PORT=$(free_port)
+  "$QUORUM" node --listen "127.0.0.1:$HOP_PORT" --state-dir "$a" --peer "127.0.0.1:$b_port" "${common[@]}" \
+    >"$WORK/hop-a.out" 2>"$WORK/hop-a.err" &
+  a_pid=$!
+  PIDS+=("$a_pid")
+  wait_http "http://127.0.0.1:$HOP_PORT/health"
+  local deadline=$((SECONDS + 20))
+  until curl -sf "http://127.0.0.1:$HOP_PORT/v1/models" | grep -q bench-model; do
+    ((SECONDS < deadline)) || die "node A never learned node B's model: $(cat "$WORK/hop-a.err")"
+    sleep 0.1
+  done
+  HOP_PIDS=("$a_pid" "$b_pid")
+}
+
 # start_nginx NAME ENGINE_PORT : sets NGINX_PORT, NGINX_PID (the master) and NGINX_PIDS (master + workers).
 start_nginx() {
   local name=$1 dir="$WORK/$1"
@@ -182,10 +212,11 @@ E_PORT=$ENGINE_PORT
 E_PID=$ENGINE_PID
 start_node node "$E_PORT"
 start_nginx nginx "$E_PORT"
+start_cluster_hop "$E_PORT"
 declare -A URL=([direct]="http://127.0.0.1:$E_PORT" [node]="http://127.0.0.1:$NODE_PORT"
-  [nginx]="http://127.0.0.1:$NGINX_PORT")
-declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}")
-TARGETS=(direct node nginx)
+  [nginx]="http://127.0.0.1:$NGINX_PORT" [hop]="http://127.0.0.1:$HOP_PORT")
+declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}" [hop]="${HOP_PIDS[*]}")
+TARGETS=(direct node nginx hop)
 
 for t in "${TARGETS[@]}"; do  # smoke test: one stream each way, checked end to end
   "$LOAD" --url "${URL[$t]}" --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
@@ -252,7 +283,7 @@ done
 j() { jq -r "$2" "$1"; }
 fmt() { awk -v v="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, v }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
-declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx")
+declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="two quorum nodes (cluster hop)")
 
 echo
 echo "### Streaming through a proxy on loopback ($NPROC cores; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
@@ -308,6 +339,13 @@ for c in $CONCURRENCY; do
   gs=$(j "$WORK/run-nginx-$c.json" .streams_per_s)
   met=$(awk -v n="$ns" -v g="$gs" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
   echo "| node streams/s >= nginx's ($c streams) | $(fmt "$ns" 0) vs $(fmt "$gs" 0) | $met |"
+done
+for c in $CONCURRENCY; do
+  # What the second node adds, against what nginx adds in front of the engine.
+  hop=$(sub "$(j "$WORK/run-hop-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-node-$c.json" .ttft_ms.p50)")
+  ngx=$(sub "$(j "$WORK/run-nginx-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-direct-$c.json" .ttft_ms.p50)")
+  met=$(awk -v h="$hop" -v g="$ngx" 'BEGIN { print (h <= g ? "yes" : "no") }')
+  echo "| a cluster hop adds no more TTFT p50 than nginx ($c streams) | $hop vs $ngx ms | $met |"
 done
 read -r before peak <"$WORK/rss-node"
 held=$(j "$WORK/hold-node.json" .held)

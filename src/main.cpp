@@ -92,6 +92,9 @@ int main(int argc, char** argv) {
       "Another node of the cluster, as HOST:PORT, for networks where mDNS is blocked (repeatable)");
   node_cmd->add_option("--advertise", config.cluster.advertise,
                        "Address peers reach this node at, instead of the ones it finds (repeatable)");
+  bool no_mdns = false;
+  node_cmd->add_flag("--no-mdns", no_mdns,
+                     "Neither announce this node nor look for peers by mDNS (peers: --peer)");
   node_cmd->add_option("--heartbeat-interval", heartbeat_interval, "Seconds between heartbeats to each peer")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();
@@ -197,6 +200,7 @@ int main(int argc, char** argv) {
       }
       config.cluster.peers.push_back(*peer);
     }
+    config.cluster.mdns = !no_mdns;
     config.cluster.heartbeat_interval =
         std::chrono::milliseconds(static_cast<int64_t>(heartbeat_interval * 1000));
     config.cluster.prune_after = std::chrono::milliseconds(static_cast<int64_t>(prune_after * 1000));

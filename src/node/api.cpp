@@ -254,11 +254,16 @@ net::Task<Result<std::unique_ptr<engines::EventStream>>> start_on(const Route& r
 }
 
 // Appends who was tried to a final error, so that a 503 says what was attempted.
-void name_tried(ApiError& error, const std::vector<std::string>& tried, bool any_peer) {
+// When every holder failed: 503 saying which were tried and why (one local engine's own error is clear enough
+// alone and is left as it is).
+void name_tried(ApiError& error, const std::vector<std::string>& tried, bool any_peer, const std::string& model) {
   if (error.status < 500 || tried.empty() || (tried.size() == 1 && !any_peer)) return;
   std::string names;
-  for (const auto& n : tried) names += (names.empty() ? "" : "; ") + n;
-  error.message += " (tried " + names + ")";
+  for (std::string_view n : tried) {
+    while (!n.empty() && n.back() == '.') n.remove_suffix(1);
+    names += (names.empty() ? "" : "; ") + std::string(n);
+  }
+  error = ApiError::server(503, "No holder of the model '" + model + "' could serve it. Tried " + names + ".");
 }
 
 // Tries the routes in order: at most `max_tries` of them, then (as a last resort) any local engine not yet
@@ -333,7 +338,7 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
     co_await stream->finish();  // after the client has everything
     co_return;
   }
-  name_tried(last_error, tried, any_peer);
+  name_tried(last_error, tried, any_peer, request.model);
   Item failure{Item::kError, {}, std::move(last_error)};
   co_await queue->push(std::move(failure));
 }
@@ -735,7 +740,7 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
     co_await send_json(w, 200, response, request_id, &extra);
     co_return;
   }
-  name_tried(last, tried, any_peer);
+  name_tried(last, tried, any_peer, request.model);
   metrics_.request_done("embeddings", "", request.model, last.status, seconds_since(start));
   metrics_.error("embeddings", "", request.model, last.type);
   co_await send_error(w, last, request_id);

@@ -32,6 +32,7 @@ struct EmbeddedEngineConfig {
 struct ClusterConfig {
   std::vector<std::pair<std::string, unsigned short>> peers;  // --peer HOST:PORT
   std::vector<std::string> advertise;                         // --advertise ADDR: replaces the found ones
+  bool mdns = true;                                           // --no-mdns: peers come only from --peer
   std::chrono::milliseconds heartbeat_interval{2000};
   std::chrono::milliseconds prune_after{std::chrono::minutes(5)};
   int capacity = 0;  // generations this node serves well at once; 0: from its engines

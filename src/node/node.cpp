@@ -125,6 +125,7 @@ int run_node(NodeConfig config) {
   if (loopback_listen) {
     for (const auto& bytes : lan) {
       std::string host = asio::ip::address_v4(bytes).to_string();
+      if (host == config.listen_host) continue;  // --advertise naming the address already served
       try {
         // One per thread, all or none, so that servers[k] belongs to contexts[k % threads].
         std::vector<std::unique_ptr<net::HttpServer>> per_thread;
@@ -158,7 +159,8 @@ int run_node(NodeConfig config) {
   }
   // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
   std::unique_ptr<cluster::MdnsService> discovery;
-  if (cluster_node) {
+  if (cluster_node && !config.cluster.mdns) log::info("mDNS is off (--no-mdns): peers come from --peer only");
+  if (cluster_node && config.cluster.mdns) {
     cluster::ServiceAnnouncement self;
     self.node_id = identity->id;
     self.name = identity->name;

@@ -234,6 +234,10 @@ test("a holder killed before the request: the next holder serves it", async () =
   assert.equal(r.error, undefined, JSON.stringify(r.error));
   assert.equal(r.headers["x-quorum-node-id"], nodeIdOf(hosts.b));
   assert.equal(r.finish_reason, "length");
+  // C's own model has no other holder: 503, naming C (as tried, or as known not to answer).
+  const gone = sdk(hosts.a, ask("tiny-c"));
+  assert.equal(gone.error?.status, 503, JSON.stringify(gone));
+  assert.match(gone.error.message, /node 'node-c'/);
 });
 
 test("a killed node is marked unreachable, then pruned; it rejoins when restarted", async () => {
