@@ -133,28 +133,32 @@ start_node() {
 # start_cluster_hop ENGINE_PORT : node B in front of the engine and node A, of the same cluster, in front of
 # B; sets HOP_PORT (A's) and HOP_PIDS (A and B).
 start_cluster_hop() {
-  local a="$WORK/hop-a-state" b="$WORK/hop-b-state" token b_port a_pid b_pid
+  local a="$WORK/hop-a-state" b="$WORK/hop-b-state" token b_port b_pid
   token=$("$QUORUM" cluster init --state-dir "$a" | tail -n 1)
   "$QUORUM" cluster join "$token" --state-dir "$b" >/dev/null
-  local common=(--no-autodetect --no-embedded --no-mdns --advertise 127.0.0.1 --log-level warn --threads "$THREADS")
   b_port=$(free_port)
-  "$QUORUM" node --listen "127.0.0.1:$b_port" --state-dir "$b" --engine "bench=http://127.0.0.1:$1" "${common[@]}" \
-    >"$WORK/hop-b.out" 2>"$WORK/hop-b.err" &
-  b_pid=$!
-  PIDS+=("$b_pid")
-  wait_http "http://127.0.0.1:$b_port/health"
+  hop_node b "$b_port" "$b" --engine "bench=http://127.0.0.1:$1"
+  b_pid=$LAUNCHED_PID
   HOP_PORT=$(free_port)
-  "$QUORUM" node --listen "127.0.0.1:$HOP_PORT" --state-dir "$a" --peer "127.0.0.1:$b_port" "${common[@]}" \
-    >"$WORK/hop-a.out" 2>"$WORK/hop-a.err" &
-  a_pid=$!
-  PIDS+=("$a_pid")
-  wait_http "http://127.0.0.1:$HOP_PORT/health"
+  hop_node a "$HOP_PORT" "$a" --peer "127.0.0.1:$b_port"
   local deadline=$((SECONDS + 20))
   until curl -sf "http://127.0.0.1:$HOP_PORT/v1/models" | grep -q bench-model; do
     ((SECONDS < deadline)) || die "node A never learned node B's model: $(cat "$WORK/hop-a.err")"
     sleep 0.1
   done
-  HOP_PIDS=("$a_pid" "$b_pid")
+  HOP_PIDS=("$LAUNCHED_PID" "$b_pid")
+}
+
+# hop_node NAME PORT STATE_DIR ARGS... : one node of the loopback cluster, started and answering; sets
+# LAUNCHED_PID.
+hop_node() {
+  local name=$1 port=$2 state=$3
+  shift 3
+  "$QUORUM" node --listen "127.0.0.1:$port" --state-dir "$state" --no-autodetect --no-embedded --no-mdns \
+    --advertise 127.0.0.1 --log-level warn --threads "$THREADS" "$@" >"$WORK/hop-$name.out" 2>"$WORK/hop-$name.err" &
+  LAUNCHED_PID=$!
+  PIDS+=("$LAUNCHED_PID")
+  wait_http "http://127.0.0.1:$port/health"
 }
 
 # start_nginx NAME ENGINE_PORT : sets NGINX_PORT, NGINX_PID (the master) and NGINX_PIDS (master + workers).
