@@ -201,13 +201,40 @@ struct PumpState {
 // Where the pump reports load: this node's own in-flight count, and the requests it has in flight to peers.
 struct LoadTracker {
   std::atomic<int>* local_in_flight = nullptr;
-  cluster::ClusterRegistry* peers = nullptr;
+  ClusterNode* cluster = nullptr;
   void add(const Route& route, int delta) const {
     if (route.local) {
       if (local_in_flight) *local_in_flight += delta;
-    } else if (peers) {
-      peers->forwarding(route.node_id, delta);
+    } else if (cluster) {
+      cluster->registry().forwarding(route.node_id, delta);
     }
+  }
+};
+
+// One try on one route. Its canceller stops this try only: when the client leaves (the request's canceller
+// passes it on) or when the peer serving it stops answering heartbeats (`peer_lost` is then set).
+struct Attempt {
+  CancellerPtr canceller = std::make_shared<Canceller>();
+  std::shared_ptr<bool> peer_lost = std::make_shared<bool>(false);
+  ClusterNode::Watch watch;
+
+  Attempt(const Route& route, const CancellerPtr& request, ClusterNode* cluster,
+          const boost::asio::any_io_executor& executor) {
+    request->on_cancel([c = canceller] { c->cancel(); });
+    if (!route.local && cluster) {
+      watch = cluster->watch_peer(route.node_id, executor,
+                                  [c = std::weak_ptr<Canceller>(canceller), lost = peer_lost] {
+                                    *lost = true;
+                                    if (auto live = c.lock()) live->cancel();
+                                  });
+    }
+  }
+  Attempt(const Attempt&) = delete;
+  Attempt& operator=(const Attempt&) = delete;
+  // The error to report when the peer was lost (whatever the cancelled connection said).
+  ApiError lost_error(const Route& route) const {
+    return ApiError::server(502,
+                            route.label() + " stopped answering (its heartbeats failed) during the request.");
   }
 };
 
@@ -256,14 +283,16 @@ net::Task<Result<std::unique_ptr<engines::EventStream>>> start_on(const Route& r
 // Appends who was tried to a final error, so that a 503 says what was attempted.
 // When every holder failed: 503 saying which were tried and why (one local engine's own error is clear enough
 // alone and is left as it is).
-void name_tried(ApiError& error, const std::vector<std::string>& tried, bool any_peer, const std::string& model) {
+void name_tried(ApiError& error, const std::vector<std::string>& tried, bool any_peer,
+                const std::string& model) {
   if (error.status < 500 || tried.empty() || (tried.size() == 1 && !any_peer)) return;
   std::string names;
   for (std::string_view n : tried) {
     while (!n.empty() && n.back() == '.') n.remove_suffix(1);
     names += (names.empty() ? "" : "; ") + std::string(n);
   }
-  error = ApiError::server(503, "No holder of the model '" + model + "' could serve it. Tried " + names + ".");
+  error =
+      ApiError::server(503, "No holder of the model '" + model + "' could serve it. Tried " + names + ".");
 }
 
 // Tries the routes in order: at most `max_tries` of them, then (as a last resort) any local engine not yet
@@ -273,6 +302,7 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
                      engines::CallContext context, int max_tries, std::shared_ptr<Queue> queue,
                      std::shared_ptr<PumpState> state, Metrics& metrics, LoadTracker load) {
   const wire::GenerationRequest& request = *shared_request;
+  auto executor = co_await asio::this_coro::executor;
   ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
   std::vector<std::string> tried;
   int tries = 0;
@@ -285,10 +315,12 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
     state->node_id = route.node_id;
     state->node_name = route.node_name;
     load.add(route, +1);
-    auto started = co_await start_on(route, request, context);
+    Attempt attempt(route, context.canceller, load.cluster, executor);
+    engines::CallContext attempt_context{context.request_id, attempt.canceller};
+    auto started = co_await start_on(route, request, attempt_context);
     if (!started) {
       load.add(route, -1);
-      last_error = started.take_error();
+      last_error = *attempt.peer_lost ? attempt.lost_error(route) : started.take_error();
       tried.push_back(route.label() + ": " + last_error.message);
       if (!worth_another_holder(last_error, route)) break;
       log::warn(route.label() + " failed before the first token: " + last_error.message);
@@ -302,6 +334,9 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
     for (;;) {
       auto event = co_await stream->next();
       if (!event) break;
+      if (*attempt.peer_lost && std::holds_alternative<wire::StreamError>(*event)) {
+        event = wire::StreamEvent{wire::StreamError{attempt.lost_error(route)}};
+      }
       if (!forwarded && std::holds_alternative<wire::StreamError>(*event) &&
           !context.canceller->cancelled()) {
         // Failed before producing anything: another holder may do better.
@@ -636,7 +671,7 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   auto queue = std::make_shared<Queue>(executor, 64);
   auto state = std::make_shared<PumpState>();
-  LoadTracker load{&in_flight_, cluster_ ? &cluster_->registry() : nullptr};
+  LoadTracker load{&in_flight_, cluster_};
   asio::co_spawn(
       executor,
       pump(std::move(routes), shared_request, context, config_.max_retries, queue, state, metrics_, load),

@@ -121,6 +121,44 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
   return client.backend;
 }
 
+ClusterNode::Watch& ClusterNode::Watch::operator=(Watch&& other) noexcept {
+  if (this != &other) {
+    if (node_) node_->unwatch(id_);
+    node_ = std::exchange(other.node_, nullptr);
+    id_ = other.id_;
+  }
+  return *this;
+}
+
+ClusterNode::Watch::~Watch() {
+  if (node_) node_->unwatch(id_);
+}
+
+ClusterNode::Watch ClusterNode::watch_peer(const std::string& node_id, asio::any_io_executor executor,
+                                           std::function<void()> on_lost) {
+  std::lock_guard lock(watchers_mutex_);
+  uint64_t id = next_watch_++;
+  watchers_.emplace(id, Watcher{node_id, std::move(executor), std::move(on_lost)});
+  return Watch(this, id);
+}
+
+void ClusterNode::unwatch(uint64_t id) {
+  std::lock_guard lock(watchers_mutex_);
+  watchers_.erase(id);
+}
+
+void ClusterNode::peer_lost(const std::string& node_id) {
+  std::lock_guard lock(watchers_mutex_);
+  for (auto it = watchers_.begin(); it != watchers_.end();) {
+    if (it->second.node_id == node_id) {
+      asio::post(it->second.executor, std::move(it->second.on_lost));
+      it = watchers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
 net::Task<void> ClusterNode::heartbeat_loop() {
   for (;;) {
     if (stopped_) co_return;
@@ -185,6 +223,7 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   } else if (auto t = registry_.heartbeat_failed(target.key, error, now)) {
     if (t->after == cluster::PeerState::kUnreachable && t->before != cluster::PeerState::kUnreachable) {
       log::warn("cluster: node '" + t->name + "' is unreachable: " + error);
+      if (!target.expected_id.empty()) peer_lost(target.expected_id);
     } else {
       log::debug("cluster: heartbeat to '" + t->name + "' failed: " + error);
     }

@@ -16,6 +16,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <utility>
 
 #include "cluster/cluster_registry.h"
 #include "cluster/mdns_records.h"
@@ -53,6 +54,27 @@ class ClusterNode {
   // The OpenAI client that forwards to `holder`, signing each request and marking it as forwarded.
   std::shared_ptr<engines::Backend> peer_backend(const cluster::PeerHolder& holder);
 
+  // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail),
+  // `on_lost` is posted to `executor`. A sleeping or unplugged machine leaves its TCP connections open and
+  // silent; this ends the streams it held within seconds instead of at the read timeout. Stops when the Watch
+  // is destroyed.
+  class Watch {
+   public:
+    Watch() = default;
+    Watch(ClusterNode* node, uint64_t id) : node_(node), id_(id) {}
+    Watch(Watch&& other) noexcept : node_(std::exchange(other.node_, nullptr)), id_(other.id_) {}
+    Watch& operator=(Watch&& other) noexcept;
+    Watch(const Watch&) = delete;
+    Watch& operator=(const Watch&) = delete;
+    ~Watch();
+
+   private:
+    ClusterNode* node_ = nullptr;
+    uint64_t id_ = 0;
+  };
+  Watch watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
+                   std::function<void()> on_lost);
+
  private:
   net::Task<void> heartbeat_loop();
   net::Task<void> heartbeat(cluster::HeartbeatTarget target);
@@ -76,6 +98,17 @@ class ClusterNode {
   };
   std::mutex clients_mutex_;
   std::map<std::string, PeerClient> clients_;  // by node id
+
+  struct Watcher {
+    std::string node_id;
+    boost::asio::any_io_executor executor;
+    std::function<void()> on_lost;
+  };
+  void unwatch(uint64_t id);
+  void peer_lost(const std::string& node_id);
+  std::mutex watchers_mutex_;
+  std::map<uint64_t, Watcher> watchers_;
+  uint64_t next_watch_ = 1;
 };
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.

@@ -223,6 +223,26 @@ test("a holder killed mid-stream: the client gets an in-band error and [DONE] wi
   await lan.start(hosts.c, nodeArgs(hosts.c));
 });
 
+test("a holder that falls silent mid-stream (a laptop put to sleep): in-band error and [DONE] once its heartbeats fail", async () => {
+  await allReachable();
+  const stream = rawStream(hosts.a, "tiny-c");
+  await stream.firstData;
+  const stoppedAt = Date.now();
+  hosts.c.proc.kill("SIGSTOP");
+  let result;
+  try {
+    result = await stream.done;
+  } finally {
+    hosts.c.proc.kill("SIGCONT");
+  }
+  const took = Date.now() - stoppedAt;
+  assert.ok(took < 15000, `the stream ended ${took} ms after C stopped (its connection stays open and silent)`);
+  const events = result.output.split("\n\n").filter((e) => e.startsWith("data: "));
+  assert.equal(events.at(-1), "data: [DONE]", result.output.slice(-500));
+  assert.match(events.at(-2), /"error".*node 'node-c' stopped answering/);
+  await waitFor(() => reachable(hosts.a, hosts.c), { what: "C back after SIGCONT" });
+});
+
 test("a holder killed before the request: the next holder serves it", async () => {
   await allReachable();
   // C holds "shared" warm, B cold: C is the first choice.
