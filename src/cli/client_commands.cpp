@@ -331,6 +331,28 @@ int run_nodes(const std::string& flag_url, bool as_json) {
                     static_cast<double>(number(n.get_object(), "last_seen_ms_ago")) / 1000.0);
       row(n.get_object(), seen);
     }
+    // How discovery is doing: tells "no peer announces itself" from "this node cannot use multicast".
+    if (const auto* d = o.if_contains("discovery"); d && d->is_object()) {
+      const auto& disc = d->get_object();
+      const auto* mdns = disc.if_contains("mdns");
+      std::string line;
+      if (!mdns || !mdns->is_bool() || !mdns->get_bool()) {
+        line = "mDNS: off (peers come from --peer only)";
+      } else {
+        std::string interfaces;
+        if (const auto* list = disc.if_contains("interfaces"); list && list->is_array()) {
+          for (const auto& i : list->get_array()) {
+            if (i.is_string()) interfaces += (interfaces.empty() ? "" : ", ") + std::string(i.get_string());
+          }
+        }
+        line = interfaces.empty()
+                   ? "mDNS: on no interface (no network with multicast; use --peer)"
+                   : "mDNS: on " + interfaces + "; heard " + std::to_string(number(disc, "nodes_heard")) +
+                         " node(s) of this cluster, ignored " +
+                         std::to_string(number(disc, "other_clusters")) + " of other clusters";
+      }
+      std::printf("\n%s\n", line.c_str());
+    }
     co_return 0;
   });
 }

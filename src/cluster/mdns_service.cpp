@@ -110,6 +110,10 @@ Status MdnsService::start() {
   // Announce only the addresses whose interface joined the group.
   self_.addresses.clear();
   for (const auto& a : interfaces_) self_.addresses.push_back(a.to_bytes());
+  {
+    std::lock_guard lock(status_mutex_);
+    for (const auto& a : interfaces_) status_.interfaces.push_back(a.to_string());
+  }
   asio::co_spawn(executor_, receive_loop(), asio::detached);
   asio::co_spawn(executor_, announce_loop(), asio::detached);
   return Ok{};
@@ -124,6 +128,11 @@ void MdnsService::stop() {
   timer_.cancel();
   boost::system::error_code ec;
   socket_.close(ec);
+}
+
+DiscoveryStatus MdnsService::status() const {
+  std::lock_guard lock(status_mutex_);
+  return status_;
 }
 
 void MdnsService::send(const dns::Message& m) {
@@ -186,6 +195,8 @@ void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoin
     if (a.fingerprint != self_.fingerprint) {
       if (ignored_.insert(a.node_id).second) {
         log::info("mDNS: ignoring node '" + a.name + "' (" + a.node_id + "): another cluster");
+        std::lock_guard lock(status_mutex_);
+        ++status_.other_clusters;
       }
       continue;
     }
@@ -198,6 +209,9 @@ void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoin
         a.addresses.empty() ? std::string() : asio::ip::address_v4(a.addresses.front()).to_string();
     if (known_.insert(a.node_id).second) {
       log::info("mDNS: found node '" + a.name + "' (" + a.node_id + ") at " + address);
+      heard_.insert(a.node_id);
+      std::lock_guard lock(status_mutex_);
+      status_.nodes_heard = heard_.size();
     }
     if (hooks_.on_found) hooks_.on_found(a, address);
   }

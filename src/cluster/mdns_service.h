@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -36,6 +37,14 @@ struct DiscoveryHooks {
 // virbr*) last; loopback never.
 std::vector<std::array<uint8_t, 4>> advertised_addresses();
 
+// What discovery is doing, for `quorum nodes` and GET /v1/cluster/nodes (so a user can tell "no peer
+// announces" from "this node cannot use multicast").
+struct DiscoveryStatus {
+  std::vector<std::string> interfaces;  // addresses whose interface joined the mDNS group
+  size_t nodes_heard = 0;               // distinct nodes of this cluster heard since start
+  size_t other_clusters = 0;            // distinct nodes of other clusters heard (ignored)
+};
+
 class MdnsService {
  public:
   MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self, DiscoveryHooks hooks);
@@ -46,6 +55,8 @@ class MdnsService {
   Status start();
   // Says goodbye and closes the socket. Idempotent.
   void stop();
+  // Any thread.
+  DiscoveryStatus status() const;
 
  private:
   net::Task<void> receive_loop();
@@ -62,6 +73,9 @@ class MdnsService {
   bool stopped_ = false;
   std::set<std::string> known_;    // nodes announced and not gone, for logging "found" once
   std::set<std::string> ignored_;  // nodes of other clusters, logged once
+  std::set<std::string> heard_;    // every node of this cluster heard since start
+  mutable std::mutex status_mutex_;
+  DiscoveryStatus status_;
 };
 
 }  // namespace quorum::cluster

@@ -909,6 +909,18 @@ net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
       {"cluster", cluster_ ? json::value(cluster_->membership().cluster_id) : json::value(nullptr)},
       {"self", std::move(self)},
       {"data", std::move(data)}};
+  if (cluster_) {
+    json::object discovery{{"mdns", false}};
+    if (auto d = cluster_->discovery_status()) {
+      json::array interfaces;
+      for (const auto& i : d->interfaces) interfaces.push_back(json::value(i));
+      discovery = json::object{{"mdns", true},
+                               {"interfaces", std::move(interfaces)},
+                               {"nodes_heard", d->nodes_heard},
+                               {"other_clusters", d->other_clusters}};
+    }
+    body["discovery"] = std::move(discovery);
+  }
   co_await send_json(w, 200, body, std::string());
 }
 

@@ -57,7 +57,29 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       registry_(self_.id, timing_from(config)),
       timer_(executor) {}
 
-void ClusterNode::start() {
+void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses) {
+  if (config_.mdns) {
+    cluster::ServiceAnnouncement self;
+    self.node_id = self_.id;
+    self.name = self_.name;
+    self.version = QUORUM_VERSION;
+    self.fingerprint = membership_.fingerprint();
+    self.port = port;
+    self.addresses = addresses;
+    cluster::DiscoveryHooks hooks;
+    hooks.on_found = [this](const cluster::ServiceAnnouncement& a, const std::string& address) {
+      on_announced(a, address);
+    };
+    hooks.on_goodbye = [this](const std::string& id, const std::string& name) { on_goodbye(id, name); };
+    auto mdns = std::make_unique<cluster::MdnsService>(executor_, self, std::move(hooks));
+    if (auto started = mdns->start(); started) {
+      mdns_ = std::move(mdns);
+    } else {
+      log::warn(started.error().message + "; LAN discovery is off (peers can still be given with --peer)");
+    }
+  } else {
+    log::info("mDNS is off (--no-mdns): peers come from --peer only");
+  }
   auto now = Clock::now();
   for (const auto& [host, port] : config_.peers) {
     registry_.add_static(host, port, now);
@@ -67,10 +89,14 @@ void ClusterNode::start() {
 }
 
 void ClusterNode::stop() {
-  asio::post(executor_, [this] {
-    stopped_ = true;
-    timer_.cancel();
-  });
+  if (mdns_) mdns_->stop();
+  stopped_ = true;
+  timer_.cancel();
+}
+
+std::optional<cluster::DiscoveryStatus> ClusterNode::discovery_status() const {
+  if (!mdns_) return std::nullopt;
+  return mdns_->status();
 }
 
 void ClusterNode::wake() {

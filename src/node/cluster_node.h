@@ -1,6 +1,6 @@
-// ClusterNode: this node's side of the LAN cluster. It owns the ClusterRegistry, feeds it from mDNS, --peer
-// and heartbeats (both the ones it sends and the ones it receives), and makes the signed OpenAI clients
-// through which the router forwards requests to peers.
+// ClusterNode: this node's side of the LAN cluster. It owns the ClusterRegistry and the mDNS service, feeds
+// the registry from mDNS, --peer and heartbeats (both the ones it sends and the ones it receives), and makes
+// the signed OpenAI clients through which the router forwards requests to peers.
 //
 // Heartbeat: POST /v1/cluster/heartbeat, signed (cluster/peer_proof.h), whose body is the caller's
 // NodeStatus and whose answer is the callee's, so one exchange tells each side about the other and a --peer
@@ -16,10 +16,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 #include "cluster/cluster_registry.h"
 #include "cluster/mdns_records.h"
+#include "cluster/mdns_service.h"
 #include "cluster/membership.h"
 #include "engines/openai_backend.h"
 #include "node/config.h"
@@ -41,13 +43,12 @@ class ClusterNode {
   cluster::ClusterRegistry& registry() { return registry_; }
   const cluster::ClusterRegistry& registry() const { return registry_; }
 
-  // Starts heartbeating (to the --peer nodes at once). stop() ends it; idempotent.
-  void start();
+  // Starts mDNS (announcing `addresses` with the API `port`, unless --no-mdns) and heartbeats (to the --peer
+  // nodes at once). stop() says goodbye and ends both; idempotent. Both on the executor.
+  void start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses);
   void stop();
-
-  // mDNS: a node of this cluster announced itself, or said goodbye.
-  void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);
-  void on_goodbye(const std::string& id, const std::string& name);
+  // What mDNS is doing (nullopt when it is off). Any thread.
+  std::optional<cluster::DiscoveryStatus> discovery_status() const;
   // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
 
@@ -82,6 +83,9 @@ class ClusterNode {
   void wake();
   void sign(net::Headers& headers, std::string_view method, std::string_view target,
             std::string_view body) const;
+  // mDNS: a node of this cluster announced itself, or said goodbye.
+  void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);
+  void on_goodbye(const std::string& id, const std::string& name);
 
   boost::asio::any_io_executor executor_;
   cluster::NodeIdentity self_;
@@ -91,6 +95,7 @@ class ClusterNode {
   cluster::ClusterRegistry registry_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  std::unique_ptr<cluster::MdnsService> mdns_;  // set once in start(), then only read
 
   struct PeerClient {
     std::string url;

@@ -54,7 +54,8 @@ void Metrics::time_to_first_token(const std::string& engine, const std::string& 
   ttft_[{engine, model}].observe(seconds);
 }
 
-void Metrics::tokens(const std::string& engine, const std::string& model, int64_t prompt, int64_t completion) {
+void Metrics::tokens(const std::string& engine, const std::string& model, int64_t prompt,
+                     int64_t completion) {
   std::lock_guard lock(mutex_);
   prompt_tokens_[{engine, model}] += prompt;
   completion_tokens_[{engine, model}] += completion;
@@ -73,7 +74,8 @@ std::string Metrics::render() const {
   };
   auto histogram = [&](const std::string& name, const std::string& labels, const Histogram& h) {
     for (size_t i = 0; i < std::size(Histogram::kBounds); ++i) {
-      o << name << "_bucket{" << labels << ",le=\"" << num(Histogram::kBounds[i]) << "\"} " << h.buckets[i] << "\n";
+      o << name << "_bucket{" << labels << ",le=\"" << num(Histogram::kBounds[i]) << "\"} " << h.buckets[i]
+        << "\n";
     }
     o << name << "_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
     o << name << "_sum{" << labels << "} " << num(h.sum) << "\n";
@@ -83,29 +85,34 @@ std::string Metrics::render() const {
   o << "# HELP quorum_requests_total Requests answered, by endpoint, engine, model and HTTP status.\n";
   o << "# TYPE quorum_requests_total counter\n";
   for (const auto& [k, v] : requests_) {
-    o << "quorum_requests_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\"" << escape(std::get<1>(k))
-      << "\",model=\"" << escape(std::get<2>(k)) << "\",status=\"" << std::get<3>(k) << "\"} " << v << "\n";
+    o << "quorum_requests_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\""
+      << escape(std::get<1>(k)) << "\",model=\"" << escape(std::get<2>(k)) << "\",status=\"" << std::get<3>(k)
+      << "\"} " << v << "\n";
   }
   o << "# HELP quorum_errors_total Errors returned to clients, before or during a stream.\n";
   o << "# TYPE quorum_errors_total counter\n";
   for (const auto& [k, v] : errors_) {
-    o << "quorum_errors_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\"" << escape(std::get<1>(k))
-      << "\",model=\"" << escape(std::get<2>(k)) << "\",type=\"" << escape(std::get<3>(k)) << "\"} " << v << "\n";
+    o << "quorum_errors_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\""
+      << escape(std::get<1>(k)) << "\",model=\"" << escape(std::get<2>(k)) << "\",type=\""
+      << escape(std::get<3>(k)) << "\"} " << v << "\n";
   }
   o << "# HELP quorum_request_duration_seconds Time from request to the end of the response.\n";
   o << "# TYPE quorum_request_duration_seconds histogram\n";
   for (const auto& [k, h] : durations_) {
     histogram("quorum_request_duration_seconds",
-              "endpoint=\"" + escape(std::get<0>(k)) + "\",engine=\"" + escape(std::get<1>(k)) + "\",model=\"" +
-                  escape(std::get<2>(k)) + "\"",
+              "endpoint=\"" + escape(std::get<0>(k)) + "\",engine=\"" + escape(std::get<1>(k)) +
+                  "\",model=\"" + escape(std::get<2>(k)) + "\"",
               h);
   }
   o << "# HELP quorum_time_to_first_token_seconds Time from request to the first generated token.\n";
   o << "# TYPE quorum_time_to_first_token_seconds histogram\n";
   for (const auto& [k, h] : ttft_) histogram("quorum_time_to_first_token_seconds", labels2(k), h);
-  o << "# HELP quorum_prompt_tokens_total Prompt tokens processed.\n# TYPE quorum_prompt_tokens_total counter\n";
-  for (const auto& [k, v] : prompt_tokens_) o << "quorum_prompt_tokens_total{" << labels2(k) << "} " << v << "\n";
-  o << "# HELP quorum_completion_tokens_total Tokens generated.\n# TYPE quorum_completion_tokens_total counter\n";
+  o << "# HELP quorum_prompt_tokens_total Prompt tokens processed.\n# TYPE quorum_prompt_tokens_total "
+       "counter\n";
+  for (const auto& [k, v] : prompt_tokens_)
+    o << "quorum_prompt_tokens_total{" << labels2(k) << "} " << v << "\n";
+  o << "# HELP quorum_completion_tokens_total Tokens generated.\n# TYPE quorum_completion_tokens_total "
+       "counter\n";
   for (const auto& [k, v] : completion_tokens_) {
     o << "quorum_completion_tokens_total{" << labels2(k) << "} " << v << "\n";
   }

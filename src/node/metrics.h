@@ -11,10 +11,11 @@ namespace quorum::node {
 class Metrics {
  public:
   // A request was answered: endpoint (e.g. "chat"), engine and model ("" when none was chosen), HTTP status.
-  void request_done(const std::string& endpoint, const std::string& engine, const std::string& model, int status,
-                    double duration_seconds);
+  void request_done(const std::string& endpoint, const std::string& engine, const std::string& model,
+                    int status, double duration_seconds);
   // An error reached the client (before or after the first byte).
-  void error(const std::string& endpoint, const std::string& engine, const std::string& model, const std::string& type);
+  void error(const std::string& endpoint, const std::string& engine, const std::string& model,
+             const std::string& type);
   void time_to_first_token(const std::string& engine, const std::string& model, double seconds);
   void tokens(const std::string& engine, const std::string& model, int64_t prompt, int64_t completion);
   void in_flight(const std::string& engine, const std::string& model, int delta);
@@ -23,7 +24,8 @@ class Metrics {
 
  private:
   struct Histogram {
-    static constexpr double kBounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
+    static constexpr double kBounds[] = {0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                         0.5,   1,     2.5,  5,     10,   30,  60};
     uint64_t buckets[sizeof(kBounds) / sizeof(double)] = {};
     uint64_t count = 0;
     double sum = 0;
@@ -34,7 +36,8 @@ class Metrics {
   mutable std::mutex mutex_;
   std::map<Key4, uint64_t> requests_;  // endpoint, engine, model, status
   std::map<Key4, uint64_t> errors_;    // endpoint, engine, model, type
-  std::map<std::tuple<std::string, std::string, std::string>, Histogram> durations_;  // endpoint, engine, model
+  std::map<std::tuple<std::string, std::string, std::string>, Histogram>
+      durations_;  // endpoint, engine, model
   std::map<Key2, Histogram> ttft_;
   std::map<Key2, int64_t> prompt_tokens_, completion_tokens_, in_flight_;
 };

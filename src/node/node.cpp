@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <thread>
 
-#include "cluster/mdns_service.h"
 #include "cluster/membership.h"
 #include "core/log.h"
 #include "node/api.h"
@@ -155,32 +154,7 @@ int run_node(NodeConfig config) {
     cluster_node = std::make_unique<ClusterNode>(main_ctx.get_executor(), *identity, *membership.value(),
                                                  config.cluster, [&api] { return api.local_status(); });
     api.set_cluster(cluster_node.get());
-    cluster_node->start();
-  }
-  // mDNS discovery of this node's cluster (only a node in a cluster announces itself).
-  std::unique_ptr<cluster::MdnsService> discovery;
-  if (cluster_node && !config.cluster.mdns) log::info("mDNS is off (--no-mdns): peers come from --peer only");
-  if (cluster_node && config.cluster.mdns) {
-    cluster::ServiceAnnouncement self;
-    self.node_id = identity->id;
-    self.name = identity->name;
-    self.version = QUORUM_VERSION;
-    self.fingerprint = membership.value()->fingerprint();
-    self.port = port;
-    self.addresses = lan;
-    cluster::DiscoveryHooks hooks;
-    hooks.on_found = [node = cluster_node.get()](const cluster::ServiceAnnouncement& a,
-                                                 const std::string& address) {
-      node->on_announced(a, address);
-    };
-    hooks.on_goodbye = [node = cluster_node.get()](const std::string& id, const std::string& name) {
-      node->on_goodbye(id, name);
-    };
-    discovery = std::make_unique<cluster::MdnsService>(main_ctx.get_executor(), self, std::move(hooks));
-    if (auto started = discovery->start(); !started) {
-      log::warn(started.error().message + "; LAN discovery is off (peers can still be given with --peer)");
-      discovery.reset();
-    }
+    cluster_node->start(port, lan);
   }
   asio::cancellation_signal stop_watch;
   asio::co_spawn(main_ctx, engine_watch_loop(config, registry),
@@ -195,8 +169,7 @@ int run_node(NodeConfig config) {
     if (ec) return;
     log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop_watch.emit(asio::cancellation_type::terminal);
-    if (discovery) discovery->stop();  // goodbye to the peers
-    if (cluster_node) cluster_node->stop();
+    if (cluster_node) cluster_node->stop();  // mDNS goodbye to the peers, no more heartbeats
     for (size_t i = 0; i < servers.size(); ++i) {
       asio::post(*contexts[i % contexts.size()], [&, i] { servers[i]->stop(false); });
     }

@@ -55,9 +55,13 @@ test("`quorum nodes` shows this node and its discovered peer; --json prints the 
   const peer = lines.find((l) => l.includes(idOf(nodes.b)));
   assert.ok(peer && peer.includes("reachable") && peer.includes(`${nodes.b.address}:32768`), table.stdout);
   assert.ok(!table.stdout.includes(idOf(nodes.c)), "the node of another cluster is not listed");
+  // How discovery is doing, so that a user can tell a quiet LAN from a node that cannot multicast.
+  await waitFor(() => clusterNodesOf(nodes.a).discovery.other_clusters === 1, { what: "A counting C as another cluster" });
+  assert.match(run().stdout, new RegExp(`^mDNS: on ${nodes.a.address.replaceAll(".", "\\.")}; heard 1 node\\(s\\) of this cluster, ignored 1 of other clusters$`, "m"));
   const json = JSON.parse(run("--json").stdout);
   assert.equal(json.self.id, idOf(nodes.a));
   assert.deepEqual(json.data.map((n) => n.id), [idOf(nodes.b)]);
+  assert.deepEqual(json.discovery, { mdns: true, interfaces: [nodes.a.address], nodes_heard: 1, other_clusters: 1 });
 });
 
 test("a discovered peer is reachable at its announced address, by members of the cluster only", async () => {
