@@ -45,6 +45,7 @@ void ClusterRegistry::add_static(const std::string& address, unsigned short port
   record.status.port = port;
   record.address = address;
   record.static_peer = true;
+  record.static_port = port;
   record.last_seen = now;
   record.next_heartbeat = now;
   peers_.push_back(std::move(record));
@@ -56,11 +57,12 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
   if (id == self_id_) return false;
   std::lock_guard lock(mutex_);
   if (auto* p = find(id)) {
+    if (p->state == PeerState::kReachable || p->static_peer) return false;
     if (!address.empty()) p->address = address;
     if (!name.empty()) p->status.name = name;
     if (port) p->status.port = port;
     p->status.version = version;
-    if (p->state != PeerState::kReachable && !p->heartbeat_running) {
+    if (!p->heartbeat_running) {
       p->next_heartbeat = now;
       return true;
     }
@@ -79,9 +81,17 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
   return true;
 }
 
-void ClusterRegistry::goodbye(const std::string& id) {
+GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string& from_address,
+                                       RegistryClock::time_point now) {
   std::lock_guard lock(mutex_);
-  std::erase_if(peers_, [&](const PeerRecord& p) { return p.key == id && !p.static_peer; });
+  auto* p = find(id);
+  if (!p) return GoodbyeResult::kUnknown;
+  if (!p->static_peer && p->address == from_address) {
+    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == id; });
+    return GoodbyeResult::kRemoved;
+  }
+  if (!p->heartbeat_running) p->next_heartbeat = now;
+  return GoodbyeResult::kCheck;
 }
 
 bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& address,
@@ -94,6 +104,7 @@ bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& add
       p->last_seen = now;
       return false;
     }
+    if (!p->static_peer && !address.empty()) p->address = address;
     if (p->heartbeat_running) return false;
     p->next_heartbeat = now;
     return true;
@@ -131,7 +142,9 @@ Result<Transition> ClusterRegistry::heartbeat_done(const std::string& key, NodeS
     std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == key; });
     return ApiError::invalid_request("'" + name + "' is this node itself");
   }
-  const bool unidentified = key.rfind("peer:", 0) == 0;
+  // A --peer is whoever answers at its address: one that answers with another id (reinstalled, or the address
+  // went to another machine of the cluster) is re-keyed like one answering the first time.
+  const bool unidentified = key.rfind("peer:", 0) == 0 || (p->static_peer && status.id != key);
   if (!unidentified && status.id != key) {
     lock.unlock();
     std::string error = "answered as another node (" + status.id + ")";
@@ -140,17 +153,18 @@ Result<Transition> ClusterRegistry::heartbeat_done(const std::string& key, NodeS
   }
   if (unidentified) {
     // A --peer tells who it is: it takes over any record of that node found otherwise (e.g. by mDNS).
-    int forwarded = 0;
+    int forwarded = p->forwarded;
     for (const auto& r : peers_) {
-      if (r.key == status.id) forwarded = r.forwarded;
+      if (r.key == status.id && r.key != key) forwarded = std::max(forwarded, r.forwarded);
     }
-    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == status.id; });
+    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == status.id && r.key != key; });
     p = find(key);
     p->key = status.id;
     p->forwarded = forwarded;
   }
   Transition t{status.name, p->state, PeerState::kReachable};
   p->status = std::move(status);
+  if (p->static_peer) p->status.port = p->static_port;  // it may be behind a port forward
   p->state = PeerState::kReachable;
   p->failures = 0;
   p->last_error.clear();
@@ -213,6 +227,12 @@ std::vector<PeerHolder> ClusterRegistry::holders(const std::string& model) const
     }
   }
   return out;
+}
+
+bool ClusterRegistry::is_reachable(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(peers_.begin(), peers_.end(),
+                     [&](const PeerRecord& p) { return p.key == id && p.state == PeerState::kReachable; });
 }
 
 std::vector<std::string> ClusterRegistry::unreachable_holders(const std::string& model) const {

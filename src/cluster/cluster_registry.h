@@ -43,7 +43,8 @@ struct PeerRecord {
   std::string key;
   NodeStatus status;  // id, name, version and port are known from mDNS before the first heartbeat
   std::string address;
-  bool static_peer = false;  // named by --peer: never pruned
+  bool static_peer = false;  // named by --peer: never pruned, always dialled at the address and port given
+  unsigned short static_port = 0;
   PeerState state = PeerState::kPending;
   int failures = 0;
   std::string last_error;
@@ -52,6 +53,8 @@ struct PeerRecord {
   RegistryClock::time_point next_heartbeat{};
   bool heartbeat_running = false;
 };
+
+enum class GoodbyeResult { kUnknown, kRemoved, kCheck };
 
 // A heartbeat to send now.
 struct HeartbeatTarget {
@@ -88,11 +91,17 @@ class ClusterRegistry {
   // A --peer HOST:PORT.
   void add_static(const std::string& address, unsigned short port, RegistryClock::time_point now);
   // An mDNS announcement of a node of this cluster. True when a heartbeat became due now: the node is new, or
-  // not reachable now (so a node that comes back is tried at once).
+  // not reachable now (so a node that comes back is tried at once). mDNS is not authenticated: the announced
+  // address replaces the known one only while the node is not reachable, and is used only once a signed
+  // heartbeat answers there.
   bool announced(const std::string& id, const std::string& name, const std::string& version,
                  const std::string& address, unsigned short port, RegistryClock::time_point now);
-  void goodbye(const std::string& id);
-  // A peer's heartbeat reached us from `address`. True when a heartbeat of ours became due now (a node we
+  // An mDNS goodbye from `from_address`: removes the node when it comes from the node's known address; from
+  // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due now (kCheck).
+  GoodbyeResult goodbye(const std::string& id, const std::string& from_address,
+                        RegistryClock::time_point now);
+  // A peer's (authenticated) heartbeat reached us from `address`, which becomes its address unless it is
+  // reachable at another one now or is a --peer. True when a heartbeat of ours became due now (a node we
   // did not know, or one we thought unreachable).
   bool called_by(const NodeStatus& status, const std::string& address, RegistryClock::time_point now);
 
@@ -112,6 +121,7 @@ class ClusterRegistry {
   std::vector<PeerRecord> snapshot() const;
   // Reachable nodes whose engines offer `model`.
   std::vector<PeerHolder> holders(const std::string& model) const;
+  bool is_reachable(const std::string& id) const;
   // Names of the nodes not reachable now that offered `model` when they last answered.
   std::vector<std::string> unreachable_holders(const std::string& model) const;
   // This node starts (+1) or ends (-1) a request forwarded to node `id`.

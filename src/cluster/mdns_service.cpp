@@ -202,7 +202,7 @@ void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoin
     }
     if (a.ttl == 0) {
       known_.erase(a.node_id);
-      if (hooks_.on_goodbye) hooks_.on_goodbye(a.node_id, a.name);
+      if (hooks_.on_goodbye) hooks_.on_goodbye(a.node_id, a.name, from.address().to_string());
       continue;
     }
     std::string address =

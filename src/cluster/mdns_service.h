@@ -29,7 +29,8 @@ namespace quorum::cluster {
 struct DiscoveryHooks {
   // A node of this cluster announced itself; `address` is the first announced address, dotted.
   std::function<void(const ServiceAnnouncement& announcement, const std::string& address)> on_found;
-  std::function<void(const std::string& id, const std::string& name)> on_goodbye;
+  // `from`: the address the goodbye came from (not authenticated: mDNS has no signatures).
+  std::function<void(const std::string& id, const std::string& name, const std::string& from)> on_goodbye;
 };
 
 // This host's IPv4 addresses for peers to reach it, preferred first: RFC 1918 LAN addresses, then other

@@ -22,6 +22,10 @@ std::optional<std::string> text(const json::object& o, std::string_view key) {
   if (it == o.end() || !it->value().is_string() || it->value().get_string().size() > kMaxText) {
     return std::nullopt;
   }
+  // No control characters: names and ids end up in logs and terminals.
+  for (char c : it->value().get_string()) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+  }
   return std::string(it->value().get_string());
 }
 

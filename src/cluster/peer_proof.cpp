@@ -47,6 +47,19 @@ std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_v
           {"X-Quorum-Proof", proof}};
 }
 
+std::string sign_peer_reply(std::string_view secret, std::string_view request_nonce, std::string_view node,
+                            std::string_view body) {
+  std::string text = "quorum-peer-reply-v1\n";
+  text.append(request_nonce).append("\n").append(node).append("\n").append(sha256_hex(body));
+  return hmac_sha256_hex(secret, text);
+}
+
+bool verify_peer_reply(std::string_view secret, std::string_view request_nonce, std::string_view node,
+                       std::string_view body, std::string_view proof) {
+  if (request_nonce.empty() || node.empty() || proof.empty()) return false;
+  return constant_time_equal(sign_peer_reply(secret, request_nonce, node, body), proof);
+}
+
 Status PeerVerifier::verify(std::string_view secret, const PeerProof& p, std::string_view method,
                             std::string_view target, std::string_view body, int64_t now_ms) {
   if (p.node.empty() || p.time.empty() || p.nonce.empty() || p.proof.empty()) {

@@ -35,6 +35,15 @@ std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_v
                                                                    std::string_view target,
                                                                    std::string_view body, int64_t now_ms);
 
+// The answer to a signed request proves, in turn, that it comes from a node of the cluster and answers that
+// very request: X-Quorum-Node (the answering node's id) and X-Quorum-Proof = HMAC-SHA256, keyed with the
+// secret, of "quorum-peer-reply-v1\n" REQUEST_NONCE "\n" NODE "\n" hex(SHA-256(BODY)). Without it, anyone on
+// the LAN could announce itself under a member's id and answer heartbeats with made-up models.
+std::string sign_peer_reply(std::string_view secret, std::string_view request_nonce, std::string_view node,
+                            std::string_view body);
+bool verify_peer_reply(std::string_view secret, std::string_view request_nonce, std::string_view node,
+                       std::string_view body, std::string_view proof);
+
 class PeerVerifier {
  public:
   explicit PeerVerifier(std::chrono::milliseconds window = std::chrono::seconds(60)) : window_(window) {}

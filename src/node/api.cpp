@@ -243,8 +243,8 @@ struct Attempt {
 // and its leaving are not.
 bool worth_another_holder(const ApiError& e, const Route& route) {
   if (e.status == 499) return false;
-  if (e.status >= 500 || e.status == 429) return true;
-  return !route.local && (e.status == 404 || e.status == 401 || e.status == 408);
+  if (e.status >= 500 || e.status == 429 || e.status == 404) return true;
+  return !route.local && (e.status == 401 || e.status == 408);
 }
 
 // The holders of `model`, in the order to try them (ARCHITECTURE.md "Routing"): this node's engines and,
@@ -306,10 +306,17 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
   ApiError last_error = ApiError::server(503, "No engine could serve the model '" + request.model + "'.");
   std::vector<std::string> tried;
   int tries = 0;
+  bool final_error = false;  // the last error is the client's to see as it is (not "every holder failed")
   const bool any_peer = std::any_of(routes.begin(), routes.end(), [](const Route& r) { return !r.local; });
   for (auto& route : routes) {
     if (context.canceller->cancelled() || queue->closed()) break;
     if (tries >= max_tries && !route.local) continue;
+    if (!route.local && load.cluster && !load.cluster->registry().is_reachable(route.node_id)) {
+      // Turned unreachable since the plan was made (an earlier holder took a while to fail).
+      last_error = ApiError::server(503, route.label() + " is not answering.");
+      tried.push_back(route.label() + ": not answering");
+      continue;
+    }
     ++tries;
     state->engine = route.local ? route.backend->name() : "peer:" + route.node_name;
     state->node_id = route.node_id;
@@ -322,7 +329,10 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
       load.add(route, -1);
       last_error = *attempt.peer_lost ? attempt.lost_error(route) : started.take_error();
       tried.push_back(route.label() + ": " + last_error.message);
-      if (!worth_another_holder(last_error, route)) break;
+      if (!worth_another_holder(last_error, route)) {
+        final_error = true;
+        break;
+      }
       log::warn(route.label() + " failed before the first token: " + last_error.message);
       continue;
     }
@@ -373,7 +383,7 @@ net::Task<void> pump(std::vector<Route> routes, std::shared_ptr<const wire::Gene
     co_await stream->finish();  // after the client has everything
     co_return;
   }
-  name_tried(last_error, tried, any_peer, request.model);
+  if (!final_error) name_tried(last_error, tried, any_peer, request.model);
   Item failure{Item::kError, {}, std::move(last_error)};
   co_await queue->push(std::move(failure));
 }
@@ -733,6 +743,7 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   ApiError last = ApiError::server(503, "No engine could compute embeddings.");
   std::vector<std::string> tried;
+  bool final_error = false;
   const bool any_peer = std::any_of(routes.begin(), routes.end(), [](const Route& r) { return !r.local; });
   int tries = 0;
   for (auto& route : routes) {
@@ -745,7 +756,10 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
     if (!result) {
       last = result.take_error();
       tried.push_back(route.label() + ": " + last.message);
-      if (!worth_another_holder(last, route)) break;
+      if (!worth_another_holder(last, route)) {
+        final_error = true;
+        break;
+      }
       continue;
     }
     json::object response = std::move(result.value());
@@ -775,7 +789,7 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
     co_await send_json(w, 200, response, request_id, &extra);
     co_return;
   }
-  name_tried(last, tried, any_peer, request.model);
+  if (!final_error) name_tried(last, tried, any_peer, request.model);
   metrics_.request_done("embeddings", "", request.model, last.status, seconds_since(start));
   metrics_.error("embeddings", "", request.model, last.type);
   co_await send_error(w, last, request_id);
@@ -946,8 +960,13 @@ net::Task<void> Api::heartbeat(net::HttpRequest& req, net::ResponseWriter& w, st
     co_await send_error(w, e, request_id);
     co_return;
   }
-  json::value answer = cluster::status_to_json(cluster_->on_heartbeat(*caller, req.remote_address));
-  co_await send_json(w, 200, answer, request_id);
+  std::string answer =
+      json::serialize(cluster::status_to_json(cluster_->on_heartbeat(*caller, req.remote_address)));
+  net::Headers h = json_headers(request_id);
+  h.add("X-Quorum-Node", self_.id);
+  h.add("X-Quorum-Proof", cluster::sign_peer_reply(cluster_->membership().secret,
+                                                   req.headers.get("X-Quorum-Nonce"), self_.id, answer));
+  co_await w.send(200, h, std::move(answer));
 }
 
 net::Task<void> Api::health(net::ResponseWriter& w) {

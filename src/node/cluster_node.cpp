@@ -55,7 +55,8 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       config_(config),
       local_status_(std::move(local_status)),
       registry_(self_.id, timing_from(config)),
-      timer_(executor) {}
+      timer_(executor),
+      watches_(std::make_shared<WatchTable>()) {}
 
 void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses) {
   if (config_.mdns) {
@@ -70,7 +71,9 @@ void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_
     hooks.on_found = [this](const cluster::ServiceAnnouncement& a, const std::string& address) {
       on_announced(a, address);
     };
-    hooks.on_goodbye = [this](const std::string& id, const std::string& name) { on_goodbye(id, name); };
+    hooks.on_goodbye = [this](const std::string& id, const std::string& name, const std::string& from) {
+      on_goodbye(id, name, from);
+    };
     auto mdns = std::make_unique<cluster::MdnsService>(executor_, self, std::move(hooks));
     if (auto started = mdns->start(); started) {
       mdns_ = std::move(mdns);
@@ -107,9 +110,19 @@ void ClusterNode::on_announced(const cluster::ServiceAnnouncement& a, const std:
   if (registry_.announced(a.node_id, a.name, a.version, address, a.port, Clock::now())) wake();
 }
 
-void ClusterNode::on_goodbye(const std::string& id, const std::string& name) {
-  registry_.goodbye(id);
-  log::info("cluster: node '" + name + "' (" + id + ") said goodbye");
+void ClusterNode::on_goodbye(const std::string& id, const std::string& name, const std::string& from) {
+  switch (registry_.goodbye(id, from, Clock::now())) {
+    case cluster::GoodbyeResult::kRemoved:
+      log::info("cluster: node '" + name + "' (" + id + ") said goodbye");
+      break;
+    case cluster::GoodbyeResult::kCheck:
+      log::info("cluster: a goodbye for node '" + name + "' (" + id + ") came from " + from +
+                ", not its address: checking it with a heartbeat");
+      wake();
+      break;
+    case cluster::GoodbyeResult::kUnknown:
+      break;
+  }
 }
 
 cluster::NodeStatus ClusterNode::on_heartbeat(const cluster::NodeStatus& caller,
@@ -136,6 +149,7 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
     // The peer sends SSE keep-alives while it waits for the first token, and tokens after that: a minute of
     // silence means it is gone (asleep, or off the network).
     options.read_idle_timeout = std::chrono::milliseconds(60000);
+    options.head_timeout = std::chrono::milliseconds(60000);  // its head comes with the first keep-alive
     auto signer = [this](net::Headers& headers, std::string_view method, std::string_view target,
                          std::string_view body) {
       sign(headers, method, target, body);
@@ -147,38 +161,25 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
   return client.backend;
 }
 
-ClusterNode::Watch& ClusterNode::Watch::operator=(Watch&& other) noexcept {
-  if (this != &other) {
-    if (node_) node_->unwatch(id_);
-    node_ = std::exchange(other.node_, nullptr);
-    id_ = other.id_;
-  }
-  return *this;
-}
-
-ClusterNode::Watch::~Watch() {
-  if (node_) node_->unwatch(id_);
-}
-
 ClusterNode::Watch ClusterNode::watch_peer(const std::string& node_id, asio::any_io_executor executor,
                                            std::function<void()> on_lost) {
-  std::lock_guard lock(watchers_mutex_);
-  uint64_t id = next_watch_++;
-  watchers_.emplace(id, Watcher{node_id, std::move(executor), std::move(on_lost)});
-  return Watch(this, id);
-}
-
-void ClusterNode::unwatch(uint64_t id) {
-  std::lock_guard lock(watchers_mutex_);
-  watchers_.erase(id);
+  // Checked under the table's lock: a peer turning unreachable now either is seen here or finds the watcher.
+  std::lock_guard lock(watches_->mutex);
+  if (!registry_.is_reachable(node_id)) {
+    asio::post(executor, std::move(on_lost));
+    return {};
+  }
+  uint64_t id = watches_->next++;
+  watches_->watchers.emplace(id, WatchTable::Watcher{node_id, std::move(executor), std::move(on_lost)});
+  return Watch(watches_, id);
 }
 
 void ClusterNode::peer_lost(const std::string& node_id) {
-  std::lock_guard lock(watchers_mutex_);
-  for (auto it = watchers_.begin(); it != watchers_.end();) {
+  std::lock_guard lock(watches_->mutex);
+  for (auto it = watches_->watchers.begin(); it != watches_->watchers.end();) {
     if (it->second.node_id == node_id) {
       asio::post(it->second.executor, std::move(it->second.on_lost));
-      it = watchers_.erase(it);
+      it = watches_->watchers.erase(it);
     } else {
       ++it;
     }
@@ -211,6 +212,7 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   net::Headers headers;
   headers.add("Content-Type", "application/json");
   sign(headers, "POST", path, body);
+  const std::string nonce(headers.get("X-Quorum-Nonce"));
   net::ClientOptions options;
   const auto limit = std::clamp(registry_.timing().heartbeat_interval, std::chrono::milliseconds(1000),
                                 std::chrono::milliseconds(5000));
@@ -231,6 +233,10 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
       error = "HTTP " + std::to_string((*response)->status()) + ": " + text->substr(0, 300);
     } else if (auto parsed = cluster::parse_node_status(*text); !parsed) {
       error = parsed.error().message;
+    } else if (!cluster::verify_peer_reply(membership_.secret, nonce, parsed->id, *text,
+                                           (*response)->headers().get("X-Quorum-Proof")) ||
+               (*response)->headers().get("X-Quorum-Node") != parsed->id) {
+      error = "the answer is not signed by a node of this cluster";
     } else {
       answer = std::move(parsed.value());
     }

@@ -28,6 +28,8 @@
 
 namespace quorum::node {
 
+struct WatchTable;
+
 // Request header a forwarded request carries; a node never forwards such a request again.
 inline constexpr std::string_view kHopHeader = "X-Quorum-Hop";
 
@@ -57,22 +59,9 @@ class ClusterNode {
 
   // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail),
   // `on_lost` is posted to `executor`. A sleeping or unplugged machine leaves its TCP connections open and
-  // silent; this ends the streams it held within seconds instead of at the read timeout. Stops when the Watch
-  // is destroyed.
-  class Watch {
-   public:
-    Watch() = default;
-    Watch(ClusterNode* node, uint64_t id) : node_(node), id_(id) {}
-    Watch(Watch&& other) noexcept : node_(std::exchange(other.node_, nullptr)), id_(other.id_) {}
-    Watch& operator=(Watch&& other) noexcept;
-    Watch(const Watch&) = delete;
-    Watch& operator=(const Watch&) = delete;
-    ~Watch();
-
-   private:
-    ClusterNode* node_ = nullptr;
-    uint64_t id_ = 0;
-  };
+  // silent; this ends the streams it held within seconds instead of at the read timeout. `on_lost` is posted
+  // at once when the peer is not reachable now. Stops when the Watch is destroyed.
+  class Watch;
   Watch watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
                    std::function<void()> on_lost);
 
@@ -85,7 +74,7 @@ class ClusterNode {
             std::string_view body) const;
   // mDNS: a node of this cluster announced itself, or said goodbye.
   void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);
-  void on_goodbye(const std::string& id, const std::string& name);
+  void on_goodbye(const std::string& id, const std::string& name, const std::string& from);
 
   boost::asio::any_io_executor executor_;
   cluster::NodeIdentity self_;
@@ -104,16 +93,50 @@ class ClusterNode {
   std::mutex clients_mutex_;
   std::map<std::string, PeerClient> clients_;  // by node id
 
+  void peer_lost(const std::string& node_id);
+  // Shared with the Watches, which may outlive this object at shutdown (a stream cut by the deadline is
+  // destroyed with its io_context, after the ClusterNode).
+  std::shared_ptr<WatchTable> watches_;
+};
+
+struct WatchTable {
   struct Watcher {
     std::string node_id;
     boost::asio::any_io_executor executor;
     std::function<void()> on_lost;
   };
-  void unwatch(uint64_t id);
-  void peer_lost(const std::string& node_id);
-  std::mutex watchers_mutex_;
-  std::map<uint64_t, Watcher> watchers_;
-  uint64_t next_watch_ = 1;
+  std::mutex mutex;
+  std::map<uint64_t, Watcher> watchers;
+  uint64_t next = 1;
+};
+
+class ClusterNode::Watch {
+ public:
+  Watch() = default;
+  Watch(std::weak_ptr<WatchTable> table, uint64_t id) : table_(std::move(table)), id_(id) {}
+  Watch(Watch&&) noexcept = default;
+  Watch& operator=(Watch&& other) noexcept {
+    if (this != &other) {
+      release();
+      table_ = std::move(other.table_);
+      id_ = other.id_;
+    }
+    return *this;
+  }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+  ~Watch() { release(); }
+
+ private:
+  void release() {
+    if (auto table = table_.lock()) {
+      std::lock_guard lock(table->mutex);
+      table->watchers.erase(id_);
+    }
+    table_.reset();
+  }
+  std::weak_ptr<WatchTable> table_;
+  uint64_t id_ = 0;
 };
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.

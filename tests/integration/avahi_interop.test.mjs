@@ -266,6 +266,23 @@ describe("mDNS interoperability with avahi-daemon", { skip }, () => {
         { what: `node ${host.name} ignoring the service of another cluster` }), host.node);
       assert.ok(!peersOf(host).some((p) => p.id === wrong.id), `${host.name} does not list the other cluster's service`);
     }
+    // Behind the published service, an impostor that knows the fingerprint (it is public) but not the secret:
+    // it answers heartbeats with a made-up status. The nodes never route to it.
+    const impostorStatus = JSON.stringify({ id: right.id, name: right.name, port: right.port, in_flight: 0,
+      capacity: 1000, models: [{ id: "stolen-prompts", loaded: true }], engines: ["fake"] });
+    const impostor = startDaemon(hosts.a.ns, [process.execPath, "-e",
+      `require("http").createServer((q, r) => { q.resume(); r.setHeader("Content-Type", "application/json");
+        r.setHeader("X-Quorum-Node", ${JSON.stringify(right.id)}); r.setHeader("X-Quorum-Proof", "0".repeat(64));
+        r.end(${JSON.stringify(impostorStatus)}); }).listen(${right.port}, () => console.log("impostor up"));`], "impostor");
+    await waitOutput(impostor, "impostor up", "impostor listening");
+    for (const host of [hosts.a, hosts.b]) {
+      await explain(waitFor(() => host.node.output.includes("the answer is not signed by a node of this cluster"),
+        { what: `node ${host.name} refusing the impostor's heartbeat answer` }), host.node);
+      assert.notEqual(peersOf(host).find((p) => p.id === right.id)?.state, "reachable");
+      const models = JSON.parse(curlIn(host.ns, "GET", "http://127.0.0.1:32768/v1/models").body).data;
+      assert.ok(!models.some((m) => m.id === "stolen-prompts"), `${host.name} does not list the impostor's model`);
+    }
+    await stop(impostor);
     // avahi-publish withdraws the service when it ends: avahi-daemon says goodbye, the nodes drop it at once.
     await stop(publishers[1]);
     for (const host of [hosts.a, hosts.b]) {

@@ -61,8 +61,24 @@ TEST(ClusterRegistry, AnAnnouncedNodeIsDueForAHeartbeatAtOnceAndReachableWhenItA
   EXPECT_TRUE(holders[0].loaded);
   EXPECT_EQ(holders[0].address, "10.0.0.2");
   EXPECT_EQ(*r.next_due(), t0 + seconds(2));
-  EXPECT_FALSE(r.announced("b", "bee", "0.1.0", "10.0.0.3", 32768, t0)) << "reachable: nothing due early";
-  EXPECT_EQ(r.holders("m")[0].address, "10.0.0.3") << "a new address is taken";
+  EXPECT_FALSE(r.announced("b", "bee", "0.1.0", "10.6.6.6", 32768, t0)) << "reachable: nothing due early";
+  EXPECT_EQ(r.holders("m")[0].address, "10.0.0.2") << "mDNS cannot move a reachable node (it is not signed)";
+}
+
+TEST(ClusterRegistry, AnUnreachableNodeTakesItsAnnouncedAddressToBeCheckedByAHeartbeat) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  for (int i = 0; i < 3; ++i) {
+    auto now = r.next_due().value();
+    r.take_due(now);
+    r.heartbeat_failed("b", "refused", now);
+  }
+  ASSERT_EQ(record(r, "b")->state, PeerState::kUnreachable);
+  EXPECT_TRUE(r.announced("b", "bee", "", "10.0.0.7", 32768, t0 + seconds(3)));
+  auto due = r.take_due(t0 + seconds(3));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].address, "10.0.0.7");
+  EXPECT_TRUE(r.holders("m").empty()) << "not routed to before it answers there";
 }
 
 TEST(ClusterRegistry, ItsOwnAnnouncementIsIgnored) {
@@ -128,11 +144,22 @@ TEST(ClusterRegistry, AReachableNodeIsNeverPruned) {
   EXPECT_TRUE(r.prune(t0 + seconds(3600)).empty());
 }
 
-TEST(ClusterRegistry, GoodbyeRemovesAtOnce) {
+TEST(ClusterRegistry, AGoodbyeFromTheNodesAddressRemovesItAtOnce) {
   ClusterRegistry r("self", timing());
   r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
-  r.goodbye("b");
+  EXPECT_EQ(r.goodbye("b", "10.0.0.2", t0), GoodbyeResult::kRemoved);
   EXPECT_TRUE(r.snapshot().empty());
+  EXPECT_EQ(r.goodbye("b", "10.0.0.2", t0), GoodbyeResult::kUnknown);
+}
+
+TEST(ClusterRegistry, AGoodbyeFromElsewhereOnlyMakesAHeartbeatDue) {
+  ClusterRegistry r("self", timing());
+  r.announced("b", "bee", "", "10.0.0.2", 32768, t0);
+  r.take_due(t0);
+  r.heartbeat_done("b", status_of("b", {{"m", true}}), t0);
+  EXPECT_EQ(r.goodbye("b", "10.6.6.6", t0 + seconds(1)), GoodbyeResult::kCheck);
+  EXPECT_EQ(r.holders("m").size(), 1u) << "still routed to until a heartbeat fails";
+  EXPECT_EQ(*r.next_due(), t0 + seconds(1));
 }
 
 TEST(ClusterRegistry, AStaticPeerTakesTheIdItAnswersWithAndReplacesTheMdnsRecord) {
@@ -150,6 +177,30 @@ TEST(ClusterRegistry, AStaticPeerTakesTheIdItAnswersWithAndReplacesTheMdnsRecord
   // The mDNS record's heartbeat, still running, finds nothing to update and does no harm.
   r.heartbeat_failed("peer:10.0.0.2:32768", "late", t0);
   EXPECT_EQ(r.snapshot()[0].state, PeerState::kReachable);
+}
+
+TEST(ClusterRegistry, AStaticPeerIsDialledAtTheGivenPortAndFollowsWhoeverAnswersThere) {
+  ClusterRegistry r("self", timing());
+  r.add_static("192.168.1.9", 40000, t0);  // a port forward to the node's 32768
+  r.take_due(t0);
+  ASSERT_TRUE(r.heartbeat_done("peer:192.168.1.9:40000", status_of("b"), t0).ok());
+  auto due = r.take_due(t0 + seconds(2));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].port, 40000) << "not the port the peer reports for itself";
+  // The machine was reinstalled: another node of the cluster answers there now.
+  ASSERT_TRUE(r.heartbeat_done("b", status_of("c", {{"m", true}}), t0 + seconds(2)).ok());
+  ASSERT_EQ(r.snapshot().size(), 1u);
+  EXPECT_EQ(r.snapshot()[0].key, "c");
+  EXPECT_EQ(r.holders("m").size(), 1u);
+}
+
+TEST(ClusterRegistry, ACallerNotReachableNowIsCheckedAtTheAddressItCalledFrom) {
+  ClusterRegistry r("self", timing());
+  r.called_by(status_of("b"), "10.0.0.2", t0);
+  r.take_due(t0);
+  for (int i = 0; i < 3; ++i) r.heartbeat_failed("b", "refused", t0);
+  EXPECT_TRUE(r.called_by(status_of("b"), "10.0.0.8", t0 + seconds(1)));
+  EXPECT_EQ(r.take_due(t0 + seconds(1)).at(0).address, "10.0.0.8");
 }
 
 TEST(ClusterRegistry, APeerNamingThisNodeIsDropped) {

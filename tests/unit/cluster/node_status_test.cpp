@@ -45,6 +45,7 @@ TEST(NodeStatus, WhatAPeerMustNotGetAwayWith) {
       "{\"id\":\"a\",\"port\":1,\"in_flight\":0,\"capacity\":1,\"models\":[{}]}",  // a model without id
       "{\"id\":\"a\",\"port\":1,\"in_flight\":0,\"capacity\":1,\"engines\":[1]}",  // engine not a string
       "{\"id\":7,\"port\":1,\"in_flight\":0,\"capacity\":1}",                      // id not a string
+      "{\"id\":\"a\\u0007b\",\"port\":1,\"in_flight\":0,\"capacity\":1}",          // a control character
   };
   for (const char* body : bad) {
     auto parsed = parse_node_status(body);

@@ -87,3 +87,22 @@ TEST(PeerProof, MissingHeadersSayWhatIsExpected) {
 
 }  // namespace
 }  // namespace quorum::cluster
+
+namespace quorum::cluster {
+namespace {
+
+TEST(PeerReply, ProvesTheAnswerComesFromTheClusterAndAnswersThatRequest) {
+  auto proof = sign_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}");
+  EXPECT_TRUE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));
+  EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-other-request", "node-b", "{\"id\":\"node-b\"}", proof))
+      << "an answer to another request";
+  EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-c", "{\"id\":\"node-b\"}", proof))
+      << "claimed by another node";
+  EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\",\"x\":1}", proof))
+      << "a changed body";
+  EXPECT_FALSE(verify_peer_reply("another-secret", "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));
+  EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", ""));
+}
+
+}  // namespace
+}  // namespace quorum::cluster
