@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstring>
 #include <random>
+#include <unordered_map>
 
 #include "cluster/scheduler.h"
 #include "core/log.h"
@@ -811,11 +812,11 @@ struct ClusterModel {
 std::vector<ClusterModel> cluster_models(const engines::EngineRegistry& registry, const ClusterNode* cluster,
                                          const cluster::NodeIdentity& self) {
   std::vector<ClusterModel> out;
+  std::unordered_map<std::string, size_t> index;  // a peer may list thousands of models
   auto entry = [&](const std::string& id) -> ClusterModel& {
-    auto it = std::find_if(out.begin(), out.end(), [&](const ClusterModel& m) { return m.id == id; });
-    if (it != out.end()) return *it;
-    out.push_back(ClusterModel{id});
-    return out.back();
+    auto [it, added] = index.emplace(id, out.size());
+    if (added) out.push_back(ClusterModel{id});
+    return out[it->second];
   };
   auto merge = [](ClusterModel& m, int64_t created, const std::string& owned_by, bool loaded) {
     if (created && (!m.created || created < m.created)) m.created = created;
