@@ -125,8 +125,8 @@ std::vector<HeartbeatTarget> ClusterRegistry::take_due(RegistryClock::time_point
   for (auto& p : peers_) {
     if (p.heartbeat_running || p.next_heartbeat > now) continue;
     p.heartbeat_running = true;
-    out.push_back(HeartbeatTarget{p.key, p.address, p.status.port,
-                                  p.key.rfind("peer:", 0) == 0 ? std::string() : p.key});
+    std::string id = p.key.rfind("peer:", 0) == 0 ? std::string() : p.key;
+    out.push_back(HeartbeatTarget{p.key, p.address, p.status.port, id, p.static_peer ? std::string() : id});
   }
   return out;
 }

@@ -62,6 +62,9 @@ struct HeartbeatTarget {
   std::string address;
   unsigned short port = 0;
   std::string expected_id;  // empty for a --peer not yet identified
+  // Whom the request is addressed to (peer_proof.h): the node id, but nobody in particular for a --peer,
+  // which is whoever answers at its address.
+  std::string to;
 };
 
 // A change of a node's state, for the log.

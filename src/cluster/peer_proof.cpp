@@ -9,9 +9,10 @@ namespace quorum::cluster {
 namespace {
 
 std::string signed_text(std::string_view method, std::string_view target, std::string_view node,
-                        std::string_view time, std::string_view nonce, std::string_view body) {
-  std::string s = "quorum-peer-v1\n";
-  s.append(method).append("\n").append(target).append("\n").append(node).append("\n");
+                        std::string_view to, std::string_view time, std::string_view nonce,
+                        std::string_view body) {
+  std::string s = "quorum-peer-v2\n";
+  s.append(method).append("\n").append(target).append("\n").append(node).append("\n").append(to).append("\n");
   s.append(time).append("\n").append(nonce).append("\n").append(sha256_hex(body));
   return s;
 }
@@ -34,14 +35,15 @@ bool parse_ms(std::string_view text, int64_t& out) {
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_view secret,
-                                                                   std::string_view node,
+                                                                   std::string_view node, std::string_view to,
                                                                    std::string_view method,
                                                                    std::string_view target,
                                                                    std::string_view body, int64_t now_ms) {
   std::string time = std::to_string(now_ms);
   std::string nonce = random_hex(16);
-  std::string proof = hmac_sha256_hex(secret, signed_text(method, target, node, time, nonce, body));
+  std::string proof = hmac_sha256_hex(secret, signed_text(method, target, node, to, time, nonce, body));
   return {{"X-Quorum-Node", std::string(node)},
+          {"X-Quorum-To", std::string(to)},
           {"X-Quorum-Time", time},
           {"X-Quorum-Nonce", nonce},
           {"X-Quorum-Proof", proof}};
@@ -60,8 +62,9 @@ bool verify_peer_reply(std::string_view secret, std::string_view request_nonce, 
   return constant_time_equal(sign_peer_reply(secret, request_nonce, node, body), proof);
 }
 
-Status PeerVerifier::verify(std::string_view secret, const PeerProof& p, std::string_view method,
-                            std::string_view target, std::string_view body, int64_t now_ms) {
+Status PeerVerifier::verify(std::string_view secret, std::string_view self, const PeerProof& p,
+                            std::string_view method, std::string_view target, std::string_view body,
+                            int64_t now_ms) {
   if (p.node.empty() || p.time.empty() || p.nonce.empty() || p.proof.empty()) {
     return unauthorized("This node accepts requests from other machines only from nodes of its cluster.");
   }
@@ -72,8 +75,12 @@ Status PeerVerifier::verify(std::string_view secret, const PeerProof& p, std::st
     return unauthorized("The request is stale or its clock is off by more than " +
                         std::to_string(window_.count() / 1000) + " s.");
   }
-  std::string expected = hmac_sha256_hex(secret, signed_text(method, target, p.node, p.time, p.nonce, body));
+  std::string expected =
+      hmac_sha256_hex(secret, signed_text(method, target, p.node, p.to, p.time, p.nonce, body));
   if (!constant_time_equal(expected, p.proof)) return unauthorized("The cluster proof does not match.");
+  if (p.to.empty() ? !(method == "POST" && target == "/v1/cluster/heartbeat") : p.to != self) {
+    return unauthorized("The request is addressed to another node.");
+  }
 
   std::lock_guard lock(mutex_);
   while (!by_expiry_.empty() && by_expiry_.begin()->first < now_ms) {

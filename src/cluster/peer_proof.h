@@ -1,12 +1,15 @@
 // Requests between the nodes of a cluster prove that the sender knows the cluster secret without sending it,
 // and cannot be replayed.
 //
-// The sender adds four headers: X-Quorum-Node (its node id), X-Quorum-Time (Unix milliseconds),
-// X-Quorum-Nonce (32 random hex characters) and X-Quorum-Proof: HMAC-SHA256, keyed with the secret, of
-//   "quorum-peer-v1\n" METHOD "\n" TARGET "\n" NODE "\n" TIME "\n" NONCE "\n" hex(SHA-256(BODY))
-// The receiver accepts a request only when the proof matches, the time is within `window` of its own clock,
-// and it has not seen this node's nonce before (nonces are remembered for twice the window, so a captured
-// request is refused both while it is fresh and after it is stale). Thread-safe.
+// The sender adds five headers: X-Quorum-Node (its node id), X-Quorum-To (the id of the node it is calling;
+// empty only in the first heartbeat to a --peer, whose id is not known yet), X-Quorum-Time (Unix
+// milliseconds), X-Quorum-Nonce (32 random hex characters) and X-Quorum-Proof: HMAC-SHA256, keyed with the
+// secret, of
+//   "quorum-peer-v2\n" METHOD "\n" TARGET "\n" NODE "\n" TO "\n" TIME "\n" NONCE "\n" hex(SHA-256(BODY))
+// The receiver accepts a request only when the proof matches, it is addressed to this node (an empty TO only
+// for POST /v1/cluster/heartbeat), the time is within `window` of its own clock, and it has not seen this
+// node's nonce before (nonces are remembered for twice the window, so a captured request is refused both
+// while it is fresh and after it is stale, and cannot be replayed to another node either). Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -23,6 +26,7 @@ namespace quorum::cluster {
 
 struct PeerProof {
   std::string node;
+  std::string to;
   std::string time;  // Unix milliseconds, as sent
   std::string nonce;
   std::string proof;
@@ -30,7 +34,7 @@ struct PeerProof {
 
 // The headers of a request from `node` (name, value pairs, in the order above).
 std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_view secret,
-                                                                   std::string_view node,
+                                                                   std::string_view node, std::string_view to,
                                                                    std::string_view method,
                                                                    std::string_view target,
                                                                    std::string_view body, int64_t now_ms);
@@ -50,8 +54,9 @@ class PeerVerifier {
 
   // Ok, or a 401 whose message says what was wrong (missing headers, stale, replayed, bad proof) without
   // revealing anything about the secret.
-  Status verify(std::string_view secret, const PeerProof& proof, std::string_view method,
-                std::string_view target, std::string_view body, int64_t now_ms);
+  // `self`: this node's id, which the request must be addressed to.
+  Status verify(std::string_view secret, std::string_view self, const PeerProof& proof,
+                std::string_view method, std::string_view target, std::string_view body, int64_t now_ms);
 
  private:
   std::chrono::milliseconds window_;

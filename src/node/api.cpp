@@ -550,8 +550,9 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
 
   if (!req.remote_is_loopback) {
     cluster::PeerProof proof{
-        std::string(req.headers.get("X-Quorum-Node")), std::string(req.headers.get("X-Quorum-Time")),
-        std::string(req.headers.get("X-Quorum-Nonce")), std::string(req.headers.get("X-Quorum-Proof"))};
+        std::string(req.headers.get("X-Quorum-Node")), std::string(req.headers.get("X-Quorum-To")),
+        std::string(req.headers.get("X-Quorum-Time")), std::string(req.headers.get("X-Quorum-Nonce")),
+        std::string(req.headers.get("X-Quorum-Proof"))};
     const bool claims_peer = !proof.proof.empty();
     if (!cluster_ || !claims_peer) {
       ApiError e{401, "invalid_request_error",
@@ -563,8 +564,8 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch())
                       .count();
-    auto verified =
-        peer_verifier_.verify(cluster_->membership().secret, proof, req.method, req.target, req.body, now_ms);
+    auto verified = peer_verifier_.verify(cluster_->membership().secret, self_.id, proof, req.method,
+                                          req.target, req.body, now_ms);
     if (!verified) {
       log::warn("refused a peer request from " + req.remote_address + ": " + verified.error().message);
       return reply_error(w, verified.take_error(), std::move(request_id));

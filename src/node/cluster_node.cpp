@@ -131,10 +131,10 @@ cluster::NodeStatus ClusterNode::on_heartbeat(const cluster::NodeStatus& caller,
   return local_status_();
 }
 
-void ClusterNode::sign(net::Headers& headers, std::string_view method, std::string_view target,
-                       std::string_view body) const {
+void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_view method,
+                       std::string_view target, std::string_view body) const {
   for (auto& [name, value] :
-       cluster::sign_peer_request(membership_.secret, self_.id, method, target, body, unix_ms())) {
+       cluster::sign_peer_request(membership_.secret, self_.id, to, method, target, body, unix_ms())) {
     headers.add(name, value);
   }
 }
@@ -150,9 +150,9 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
     // silence means it is gone (asleep, or off the network).
     options.read_idle_timeout = std::chrono::milliseconds(60000);
     options.head_timeout = std::chrono::milliseconds(60000);  // its head comes with the first keep-alive
-    auto signer = [this](net::Headers& headers, std::string_view method, std::string_view target,
-                         std::string_view body) {
-      sign(headers, method, target, body);
+    auto signer = [this, to = holder.id](net::Headers& headers, std::string_view method,
+                                         std::string_view target, std::string_view body) {
+      sign(headers, to, method, target, body);
       headers.add(std::string(kHopHeader), "1");
     };
     client.url = url;
@@ -211,7 +211,7 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   std::string body = json::serialize(cluster::status_to_json(local_status_()));
   net::Headers headers;
   headers.add("Content-Type", "application/json");
-  sign(headers, "POST", path, body);
+  sign(headers, target.to, "POST", path, body);
   const std::string nonce(headers.get("X-Quorum-Nonce"));
   net::ClientOptions options;
   const auto limit = std::clamp(registry_.timing().heartbeat_interval, std::chrono::milliseconds(1000),

@@ -70,7 +70,8 @@ class ClusterNode {
   net::Task<void> heartbeat(cluster::HeartbeatTarget target);
   // Makes the loop look at the registry again (a heartbeat became due early). Any thread.
   void wake();
-  void sign(net::Headers& headers, std::string_view method, std::string_view target,
+  // Adds the peer proof of a request to node `to` (cluster/peer_proof.h).
+  void sign(net::Headers& headers, std::string_view to, std::string_view method, std::string_view target,
             std::string_view body) const;
   // mDNS: a node of this cluster announced itself, or said goodbye.
   void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);

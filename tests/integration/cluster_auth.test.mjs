@@ -21,6 +21,7 @@ const port = 32768;
 let stateDir;
 let node;
 let secret;
+let nodeId;
 let output = "";
 
 // A call to the node from inside the namespace; returns { status, body }.
@@ -33,6 +34,7 @@ before(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-auth-"));
   execFileSync(quorumBin(), ["cluster", "init", "--state-dir", stateDir]);
   secret = JSON.parse(fs.readFileSync(path.join(stateDir, "cluster.json"), "utf8")).secret;
+  nodeId = JSON.parse(fs.readFileSync(path.join(stateDir, "node.json"), "utf8")).id;
   node = spawn("ip", ["netns", "exec", ns, quorumBin(), "node", "--listen", `${address}:${port}`, "--state-dir",
     stateDir, "--no-autodetect", "--no-embedded"], { stdio: ["ignore", "pipe", "pipe"] });
   node.stdout.on("data", (d) => (output += d));
@@ -59,17 +61,17 @@ test("an unauthenticated request from another machine gets 401 in the API's shap
 });
 
 test("a peer that proves the cluster secret is served, GET and POST", () => {
-  const models = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models") });
+  const models = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { to: nodeId }) });
   assert.equal(models.status, 200, models.body);
   assert.equal(JSON.parse(models.body).object, "list");
   const body = JSON.stringify({ model: "none", messages: [{ role: "user", content: "hi" }] });
-  const chat = call("POST", "/v1/chat/completions", { headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body }), body });
+  const chat = call("POST", "/v1/chat/completions", { headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body, to: nodeId }), body });
   assert.equal(chat.status, 404, "authenticated, then the usual answer: no such model");
   assert.equal(JSON.parse(chat.body).error.code, "model_not_found");
 });
 
 test("a captured request cannot be replayed", () => {
-  const headers = peerHeaders(secret, "GET", "/v1/models");
+  const headers = peerHeaders(secret, "GET", "/v1/models", { to: nodeId });
   assert.equal(call("GET", "/v1/models", { headers }).status, 200);
   const again = call("GET", "/v1/models", { headers });
   assert.equal(again.status, 401);
@@ -78,12 +80,16 @@ test("a captured request cannot be replayed", () => {
 
 test("another cluster's secret, a changed body, or a stale time is refused", async () => {
   const other = crypto.randomBytes(32).toString("hex");
-  assert.equal(call("GET", "/v1/models", { headers: peerHeaders(other, "GET", "/v1/models") }).status, 401);
+  assert.equal(call("GET", "/v1/models", { headers: peerHeaders(other, "GET", "/v1/models", { to: nodeId }) }).status, 401);
   const body = JSON.stringify({ model: "m", messages: [] });
   const tampered = call("POST", "/v1/chat/completions", {
-    headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body }), body: body.replace('"m"', '"n"') });
+    headers: peerHeaders(secret, "POST", "/v1/chat/completions", { body, to: nodeId }), body: body.replace('"m"', '"n"') });
   assert.equal(tampered.status, 401);
-  const stale = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { node: "p", time: Date.now() - 120000 }) });
+  // A request signed for another node of the cluster (captured there, replayed here) is refused.
+  const elsewhere = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { to: "0123456789abcdef0123456789abcdef" }) });
+  assert.equal(elsewhere.status, 401);
+  assert.match(JSON.parse(elsewhere.body).error.message, /addressed to another node/);
+  const stale = call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { node: "p", to: nodeId, time: Date.now() - 120000 }) });
   assert.equal(stale.status, 401);
   assert.match(JSON.parse(stale.body).error.message, /stale/);
   // The log (read through a pipe, so polled) names the caller and the reason, never the secret.

@@ -69,7 +69,7 @@ test("a discovered peer is reachable at its announced address, by members of the
   const url = `http://${b.address}:${b.port}/v1/models`;
   assert.equal(curlIn(nodes.a.ns, "GET", url).status, 401, "no proof: refused");
   const secret = clusterSecretOf(nodes.a);
-  const headers = peerHeaders(secret, "GET", "/v1/models", { node: idOf(nodes.a) });
+  const headers = peerHeaders(secret, "GET", "/v1/models", { node: idOf(nodes.a), to: idOf(nodes.b) });
   const r = curlIn(nodes.a.ns, "GET", url, { headers });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).object, "list");

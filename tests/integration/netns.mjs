@@ -19,13 +19,15 @@ export function curlIn(ns, method, url, { headers = {}, body } = {}) {
   return { status: Number(r.stdout.slice(cut + 1)), body: r.stdout.slice(0, cut) };
 }
 
-// The four X-Quorum-* headers proving knowledge of the cluster secret `key` for one request.
-export function peerHeaders(key, method, target, { body = "", node = "test-peer", time = Date.now() } = {}) {
+// The X-Quorum-* headers proving knowledge of the cluster secret `key` for one request from `node` to the
+// node whose id is `to`.
+export function peerHeaders(key, method, target, { body = "", node = "test-peer", to = "", time = Date.now() } = {}) {
   const nonce = crypto.randomBytes(16).toString("hex");
-  const text = ["quorum-peer-v1", method, target, node, String(time), nonce,
+  const text = ["quorum-peer-v2", method, target, node, to, String(time), nonce,
     crypto.createHash("sha256").update(body).digest("hex")].join("\n");
   const proof = crypto.createHmac("sha256", key).update(text).digest("hex");
-  return { "X-Quorum-Node": node, "X-Quorum-Time": String(time), "X-Quorum-Nonce": nonce, "X-Quorum-Proof": proof };
+  return { "X-Quorum-Node": node, "X-Quorum-To": to, "X-Quorum-Time": String(time), "X-Quorum-Nonce": nonce,
+    "X-Quorum-Proof": proof };
 }
 
 // A LAN of namespaced hosts: a bridge (multicast snooping off, so mDNS floods) in its own namespace, and one

@@ -12,6 +12,7 @@ PeerProof proof_of(const std::vector<std::pair<std::string, std::string>>& heade
   PeerProof p;
   for (const auto& [name, value] : headers) {
     if (name == "X-Quorum-Node") p.node = value;
+    if (name == "X-Quorum-To") p.to = value;
     if (name == "X-Quorum-Time") p.time = value;
     if (name == "X-Quorum-Nonce") p.nonce = value;
     if (name == "X-Quorum-Proof") p.proof = value;
@@ -20,13 +21,14 @@ PeerProof proof_of(const std::vector<std::pair<std::string, std::string>>& heade
 }
 
 PeerProof signed_request(std::string_view secret = kSecret, int64_t at = kNow) {
-  return proof_of(sign_peer_request(secret, "node-a", "POST", "/v1/chat/completions", "{\"x\":1}", at));
+  return proof_of(
+      sign_peer_request(secret, "node-a", "node-b", "POST", "/v1/chat/completions", "{\"x\":1}", at));
 }
 
 Status check(PeerVerifier& v, const PeerProof& p, std::string_view method = "POST",
              std::string_view target = "/v1/chat/completions", std::string_view body = "{\"x\":1}",
              int64_t now = kNow) {
-  return v.verify(kSecret, p, method, target, body, now);
+  return v.verify(kSecret, "node-b", p, method, target, body, now);
 }
 
 TEST(PeerProof, ASignedRequestIsAccepted) {
@@ -36,7 +38,8 @@ TEST(PeerProof, ASignedRequestIsAccepted) {
 }
 
 TEST(PeerProof, TheSecretIsNotInTheHeaders) {
-  for (const auto& [name, value] : sign_peer_request(kSecret, "node-a", "GET", "/v1/models", "", kNow)) {
+  for (const auto& [name, value] :
+       sign_peer_request(kSecret, "node-a", "node-b", "GET", "/v1/models", "", kNow)) {
     EXPECT_EQ(value.find(kSecret.substr(0, 16)), std::string::npos) << name;
   }
 }
@@ -91,6 +94,24 @@ TEST(PeerProof, MissingHeadersSayWhatIsExpected) {
 namespace quorum::cluster {
 namespace {
 
+TEST(PeerProof, ARequestForAnotherNodeIsRefused) {
+  PeerVerifier v;
+  auto p = signed_request();
+  auto s = v.verify(kSecret, "node-c", p, "POST", "/v1/chat/completions", "{\"x\":1}", kNow);
+  ASSERT_FALSE(s.ok()) << "a captured request replayed to another node of the cluster";
+  EXPECT_NE(s.error().message.find("another node"), std::string::npos);
+  p.to = "node-c";  // and the recipient cannot be rewritten: it is signed
+  EXPECT_FALSE(v.verify(kSecret, "node-c", p, "POST", "/v1/chat/completions", "{\"x\":1}", kNow).ok());
+}
+
+TEST(PeerProof, OnlyAHeartbeatMayBeAddressedToNobodyInParticular) {
+  PeerVerifier v;
+  auto hb = proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/cluster/heartbeat", "{}", kNow));
+  EXPECT_TRUE(v.verify(kSecret, "node-b", hb, "POST", "/v1/cluster/heartbeat", "{}", kNow).ok());
+  auto chat = proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/chat/completions", "{}", kNow));
+  EXPECT_FALSE(v.verify(kSecret, "node-b", chat, "POST", "/v1/chat/completions", "{}", kNow).ok());
+}
+
 TEST(PeerReply, ProvesTheAnswerComesFromTheClusterAndAnswersThatRequest) {
   auto proof = sign_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}");
   EXPECT_TRUE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));
@@ -98,9 +119,11 @@ TEST(PeerReply, ProvesTheAnswerComesFromTheClusterAndAnswersThatRequest) {
       << "an answer to another request";
   EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-c", "{\"id\":\"node-b\"}", proof))
       << "claimed by another node";
-  EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\",\"x\":1}", proof))
+  EXPECT_FALSE(
+      verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\",\"x\":1}", proof))
       << "a changed body";
-  EXPECT_FALSE(verify_peer_reply("another-secret", "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));
+  EXPECT_FALSE(
+      verify_peer_reply("another-secret", "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));
   EXPECT_FALSE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", ""));
 }
 
