@@ -12,6 +12,7 @@
 #include <boost/url/pct_string_view.hpp>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <random>
 #include <unordered_map>
 
@@ -626,7 +627,9 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     return heartbeat(req, w, std::move(request_id));
   }
   if (path == "/health") return health(w);
-  if (path == "/metrics") return reply_text(w, "text/plain; version=0.0.4; charset=utf-8", metrics_.render());
+  if (path == "/metrics") {
+    return reply_text(w, "text/plain; version=0.0.4; charset=utf-8", metrics_.render() + cluster_metrics());
+  }
   ApiError e =
       ApiError::not_found("Unknown request URL: " + req.method + " " + path +
                               ". This node serves /v1/chat/completions, /v1/completions, /v1/embeddings "
@@ -938,6 +941,30 @@ net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
     body["discovery"] = std::move(discovery);
   }
   co_await send_json(w, 200, body, std::string());
+}
+
+std::string Api::cluster_metrics() const {
+  if (!cluster_) return {};
+  std::map<std::string, int> by_state{{"pending", 0}, {"reachable", 0}, {"unreachable", 0}};
+  std::string forwarded;
+  for (const auto& p : cluster_->registry().snapshot()) {
+    ++by_state[std::string(cluster::to_string(p.state))];
+    std::string name;
+    for (char c : p.status.name) name += (c == '"' || c == '\\') ? '_' : c;
+    forwarded +=
+        "quorum_cluster_forwarded_in_flight{node=\"" + name + "\"} " + std::to_string(p.forwarded) + "\n";
+  }
+  std::string out =
+      "# HELP quorum_cluster_nodes Other nodes of this node's cluster, by state.\n"
+      "# TYPE quorum_cluster_nodes gauge\n";
+  for (const auto& [state, count] : by_state) {
+    out += "quorum_cluster_nodes{state=\"" + state + "\"} " + std::to_string(count) + "\n";
+  }
+  out +=
+      "# HELP quorum_cluster_forwarded_in_flight Requests this node has forwarded to each peer, now.\n"
+      "# TYPE quorum_cluster_forwarded_in_flight gauge\n" +
+      forwarded;
+  return out;
 }
 
 net::Task<void> Api::heartbeat(net::HttpRequest& req, net::ResponseWriter& w, std::string request_id) {

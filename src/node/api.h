@@ -48,6 +48,8 @@ class Api {
   net::Task<void> get_model(std::string id, net::ResponseWriter& writer, std::string request_id);
   net::Task<void> health(net::ResponseWriter& writer);
   net::Task<void> cluster_nodes(net::ResponseWriter& writer);
+  // Prometheus gauges of the cluster (nodes by state, requests forwarded to each peer); empty outside one.
+  std::string cluster_metrics() const;
   net::Task<void> heartbeat(net::HttpRequest& request, net::ResponseWriter& writer, std::string request_id);
 
   const NodeConfig& config_;

@@ -195,16 +195,23 @@ function rawStream(host, model) {
 test("a client that leaves a forwarded stream cancels it on the node that generates it", async () => {
   await allReachable();
   const stream = rawStream(hosts.a, "tiny-c");
-  await stream.firstData;
   const selfOfC = () => clusterNodesOf(hosts.c).self;
-  assert.equal(selfOfC().in_flight, 1, "C is generating");
-  await waitFor(() => peer(hosts.a, hosts.c).in_flight === 1, { what: "A counting its request to C" });
-  stream.proc.kill("SIGKILL");
+  try {
+    await stream.firstData;
+    assert.equal(selfOfC().in_flight, 1, "C is generating");
+    await waitFor(() => peer(hosts.a, hosts.c).in_flight === 1, { what: "A counting its request to C" });
+    const metrics = curlIn(hosts.a.ns, "GET", "http://127.0.0.1:32768/metrics").body;
+    assert.match(metrics, /^quorum_cluster_forwarded_in_flight\{node="node-c"\} 1$/m);
+    assert.match(metrics, /^quorum_cluster_nodes\{state="reachable"\} 2$/m);
+  } finally {
+    stream.proc.kill("SIGKILL");
+  }
   await stream.done;
   await waitFor(() => selfOfC().in_flight === 0, { timeoutMs: 3000, what: "C's generation cancelled" });
   await waitFor(() => /model=tiny-c .*status=499/.test(hosts.c.output), { timeoutMs: 3000, what: "C logging the cancelled request" });
   assert.ok(!hosts.c.output.includes('"finish_reason":"length"'));
 });
+
 
 test("a holder killed mid-stream: the client gets an in-band error and [DONE] within seconds, never a hang", async () => {
   await allReachable();
