@@ -72,11 +72,13 @@ std::vector<std::array<uint8_t, 4>> advertised_addresses() {
 }
 
 MdnsService::MdnsService(const asio::any_io_executor& executor, ServiceAnnouncement self,
-                         DiscoveryHooks hooks)
+                         DiscoveryHooks hooks, bool follow_addresses)
     : executor_(executor),
       self_(std::move(self)),
       socket_(executor),
       timer_(executor),
+      follow_timer_(executor),
+      follow_addresses_(follow_addresses),
       hooks_(std::move(hooks)) {}
 
 MdnsService::~MdnsService() {
@@ -95,28 +97,68 @@ Status MdnsService::start() {
   if (ec) return ApiError::server(500, "mDNS: cannot use UDP port 5353: " + ec.message());
   socket_.set_option(asio::ip::multicast::hops(255), ec);
   socket_.set_option(asio::ip::multicast::enable_loopback(true), ec);
-  for (const auto& a : self_.addresses) {
-    auto address = asio::ip::address_v4(a);
-    boost::system::error_code join_ec;
-    socket_.set_option(asio::ip::multicast::join_group(kGroup, address), join_ec);
-    if (join_ec) {
-      log::warn("mDNS: cannot join the multicast group on " + address.to_string() + ": " + join_ec.message());
-      continue;
-    }
-    interfaces_.push_back(address);
-  }
+  join(self_.addresses);
   if (interfaces_.empty())
     log::warn("mDNS: no network interface to announce on; peers must be given with --peer");
-  // Announce only the addresses whose interface joined the group.
-  self_.addresses.clear();
-  for (const auto& a : interfaces_) self_.addresses.push_back(a.to_bytes());
-  {
-    std::lock_guard lock(status_mutex_);
-    for (const auto& a : interfaces_) status_.interfaces.push_back(a.to_string());
-  }
   asio::co_spawn(executor_, receive_loop(), asio::detached);
   asio::co_spawn(executor_, announce_loop(), asio::detached);
+  if (follow_addresses_) asio::co_spawn(executor_, follow_loop(), asio::detached);
   return Ok{};
+}
+
+void MdnsService::join(const std::vector<std::array<uint8_t, 4>>& addresses) {
+  // Leave the interfaces that are gone (their address may have moved to another machine).
+  for (const auto& address : interfaces_) {
+    if (std::find(addresses.begin(), addresses.end(), address.to_bytes()) != addresses.end()) continue;
+    boost::system::error_code ec;
+    socket_.set_option(asio::ip::multicast::leave_group(kGroup, address), ec);
+  }
+  std::vector<asio::ip::address_v4> joined;
+  for (const auto& a : addresses) {
+    auto address = asio::ip::address_v4(a);
+    if (std::find(interfaces_.begin(), interfaces_.end(), address) == interfaces_.end()) {
+      boost::system::error_code ec;
+      socket_.set_option(asio::ip::multicast::join_group(kGroup, address), ec);
+      if (ec) {
+        log::warn("mDNS: cannot join the multicast group on " + address.to_string() + ": " + ec.message());
+        continue;
+      }
+    }
+    joined.push_back(address);
+  }
+  interfaces_ = std::move(joined);
+  // Announce only the addresses whose interface joined the group.
+  self_.addresses.clear();
+  std::vector<std::string> names;
+  for (const auto& a : interfaces_) {
+    self_.addresses.push_back(a.to_bytes());
+    names.push_back(a.to_string());
+  }
+  {
+    std::lock_guard lock(status_mutex_);
+    status_.interfaces = names;
+  }
+  if (hooks_.on_addresses) hooks_.on_addresses(names);
+}
+
+net::Task<void> MdnsService::follow_loop() {
+  for (;;) {
+    follow_timer_.expires_after(std::chrono::seconds(3));
+    boost::system::error_code ec;
+    co_await follow_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    auto now = advertised_addresses();
+    if (now == self_.addresses) continue;
+    std::string before;
+    for (const auto& a : interfaces_) before += (before.empty() ? "" : ", ") + a.to_string();
+    join(now);
+    std::string after;
+    for (const auto& a : interfaces_) after += (after.empty() ? "" : ", ") + a.to_string();
+    log::info("mDNS: this node's addresses changed from [" + before + "] to [" + after +
+              "]; announcing them");
+    send(announcement(self_));
+    send(browse_query());
+  }
 }
 
 void MdnsService::stop() {
@@ -126,6 +168,7 @@ void MdnsService::stop() {
   goodbye.ttl = 0;
   send(announcement(goodbye));
   timer_.cancel();
+  follow_timer_.cancel();
   boost::system::error_code ec;
   socket_.close(ec);
 }

@@ -31,6 +31,8 @@ struct DiscoveryHooks {
   std::function<void(const ServiceAnnouncement& announcement, const std::string& address)> on_found;
   // `from`: the address the goodbye came from (not authenticated: mDNS has no signatures).
   std::function<void(const std::string& id, const std::string& name, const std::string& from)> on_goodbye;
+  // The addresses announced changed (dotted, preferred first); also called once at start.
+  std::function<void(const std::vector<std::string>& addresses)> on_addresses;
 };
 
 // This host's IPv4 addresses for peers to reach it, preferred first: RFC 1918 LAN addresses, then other
@@ -48,7 +50,10 @@ struct DiscoveryStatus {
 
 class MdnsService {
  public:
-  MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self, DiscoveryHooks hooks);
+  // `follow_addresses`: every 3 s, compare advertised_addresses() with the announced ones and, when they
+  // changed (Wi-Fi roaming, a new DHCP lease), join the new interfaces and announce the new addresses.
+  MdnsService(const boost::asio::any_io_executor& executor, ServiceAnnouncement self, DiscoveryHooks hooks,
+              bool follow_addresses = false);
   ~MdnsService();
 
   // Opens the socket and starts announcing and browsing. Fails (with the reason) when UDP 5353 cannot be
@@ -62,6 +67,10 @@ class MdnsService {
  private:
   net::Task<void> receive_loop();
   net::Task<void> announce_loop();
+  net::Task<void> follow_loop();
+  // Joins the group on `addresses` (leaving interfaces no longer listed) and makes the joined ones the
+  // announced addresses.
+  void join(const std::vector<std::array<uint8_t, 4>>& addresses);
   void send(const dns::Message& m);
   void on_packet(const uint8_t* data, size_t size, const boost::asio::ip::udp::endpoint& from);
 
@@ -69,6 +78,8 @@ class MdnsService {
   ServiceAnnouncement self_;
   boost::asio::ip::udp::socket socket_;
   boost::asio::steady_timer timer_;
+  boost::asio::steady_timer follow_timer_;
+  bool follow_addresses_ = false;
   std::vector<boost::asio::ip::address_v4> interfaces_;
   DiscoveryHooks hooks_;
   bool stopped_ = false;

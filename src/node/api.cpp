@@ -892,16 +892,17 @@ net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
     return out;
   };
   auto status = local_status();
-  json::object self{{"id", self_.id},
-                    {"name", self_.name},
-                    {"address", self_address_},
-                    {"port", self_port_},
-                    {"version", QUORUM_VERSION},
-                    {"state", "self"},
-                    {"models", models_json(status.models)},
-                    {"engines", strings_json(status.engines)},
-                    {"in_flight", status.in_flight},
-                    {"capacity", status.capacity}};
+  json::object self{
+      {"id", self_.id},
+      {"name", self_.name},
+      {"address", cluster_ && !cluster_->self_address().empty() ? cluster_->self_address() : self_address_},
+      {"port", self_port_},
+      {"version", QUORUM_VERSION},
+      {"state", "self"},
+      {"models", models_json(status.models)},
+      {"engines", strings_json(status.engines)},
+      {"in_flight", status.in_flight},
+      {"capacity", status.capacity}};
   json::array data;
   if (cluster_) {
     auto now = cluster::RegistryClock::now();

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -58,7 +59,12 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       timer_(executor),
       watches_(std::make_shared<WatchTable>()) {}
 
-void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses) {
+void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
+                        bool follow_addresses) {
+  if (!addresses.empty()) {
+    std::lock_guard lock(address_mutex_);
+    self_address_ = asio::ip::address_v4(addresses.front()).to_string();
+  }
   if (config_.mdns) {
     cluster::ServiceAnnouncement self;
     self.node_id = self_.id;
@@ -74,7 +80,11 @@ void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_
     hooks.on_goodbye = [this](const std::string& id, const std::string& name, const std::string& from) {
       on_goodbye(id, name, from);
     };
-    auto mdns = std::make_unique<cluster::MdnsService>(executor_, self, std::move(hooks));
+    hooks.on_addresses = [this](const std::vector<std::string>& now) {
+      std::lock_guard lock(address_mutex_);
+      if (!now.empty()) self_address_ = now.front();
+    };
+    auto mdns = std::make_unique<cluster::MdnsService>(executor_, self, std::move(hooks), follow_addresses);
     if (auto started = mdns->start(); started) {
       mdns_ = std::move(mdns);
     } else {
@@ -95,6 +105,11 @@ void ClusterNode::stop() {
   if (mdns_) mdns_->stop();
   stopped_ = true;
   timer_.cancel();
+}
+
+std::string ClusterNode::self_address() const {
+  std::lock_guard lock(address_mutex_);
+  return self_address_;
 }
 
 std::optional<cluster::DiscoveryStatus> ClusterNode::discovery_status() const {

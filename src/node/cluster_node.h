@@ -47,10 +47,14 @@ class ClusterNode {
 
   // Starts mDNS (announcing `addresses` with the API `port`, unless --no-mdns) and heartbeats (to the --peer
   // nodes at once). stop() says goodbye and ends both; idempotent. Both on the executor.
-  void start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses);
+  // `follow_addresses`: keep announcing this host's current LAN addresses as they change (see MdnsService).
+  void start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
+             bool follow_addresses);
   void stop();
   // What mDNS is doing (nullopt when it is off). Any thread.
   std::optional<cluster::DiscoveryStatus> discovery_status() const;
+  // The address peers reach this node at now (the first announced one; empty when none). Any thread.
+  std::string self_address() const;
   // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
 
@@ -86,6 +90,8 @@ class ClusterNode {
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
   std::unique_ptr<cluster::MdnsService> mdns_;  // set once in start(), then only read
+  mutable std::mutex address_mutex_;
+  std::string self_address_;
 
   struct PeerClient {
     std::string url;

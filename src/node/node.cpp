@@ -77,14 +77,21 @@ int run_node(NodeConfig config) {
   limits.max_body_bytes = config.max_body_bytes;
   auto handler = [&api](net::HttpRequest& req, net::ResponseWriter& w) { return api.handle(req, w); };
 
+  // A node in a cluster that serves loopback (the default) also serves its peers on every interface, same
+  // port, so that it stays reachable when its LAN address changes (Wi-Fi, DHCP); only members of the cluster
+  // are served there (see Api::handle). With --advertise, only the addresses given.
+  const bool loopback_listen = asio::ip::make_address(config.listen_host).is_loopback();
+  const bool wildcard_lan = membership.value() && loopback_listen && config.cluster.advertise.empty();
+  const bool reuse_port = threads > 1 || wildcard_lan;
   std::vector<std::unique_ptr<asio::io_context>> contexts;
   std::vector<std::unique_ptr<net::HttpServer>> servers;
   unsigned short port = config.listen_port;
   try {
-    if (threads > 1 && port != 0) {
+    if (reuse_port && port != 0) {
       // SO_REUSEPORT would let this node share the port with another process already serving it (requests
       // split between the two). A plain bind first fails when the port is taken, as a single thread would.
-      asio::ip::tcp::endpoint endpoint(asio::ip::make_address(config.listen_host), port);
+      asio::ip::tcp::endpoint endpoint(asio::ip::make_address(wildcard_lan ? "0.0.0.0" : config.listen_host),
+                                       port);
       asio::io_context probe_context(1);
       asio::ip::tcp::acceptor probe(probe_context);
       probe.open(endpoint.protocol());
@@ -94,7 +101,7 @@ int run_node(NodeConfig config) {
     for (int i = 0; i < threads; ++i) {
       contexts.push_back(std::make_unique<asio::io_context>(1));
       servers.push_back(std::make_unique<net::HttpServer>(contexts.back()->get_executor(), config.listen_host,
-                                                          port, handler, limits, /*reuse_port=*/threads > 1));
+                                                          port, handler, limits, reuse_port));
       port = servers.back()->port();  // with port 0, the others share the port the first one got
     }
   } catch (const std::exception& e) {
@@ -104,7 +111,6 @@ int run_node(NodeConfig config) {
   }
   // A node in a cluster is reachable by its peers: it also listens on its LAN addresses, same port (callers
   // there must prove they are of the cluster; see Api::handle).
-  const bool loopback_listen = asio::ip::make_address(config.listen_host).is_loopback();
   std::vector<std::array<uint8_t, 4>> lan;
   if (membership.value()) {
     if (config.cluster.advertise.empty()) {
@@ -121,25 +127,29 @@ int run_node(NodeConfig config) {
       }
     }
   }
-  if (loopback_listen) {
+  // One listener per thread for each LAN address, all or none, so that servers[k] belongs to
+  // contexts[k % threads].
+  auto listen_for_peers = [&](const std::string& host) {
+    try {
+      std::vector<std::unique_ptr<net::HttpServer>> per_thread;
+      per_thread.reserve(static_cast<size_t>(threads));
+      for (int i = 0; i < threads; ++i) {
+        per_thread.push_back(std::make_unique<net::HttpServer>(
+            contexts[static_cast<size_t>(i)]->get_executor(), host, port, handler, limits, reuse_port));
+      }
+      for (auto& server : per_thread) servers.push_back(std::move(server));
+      log::info("listening for cluster peers on http://" + host + ":" + std::to_string(port) +
+                (host == "0.0.0.0" ? " (every interface; only members of the cluster are served)" : ""));
+    } catch (const std::exception& e) {
+      log::warn("cannot listen on " + host + ":" + std::to_string(port) + " for cluster peers: " + e.what());
+    }
+  };
+  if (wildcard_lan) {
+    listen_for_peers("0.0.0.0");
+  } else if (loopback_listen) {
     for (const auto& bytes : lan) {
       std::string host = asio::ip::address_v4(bytes).to_string();
-      if (host == config.listen_host) continue;  // --advertise naming the address already served
-      try {
-        // One per thread, all or none, so that servers[k] belongs to contexts[k % threads].
-        std::vector<std::unique_ptr<net::HttpServer>> per_thread;
-        per_thread.reserve(static_cast<size_t>(threads));
-        for (int i = 0; i < threads; ++i) {
-          per_thread.push_back(std::make_unique<net::HttpServer>(
-              contexts[static_cast<size_t>(i)]->get_executor(), host, port, handler, limits,
-              /*reuse_port=*/threads > 1));
-        }
-        for (auto& server : per_thread) servers.push_back(std::move(server));
-        log::info("listening for cluster peers on http://" + host + ":" + std::to_string(port));
-      } catch (const std::exception& e) {
-        log::warn("cannot listen on " + host + ":" + std::to_string(port) +
-                  " for cluster peers: " + e.what());
-      }
+      if (host != config.listen_host) listen_for_peers(host);  // --advertise may name the address served
     }
   }
   for (auto& s : servers) s->start();
@@ -154,7 +164,7 @@ int run_node(NodeConfig config) {
     cluster_node = std::make_unique<ClusterNode>(main_ctx.get_executor(), *identity, *membership.value(),
                                                  config.cluster, [&api] { return api.local_status(); });
     api.set_cluster(cluster_node.get());
-    cluster_node->start(port, lan);
+    cluster_node->start(port, lan, /*follow_addresses=*/wildcard_lan);
   }
   asio::cancellation_signal stop_watch;
   asio::co_spawn(main_ctx, engine_watch_loop(config, registry),

@@ -296,3 +296,21 @@ test("a node that falls silent is marked unreachable and pruned, and is back as 
   await waitFor(() => reachable(hosts.a, hosts.b), { timeoutMs: 5000, what: "B back in A's view" });
   assert.equal(sdk(hosts.a, ask("tiny-b")).headers["x-quorum-node-id"], nodeIdOf(hosts.b));
 });
+
+test("a node whose LAN address changes (another Wi-Fi, a new lease) is found at its new address", async () => {
+  await allReachable();
+  const b = hosts.b;
+  const moved = "10.213.91.12";
+  // The old lease goes, a new one comes (deleting a primary address would take secondary ones with it).
+  spawnSync("ip", ["-n", b.ns, "addr", "del", `${b.address}/24`, "dev", b.iface]);
+  spawnSync("ip", ["-n", b.ns, "addr", "add", `${moved}/24`, "dev", b.iface]);
+  b.address = moved;
+  await waitFor(() => peer(hosts.a, b)?.address === moved && reachable(hosts.a, b),
+    { timeoutMs: 20000, what: "A reaching B at its new address" }).catch((e) => {
+    e.message += `\nA sees B as ${JSON.stringify(peer(hosts.a, b))}\n--- B ---\n${b.output.slice(-3000)}\n--- A ---\n${hosts.a.output.slice(-3000)}`;
+    throw e;
+  });
+  assert.match(b.output, /addresses changed from \[10\.213\.91\.2\] to \[10\.213\.91\.12\]/);
+  assert.equal(clusterNodesOf(b).self.address, moved);
+  assert.equal(sdk(hosts.a, ask("tiny-b")).headers["x-quorum-node-id"], nodeIdOf(b));
+});

@@ -73,7 +73,7 @@ test("a discovered peer is reachable at its announced address, by members of the
   const r = curlIn(nodes.a.ns, "GET", url, { headers });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).object, "list");
-  assert.match(nodes.b.output, new RegExp(`listening for cluster peers on http://${nodes.b.address.replaceAll(".", "\\.")}:32768`));
+  assert.match(nodes.b.output, /listening for cluster peers on http:\/\/0\.0\.0\.0:32768 \(every interface; only members of the cluster are served\)/);
 });
 
 test("a node that stops says goodbye and disappears from its peers at once", async () => {
