@@ -149,13 +149,15 @@ net::Task<void> MdnsService::follow_loop() {
     if (stopped_) co_return;
     auto now = advertised_addresses();
     if (now == self_.addresses) continue;
-    std::string before;
-    for (const auto& a : interfaces_) before += (before.empty() ? "" : ", ") + a.to_string();
+    auto listed = [this] {
+      std::string out;
+      for (const auto& a : interfaces_) out.append(out.empty() ? "" : ", ").append(a.to_string());
+      return out;
+    };
+    std::string message = "mDNS: this node's addresses changed from [" + listed();
     join(now);
-    std::string after;
-    for (const auto& a : interfaces_) after += (after.empty() ? "" : ", ") + a.to_string();
-    log::info("mDNS: this node's addresses changed from [" + before + "] to [" + after +
-              "]; announcing them");
+    message.append("] to [").append(listed()).append("]; announcing them");
+    log::info(message);
     send(announcement(self_));
     send(browse_query());
   }
