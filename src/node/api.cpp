@@ -104,14 +104,20 @@ int local_capacity(const NodeConfig& config, const engines::EngineRegistry& regi
   return std::max(capacity, 1);
 }
 
-// The nodes not answering now that held `model` when they last did: 503 naming them, or nullopt.
-std::optional<ApiError> held_by_unreachable_nodes(const ClusterNode* cluster, const std::string& model) {
-  if (!cluster) return std::nullopt;
-  auto nodes = cluster->registry().unreachable_holders(model);
-  if (nodes.empty()) return std::nullopt;
-  std::string names;
-  for (const auto& n : nodes) names += (names.empty() ? "node '" : ", node '") + n + "'";
-  return ApiError::server(503, "The model '" + model + "' is held by " + names + ", which is not answering.");
+// Nobody that answers holds `model`: 503 naming the peers (when the request may go to peers) or local engines
+// that held it and stopped answering, else 404.
+ApiError no_holder_error(const engines::EngineRegistry& registry, const ClusterNode* cluster,
+                         const std::string& model, bool allow_peers) {
+  if (cluster && allow_peers) {
+    auto nodes = cluster->registry().unreachable_holders(model);
+    if (!nodes.empty()) {
+      std::string names;
+      for (const auto& n : nodes) names += (names.empty() ? "node '" : ", node '") + n + "'";
+      return ApiError::server(503,
+                              "The model '" + model + "' is held by " + names + ", which is not answering.");
+    }
+  }
+  return unavailable_or_not_found(registry, model);
 }
 
 // Base64 of the little-endian float32 bytes of a JSON number array (what the SDKs decode).
@@ -250,26 +256,46 @@ bool worth_another_holder(const ApiError& e, const Route& route) {
 }
 
 // The holders of `model`, in the order to try them (ARCHITECTURE.md "Routing"): this node's engines and,
-// unless the request was forwarded to us (`allow_peers` false), the reachable peers that hold it.
-std::vector<Route> plan_routes(const engines::EngineRegistry& registry, ClusterNode* cluster,
-                               const cluster::NodeIdentity& self, int local_in_flight, int local_capacity,
+// unless the request was forwarded to us (`allow_peers` false), the reachable peers that hold it. With no
+// peer among them, the engine registry's order (warm first) is already the schedule's, and this node's
+// capacity (which walks every engine) is not needed.
+std::vector<Route> plan_routes(const NodeConfig& config, const engines::EngineRegistry& registry,
+                               ClusterNode* cluster, const cluster::NodeIdentity& self, int local_in_flight,
                                const std::string& model, bool allow_peers) {
+  auto local = registry.holders(model);
+  std::vector<cluster::PeerHolder> peers;
+  if (cluster && allow_peers) peers = cluster->registry().holders(model);
   std::vector<Route> routes;
+  routes.reserve(local.size() + peers.size());
+  for (auto& h : local) routes.push_back(Route{std::move(h.backend), h.model.id, true, self.id, self.name});
+  if (peers.empty()) return routes;
+
+  const int capacity = local_capacity(config, registry);
   std::vector<cluster::RouteCandidate> candidates;
-  for (auto& h : registry.holders(model)) {
-    candidates.push_back({true, h.model.loaded, local_in_flight, local_capacity});
-    routes.push_back(Route{std::move(h.backend), h.model.id, true, self.id, self.name});
-  }
-  if (cluster && allow_peers) {
-    for (const auto& p : cluster->registry().holders(model)) {
-      candidates.push_back({false, p.loaded, p.in_flight, p.capacity});
-      routes.push_back(Route{cluster->peer_backend(p), model, false, p.id, p.name});
-    }
+  candidates.reserve(routes.size() + peers.size());
+  for (const auto& h : local) candidates.push_back({true, h.model.loaded, local_in_flight, capacity});
+  for (const auto& p : peers) {
+    candidates.push_back({false, p.loaded, p.in_flight, p.capacity});
+    routes.push_back(Route{cluster->peer_backend(p), model, false, p.id, p.name});
   }
   std::vector<Route> ordered;
   ordered.reserve(routes.size());
   for (size_t i : cluster::schedule(candidates)) ordered.push_back(std::move(routes[i]));
   return ordered;
+}
+
+// plan_routes; when nothing holds the model, the engines' model lists are refreshed once (a model file just
+// added, an engine just started) and the plan made again. Empty: answer with no_holder_error().
+net::Task<std::vector<Route>> find_routes(const NodeConfig& config, engines::EngineRegistry& registry,
+                                          ClusterNode* cluster, const cluster::NodeIdentity& self,
+                                          const std::atomic<int>& in_flight, std::string model,
+                                          bool allow_peers) {
+  auto routes = plan_routes(config, registry, cluster, self, in_flight.load(), model, allow_peers);
+  if (routes.empty()) {
+    co_await registry.refresh_if_older(std::chrono::milliseconds(1000));
+    routes = plan_routes(config, registry, cluster, self, in_flight.load(), model, allow_peers);
+  }
+  co_return routes;
 }
 
 // Starts the generation on one route. The copy of the request made for it lives only in this (short) frame,
@@ -665,16 +691,10 @@ net::Task<void> Api::generate(net::HttpRequest& req, net::ResponseWriter& w, wir
   const wire::GenerationRequest& request = *shared_request;
   std::string().swap(req.body);
   const bool allow_peers = !req.headers.has(kHopHeader);
-  const int capacity = local_capacity(config_, registry_);
   auto routes =
-      plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
+      co_await find_routes(config_, registry_, cluster_, self_, in_flight_, request.model, allow_peers);
   if (routes.empty()) {
-    co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
-    routes = plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
-  }
-  if (routes.empty()) {
-    ApiError e = held_by_unreachable_nodes(allow_peers ? cluster_ : nullptr, request.model)
-                     .value_or(unavailable_or_not_found(registry_, request.model));
+    ApiError e = no_holder_error(registry_, cluster_, request.model, allow_peers);
     metrics_.request_done(endpoint, "", request.model, e.status, seconds_since(start));
     metrics_.error(endpoint, "", request.model, e.type);
     log_line(request.model, "", e.status, nullptr);
@@ -731,16 +751,10 @@ net::Task<void> Api::embeddings(net::HttpRequest& req, net::ResponseWriter& w, s
   }
   auto& request = parsed.value();
   const bool allow_peers = !req.headers.has(kHopHeader);
-  const int capacity = local_capacity(config_, registry_);
   auto routes =
-      plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
+      co_await find_routes(config_, registry_, cluster_, self_, in_flight_, request.model, allow_peers);
   if (routes.empty()) {
-    co_await registry_.refresh_if_older(std::chrono::milliseconds(1000));
-    routes = plan_routes(registry_, cluster_, self_, in_flight_.load(), capacity, request.model, allow_peers);
-  }
-  if (routes.empty()) {
-    ApiError e = held_by_unreachable_nodes(allow_peers ? cluster_ : nullptr, request.model)
-                     .value_or(unavailable_or_not_found(registry_, request.model));
+    ApiError e = no_holder_error(registry_, cluster_, request.model, allow_peers);
     metrics_.request_done("embeddings", "", request.model, e.status, seconds_since(start));
     co_await send_error(w, e, request_id);
     co_return;
