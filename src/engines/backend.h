@@ -55,6 +55,13 @@ class Backend {
   // Where the engine is, for logs and `quorum models` (a URL, or a path for embedded engines).
   virtual const std::string& location() const = 0;
 
+  // How many generations the engine serves well at once (the router's measure of "busy"). An external
+  // engine is taken to serve 4 well (llama-server's default slots).
+  virtual int capacity() const { return 4; }
+  // Stops what the adapter runs itself (threads, loaded models) before the executors its requests run on are
+  // destroyed. Idempotent. Adapters that run nothing of their own need not override it.
+  virtual void shutdown() {}
+
   // The models the engine offers now. Fails with 502/503/504 when the engine is unreachable.
   virtual Task<Result<std::vector<ModelInfo>>> list_models() = 0;
 

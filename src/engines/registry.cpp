@@ -96,6 +96,19 @@ std::vector<EngineStatus> EngineRegistry::status() const {
   return out;
 }
 
+int EngineRegistry::capacity() const {
+  std::lock_guard lock(mutex_);
+  int total = 0;
+  for (const auto& e : entries_) {
+    if (e.up) total += e.backend->capacity();
+  }
+  return std::max(total, 1);
+}
+
+void EngineRegistry::shutdown_all() {
+  for (const auto& backend : backends()) backend->shutdown();
+}
+
 Task<void> EngineRegistry::refresh() {
   for (const auto& backend : backends()) {
     auto result = co_await backend->list_models();

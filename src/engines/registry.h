@@ -52,6 +52,11 @@ class EngineRegistry {
   // be told "the engine is down" rather than "no such model").
   std::vector<EngineStatus> offline_holders(const std::string& model) const;
   std::vector<EngineStatus> status() const;
+  // How many generations the engines that are up serve well at once (the sum of their capacity()), at
+  // least 1.
+  int capacity() const;
+  // Backend::shutdown() of every engine (at the node's stop, before its executors go).
+  void shutdown_all();
 
   // Asks every engine for its models (each with a short timeout) and records the answers; an engine that
   // does not answer is marked down and offers nothing until it answers again. Runs on the caller's executor.

@@ -313,7 +313,7 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
       keep_alive = msg.keep_alive() && !stopping;
     }
     req.remote_address = remote;
-    req.remote_is_loopback = loopback;
+    req.arrival = loopback ? Arrival::kLoopback : Arrival::kNetwork;
     if (buffer.size() == 0) buffer.shrink_to_fit();
 
     Writer writer(stream, version, keep_alive);

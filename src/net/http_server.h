@@ -13,13 +13,17 @@
 
 namespace quorum::net {
 
+// Where a request came in, which decides the trust it starts with (auth/authenticator.h says what each may
+// do): from this machine (a loopback address), or from the network. Later: through the relay.
+enum class Arrival { kLoopback, kNetwork };
+
 struct HttpRequest {
   std::string method;  // upper case, e.g. "POST"
   std::string target;  // path and query as sent, still percent-encoded
   Headers headers;
   std::string body;
   std::string remote_address;
-  bool remote_is_loopback = false;
+  Arrival arrival = Arrival::kNetwork;
 };
 
 // The response side of one request. Exactly one of send() or begin_stream()…end_stream() is used.

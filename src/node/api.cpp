@@ -97,11 +97,7 @@ ApiError unavailable_or_not_found(const engines::EngineRegistry& registry, const
 // runs --model-slots at once; an external engine is taken to serve 4 well, llama-server's default).
 int local_capacity(const NodeConfig& config, const engines::EngineRegistry& registry) {
   if (config.cluster.capacity > 0) return config.cluster.capacity;
-  int capacity = 0;
-  for (const auto& e : registry.status()) {
-    if (e.up) capacity += e.type == "llamacpp" ? config.embedded.slots : 4;
-  }
-  return std::max(capacity, 1);
+  return registry.capacity();
 }
 
 // Nobody that answers holds `model`: 503 naming the peers (when the request may go to peers) or local engines
@@ -575,7 +571,7 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   std::string request_id = "req_" + random_token(24);
   std::string path = req.target.substr(0, req.target.find('?'));
 
-  if (!req.remote_is_loopback) {
+  if (req.arrival != net::Arrival::kLoopback) {
     cluster::PeerProof proof{
         std::string(req.headers.get("X-Quorum-Node")), std::string(req.headers.get("X-Quorum-To")),
         std::string(req.headers.get("X-Quorum-Time")), std::string(req.headers.get("X-Quorum-Nonce")),
@@ -998,7 +994,7 @@ net::Task<void> Api::heartbeat(net::HttpRequest& req, net::ResponseWriter& w, st
     co_return;
   }
   // A peer speaks only for itself: the status must be that of the node whose proof was checked.
-  if (!req.remote_is_loopback && caller->id != req.headers.get("X-Quorum-Node")) {
+  if (req.arrival != net::Arrival::kLoopback && caller->id != req.headers.get("X-Quorum-Node")) {
     ApiError e{401, "invalid_request_error", "The heartbeat is signed by another node.", std::nullopt,
                std::string("invalid_peer_proof")};
     co_await send_error(w, e, request_id);

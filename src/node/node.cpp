@@ -216,7 +216,7 @@ int run_node(NodeConfig config) {
   main_ctx.run();
   for (auto& c : contexts) c->stop();
   for (auto& t : workers) t.join();
-  if (embedded) embedded->shutdown();  // model threads post to the contexts: stop them first
+  registry.shutdown_all();  // the embedded engine's model threads post to the contexts: stop them first
   servers.clear();
   log::info("stopped");
   return 0;

@@ -89,7 +89,10 @@ struct OneShot : std::enable_shared_from_this<OneShot<T>> {
 
 LlamaCppBackend::LlamaCppBackend(std::string name, std::string models_dir,
                                  std::vector<ConfiguredModel> models, ManagerOptions options)
-    : name_(std::move(name)), catalog_(std::move(models_dir), std::move(models)), manager_(options) {}
+    : name_(std::move(name)),
+      slots_(options.model.slots),
+      catalog_(std::move(models_dir), std::move(models)),
+      manager_(options) {}
 
 Task<Result<std::vector<ModelInfo>>> LlamaCppBackend::list_models() {
   auto found = catalog_.scan();

@@ -26,15 +26,18 @@ class LlamaCppBackend final : public Backend {
   Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
                                           const CallContext& context) override;
 
+  // --model-slots: the generations each loaded model runs at once.
+  int capacity() const override { return slots_; }
   // Unloads every model and stops their threads (see ModelManager::shutdown). Call it before the executors
   // that requests run on are destroyed: model threads post events to them.
-  void shutdown() { manager_.shutdown(); }
+  void shutdown() override { manager_.shutdown(); }
 
  private:
   // The loaded (or loading) model serving `id`, or the error the client should see.
   Result<std::shared_ptr<LoadedModel>> model_for(const std::string& id);
 
   std::string name_;
+  int slots_;
   ModelCatalog catalog_;
   ModelManager manager_;
 };
