@@ -42,11 +42,11 @@ std::vector<std::pair<std::string, std::string>> sign_peer_request(std::string_v
   std::string time = std::to_string(now_ms);
   std::string nonce = random_hex(16);
   std::string proof = hmac_sha256_hex(secret, signed_text(method, target, node, to, time, nonce, body));
-  return {{"X-Quorum-Node", std::string(node)},
-          {"X-Quorum-To", std::string(to)},
-          {"X-Quorum-Time", time},
-          {"X-Quorum-Nonce", nonce},
-          {"X-Quorum-Proof", proof}};
+  return {{std::string(peer_headers::kNode), std::string(node)},
+          {std::string(peer_headers::kTo), std::string(to)},
+          {std::string(peer_headers::kTime), time},
+          {std::string(peer_headers::kNonce), nonce},
+          {std::string(peer_headers::kProof), proof}};
 }
 
 std::string sign_peer_reply(std::string_view secret, std::string_view request_nonce, std::string_view node,

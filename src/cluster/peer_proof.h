@@ -24,6 +24,17 @@
 
 namespace quorum::cluster {
 
+// The headers of requests between nodes, named in this one place.
+namespace peer_headers {
+inline constexpr std::string_view kNode = "X-Quorum-Node";
+inline constexpr std::string_view kTo = "X-Quorum-To";
+inline constexpr std::string_view kTime = "X-Quorum-Time";
+inline constexpr std::string_view kNonce = "X-Quorum-Nonce";
+inline constexpr std::string_view kProof = "X-Quorum-Proof";
+// A forwarded request carries it; a node never forwards such a request again.
+inline constexpr std::string_view kHop = "X-Quorum-Hop";
+}  // namespace peer_headers
+
 struct PeerProof {
   std::string node;
   std::string to;

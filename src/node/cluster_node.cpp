@@ -154,7 +154,17 @@ void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_v
   }
 }
 
-std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerHolder& holder) {
+std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const std::string& node_id) {
+  std::optional<cluster::PeerRecord> found;
+  for (auto& p : registry_.snapshot()) {
+    if (p.status.id == node_id) found = std::move(p);
+  }
+  if (!found) return nullptr;
+  struct {
+    std::string id, name, address;
+    unsigned short port;
+  } holder{found->status.id, found->status.name, found->address,
+           found->status.port};
   std::string url = http_base(holder.address, holder.port);
   std::lock_guard lock(clients_mutex_);
   auto& client = clients_[holder.id];
@@ -168,7 +178,7 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
     auto signer = [this, to = holder.id](net::Headers& headers, std::string_view method,
                                          std::string_view target, std::string_view body) {
       sign(headers, to, method, target, body);
-      headers.add(std::string(kHopHeader), "1");
+      headers.add(std::string(cluster::peer_headers::kHop), "1");
     };
     client.url = url;
     client.backend = std::make_shared<engines::OpenAiBackend>(holder.name, url, options, signer);
@@ -176,7 +186,7 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const cluster::PeerH
   return client.backend;
 }
 
-ClusterNode::Watch ClusterNode::watch_peer(const std::string& node_id, asio::any_io_executor executor,
+Subscription ClusterNode::watch_peer(const std::string& node_id, asio::any_io_executor executor,
                                            std::function<void()> on_lost) {
   // Checked under the table's lock: a peer turning unreachable now either is seen here or finds the watcher.
   std::lock_guard lock(watches_->mutex);
@@ -186,7 +196,12 @@ ClusterNode::Watch ClusterNode::watch_peer(const std::string& node_id, asio::any
   }
   uint64_t id = watches_->next++;
   watches_->watchers.emplace(id, WatchTable::Watcher{node_id, std::move(executor), std::move(on_lost)});
-  return Watch(watches_, id);
+  return Subscription([table = std::weak_ptr<WatchTable>(watches_), id] {
+    if (auto live = table.lock()) {
+      std::lock_guard lock(live->mutex);
+      live->watchers.erase(id);
+    }
+  });
 }
 
 void ClusterNode::peer_lost(const std::string& node_id) {

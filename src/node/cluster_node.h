@@ -23,6 +23,7 @@
 #include "cluster/mdns_records.h"
 #include "cluster/mdns_service.h"
 #include "cluster/membership.h"
+#include "core/subscription.h"
 #include "engines/openai_backend.h"
 #include "node/config.h"
 
@@ -30,8 +31,6 @@ namespace quorum::node {
 
 struct WatchTable;
 
-// Request header a forwarded request carries; a node never forwards such a request again.
-inline constexpr std::string_view kHopHeader = "X-Quorum-Hop";
 
 class ClusterNode {
  public:
@@ -58,15 +57,15 @@ class ClusterNode {
   // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
 
-  // The OpenAI client that forwards to `holder`, signing each request and marking it as forwarded.
-  std::shared_ptr<engines::Backend> peer_backend(const cluster::PeerHolder& holder);
+  // The OpenAI client that forwards to node `node_id`, signing each request and marking it as forwarded;
+  // null when the node is unknown.
+  std::shared_ptr<engines::Backend> peer_backend(const std::string& node_id);
 
   // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail),
   // `on_lost` is posted to `executor`. A sleeping or unplugged machine leaves its TCP connections open and
   // silent; this ends the streams it held within seconds instead of at the read timeout. `on_lost` is posted
   // at once when the peer is not reachable now. Stops when the Watch is destroyed.
-  class Watch;
-  Watch watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
+  Subscription watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
                    std::function<void()> on_lost);
 
  private:
@@ -117,34 +116,6 @@ struct WatchTable {
   uint64_t next = 1;
 };
 
-class ClusterNode::Watch {
- public:
-  Watch() = default;
-  Watch(std::weak_ptr<WatchTable> table, uint64_t id) : table_(std::move(table)), id_(id) {}
-  Watch(Watch&&) noexcept = default;
-  Watch& operator=(Watch&& other) noexcept {
-    if (this != &other) {
-      release();
-      table_ = std::move(other.table_);
-      id_ = other.id_;
-    }
-    return *this;
-  }
-  Watch(const Watch&) = delete;
-  Watch& operator=(const Watch&) = delete;
-  ~Watch() { release(); }
-
- private:
-  void release() {
-    if (auto table = table_.lock()) {
-      std::lock_guard lock(table->mutex);
-      table->watchers.erase(id_);
-    }
-    table_.reset();
-  }
-  std::weak_ptr<WatchTable> table_;
-  uint64_t id_ = 0;
-};
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.
 std::string http_base(const std::string& host, unsigned short port);

@@ -5,9 +5,7 @@
 
 namespace quorum::node {
 
-namespace {
-
-std::string escape(const std::string& v) {
+std::string prometheus_label(const std::string& v) {
   std::string out;
   for (char c : v) {
     if (c == '\\' || c == '"') out += '\\';
@@ -19,6 +17,8 @@ std::string escape(const std::string& v) {
   }
   return out;
 }
+
+namespace {
 
 std::string num(double v) {
   char buf[64];
@@ -70,7 +70,7 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
   auto labels2 = [](const Key2& k) {
-    return "engine=\"" + escape(std::get<0>(k)) + "\",model=\"" + escape(std::get<1>(k)) + "\"";
+    return "engine=\"" + prometheus_label(std::get<0>(k)) + "\",model=\"" + prometheus_label(std::get<1>(k)) + "\"";
   };
   auto histogram = [&](const std::string& name, const std::string& labels, const Histogram& h) {
     for (size_t i = 0; i < std::size(Histogram::kBounds); ++i) {
@@ -85,23 +85,23 @@ std::string Metrics::render() const {
   o << "# HELP quorum_requests_total Requests answered, by endpoint, engine, model and HTTP status.\n";
   o << "# TYPE quorum_requests_total counter\n";
   for (const auto& [k, v] : requests_) {
-    o << "quorum_requests_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\""
-      << escape(std::get<1>(k)) << "\",model=\"" << escape(std::get<2>(k)) << "\",status=\"" << std::get<3>(k)
+    o << "quorum_requests_total{endpoint=\"" << prometheus_label(std::get<0>(k)) << "\",engine=\""
+      << prometheus_label(std::get<1>(k)) << "\",model=\"" << prometheus_label(std::get<2>(k)) << "\",status=\"" << std::get<3>(k)
       << "\"} " << v << "\n";
   }
   o << "# HELP quorum_errors_total Errors returned to clients, before or during a stream.\n";
   o << "# TYPE quorum_errors_total counter\n";
   for (const auto& [k, v] : errors_) {
-    o << "quorum_errors_total{endpoint=\"" << escape(std::get<0>(k)) << "\",engine=\""
-      << escape(std::get<1>(k)) << "\",model=\"" << escape(std::get<2>(k)) << "\",type=\""
-      << escape(std::get<3>(k)) << "\"} " << v << "\n";
+    o << "quorum_errors_total{endpoint=\"" << prometheus_label(std::get<0>(k)) << "\",engine=\""
+      << prometheus_label(std::get<1>(k)) << "\",model=\"" << prometheus_label(std::get<2>(k)) << "\",type=\""
+      << prometheus_label(std::get<3>(k)) << "\"} " << v << "\n";
   }
   o << "# HELP quorum_request_duration_seconds Time from request to the end of the response.\n";
   o << "# TYPE quorum_request_duration_seconds histogram\n";
   for (const auto& [k, h] : durations_) {
     histogram("quorum_request_duration_seconds",
-              "endpoint=\"" + escape(std::get<0>(k)) + "\",engine=\"" + escape(std::get<1>(k)) +
-                  "\",model=\"" + escape(std::get<2>(k)) + "\"",
+              "endpoint=\"" + prometheus_label(std::get<0>(k)) + "\",engine=\"" + prometheus_label(std::get<1>(k)) +
+                  "\",model=\"" + prometheus_label(std::get<2>(k)) + "\"",
               h);
   }
   o << "# HELP quorum_time_to_first_token_seconds Time from request to the first generated token.\n";

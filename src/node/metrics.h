@@ -8,6 +8,9 @@
 
 namespace quorum::node {
 
+// A Prometheus label value with its backslashes, quotes and newlines escaped (the exposition format's rule).
+std::string prometheus_label(const std::string& value);
+
 class Metrics {
  public:
   // A request was answered: endpoint (e.g. "chat"), engine and model ("" when none was chosen), HTTP status.

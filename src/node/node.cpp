@@ -14,7 +14,7 @@
 
 #include "cluster/membership.h"
 #include "core/log.h"
-#include "node/api.h"
+#include "node/api/api.h"
 #include "node/cluster_node.h"
 #include "node/engines_setup.h"
 

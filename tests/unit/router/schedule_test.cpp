@@ -1,8 +1,8 @@
-#include "cluster/scheduler.h"
+#include "router/schedule.h"
 
 #include <gtest/gtest.h>
 
-namespace quorum::cluster {
+namespace quorum::router {
 namespace {
 
 using V = std::vector<size_t>;
@@ -35,4 +35,4 @@ TEST(Scheduler, ZeroCapacityCountsAsOne) {
 }
 
 }  // namespace
-}  // namespace quorum::cluster
+}  // namespace quorum::router

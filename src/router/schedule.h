@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace quorum::cluster {
+namespace quorum::router {
 
 struct RouteCandidate {
   bool local = false;   // an engine of this node
@@ -20,4 +20,4 @@ struct RouteCandidate {
 // Indices into `candidates`, in the order to try them.
 std::vector<size_t> schedule(const std::vector<RouteCandidate>& candidates);
 
-}  // namespace quorum::cluster
+}  // namespace quorum::router

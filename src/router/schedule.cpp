@@ -1,10 +1,10 @@
-#include "cluster/scheduler.h"
+#include "router/schedule.h"
 
 #include <algorithm>
 #include <numeric>
 #include <tuple>
 
-namespace quorum::cluster {
+namespace quorum::router {
 
 std::vector<size_t> schedule(const std::vector<RouteCandidate>& candidates) {
   std::vector<size_t> order(candidates.size());
@@ -21,4 +21,4 @@ std::vector<size_t> schedule(const std::vector<RouteCandidate>& candidates) {
   return order;
 }
 
-}  // namespace quorum::cluster
+}  // namespace quorum::router

@@ -1,0 +1,59 @@
+#include "auth/authenticator.h"
+
+#include <chrono>
+
+namespace quorum::auth {
+
+namespace {
+
+int64_t system_unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::optional<Result<Caller>> LoopbackTrust::check(const net::HttpRequest& request) {
+  if (request.arrival != net::Arrival::kLoopback) return std::nullopt;
+  return Result<Caller>(Caller::local());
+}
+
+cluster::PeerProof peer_proof_of(const net::Headers& headers) {
+  namespace h = cluster::peer_headers;
+  return cluster::PeerProof{std::string(headers.get(h::kNode)), std::string(headers.get(h::kTo)),
+                            std::string(headers.get(h::kTime)), std::string(headers.get(h::kNonce)),
+                            std::string(headers.get(h::kProof))};
+}
+
+PeerProofCheck::PeerProofCheck(std::string self_id, std::string secret, UnixMillis now_ms)
+    : self_id_(std::move(self_id)), secret_(std::move(secret)), now_ms_(std::move(now_ms)) {}
+
+std::optional<Result<Caller>> PeerProofCheck::check(const net::HttpRequest& request) {
+  if (!request.headers.has(cluster::peer_headers::kProof)) return std::nullopt;
+  auto proof = peer_proof_of(request.headers);
+  auto verified =
+      verifier_.verify(secret_, self_id_, proof, request.method, request.target, request.body, now_ms_());
+  if (!verified) return Result<Caller>(verified.take_error());
+  return Result<Caller>(Caller::peer(std::move(proof.node)));
+}
+
+Result<Caller> Authenticator::authenticate(const net::HttpRequest& request) const {
+  for (const auto& step : steps_) {
+    if (auto decided = step->check(request)) return std::move(*decided);
+  }
+  return ApiError{401, "invalid_request_error",
+                  "Requests from other machines must authenticate; this node accepts unauthenticated requests "
+                  "only from loopback.",
+                  std::nullopt, std::string("invalid_api_key")};
+}
+
+std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
+                                                  const std::optional<std::string>& cluster_secret) {
+  auto chain = std::make_unique<Authenticator>();
+  chain->add(std::make_unique<LoopbackTrust>());
+  if (cluster_secret) chain->add(std::make_unique<PeerProofCheck>(self_id, *cluster_secret, system_unix_ms));
+  return chain;
+}
+
+}  // namespace quorum::auth

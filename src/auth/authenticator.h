@@ -1,0 +1,71 @@
+// The auth chain: one call from a request to the Caller it comes from, or a refusal in the API's shape.
+// Each step recognises one kind of caller (loopback trust, a cluster peer's proof; later an API key and a
+// request delivered by the relay) and either decides or passes the request on; a request no step accepts is
+// refused with 401. Trust comes from where the request arrived (HttpRequest::arrival) and what it proves.
+//
+// Thread-safety: authenticate() may be called from every server thread at once; steps are added before
+// serving.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth/caller.h"
+#include "cluster/peer_proof.h"
+#include "core/result.h"
+#include "net/http_server.h"
+
+namespace quorum::auth {
+
+class AuthStep {
+ public:
+  virtual ~AuthStep() = default;
+  // nullopt: not this step's kind of caller (the next step decides). Otherwise the caller, or the refusal.
+  virtual std::optional<Result<Caller>> check(const net::HttpRequest& request) = 0;
+};
+
+// A request that arrived on loopback is from this machine: trusted.
+class LoopbackTrust final : public AuthStep {
+ public:
+  std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+};
+
+// A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when the proof
+// holds: addressed to this node, fresh, never seen before, signed with the cluster secret. A bad proof is
+// refused (401, saying what was wrong without revealing anything of the secret).
+class PeerProofCheck final : public AuthStep {
+ public:
+  using UnixMillis = std::function<int64_t()>;
+  // `self_id`: this node, which the request must be addressed to. `now_ms`: the clock (Unix milliseconds).
+  PeerProofCheck(std::string self_id, std::string secret, UnixMillis now_ms);
+  std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+
+ private:
+  std::string self_id_;
+  std::string secret_;
+  UnixMillis now_ms_;
+  cluster::PeerVerifier verifier_;
+};
+
+// The peer proof a request carries (empty fields where a header is missing).
+cluster::PeerProof peer_proof_of(const net::Headers& headers);
+
+class Authenticator {
+ public:
+  void add(std::unique_ptr<AuthStep> step) { steps_.push_back(std::move(step)); }
+  // The first step's decision; 401 invalid_api_key when no step knows the caller.
+  Result<Caller> authenticate(const net::HttpRequest& request) const;
+
+ private:
+  std::vector<std::unique_ptr<AuthStep>> steps_;
+};
+
+// A node's chain: loopback trust and, in a cluster (`cluster_secret` set), peer proofs.
+std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
+                                                  const std::optional<std::string>& cluster_secret);
+
+}  // namespace quorum::auth

@@ -1,0 +1,118 @@
+#include "node/api/api.h"
+
+#include "core/log.h"
+#include "node/api/endpoints.h"
+#include "node/api/responses.h"
+#include "node/api/routes.h"
+#include "node/cluster_node.h"
+#include "node/cluster_peers.h"
+
+namespace quorum::node {
+
+namespace {
+
+router::RouterOptions router_options(const NodeConfig& config, const cluster::NodeIdentity& self,
+                                     Metrics& metrics) {
+  router::RouterOptions o;
+  o.self_id = self.id;
+  o.self_name = self.name;
+  o.max_retries = config.max_retries;
+  o.capacity = config.cluster.capacity;
+  o.on_serving = [&metrics](const router::Served& served, const std::string& model, int delta) {
+    metrics.in_flight(served.engine, model, delta);
+  };
+  return o;
+}
+
+api::ApiSettings api_settings(const NodeConfig& config) {
+  return api::ApiSettings{config.keepalive_interval, config.reasoning_field};
+}
+
+// True when an Origin header names a page outside this machine: browsers on other sites must not drive the
+// trusted loopback API.
+bool foreign_origin(std::string_view origin) {
+  if (origin.empty() || origin == "null") return false;
+  for (std::string_view local : {"http://localhost", "https://localhost", "http://127.0.0.1",
+                                 "https://127.0.0.1", "http://[::1]", "https://[::1]"}) {
+    if (origin.substr(0, local.size()) == local &&
+        (origin.size() == local.size() || origin[local.size()] == ':' || origin[local.size()] == '/')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
+         cluster::NodeIdentity self)
+    : router_(registry, router_options(config, self, metrics)),
+      context_(api_settings(config), self, registry, router_, metrics),
+      auth_(auth::node_authenticator(self.id, std::nullopt)) {
+  context_.observers.add(std::make_unique<api::RequestLog>());
+  context_.observers.add(std::make_unique<api::RequestMetrics>(metrics));
+}
+
+Api::~Api() = default;
+
+void Api::set_address(std::string address, unsigned short port) {
+  context_.self_address = std::move(address);
+  context_.self_port = port;
+}
+
+void Api::set_cluster(ClusterNode* cluster) {
+  router_.set_peers(nullptr);
+  context_.cluster = cluster;
+  peers_ = cluster ? std::make_unique<ClusterPeers>(*cluster) : nullptr;
+  router_.set_peers(peers_.get());
+  auth_ = auth::node_authenticator(context_.self.id, cluster ? std::optional<std::string>(
+                                                                   cluster->membership().secret)
+                                                             : std::nullopt);
+}
+
+cluster::NodeStatus Api::local_status() const { return api::local_status(context_); }
+
+net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
+  std::string request_id = api::new_request_id();
+  auto caller = auth_->authenticate(req);
+  if (!caller) {
+    if (req.headers.has(cluster::peer_headers::kProof)) {
+      log::warn("refused a peer request from " + req.remote_address + ": " + caller.error().message);
+    }
+    return api::reply_error(w, caller.take_error(), std::move(request_id));
+  }
+  if (foreign_origin(req.headers.get("Origin"))) {
+    ApiError e{403, "invalid_request_error", "Requests from web pages of other origins are not allowed.",
+               std::nullopt, std::string("forbidden_origin")};
+    return api::reply_error(w, std::move(e), std::move(request_id));
+  }
+  auto route = api::match_route(req.method, req.target);
+  if (!route) return api::reply_error(w, route.take_error(), std::move(request_id));
+
+  using api::Endpoint;
+  switch (route->endpoint) {
+    case Endpoint::kChatCompletions:
+      return api::serve_generation(context_, req, w, wire::GenerationKind::kChat, std::move(*caller),
+                                   std::move(request_id));
+    case Endpoint::kCompletions:
+      return api::serve_generation(context_, req, w, wire::GenerationKind::kCompletion, std::move(*caller),
+                                   std::move(request_id));
+    case Endpoint::kEmbeddings:
+      return api::serve_embeddings(context_, req, w, std::move(*caller), std::move(request_id));
+    case Endpoint::kListModels:
+      return api::serve_model_list(context_, w, std::move(request_id));
+    case Endpoint::kGetModel:
+      return api::serve_model(context_, std::move(route->model_id), w, std::move(request_id));
+    case Endpoint::kClusterNodes:
+      return api::serve_cluster_nodes(context_, w);
+    case Endpoint::kHeartbeat:
+      return api::serve_heartbeat(context_, req, w, std::move(*caller), std::move(request_id));
+    case Endpoint::kHealth:
+      return api::serve_health(context_, w);
+    case Endpoint::kMetrics:
+      return api::serve_metrics(context_, w);
+  }
+  return api::reply_error(w, ApiError::server(500, "Unrouted endpoint."), std::move(request_id));
+}
+
+}  // namespace quorum::node

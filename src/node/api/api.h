@@ -1,0 +1,58 @@
+// Api: the OpenAI-compatible API a node serves (docs/api.md). For each request it asks the auth chain who is
+// calling (auth/authenticator.h), refuses pages of other origins, matches the path (routes.h) and hands the
+// request to its endpoint (endpoints.h), which reaches engines and peers through the router
+// (router/router.h) and reports at its end to the request observers (log line, metrics).
+//
+// Threading: one Api is shared by every server thread; handle() runs on the calling connection's executor,
+// and every upstream call it makes runs there too. set_address() and set_cluster() are called before
+// serving (set_cluster(nullptr) again once serving stopped, before the cluster goes).
+#pragma once
+
+#include <memory>
+
+#include "auth/authenticator.h"
+#include "cluster/membership.h"
+#include "cluster/node_status.h"
+#include "engines/registry.h"
+#include "net/http_server.h"
+#include "node/api/context.h"
+#include "node/config.h"
+#include "node/metrics.h"
+#include "router/router.h"
+
+namespace quorum::node {
+
+class ClusterNode;
+class ClusterPeers;
+
+class Api {
+ public:
+  // `self`: who this node is. Takes from `config` what the API and the router need (not kept).
+  Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics, cluster::NodeIdentity self);
+  ~Api();
+  Api(const Api&) = delete;
+  Api& operator=(const Api&) = delete;
+
+  // Where peers reach this node (heartbeats and GET /v1/cluster/nodes).
+  void set_address(std::string address, unsigned short port);
+  // The node's cluster: its members may call from other machines with a peer proof, and requests for models
+  // that peers hold are forwarded to them. Without one (null), only loopback callers are served and only
+  // local engines are used.
+  void set_cluster(ClusterNode* cluster);
+
+  // Not a coroutine: it checks the caller, picks the endpoint and returns that endpoint's coroutine, so no
+  // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
+  // returned task (the server's connection loop owns both).
+  net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
+
+  // What this node tells its peers in heartbeats: its own engines' models, in-flight requests, capacity.
+  cluster::NodeStatus local_status() const;
+
+ private:
+  router::Router router_;
+  api::ApiContext context_;
+  std::unique_ptr<auth::Authenticator> auth_;
+  std::unique_ptr<ClusterPeers> peers_;
+};
+
+}  // namespace quorum::node

@@ -1,0 +1,135 @@
+// GET /v1/cluster/nodes (this node and the cluster's nodes, with what discovery is doing) and
+// POST /v1/cluster/heartbeat (a peer's status in, this node's status out, the answer signed), and what
+// this node tells its peers about itself.
+#include <boost/json.hpp>
+
+#include "cluster/peer_proof.h"
+#include "node/api/endpoints.h"
+#include "node/api/responses.h"
+#include "node/cluster_node.h"
+
+namespace quorum::node::api {
+
+namespace json = boost::json;
+
+cluster::NodeStatus local_status(const ApiContext& api) {
+  cluster::NodeStatus s;
+  s.id = api.self.id;
+  s.name = api.self.name;
+  s.version = QUORUM_VERSION;
+  s.port = api.self_port;
+  for (const auto& m : api.engines.models()) {
+    s.models.push_back(cluster::ModelState{m.info.id, m.info.loaded, m.info.created, m.info.owned_by});
+  }
+  for (const auto& e : api.engines.status()) {
+    if (e.up) s.engines.push_back(e.name);
+  }
+  s.capacity = api.router.local_capacity();
+  s.in_flight = api.router.local_in_flight();
+  return s;
+}
+
+namespace {
+
+json::array models_json(const std::vector<cluster::ModelState>& models) {
+  json::array out;
+  for (const auto& m : models) out.push_back(json::object{{"id", m.id}, {"loaded", m.loaded}});
+  return out;
+}
+
+json::array strings_json(const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& i : items) out.push_back(json::value(i));
+  return out;
+}
+
+json::object discovery_json(const ClusterNode& cluster) {
+  auto d = cluster.discovery_status();
+  if (!d) return json::object{{"mdns", false}};
+  return json::object{{"mdns", true},
+                      {"interfaces", strings_json(d->interfaces)},
+                      {"nodes_heard", d->nodes_heard},
+                      {"other_clusters", d->other_clusters}};
+}
+
+json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::time_point now) {
+  json::object o{
+      {"id", p.status.id},
+      {"name", p.status.name},
+      {"address", p.address},
+      {"port", p.status.port},
+      {"version", p.status.version},
+      {"state", std::string(cluster::to_string(p.state))},
+      {"static", p.static_peer},
+      {"models", models_json(p.status.models)},
+      {"engines", strings_json(p.status.engines)},
+      {"in_flight", std::max(p.status.in_flight, p.forwarded)},
+      {"capacity", p.status.capacity},
+      {"last_seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - p.last_seen).count()}};
+  if (!p.last_error.empty()) o["error"] = p.last_error;
+  return o;
+}
+
+}  // namespace
+
+net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
+  auto status = local_status(api);
+  const ClusterNode* cluster = api.cluster;
+  json::object self{
+      {"id", api.self.id},
+      {"name", api.self.name},
+      {"address", cluster && !cluster->self_address().empty() ? cluster->self_address() : api.self_address},
+      {"port", api.self_port},
+      {"version", QUORUM_VERSION},
+      {"state", "self"},
+      {"models", models_json(status.models)},
+      {"engines", strings_json(status.engines)},
+      {"in_flight", status.in_flight},
+      {"capacity", status.capacity}};
+  json::array data;
+  if (cluster) {
+    auto now = cluster::RegistryClock::now();
+    for (const auto& p : cluster->registry().snapshot()) data.push_back(peer_json(p, now));
+  }
+  json::object body{{"object", "list"},
+                    {"cluster", cluster ? json::value(cluster->membership().cluster_id) : json::value(nullptr)},
+                    {"self", std::move(self)},
+                    {"data", std::move(data)}};
+  if (cluster) body["discovery"] = discovery_json(*cluster);
+  co_await send_json(w, 200, body, std::string());
+}
+
+net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
+                                auth::Caller caller, std::string request_id) {
+  if (!api.cluster) {
+    ApiError e = ApiError::not_found("This node is in no cluster (see `quorum cluster init`).", std::nullopt,
+                                     std::string("no_cluster"));
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  auto status = cluster::parse_node_status(req.body);
+  if (!status) {
+    ApiError e = status.take_error();
+    e.status = 400;
+    e.type = "invalid_request_error";
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  // A peer speaks only for itself: the status must be that of the node whose proof was checked.
+  if (caller.is_peer() && status->id != caller.node_id) {
+    ApiError e{401, "invalid_request_error", "The heartbeat is signed by another node.", std::nullopt,
+               std::string("invalid_peer_proof")};
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  std::string answer =
+      json::serialize(cluster::status_to_json(api.cluster->on_heartbeat(*status, req.remote_address)));
+  net::Headers h = json_headers(request_id);
+  h.add(std::string(cluster::peer_headers::kNode), api.self.id);
+  h.add(std::string(cluster::peer_headers::kProof),
+        cluster::sign_peer_reply(api.cluster->membership().secret, req.headers.get(cluster::peer_headers::kNonce),
+                                 api.self.id, answer));
+  co_await w.send(200, h, std::move(answer));
+}
+
+}  // namespace quorum::node::api

@@ -1,0 +1,97 @@
+#include "router/routed_stream.h"
+
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/log.h"
+#include "router/router.h"
+
+namespace quorum::router {
+
+namespace asio = boost::asio;
+
+RoutedStream::RoutedStream(Router& router, TryPlan plan, std::shared_ptr<const wire::GenerationRequest> request,
+                           engines::CallContext context)
+    : router_(router), plan_(std::move(plan)), request_(std::move(request)), context_(std::move(context)) {}
+
+RoutedStream::~RoutedStream() { end_try(); }
+
+void RoutedStream::end_try() {
+  if (serving_ && router_.options_.on_serving) router_.options_.on_serving(served_, request_->model, -1);
+  serving_ = false;
+  try_.reset();
+}
+
+void RoutedStream::cancel() {
+  context_.canceller->cancel();
+  if (stream_) stream_->cancel();
+}
+
+Task<bool> RoutedStream::start_next() {
+  auto executor = co_await asio::this_coro::executor;
+  PeerDirectory* directory = router_.peers();
+  auto reachable = [directory](const std::string& id) { return !directory || directory->is_reachable(id); };
+  while (const Route* route = plan_.next(reachable)) {
+    if (context_.canceller->cancelled()) break;
+    served_ = Served::by(*route);
+    try_.emplace(router_, *route, context_.canceller, executor);
+    // The copy of the request made for this engine lives only in this (short) frame.
+    wire::GenerationRequest upstream = *request_;
+    upstream.model = route->model;
+    auto started = co_await route->backend->generate(upstream, try_->context(context_.request_id));
+    if (started) {
+      stream_ = std::move(started.value());
+      serving_ = true;
+      if (router_.options_.on_serving) router_.options_.on_serving(served_, request_->model, +1);
+      co_return true;
+    }
+    ApiError error = try_->peer_lost() ? try_->lost_error() : started.take_error();
+    end_try();
+    if (!plan_.failed(error)) {
+      final_ = std::move(error);
+      co_return false;
+    }
+    log::warn(route->label() + " failed before the first token: " + error.message);
+  }
+  final_ = plan_.final_error();
+  co_return false;
+}
+
+Task<std::optional<wire::StreamEvent>> RoutedStream::next() {
+  for (;;) {
+    if (done_) co_return std::nullopt;
+    if (!stream_ && !co_await start_next()) {
+      done_ = true;
+      co_return wire::StreamEvent{wire::StreamError{std::move(final_)}};
+    }
+    auto event = co_await stream_->next();
+    if (!event) {
+      end_try();
+      done_ = true;
+      co_return std::nullopt;
+    }
+    auto* failure = std::get_if<wire::StreamError>(&*event);
+    if (failure && try_ && try_->peer_lost()) failure->error = try_->lost_error();
+    if (failure && !forwarded_ && !context_.canceller->cancelled()) {
+      // Failed before producing anything: another holder may do better.
+      ApiError error = failure->error;
+      const std::string label = try_ ? try_->route().label() : std::string("the engine");
+      stream_.reset();  // cancels what is left of it on its engine
+      end_try();
+      if (plan_.failed(error)) {
+        log::warn(label + " failed before the first token: " + error.message);
+        continue;
+      }
+      done_ = true;
+      co_return event;
+    }
+    forwarded_ = true;
+    co_return event;
+  }
+}
+
+Task<void> RoutedStream::finish() {
+  if (stream_) co_await stream_->finish();
+}
+
+}  // namespace quorum::router
