@@ -220,7 +220,7 @@ struct LoadTracker {
 struct Attempt {
   CancellerPtr canceller = std::make_shared<Canceller>();
   std::shared_ptr<bool> peer_lost = std::make_shared<bool>(false);
-  ClusterNode::Watch watch;
+  Subscription watch;
 
   Attempt(const Route& route, const CancellerPtr& request, ClusterNode* cluster,
           const boost::asio::any_io_executor& executor) {
@@ -271,8 +271,10 @@ std::vector<Route> plan_routes(const NodeConfig& config, const engines::EngineRe
   candidates.reserve(routes.size() + peers.size());
   for (const auto& h : local) candidates.push_back({true, h.model.loaded, local_in_flight, capacity});
   for (const auto& p : peers) {
+    auto backend = cluster->peer_backend(p.id);
+    if (!backend) continue;  // no path to it (it went while the plan was made)
     candidates.push_back({false, p.loaded, p.in_flight, p.capacity});
-    routes.push_back(Route{cluster->peer_backend(p), model, false, p.id, p.name});
+    routes.push_back(Route{std::move(backend), model, false, p.id, p.name});
   }
   std::vector<Route> ordered;
   ordered.reserve(routes.size());
@@ -917,13 +919,14 @@ net::Task<void> Api::cluster_nodes(net::ResponseWriter& w) {
   if (cluster_) {
     auto now = cluster::RegistryClock::now();
     for (const auto& p : cluster_->registry().snapshot()) {
+      const cluster::LanPath* lan = p.lan_path();
       json::object o{{"id", p.status.id},
                      {"name", p.status.name},
-                     {"address", p.address},
-                     {"port", p.status.port},
+                     {"address", lan ? lan->address : std::string()},
+                     {"port", lan ? lan->port : p.status.port},
                      {"version", p.status.version},
                      {"state", std::string(cluster::to_string(p.state))},
-                     {"static", p.static_peer},
+                     {"static", p.configured()},
                      {"models", models_json(p.status.models)},
                      {"engines", strings_json(p.status.engines)},
                      {"in_flight", std::max(p.status.in_flight, p.forwarded)},

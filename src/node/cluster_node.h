@@ -23,12 +23,11 @@
 #include "cluster/mdns_records.h"
 #include "cluster/mdns_service.h"
 #include "cluster/membership.h"
+#include "core/subscription.h"
 #include "engines/openai_backend.h"
 #include "node/config.h"
 
 namespace quorum::node {
-
-struct WatchTable;
 
 // Request header a forwarded request carries; a node never forwards such a request again.
 inline constexpr std::string_view kHopHeader = "X-Quorum-Hop";
@@ -58,16 +57,18 @@ class ClusterNode {
   // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
 
-  // The OpenAI client that forwards to `holder`, signing each request and marking it as forwarded.
-  std::shared_ptr<engines::Backend> peer_backend(const cluster::PeerHolder& holder);
+  // The OpenAI client that forwards to node `node_id` by the path this node chooses (today its LAN path),
+  // signing each request and marking it as forwarded. Null when the node is unknown or has no path; whether
+  // it is reachable now is the registry's to say. Any thread.
+  std::shared_ptr<engines::Backend> peer_backend(const std::string& node_id);
 
-  // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail),
-  // `on_lost` is posted to `executor`. A sleeping or unplugged machine leaves its TCP connections open and
-  // silent; this ends the streams it held within seconds instead of at the read timeout. `on_lost` is posted
-  // at once when the peer is not reachable now. Stops when the Watch is destroyed.
-  class Watch;
-  Watch watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
-                   std::function<void()> on_lost);
+  // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail) or is
+  // removed, `on_lost` is posted to `executor`, once. A sleeping or unplugged machine leaves its TCP
+  // connections open and silent; this ends the streams it held within seconds instead of at the read
+  // timeout. `on_lost` is posted at once when the peer is not reachable now. Stops when the Subscription is
+  // destroyed, which is safe after this ClusterNode is gone. Any thread.
+  Subscription watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
+                          std::function<void()> on_lost);
 
  private:
   net::Task<void> heartbeat_loop();
@@ -99,51 +100,6 @@ class ClusterNode {
   };
   std::mutex clients_mutex_;
   std::map<std::string, PeerClient> clients_;  // by node id
-
-  void peer_lost(const std::string& node_id);
-  // Shared with the Watches, which may outlive this object at shutdown (a stream cut by the deadline is
-  // destroyed with its io_context, after the ClusterNode).
-  std::shared_ptr<WatchTable> watches_;
-};
-
-struct WatchTable {
-  struct Watcher {
-    std::string node_id;
-    boost::asio::any_io_executor executor;
-    std::function<void()> on_lost;
-  };
-  std::mutex mutex;
-  std::map<uint64_t, Watcher> watchers;
-  uint64_t next = 1;
-};
-
-class ClusterNode::Watch {
- public:
-  Watch() = default;
-  Watch(std::weak_ptr<WatchTable> table, uint64_t id) : table_(std::move(table)), id_(id) {}
-  Watch(Watch&&) noexcept = default;
-  Watch& operator=(Watch&& other) noexcept {
-    if (this != &other) {
-      release();
-      table_ = std::move(other.table_);
-      id_ = other.id_;
-    }
-    return *this;
-  }
-  Watch(const Watch&) = delete;
-  Watch& operator=(const Watch&) = delete;
-  ~Watch() { release(); }
-
- private:
-  void release() {
-    if (auto table = table_.lock()) {
-      std::lock_guard lock(table->mutex);
-      table->watchers.erase(id_);
-    }
-    table_.reset();
-  }
-  std::weak_ptr<WatchTable> table_;
-  uint64_t id_ = 0;
 };
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.
