@@ -1,6 +1,8 @@
 #include "cluster/cluster_registry.h"
 
 #include <algorithm>
+#include <atomic>
+#include <map>
 
 namespace quorum::cluster {
 
@@ -16,12 +18,196 @@ std::string_view to_string(PeerState state) {
   return "unknown";
 }
 
-ClusterRegistry::ClusterRegistry(std::string self_id, PresenceTiming timing)
-    : self_id_(std::move(self_id)), timing_(timing) {}
+std::string_view to_string(ChangeKind kind) {
+  switch (kind) {
+    case ChangeKind::kAppeared:
+      return "appeared";
+    case ChangeKind::kReachable:
+      return "reachable";
+    case ChangeKind::kUnreachable:
+      return "unreachable";
+    case ChangeKind::kRemoved:
+      return "removed";
+    case ChangeKind::kModelsChanged:
+      return "models_changed";
+    case ChangeKind::kStatusChanged:
+      return "status_changed";
+  }
+  return "unknown";
+}
 
-PeerRecord* ClusterRegistry::find(const std::string& key) {
-  auto it = std::find_if(peers_.begin(), peers_.end(), [&](const PeerRecord& p) { return p.key == key; });
+std::string_view to_string(RemovalReason reason) {
+  switch (reason) {
+    case RemovalReason::kNone:
+      return "none";
+    case RemovalReason::kPruned:
+      return "pruned";
+    case RemovalReason::kGoodbye:
+      return "goodbye";
+    case RemovalReason::kReplaced:
+      return "replaced";
+    case RemovalReason::kIsSelf:
+      return "is_self";
+  }
+  return "unknown";
+}
+
+bool PeerRecord::configured() const {
+  return std::any_of(paths.begin(), paths.end(), [](const PeerPath& path) {
+    const auto* lan = std::get_if<LanPath>(&path);
+    return lan && lan->configured;
+  });
+}
+
+const LanPath* PeerRecord::lan_path() const {
+  for (const auto& path : paths) {
+    if (const auto* lan = std::get_if<LanPath>(&path)) return lan;
+  }
+  return nullptr;
+}
+
+struct ClusterRegistry::Subscribers {
+  struct Entry {
+    std::function<void(const RegistryChange&)> on_change;
+    std::atomic<bool> active{true};
+  };
+  std::mutex mutex;
+  std::map<uint64_t, std::shared_ptr<Entry>> entries;
+  uint64_t next = 1;
+};
+
+namespace {
+
+// What a node is, apart from its models and its load: a change of it is a kStatusChanged.
+struct Profile {
+  std::string id;
+  std::string name;
+  std::string version;
+  unsigned short port = 0;
+  std::vector<std::string> engines;
+  int capacity = 1;
+  std::vector<PeerPath> paths;
+  bool operator==(const Profile&) const = default;
+};
+
+Profile profile_of(const PeerRecord& p) {
+  return Profile{p.status.id,      p.status.name,     p.status.version, p.status.port,
+                 p.status.engines, p.status.capacity, p.paths};
+}
+
+// The same models, as far as routing is concerned: ids and loaded state.
+bool same_models(const std::vector<ModelState>& a, const std::vector<ModelState>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ModelState& x, const ModelState& y) {
+    return x.id == y.id && x.loaded == y.loaded;
+  });
+}
+
+// The found LAN path of a node that is not a --peer goes to `address` (an empty one keeps the known address)
+// and `port`. A --peer's configured path never moves.
+void set_found_path(PeerRecord& p, const std::string& address, unsigned short port) {
+  if (p.configured()) return;
+  for (auto& path : p.paths) {
+    if (auto* lan = std::get_if<LanPath>(&path)) {
+      if (!address.empty()) lan->address = address;
+      lan->port = port;
+      return;
+    }
+  }
+  if (!address.empty()) p.paths.emplace_back(LanPath{address, port, false});
+}
+
+RegistryChange change_of(const PeerRecord& p, ChangeKind kind) {
+  RegistryChange c;
+  c.kind = kind;
+  c.node_id = p.id.value_or(std::string());
+  c.name = p.status.name;
+  c.record = p;
+  return c;
+}
+
+// Tells what changed in `p` since it was `state` and `before` (and `models` changed or not), under one new
+// revision.
+void tell(PeerRecord& p, PeerState state, const Profile& before, bool models, const std::string& former_id,
+          uint64_t& revision, std::vector<RegistryChange>& changes) {
+  std::vector<ChangeKind> kinds;
+  if (p.state != state && p.state == PeerState::kReachable) kinds.push_back(ChangeKind::kReachable);
+  if (p.state != state && p.state == PeerState::kUnreachable) kinds.push_back(ChangeKind::kUnreachable);
+  if (models) kinds.push_back(ChangeKind::kModelsChanged);
+  if (!(profile_of(p) == before)) kinds.push_back(ChangeKind::kStatusChanged);
+  if (kinds.empty()) return;
+  p.revision = ++revision;
+  for (auto kind : kinds) {
+    changes.push_back(change_of(p, kind));
+    if (kind == ChangeKind::kStatusChanged) changes.back().former_id = former_id;
+  }
+}
+
+}  // namespace
+
+ClusterRegistry::ClusterRegistry(std::string self_id, PresenceTiming timing)
+    : self_id_(std::move(self_id)), timing_(timing), subscribers_(std::make_shared<Subscribers>()) {}
+
+Subscription ClusterRegistry::subscribe(std::function<void(const RegistryChange&)> on_change) {
+  auto entry = std::make_shared<Subscribers::Entry>();
+  entry->on_change = std::move(on_change);
+  uint64_t key = 0;
+  {
+    std::lock_guard lock(subscribers_->mutex);
+    key = subscribers_->next++;
+    subscribers_->entries.emplace(key, std::move(entry));
+  }
+  return Subscription([weak = std::weak_ptr<Subscribers>(subscribers_), key] {
+    auto subscribers = weak.lock();
+    if (!subscribers) return;
+    std::shared_ptr<Subscribers::Entry> gone;  // its callback is destroyed here, outside the lock
+    std::lock_guard lock(subscribers->mutex);
+    if (auto it = subscribers->entries.find(key); it != subscribers->entries.end()) {
+      gone = std::move(it->second);
+      gone->active = false;
+      subscribers->entries.erase(it);
+    }
+  });
+}
+
+void ClusterRegistry::notify(const Changes& changes) const {
+  if (changes.empty()) return;
+  std::vector<std::shared_ptr<Subscribers::Entry>> entries;
+  {
+    std::lock_guard lock(subscribers_->mutex);
+    entries.reserve(subscribers_->entries.size());
+    for (const auto& [key, entry] : subscribers_->entries) entries.push_back(entry);
+  }
+  for (const auto& change : changes) {
+    for (const auto& entry : entries) {
+      if (entry->active) entry->on_change(change);
+    }
+  }
+}
+
+PeerRecord* ClusterRegistry::find(const std::string& id) {
+  auto it = std::find_if(peers_.begin(), peers_.end(), [&](const PeerRecord& p) { return p.id == id; });
   return it == peers_.end() ? nullptr : &*it;
+}
+
+PeerRecord* ClusterRegistry::find(RecordId record) {
+  auto it =
+      std::find_if(peers_.begin(), peers_.end(), [&](const PeerRecord& p) { return p.handle == record; });
+  return it == peers_.end() ? nullptr : &*it;
+}
+
+void ClusterRegistry::add(PeerRecord record, Changes& changes) {
+  record.handle = next_record_++;
+  record.revision = ++revision_;
+  changes.push_back(change_of(record, ChangeKind::kAppeared));
+  peers_.push_back(std::move(record));
+}
+
+void ClusterRegistry::remove(const PeerRecord& p, RemovalReason reason, Changes& changes) {
+  changes.push_back(change_of(p, ChangeKind::kRemoved));
+  changes.back().removal = reason;
+  changes.back().record.revision = ++revision_;
+  const RecordId record = p.handle;
+  std::erase_if(peers_, [&](const PeerRecord& r) { return r.handle == record; });
 }
 
 std::chrono::milliseconds ClusterRegistry::backoff(int failures) const {
@@ -36,166 +222,231 @@ std::chrono::milliseconds ClusterRegistry::backoff(int failures) const {
 
 void ClusterRegistry::add_static(const std::string& address, unsigned short port,
                                  RegistryClock::time_point now) {
-  std::lock_guard lock(mutex_);
-  std::string key = "peer:" + address + ":" + std::to_string(port);
-  if (find(key)) return;
-  PeerRecord record;
-  record.key = key;
-  record.status.name = address + ":" + std::to_string(port);
-  record.status.port = port;
-  record.address = address;
-  record.static_peer = true;
-  record.static_port = port;
-  record.last_seen = now;
-  record.next_heartbeat = now;
-  peers_.push_back(std::move(record));
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    const LanPath path{address, port, true};
+    for (const auto& p : peers_) {
+      if (std::find(p.paths.begin(), p.paths.end(), PeerPath(path)) != p.paths.end()) return;
+    }
+    PeerRecord record;
+    record.status.name = address + ":" + std::to_string(port);
+    record.status.port = port;
+    record.paths.emplace_back(path);
+    record.last_seen = now;
+    record.next_heartbeat = now;
+    add(std::move(record), changes);
+  }
+  notify(changes);
 }
 
 bool ClusterRegistry::announced(const std::string& id, const std::string& name, const std::string& version,
                                 const std::string& address, unsigned short port,
                                 RegistryClock::time_point now) {
   if (id == self_id_) return false;
-  std::lock_guard lock(mutex_);
-  if (auto* p = find(id)) {
-    if (p->state == PeerState::kReachable || p->static_peer) return false;
-    if (!address.empty()) p->address = address;
-    if (!name.empty()) p->status.name = name;
-    if (port) p->status.port = port;
-    p->status.version = version;
-    if (!p->heartbeat_running) {
-      p->next_heartbeat = now;
-      return true;
+  Changes changes;
+  bool due = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto* p = find(id)) {
+      if (p->state == PeerState::kReachable || p->configured()) return false;
+      const Profile before = profile_of(*p);
+      if (!name.empty()) p->status.name = name;
+      if (port) p->status.port = port;
+      p->status.version = version;
+      set_found_path(*p, address, p->status.port);
+      tell(*p, p->state, before, false, {}, revision_, changes);
+      if (!p->heartbeat_running) {
+        p->next_heartbeat = now;
+        due = true;
+      }
+    } else {
+      PeerRecord record;
+      record.id = id;
+      record.status.id = id;
+      record.status.name = name.empty() ? id : name;
+      record.status.version = version;
+      record.status.port = port;
+      set_found_path(record, address, port);
+      record.last_seen = now;
+      record.next_heartbeat = now;
+      add(std::move(record), changes);
+      due = true;
     }
-    return false;
   }
-  PeerRecord record;
-  record.key = id;
-  record.status.id = id;
-  record.status.name = name.empty() ? id : name;
-  record.status.version = version;
-  record.status.port = port;
-  record.address = address;
-  record.last_seen = now;
-  record.next_heartbeat = now;
-  peers_.push_back(std::move(record));
-  return true;
+  notify(changes);
+  return due;
 }
 
 GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string& from_address,
                                        RegistryClock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto* p = find(id);
-  if (!p) return GoodbyeResult::kUnknown;
-  if (!p->static_peer && p->address == from_address) {
-    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == id; });
-    return GoodbyeResult::kRemoved;
+  Changes changes;
+  GoodbyeResult result = GoodbyeResult::kCheck;
+  {
+    std::lock_guard lock(mutex_);
+    auto* p = find(id);
+    if (!p) return GoodbyeResult::kUnknown;
+    const auto* lan = p->lan_path();
+    if (!p->configured() && lan && lan->address == from_address) {
+      remove(*p, RemovalReason::kGoodbye, changes);
+      result = GoodbyeResult::kRemoved;
+    } else if (!p->heartbeat_running) {
+      p->next_heartbeat = now;
+    }
   }
-  if (!p->heartbeat_running) p->next_heartbeat = now;
-  return GoodbyeResult::kCheck;
+  notify(changes);
+  return result;
 }
 
 bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& address,
                                 RegistryClock::time_point now) {
   if (status.id == self_id_ || status.id.empty()) return false;
-  std::lock_guard lock(mutex_);
-  if (auto* p = find(status.id)) {
-    if (p->state == PeerState::kReachable) {
-      p->status = status;
-      p->last_seen = now;
-      return false;
+  Changes changes;
+  bool due = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto* p = find(status.id)) {
+      const Profile before = profile_of(*p);
+      if (p->state == PeerState::kReachable) {
+        const bool models = !same_models(p->status.models, status.models);
+        p->status = status;
+        set_found_path(*p, std::string(), p->status.port);
+        p->last_seen = now;
+        tell(*p, p->state, before, models, {}, revision_, changes);
+      } else {
+        set_found_path(*p, address, p->status.port);
+        tell(*p, p->state, before, false, {}, revision_, changes);
+        if (!p->heartbeat_running) {
+          p->next_heartbeat = now;
+          due = true;
+        }
+      }
+    } else {
+      PeerRecord record;
+      record.id = status.id;
+      record.status = status;
+      set_found_path(record, address, status.port);
+      record.last_seen = now;
+      record.next_heartbeat = now;
+      add(std::move(record), changes);
+      due = true;
     }
-    if (!p->static_peer && !address.empty()) p->address = address;
-    if (p->heartbeat_running) return false;
-    p->next_heartbeat = now;
-    return true;
   }
-  PeerRecord record;
-  record.key = status.id;
-  record.status = status;
-  record.address = address;
-  record.last_seen = now;
-  record.next_heartbeat = now;
-  peers_.push_back(std::move(record));
-  return true;
+  notify(changes);
+  return due;
 }
 
 std::vector<HeartbeatTarget> ClusterRegistry::take_due(RegistryClock::time_point now) {
   std::lock_guard lock(mutex_);
   std::vector<HeartbeatTarget> out;
   for (auto& p : peers_) {
-    if (p.heartbeat_running || p.next_heartbeat > now) continue;
+    if (p.heartbeat_running || p.next_heartbeat > now || p.paths.empty()) continue;
     p.heartbeat_running = true;
-    std::string id = p.key.rfind("peer:", 0) == 0 ? std::string() : p.key;
-    out.push_back(HeartbeatTarget{p.key, p.address, p.status.port, id, p.static_peer ? std::string() : id});
+    std::string id = p.id.value_or(std::string());
+    out.push_back(HeartbeatTarget{p.handle, p.paths.front(), id, p.configured() ? std::string() : id});
   }
   return out;
 }
 
-Result<Transition> ClusterRegistry::heartbeat_done(const std::string& key, NodeStatus status,
+Result<Transition> ClusterRegistry::heartbeat_done(RecordId record, NodeStatus status,
                                                    RegistryClock::time_point now) {
-  std::unique_lock lock(mutex_);
-  auto* p = find(key);
-  if (!p) return Transition{status.name, PeerState::kPending, PeerState::kPending};
-  p->heartbeat_running = false;
-  if (status.id == self_id_) {
-    std::string name = p->status.name;
-    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == key; });
-    return ApiError::invalid_request("'" + name + "' is this node itself");
-  }
-  // A --peer is whoever answers at its address: one that answers with another id (reinstalled, or the address
-  // went to another machine of the cluster) is re-keyed like one answering the first time.
-  const bool unidentified = key.rfind("peer:", 0) == 0 || (p->static_peer && status.id != key);
-  if (!unidentified && status.id != key) {
-    lock.unlock();
-    std::string error = "answered as another node (" + status.id + ")";
-    heartbeat_failed(key, error, now);
-    return ApiError::server(502, error);
-  }
-  if (unidentified) {
-    // A --peer tells who it is: it takes over any record of that node found otherwise (e.g. by mDNS).
-    int forwarded = p->forwarded;
-    for (const auto& r : peers_) {
-      if (r.key == status.id && r.key != key) forwarded = std::max(forwarded, r.forwarded);
+  Changes changes;
+  std::optional<Result<Transition>> result;
+  {
+    std::lock_guard lock(mutex_);
+    auto* p = find(record);
+    if (!p) return Transition{status.name, PeerState::kPending, PeerState::kPending};
+    p->heartbeat_running = false;
+    // A --peer is whoever answers at its address: one that answers with another id (reinstalled, or the
+    // address went to another machine of the cluster) is re-keyed like one answering the first time.
+    const bool unidentified = !p->id || (p->configured() && status.id != *p->id);
+    if (status.id == self_id_) {
+      std::string name = p->status.name;
+      remove(*p, RemovalReason::kIsSelf, changes);
+      result = ApiError::invalid_request("'" + name + "' is this node itself");
+    } else if (!unidentified && status.id != *p->id) {
+      std::string error = "answered as another node (" + status.id + ")";
+      failed(*p, error, now, changes);
+      result = ApiError::server(502, error);
+    } else {
+      std::string former_id;
+      if (unidentified) {
+        // A --peer tells who it is: it takes over any record of that node found otherwise (e.g. by mDNS).
+        former_id = p->id.value_or(std::string());
+        int forwarded = p->forwarded;
+        for (;;) {
+          auto other = std::find_if(peers_.begin(), peers_.end(), [&](const PeerRecord& r) {
+            return r.id == status.id && r.handle != record;
+          });
+          if (other == peers_.end()) break;
+          forwarded = std::max(forwarded, other->forwarded);
+          remove(*other, RemovalReason::kReplaced, changes);
+        }
+        p = find(record);
+        p->id = status.id;
+        p->forwarded = forwarded;
+      }
+      const Profile before = profile_of(*p);
+      const PeerState state = p->state;
+      const bool models = !same_models(p->status.models, status.models);
+      Transition t{status.name, p->state, PeerState::kReachable};
+      p->status = std::move(status);
+      set_found_path(*p, std::string(), p->status.port);  // a --peer may be behind a port forward: kept
+      p->state = PeerState::kReachable;
+      p->failures = 0;
+      p->last_error.clear();
+      p->last_seen = now;
+      p->next_heartbeat = now + timing_.heartbeat_interval;
+      tell(*p, state, before, models, former_id, revision_, changes);
+      result = std::move(t);
     }
-    std::erase_if(peers_, [&](const PeerRecord& r) { return r.key == status.id && r.key != key; });
-    p = find(key);
-    p->key = status.id;
-    p->forwarded = forwarded;
   }
-  Transition t{status.name, p->state, PeerState::kReachable};
-  p->status = std::move(status);
-  if (p->static_peer) p->status.port = p->static_port;  // it may be behind a port forward
-  p->state = PeerState::kReachable;
-  p->failures = 0;
-  p->last_error.clear();
-  p->last_seen = now;
-  p->next_heartbeat = now + timing_.heartbeat_interval;
+  notify(changes);
+  return std::move(*result);
+}
+
+Transition ClusterRegistry::failed(PeerRecord& p, const std::string& error, RegistryClock::time_point now,
+                                   Changes& changes) {
+  p.heartbeat_running = false;
+  p.failures = std::min(p.failures + 1, 1000);
+  p.last_error = error;
+  Transition t{p.status.name, p.state, p.state};
+  if (p.failures >= timing_.failures_to_unreachable) t.after = p.state = PeerState::kUnreachable;
+  p.next_heartbeat = now + backoff(p.failures);
+  if (t.after != t.before) tell(p, t.before, profile_of(p), false, {}, revision_, changes);
   return t;
 }
 
-std::optional<Transition> ClusterRegistry::heartbeat_failed(const std::string& key, const std::string& error,
+std::optional<Transition> ClusterRegistry::heartbeat_failed(RecordId record, const std::string& error,
                                                             RegistryClock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto* p = find(key);
-  if (!p) return std::nullopt;
-  p->heartbeat_running = false;
-  p->failures = std::min(p->failures + 1, 1000);
-  p->last_error = error;
-  Transition t{p->status.name, p->state, p->state};
-  if (p->failures >= timing_.failures_to_unreachable) t.after = p->state = PeerState::kUnreachable;
-  p->next_heartbeat = now + backoff(p->failures);
+  Changes changes;
+  std::optional<Transition> t;
+  {
+    std::lock_guard lock(mutex_);
+    auto* p = find(record);
+    if (!p) return std::nullopt;
+    t = failed(*p, error, now, changes);
+  }
+  notify(changes);
   return t;
 }
 
 std::vector<std::string> ClusterRegistry::prune(RegistryClock::time_point now) {
-  std::lock_guard lock(mutex_);
+  Changes changes;
   std::vector<std::string> gone;
-  std::erase_if(peers_, [&](const PeerRecord& p) {
-    bool silent = !p.static_peer && p.state != PeerState::kReachable && !p.heartbeat_running &&
-                  now - p.last_seen > timing_.prune_after;
-    if (silent) gone.push_back(p.status.name);
-    return silent;
-  });
+  {
+    std::lock_guard lock(mutex_);
+    for (;;) {
+      auto silent = std::find_if(peers_.begin(), peers_.end(), [&](const PeerRecord& p) {
+        return !p.configured() && p.state != PeerState::kReachable && !p.heartbeat_running &&
+               now - p.last_seen > timing_.prune_after;
+      });
+      if (silent == peers_.end()) break;
+      gone.push_back(silent->status.name);
+      remove(*silent, RemovalReason::kPruned, changes);
+    }
+  }
+  notify(changes);
   return gone;
 }
 
@@ -203,7 +454,7 @@ std::optional<RegistryClock::time_point> ClusterRegistry::next_due() const {
   std::lock_guard lock(mutex_);
   std::optional<RegistryClock::time_point> next;
   for (const auto& p : peers_) {
-    if (p.heartbeat_running) continue;
+    if (p.heartbeat_running || p.paths.empty()) continue;
     if (!next || p.next_heartbeat < *next) next = p.next_heartbeat;
   }
   return next;
@@ -221,7 +472,7 @@ std::vector<PeerHolder> ClusterRegistry::holders(const std::string& model) const
     if (p.state != PeerState::kReachable) continue;
     for (const auto& m : p.status.models) {
       if (m.id != model) continue;
-      out.push_back(PeerHolder{p.status.id, p.status.name, p.address, p.status.port, m.loaded,
+      out.push_back(PeerHolder{p.status.id, p.status.name, m.loaded,
                                std::max(p.status.in_flight, p.forwarded), p.status.capacity});
       break;
     }
@@ -232,7 +483,15 @@ std::vector<PeerHolder> ClusterRegistry::holders(const std::string& model) const
 bool ClusterRegistry::is_reachable(const std::string& id) const {
   std::lock_guard lock(mutex_);
   return std::any_of(peers_.begin(), peers_.end(),
-                     [&](const PeerRecord& p) { return p.key == id && p.state == PeerState::kReachable; });
+                     [&](const PeerRecord& p) { return p.id == id && p.state == PeerState::kReachable; });
+}
+
+std::optional<PeerReach> ClusterRegistry::reach(const std::string& id) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& p : peers_) {
+    if (p.id == id && !p.paths.empty()) return PeerReach{p.status.name, p.paths};
+  }
+  return std::nullopt;
 }
 
 std::vector<std::string> ClusterRegistry::unreachable_holders(const std::string& model) const {

@@ -3,6 +3,10 @@
 // it; the router, /v1/models, /v1/cluster/nodes and `quorum nodes` read from it. Pure state: every call takes
 // the time, nothing here does I/O, so the presence rules are unit-tested with a fake clock. Thread-safe.
 //
+// A record is one node (or one --peer not identified yet) and the paths to reach it: today LAN paths, each
+// either configured (given by --peer: always dialled at that address and port) or found (mDNS, or the address
+// a heartbeat came from). A record keeps its RecordId for life, even when a --peer learns who it is.
+//
 // Presence rules:
 //  - A node found by mDNS, named by --peer, or that sent us a heartbeat is "pending" and due for a heartbeat
 //    at once. A heartbeat that answers makes it "reachable" (routed to) with the models, engines, in-flight
@@ -13,15 +17,25 @@
 //  - A node that has not answered for `prune_after` is removed, unless it was named by --peer (those stay,
 //    unreachable, and keep being tried). An mDNS goodbye removes a node at once.
 //  - A node that calls us while we think it unreachable is due for a heartbeat at once.
+//
+// Changes (subscribe()): a node appeared, became reachable, became unreachable, was removed (and why), its
+// models changed (ids or loaded state), or the rest of what it is changed (id, name, version, port, engines,
+// capacity, paths). Its in-flight count, failures and last error are not changes: they move on every
+// heartbeat.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "cluster/node_status.h"
+#include "core/subscription.h"
 
 namespace quorum::cluster {
 
@@ -38,13 +52,30 @@ struct PresenceTiming {
 enum class PeerState { kPending, kReachable, kUnreachable };
 std::string_view to_string(PeerState state);
 
-struct PeerRecord {
-  // The node id; for a --peer that has not answered yet, "peer:HOST:PORT".
-  std::string key;
-  NodeStatus status;  // id, name, version and port are known from mDNS before the first heartbeat
+// A path to a node over the LAN: HTTP to its API at `address`:`port`.
+struct LanPath {
   std::string address;
-  bool static_peer = false;  // named by --peer: never pruned, always dialled at the address and port given
-  unsigned short static_port = 0;
+  unsigned short port = 0;
+  // Given by --peer: always dialled at this address and port, never moved by what the peer reports or by
+  // mDNS. Otherwise found (mDNS, or the address a heartbeat came from) and following the node.
+  bool configured = false;
+  bool operator==(const LanPath&) const = default;
+};
+
+// One way to reach a node. A relay path becomes another alternative; code that only asks "how do I reach
+// node X" goes through ClusterNode::peer_backend and never looks inside.
+using PeerPath = std::variant<LanPath>;
+
+// A record's handle: stable for the life of the record, never reused.
+using RecordId = uint64_t;
+
+struct PeerRecord {
+  RecordId handle = 0;  // stable for the life of the record
+  // The node id; nullopt for a --peer that has not answered yet.
+  std::optional<std::string> id;
+  NodeStatus status;  // id, name, version and port are known from mDNS before the first heartbeat
+  // How to reach it, the preferred first. Today one LAN path (configured for a --peer, found otherwise).
+  std::vector<PeerPath> paths;
   PeerState state = PeerState::kPending;
   int failures = 0;
   std::string last_error;
@@ -52,15 +83,21 @@ struct PeerRecord {
   RegistryClock::time_point last_seen{};  // last heartbeat answered (or when first heard of)
   RegistryClock::time_point next_heartbeat{};
   bool heartbeat_running = false;
+  // Which change it was last told to subscribers in (RegistryChange): increases with every change.
+  uint64_t revision = 0;
+
+  // Named by --peer (it has a configured path): never pruned, always dialled where it was given.
+  bool configured() const;
+  // Its first LAN path, or null.
+  const LanPath* lan_path() const;
 };
 
 enum class GoodbyeResult { kUnknown, kRemoved, kCheck };
 
 // A heartbeat to send now.
 struct HeartbeatTarget {
-  std::string key;
-  std::string address;
-  unsigned short port = 0;
+  RecordId record = 0;      // the handle of the record it is for
+  PeerPath path;            // where to send it
   std::string expected_id;  // empty for a --peer not yet identified
   // Whom the request is addressed to (peer_proof.h): the node id, but nobody in particular for a --peer,
   // which is whoever answers at its address.
@@ -74,12 +111,48 @@ struct Transition {
   PeerState after = PeerState::kPending;
 };
 
+enum class ChangeKind {
+  kAppeared,       // a new record: found by mDNS, named by --peer, or a node that called us
+  kReachable,      // a heartbeat answered after it was pending or unreachable
+  kUnreachable,    // its heartbeats failed `failures_to_unreachable` times in a row
+  kRemoved,        // the record is gone (`removal` says why)
+  kModelsChanged,  // the ids or loaded state of its models
+  kStatusChanged,  // its id, name, version, port, engines, capacity or paths
+};
+std::string_view to_string(ChangeKind kind);
+
+enum class RemovalReason {
+  kNone,
+  kPruned,    // silent for longer than prune_after
+  kGoodbye,   // an mDNS goodbye from its address
+  kReplaced,  // a --peer answered as this node and took over: the node itself stays, in that record
+  kIsSelf,    // a --peer that turned out to be this node
+};
+std::string_view to_string(RemovalReason reason);
+
+// What changed, told to subscribers. One operation may tell several (e.g. a first answer: kReachable,
+// kModelsChanged, kStatusChanged); those share `record.revision` and carry the same copy of the record.
+struct RegistryChange {
+  ChangeKind kind = ChangeKind::kAppeared;
+  RemovalReason removal = RemovalReason::kNone;  // set for kRemoved only
+  std::string node_id;                           // empty for a --peer that has not answered yet
+  std::string name;
+  // kStatusChanged when a --peer is answered by another node than before (reinstalled, or its address went
+  // to another machine): the id the record had. Empty otherwise.
+  std::string former_id;
+  PeerRecord record;  // the record after the change (for kRemoved: as it was when removed)
+};
+
+// How to reach a node: its name and its paths, the preferred first.
+struct PeerReach {
+  std::string name;
+  std::vector<PeerPath> paths;
+};
+
 // A reachable peer whose engines offer a model.
 struct PeerHolder {
   std::string id;
   std::string name;
-  std::string address;
-  unsigned short port = 0;
   bool loaded = false;
   int in_flight = 0;  // the larger of what it reported and what this node is sending it
   int capacity = 1;
@@ -90,6 +163,18 @@ class ClusterRegistry {
   ClusterRegistry(std::string self_id, PresenceTiming timing);
 
   const PresenceTiming& timing() const { return timing_; }
+
+  // Calls `on_change` with every change from now on, until the Subscription is destroyed or reset.
+  //  - It runs on the thread that made the change, after the registry's lock is released, so it may call the
+  //    registry (a change it makes is told after it returns, to every subscriber). It must be quick and must
+  //    not block or throw: a subscriber with work to do posts it to its own executor.
+  //  - Changes made on different threads may reach a subscriber out of order: `record.revision` orders them
+  //    (a change whose revision is below the last one seen for that RecordId is stale). A subscriber that
+  //    keeps its own view subscribes first, then takes snapshot(), whose records carry their revision.
+  //  - Unsubscribing is safe from any thread, from inside a callback (this one's or another's), and after the
+  //    registry is gone. Once reset() returns no new call starts; one already running on another thread may
+  //    still finish, so the callback holds what it uses by value or shared/weak pointer.
+  Subscription subscribe(std::function<void(const RegistryChange&)> on_change);
 
   // A --peer HOST:PORT.
   void add_static(const std::string& address, unsigned short port, RegistryClock::time_point now);
@@ -108,13 +193,14 @@ class ClusterRegistry {
   // did not know, or one we thought unreachable).
   bool called_by(const NodeStatus& status, const std::string& address, RegistryClock::time_point now);
 
-  // The heartbeats due at `now`; each is marked running until heartbeat_done/failed is called.
+  // The heartbeats due at `now`, each to the record's preferred path; each is marked running until
+  // heartbeat_done/failed is called. A record with no path is never due.
   std::vector<HeartbeatTarget> take_due(RegistryClock::time_point now);
-  // The heartbeat to `key` was answered with `status`. Fails when the answer came from this node itself or
+  // The heartbeat to `record` was answered with `status`. Fails when the answer came from this node itself or
   // from another node than the one expected; the record is then dropped (a --peer naming this node) or
-  // treated as a failed heartbeat.
-  Result<Transition> heartbeat_done(const std::string& key, NodeStatus status, RegistryClock::time_point now);
-  std::optional<Transition> heartbeat_failed(const std::string& key, const std::string& error,
+  // treated as a failed heartbeat. A record gone meanwhile is left alone.
+  Result<Transition> heartbeat_done(RecordId record, NodeStatus status, RegistryClock::time_point now);
+  std::optional<Transition> heartbeat_failed(RecordId record, const std::string& error,
                                              RegistryClock::time_point now);
   // Removes nodes silent for longer than prune_after; returns their names.
   std::vector<std::string> prune(RegistryClock::time_point now);
@@ -125,19 +211,38 @@ class ClusterRegistry {
   // Reachable nodes whose engines offer `model`.
   std::vector<PeerHolder> holders(const std::string& model) const;
   bool is_reachable(const std::string& id) const;
+  // How to reach node `id`, reachable now or not; nullopt when it is unknown or has no path.
+  std::optional<PeerReach> reach(const std::string& id) const;
   // Names of the nodes not reachable now that offered `model` when they last answered.
   std::vector<std::string> unreachable_holders(const std::string& model) const;
   // This node starts (+1) or ends (-1) a request forwarded to node `id`.
   void forwarding(const std::string& id, int delta);
 
  private:
-  PeerRecord* find(const std::string& key);
+  struct Subscribers;
+  using Changes = std::vector<RegistryChange>;
+
+  // The record of node `id`, or with handle `record`; null when there is none. Under the lock.
+  PeerRecord* find(const std::string& id);
+  PeerRecord* find(RecordId record);
+  // Adds a new record (kAppeared). Under the lock.
+  void add(PeerRecord record, Changes& changes);
+  // Removes the record `p` (kRemoved); `p` is invalid after. Under the lock.
+  void remove(const PeerRecord& p, RemovalReason reason, Changes& changes);
+  // A failed heartbeat to `p`. Under the lock.
+  Transition failed(PeerRecord& p, const std::string& error, RegistryClock::time_point now, Changes& changes);
   std::chrono::milliseconds backoff(int failures) const;
+  // Calls the subscribers with `changes`, in order. Never under the lock.
+  void notify(const Changes& changes) const;
 
   const std::string self_id_;
   const PresenceTiming timing_;
   mutable std::mutex mutex_;
   std::vector<PeerRecord> peers_;
+  RecordId next_record_ = 1;
+  uint64_t revision_ = 0;
+  // Shared with the Subscriptions, which may outlive the registry.
+  std::shared_ptr<Subscribers> subscribers_;
 };
 
 }  // namespace quorum::cluster

@@ -56,8 +56,7 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       config_(config),
       local_status_(std::move(local_status)),
       registry_(self_.id, timing_from(config)),
-      timer_(executor),
-      watches_(std::make_shared<WatchTable>()) {}
+      timer_(executor) {}
 
 void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
                         bool follow_addresses) {
@@ -155,19 +154,17 @@ void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_v
 }
 
 std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const std::string& node_id) {
-  std::optional<cluster::PeerRecord> found;
-  for (auto& p : registry_.snapshot()) {
-    if (p.status.id == node_id) found = std::move(p);
+  auto reach = registry_.reach(node_id);
+  if (!reach) return nullptr;
+  // The first LAN path (today the only kind, and at most one per node).
+  const cluster::LanPath* lan = nullptr;
+  for (const auto& path : reach->paths) {
+    if ((lan = std::get_if<cluster::LanPath>(&path))) break;
   }
-  if (!found) return nullptr;
-  struct {
-    std::string id, name, address;
-    unsigned short port;
-  } holder{found->status.id, found->status.name, found->address,
-           found->status.port};
-  std::string url = http_base(holder.address, holder.port);
+  if (!lan) return nullptr;
+  std::string url = http_base(lan->address, lan->port);
   std::lock_guard lock(clients_mutex_);
-  auto& client = clients_[holder.id];
+  auto& client = clients_[node_id];
   if (!client.backend || client.url != url) {
     net::ClientOptions options;
     options.connect_timeout = std::chrono::milliseconds(2000);
@@ -175,45 +172,51 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const std::string& n
     // silence means it is gone (asleep, or off the network).
     options.read_idle_timeout = std::chrono::milliseconds(60000);
     options.head_timeout = std::chrono::milliseconds(60000);  // its head comes with the first keep-alive
-    auto signer = [this, to = holder.id](net::Headers& headers, std::string_view method,
-                                         std::string_view target, std::string_view body) {
+    auto signer = [this, to = node_id](net::Headers& headers, std::string_view method,
+                                       std::string_view target, std::string_view body) {
       sign(headers, to, method, target, body);
       headers.add(std::string(cluster::peer_headers::kHop), "1");
     };
     client.url = url;
-    client.backend = std::make_shared<engines::OpenAiBackend>(holder.name, url, options, signer);
+    client.backend = std::make_shared<engines::OpenAiBackend>(reach->name, url, options, signer);
   }
   return client.backend;
 }
 
 Subscription ClusterNode::watch_peer(const std::string& node_id, asio::any_io_executor executor,
-                                           std::function<void()> on_lost) {
-  // Checked under the table's lock: a peer turning unreachable now either is seen here or finds the watcher.
-  std::lock_guard lock(watches_->mutex);
+                                     std::function<void()> on_lost) {
+  // Posts on_lost once, whichever of the subscription and the check below sees the loss first.
+  struct Lost {
+    std::mutex mutex;
+    asio::any_io_executor executor;
+    std::function<void()> on_lost;
+    void post() {
+      std::unique_lock lock(mutex);
+      if (!on_lost) return;
+      auto f = std::move(on_lost);
+      on_lost = nullptr;
+      lock.unlock();
+      asio::post(executor, std::move(f));
+    }
+  };
+  auto lost = std::make_shared<Lost>();
+  lost->executor = std::move(executor);
+  lost->on_lost = std::move(on_lost);
+  // Subscribed first, then checked: a peer turning unreachable now is seen by one or the other.
+  auto subscription = registry_.subscribe([lost, node_id](const cluster::RegistryChange& c) {
+    using Kind = cluster::ChangeKind;
+    const bool gone = c.node_id == node_id &&
+                      (c.kind == Kind::kUnreachable ||
+                       (c.kind == Kind::kRemoved && c.removal != cluster::RemovalReason::kReplaced));
+    // A --peer that another node answers now (reinstalled machine) is no longer this node.
+    const bool replaced = c.kind == Kind::kStatusChanged && c.former_id == node_id && c.node_id != node_id;
+    if (gone || replaced) lost->post();
+  });
   if (!registry_.is_reachable(node_id)) {
-    asio::post(executor, std::move(on_lost));
+    lost->post();
     return {};
   }
-  uint64_t id = watches_->next++;
-  watches_->watchers.emplace(id, WatchTable::Watcher{node_id, std::move(executor), std::move(on_lost)});
-  return Subscription([table = std::weak_ptr<WatchTable>(watches_), id] {
-    if (auto live = table.lock()) {
-      std::lock_guard lock(live->mutex);
-      live->watchers.erase(id);
-    }
-  });
-}
-
-void ClusterNode::peer_lost(const std::string& node_id) {
-  std::lock_guard lock(watches_->mutex);
-  for (auto it = watches_->watchers.begin(); it != watches_->watchers.end();) {
-    if (it->second.node_id == node_id) {
-      asio::post(it->second.executor, std::move(it->second.on_lost));
-      it = watches_->watchers.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  return subscription;
 }
 
 net::Task<void> ClusterNode::heartbeat_loop() {
@@ -242,14 +245,17 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   net::Headers headers;
   headers.add("Content-Type", "application/json");
   sign(headers, target.to, "POST", path, body);
-  const std::string nonce(headers.get("X-Quorum-Nonce"));
+  const std::string nonce(headers.get(cluster::peer_headers::kNonce));
   net::ClientOptions options;
   const auto limit = std::clamp(registry_.timing().heartbeat_interval, std::chrono::milliseconds(1000),
                                 std::chrono::milliseconds(5000));
   options.connect_timeout = limit;
   options.head_timeout = limit;
   options.read_idle_timeout = limit;
-  std::string url = http_base(target.address, target.port) + path;
+  // Over the LAN, the only kind of path today (a new kind fails to compile here until it has a heartbeat).
+  const std::string base =
+      std::visit([](const cluster::LanPath& lan) { return http_base(lan.address, lan.port); }, target.path);
+  std::string url = base + path;
   std::string error;
   std::optional<cluster::NodeStatus> answer;
   auto response = co_await net::http_request("POST", url, std::move(headers), std::move(body), options);
@@ -264,8 +270,8 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
     } else if (auto parsed = cluster::parse_node_status(*text); !parsed) {
       error = parsed.error().message;
     } else if (!cluster::verify_peer_reply(membership_.secret, nonce, parsed->id, *text,
-                                           (*response)->headers().get("X-Quorum-Proof")) ||
-               (*response)->headers().get("X-Quorum-Node") != parsed->id) {
+                                           (*response)->headers().get(cluster::peer_headers::kProof)) ||
+               (*response)->headers().get(cluster::peer_headers::kNode) != parsed->id) {
       error = "the answer is not signed by a node of this cluster";
     } else {
       answer = std::move(parsed.value());
@@ -275,17 +281,16 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   if (answer) {
     std::string id = answer->id;
     size_t models = answer->models.size();
-    auto done = registry_.heartbeat_done(target.key, std::move(*answer), now);
+    auto done = registry_.heartbeat_done(target.record, std::move(*answer), now);
     if (!done) {
       log::warn("cluster: heartbeat to " + url + ": " + done.error().message);
     } else if (done->before != cluster::PeerState::kReachable) {
-      log::info("cluster: node '" + done->name + "' (" + id + ") is reachable at " +
-                http_base(target.address, target.port) + " with " + std::to_string(models) + " model(s)");
+      log::info("cluster: node '" + done->name + "' (" + id + ") is reachable at " + base + " with " +
+                std::to_string(models) + " model(s)");
     }
-  } else if (auto t = registry_.heartbeat_failed(target.key, error, now)) {
+  } else if (auto t = registry_.heartbeat_failed(target.record, error, now)) {
     if (t->after == cluster::PeerState::kUnreachable && t->before != cluster::PeerState::kUnreachable) {
       log::warn("cluster: node '" + t->name + "' is unreachable: " + error);
-      if (!target.expected_id.empty()) peer_lost(target.expected_id);
     } else {
       log::debug("cluster: heartbeat to '" + t->name + "' failed: " + error);
     }

@@ -29,8 +29,6 @@
 
 namespace quorum::node {
 
-struct WatchTable;
-
 
 class ClusterNode {
  public:
@@ -57,16 +55,18 @@ class ClusterNode {
   // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
 
-  // The OpenAI client that forwards to node `node_id`, signing each request and marking it as forwarded;
-  // null when the node is unknown.
+  // The OpenAI client that forwards to node `node_id` by the path this node chooses (today its LAN path),
+  // signing each request and marking it as forwarded. Null when the node is unknown or has no path; whether
+  // it is reachable now is the registry's to say. Any thread.
   std::shared_ptr<engines::Backend> peer_backend(const std::string& node_id);
 
-  // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail),
-  // `on_lost` is posted to `executor`. A sleeping or unplugged machine leaves its TCP connections open and
-  // silent; this ends the streams it held within seconds instead of at the read timeout. `on_lost` is posted
-  // at once when the peer is not reachable now. Stops when the Watch is destroyed.
+  // While a request is forwarded to a peer: when that peer becomes unreachable (its heartbeats fail) or is
+  // removed, `on_lost` is posted to `executor`, once. A sleeping or unplugged machine leaves its TCP
+  // connections open and silent; this ends the streams it held within seconds instead of at the read
+  // timeout. `on_lost` is posted at once when the peer is not reachable now. Stops when the Subscription is
+  // destroyed, which is safe after this ClusterNode is gone. Any thread.
   Subscription watch_peer(const std::string& node_id, boost::asio::any_io_executor executor,
-                   std::function<void()> on_lost);
+                          std::function<void()> on_lost);
 
  private:
   net::Task<void> heartbeat_loop();
@@ -98,24 +98,7 @@ class ClusterNode {
   };
   std::mutex clients_mutex_;
   std::map<std::string, PeerClient> clients_;  // by node id
-
-  void peer_lost(const std::string& node_id);
-  // Shared with the Watches, which may outlive this object at shutdown (a stream cut by the deadline is
-  // destroyed with its io_context, after the ClusterNode).
-  std::shared_ptr<WatchTable> watches_;
 };
-
-struct WatchTable {
-  struct Watcher {
-    std::string node_id;
-    boost::asio::any_io_executor executor;
-    std::function<void()> on_lost;
-  };
-  std::mutex mutex;
-  std::map<uint64_t, Watcher> watchers;
-  uint64_t next = 1;
-};
-
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.
 std::string http_base(const std::string& host, unsigned short port);

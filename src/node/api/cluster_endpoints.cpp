@@ -53,14 +53,15 @@ json::object discovery_json(const ClusterNode& cluster) {
 }
 
 json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::time_point now) {
+  const cluster::LanPath* lan = p.lan_path();
   json::object o{
       {"id", p.status.id},
       {"name", p.status.name},
-      {"address", p.address},
-      {"port", p.status.port},
+      {"address", lan ? lan->address : std::string()},
+      {"port", lan ? lan->port : p.status.port},
       {"version", p.status.version},
       {"state", std::string(cluster::to_string(p.state))},
-      {"static", p.static_peer},
+      {"static", p.configured()},
       {"models", models_json(p.status.models)},
       {"engines", strings_json(p.status.engines)},
       {"in_flight", std::max(p.status.in_flight, p.forwarded)},
