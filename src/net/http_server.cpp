@@ -45,12 +45,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool abort_all = false;
   std::list<std::weak_ptr<Connection>> connections;
   std::atomic<size_t> active{0};  // connections being served (read from other threads)
+  std::function<void()> on_drained;  // posted once stopping and `active` is 0
 
   Impl(const asio::any_io_executor& ex, Handler h, ServerLimits l)
       : executor(ex), acceptor(ex), handler(std::move(h)), limits(l) {}
 
   Task<void> accept_loop();
   Task<void> serve(std::shared_ptr<Connection> connection);
+  // After stop(): tells whoever waits for the drain, once the last connection is gone.
+  void notify_if_drained() {
+    if (stopping && active == 0 && on_drained) asio::post(executor, std::exchange(on_drained, nullptr));
+  }
 };
 
 namespace {
@@ -208,8 +213,9 @@ Task<void> HttpServer::Impl::accept_loop() {
   for (;;) {
     beast::error_code ec;
     tcp::socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+    if (stopping) co_return;  // accepted as stop() ran: the socket closes here, unserved
     if (ec) {
-      if (stopping || ec == asio::error::operation_aborted) co_return;
+      if (ec == asio::error::operation_aborted) co_return;
       // EMFILE and friends: back off briefly rather than spin.
       asio::steady_timer t(executor, std::chrono::milliseconds(50));
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
@@ -219,13 +225,13 @@ Task<void> HttpServer::Impl::accept_loop() {
     auto connection = std::make_shared<Connection>(std::move(socket));
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(connection);
+    ++active;  // counted from here, so that a drain does not end before serve() begins
     asio::co_spawn(executor, serve(connection), asio::detached);
   }
 }
 
 Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
-  ++active;
   auto& stream = connection->stream;
   beast::flat_buffer buffer;
   beast::error_code ec;
@@ -336,6 +342,7 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.close();
   --active;
+  notify_if_drained();
 }
 
 HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
@@ -366,13 +373,21 @@ void HttpServer::start() {
   asio::co_spawn(impl_->executor, impl_->accept_loop(), asio::detached);
 }
 
-void HttpServer::stop(bool abort) {
+void HttpServer::stop(bool abort, std::function<void()> on_drained) {
   impl_->stopping = true;
+  if (on_drained && impl_->on_drained) {
+    on_drained = [first = std::move(impl_->on_drained), then = std::move(on_drained)] {
+      first();
+      then();
+    };
+  }
+  if (on_drained) impl_->on_drained = std::move(on_drained);
   beast::error_code ec;
   impl_->acceptor.close(ec);
   for (auto& w : impl_->connections) {
     if (auto c = w.lock(); c && (abort || !c->busy)) c->stream.socket().close(ec);
   }
+  impl_->notify_if_drained();
 }
 
 size_t HttpServer::open_connections() const {

@@ -69,8 +69,10 @@ class HttpServer {
   unsigned short port() const;
   // Starts accepting. Returns immediately.
   void start();
-  // Stops accepting and closes idle connections; responses in progress finish unless `abort` is set.
-  void stop(bool abort = false);
+  // Stops accepting and closes idle connections; responses in progress finish unless `abort` is set. Then
+  // `on_drained` (if given) is posted to the server's executor, once, when the last connection has closed
+  // (at once when none is open). Call on the server's executor.
+  void stop(bool abort = false, std::function<void()> on_drained = {});
   // Connections being served now; safe to call from any thread.
   size_t open_connections() const;
 

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "engines/llamacpp/llamacpp_backend.h"
 #include "engines/ollama_backend.h"
 #include "engines/openai_backend.h"
 
@@ -22,7 +23,7 @@ std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const Nod
   return std::make_shared<engines::OpenAiBackend>(spec.name, spec.url, options);
 }
 
-std::shared_ptr<engines::llamacpp::LlamaCppBackend> make_embedded_backend(const NodeConfig& config) {
+std::shared_ptr<engines::Backend> make_embedded_backend(const NodeConfig& config) {
   namespace lc = engines::llamacpp;
   const auto& e = config.embedded;
   std::string dir = e.models_dir;

@@ -3,7 +3,6 @@
 
 #include <memory>
 
-#include "engines/llamacpp/llamacpp_backend.h"
 #include "engines/registry.h"
 #include "node/config.h"
 
@@ -13,8 +12,8 @@ namespace quorum::node {
 std::shared_ptr<engines::Backend> make_backend(const EngineSpec& spec, const NodeConfig& config);
 
 // The embedded llama.cpp engine for `config.embedded` (its models folder is created when it is the default
-// one). Null, with the reason logged, when a --model value is malformed.
-std::shared_ptr<engines::llamacpp::LlamaCppBackend> make_embedded_backend(const NodeConfig& config);
+// one; location() is that folder). Null, with the reason logged, when a --model value is malformed.
+std::shared_ptr<engines::Backend> make_embedded_backend(const NodeConfig& config);
 
 // Forever, every `config.probe_interval`: probes each autodetect candidate that was not configured
 // explicitly, adds the ones that answer, removes autodetected ones that stopped answering, and refreshes

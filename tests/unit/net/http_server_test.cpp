@@ -1,0 +1,166 @@
+// HttpServer::stop's drain signal: it comes once the server is stopped and its last connection has closed,
+// never while a response is still in progress. Real sockets on loopback; no sleeps (the server's
+// io_context runs until a condition holds, with a deadline).
+#include "net/http_server.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <functional>
+
+namespace quorum::net {
+namespace {
+
+using namespace std::chrono_literals;
+using tcp = asio::ip::tcp;
+
+// Runs `io` until `done()` holds; false when it still does not after 10 s.
+bool run_until(asio::io_context& io, const std::function<bool()>& done) {
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    if (io.stopped()) io.restart();
+    io.run_one_for(50ms);
+  }
+  return true;
+}
+
+// A client connected to `server` with one request sent.
+tcp::socket send_request(asio::io_context& io, const HttpServer& server) {
+  tcp::socket client(io);
+  client.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+  asio::write(client, asio::buffer(std::string_view("GET /x HTTP/1.1\r\nHost: test\r\n\r\n")));
+  return client;
+}
+
+// Everything the server sent until it closed the connection.
+std::string read_to_end(tcp::socket& client) {
+  std::string received;
+  boost::system::error_code ec;
+  asio::read(client, asio::dynamic_buffer(received), ec);
+  EXPECT_EQ(ec, asio::error::eof);
+  return received;
+}
+
+Task<void> answer(ResponseWriter& writer, std::string body) {
+  Headers headers;
+  headers.add("Content-Type", "text/plain");
+  co_await writer.send(200, headers, std::move(body));
+}
+
+TEST(HttpServerDrain, WithoutConnectionsTheSignalComesAtOnceButNotInsideStop) {
+  asio::io_context io(1);
+  HttpServer server(io.get_executor(), "127.0.0.1", 0,
+                    [](HttpRequest&, ResponseWriter& w) { return answer(w, "hello"); });
+  server.start();
+  int drained = 0;
+  server.stop(false, [&] { ++drained; });
+  EXPECT_EQ(drained, 0);  // posted to the server's executor
+  ASSERT_TRUE(run_until(io, [&] { return drained > 0; }));
+  io.poll();
+  EXPECT_EQ(drained, 1);
+}
+
+TEST(HttpServerDrain, TheSignalWaitsForTheResponseInProgress) {
+  asio::io_context io(1);
+  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
+  bool handling = false;
+  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
+    handling = true;
+    boost::system::error_code ec;
+    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await answer(w, "late answer");
+  });
+  server.start();
+  auto client = send_request(io, server);
+  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+
+  int drained = 0;
+  server.stop(false, [&] { ++drained; });
+  io.poll();
+  EXPECT_EQ(drained, 0);
+  EXPECT_EQ(server.open_connections(), 1u);
+
+  gate.cancel();  // the handler answers now
+  ASSERT_TRUE(run_until(io, [&] { return drained > 0; }));
+  EXPECT_EQ(server.open_connections(), 0u);
+  std::string received = read_to_end(client);
+  EXPECT_NE(received.find("HTTP/1.1 200"), std::string::npos) << received;
+  EXPECT_NE(received.find("late answer"), std::string::npos) << received;
+  io.poll();
+  EXPECT_EQ(drained, 1);
+}
+
+TEST(HttpServerDrain, AnIdleKeepAliveConnectionIsClosedAndTheSignalFollows) {
+  asio::io_context io(1);
+  int answered = 0;
+  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
+    co_await answer(w, "hello");
+    ++answered;
+  });
+  server.start();
+  auto client = send_request(io, server);
+  ASSERT_TRUE(run_until(io, [&] { return answered == 1; }));
+  io.poll();  // the connection waits for the next request
+  EXPECT_EQ(server.open_connections(), 1u);
+
+  bool drained = false;
+  server.stop(false, [&] { drained = true; });
+  ASSERT_TRUE(run_until(io, [&] { return drained; }));
+  EXPECT_EQ(server.open_connections(), 0u);
+  EXPECT_NE(read_to_end(client).find("hello"), std::string::npos);
+}
+
+TEST(HttpServerDrain, AnAbortingStopClosesTheResponseInProgressAndSignals) {
+  asio::io_context io(1);
+  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
+  bool handling = false;
+  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
+    handling = true;
+    boost::system::error_code ec;
+    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await answer(w, "never sent");
+  });
+  server.start();
+  auto client = send_request(io, server);
+  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+
+  bool drained = false;
+  server.stop(true, [&] { drained = true; });
+  gate.cancel();  // the handler's write fails on the closed socket
+  ASSERT_TRUE(run_until(io, [&] { return drained; }));
+  EXPECT_EQ(server.open_connections(), 0u);
+}
+
+TEST(HttpServerDrain, EveryCallerOfStopIsTold) {
+  asio::io_context io(1);
+  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
+  bool handling = false;
+  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
+    handling = true;
+    boost::system::error_code ec;
+    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await answer(w, "done");
+  });
+  server.start();
+  auto client = send_request(io, server);
+  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+
+  int first = 0, second = 0;
+  server.stop(false, [&] { ++first; });
+  server.stop(false, [&] { ++second; });
+  gate.cancel();
+  ASSERT_TRUE(run_until(io, [&] { return first > 0 && second > 0; }));
+  io.poll();
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 1);
+}
+
+}  // namespace
+}  // namespace quorum::net
