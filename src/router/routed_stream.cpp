@@ -38,7 +38,9 @@ Task<bool> RoutedStream::start_next() {
     // The copy of the request made for this engine lives only in this (short) frame.
     wire::GenerationRequest upstream = *request_;
     upstream.model = route->model;
-    auto started = co_await route->backend->generate(upstream, try_->context(context_.request_id));
+    // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
+    const engines::CallContext try_context = try_->context(context_.request_id);
+    auto started = co_await route->backend->generate(upstream, try_context);
     if (started) {
       stream_ = std::move(started.value());
       serving_ = true;

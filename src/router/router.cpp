@@ -119,7 +119,9 @@ Task<Result<Router::Embeddings>> Router::embed(wire::EmbeddingRequest request, e
     wire::EmbeddingRequest upstream = request;
     upstream.body["model"] = route->model;
     upstream.model = route->model;
-    auto result = co_await route->backend->embed(upstream, attempt.context(context.request_id));
+    // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
+    const engines::CallContext attempt_context = attempt.context(context.request_id);
+    auto result = co_await route->backend->embed(upstream, attempt_context);
     if (result) co_return Embeddings{std::move(result.value()), Served::by(*route)};
     ApiError error = attempt.peer_lost() ? attempt.lost_error() : result.take_error();
     if (!tries.failed(error)) co_return error;

@@ -97,7 +97,8 @@ net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
                     {"self", std::move(self)},
                     {"data", std::move(data)}};
   if (cluster) body["discovery"] = discovery_json(*cluster);
-  co_await send_json(w, 200, body, std::string());
+  const std::string no_request_id;
+  co_await send_json(w, 200, body, no_request_id);
 }
 
 net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,

@@ -1,12 +1,9 @@
 // POST /v1/embeddings: parse, ask the router (same holders, order and retries as generation), re-encode as
 // the client asked, answer. The client leaving cancels the try under way.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 
 #include "cluster/peer_proof.h"
-#include "net/handoff.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "wire/embedding_encoding.h"
@@ -22,22 +19,19 @@ namespace {
 
 using Answer = Result<router::Router::Embeddings>;
 
-// The router's answer, handed over through a queue so that waiting for it can race the client leaving
-// without abandoning the router's call half-way (it ends by itself once cancelled).
-net::Task<void> compute(router::Router& router, wire::EmbeddingRequest request, engines::CallContext context,
-                        bool allow_peers, std::shared_ptr<net::Handoff<Answer>> answer) {
-  auto result = co_await router.embed(std::move(request), std::move(context), allow_peers);
-  co_await answer->push(std::move(result));
+// The router's answer into `out`. Deaf to Asio's cancellation (the race below would emit it when the client
+// leaves): the request's Canceller stops the engine call instead, and the router's tries end by themselves.
+net::Task<void> embed_into(router::Router& router, wire::EmbeddingRequest request, engines::CallContext context,
+                           bool allow_peers, std::optional<Answer>& out) {
+  co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
+  out.emplace(co_await router.embed(std::move(request), std::move(context), allow_peers));
 }
 
-net::Task<std::optional<Answer>> wait_answer(net::Handoff<Answer>& answer) {
-  while (answer.empty()) {
-    co_await answer.wait_until(Clock::time_point::max());
-    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-      co_return std::nullopt;
-    }
-  }
-  co_return answer.pop();
+// Completes when the client leaves, cancelling the request's engine call at once (the router's call then ends
+// by itself, and the race below waits for it).
+net::Task<void> cancel_when_client_leaves(net::ResponseWriter& writer, CancellerPtr canceller) {
+  co_await writer.wait_client_gone();
+  canceller->cancel();
 }
 
 // The engine's answer as the client sees it: the model as the client named it, vectors encoded as asked.
@@ -84,19 +78,17 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& req, net::Re
   record.model = parsed->model;
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
 
-  auto executor = co_await asio::this_coro::executor;
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
-  auto answer = std::make_shared<net::Handoff<Answer>>(executor, 1);
   const wire::EmbeddingRequest& request = parsed.value();
-  asio::co_spawn(executor, compute(api.router, request, context, allow_peers, answer), asio::detached);
-  auto raced = co_await (wait_answer(*answer) || w.wait_client_gone());
-  if (raced.index() != 0 || !std::get<0>(raced) || w.client_gone()) {
+  std::optional<Answer> answer;
+  co_await (embed_into(api.router, request, context, allow_peers, answer) ||
+            cancel_when_client_leaves(w, context.canceller));
+  if (!answer || w.client_gone()) {
     context.canceller->cancel();
-    answer->close();
     finish(499, "");
     co_return;
   }
-  Answer result = std::move(*std::get<0>(raced));
+  Answer& result = *answer;
   if (!result) {
     finish(result.error().status, result.error().type);
     co_await send_error(w, result.error(), request_id);

@@ -50,7 +50,8 @@ net::Task<void> serve_health(ApiContext& api, net::ResponseWriter& w) {
                                    {"error", e.last_error}});
   }
   json::object body{{"status", "ok"}, {"version", QUORUM_VERSION}, {"engines", std::move(engines)}};
-  co_await send_json(w, 200, body, std::string());
+  const std::string no_request_id;
+  co_await send_json(w, 200, body, no_request_id);
 }
 
 net::Task<void> serve_metrics(ApiContext& api, net::ResponseWriter& w) {

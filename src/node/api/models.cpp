@@ -84,7 +84,8 @@ net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter
       co_return;
     }
   }
-  co_await send_error(w, router::model_not_found(id), request_id);
+  const ApiError not_found = router::model_not_found(id);
+  co_await send_error(w, not_found, request_id);
 }
 
 }  // namespace quorum::node::api
