@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it (dependencies are installed by then):
+#   0. formatting: every tracked .cpp/.h as .clang-format wants it (`make format` fixes what it lists);
 #   1. release build, unit tests (ctest);
 #   2. llama-server from node-llama-cpp's pinned source (cached in ~/.cache/quorum), tiny generated models;
 #   3. integration tests (node --test) with the unmodified openai SDK against real processes on loopback;
@@ -11,6 +12,9 @@ root=$(pwd)
 jobs=$(nproc)
 
 step() { printf '\n==== %s ====\n' "$*"; }
+
+step "format"
+make --no-print-directory format-check
 
 step "build"
 make --no-print-directory build >/dev/null

@@ -9,8 +9,11 @@
 #include <iostream>
 #include <iterator>
 #include <set>
+#include <variant>
 
 #include "net/http_client.h"
+#include "wire/events.h"
+#include "wire/openai_dialect.h"
 #include "wire/sse.h"
 
 namespace quorum::cli {
@@ -112,6 +115,7 @@ int run_chat(const ChatOptions& options) {
     }
     wire::SseDecoder decoder;
     std::vector<wire::SseEvent> events;
+    std::vector<wire::StreamEvent> chunk;  // one event decoded as the node decodes its engines' chunks
     bool in_reasoning = false;
     bool done = false;
     bool wrote = false;
@@ -135,41 +139,24 @@ int run_chat(const ChatOptions& options) {
           done = true;
           break;
         }
-        json::error_code ec;
-        json::value v = json::parse(e.data, ec);
-        if (ec || !v.is_object()) continue;
-        const auto& chunk = v.get_object();
-        if (auto* err = chunk.if_contains("error"); err && !err->is_null()) {
-          end_reasoning();
-          std::fflush(stdout);
-          std::cerr << (wrote ? "\n" : "") << "error: " << error_message(500, json::serialize(chunk)) << "\n";
-          co_return 1;
-        }
-        auto* choices = chunk.if_contains("choices");
-        if (!choices || !choices->is_array()) continue;
-        for (const auto& c : choices->get_array()) {
-          auto* delta = c.is_object() ? c.get_object().if_contains("delta") : nullptr;
-          if (!delta || !delta->is_object()) continue;
-          const auto& d = delta->get_object();
-          for (const char* key : {"reasoning_content", "reasoning"}) {
-            if (auto* r2 = d.if_contains(key); r2 && r2->is_string() && !r2->get_string().empty()) {
-              if (!in_reasoning) {
-                in_reasoning = true;
-                if (tty) std::fputs("\x1b[2m", stdout);
-              }
-              if (tty) {
-                std::fwrite(r2->get_string().data(), 1, r2->get_string().size(), stdout);
-              } else {
-                std::fwrite(r2->get_string().data(), 1, r2->get_string().size(), stderr);
-              }
-              break;
+        chunk.clear();
+        wire::parse_openai_chunk(e.data, chunk);
+        for (const auto& event : chunk) {
+          if (const auto* reasoning = std::get_if<wire::ReasoningDelta>(&event)) {
+            if (!in_reasoning) {
+              in_reasoning = true;
+              if (tty) std::fputs("\x1b[2m", stdout);
             }
-          }
-          if (auto* content = d.if_contains("content");
-              content && content->is_string() && !content->get_string().empty()) {
+            std::fwrite(reasoning->text.data(), 1, reasoning->text.size(), tty ? stdout : stderr);
+          } else if (const auto* text = std::get_if<wire::TextDelta>(&event)) {
             end_reasoning();
-            std::fwrite(content->get_string().data(), 1, content->get_string().size(), stdout);
+            std::fwrite(text->text.data(), 1, text->text.size(), stdout);
             wrote = true;
+          } else if (const auto* error = std::get_if<wire::StreamError>(&event)) {
+            end_reasoning();
+            std::fflush(stdout);
+            std::cerr << (wrote ? "\n" : "") << "error: " << error->error.message << "\n";
+            co_return 1;
           }
         }
         std::fflush(stdout);
