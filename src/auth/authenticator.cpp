@@ -42,10 +42,11 @@ Result<Caller> Authenticator::authenticate(const net::HttpRequest& request) cons
   for (const auto& step : steps_) {
     if (auto decided = step->check(request)) return std::move(*decided);
   }
-  return ApiError{401, "invalid_request_error",
-                  "Requests from other machines must authenticate; this node accepts unauthenticated requests "
-                  "only from loopback.",
-                  std::nullopt, std::string("invalid_api_key")};
+  return ApiError{
+      401, "invalid_request_error",
+      "Requests from other machines must authenticate; this node accepts unauthenticated requests "
+      "only from loopback.",
+      std::nullopt, std::string("invalid_api_key")};
 }
 
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,

@@ -25,7 +25,9 @@ const char* name(Level l) {
 }
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
+void set_level(Level level) {
+  g_level = level;
+}
 
 void write(Level level, std::string_view message) {
   if (level < g_level.load()) return;
@@ -37,8 +39,8 @@ void write(Level level, std::string_view message) {
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
   std::lock_guard lock(g_mutex);
-  std::fprintf(stderr, "%s.%03dZ %-5s %.*s\n", stamp, static_cast<int>(ms), name(level), static_cast<int>(message.size()),
-               message.data());
+  std::fprintf(stderr, "%s.%03dZ %-5s %.*s\n", stamp, static_cast<int>(ms), name(level),
+               static_cast<int>(message.size()), message.data());
   std::fflush(stderr);
 }
 

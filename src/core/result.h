@@ -10,7 +10,7 @@
 namespace quorum {
 
 struct ApiError {
-  int status = 500;                 // HTTP status the client sees before the first byte
+  int status = 500;                   // HTTP status the client sees before the first byte
   std::string type = "server_error";  // OpenAI error `type`
   std::string message;
   std::optional<std::string> param;  // the request field at fault, if any
@@ -29,12 +29,14 @@ struct ApiError {
   }
 };
 
-// Result<T> holds either a T or an ApiError. Moves are cheap; access to the wrong side is a programming error.
+// Result<T> holds either a T or an ApiError. Moves are cheap; access to the wrong side is a programming
+// error.
 template <class T>
 class Result {
  public:
   Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
-  Result(ApiError error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+  Result(ApiError error)
+      : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }

@@ -49,8 +49,8 @@ class NdjsonEventStream final : public EventStream {
       for (auto& e : events) pending_.push_back(std::move(e));
       if (parser_.done()) ended_ = true;
       if (ended_ && !parser_.done()) {
-        pending_.push_back(wire::StreamError{
-            ApiError::server(502, "Engine '" + engine_ + "' closed the stream before the generation finished.")});
+        pending_.push_back(wire::StreamError{ApiError::server(
+            502, "Engine '" + engine_ + "' closed the stream before the generation finished.")});
       }
     }
     auto event = std::move(pending_.front());
@@ -73,7 +73,9 @@ class NdjsonEventStream final : public EventStream {
 }  // namespace
 
 OllamaBackend::OllamaBackend(std::string name, std::string base_url, net::ClientOptions options)
-    : name_(std::move(name)), base_(normalize_engine_url(std::move(base_url))), options_(std::move(options)) {}
+    : name_(std::move(name)),
+      base_(normalize_engine_url(std::move(base_url))),
+      options_(std::move(options)) {}
 
 Task<Result<std::vector<ModelInfo>>> OllamaBackend::list_models() {
   net::ClientOptions o = options_;
@@ -87,7 +89,8 @@ Task<Result<std::vector<ModelInfo>>> OllamaBackend::list_models() {
   auto tags = wire::parse_ollama_tags(*body);
   if (!tags) co_return tags.take_error();
   std::vector<std::string> loaded;
-  if (auto ps = co_await net::http_request("GET", base_ + "/api/ps", {}, {}, o); ps && (*ps)->status() == 200) {
+  if (auto ps = co_await net::http_request("GET", base_ + "/api/ps", {}, {}, o);
+      ps && (*ps)->status() == 200) {
     if (auto text = co_await (*ps)->read_all(1 << 20)) loaded = wire::parse_ollama_ps(*text);
   }
   std::vector<ModelInfo> models;
@@ -103,14 +106,15 @@ Task<Result<std::vector<ModelInfo>>> OllamaBackend::list_models() {
 }
 
 Task<Result<std::unique_ptr<EventStream>>> OllamaBackend::generate(const wire::GenerationRequest& request,
-                                                                    const CallContext& context) {
+                                                                   const CallContext& context) {
   const bool chat = request.kind == wire::GenerationKind::kChat;
-  auto body = chat ? wire::ollama_chat_body(request, request.model) : wire::ollama_generate_body(request, request.model);
+  auto body = chat ? wire::ollama_chat_body(request, request.model)
+                   : wire::ollama_generate_body(request, request.model);
   if (!body) co_return body.take_error();
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await net::http_request("POST", base_ + (chat ? "/api/chat" : "/api/generate"), json_headers(context),
-                                      json::serialize(body.value()), o);
+  auto r = co_await net::http_request("POST", base_ + (chat ? "/api/chat" : "/api/generate"),
+                                      json_headers(context), json::serialize(body.value()), o);
   if (!r) co_return r.take_error();
   if ((*r)->status() != 200) {
     auto text = co_await (*r)->read_all(1 << 20);
@@ -119,7 +123,8 @@ Task<Result<std::unique_ptr<EventStream>>> OllamaBackend::generate(const wire::G
   co_return std::unique_ptr<EventStream>(std::make_unique<NdjsonEventStream>(std::move(*r), name_));
 }
 
-Task<Result<json::object>> OllamaBackend::embed(const wire::EmbeddingRequest& request, const CallContext& context) {
+Task<Result<json::object>> OllamaBackend::embed(const wire::EmbeddingRequest& request,
+                                                const CallContext& context) {
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
   auto r = co_await net::http_request("POST", base_ + "/api/embed", json_headers(context),

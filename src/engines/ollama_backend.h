@@ -18,8 +18,9 @@ class OllamaBackend final : public Backend {
   const std::string& location() const override { return base_; }
   Task<Result<std::vector<ModelInfo>>> list_models() override;
   Task<Result<std::unique_ptr<EventStream>>> generate(const wire::GenerationRequest& request,
-                                                       const CallContext& context) override;
-  Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request, const CallContext& context) override;
+                                                      const CallContext& context) override;
+  Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
+                                          const CallContext& context) override;
 
  private:
   std::string name_;

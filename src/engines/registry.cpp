@@ -22,7 +22,8 @@ void EngineRegistry::remove(const std::string& name) {
 
 bool EngineRegistry::contains(const std::string& name) const {
   std::lock_guard lock(mutex_);
-  return std::any_of(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.backend->name() == name; });
+  return std::any_of(entries_.begin(), entries_.end(),
+                     [&](const Entry& e) { return e.backend->name() == name; });
 }
 
 bool EngineRegistry::is_explicit(const std::string& name) const {
@@ -47,7 +48,8 @@ std::vector<Holder> EngineRegistry::holders(const std::string& model) const {
       if (m.id == model) out.push_back(Holder{e.backend, m});
     }
   }
-  std::stable_sort(out.begin(), out.end(), [](const Holder& a, const Holder& b) { return a.model.loaded > b.model.loaded; });
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Holder& a, const Holder& b) { return a.model.loaded > b.model.loaded; });
   return out;
 }
 
@@ -78,8 +80,13 @@ std::vector<EngineStatus> EngineRegistry::offline_holders(const std::string& mod
     if (e.up) continue;
     for (const auto& m : e.models) {
       if (m.id != model) continue;
-      out.push_back(EngineStatus{e.backend->name(), std::string(e.backend->type()), e.backend->location(),
-                                 e.autodetected, false, e.last_error, {}});
+      out.push_back(EngineStatus{e.backend->name(),
+                                 std::string(e.backend->type()),
+                                 e.backend->location(),
+                                 e.autodetected,
+                                 false,
+                                 e.last_error,
+                                 {}});
       break;
     }
   }
@@ -90,8 +97,8 @@ std::vector<EngineStatus> EngineRegistry::status() const {
   std::lock_guard lock(mutex_);
   std::vector<EngineStatus> out;
   for (const auto& e : entries_) {
-    out.push_back(EngineStatus{e.backend->name(), std::string(e.backend->type()), e.backend->location(), e.autodetected,
-                               e.up, e.last_error, e.models});
+    out.push_back(EngineStatus{e.backend->name(), std::string(e.backend->type()), e.backend->location(),
+                               e.autodetected, e.up, e.last_error, e.models});
   }
   return out;
 }

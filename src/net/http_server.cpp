@@ -44,7 +44,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   bool stopping = false;
   bool abort_all = false;
   std::list<std::weak_ptr<Connection>> connections;
-  std::atomic<size_t> active{0};  // connections being served (read from other threads)
+  std::atomic<size_t> active{0};     // connections being served (read from other threads)
   std::function<void()> on_drained;  // posted once stopping and `active` is 0
 
   Impl(const asio::any_io_executor& ex, Handler h, ServerLimits l)

@@ -29,7 +29,6 @@
 
 namespace quorum::node {
 
-
 class ClusterNode {
  public:
   using StatusSource = std::function<cluster::NodeStatus()>;

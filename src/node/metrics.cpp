@@ -70,7 +70,8 @@ std::string Metrics::render() const {
   std::lock_guard lock(mutex_);
   std::ostringstream o;
   auto labels2 = [](const Key2& k) {
-    return "engine=\"" + prometheus_label(std::get<0>(k)) + "\",model=\"" + prometheus_label(std::get<1>(k)) + "\"";
+    return "engine=\"" + prometheus_label(std::get<0>(k)) + "\",model=\"" + prometheus_label(std::get<1>(k)) +
+           "\"";
   };
   auto histogram = [&](const std::string& name, const std::string& labels, const Histogram& h) {
     for (size_t i = 0; i < std::size(Histogram::kBounds); ++i) {
@@ -86,8 +87,8 @@ std::string Metrics::render() const {
   o << "# TYPE quorum_requests_total counter\n";
   for (const auto& [k, v] : requests_) {
     o << "quorum_requests_total{endpoint=\"" << prometheus_label(std::get<0>(k)) << "\",engine=\""
-      << prometheus_label(std::get<1>(k)) << "\",model=\"" << prometheus_label(std::get<2>(k)) << "\",status=\"" << std::get<3>(k)
-      << "\"} " << v << "\n";
+      << prometheus_label(std::get<1>(k)) << "\",model=\"" << prometheus_label(std::get<2>(k))
+      << "\",status=\"" << std::get<3>(k) << "\"} " << v << "\n";
   }
   o << "# HELP quorum_errors_total Errors returned to clients, before or during a stream.\n";
   o << "# TYPE quorum_errors_total counter\n";
@@ -100,8 +101,8 @@ std::string Metrics::render() const {
   o << "# TYPE quorum_request_duration_seconds histogram\n";
   for (const auto& [k, h] : durations_) {
     histogram("quorum_request_duration_seconds",
-              "endpoint=\"" + prometheus_label(std::get<0>(k)) + "\",engine=\"" + prometheus_label(std::get<1>(k)) +
-                  "\",model=\"" + prometheus_label(std::get<2>(k)) + "\"",
+              "endpoint=\"" + prometheus_label(std::get<0>(k)) + "\",engine=\"" +
+                  prometheus_label(std::get<1>(k)) + "\",model=\"" + prometheus_label(std::get<2>(k)) + "\"",
               h);
   }
   o << "# HELP quorum_time_to_first_token_seconds Time from request to the first generated token.\n";

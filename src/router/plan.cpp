@@ -66,7 +66,8 @@ ApiError TryPlan::final_error() const {
     while (!n.empty() && n.back() == '.') n.remove_suffix(1);
     names += (names.empty() ? "" : "; ") + std::string(n);
   }
-  return ApiError::server(503, "No holder of the model '" + model_ + "' could serve it. Tried " + names + ".");
+  return ApiError::server(503,
+                          "No holder of the model '" + model_ + "' could serve it. Tried " + names + ".");
 }
 
 }  // namespace quorum::router

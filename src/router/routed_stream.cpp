@@ -10,11 +10,14 @@ namespace quorum::router {
 
 namespace asio = boost::asio;
 
-RoutedStream::RoutedStream(Router& router, TryPlan plan, std::shared_ptr<const wire::GenerationRequest> request,
+RoutedStream::RoutedStream(Router& router, TryPlan plan,
+                           std::shared_ptr<const wire::GenerationRequest> request,
                            engines::CallContext context)
     : router_(router), plan_(std::move(plan)), request_(std::move(request)), context_(std::move(context)) {}
 
-RoutedStream::~RoutedStream() { end_try(); }
+RoutedStream::~RoutedStream() {
+  end_try();
+}
 
 void RoutedStream::end_try() {
   if (serving_ && router_.options_.on_serving) router_.options_.on_serving(served_, request_->model, -1);

@@ -53,8 +53,8 @@ std::vector<Route> Router::plan(const std::string& model, bool allow_peers) cons
   for (auto& p : peer_holders) {
     auto backend = directory->backend_for(p.id);
     if (!backend) continue;
-    candidates.push_back({Route{std::move(backend), model, false, p.id, p.name}, p.loaded, p.in_flight,
-                          p.capacity});
+    candidates.push_back(
+        {Route{std::move(backend), model, false, p.id, p.name}, p.loaded, p.in_flight, p.capacity});
   }
   return order_routes(std::move(candidates));
 }
@@ -150,10 +150,13 @@ TryScope::TryScope(Router& router, const Route& route, const CancellerPtr& reque
   }
 }
 
-TryScope::~TryScope() { router_.count(route_, -1); }
+TryScope::~TryScope() {
+  router_.count(route_, -1);
+}
 
 ApiError TryScope::lost_error() const {
-  return ApiError::server(502, route_.label() + " stopped answering (its heartbeats failed) during the request.");
+  return ApiError::server(502,
+                          route_.label() + " stopped answering (its heartbeats failed) during the request.");
 }
 
 }  // namespace quorum::router

@@ -24,7 +24,6 @@
 
 namespace quorum::router {
 
-
 class RoutedStream;
 
 // 404 model_not_found: nothing in reach offers `model`.

@@ -1,5 +1,5 @@
-// Normalized generation events: what every engine adapter yields, whatever dialect its engine speaks, and what
-// the API layer turns back into OpenAI chunks (stream) or one response object (non-stream).
+// Normalized generation events: what every engine adapter yields, whatever dialect its engine speaks, and
+// what the API layer turns back into OpenAI chunks (stream) or one response object (non-stream).
 #pragma once
 
 #include <cstdint>

@@ -16,7 +16,8 @@ std::string_view str(const json::object& o, std::string_view key) {
 }
 
 // Flattens OpenAI content (string or parts) into text, collecting data-URI images.
-Status flatten_content(const json::value& content, std::string& text, json::array& images, const std::string& where) {
+Status flatten_content(const json::value& content, std::string& text, json::array& images,
+                       const std::string& where) {
   if (content.is_string()) {
     text = std::string(content.get_string());
     return Ok{};
@@ -33,7 +34,8 @@ Status flatten_content(const json::value& content, std::string& text, json::arra
       std::string_view url = iu && iu->is_object() ? str(iu->get_object(), "url") : std::string_view();
       auto comma = url.find(";base64,");
       if (url.substr(0, 5) != "data:" || comma == std::string_view::npos) {
-        return ApiError::invalid_request("Ollama accepts images only as data: URIs (base64).", where + ".content");
+        return ApiError::invalid_request("Ollama accepts images only as data: URIs (base64).",
+                                         where + ".content");
       }
       images.push_back(json::string(url.substr(comma + 8)));
     }
@@ -48,8 +50,8 @@ void copy_option(const json::object& from, std::string_view key, json::object& o
 json::object sampling_options(const GenerationRequest& request) {
   const auto& b = request.body;
   json::object options;
-  for (std::string_view key : {"temperature", "top_p", "seed", "presence_penalty", "frequency_penalty", "top_k",
-                               "min_p", "repeat_penalty", "num_ctx"}) {
+  for (std::string_view key : {"temperature", "top_p", "seed", "presence_penalty", "frequency_penalty",
+                               "top_k", "min_p", "repeat_penalty", "num_ctx"}) {
     copy_option(b, key, options, key);
   }
   if (request.max_tokens) options["num_predict"] = *request.max_tokens;
@@ -99,7 +101,8 @@ Result<json::object> ollama_chat_body(const GenerationRequest& request, std::str
           if (!ec) args = std::move(parsed);
         }
         call_names.emplace_back(std::string(str(call, "id")), name);
-        converted.push_back(json::object{{"function", json::object{{"name", name}, {"arguments", std::move(args)}}}});
+        converted.push_back(
+            json::object{{"function", json::object{{"name", name}, {"arguments", std::move(args)}}}});
       }
       out["tool_calls"] = std::move(converted);
     }
@@ -126,7 +129,10 @@ Result<json::object> ollama_chat_body(const GenerationRequest& request, std::str
   }
   if (const auto* effort = b.if_contains("reasoning_effort"); effort && effort->is_string()) {
     auto e = std::string_view(effort->get_string());
-    body["think"] = (e == "none") ? json::value(false) : json::value(e == "minimal" ? "low" : (e == "xhigh" || e == "max") ? "high" : e);
+    body["think"] = (e == "none") ? json::value(false)
+                                  : json::value(e == "minimal"                 ? "low"
+                                                : (e == "xhigh" || e == "max") ? "high"
+                                                                               : e);
   }
   for (std::string_view key : {"think", "keep_alive", "format"}) {
     if (const auto* v = b.if_contains(key); v && !v->is_null()) body[key] = *v;
@@ -142,7 +148,8 @@ Result<json::object> ollama_generate_body(const GenerationRequest& request, std:
   } else if (prompt.is_array() && prompt.get_array().size() == 1 && prompt.get_array()[0].is_string()) {
     text = std::string(prompt.get_array()[0].get_string());
   } else {
-    return ApiError::invalid_request("Ollama engines take one prompt string per completion request.", "prompt");
+    return ApiError::invalid_request("Ollama engines take one prompt string per completion request.",
+                                     "prompt");
   }
   json::object body{{"model", model}, {"prompt", text}, {"stream", true}};
   if (auto options = sampling_options(request); !options.empty()) body["options"] = std::move(options);
@@ -166,7 +173,8 @@ Result<json::object> ollama_embeddings_response(std::string_view body, std::stri
     data.push_back(json::object{{"object", "embedding"}, {"index", index++}, {"embedding", e}});
   }
   int64_t tokens = 0;
-  if (const auto* n = v.get_object().if_contains("prompt_eval_count"); n && n->is_int64()) tokens = n->get_int64();
+  if (const auto* n = v.get_object().if_contains("prompt_eval_count"); n && n->is_int64())
+    tokens = n->get_int64();
   return json::object{{"object", "list"},
                       {"data", std::move(data)},
                       {"model", model},
@@ -196,8 +204,10 @@ bool OllamaStreamParser::feed(std::string_view line, std::vector<StreamEvent>& o
   const json::object* message = nullptr;
   if (const auto* m = o.if_contains("message"); m && m->is_object()) message = &m->get_object();
   if (message) {
-    if (auto thinking = str(*message, "thinking"); !thinking.empty()) out.emplace_back(ReasoningDelta{0, std::string(thinking)});
-    if (auto content = str(*message, "content"); !content.empty()) out.emplace_back(TextDelta{0, std::string(content)});
+    if (auto thinking = str(*message, "thinking"); !thinking.empty())
+      out.emplace_back(ReasoningDelta{0, std::string(thinking)});
+    if (auto content = str(*message, "content"); !content.empty())
+      out.emplace_back(TextDelta{0, std::string(content)});
     if (const auto* calls = message->if_contains("tool_calls"); calls && calls->is_array()) {
       for (const auto& c : calls->get_array()) {
         if (!c.is_object()) continue;
@@ -206,7 +216,8 @@ bool OllamaStreamParser::feed(std::string_view line, std::vector<StreamEvent>& o
         const auto& f = fn->get_object();
         ToolCallDelta d;
         d.index = tool_calls_;
-        if (const auto* idx = f.if_contains("index"); idx && idx->is_int64()) d.index = static_cast<int>(idx->get_int64());
+        if (const auto* idx = f.if_contains("index"); idx && idx->is_int64())
+          d.index = static_cast<int>(idx->get_int64());
         d.id = std::string(str(c.get_object(), "id"));
         if (d.id.empty()) d.id = "call_ollama_" + std::to_string(tool_calls_);
         d.name = std::string(str(f, "name"));
@@ -220,15 +231,19 @@ bool OllamaStreamParser::feed(std::string_view line, std::vector<StreamEvent>& o
       }
     }
   }
-  if (auto response = str(o, "response"); !response.empty()) out.emplace_back(TextDelta{0, std::string(response)});
-  if (auto thinking = str(o, "thinking"); !thinking.empty() && !message) out.emplace_back(ReasoningDelta{0, std::string(thinking)});
+  if (auto response = str(o, "response"); !response.empty())
+    out.emplace_back(TextDelta{0, std::string(response)});
+  if (auto thinking = str(o, "thinking"); !thinking.empty() && !message)
+    out.emplace_back(ReasoningDelta{0, std::string(thinking)});
   if (const auto* d = o.if_contains("done"); d && d->is_bool() && d->get_bool()) {
     FinishReason reason = parse_finish_reason(str(o, "done_reason")).value_or(FinishReason::kStop);
     if (tool_calls_ > 0 && reason == FinishReason::kStop) reason = FinishReason::kToolCalls;
     out.emplace_back(Finish{0, reason});
     Usage usage;
-    if (const auto* n = o.if_contains("prompt_eval_count"); n && n->is_int64()) usage.prompt_tokens = n->get_int64();
-    if (const auto* n = o.if_contains("eval_count"); n && n->is_int64()) usage.completion_tokens = n->get_int64();
+    if (const auto* n = o.if_contains("prompt_eval_count"); n && n->is_int64())
+      usage.prompt_tokens = n->get_int64();
+    if (const auto* n = o.if_contains("eval_count"); n && n->is_int64())
+      usage.completion_tokens = n->get_int64();
     out.emplace_back(usage);
     done_ = true;
     return false;
@@ -250,7 +265,8 @@ int64_t parse_rfc3339(std::string_view t) {
   int64_t seconds = timegm(&tm);
   // Zone: Z, or +hh:mm / -hh:mm after the seconds (and any fraction).
   size_t pos = 19;
-  while (pos < text.size() && (text[pos] == '.' || std::isdigit(static_cast<unsigned char>(text[pos])))) ++pos;
+  while (pos < text.size() && (text[pos] == '.' || std::isdigit(static_cast<unsigned char>(text[pos]))))
+    ++pos;
   if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
     int zh = 0, zm = 0;
     if (std::sscanf(text.c_str() + pos + 1, "%2d:%2d", &zh, &zm) == 2) {

@@ -98,7 +98,8 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
   }
   if (e.message.empty()) {
     std::string text(body.substr(0, 500));
-    e.message = text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
+    e.message =
+        text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
   }
   e.status = status;
   if (status >= 500) {
@@ -113,7 +114,8 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
     if (!e.code) e.code = "rate_limit_exceeded";
   } else if (status >= 400) {
     // Engines name their own types (exceed_context_size_error, not_supported_error…); clients know OpenAI's.
-    if (e.type != "invalid_request_error" && e.type != "authentication_error" && e.type != "permission_error") {
+    if (e.type != "invalid_request_error" && e.type != "authentication_error" &&
+        e.type != "permission_error") {
       if (e.type == "exceed_context_size_error" && !e.code) e.code = "context_length_exceeded";
       e.type = "invalid_request_error";
     }
@@ -129,7 +131,8 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
   json::error_code ec;
   json::value v = json::parse(data, ec, {}, options);
   if (ec || !v.is_object()) {
-    out.emplace_back(StreamError{ApiError::server(502, "The engine sent a stream event that is not a JSON object.")});
+    out.emplace_back(
+        StreamError{ApiError::server(502, "The engine sent a stream event that is not a JSON object.")});
     return;
   }
   const auto& chunk = v.get_object();
@@ -162,10 +165,12 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
         }
       }
       // Text completions carry `text` on the choice itself.
-      if (auto text = str_or_empty(choice, "text"); !text.empty()) out.emplace_back(TextDelta{index, std::string(text)});
+      if (auto text = str_or_empty(choice, "text"); !text.empty())
+        out.emplace_back(TextDelta{index, std::string(text)});
       if (auto fr = str_or_empty(choice, "finish_reason"); !fr.empty()) {
         if (fr == "error") {
-          out.emplace_back(StreamError{ApiError::server(502, "The engine ended the generation with an error.")});
+          out.emplace_back(
+              StreamError{ApiError::server(502, "The engine ended the generation with an error.")});
           return;
         }
         out.emplace_back(Finish{index, *parse_finish_reason(fr)});

@@ -18,12 +18,13 @@ namespace quorum::wire {
 void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out);
 
 // Turns an engine's non-2xx response body into the error the client sees. Knows llama.cpp's
-// {"error":{"code":int,…}}, vLLM's flat {"object":"error",…}, Ollama's {"error":"…"} and plain text. The status
-// is kept for 4xx (a client mistake stays the client's); 5xx becomes 502 (the engine failed), except 503.
+// {"error":{"code":int,…}}, vLLM's flat {"object":"error",…}, Ollama's {"error":"…"} and plain text. The
+// status is kept for 4xx (a client mistake stays the client's); 5xx becomes 502 (the engine failed), except
+// 503.
 ApiError engine_error(int status, std::string_view body, std::string_view engine_name);
 
-// Reads an `error` object (from a body or an in-band event) into an ApiError; `fallback_status` when the object
-// carries no usable HTTP status.
+// Reads an `error` object (from a body or an in-band event) into an ApiError; `fallback_status` when the
+// object carries no usable HTTP status.
 ApiError error_from_json(const boost::json::value& error, int fallback_status);
 
 }  // namespace quorum::wire

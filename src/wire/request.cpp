@@ -29,7 +29,9 @@ std::string json_kind_name(const json::value& v) {
 
 namespace {
 
-std::string kind_name(const json::value& v) { return json_kind_name(v); }
+std::string kind_name(const json::value& v) {
+  return json_kind_name(v);
+}
 
 ApiError missing(const std::string& field) {
   return ApiError::invalid_request("Missing required parameter: '" + field + "'.", field);
@@ -94,7 +96,8 @@ std::optional<ApiError> check_common(const json::object& o, GenerationRequest& r
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     if (const auto* v = field(o, key)) {
       if (!is_integer(*v)) return wrong_type(key, "an integer", *v);
-      if (as_integer(*v) < 0) return ApiError::invalid_request(std::string("'") + key + "' must not be negative.", key);
+      if (as_integer(*v) < 0)
+        return ApiError::invalid_request(std::string("'") + key + "' must not be negative.", key);
     }
   }
   if (const auto* v = field(o, "max_completion_tokens")) {
@@ -131,13 +134,19 @@ std::optional<ApiError> check_text_input(const json::value* v, const std::string
   for (const auto& item : a) {
     bool ok = (strings && item.is_string()) || (ints && is_integer(item)) ||
               (arrays && item.is_array() &&
-               std::all_of(item.get_array().begin(), item.get_array().end(), [](const json::value& t) { return is_integer(t); }));
-    if (!ok) return ApiError::invalid_request("'" + name + "' must be a string, an array of strings, an array of token ids or an array of such arrays.", name);
+               std::all_of(item.get_array().begin(), item.get_array().end(),
+                           [](const json::value& t) { return is_integer(t); }));
+    if (!ok)
+      return ApiError::invalid_request(
+          "'" + name +
+              "' must be a string, an array of strings, an array of token ids or an array of such arrays.",
+          name);
   }
   return std::nullopt;
 }
 
-const std::initializer_list<std::string_view> kRoles = {"system", "developer", "user", "assistant", "tool", "function"};
+const std::initializer_list<std::string_view> kRoles = {"system",    "developer", "user",
+                                                        "assistant", "tool",      "function"};
 
 }  // namespace
 
@@ -149,7 +158,8 @@ Result<json::object> parse_json_object(std::string_view body) {
     return ApiError::invalid_request("We could not parse the JSON body of your request (" + ec.message() +
                                      "). The body must be a JSON object.");
   }
-  if (!v.is_object()) return ApiError::invalid_request("The request body must be a JSON object, not " + kind_name(v) + ".");
+  if (!v.is_object())
+    return ApiError::invalid_request("The request body must be a JSON object, not " + kind_name(v) + ".");
   return std::move(v.get_object());
 }
 
@@ -175,15 +185,18 @@ Result<GenerationRequest> parse_chat_request(std::string_view body) {
     if (!role || role->is_null()) return missing(where + ".role");
     if (!role->is_string()) return wrong_type(where + ".role", "a string", *role);
     if (std::find(kRoles.begin(), kRoles.end(), std::string_view(role->get_string())) == kRoles.end()) {
-      return ApiError::invalid_request("Invalid value for '" + where + ".role': '" + std::string(role->get_string()) +
-                                           "'. Supported values are: system, developer, user, assistant, tool.",
-                                       where + ".role");
+      return ApiError::invalid_request(
+          "Invalid value for '" + where + ".role': '" + std::string(role->get_string()) +
+              "'. Supported values are: system, developer, user, assistant, tool.",
+          where + ".role");
     }
-    if (const auto* content = field(m.get_object(), "content"); content && !content->is_string() && !content->is_array()) {
+    if (const auto* content = field(m.get_object(), "content");
+        content && !content->is_string() && !content->is_array()) {
       return wrong_type(where + ".content", "a string or an array of content parts", *content);
     }
   }
-  if (const auto* tools = field(o, "tools"); tools && !tools->is_array()) return wrong_type("tools", "an array", *tools);
+  if (const auto* tools = field(o, "tools"); tools && !tools->is_array())
+    return wrong_type("tools", "an array", *tools);
   if (auto e = check_common(o, r)) return *e;
   return r;
 }

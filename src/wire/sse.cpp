@@ -20,7 +20,8 @@ std::string sse_comment(std::string_view text) {
 
 bool is_done_sentinel(std::string_view data) {
   while (!data.empty() && (data.front() == ' ' || data.front() == '\t')) data.remove_prefix(1);
-  while (!data.empty() && (data.back() == ' ' || data.back() == '\t' || data.back() == '\r' || data.back() == '\n')) {
+  while (!data.empty() &&
+         (data.back() == ' ' || data.back() == '\t' || data.back() == '\r' || data.back() == '\n')) {
     data.remove_suffix(1);
   }
   return data == "[DONE]";
@@ -74,7 +75,9 @@ void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
   // id, retry and unknown fields are ignored.
 }
 
-bool SseDecoder::has_pending() const { return !partial_.empty() || have_data_ || have_event_; }
+bool SseDecoder::has_pending() const {
+  return !partial_.empty() || have_data_ || have_event_;
+}
 
 void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
   size_t start = 0;

@@ -25,9 +25,9 @@ struct SseEvent {
 
 // Incremental decoder following the WHATWG algorithm as the SDKs implement it: lines end at "\r\n", "\r" or
 // "\n" (a "\r" at the end of one feed and "\n" at the start of the next are one line ending); a blank line
-// dispatches an event if a `data` or `event` field was seen; lines starting with ':' are comments; one leading
-// space is removed from a value; `id`, `retry` and unknown fields are ignored. Input may be split at any byte,
-// including inside a multi-byte UTF-8 character. Not thread-safe; one instance per stream.
+// dispatches an event if a `data` or `event` field was seen; lines starting with ':' are comments; one
+// leading space is removed from a value; `id`, `retry` and unknown fields are ignored. Input may be split at
+// any byte, including inside a multi-byte UTF-8 character. Not thread-safe; one instance per stream.
 class SseDecoder {
  public:
   // Decodes `bytes` and appends every event completed by them to `out`.

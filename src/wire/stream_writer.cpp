@@ -29,7 +29,9 @@ json::object error_object(const ApiError& e) {
   return root;
 }
 
-std::string error_body(const ApiError& e) { return json::serialize(error_object(e)); }
+std::string error_body(const ApiError& e) {
+  return json::serialize(error_object(e));
+}
 
 json::object usage_json(const Usage& u) {
   json::object o;
@@ -37,7 +39,8 @@ json::object usage_json(const Usage& u) {
   o["completion_tokens"] = u.completion_tokens;
   o["total_tokens"] = u.total();
   if (u.cached_tokens) o["prompt_tokens_details"] = json::object{{"cached_tokens", *u.cached_tokens}};
-  if (u.reasoning_tokens) o["completion_tokens_details"] = json::object{{"reasoning_tokens", *u.reasoning_tokens}};
+  if (u.reasoning_tokens)
+    o["completion_tokens_details"] = json::object{{"reasoning_tokens", *u.reasoning_tokens}};
   return o;
 }
 
@@ -72,7 +75,8 @@ void StreamWriter::emit_delta(int index, json::object delta, std::string& out) {
 
 StreamWriter::ChoiceState& StreamWriter::choice(int index, std::string& out) {
   if (index < 0) index = 0;
-  // Choices first appear in ascending order, each with its role chunk (the python SDK stores them by position).
+  // Choices first appear in ascending order, each with its role chunk (the python SDK stores them by
+  // position).
   while (static_cast<int>(choices_.size()) <= index) {
     int i = static_cast<int>(choices_.size());
     choices_.emplace_back();
@@ -150,7 +154,8 @@ void StreamWriter::flush_choice(int index, std::string& out) {
   if (std::string r = c.reasoning.flush(); !r.empty() && id_.kind == GenerationKind::kChat) {
     emit_delta(index, json::object{{id_.reasoning_field, std::move(r)}}, out);
   }
-  if (std::string t = c.text.flush(); !t.empty()) emit_delta(index, json::object{{"content", std::move(t)}}, out);
+  if (std::string t = c.text.flush(); !t.empty())
+    emit_delta(index, json::object{{"content", std::move(t)}}, out);
   for (auto& [engine_index, tool] : c.tools) {
     if (std::string a = tool.args.flush(); !a.empty()) {
       json::object call{{"index", tool.out_index}, {"function", json::object{{"arguments", std::move(a)}}}};
@@ -270,7 +275,8 @@ json::object ResponseAggregator::result() {
     if (id_.kind == GenerationKind::kChat) {
       json::object message;
       message["role"] = "assistant";
-      message["content"] = (c.text.empty() && !c.calls.empty()) ? json::value(nullptr) : json::value(sanitize_utf8(c.text));
+      message["content"] =
+          (c.text.empty() && !c.calls.empty()) ? json::value(nullptr) : json::value(sanitize_utf8(c.text));
       message["refusal"] = nullptr;
       if (!c.reasoning.empty()) message[id_.reasoning_field] = sanitize_utf8(c.reasoning);
       if (!c.calls.empty()) {

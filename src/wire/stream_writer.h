@@ -22,9 +22,9 @@
 namespace quorum::wire {
 
 struct StreamIdentity {
-  std::string id;        // "chatcmpl-…" or "cmpl-…"
-  int64_t created = 0;   // Unix seconds
-  std::string model;     // the name the client asked for
+  std::string id;       // "chatcmpl-…" or "cmpl-…"
+  int64_t created = 0;  // Unix seconds
+  std::string model;    // the name the client asked for
   GenerationKind kind = GenerationKind::kChat;
   bool include_usage = false;
   std::string reasoning_field = "reasoning_content";

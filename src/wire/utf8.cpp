@@ -13,7 +13,9 @@ int sequence_length(unsigned char b) {
   return 0;
 }
 
-bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
+bool is_continuation(unsigned char b) {
+  return (b & 0xC0) == 0x80;
+}
 
 // Whether bytes s[i..i+n) form a valid sequence (no overlongs, surrogates or values above U+10FFFF).
 bool valid_sequence(std::string_view s, size_t i, int n) {
@@ -23,11 +25,11 @@ bool valid_sequence(std::string_view s, size_t i, int n) {
   }
   if (n == 3) {
     auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b0 == 0xE0 && b1 < 0xA0) return false;  // overlong
+    if (b0 == 0xE0 && b1 < 0xA0) return false;   // overlong
     if (b0 == 0xED && b1 >= 0xA0) return false;  // surrogate
   } else if (n == 4) {
     auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b0 == 0xF0 && b1 < 0x90) return false;  // overlong
+    if (b0 == 0xF0 && b1 < 0x90) return false;   // overlong
     if (b0 == 0xF4 && b1 >= 0x90) return false;  // above U+10FFFF
   }
   return true;

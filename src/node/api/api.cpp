@@ -65,12 +65,13 @@ void Api::set_cluster(ClusterNode* cluster) {
   context_.cluster = cluster;
   peers_ = cluster ? std::make_unique<ClusterPeers>(*cluster) : nullptr;
   router_.set_peers(peers_.get());
-  auth_ = auth::node_authenticator(context_.self.id, cluster ? std::optional<std::string>(
-                                                                   cluster->membership().secret)
-                                                             : std::nullopt);
+  auth_ = auth::node_authenticator(
+      context_.self.id, cluster ? std::optional<std::string>(cluster->membership().secret) : std::nullopt);
 }
 
-cluster::NodeStatus Api::local_status() const { return api::local_status(context_); }
+cluster::NodeStatus Api::local_status() const {
+  return api::local_status(context_);
+}
 
 net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   std::string request_id = api::new_request_id();

@@ -92,10 +92,11 @@ net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
     auto now = cluster::RegistryClock::now();
     for (const auto& p : cluster->registry().snapshot()) data.push_back(peer_json(p, now));
   }
-  json::object body{{"object", "list"},
-                    {"cluster", cluster ? json::value(cluster->membership().cluster_id) : json::value(nullptr)},
-                    {"self", std::move(self)},
-                    {"data", std::move(data)}};
+  json::object body{
+      {"object", "list"},
+      {"cluster", cluster ? json::value(cluster->membership().cluster_id) : json::value(nullptr)},
+      {"self", std::move(self)},
+      {"data", std::move(data)}};
   if (cluster) body["discovery"] = discovery_json(*cluster);
   const std::string no_request_id;
   co_await send_json(w, 200, body, no_request_id);
@@ -129,8 +130,8 @@ net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::Res
   net::Headers h = json_headers(request_id);
   h.add(std::string(cluster::peer_headers::kNode), api.self.id);
   h.add(std::string(cluster::peer_headers::kProof),
-        cluster::sign_peer_reply(api.cluster->membership().secret, req.headers.get(cluster::peer_headers::kNonce),
-                                 api.self.id, answer));
+        cluster::sign_peer_reply(api.cluster->membership().secret,
+                                 req.headers.get(cluster::peer_headers::kNonce), api.self.id, answer));
   co_await w.send(200, h, std::move(answer));
 }
 

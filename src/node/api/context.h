@@ -26,14 +26,18 @@ struct ApiSettings {
 struct ApiContext {
   ApiContext(ApiSettings settings, cluster::NodeIdentity self, engines::EngineRegistry& engines,
              router::Router& router, Metrics& metrics)
-      : settings(std::move(settings)), self(std::move(self)), engines(engines), router(router), metrics(metrics) {}
+      : settings(std::move(settings)),
+        self(std::move(self)),
+        engines(engines),
+        router(router),
+        metrics(metrics) {}
 
   ApiSettings settings;
   cluster::NodeIdentity self;
   engines::EngineRegistry& engines;
   router::Router& router;
   Metrics& metrics;
-  RequestObservers observers;  // told of every chat, completions and embeddings request as it ends
+  RequestObservers observers;      // told of every chat, completions and embeddings request as it ends
   ClusterNode* cluster = nullptr;  // null outside a cluster
   std::string self_address;        // where peers reach this node (GET /v1/cluster/nodes)
   unsigned short self_port = 0;

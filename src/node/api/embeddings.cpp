@@ -21,8 +21,8 @@ using Answer = Result<router::Router::Embeddings>;
 
 // The router's answer into `out`. Deaf to Asio's cancellation (the race below would emit it when the client
 // leaves): the request's Canceller stops the engine call instead, and the router's tries end by themselves.
-net::Task<void> embed_into(router::Router& router, wire::EmbeddingRequest request, engines::CallContext context,
-                           bool allow_peers, std::optional<Answer>& out) {
+net::Task<void> embed_into(router::Router& router, wire::EmbeddingRequest request,
+                           engines::CallContext context, bool allow_peers, std::optional<Answer>& out) {
   co_await asio::this_coro::reset_cancellation_state(asio::disable_cancellation());
   out.emplace(co_await router.embed(std::move(request), std::move(context), allow_peers));
 }

@@ -21,7 +21,8 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& request, net
                                  auth::Caller caller, std::string request_id);
 // GET /v1/models and /v1/models/{id} (models.cpp): the cluster's models, once each, with where they are.
 net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& writer, std::string request_id);
-net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter& writer, std::string request_id);
+net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter& writer,
+                            std::string request_id);
 // GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp).
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& writer);
 net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,

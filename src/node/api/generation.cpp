@@ -37,7 +37,9 @@ net::Task<void> pump(std::shared_ptr<router::RoutedStream> stream, std::shared_p
   if (co_await queue->push(std::move(end))) co_await stream->finish();  // after the client has everything
 }
 
-double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+double seconds_since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
 
 }  // namespace
 

@@ -18,7 +18,9 @@ std::string random_token(size_t length) {
   return s;
 }
 
-std::string new_request_id() { return "req_" + random_token(24); }
+std::string new_request_id() {
+  return "req_" + random_token(24);
+}
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -47,7 +49,8 @@ net::Task<void> send_json(net::ResponseWriter& writer, int status, const json::v
   co_await writer.send(status, h, json::serialize(body));
 }
 
-net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error, const std::string& request_id) {
+net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error,
+                           const std::string& request_id) {
   net::Headers h = json_headers(request_id);
   if (error.status == 429 || error.status == 503) h.add("Retry-After", "1");
   if (error.status == 500 || error.status == 502) h.add("x-should-retry", "false");

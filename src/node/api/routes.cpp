@@ -7,10 +7,10 @@ namespace quorum::node::api {
 namespace {
 
 ApiError wrong_method(std::string_view method, std::string_view path, const char* allowed) {
-  return ApiError{405, "invalid_request_error",
-                  "Method " + std::string(method) + " is not allowed for " + std::string(path) + "; use " +
-                      allowed + ".",
-                  std::nullopt, std::nullopt};
+  return ApiError{
+      405, "invalid_request_error",
+      "Method " + std::string(method) + " is not allowed for " + std::string(path) + "; use " + allowed + ".",
+      std::nullopt, std::nullopt};
 }
 
 }  // namespace

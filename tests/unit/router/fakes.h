@@ -21,15 +21,16 @@ namespace asio = boost::asio;
 // An engine whose answers are set by the test.
 class FakeBackend final : public engines::Backend {
  public:
-  FakeBackend(std::string name, std::vector<std::string> models, bool loaded = true) : name_(std::move(name)) {
+  FakeBackend(std::string name, std::vector<std::string> models, bool loaded = true)
+      : name_(std::move(name)) {
     for (auto& m : models) models_.push_back(engines::ModelInfo{std::move(m), loaded});
   }
 
-  std::optional<ApiError> start_error;       // generate() fails before any event with it
-  std::vector<wire::StreamEvent> events;     // else: the stream yields these, then ends
-  bool hang_after_events = false;            // ...then waits until cancelled (a silent engine)
-  std::optional<ApiError> embed_error;       // embed() fails with it
-  bool embed_hangs = false;                  // embed() waits until cancelled
+  std::optional<ApiError> start_error;    // generate() fails before any event with it
+  std::vector<wire::StreamEvent> events;  // else: the stream yields these, then ends
+  bool hang_after_events = false;         // ...then waits until cancelled (a silent engine)
+  std::optional<ApiError> embed_error;    // embed() fails with it
+  bool embed_hangs = false;               // embed() waits until cancelled
   int capacity_ = 4;
 
   int generate_calls = 0;
@@ -45,7 +46,7 @@ class FakeBackend final : public engines::Backend {
   Task<Result<std::vector<engines::ModelInfo>>> list_models() override { co_return models_; }
 
   Task<Result<std::unique_ptr<engines::EventStream>>> generate(const wire::GenerationRequest& request,
-                                                              const engines::CallContext& context) override {
+                                                               const engines::CallContext& context) override {
     ++generate_calls;
     last_model = request.model;
     last_canceller = context.canceller;
@@ -69,7 +70,8 @@ class FakeBackend final : public engines::Backend {
 
   // Completes once `canceller` is cancelled.
   static Task<void> wait_cancelled(CancellerPtr canceller) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
+    asio::steady_timer timer(co_await asio::this_coro::executor,
+                             std::chrono::steady_clock::time_point::max());
     canceller->on_cancel([&timer] { timer.cancel(); });
     boost::system::error_code ec;
     if (!canceller->cancelled()) co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));

@@ -12,12 +12,15 @@ Route local_route(const std::string& name) {
     const std::string& name() const override { return n_; }
     std::string_view type() const override { return "test"; }
     const std::string& location() const override { return n_; }
-    Task<Result<std::vector<engines::ModelInfo>>> list_models() override { co_return std::vector<engines::ModelInfo>{}; }
+    Task<Result<std::vector<engines::ModelInfo>>> list_models() override {
+      co_return std::vector<engines::ModelInfo>{};
+    }
     Task<Result<std::unique_ptr<engines::EventStream>>> generate(const wire::GenerationRequest&,
-                                                                const engines::CallContext&) override {
+                                                                 const engines::CallContext&) override {
       co_return ApiError::server(500, "unused");
     }
-    Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest&, const engines::CallContext&) override {
+    Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest&,
+                                            const engines::CallContext&) override {
       co_return ApiError::server(500, "unused");
     }
     std::string n_;
@@ -93,7 +96,8 @@ TEST(TryPlan, MaxTriesBoundsPeersNotLocalEngines) {
   auto e = plan.final_error();
   EXPECT_EQ(e.status, 503);
   EXPECT_EQ(e.message,
-            "No holder of the model 'm' could serve it. Tried node 'p1': down; engine 'a' on this node: also down.");
+            "No holder of the model 'm' could serve it. Tried node 'p1': down; engine 'a' on this node: also "
+            "down.");
 }
 
 TEST(TryPlan, AnUnreachablePeerIsRecordedAndSkippedWithoutATry) {

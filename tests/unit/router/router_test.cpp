@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include "router/routed_stream.h"
 #include "fakes.h"
+#include "router/routed_stream.h"
 
 namespace quorum::router {
 namespace {
@@ -31,14 +31,15 @@ class RouterTest : public ::testing::Test {
     options_.max_retries = 3;
   }
 
-  std::shared_ptr<FakeBackend> local(const std::string& name, std::vector<std::string> models, bool loaded = true) {
+  std::shared_ptr<FakeBackend> local(const std::string& name, std::vector<std::string> models,
+                                     bool loaded = true) {
     auto b = std::make_shared<FakeBackend>(name, std::move(models), loaded);
     b->events = {wire::TextDelta{0, "from " + name}, wire::Finish{0, wire::FinishReason::kStop}};
     engines_.add(b, false);
     return b;
   }
-  std::shared_ptr<FakeBackend> peer(const std::string& id, std::vector<std::string> models, bool loaded = true,
-                                    int in_flight = 0) {
+  std::shared_ptr<FakeBackend> peer(const std::string& id, std::vector<std::string> models,
+                                    bool loaded = true, int in_flight = 0) {
     auto b = peers_.add(id, std::move(models), loaded, in_flight);
     b->events = {wire::TextDelta{0, "from " + id}, wire::Finish{0, wire::FinishReason::kStop}};
     return b;
@@ -235,7 +236,8 @@ TEST_F(RouterTest, APeerThatStoppedAnsweringSinceThePlanIsSkippedWithoutATry) {
   ASSERT_TRUE(result);
   ASSERT_TRUE(result->error);
   EXPECT_EQ(result->error->status, 503);
-  EXPECT_NE(result->error->message.find("node 'c': not answering"), std::string::npos) << result->error->message;
+  EXPECT_NE(result->error->message.find("node 'c': not answering"), std::string::npos)
+      << result->error->message;
   EXPECT_EQ(c->generate_calls, 0);
 }
 
