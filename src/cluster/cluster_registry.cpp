@@ -1,8 +1,8 @@
 #include "cluster/cluster_registry.h"
 
 #include <algorithm>
-#include <atomic>
-#include <map>
+
+#include "cluster/registry_changes.h"
 
 namespace quorum::cluster {
 
@@ -14,40 +14,6 @@ std::string_view to_string(PeerState state) {
       return "reachable";
     case PeerState::kUnreachable:
       return "unreachable";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(ChangeKind kind) {
-  switch (kind) {
-    case ChangeKind::kAppeared:
-      return "appeared";
-    case ChangeKind::kReachable:
-      return "reachable";
-    case ChangeKind::kUnreachable:
-      return "unreachable";
-    case ChangeKind::kRemoved:
-      return "removed";
-    case ChangeKind::kModelsChanged:
-      return "models_changed";
-    case ChangeKind::kStatusChanged:
-      return "status_changed";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(RemovalReason reason) {
-  switch (reason) {
-    case RemovalReason::kNone:
-      return "none";
-    case RemovalReason::kPruned:
-      return "pruned";
-    case RemovalReason::kGoodbye:
-      return "goodbye";
-    case RemovalReason::kReplaced:
-      return "replaced";
-    case RemovalReason::kIsSelf:
-      return "is_self";
   }
   return "unknown";
 }
@@ -66,41 +32,7 @@ const LanPath* PeerRecord::lan_path() const {
   return nullptr;
 }
 
-struct ClusterRegistry::Subscribers {
-  struct Entry {
-    std::function<void(const RegistryChange&)> on_change;
-    std::atomic<bool> active{true};
-  };
-  std::mutex mutex;
-  std::map<uint64_t, std::shared_ptr<Entry>> entries;
-  uint64_t next = 1;
-};
-
 namespace {
-
-// What a node is, apart from its models and its load: a change of it is a kStatusChanged.
-struct Profile {
-  std::string id;
-  std::string name;
-  std::string version;
-  unsigned short port = 0;
-  std::vector<std::string> engines;
-  int capacity = 1;
-  std::vector<PeerPath> paths;
-  bool operator==(const Profile&) const = default;
-};
-
-Profile profile_of(const PeerRecord& p) {
-  return Profile{p.status.id,      p.status.name,     p.status.version, p.status.port,
-                 p.status.engines, p.status.capacity, p.paths};
-}
-
-// The same models, as far as routing is concerned: ids and loaded state.
-bool same_models(const std::vector<ModelState>& a, const std::vector<ModelState>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ModelState& x, const ModelState& y) {
-    return x.id == y.id && x.loaded == y.loaded;
-  });
-}
 
 // The found LAN path of a node that is not a --peer goes to `address` (an empty one keeps the known address)
 // and `port`. A --peer's configured path never moves.
@@ -116,72 +48,13 @@ void set_found_path(PeerRecord& p, const std::string& address, unsigned short po
   if (!address.empty()) p.paths.emplace_back(LanPath{address, port, false});
 }
 
-RegistryChange change_of(const PeerRecord& p, ChangeKind kind) {
-  RegistryChange c;
-  c.kind = kind;
-  c.node_id = p.id.value_or(std::string());
-  c.name = p.status.name;
-  c.record = p;
-  return c;
-}
-
-// Tells what changed in `p` since it was `state` and `before` (and `models` changed or not), under one new
-// revision.
-void tell(PeerRecord& p, PeerState state, const Profile& before, bool models, const std::string& former_id,
-          uint64_t& revision, std::vector<RegistryChange>& changes) {
-  std::vector<ChangeKind> kinds;
-  if (p.state != state && p.state == PeerState::kReachable) kinds.push_back(ChangeKind::kReachable);
-  if (p.state != state && p.state == PeerState::kUnreachable) kinds.push_back(ChangeKind::kUnreachable);
-  if (models) kinds.push_back(ChangeKind::kModelsChanged);
-  if (!(profile_of(p) == before)) kinds.push_back(ChangeKind::kStatusChanged);
-  if (kinds.empty()) return;
-  p.revision = ++revision;
-  for (auto kind : kinds) {
-    changes.push_back(change_of(p, kind));
-    if (kind == ChangeKind::kStatusChanged) changes.back().former_id = former_id;
-  }
-}
-
 }  // namespace
 
 ClusterRegistry::ClusterRegistry(std::string self_id, PresenceTiming timing)
-    : self_id_(std::move(self_id)), timing_(timing), subscribers_(std::make_shared<Subscribers>()) {}
+    : self_id_(std::move(self_id)), timing_(timing), subscribers_(std::make_shared<RegistrySubscribers>()) {}
 
 Subscription ClusterRegistry::subscribe(std::function<void(const RegistryChange&)> on_change) {
-  auto entry = std::make_shared<Subscribers::Entry>();
-  entry->on_change = std::move(on_change);
-  uint64_t key = 0;
-  {
-    std::lock_guard lock(subscribers_->mutex);
-    key = subscribers_->next++;
-    subscribers_->entries.emplace(key, std::move(entry));
-  }
-  return Subscription([weak = std::weak_ptr<Subscribers>(subscribers_), key] {
-    auto subscribers = weak.lock();
-    if (!subscribers) return;
-    std::shared_ptr<Subscribers::Entry> gone;  // its callback is destroyed here, outside the lock
-    std::lock_guard lock(subscribers->mutex);
-    if (auto it = subscribers->entries.find(key); it != subscribers->entries.end()) {
-      gone = std::move(it->second);
-      gone->active = false;
-      subscribers->entries.erase(it);
-    }
-  });
-}
-
-void ClusterRegistry::notify(const Changes& changes) const {
-  if (changes.empty()) return;
-  std::vector<std::shared_ptr<Subscribers::Entry>> entries;
-  {
-    std::lock_guard lock(subscribers_->mutex);
-    entries.reserve(subscribers_->entries.size());
-    for (const auto& [key, entry] : subscribers_->entries) entries.push_back(entry);
-  }
-  for (const auto& change : changes) {
-    for (const auto& entry : entries) {
-      if (entry->active) entry->on_change(change);
-    }
-  }
+  return subscribers_->subscribe(std::move(on_change));
 }
 
 PeerRecord* ClusterRegistry::find(const std::string& id) {
@@ -237,7 +110,7 @@ void ClusterRegistry::add_static(const std::string& address, unsigned short port
     record.next_heartbeat = now;
     add(std::move(record), changes);
   }
-  notify(changes);
+  subscribers_->notify(changes);
 }
 
 bool ClusterRegistry::announced(const std::string& id, const std::string& name, const std::string& version,
@@ -274,7 +147,7 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
       due = true;
     }
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return due;
 }
 
@@ -294,7 +167,7 @@ GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string&
       p->next_heartbeat = now;
     }
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return result;
 }
 
@@ -332,7 +205,7 @@ bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& add
       due = true;
     }
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return due;
 }
 
@@ -401,7 +274,7 @@ Result<Transition> ClusterRegistry::heartbeat_done(RecordId record, NodeStatus s
       result = std::move(t);
     }
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return std::move(*result);
 }
 
@@ -427,7 +300,7 @@ std::optional<Transition> ClusterRegistry::heartbeat_failed(RecordId record, con
     if (!p) return std::nullopt;
     t = failed(*p, error, now, changes);
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return t;
 }
 
@@ -446,7 +319,7 @@ std::vector<std::string> ClusterRegistry::prune(RegistryClock::time_point now) {
       remove(*silent, RemovalReason::kPruned, changes);
     }
   }
-  notify(changes);
+  subscribers_->notify(changes);
   return gone;
 }
 

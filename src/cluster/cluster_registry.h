@@ -21,7 +21,7 @@
 // Changes (subscribe()): a node appeared, became reachable, became unreachable, was removed (and why), its
 // models changed (ids or loaded state), or the rest of what it is changed (id, name, version, port, engines,
 // capacity, paths). Its in-flight count, failures and last error are not changes: they move on every
-// heartbeat.
+// heartbeat. How they are collected under the lock and told after it: registry_changes.h.
 #pragma once
 
 #include <chrono>
@@ -158,6 +158,8 @@ struct PeerHolder {
   int capacity = 1;
 };
 
+class RegistrySubscribers;  // registry_changes.h
+
 class ClusterRegistry {
  public:
   ClusterRegistry(std::string self_id, PresenceTiming timing);
@@ -219,7 +221,6 @@ class ClusterRegistry {
   void forwarding(const std::string& id, int delta);
 
  private:
-  struct Subscribers;
   using Changes = std::vector<RegistryChange>;
 
   // The record of node `id`, or with handle `record`; null when there is none. Under the lock.
@@ -232,8 +233,6 @@ class ClusterRegistry {
   // A failed heartbeat to `p`. Under the lock.
   Transition failed(PeerRecord& p, const std::string& error, RegistryClock::time_point now, Changes& changes);
   std::chrono::milliseconds backoff(int failures) const;
-  // Calls the subscribers with `changes`, in order. Never under the lock.
-  void notify(const Changes& changes) const;
 
   const std::string self_id_;
   const PresenceTiming timing_;
@@ -241,8 +240,9 @@ class ClusterRegistry {
   std::vector<PeerRecord> peers_;
   RecordId next_record_ = 1;
   uint64_t revision_ = 0;
-  // Shared with the Subscriptions, which may outlive the registry.
-  std::shared_ptr<Subscribers> subscribers_;
+  // Told the changes after the lock is released (never under it). Shared with the Subscriptions, which may
+  // outlive the registry.
+  std::shared_ptr<RegistrySubscribers> subscribers_;
 };
 
 }  // namespace quorum::cluster

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <deque>
 
+#include "engines/engine_headers.h"
 #include "engines/openai_backend.h"
 #include "wire/ollama_dialect.h"
 #include "wire/sse.h"
@@ -11,13 +12,6 @@ namespace quorum::engines {
 namespace json = boost::json;
 
 namespace {
-
-net::Headers json_headers(const CallContext& context) {
-  net::Headers h;
-  h.add("Content-Type", "application/json");
-  if (!context.request_id.empty()) h.add("X-Request-Id", context.request_id);
-  return h;
-}
 
 class NdjsonEventStream final : public EventStream {
  public:

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <deque>
 
+#include "engines/engine_headers.h"
 #include "wire/openai_dialect.h"
 #include "wire/sse.h"
 
@@ -17,13 +18,8 @@ std::string normalize_engine_url(std::string url) {
 
 namespace {
 
-net::Headers json_headers(const CallContext& context) {
-  net::Headers h;
-  h.add("Content-Type", "application/json");
-  h.add("Accept", "text/event-stream, application/json");
-  if (!context.request_id.empty()) h.add("X-Request-Id", context.request_id);
-  return h;
-}
+// What generate() and embed() accept: an engine may answer a streaming request with one JSON body.
+const char* const kAccept = "text/event-stream, application/json";
 
 // Events from an engine that answered a streaming request with one JSON body anyway.
 void events_from_response(const json::object& response, std::vector<wire::StreamEvent>& out) {
@@ -81,7 +77,6 @@ class SseEventStream final : public EventStream {
           break;
         }
         if (e.data.empty()) continue;
-        size_t before = pending_.size();
         std::vector<wire::StreamEvent> parsed;
         wire::parse_openai_chunk(e.data, parsed);
         for (auto& p : parsed) {
@@ -93,7 +88,6 @@ class SseEventStream final : public EventStream {
             break;
           }
         }
-        (void)before;
       }
       if (done_) ended_ = true;
     }
@@ -199,7 +193,7 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
   std::string path = request.kind == wire::GenerationKind::kChat ? "/v1/chat/completions" : "/v1/completions";
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await send("POST", path, json_headers(context), json::serialize(body), o);
+  auto r = co_await send("POST", path, json_headers(context, kAccept), json::serialize(body), o);
   if (!r) co_return r.take_error();
   auto& response = *r;
   if (response->status() < 200 || response->status() >= 300) {
@@ -226,7 +220,7 @@ Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& re
   body["encoding_format"] = "float";  // the node re-encodes for the client; engines differ on base64
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await send("POST", "/v1/embeddings", json_headers(context), json::serialize(body), o);
+  auto r = co_await send("POST", "/v1/embeddings", json_headers(context, kAccept), json::serialize(body), o);
   if (!r) co_return r.take_error();
   auto text = co_await (*r)->read_all();
   if (!text) co_return text.take_error();
