@@ -2,35 +2,17 @@
 
 #include <gtest/gtest.h>
 
+#include "registry_test_support.h"
+
 namespace quorum::cluster {
 namespace {
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-const RegistryClock::time_point t0{seconds(1000)};
-
-PresenceTiming timing() {
-  PresenceTiming t;
-  t.heartbeat_interval = seconds(2);
-  t.first_retry = milliseconds(250);
-  t.failures_to_unreachable = 3;
-  t.max_backoff = seconds(10);
-  t.prune_after = seconds(300);
-  return t;
-}
-
-NodeStatus status_of(const std::string& id, std::vector<ModelState> models = {}, int in_flight = 0,
-                     int capacity = 4) {
-  NodeStatus s;
-  s.id = id;
-  s.name = "name-" + id;
-  s.port = 32768;
-  s.models = std::move(models);
-  s.in_flight = in_flight;
-  s.capacity = capacity;
-  return s;
-}
+using testing::status_of;
+using testing::t0;
+using testing::timing;
 
 const PeerRecord* record(const ClusterRegistry& r, const std::string& id) {
   static thread_local std::vector<PeerRecord> snap;
