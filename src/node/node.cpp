@@ -136,10 +136,14 @@ std::optional<ListenPlan> Node::open_listeners() {
     const std::string& host = plan->listeners[i].host;
     try {
       open(plan->listeners[i]);
-      log::info("listening for cluster peers on http://" + host + ":" + port +
-                (host == "0.0.0.0" ? " (every interface; only members of the cluster are served)" : ""));
+      std::string line = "listening for cluster peers on http://";
+      line.append(host).append(":").append(port);
+      if (host == "0.0.0.0") line += " (every interface; only members of the cluster are served)";
+      log::info(line);
     } catch (const std::exception& e) {
-      log::warn("cannot listen on " + host + ":" + port + " for cluster peers: " + e.what());
+      std::string line = "cannot listen on ";
+      line.append(host).append(":").append(port).append(" for cluster peers: ").append(e.what());
+      log::warn(line);
     }
   }
   return std::move(plan.value());

@@ -45,7 +45,7 @@ bool foreign_origin(std::string_view origin) {
 }  // namespace
 
 Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
-         cluster::NodeIdentity self)
+         const cluster::NodeIdentity& self)
     : router_(registry, router_options(config, self, metrics)),
       context_(api_settings(config), self, registry, router_, metrics),
       auth_(auth::node_authenticator(self.id, std::nullopt)) {

@@ -29,7 +29,7 @@ class Api {
  public:
   // `self`: who this node is. Takes from `config` what the API and the router need (not kept).
   Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
-      cluster::NodeIdentity self);
+      const cluster::NodeIdentity& self);
   ~Api();
   Api(const Api&) = delete;
   Api& operator=(const Api&) = delete;
