@@ -1,6 +1,7 @@
 #include "wire/openai_dialect.h"
 
 #include <boost/json.hpp>
+#include <climits>
 #include <string>
 
 namespace quorum::wire {
@@ -23,6 +24,20 @@ std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
   return std::nullopt;
 }
 
+// A choice or tool-call index as the engine sent it, `fallback` when absent or not a number; -1 (which the
+// writer rejects as malformed) when it is a number that is negative or does not fit an int, so that a huge
+// value cannot wrap into a valid one.
+int index_field(const json::object& o, std::string_view key, int fallback) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_number()) return fallback;
+  const auto& v = it->value();
+  if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() <= INT_MAX) return static_cast<int>(v.get_int64());
+  if (v.is_uint64() && v.get_uint64() <= INT_MAX) return static_cast<int>(v.get_uint64());
+  if (v.is_double() && v.get_double() >= 0 && v.get_double() <= INT_MAX)
+    return static_cast<int>(v.get_double());
+  return -1;
+}
+
 Usage parse_usage(const json::object& u) {
   Usage usage;
   usage.prompt_tokens = int_field(u, "prompt_tokens").value_or(0);
@@ -43,7 +58,7 @@ void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEv
     const auto& call = c.get_object();
     ToolCallDelta d;
     d.choice = choice;
-    d.index = static_cast<int>(int_field(call, "index").value_or(position));
+    d.index = index_field(call, "index", position);
     d.id = std::string(str_or_empty(call, "id"));
     if (auto f = call.find("function"); f != call.end() && f->value().is_object()) {
       const auto& fn = f->value().get_object();
@@ -147,7 +162,7 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
     for (const auto& c : it->value().get_array()) {
       if (!c.is_object()) continue;
       const auto& choice = c.get_object();
-      int index = static_cast<int>(int_field(choice, "index").value_or(position++));
+      int index = index_field(choice, "index", position++);
       const json::object* delta = nullptr;
       if (auto d = choice.find("delta"); d != choice.end() && d->value().is_object()) {
         delta = &d->value().get_object();

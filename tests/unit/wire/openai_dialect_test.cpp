@@ -67,6 +67,25 @@ TEST(OpenAiDialect, ErrorsInBand) {
   EXPECT_TRUE(std::holds_alternative<StreamError>(e.at(0)));
 }
 
+// A huge index must not wrap into a valid one: it stays out of range, for the writer to reject (audit M1).
+TEST(OpenAiDialect, IndexesThatDoNotFitAnIntAreKeptInvalid) {
+  for (const char* index : {"4294967296", "-1", "1e300", "18446744073709551615"}) {
+    auto e = parse(std::string(R"({"choices":[{"index":)") + index + R"(,"delta":{"content":"x"}}]})");
+    ASSERT_EQ(e.size(), 1u) << index;
+    EXPECT_EQ(std::get<TextDelta>(e[0]).choice, -1) << index;
+    EXPECT_TRUE(malformed_event(e[0], 1)) << index;
+    e = parse(std::string(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":)") + index +
+              R"(,"function":{"name":"f"}}]}}]})");
+    ASSERT_EQ(e.size(), 1u) << index;
+    EXPECT_EQ(std::get<ToolCallDelta>(e[0]).index, -1) << index;
+  }
+  auto e = parse(R"({"choices":[{"index":2000000000,"delta":{"content":"x"}}]})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).choice, 2000000000);
+  EXPECT_TRUE(malformed_event(e[0], 1));
+  EXPECT_FALSE(malformed_event(TextDelta{0, "x"}, 1));
+}
+
 TEST(OpenAiDialect, UnknownFinishReasonsBecomeValidOnes) {
   EXPECT_EQ(parse_finish_reason("eos"), FinishReason::kStop);
   EXPECT_EQ(parse_finish_reason("normal"), FinishReason::kStop);
