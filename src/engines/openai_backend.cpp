@@ -43,6 +43,15 @@ void events_from_response(const json::object& response, std::vector<wire::Stream
   }
 }
 
+}  // namespace
+
+ApiError engine_event_too_large(const std::string& engine) {
+  return ApiError::server(502, "Engine '" + engine + "' sent an event larger than " +
+                                   std::to_string(wire::kMaxEventBytes >> 20) + " MiB.");
+}
+
+namespace {
+
 class SseEventStream final : public EventStream {
  public:
   SseEventStream(std::unique_ptr<net::ClientResponse> response, std::string engine)
@@ -88,6 +97,10 @@ class SseEventStream final : public EventStream {
             break;
           }
         }
+      }
+      if (decoder_.overflowed() && !done_) {
+        done_ = true;
+        pending_.push_back(wire::StreamError{engine_event_too_large(engine_)});
       }
       if (done_) ended_ = true;
     }

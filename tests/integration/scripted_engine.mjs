@@ -87,6 +87,17 @@ const scripts = {
     res.end(JSON.stringify({ error: { code: 500, message: "CUDA error: out of memory", type: "server_error" } }));
     return "handled";
   },
+  // One SSE line that never ends: "data: xxxx…" in 1 MiB writes, as fast as the node reads, until the node hangs
+  // up (or 256 MiB, so that a node without a cap cannot be driven out of memory by the test itself).
+  "endless-line": async (res, body, stats) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\ndata: {"choices":[{"index":0,"delta":{"content":"`);
+    const piece = Buffer.alloc(1 << 20, "x");
+    for (let sent = 0; sent < 256 << 20 && !res.destroyed; sent += piece.length) {
+      stats.bytesSent += piece.length;
+      if (!res.write(piece)) await new Promise((r) => { res.once("drain", r); res.once("close", r); });
+    }
+    res.end();
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
@@ -99,6 +110,7 @@ const scripts = {
 export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
   const requests = [];
   const connections = { opened: 0, closed: 0 };
+  const stats = { bytesSent: 0 };
   const server = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "Content-Type": "application/json" });
@@ -119,7 +131,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
     }
     try {
-      await script(res, body);
+      await script(res, body, stats);
     } catch {
       res.destroy();
     }
@@ -136,6 +148,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
         url: `http://127.0.0.1:${port}`,
         requests,
         connections,
+        stats,
         stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
     });
