@@ -85,9 +85,17 @@ class SseEventStream final : public EventStream {
           saw_done_ = true;
           break;
         }
+        if (!e.error.empty() || e.event == "error") {
+          // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
+          // "closed the stream" once it hangs up.
+          pending_.push_back(
+              wire::StreamError{wire::engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
+          done_ = true;
+          break;
+        }
         if (e.data.empty()) continue;
         std::vector<wire::StreamEvent> parsed;
-        wire::parse_openai_chunk(e.data, parsed);
+        wire::parse_openai_chunk(e.data, parsed, engine_);
         for (auto& p : parsed) {
           if (std::holds_alternative<wire::Finish>(p)) finished_ = true;
           bool error = std::holds_alternative<wire::StreamError>(p);

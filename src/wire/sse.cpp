@@ -31,7 +31,7 @@ void SseDecoder::overflow() {
   overflowed_ = true;
   std::string().swap(partial_);
   pending_ = SseEvent{};
-  have_data_ = have_event_ = false;
+  have_data_ = have_event_ = have_error_ = false;
 }
 
 void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
@@ -62,9 +62,9 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
 
 void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
   if (text.empty()) {
-    if (have_data_ || have_event_) out.push_back(std::move(pending_));
+    if (have_data_ || have_event_ || have_error_) out.push_back(std::move(pending_));
     pending_ = SseEvent{};
-    have_data_ = have_event_ = false;
+    have_data_ = have_event_ = have_error_ = false;
     return;
   }
   if (text.front() == ':') return;  // comment
@@ -84,12 +84,18 @@ void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
   } else if (field == "event") {
     pending_.event.assign(value);
     have_event_ = true;
+  } else if (field == "error") {
+    // llama.cpp before late 2024: `error: {"code":500,"message":"…","type":"server_error"}`, then a blank
+    // line.
+    if (value.size() > kMaxEventBytes) return overflow();
+    pending_.error.assign(value);
+    have_error_ = true;
   }
   // id, retry and unknown fields are ignored.
 }
 
 bool SseDecoder::has_pending() const {
-  return !partial_.empty() || have_data_ || have_event_;
+  return !partial_.empty() || have_data_ || have_event_ || have_error_;
 }
 
 void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {

@@ -21,6 +21,8 @@ inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
 struct SseEvent {
   std::string event;  // the `event:` field, empty when absent
   std::string data;   // `data:` lines joined with '\n'
+  std::string
+      error;  // llama.cpp's legacy, non-standard `error:` field (openai-wire.md §5.2); empty when absent
 };
 
 // The most one SSE line or event (or one NDJSON line) from an engine may hold. Engines are not trusted, and
@@ -30,11 +32,11 @@ inline constexpr size_t kMaxEventBytes = size_t{1} << 20;
 
 // Incremental decoder following the WHATWG algorithm as the SDKs implement it: lines end at "\r\n", "\r" or
 // "\n" (a "\r" at the end of one feed and "\n" at the start of the next are one line ending); a blank line
-// dispatches an event if a `data` or `event` field was seen; lines starting with ':' are comments; one
-// leading space is removed from a value; `id`, `retry` and unknown fields are ignored. Input may be split at
-// any byte, including inside a multi-byte UTF-8 character. Not thread-safe; one instance per stream.
-// A line or an event over kMaxEventBytes makes the decoder overflow: it frees what it held and decodes
-// nothing more, and the caller ends the stream with an error.
+// dispatches an event if a `data`, `event` or (llama.cpp's) `error` field was seen; lines starting with ':'
+// are comments; one leading space is removed from a value; `id`, `retry` and unknown fields are ignored.
+// Input may be split at any byte, including inside a multi-byte UTF-8 character. Not thread-safe; one
+// instance per stream. A line or an event over kMaxEventBytes makes the decoder overflow: it frees what it
+// held and decodes nothing more, and the caller ends the stream with an error.
 class SseDecoder {
  public:
   // Decodes `bytes` and appends every event completed by them to `out`.
@@ -53,6 +55,7 @@ class SseDecoder {
   bool last_was_cr_ = false;  // previous feed ended with '\r'
   bool have_data_ = false;
   bool have_event_ = false;
+  bool have_error_ = false;
   SseEvent pending_;
 };
 

@@ -98,6 +98,23 @@ const scripts = {
     }
     res.end();
   },
+  // Older llama-server builds report a failure mid-stream in a non-standard `error:` SSE field, then hang up.
+  "llama-error-field": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "partial" })}\n\n`);
+    res.write(`error: ${JSON.stringify({ code: 500, message: "slot 0: KV cache is full", type: "server_error" })}\n\n`);
+    res.end();
+  },
+  // The same before any token, with a client's mistake: the HTTP status must say so.
+  "llama-error-field-first": async (res) => {
+    res.write(`error: ${JSON.stringify({ code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error" })}\n\n`);
+    res.end();
+  },
+  // Current llama-server: `data: {"error":{…}}` mid-stream, then it stops.
+  "llama-error-data": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "partial" })}\n\n`);
+    res.write(`data: ${JSON.stringify({ error: { code: 500, message: "decode failed: out of memory", type: "server_error" } })}\n\n`);
+    res.end();
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);

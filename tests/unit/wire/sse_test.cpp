@@ -113,6 +113,17 @@ TEST(LineSplitter, NdjsonWithCrlfEmptyLinesAndAMissingFinalNewline) {
   EXPECT_EQ(s.take_rest(), "{\"c\":3}");
 }
 
+TEST(SseDecoder, LlamaCppLegacyErrorFieldIsDispatched) {
+  SseDecoder d;
+  std::vector<SseEvent> out;
+  d.feed("data: {\"a\":1}\n\nerror: {\"code\":500,\"message\":\"boom\"}\n\n", out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].error.empty());
+  EXPECT_EQ(out[1].error, "{\"code\":500,\"message\":\"boom\"}");
+  EXPECT_TRUE(out[1].data.empty());
+  EXPECT_FALSE(d.has_pending());
+}
+
 // An engine that never ends a line must not grow memory forever (audit M2).
 TEST(SseDecoder, ALineThatNeverEndsOverflowsAtTheCapAndNothingIsKept) {
   SseDecoder d;
