@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startNode, readSse } from "./harness.mjs";
+import { startNode, readSse, waitFor } from "./harness.mjs";
 import { startScriptedEngine } from "./scripted_engine.mjs";
 
 let engine, node;
@@ -48,4 +48,21 @@ test("an engine line that never ends: an in-band error, then [DONE], and the nod
   t.diagnostic(`the engine sent ${sent >> 20} MiB; the node's RSS grew by ${growth} KiB`);
   assert.ok(sent > 100 << 20, `the engine sent only ${sent} bytes`);
   assert.ok(growth < 64 << 10, `the node grew by ${growth} KiB while the engine sent ${sent} bytes`);
+});
+
+test("a 10 KB model name with a newline: one escaped, capped log line and one bounded metrics label", async () => {
+  const name = `evil\n${"INJECTED level=error ".repeat(500)}`;
+  const r = await ask(name, { stream: false });
+  assert.equal(r.status, 404);
+  await r.text();
+  await waitFor(() => /model=evil/.test(node.output()), { timeoutMs: 5000, what: "the node's log line" });
+  const lines = node.output().split("\n");
+  const line = lines.find((l) => l.includes("model=evil"));
+  assert.ok(line.includes("model=evil\\nINJECTED"), line);
+  assert.ok(line.length < 600, `a log line of ${line.length} bytes`);
+  assert.ok(!lines.some((l) => l.startsWith("INJECTED")), "the newline reached the log");
+  const metrics = await (await fetch(`${node.url}/metrics`)).text();
+  assert.ok(!metrics.includes("INJECTED"), "the made-up name became a label");
+  assert.match(metrics, /quorum_requests_total\{endpoint="chat",engine="",model="\(unknown\)",status="404"\} 1/);
+  assert.ok(metrics.length < 64 << 10, `metrics of ${metrics.length} bytes`);
 });
