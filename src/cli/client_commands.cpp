@@ -131,9 +131,10 @@ int run_chat(const ChatOptions& options) {
         std::cerr << "\nerror: " << piece.error().message << "\n";
         co_return 1;
       }
-      if (piece->empty()) break;
+      if (piece->empty() || decoder.overflowed()) break;
       events.clear();
       decoder.feed(*piece, events);
+      if (decoder.overflowed()) events.clear();  // reported below, as a stream that ended before [DONE]
       for (const auto& e : events) {
         if (wire::is_done_sentinel(e.data)) {
           done = true;

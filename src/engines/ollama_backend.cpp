@@ -42,6 +42,11 @@ class NdjsonEventStream final : public EventStream {
       }
       for (auto& e : events) pending_.push_back(std::move(e));
       if (parser_.done()) ended_ = true;
+      if (splitter_.overflowed() && !parser_.done()) {
+        ended_ = true;
+        pending_.push_back(wire::StreamError{engine_event_too_large(engine_)});
+        continue;
+      }
       if (ended_ && !parser_.done()) {
         pending_.push_back(wire::StreamError{ApiError::server(
             502, "Engine '" + engine_ + "' closed the stream before the generation finished.")});

@@ -43,6 +43,15 @@ void events_from_response(const json::object& response, std::vector<wire::Stream
   }
 }
 
+}  // namespace
+
+ApiError engine_event_too_large(const std::string& engine) {
+  return ApiError::server(502, "Engine '" + engine + "' sent an event larger than " +
+                                   std::to_string(wire::kMaxEventBytes >> 20) + " MiB.");
+}
+
+namespace {
+
 class SseEventStream final : public EventStream {
  public:
   SseEventStream(std::unique_ptr<net::ClientResponse> response, std::string engine)
@@ -76,9 +85,17 @@ class SseEventStream final : public EventStream {
           saw_done_ = true;
           break;
         }
+        if (!e.error.empty() || e.event == "error") {
+          // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
+          // "closed the stream" once it hangs up.
+          pending_.push_back(
+              wire::StreamError{wire::engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
+          done_ = true;
+          break;
+        }
         if (e.data.empty()) continue;
         std::vector<wire::StreamEvent> parsed;
-        wire::parse_openai_chunk(e.data, parsed);
+        wire::parse_openai_chunk(e.data, parsed, engine_);
         for (auto& p : parsed) {
           if (std::holds_alternative<wire::Finish>(p)) finished_ = true;
           bool error = std::holds_alternative<wire::StreamError>(p);
@@ -88,6 +105,10 @@ class SseEventStream final : public EventStream {
             break;
           }
         }
+      }
+      if (decoder_.overflowed() && !done_) {
+        done_ = true;
+        pending_.push_back(wire::StreamError{engine_event_too_large(engine_)});
       }
       if (done_) ended_ = true;
     }

@@ -43,4 +43,7 @@ class OpenAiBackend final : public Backend {
 // Strips a trailing "/" and "/v1" from an engine URL.
 std::string normalize_engine_url(std::string url);
 
+// The error that ends a stream when an engine sends a line or an event over wire::kMaxEventBytes.
+ApiError engine_event_too_large(const std::string& engine);
+
 }  // namespace quorum::engines

@@ -85,6 +85,11 @@ std::array<char, 16384>& read_scratch() {
 
 class Response final : public ClientResponse {
  public:
+  // The most body bytes one read_some() returns (it may return fewer; the rest stays in the socket).
+  static constexpr size_t kMaxPiece = size_t{256} << 10;
+  // The most bytes of incomplete framing kept between reads.
+  static constexpr size_t kMaxFraming = size_t{64} << 10;
+
   Response(tcp::socket socket, std::string url, ClientOptions options, std::string pool_key)
       : stream_(std::move(socket)),
         url_(std::move(url)),
@@ -181,9 +186,10 @@ class Response final : public ClientResponse {
       if (watch_->fired) co_return fail(beast::error::timeout);
       if (auto taken = take(ec, first.data(), n, out); !taken) co_return taken.take_error();
       if (ec || n < first.size()) continue;
-      // The buffer filled: more is probably waiting.
+      // The buffer filled: more is probably waiting. One call returns at most kMaxPiece, so that a server
+      // that sends faster than the caller consumes cannot grow one piece without bound.
       auto& scratch = read_scratch();
-      for (;;) {
+      while (out.size() < kMaxPiece) {
         size_t m = stream_.socket().read_some(asio::buffer(scratch), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) break;
         if (auto taken = take(ec, scratch.data(), m, out); !taken) co_return taken.take_error();
@@ -243,8 +249,8 @@ class Response final : public ClientResponse {
   }
 
   // Hands the outcome of one read to the parser: `n` bytes at `data`, or the end of the connection, or an
-  // error. Bytes that complete a piece of framing kept from before are joined to it (the caller's loop parses
-  // buffer_); otherwise they are parsed where they are and only an incomplete tail is kept.
+  // error. Bytes that complete a piece of framing kept from before are joined to it and parsed from buffer_;
+  // otherwise they are parsed where they are. Only an incomplete tail is kept, of at most kMaxFraming bytes.
   Status take(const beast::error_code& ec, const char* data, size_t n, std::string& out) {
     if (ec == asio::error::eof) {
       // A body delimited by the end of the connection ends here; any other body was cut short.
@@ -256,13 +262,23 @@ class Response final : public ClientResponse {
     if (ec) return fail(ec);
     if (buffer_.size() > 0) {
       buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::const_buffer(data, n)));
-      return Ok{};
+      auto parsed = parse(buffer_.data(), out);
+      if (!parsed) return parsed.take_error();
+      buffer_.consume(*parsed);
+      if (buffer_.size() == 0) buffer_.shrink_to_fit();
+    } else {
+      auto parsed = parse(asio::const_buffer(data, n), out);
+      if (!parsed) return parsed.take_error();
+      if (*parsed < n) {
+        buffer_.commit(
+            asio::buffer_copy(buffer_.prepare(n - *parsed), asio::const_buffer(data + *parsed, n - *parsed)));
+      }
     }
-    auto parsed = parse(asio::const_buffer(data, n), out);
-    if (!parsed) return parsed.take_error();
-    if (*parsed < n) {
-      buffer_.commit(
-          asio::buffer_copy(buffer_.prepare(n - *parsed), asio::const_buffer(data + *parsed, n - *parsed)));
+    if (buffer_.size() > kMaxFraming) {
+      // Only an incomplete piece of framing (a chunk-size line) is kept: no honest server makes one this
+      // long.
+      broken_ = true;
+      return ApiError::server(502, url_ + " sent a malformed HTTP response: a chunk header is too long.");
     }
     return Ok{};
   }

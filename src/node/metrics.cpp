@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "core/log.h"
+
 namespace quorum::node {
 
 std::string prometheus_label(const std::string& v) {
@@ -19,6 +21,10 @@ std::string prometheus_label(const std::string& v) {
 }
 
 namespace {
+
+std::string label(const std::string& value) {
+  return log::printable(value, kMaxLabelBytes);
+}
 
 std::string num(double v) {
   char buf[64];
@@ -39,31 +45,32 @@ void Metrics::Histogram::observe(double v) {
 void Metrics::request_done(const std::string& endpoint, const std::string& engine, const std::string& model,
                            int status, double duration) {
   std::lock_guard lock(mutex_);
-  ++requests_[{endpoint, engine, model, std::to_string(status)}];
-  durations_[{endpoint, engine, model}].observe(duration);
+  ++requests_[{endpoint, label(engine), label(model), std::to_string(status)}];
+  durations_[{endpoint, label(engine), label(model)}].observe(duration);
 }
 
 void Metrics::error(const std::string& endpoint, const std::string& engine, const std::string& model,
                     const std::string& type) {
   std::lock_guard lock(mutex_);
-  ++errors_[{endpoint, engine, model, type}];
+  ++errors_[{endpoint, label(engine), label(model), label(type)}];
 }
 
 void Metrics::time_to_first_token(const std::string& engine, const std::string& model, double seconds) {
   std::lock_guard lock(mutex_);
-  ttft_[{engine, model}].observe(seconds);
+  ttft_[{label(engine), label(model)}].observe(seconds);
 }
 
 void Metrics::tokens(const std::string& engine, const std::string& model, int64_t prompt,
                      int64_t completion) {
   std::lock_guard lock(mutex_);
-  prompt_tokens_[{engine, model}] += prompt;
-  completion_tokens_[{engine, model}] += completion;
+  Key2 key{label(engine), label(model)};
+  prompt_tokens_[key] += prompt;
+  completion_tokens_[key] += completion;
 }
 
 void Metrics::in_flight(const std::string& engine, const std::string& model, int delta) {
   std::lock_guard lock(mutex_);
-  in_flight_[{engine, model}] += delta;
+  in_flight_[{label(engine), label(model)}] += delta;
 }
 
 std::string Metrics::render() const {

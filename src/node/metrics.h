@@ -11,6 +11,13 @@ namespace quorum::node {
 // A Prometheus label value with its backslashes, quotes and newlines escaped (the exposition format's rule).
 std::string prometheus_label(const std::string& value);
 
+// The label value for a model no engine or peer served (an unknown name, a request refused before routing):
+// names that clients make up must not each become a series forever.
+inline constexpr const char* kUnknownModelLabel = "(unknown)";
+// Every engine and model label is cut to this many bytes (with "…") and has its control characters escaped.
+inline constexpr size_t kMaxLabelBytes = 128;
+
+// Engine and model label values are stored through log::printable(value, kMaxLabelBytes), whoever calls.
 class Metrics {
  public:
   // A request was answered: endpoint (e.g. "chat"), engine and model ("" when none was chosen), HTTP status.

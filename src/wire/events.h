@@ -61,4 +61,12 @@ struct StreamError {
 
 using StreamEvent = std::variant<TextDelta, ReasoningDelta, ToolCallDelta, Finish, Usage, StreamError>;
 
+// Engines are not trusted (the node adopts whatever answers on a well-known local port), and the indexes they
+// send size the writer's state. A choice index must be below the request's `n`; a tool-call index below this.
+inline constexpr int kMaxToolCallIndex = 128;
+
+// The error an event with an impossible index deserves (a 502: the engine sent a malformed chunk), or nullopt
+// when its indexes are in range. `choices` is the request's n.
+std::optional<ApiError> malformed_event(const StreamEvent& event, int choices);
+
 }  // namespace quorum::wire

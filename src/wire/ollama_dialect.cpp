@@ -1,6 +1,7 @@
 #include "wire/ollama_dialect.h"
 
 #include <boost/json.hpp>
+#include <climits>
 #include <ctime>
 
 #include "wire/openai_dialect.h"
@@ -216,8 +217,12 @@ bool OllamaStreamParser::feed(std::string_view line, std::vector<StreamEvent>& o
         const auto& f = fn->get_object();
         ToolCallDelta d;
         d.index = tool_calls_;
-        if (const auto* idx = f.if_contains("index"); idx && idx->is_int64())
-          d.index = static_cast<int>(idx->get_int64());
+        if (const auto* idx = f.if_contains("index"); idx && idx->is_int64()) {
+          // Out of int range becomes -1, which the writer rejects (a huge value must not wrap into a valid
+          // one).
+          int64_t i = idx->get_int64();
+          d.index = i >= 0 && i <= INT_MAX ? static_cast<int>(i) : -1;
+        }
         d.id = std::string(str(c.get_object(), "id"));
         if (d.id.empty()) d.id = "call_ollama_" + std::to_string(tool_calls_);
         d.name = std::string(str(f, "name"));

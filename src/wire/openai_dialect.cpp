@@ -1,6 +1,7 @@
 #include "wire/openai_dialect.h"
 
 #include <boost/json.hpp>
+#include <climits>
 #include <string>
 
 namespace quorum::wire {
@@ -23,6 +24,20 @@ std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
   return std::nullopt;
 }
 
+// A choice or tool-call index as the engine sent it, `fallback` when absent or not a number; -1 (which the
+// writer rejects as malformed) when it is a number that is negative or does not fit an int, so that a huge
+// value cannot wrap into a valid one.
+int index_field(const json::object& o, std::string_view key, int fallback) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_number()) return fallback;
+  const auto& v = it->value();
+  if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() <= INT_MAX) return static_cast<int>(v.get_int64());
+  if (v.is_uint64() && v.get_uint64() <= INT_MAX) return static_cast<int>(v.get_uint64());
+  if (v.is_double() && v.get_double() >= 0 && v.get_double() <= INT_MAX)
+    return static_cast<int>(v.get_double());
+  return -1;
+}
+
 Usage parse_usage(const json::object& u) {
   Usage usage;
   usage.prompt_tokens = int_field(u, "prompt_tokens").value_or(0);
@@ -43,7 +58,7 @@ void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEv
     const auto& call = c.get_object();
     ToolCallDelta d;
     d.choice = choice;
-    d.index = static_cast<int>(int_field(call, "index").value_or(position));
+    d.index = index_field(call, "index", position);
     d.id = std::string(str_or_empty(call, "id"));
     if (auto f = call.find("function"); f != call.end() && f->value().is_object()) {
       const auto& fn = f->value().get_object();
@@ -84,28 +99,16 @@ ApiError error_from_json(const json::value& error, int fallback_status) {
   return e;
 }
 
-ApiError engine_error(int status, std::string_view body, std::string_view engine_name) {
-  ApiError e;
-  json::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (!ec && v.is_object()) {
-    const auto& o = v.get_object();
-    if (auto it = o.find("error"); it != o.end()) {
-      e = error_from_json(it->value(), status);
-    } else if (o.contains("message")) {
-      e = error_from_json(v, status);  // vLLM before 0.10.1: a flat error object
-    }
-  }
-  if (e.message.empty()) {
-    std::string text(body.substr(0, 500));
-    e.message =
-        text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
-  }
+namespace {
+
+// What the client sees of an engine's error with HTTP `status`: statuses and types keep their meaning for a
+// client (engine_error's rules).
+ApiError normalize_engine_error(ApiError e, int status, std::string_view engine_name) {
   e.status = status;
   if (status >= 500) {
     e.type = "server_error";
     if (status != 503) e.status = 502;
-    e.message = "Engine '" + std::string(engine_name) + "' failed: " + e.message;
+    if (!engine_name.empty()) e.message = "Engine '" + std::string(engine_name) + "' failed: " + e.message;
   } else if (status == 404) {
     e.type = "invalid_request_error";
     if (!e.code) e.code = "model_not_found";
@@ -123,7 +126,50 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
   return e;
 }
 
-void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
+}  // namespace
+
+ApiError engine_error(int status, std::string_view body, std::string_view engine_name) {
+  ApiError e;
+  json::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (!ec && v.is_object()) {
+    const auto& o = v.get_object();
+    if (auto it = o.find("error"); it != o.end()) {
+      e = error_from_json(it->value(), status);
+    } else if (o.contains("message")) {
+      e = error_from_json(v, status);  // vLLM before 0.10.1: a flat error object
+    }
+  }
+  if (e.message.empty()) {
+    std::string text(body.substr(0, 500));
+    e.message =
+        text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
+  }
+  return normalize_engine_error(std::move(e), status, engine_name);
+}
+
+ApiError engine_stream_error(std::string_view payload, std::string_view engine_name) {
+  json::parse_options options;
+  options.allow_invalid_utf8 = true;
+  json::error_code ec;
+  json::value v = json::parse(payload, ec, {}, options);
+  ApiError e;
+  if (ec) {
+    // Not JSON: the text is all the engine said.
+    e = ApiError::server(500, payload.empty() ? "The engine reported an error without a message."
+                                              : std::string(payload.substr(0, 500)));
+  } else {
+    const json::value* error = &v;
+    if (v.is_object()) {
+      if (const auto* inner = v.get_object().if_contains("error"); inner && !inner->is_null()) error = inner;
+    }
+    e = error_from_json(*error, 500);
+  }
+  int status = e.status;
+  return normalize_engine_error(std::move(e), status, engine_name);
+}
+
+void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out, std::string_view engine_name) {
   // Engines that cut a multi-byte character between two events send invalid UTF-8 in each; accept it here,
   // the StreamWriter joins the halves before anything reaches a client.
   json::parse_options options;
@@ -137,9 +183,9 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
   }
   const auto& chunk = v.get_object();
   if (auto it = chunk.find("error"); it != chunk.end() && !it->value().is_null()) {
-    ApiError e = error_from_json(it->value(), 502);
-    if (e.status < 500) e.status = 502;
-    out.emplace_back(StreamError{std::move(e)});
+    ApiError e = error_from_json(it->value(), 500);
+    int status = e.status;
+    out.emplace_back(StreamError{normalize_engine_error(std::move(e), status, engine_name)});
     return;
   }
   if (auto it = chunk.find("choices"); it != chunk.end() && it->value().is_array()) {
@@ -147,7 +193,7 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out) {
     for (const auto& c : it->value().get_array()) {
       if (!c.is_object()) continue;
       const auto& choice = c.get_object();
-      int index = static_cast<int>(int_field(choice, "index").value_or(position++));
+      int index = index_field(choice, "index", position++);
       const json::object* delta = nullptr;
       if (auto d = choice.find("delta"); d != choice.end() && d->value().is_object()) {
         delta = &d->value().get_object();

@@ -27,16 +27,26 @@ bool is_done_sentinel(std::string_view data) {
   return data == "[DONE]";
 }
 
+void SseDecoder::overflow() {
+  overflowed_ = true;
+  std::string().swap(partial_);
+  pending_ = SseEvent{};
+  have_data_ = have_event_ = have_error_ = false;
+}
+
 void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  if (overflowed_) return;
   size_t start = 0;
   if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
   last_was_cr_ = false;
   for (size_t i = start; i < bytes.size(); ++i) {
     char c = bytes[i];
     if (c != '\n' && c != '\r') continue;
+    if (partial_.size() + (i - start) > kMaxEventBytes) return overflow();
     partial_.append(bytes.substr(start, i - start));
     line(partial_, out);
     partial_.clear();
+    if (overflowed_) return;
     if (c == '\r') {
       if (i + 1 < bytes.size()) {
         if (bytes[i + 1] == '\n') ++i;
@@ -46,14 +56,15 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
     }
     start = i + 1;
   }
+  if (partial_.size() + (bytes.size() - start) > kMaxEventBytes) return overflow();
   partial_.append(bytes.substr(start));
 }
 
 void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
   if (text.empty()) {
-    if (have_data_ || have_event_) out.push_back(std::move(pending_));
+    if (have_data_ || have_event_ || have_error_) out.push_back(std::move(pending_));
     pending_ = SseEvent{};
-    have_data_ = have_event_ = false;
+    have_data_ = have_event_ = have_error_ = false;
     return;
   }
   if (text.front() == ':') return;  // comment
@@ -65,29 +76,48 @@ void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
     if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
   }
   if (field == "data") {
+    // An event is capped whole, however many `data:` lines it is made of.
+    if (pending_.data.size() + value.size() + 1 > kMaxEventBytes) return overflow();
     if (have_data_) pending_.data += '\n';
     pending_.data.append(value);
     have_data_ = true;
   } else if (field == "event") {
     pending_.event.assign(value);
     have_event_ = true;
+  } else if (field == "error") {
+    // llama.cpp before late 2024: `error: {"code":500,"message":"…","type":"server_error"}`, then a blank
+    // line.
+    if (value.size() > kMaxEventBytes) return overflow();
+    pending_.error.assign(value);
+    have_error_ = true;
   }
   // id, retry and unknown fields are ignored.
 }
 
 bool SseDecoder::has_pending() const {
-  return !partial_.empty() || have_data_ || have_event_;
+  return !partial_.empty() || have_data_ || have_event_ || have_error_;
 }
 
 void LineSplitter::feed(std::string_view bytes, std::vector<std::string>& out) {
+  if (overflowed_) return;
   size_t start = 0;
   for (size_t i = 0; i < bytes.size(); ++i) {
     if (bytes[i] != '\n') continue;
+    if (partial_.size() + (i - start) > kMaxEventBytes + 1) {  // + 1: the '\r' of a CRLF
+      overflowed_ = true;
+      std::string().swap(partial_);
+      return;
+    }
     partial_.append(bytes.substr(start, i - start));
     if (!partial_.empty() && partial_.back() == '\r') partial_.pop_back();
     if (!partial_.empty()) out.push_back(std::move(partial_));
     partial_.clear();
     start = i + 1;
+  }
+  if (partial_.size() + (bytes.size() - start) > kMaxEventBytes + 1) {
+    overflowed_ = true;
+    std::string().swap(partial_);
+    return;
   }
   partial_.append(bytes.substr(start));
 }

@@ -21,13 +21,22 @@ inline constexpr std::string_view kSseDone = "data: [DONE]\n\n";
 struct SseEvent {
   std::string event;  // the `event:` field, empty when absent
   std::string data;   // `data:` lines joined with '\n'
+  std::string
+      error;  // llama.cpp's legacy, non-standard `error:` field (openai-wire.md §5.2); empty when absent
 };
+
+// The most one SSE line or event (or one NDJSON line) from an engine may hold. Engines are not trusted, and
+// one that never ends a line would otherwise grow the node's memory forever; the largest real event (a chunk
+// with a long tool-call argument or a whole non-streamed answer) is far below this.
+inline constexpr size_t kMaxEventBytes = size_t{1} << 20;
 
 // Incremental decoder following the WHATWG algorithm as the SDKs implement it: lines end at "\r\n", "\r" or
 // "\n" (a "\r" at the end of one feed and "\n" at the start of the next are one line ending); a blank line
-// dispatches an event if a `data` or `event` field was seen; lines starting with ':' are comments; one
-// leading space is removed from a value; `id`, `retry` and unknown fields are ignored. Input may be split at
-// any byte, including inside a multi-byte UTF-8 character. Not thread-safe; one instance per stream.
+// dispatches an event if a `data`, `event` or (llama.cpp's) `error` field was seen; lines starting with ':'
+// are comments; one leading space is removed from a value; `id`, `retry` and unknown fields are ignored.
+// Input may be split at any byte, including inside a multi-byte UTF-8 character. Not thread-safe; one
+// instance per stream. A line or an event over kMaxEventBytes makes the decoder overflow: it frees what it
+// held and decodes nothing more, and the caller ends the stream with an error.
 class SseDecoder {
  public:
   // Decodes `bytes` and appends every event completed by them to `out`.
@@ -35,28 +44,36 @@ class SseDecoder {
   // True when a partial line or an undispatched event is pending (an unterminated final event is dropped,
   // like the SDKs do; callers use this to tell a truncated stream apart).
   bool has_pending() const;
+  // True once a line or an event went over kMaxEventBytes.
+  bool overflowed() const { return overflowed_; }
 
  private:
   void line(std::string_view text, std::vector<SseEvent>& out);
+  void overflow();
+  bool overflowed_ = false;
   std::string partial_;       // bytes of the current incomplete line
   bool last_was_cr_ = false;  // previous feed ended with '\r'
   bool have_data_ = false;
   bool have_event_ = false;
+  bool have_error_ = false;
   SseEvent pending_;
 };
 
 // True for the end-of-stream sentinel ("[DONE]", checked before any JSON parsing).
 bool is_done_sentinel(std::string_view data);
 
-// Splits newline-delimited records (NDJSON); "\r\n" and "\n" end a line, empty lines are skipped.
+// Splits newline-delimited records (NDJSON); "\r\n" and "\n" end a line, empty lines are skipped. A line over
+// kMaxEventBytes makes it overflow, like SseDecoder.
 class LineSplitter {
  public:
   void feed(std::string_view bytes, std::vector<std::string>& out);
   // The unterminated last line, if any (NDJSON streams may omit the final newline).
   std::string take_rest();
+  bool overflowed() const { return overflowed_; }
 
  private:
   std::string partial_;
+  bool overflowed_ = false;
 };
 
 }  // namespace quorum::wire

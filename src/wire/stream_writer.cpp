@@ -74,7 +74,7 @@ void StreamWriter::emit_delta(int index, json::object delta, std::string& out) {
 }
 
 StreamWriter::ChoiceState& StreamWriter::choice(int index, std::string& out) {
-  if (index < 0) index = 0;
+  // REQUIRES: 0 <= index < n (on_event rejects other events first).
   // Choices first appear in ascending order, each with its role chunk (the python SDK stores them by
   // position).
   while (static_cast<int>(choices_.size()) <= index) {
@@ -92,6 +92,10 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
   if (ended_) return;
   if (const auto* e = std::get_if<StreamError>(&event)) {
     fail(e->error, out);
+    return;
+  }
+  if (auto bad = malformed_event(event, id_.n)) {
+    fail(*bad, out);
     return;
   }
   if (const auto* u = std::get_if<Usage>(&event)) {
@@ -221,13 +225,17 @@ void StreamWriter::fail(const ApiError& error, std::string& out) {
 ResponseAggregator::ResponseAggregator(StreamIdentity identity) : id_(std::move(identity)) {}
 
 ResponseAggregator::Choice& ResponseAggregator::choice(int index) {
-  if (index < 0) index = 0;
+  // REQUIRES: 0 <= index < n (on_event rejects other events first).
   if (static_cast<int>(choices_.size()) <= index) choices_.resize(index + 1);
   return choices_[index];
 }
 
 bool ResponseAggregator::on_event(const StreamEvent& event) {
   if (error_) return false;
+  if (auto bad = malformed_event(event, id_.n)) {
+    error_ = std::move(bad);
+    return false;
+  }
   std::visit(
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;

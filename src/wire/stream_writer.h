@@ -27,6 +27,7 @@ struct StreamIdentity {
   std::string model;    // the name the client asked for
   GenerationKind kind = GenerationKind::kChat;
   bool include_usage = false;
+  int n = 1;  // choices the client asked for: an event for a choice index >= n is malformed (events.h)
   std::string reasoning_field = "reasoning_content";
 };
 
@@ -35,7 +36,8 @@ class StreamWriter {
   explicit StreamWriter(StreamIdentity identity);
 
   // Appends the SSE frames for one event to `out` (possibly none: text may wait for the rest of a character).
-  // A StreamError event is handled like fail().
+  // A StreamError event is handled like fail(), and so is an event with an impossible index
+  // (malformed_event), which never reaches the state.
   void on_event(const StreamEvent& event, std::string& out);
   // Ends a successful stream: held-back text, missing finish chunks, the usage chunk if asked, [DONE].
   void finish(std::string& out);
@@ -85,7 +87,8 @@ boost::json::object error_object(const ApiError& error);
 class ResponseAggregator {
  public:
   explicit ResponseAggregator(StreamIdentity identity);
-  // Returns false once a StreamError arrived (see error()).
+  // Returns false once a StreamError, or an event with an impossible index (malformed_event), arrived (see
+  // error()).
   bool on_event(const StreamEvent& event);
   const std::optional<ApiError>& error() const { return error_; }
   boost::json::object result();

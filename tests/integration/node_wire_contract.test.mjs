@@ -114,6 +114,24 @@ for (const model of ["truncated", "garbage", "stall"]) {
   });
 }
 
+test("llama.cpp's own error reaches the client, from its `error:` field or `data: {\"error\"}`", async () => {
+  for (const [model, message] of [["llama-error-field", /KV cache is full/], ["llama-error-data", /decode failed: out of memory/]]) {
+    const events = await readSse(await ask(model), { timeoutMs: 10000 });
+    assert.equal(events.at(-1), "[DONE]", model);
+    assert.equal(JSON.parse(events[1]).choices[0].delta.content, "partial", model);
+    const err = JSON.parse(events.at(-2)).error;
+    assert.ok(err, `${model}: ${events.at(-2)}`);
+    assert.match(err.message, message, model);
+    assert.match(err.message, /Engine 'script' failed/, model);
+    assert.equal(err.type, "server_error", model);
+  }
+  // Before the first byte the engine's error is the HTTP error, a client's mistake staying a 400.
+  await assert.rejects(
+    client.chat.completions.create({ model: "llama-error-field-first", messages: [{ role: "user", content: "x" }], stream: true }),
+    (e) => e.status === 400 && e.code === "context_length_exceeded" && /exceeds the available context/.test(e.message),
+  );
+});
+
 test("engine errors before the first byte keep their meaning: 400 stays 400, a crash is 502", async () => {
   await assert.rejects(
     client.chat.completions.create({ model: "context-overflow", messages: [{ role: "user", content: "x" }], stream: true }),

@@ -87,6 +87,34 @@ const scripts = {
     res.end(JSON.stringify({ error: { code: 500, message: "CUDA error: out of memory", type: "server_error" } }));
     return "handled";
   },
+  // One SSE line that never ends: "data: xxxx…" in 1 MiB writes, as fast as the node reads, until the node hangs
+  // up (or 256 MiB, so that a node without a cap cannot be driven out of memory by the test itself).
+  "endless-line": async (res, body, stats) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\ndata: {"choices":[{"index":0,"delta":{"content":"`);
+    const piece = Buffer.alloc(1 << 20, "x");
+    for (let sent = 0; sent < 256 << 20 && !res.destroyed; sent += piece.length) {
+      stats.bytesSent += piece.length;
+      if (!res.write(piece)) await new Promise((r) => { res.once("drain", r); res.once("close", r); });
+    }
+    res.end();
+  },
+  // Older llama-server builds report a failure mid-stream in a non-standard `error:` SSE field, then hang up.
+  "llama-error-field": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "partial" })}\n\n`);
+    res.write(`error: ${JSON.stringify({ code: 500, message: "slot 0: KV cache is full", type: "server_error" })}\n\n`);
+    res.end();
+  },
+  // The same before any token, with a client's mistake: the HTTP status must say so.
+  "llama-error-field-first": async (res) => {
+    res.write(`error: ${JSON.stringify({ code: 400, message: "the request exceeds the available context size", type: "exceed_context_size_error" })}\n\n`);
+    res.end();
+  },
+  // Current llama-server: `data: {"error":{…}}` mid-stream, then it stops.
+  "llama-error-data": async (res) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "partial" })}\n\n`);
+    res.write(`data: ${JSON.stringify({ error: { code: 500, message: "decode failed: out of memory", type: "server_error" } })}\n\n`);
+    res.end();
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
@@ -99,6 +127,7 @@ const scripts = {
 export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
   const requests = [];
   const connections = { opened: 0, closed: 0 };
+  const stats = { bytesSent: 0 };
   const server = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "Content-Type": "application/json" });
@@ -119,7 +148,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
       res.writeHead(200, { "Content-Type": "text/event-stream" });
     }
     try {
-      await script(res, body);
+      await script(res, body, stats);
     } catch {
       res.destroy();
     }
@@ -136,6 +165,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
         url: `http://127.0.0.1:${port}`,
         requests,
         connections,
+        stats,
         stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
     });

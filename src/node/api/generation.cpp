@@ -86,6 +86,7 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   identity.model = request->model;
   identity.kind = kind;
   identity.include_usage = request->include_usage;
+  identity.n = request->n;
   identity.reasoning_field = api.settings.reasoning_field;
 
   auto result = co_await (write_generation(w, *queue, request->stream, api.settings.keepalive_interval,

@@ -58,6 +58,8 @@ net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& qu
         finished = true;
       } else if (auto* e = std::get_if<wire::StreamError>(&item->event)) {
         failure = std::move(e->error);
+      } else if (auto bad = wire::malformed_event(item->event, identity.n)) {
+        failure = std::move(bad);  // checked here too so that the outcome (status, error type) records it
       } else {
         if (!outcome.ttft_seconds && !std::holds_alternative<wire::Usage>(item->event)) {
           outcome.ttft_seconds = std::chrono::duration<double>(Clock::now() - start).count();

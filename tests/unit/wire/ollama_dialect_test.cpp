@@ -42,6 +42,15 @@ TEST(OllamaStream, WholeToolCallWithObjectArguments) {
   EXPECT_EQ(std::get<Finish>(e[1]).reason, FinishReason::kToolCalls);
 }
 
+TEST(OllamaStream, AToolCallIndexThatDoesNotFitAnIntStaysInvalid) {
+  auto e = feed_lines({
+      R"({"message":{"content":"","tool_calls":[{"function":{"index":4294967296,"name":"f","arguments":{}}}]},"done":false})",
+  });
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<ToolCallDelta>(e[0]).index, -1);
+  EXPECT_TRUE(malformed_event(e[0], 1));
+}
+
 TEST(OllamaStream, ErrorLineAndGarbage) {
   auto e = feed_lines({R"({"message":{"content":"a"},"done":false})", R"({"error":"runner died"})"});
   ASSERT_EQ(e.size(), 2u);

@@ -67,6 +67,53 @@ TEST(OpenAiDialect, ErrorsInBand) {
   EXPECT_TRUE(std::holds_alternative<StreamError>(e.at(0)));
 }
 
+// llama.cpp's errors mid-stream carry its message, type and status to the client (openai-wire.md §5.2).
+TEST(OpenAiDialect, EngineStreamErrorsKeepTheEnginesWords) {
+  // The legacy `error:` field holds the error object itself.
+  auto e = engine_stream_error(R"({"code":500,"message":"slot 0: KV cache is full","type":"server_error"})",
+                               "gpu");
+  EXPECT_EQ(e.status, 502);
+  EXPECT_EQ(e.type, "server_error");
+  EXPECT_EQ(e.message, "Engine 'gpu' failed: slot 0: KV cache is full");
+  // A client's mistake stays one (the status matters when nothing was sent yet).
+  e = engine_stream_error(
+      R"({"error":{"code":400,"message":"exceeds the context size","type":"exceed_context_size_error"}})",
+      "gpu");
+  EXPECT_EQ(e.status, 400);
+  EXPECT_EQ(e.type, "invalid_request_error");
+  EXPECT_EQ(e.code, "context_length_exceeded");
+  EXPECT_EQ(e.message, "exceeds the context size");
+  // `event: error` with a bare message object, a string, or text.
+  EXPECT_EQ(engine_stream_error(R"({"message":"overloaded","code":503})", "v").status, 503);
+  EXPECT_EQ(engine_stream_error(R"("gone")", "v").message, "Engine 'v' failed: gone");
+  EXPECT_EQ(engine_stream_error("not json", "v").message, "Engine 'v' failed: not json");
+  // The same through parse_openai_chunk when it knows the engine.
+  std::vector<StreamEvent> out;
+  parse_openai_chunk(R"({"error":{"code":500,"message":"decode failed","type":"server_error"}})", out, "gpu");
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(std::get<StreamError>(out[0]).error.message, "Engine 'gpu' failed: decode failed");
+  EXPECT_EQ(std::get<StreamError>(out[0]).error.status, 502);
+}
+
+// A huge index must not wrap into a valid one: it stays out of range, for the writer to reject (audit M1).
+TEST(OpenAiDialect, IndexesThatDoNotFitAnIntAreKeptInvalid) {
+  for (const char* index : {"4294967296", "-1", "1e300", "18446744073709551615"}) {
+    auto e = parse(std::string(R"({"choices":[{"index":)") + index + R"(,"delta":{"content":"x"}}]})");
+    ASSERT_EQ(e.size(), 1u) << index;
+    EXPECT_EQ(std::get<TextDelta>(e[0]).choice, -1) << index;
+    EXPECT_TRUE(malformed_event(e[0], 1)) << index;
+    e = parse(std::string(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":)") + index +
+              R"(,"function":{"name":"f"}}]}}]})");
+    ASSERT_EQ(e.size(), 1u) << index;
+    EXPECT_EQ(std::get<ToolCallDelta>(e[0]).index, -1) << index;
+  }
+  auto e = parse(R"({"choices":[{"index":2000000000,"delta":{"content":"x"}}]})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).choice, 2000000000);
+  EXPECT_TRUE(malformed_event(e[0], 1));
+  EXPECT_FALSE(malformed_event(TextDelta{0, "x"}, 1));
+}
+
 TEST(OpenAiDialect, UnknownFinishReasonsBecomeValidOnes) {
   EXPECT_EQ(parse_finish_reason("eos"), FinishReason::kStop);
   EXPECT_EQ(parse_finish_reason("normal"), FinishReason::kStop);

@@ -113,5 +113,76 @@ TEST(LineSplitter, NdjsonWithCrlfEmptyLinesAndAMissingFinalNewline) {
   EXPECT_EQ(s.take_rest(), "{\"c\":3}");
 }
 
+TEST(SseDecoder, LlamaCppLegacyErrorFieldIsDispatched) {
+  SseDecoder d;
+  std::vector<SseEvent> out;
+  d.feed("data: {\"a\":1}\n\nerror: {\"code\":500,\"message\":\"boom\"}\n\n", out);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].error.empty());
+  EXPECT_EQ(out[1].error, "{\"code\":500,\"message\":\"boom\"}");
+  EXPECT_TRUE(out[1].data.empty());
+  EXPECT_FALSE(d.has_pending());
+}
+
+// An engine that never ends a line must not grow memory forever (audit M2).
+TEST(SseDecoder, ALineThatNeverEndsOverflowsAtTheCapAndNothingIsKept) {
+  SseDecoder d;
+  std::vector<SseEvent> out;
+  d.feed("data: {\"ok\":1}\n\ndata: ", out);
+  ASSERT_EQ(out.size(), 1u);
+  const std::string piece(64 << 10, 'x');
+  size_t fed = 0;
+  while (!d.overflowed() && fed < 4 * kMaxEventBytes) {
+    d.feed(piece, out);
+    fed += piece.size();
+  }
+  EXPECT_TRUE(d.overflowed());
+  EXPECT_LE(fed, kMaxEventBytes + piece.size());
+  EXPECT_FALSE(d.has_pending());           // what it held is freed
+  d.feed("\n\ndata: {\"b\":2}\n\n", out);  // and nothing more is decoded
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(SseDecoder, AnEventOfManyShortDataLinesIsCappedWhole) {
+  SseDecoder d;
+  std::vector<SseEvent> out;
+  const std::string line = "data: " + std::string(1000, 'y') + "\n";
+  for (int i = 0; i < 2000 && !d.overflowed(); ++i) d.feed(line, out);
+  EXPECT_TRUE(d.overflowed());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(SseDecoder, AnEventJustUnderTheCapIsDecoded) {
+  SseDecoder d;
+  std::vector<SseEvent> out;
+  const std::string data(kMaxEventBytes - 10, 'z');
+  d.feed("data: " + data + "\n\n", out);
+  EXPECT_FALSE(d.overflowed());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].data, data);
+}
+
+TEST(LineSplitter, ALineThatNeverEndsOverflowsAtTheCap) {
+  LineSplitter s;
+  std::vector<std::string> out;
+  s.feed("{\"a\":1}\n", out);
+  const std::string piece(64 << 10, 'x');
+  size_t fed = 0;
+  while (!s.overflowed() && fed < 4 * kMaxEventBytes) {
+    s.feed(piece, out);
+    fed += piece.size();
+  }
+  EXPECT_TRUE(s.overflowed());
+  EXPECT_LE(fed, kMaxEventBytes + piece.size());
+  EXPECT_TRUE(s.take_rest().empty());
+  s.feed("\n{\"b\":2}\n", out);
+  EXPECT_EQ(out.size(), 1u);
+
+  LineSplitter under;
+  under.feed(std::string(kMaxEventBytes, 'w') + "\r\n", out);
+  EXPECT_FALSE(under.overflowed());
+  EXPECT_EQ(out.size(), 2u);
+}
+
 }  // namespace
 }  // namespace quorum::wire

@@ -180,7 +180,9 @@ TEST(StreamWriter, ErrorAfterFirstByteIsInBandThenDone) {
 }
 
 TEST(StreamWriter, ChoicesAppearInAscendingOrderWithRoles) {
-  StreamWriter w(chat_identity());
+  auto id = chat_identity();
+  id.n = 2;
+  StreamWriter w(id);
   std::string out;
   w.on_event(TextDelta{1, "b"}, out);
   w.on_event(TextDelta{0, "a"}, out);
@@ -192,6 +194,47 @@ TEST(StreamWriter, ChoicesAppearInAscendingOrderWithRoles) {
   int finishes = 0;
   for (auto& ch : c) finishes += !ch.at("choices").as_array().at(0).at("finish_reason").is_null();
   EXPECT_EQ(finishes, 2);
+}
+
+// An engine is not trusted: an index it makes up must not size anything (audit M1).
+TEST(StreamWriter, ImpossibleChoiceIndexEndsTheStreamWithAMalformedChunkError) {
+  for (int index : {2000000000, 1, -1}) {
+    StreamWriter w(chat_identity());
+    std::string out;
+    w.on_event(TextDelta{0, "ok"}, out);
+    w.on_event(TextDelta{index, "x"}, out);
+    EXPECT_TRUE(w.ended());
+    EXPECT_LT(out.size(), 2000u);
+    auto p = payloads(out);
+    ASSERT_GE(p.size(), 3u);
+    EXPECT_EQ(p.back(), "[DONE]");
+    auto err = json::parse(p[p.size() - 2]).as_object();
+    EXPECT_NE(std::string(err.at("error").at("message").as_string()).find("malformed chunk"),
+              std::string::npos)
+        << index;
+    EXPECT_EQ(err.at("error").at("type"), "server_error");
+  }
+}
+
+TEST(StreamWriter, ChoiceIndexBelowNIsAccepted) {
+  auto id = chat_identity();
+  id.n = 3;
+  StreamWriter w(id);
+  std::string out;
+  w.on_event(TextDelta{2, "c"}, out);
+  EXPECT_FALSE(w.ended());
+  w.on_event(Finish{3, FinishReason::kStop}, out);
+  EXPECT_TRUE(w.ended());
+}
+
+TEST(StreamWriter, ImpossibleToolCallIndexIsMalformed) {
+  StreamWriter w(chat_identity());
+  std::string out;
+  w.on_event(ToolCallDelta{0, kMaxToolCallIndex - 1, "call_1", "f", "{}"}, out);
+  EXPECT_FALSE(w.ended());
+  w.on_event(ToolCallDelta{0, 2000000000, "", "f", "{}"}, out);
+  EXPECT_TRUE(w.ended());
+  EXPECT_NE(out.find("tool call index 2000000000"), std::string::npos);
 }
 
 TEST(StreamWriter, TextCompletionShape) {
@@ -245,6 +288,19 @@ TEST(ResponseAggregator, StreamErrorIsReported) {
   EXPECT_FALSE(a.on_event(StreamError{ApiError::server(502, "boom")}));
   ASSERT_TRUE(a.error());
   EXPECT_EQ(a.error()->status, 502);
+}
+
+TEST(ResponseAggregator, ImpossibleIndexesAreAnError) {
+  ResponseAggregator a(chat_identity());
+  EXPECT_TRUE(a.on_event(TextDelta{0, "x"}));
+  EXPECT_FALSE(a.on_event(TextDelta{2000000000, "y"}));
+  ASSERT_TRUE(a.error());
+  EXPECT_EQ(a.error()->status, 502);
+
+  ResponseAggregator t(chat_identity());
+  EXPECT_FALSE(t.on_event(ToolCallDelta{0, 2000000000, "", "f", "{}"}));
+  ASSERT_TRUE(t.error());
+  EXPECT_NE(t.error()->message.find("tool call index"), std::string::npos);
 }
 
 TEST(ErrorBody, HasAllFourKeys) {
