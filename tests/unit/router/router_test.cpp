@@ -316,7 +316,9 @@ TEST_F(RouterTest, TheClientLeavingCancelsTheTryUnderWay) {
   request->model = "m";
   run(io_, [&]() -> Task<int> {
     auto stream = co_await router().generate(request, context_, true);
-    asio::post(co_await asio::this_coro::executor, [c = context_.canceller] { c->cancel(); });
+    // Named, not a temporary in a co_await expression: g++ 12 destroys such temporaries twice.
+    auto executor = co_await asio::this_coro::executor;
+    asio::post(executor, [c = context_.canceller] { c->cancel(); });
     while (co_await (*stream)->next()) {
     }
     co_return 0;
@@ -360,7 +362,9 @@ TEST_F(RouterTest, EmbeddingsAreCancelledWhenTheClientLeaves) {
   wire::EmbeddingRequest request;
   request.model = "e";
   auto r = run(io_, [&]() -> Task<Result<Router::Embeddings>> {
-    asio::post(co_await asio::this_coro::executor, [c = context_.canceller] { c->cancel(); });
+    // Named, not a temporary in a co_await expression: g++ 12 destroys such temporaries twice.
+    auto executor = co_await asio::this_coro::executor;
+    asio::post(executor, [c = context_.canceller] { c->cancel(); });
     co_return co_await router().embed(request, context_, true);
   }());
   ASSERT_FALSE(r);
@@ -376,7 +380,9 @@ TEST_F(RouterTest, EmbeddingsOnAPeerLostMidCallFailOverToTheNextHolder) {
   wire::EmbeddingRequest request;
   request.model = "e";
   auto r = run(io_, [&]() -> Task<Result<Router::Embeddings>> {
-    asio::post(co_await asio::this_coro::executor, [this] { peers_.lose("b"); });
+    // Named, not a temporary in a co_await expression: g++ 12 destroys such temporaries twice.
+    auto executor = co_await asio::this_coro::executor;
+    asio::post(executor, [this] { peers_.lose("b"); });
     co_return co_await router().embed(request, context_, true);
   }());
   ASSERT_TRUE(r);
