@@ -176,4 +176,13 @@ Result<SamplingParams> parse_sampling_params(const wire::GenerationRequest& requ
   return p;
 }
 
+SamplingParams fit_to_slot(SamplingParams p, int32_t ctx_per_slot, int32_t n_vocab) {
+  ctx_per_slot = std::max<int32_t>(ctx_per_slot, 1);
+  n_vocab = std::max<int32_t>(n_vocab, 1);
+  if (p.penalty_last_n < 0 || p.penalty_last_n > ctx_per_slot) p.penalty_last_n = ctx_per_slot;
+  p.top_k = std::clamp<int32_t>(p.top_k, 0, n_vocab);
+  if (p.max_tokens && *p.max_tokens > ctx_per_slot) p.max_tokens = ctx_per_slot;
+  return p;
+}
+
 }  // namespace quorum::engines::llamacpp

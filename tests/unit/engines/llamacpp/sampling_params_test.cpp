@@ -131,11 +131,38 @@ TEST(SamplingParams, NumbersInEveryJsonRepresentation) {
   EXPECT_FLOAT_EQ(p.repeat_penalty, 2.0f);
 }
 
-TEST(SamplingParams, HugeIntegerFieldsAreClamped) {
-  auto p = ok(parse_with(R"("top_k":18446744073709551615,"repeat_last_n":9999999999)"));
-  EXPECT_EQ(p.top_k, std::numeric_limits<int32_t>::max());
-  EXPECT_EQ(p.penalty_last_n, std::numeric_limits<int32_t>::max());
-  EXPECT_EQ(ok(parse_raw({{"top_k", 1e30}})).top_k, std::numeric_limits<int32_t>::max());
+TEST(SamplingParams, SizesAreFittedToTheSlot) {
+  // llama.cpp's penalty sampler allocates repeat_last_n tokens up front: INT32_MAX would be 8 GiB per slot.
+  constexpr int32_t kCtx = 512;
+  constexpr int32_t kVocab = 32000;
+  auto huge = fit_to_slot(
+      ok(parse_with(R"("top_k":18446744073709551615,"repeat_last_n":9999999999,"max_tokens":1000000)")), kCtx,
+      kVocab);
+  EXPECT_EQ(huge.penalty_last_n, kCtx);
+  EXPECT_EQ(huge.top_k, kVocab);
+  EXPECT_EQ(huge.max_tokens, kCtx);
+  auto just_above = fit_to_slot(ok(parse_with(R"("top_k":32001,"repeat_last_n":513)")), kCtx, kVocab);
+  EXPECT_EQ(just_above.penalty_last_n, kCtx);
+  EXPECT_EQ(just_above.top_k, kVocab);
+  // -1 keeps its meaning, the whole context; 0 stays off.
+  EXPECT_EQ(fit_to_slot(ok(parse_with(R"("repeat_last_n":-1)")), kCtx, kVocab).penalty_last_n, kCtx);
+  auto off = fit_to_slot(ok(parse_with(R"("repeat_last_n":0,"top_k":0)")), kCtx, kVocab);
+  EXPECT_EQ(off.penalty_last_n, 0);
+  EXPECT_EQ(off.top_k, 0);
+  // Values that fit are kept, and fitting again changes nothing.
+  auto fits =
+      fit_to_slot(ok(parse_with(R"("repeat_last_n":512,"top_k":32000,"max_tokens":512)")), kCtx, kVocab);
+  EXPECT_EQ(fits.penalty_last_n, 512);
+  EXPECT_EQ(fits.top_k, 32000);
+  EXPECT_EQ(fits.max_tokens, 512);
+  auto again = fit_to_slot(huge, kCtx, kVocab);
+  EXPECT_EQ(again.penalty_last_n, kCtx);
+  EXPECT_EQ(again.top_k, kVocab);
+  EXPECT_EQ(again.max_tokens, kCtx);
+  // The default window (64) is bounded by a smaller slot too; no max_tokens stays none.
+  auto small = fit_to_slot(SamplingParams{}, 32, kVocab);
+  EXPECT_EQ(small.penalty_last_n, 32);
+  EXPECT_EQ(small.max_tokens, std::nullopt);
 }
 
 TEST(SamplingParams, RangeErrorsNameTheParameterAndTheValue) {
