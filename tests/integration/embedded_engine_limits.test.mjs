@@ -71,12 +71,33 @@ describe("embedded engine: hostile numbers in a request", () => {
     assert.equal(events.at(-1), "[DONE]");
     assert.ok(events.slice(0, -1).every((e) => !JSON.parse(e).error), events.join("\n"));
     const c2 = await post(node, "/v1/completions", '{"model":"tiny-a","prompt":"hi","presence_penalty":0.1,' +
-      '"repeat_last_n":9999999999,"top_k":18446744073709551615,"max_tokens":4}');
+      '"repeat_last_n":9999999999,"top_k":9223372036854775807,"max_tokens":4}');
     assert.equal(c2.status, 200);
     assert.equal((await c2.json()).object, "text_completion");
 
     const grown = peakRss(node) - baseline;
     assert.ok(grown < 1024 ** 3, `peak memory grew by ${(grown / 1024 ** 3).toFixed(2)} GiB`);
+    await stillServes(node);
+  });
+
+  test("numbers out of range in any integer field are a 400 naming the field, and the node goes on", async () => {
+    // Raw bodies: JSON.stringify cannot write 18446744073709551615 exactly.
+    const fields = ["max_tokens", "max_completion_tokens", "n", "seed", "top_k", "repeat_last_n"];
+    for (const field of fields) {
+      for (const value of ["1e300", "1e19", "-1e19", "1.5", "18446744073709551615"]) {
+        const body = `{"model":"tiny-a","messages":[{"role":"user","content":"hi"}],"${field}":${value}}`;
+        const res = await post(node, "/v1/chat/completions", body);
+        assert.equal(res.status, 400, body);
+        const { error } = await res.json();
+        assert.equal(error.type, "invalid_request_error", body);
+        assert.equal(error.param, field, body);
+      }
+    }
+    const res = await post(node, "/v1/completions", '{"model":"tiny-a","prompt":"hi","max_tokens":1e300}');
+    assert.equal(res.status, 400);
+    const { error } = await res.json();
+    assert.equal(error.code, "integer_above_max_value");
+    assert.match(error.message, /'max_tokens'.*1e\+300/);
     await stillServes(node);
   });
 });

@@ -4,7 +4,8 @@
 // llama.cpp extensions (top_k, min_p, repeat_penalty, repeat_last_n, ignore_eos) are range-checked here; a
 // value out of range is a 400 invalid_request_error whose `param` names the field and whose message states
 // the bad value, in OpenAI's wording. A field that is absent or null keeps its default. Numbers are accepted
-// whether boost::json holds them as int64, uint64 or double; integer fields also accept integral doubles.
+// whether boost::json holds them as int64, uint64 or double; integer fields also accept integral doubles, and
+// refuse (400) integers beyond int64 (1e300, 1e19) as src/wire/request.cpp does (wire::read_integer).
 //
 // Size-like fields (top_k, repeat_last_n, max_tokens) are only bounded below when parsed, since the slot they
 // will run in is not known yet; fit_to_slot() then bounds them by what is meaningful for that slot before any
@@ -28,9 +29,9 @@ struct SamplingParams {
   float min_p = 0.0f;            // 0..1
   float presence_penalty = 0;    // -2..2
   float frequency_penalty = 0;   // -2..2
-  float repeat_penalty = 1.0f;   // > 0; 1 = off
+  float repeat_penalty = 1.0f;   // > 0 and <= FLT_MAX; 1 = off
   int32_t penalty_last_n = 64;   // "repeat_last_n": >= -1 (-1 = whole context, 0 = off); parsed: <= INT32_MAX
-  std::optional<uint32_t> seed;  // any integer, reduced modulo 2^32 (-1 becomes 0xFFFFFFFF)
+  std::optional<uint32_t> seed;  // any int64, reduced modulo 2^32 (-1 becomes 0xFFFFFFFF)
   std::optional<int64_t> max_tokens;  // >= 1
   std::vector<std::string> stop;      // at most 16 given; empty strings dropped
   bool ignore_eos = false;
