@@ -2,7 +2,11 @@
 
 #include <boost/json.hpp>
 #include <climits>
+#include <cstdint>
 #include <string>
+
+#include "wire/json_number.h"
+#include "wire/request.h"
 
 namespace quorum::wire {
 namespace json = boost::json;
@@ -15,50 +19,48 @@ std::string_view str_or_empty(const json::object& o, std::string_view key) {
   return it->value().get_string();
 }
 
-std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
+// The first out-of-range number of a chunk, e.g. "usage.prompt_tokens = 1e+300"; empty while there is none.
+using Malformed = std::string;
+
+// Integer `key` of an engine's object: nullopt when absent or not a number (ignored, as other fields of the
+// wrong type are). A number that is not an integer in [lo, hi] (1e300, -3, 1.5) is the engine's fault: it
+// is recorded in `bad` (`where` names the object) and reads as nullopt.
+std::optional<int64_t> int_field(const json::object& o, std::string_view key, int64_t lo, int64_t hi,
+                                 std::string_view where, Malformed& bad) {
   auto it = o.find(key);
-  if (it == o.end()) return std::nullopt;
-  if (it->value().is_int64()) return it->value().get_int64();
-  if (it->value().is_uint64()) return static_cast<int64_t>(it->value().get_uint64());
-  if (it->value().is_double()) return static_cast<int64_t>(it->value().get_double());
+  if (it == o.end() || !it->value().is_number()) return std::nullopt;
+  int64_t x = 0;
+  if (json_integer(it->value(), lo, hi, x) == IntegerStatus::kOk) return x;
+  if (bad.empty()) bad = std::string(where) + std::string(key) + " = " + json_number_text(it->value());
   return std::nullopt;
 }
 
-// A choice or tool-call index as the engine sent it, `fallback` when absent or not a number; -1 (which the
-// writer rejects as malformed) when it is a number that is negative or does not fit an int, so that a huge
-// value cannot wrap into a valid one.
-int index_field(const json::object& o, std::string_view key, int fallback) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_number()) return fallback;
-  const auto& v = it->value();
-  if (v.is_int64() && v.get_int64() >= 0 && v.get_int64() <= INT_MAX) return static_cast<int>(v.get_int64());
-  if (v.is_uint64() && v.get_uint64() <= INT_MAX) return static_cast<int>(v.get_uint64());
-  if (v.is_double() && v.get_double() >= 0 && v.get_double() <= INT_MAX)
-    return static_cast<int>(v.get_double());
-  return -1;
-}
+constexpr int64_t kMaxCount = INT64_MAX;
 
-Usage parse_usage(const json::object& u) {
+Usage parse_usage(const json::object& u, Malformed& bad) {
   Usage usage;
-  usage.prompt_tokens = int_field(u, "prompt_tokens").value_or(0);
-  usage.completion_tokens = int_field(u, "completion_tokens").value_or(0);
+  usage.prompt_tokens = int_field(u, "prompt_tokens", 0, kMaxCount, "usage.", bad).value_or(0);
+  usage.completion_tokens = int_field(u, "completion_tokens", 0, kMaxCount, "usage.", bad).value_or(0);
   if (auto it = u.find("completion_tokens_details"); it != u.end() && it->value().is_object()) {
-    usage.reasoning_tokens = int_field(it->value().get_object(), "reasoning_tokens");
+    usage.reasoning_tokens = int_field(it->value().get_object(), "reasoning_tokens", 0, kMaxCount,
+                                       "usage.completion_tokens_details.", bad);
   }
   if (auto it = u.find("prompt_tokens_details"); it != u.end() && it->value().is_object()) {
-    usage.cached_tokens = int_field(it->value().get_object(), "cached_tokens");
+    usage.cached_tokens = int_field(it->value().get_object(), "cached_tokens", 0, kMaxCount,
+                                    "usage.prompt_tokens_details.", bad);
   }
   return usage;
 }
 
-void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEvent>& out) {
+void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEvent>& out, Malformed& bad) {
   int position = 0;
   for (const auto& c : calls) {
     if (!c.is_object()) continue;
     const auto& call = c.get_object();
     ToolCallDelta d;
     d.choice = choice;
-    d.index = index_field(call, "index", position);
+    d.index =
+        static_cast<int>(int_field(call, "index", 0, INT32_MAX, "tool_calls[].", bad).value_or(position));
     d.id = std::string(str_or_empty(call, "id"));
     if (auto f = call.find("function"); f != call.end() && f->value().is_object()) {
       const auto& fn = f->value().get_object();
@@ -72,6 +74,50 @@ void parse_tool_calls(int choice, const json::array& calls, std::vector<StreamEv
     }
     out.emplace_back(std::move(d));
     ++position;
+  }
+}
+
+// The events of a chunk that is a JSON object without an error; `bad` set when a number in it is out of
+// range.
+void parse_choices_and_usage(const json::object& chunk, std::vector<StreamEvent>& out, Malformed& bad) {
+  if (auto it = chunk.find("choices"); it != chunk.end() && it->value().is_array()) {
+    int position = 0;
+    for (const auto& c : it->value().get_array()) {
+      if (!c.is_object()) continue;
+      const auto& choice = c.get_object();
+      int index = static_cast<int>(
+          int_field(choice, "index", 0, kMaxChoices - 1, "choices[].", bad).value_or(position++));
+      const json::object* delta = nullptr;
+      if (auto d = choice.find("delta"); d != choice.end() && d->value().is_object()) {
+        delta = &d->value().get_object();
+      }
+      if (delta) {
+        std::string_view reasoning = str_or_empty(*delta, "reasoning_content");
+        if (reasoning.empty()) reasoning = str_or_empty(*delta, "reasoning");
+        if (reasoning.empty()) reasoning = str_or_empty(*delta, "thinking");
+        if (!reasoning.empty()) out.emplace_back(ReasoningDelta{index, std::string(reasoning)});
+        if (auto content = str_or_empty(*delta, "content"); !content.empty()) {
+          out.emplace_back(TextDelta{index, std::string(content)});
+        }
+        if (auto tc = delta->find("tool_calls"); tc != delta->end() && tc->value().is_array()) {
+          parse_tool_calls(index, tc->value().get_array(), out, bad);
+        }
+      }
+      // Text completions carry `text` on the choice itself.
+      if (auto text = str_or_empty(choice, "text"); !text.empty())
+        out.emplace_back(TextDelta{index, std::string(text)});
+      if (auto fr = str_or_empty(choice, "finish_reason"); !fr.empty()) {
+        if (fr == "error") {
+          out.emplace_back(
+              StreamError{ApiError::server(502, "The engine ended the generation with an error.")});
+          return;
+        }
+        out.emplace_back(Finish{index, *parse_finish_reason(fr)});
+      }
+    }
+  }
+  if (auto it = chunk.find("usage"); it != chunk.end() && it->value().is_object()) {
+    out.emplace_back(parse_usage(it->value().get_object(), bad));
   }
 }
 
@@ -90,8 +136,8 @@ ApiError error_from_json(const json::value& error, int fallback_status) {
     if (auto it = o.find("code"); it != o.end()) {
       if (it->value().is_string()) {
         e.code = std::string(it->value().get_string());
-      } else if (auto n = int_field(o, "code"); n && *n >= 400 && *n <= 599) {
-        e.status = static_cast<int>(*n);  // llama.cpp and vLLM put the HTTP status here
+      } else if (int64_t n = 0; json_integer(it->value(), 400, 599, n) == IntegerStatus::kOk) {
+        e.status = static_cast<int>(n);  // llama.cpp and vLLM put the HTTP status here
       }
     }
   }
@@ -188,44 +234,16 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out, st
     out.emplace_back(StreamError{normalize_engine_error(std::move(e), status, engine_name)});
     return;
   }
-  if (auto it = chunk.find("choices"); it != chunk.end() && it->value().is_array()) {
-    int position = 0;
-    for (const auto& c : it->value().get_array()) {
-      if (!c.is_object()) continue;
-      const auto& choice = c.get_object();
-      int index = index_field(choice, "index", position++);
-      const json::object* delta = nullptr;
-      if (auto d = choice.find("delta"); d != choice.end() && d->value().is_object()) {
-        delta = &d->value().get_object();
-      }
-      if (delta) {
-        std::string_view reasoning = str_or_empty(*delta, "reasoning_content");
-        if (reasoning.empty()) reasoning = str_or_empty(*delta, "reasoning");
-        if (reasoning.empty()) reasoning = str_or_empty(*delta, "thinking");
-        if (!reasoning.empty()) out.emplace_back(ReasoningDelta{index, std::string(reasoning)});
-        if (auto content = str_or_empty(*delta, "content"); !content.empty()) {
-          out.emplace_back(TextDelta{index, std::string(content)});
-        }
-        if (auto tc = delta->find("tool_calls"); tc != delta->end() && tc->value().is_array()) {
-          parse_tool_calls(index, tc->value().get_array(), out);
-        }
-      }
-      // Text completions carry `text` on the choice itself.
-      if (auto text = str_or_empty(choice, "text"); !text.empty())
-        out.emplace_back(TextDelta{index, std::string(text)});
-      if (auto fr = str_or_empty(choice, "finish_reason"); !fr.empty()) {
-        if (fr == "error") {
-          out.emplace_back(
-              StreamError{ApiError::server(502, "The engine ended the generation with an error.")});
-          return;
-        }
-        out.emplace_back(Finish{index, *parse_finish_reason(fr)});
-      }
-    }
+  std::vector<StreamEvent> events;
+  Malformed bad;
+  parse_choices_and_usage(chunk, events, bad);
+  if (!bad.empty()) {
+    // Nothing of a malformed chunk is used: the client gets the error, not half of the chunk.
+    out.emplace_back(StreamError{
+        ApiError::server(502, "The engine sent a stream event with a number out of range: " + bad + ".")});
+    return;
   }
-  if (auto it = chunk.find("usage"); it != chunk.end() && it->value().is_object()) {
-    out.emplace_back(parse_usage(it->value().get_object()));
-  }
+  for (auto& e : events) out.push_back(std::move(e));
 }
 
 }  // namespace quorum::wire

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdint>
+
+#include "wire/json_number.h"
 
 namespace quorum::wire {
 namespace json = boost::json;
@@ -42,15 +45,10 @@ ApiError wrong_type(const std::string& field, const std::string& expected, const
       "Invalid type for '" + field + "': expected " + expected + ", but got " + kind_name(got) + ".", field);
 }
 
-bool is_integer(const json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  return v.is_double() && v.get_double() == static_cast<double>(static_cast<int64_t>(v.get_double()));
-}
-
-int64_t as_integer(const json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) return static_cast<int64_t>(v.get_uint64());
-  return static_cast<int64_t>(v.get_double());
+// A token id in a prompt or an embedding input (llama_token and its kin are int32).
+bool is_token_id(const json::value& v) {
+  int64_t id = 0;
+  return json_integer(v, 0, INT32_MAX, id) == IntegerStatus::kOk;
 }
 
 // Present and not null.
@@ -87,28 +85,25 @@ std::optional<ApiError> check_common(const json::object& o, GenerationRequest& r
     }
   }
   if (const auto* v = field(o, "n")) {
-    if (!is_integer(*v)) return wrong_type("n", "an integer", *v);
-    if (as_integer(*v) < 1 || as_integer(*v) > 128) {
-      return ApiError::invalid_request("'n' must be between 1 and 128.", "n");
-    }
-    r.n = static_cast<int>(as_integer(*v));
+    int64_t n = 1;
+    if (auto e = read_integer(*v, "n", 1, kMaxChoices, n)) return e;
+    r.n = static_cast<int>(n);
   }
+  // max_completion_tokens wins when both are given.
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     if (const auto* v = field(o, key)) {
-      if (!is_integer(*v)) return wrong_type(key, "an integer", *v);
-      if (as_integer(*v) < 0)
-        return ApiError::invalid_request(std::string("'") + key + "' must not be negative.", key);
+      int64_t max_tokens = 0;
+      if (auto e = read_integer(*v, key, 0, INT64_MAX, max_tokens)) return e;
+      r.max_tokens = max_tokens;
     }
-  }
-  if (const auto* v = field(o, "max_completion_tokens")) {
-    r.max_tokens = as_integer(*v);
-  } else if (const auto* m = field(o, "max_tokens")) {
-    r.max_tokens = as_integer(*m);
   }
   for (const char* key : {"temperature", "top_p", "presence_penalty", "frequency_penalty"}) {
     if (auto e = check_number(o, key)) return e;
   }
-  if (const auto* v = field(o, "seed"); v && !is_integer(*v)) return wrong_type("seed", "an integer", *v);
+  if (const auto* v = field(o, "seed")) {
+    int64_t seed = 0;
+    if (auto e = read_integer(*v, "seed", INT64_MIN, INT64_MAX, seed)) return e;
+  }
   if (const auto* v = field(o, "stop")) {
     if (v->is_array()) {
       for (const auto& s : v->get_array()) {
@@ -129,13 +124,13 @@ std::optional<ApiError> check_text_input(const json::value* v, const std::string
   const auto& a = v->get_array();
   if (a.empty()) return ApiError::invalid_request("'" + name + "' must not be empty.", name);
   bool strings = a.front().is_string();
-  bool ints = is_integer(a.front());
+  bool ints = a.front().is_number();
   bool arrays = a.front().is_array();
   for (const auto& item : a) {
-    bool ok = (strings && item.is_string()) || (ints && is_integer(item)) ||
+    bool ok = (strings && item.is_string()) || (ints && is_token_id(item)) ||
               (arrays && item.is_array() &&
                std::all_of(item.get_array().begin(), item.get_array().end(),
-                           [](const json::value& t) { return is_integer(t); }));
+                           [](const json::value& t) { return is_token_id(t); }));
     if (!ok)
       return ApiError::invalid_request(
           "'" + name +

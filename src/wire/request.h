@@ -6,6 +6,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,6 +16,9 @@
 namespace quorum::wire {
 
 enum class GenerationKind { kChat, kCompletion };
+
+// `n` is at most this; choices of a response are numbered 0 .. kMaxChoices - 1.
+inline constexpr int64_t kMaxChoices = 128;
 
 struct GenerationRequest {
   GenerationKind kind = GenerationKind::kChat;
@@ -33,7 +37,10 @@ struct EmbeddingRequest {
 };
 
 // Parse and validate. Errors are 400 invalid_request_error with `param` naming the field at fault
-// (malformed JSON: param null, message says where parsing failed).
+// (malformed JSON: param null, message says where parsing failed). Integer fields (n, max_tokens,
+// max_completion_tokens, seed, token ids) are read with json_integer(): a fraction is a type error, and an
+// integer beyond the field's range (int64 at most: 1e300, 1e19, -1e19) is a 400 "integer above maximum
+// value".
 Result<GenerationRequest> parse_chat_request(std::string_view body);
 Result<GenerationRequest> parse_completion_request(std::string_view body);
 Result<EmbeddingRequest> parse_embedding_request(std::string_view body);

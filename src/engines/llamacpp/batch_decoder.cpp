@@ -5,18 +5,19 @@
 #include <random>
 
 #include "common.h"  // llama.cpp common: tokenize, token_to_piece
+#include "engines/llamacpp/engine_failure.h"
 
 namespace quorum::engines::llamacpp {
 
 namespace {
 
-SamplerPtr make_sampler(const SamplingParams& p, const llama_vocab* vocab, int32_t ctx_per_slot) {
+// `p` has been through fit_to_slot(): its sizes are those of the slot at most.
+SamplerPtr make_sampler(const SamplingParams& p, const llama_vocab* vocab) {
   SamplerPtr chain(llama_sampler_chain_init(llama_sampler_chain_default_params()));
   if (p.repeat_penalty != 1.0f || p.frequency_penalty != 0.0f || p.presence_penalty != 0.0f) {
-    int32_t last_n = p.penalty_last_n < 0 ? ctx_per_slot : p.penalty_last_n;
     llama_sampler_chain_add(
-        chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), last_n, p.repeat_penalty,
-                                                  p.frequency_penalty, p.presence_penalty));
+        chain.get(), llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), p.penalty_last_n,
+                                                  p.repeat_penalty, p.frequency_penalty, p.presence_penalty));
   }
   if (p.temperature <= 0.0f) {
     llama_sampler_chain_add(chain.get(), llama_sampler_init_greedy());
@@ -86,6 +87,23 @@ void BatchDecoder::finish(Slot& slot, wire::FinishReason reason) {
 }
 
 void BatchDecoder::start(std::shared_ptr<GenerationJob> job) {
+  auto why = exception_text([&] { place(job); });
+  if (!why) return;
+  ApiError e = engine_failure("starting the generation", *why);
+  for (auto& slot : slots_) {
+    if (slot.job == job) return discard(slot, e);
+  }
+  job->fail(e);  // it failed before it had a slot
+  on_job_end_();
+}
+
+void BatchDecoder::discard(Slot& slot, const ApiError& error) {
+  llama_memory_seq_rm(memory_, slot.seq, -1, -1);
+  slot.cache.clear();
+  if (slot.job) fail(slot, error);
+}
+
+void BatchDecoder::place(const std::shared_ptr<GenerationJob>& job) {
   auto refuse = [&](const ApiError& e) {
     job->fail(e);
     on_job_end_();
@@ -128,13 +146,14 @@ void BatchDecoder::start(std::shared_ptr<GenerationJob> job) {
     keep = 0;
   }
   slot.cache.resize(keep);
-  slot.job = std::move(job);
+  const SamplingParams params = fit_to_slot(job->params, ctx_per_slot_, llama_vocab_n_tokens(vocab_));
+  slot.job = job;
   slot.prompt = std::move(tokens);
   slot.prompt_pos = keep;
   slot.reused = static_cast<int64_t>(keep);
   slot.generated = 0;
-  slot.max_tokens = slot.job->params.max_tokens.value_or(INT64_MAX);
-  slot.sampler = make_sampler(slot.job->params, vocab_, ctx_per_slot_);
+  slot.max_tokens = params.max_tokens.value_or(INT64_MAX);
+  slot.sampler = make_sampler(params, vocab_);
   slot.filter.emplace(stops);
   slot.pending = -1;
   slot.output_index = -1;
@@ -164,6 +183,7 @@ void BatchDecoder::add(Slot& slot, llama_token token, bool output) {
   batch.seq_id[i][0] = slot.seq;
   batch.logits[i] = output ? 1 : 0;
   slot.cache.push_back(token);
+  slot.in_batch = true;
   if (output) slot.output_index = i;
 }
 
@@ -184,6 +204,30 @@ void BatchDecoder::sample(Slot& slot) {
 }
 
 void BatchDecoder::step() {
+  for (auto& slot : slots_) slot.in_batch = false;
+  int rc = 0;
+  auto why = exception_text([&] { rc = build_and_decode(); });
+  if (why || rc != 0) {
+    // The slots in this batch may hold part of it in their caches: they start over, their jobs fail; the
+    // other slots are untouched and go on.
+    ApiError e = why ? engine_failure("evaluating the model", *why)
+                     : ApiError::server(500,
+                                        "The embedded engine failed to evaluate the model (llama_decode "
+                                        "returned " +
+                                            std::to_string(rc) + ").");
+    for (auto& slot : slots_) {
+      if (slot.in_batch) discard(slot, e);
+    }
+    return;
+  }
+  for (auto& slot : slots_) {
+    if (!slot.job || slot.output_index < 0) continue;
+    if (auto failed = exception_text([&] { sample(slot); }))
+      discard(slot, engine_failure("sampling", *failed));
+  }
+}
+
+int BatchDecoder::build_and_decode() {
   llama_batch& batch = batch_.get();
   batch.n_tokens = 0;
   for (auto& slot : slots_) {
@@ -202,24 +246,8 @@ void BatchDecoder::step() {
     }
   }
   prompt_turn_ = (prompt_turn_ + 1) % n;
-  if (batch.n_tokens == 0) return;
-
-  int rc = llama_decode(ctx_, batch);
-  if (rc != 0) {
-    ApiError e =
-        ApiError::server(500, "The embedded engine failed to evaluate the model (llama_decode returned " +
-                                  std::to_string(rc) + ").");
-    for (auto& slot : slots_) {
-      if (!slot.job) continue;
-      llama_memory_seq_rm(memory_, slot.seq, -1, -1);
-      slot.cache.clear();
-      fail(slot, e);
-    }
-    return;
-  }
-  for (auto& slot : slots_) {
-    if (slot.job && slot.output_index >= 0) sample(slot);
-  }
+  if (batch.n_tokens == 0) return 0;
+  return llama_decode(ctx_, batch);
 }
 
 }  // namespace quorum::engines::llamacpp

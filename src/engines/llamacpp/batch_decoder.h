@@ -34,11 +34,12 @@ class BatchDecoder {
   bool idle() const { return free_slots() == slots_.size(); }
 
   // Renders and tokenizes the job's prompt and gives it a free slot (there must be one). A prompt that cannot
-  // run (template error, too long) ends the job at once with its error.
+  // run (template error, too long) ends the job at once with its error; so does an exception (500).
   void start(std::shared_ptr<GenerationJob> job);
   // Frees the slots of jobs whose client is gone (what they evaluated stays cached).
   void drop_cancelled();
-  // One decode step; does nothing when no slot has work.
+  // One decode step; does nothing when no slot has work. When the decode fails (an error status or an
+  // exception) the jobs in the batch fail with a 500; when sampling a slot throws, that slot's job does.
   void step();
   // Ends every running job with `error`.
   void fail_all(const ApiError& error);
@@ -57,8 +58,13 @@ class BatchDecoder {
     std::optional<TextFilter> filter;
     llama_token pending = -1;   // sampled, evaluated in the next step
     int32_t output_index = -1;  // row of this slot's logits in the current batch
+    bool in_batch = false;      // has tokens in the current batch
   };
 
+  void place(const std::shared_ptr<GenerationJob>& job);
+  int build_and_decode();  // llama_decode's status
+  // Fails the slot's job (if it still has one) and forgets what its sequence holds.
+  void discard(Slot& slot, const ApiError& error);
   void end(Slot& slot);
   void fail(Slot& slot, const ApiError& error);
   void finish(Slot& slot, wire::FinishReason reason);

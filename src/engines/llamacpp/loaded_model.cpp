@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 #include "core/log.h"
 #include "engines/llamacpp/batch_decoder.h"
 #include "engines/llamacpp/chat_prompt.h"
 #include "engines/llamacpp/embedder.h"
+#include "engines/llamacpp/engine_failure.h"
 #include "engines/llamacpp/llama_handles.h"
 #include "engines/llamacpp/llama_runtime.h"
 
@@ -219,13 +221,19 @@ void LoadedModel::run() {
     for (auto& job : admitted) decoder.start(std::move(job));
     if (embedding) {
       // Between decode steps, on this thread: a second context of the same weights.
-      if (!embedder) embedder = Embedder::create(loaded->model.get(), loaded->ctx_per_slot, threads);
-      if (embedder) {
-        embedding->done(embedder->embed(embedding->inputs));
-      } else {
-        embedding->done(ApiError::server(500, "The model '" + id_ + "' cannot compute embeddings.",
-                                         "embeddings_unavailable"));
+      std::optional<Result<Embeddings>> result;
+      auto why = exception_text([&] {
+        if (!embedder) embedder = Embedder::create(loaded->model.get(), loaded->ctx_per_slot, threads);
+        if (embedder) result.emplace(embedder->embed(embedding->inputs));
+      });
+      if (why) {
+        embedder.reset();  // its context may be in any state: the next request makes a new one
+        result.emplace(engine_failure("computing embeddings", *why));
+      } else if (!result) {
+        result.emplace(ApiError::server(500, "The model '" + id_ + "' cannot compute embeddings.",
+                                        "embeddings_unavailable"));
       }
+      embedding->done(*std::move(result));
       job_ended();
     }
     decoder.drop_cancelled();

@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
-#include <cmath>
 #include <limits>
+
+#include "wire/json_number.h"
 
 namespace quorum::engines::llamacpp {
 namespace json = boost::json;
@@ -37,33 +38,6 @@ std::string format_double(double d) {
   return ec == std::errc() ? std::string(buf, end) : std::to_string(d);
 }
 
-// A number as the client wrote it, for error messages.
-std::string format_number(const json::value& v) {
-  if (v.is_int64()) return std::to_string(v.get_int64());
-  if (v.is_uint64()) return std::to_string(v.get_uint64());
-  return format_double(v.get_double());
-}
-
-bool is_integer(const json::value& v) {
-  if (v.is_int64() || v.is_uint64()) return true;
-  if (!v.is_double()) return false;
-  double d = v.get_double();
-  return std::isfinite(d) && std::trunc(d) == d;
-}
-
-// An integer value saturated to the int64 range.
-int64_t saturated_integer(const json::value& v) {
-  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
-  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64())
-    return v.get_uint64() > static_cast<uint64_t>(kMax) ? kMax : static_cast<int64_t>(v.get_uint64());
-  double d = v.get_double();
-  if (d >= 9223372036854775807.0) return kMax;  // 2^63: the double nearest INT64_MAX
-  if (d <= -9223372036854775808.0) return kMin;
-  return static_cast<int64_t>(d);
-}
-
 // OpenAI's wording: "Invalid 'top_p': decimal above maximum value. Expected a value <= 1, but got 1.5
 // instead."
 ApiError out_of_range(std::string_view key, bool integer, bool above, std::string_view bound,
@@ -87,39 +61,34 @@ std::optional<ApiError> read_decimal(const json::object& o, std::string_view key
   bool below = lo_exclusive ? !(x > lo) : !(x >= lo);  // written so that NaN is out of range
   if (below) {
     return out_of_range(key, false, false, (lo_exclusive ? "> " : ">= ") + format_double(lo),
-                        format_number(*v));
+                        wire::json_number_text(*v));
   }
-  if (!(x <= hi)) return out_of_range(key, false, true, "<= " + format_double(hi), format_number(*v));
+  if (!(x <= hi))
+    return out_of_range(key, false, true, "<= " + format_double(hi), wire::json_number_text(*v));
   out = static_cast<float>(x);
   return std::nullopt;
 }
 
-// Reads integer `key` into `out` if present: x >= lo; values above INT32_MAX are clamped to it.
+// Reads integer `key` into `out` if present: lo <= x <= INT64_MAX; values above INT32_MAX are clamped to it
+// (fit_to_slot() bounds them further).
 std::optional<ApiError> read_int32(const json::object& o, std::string_view key, int32_t lo, int32_t& out) {
   const json::value* v = field(o, key);
   if (!v) return std::nullopt;
-  if (!is_integer(*v)) return wrong_type(key, "an integer", *v);
-  int64_t x = saturated_integer(*v);
-  if (x < lo) return out_of_range(key, true, false, ">= " + std::to_string(lo), format_number(*v));
+  int64_t x = 0;
+  if (auto e = wire::read_integer(*v, key, lo, std::numeric_limits<int64_t>::max(), x)) return e;
   out = static_cast<int32_t>(std::min<int64_t>(x, std::numeric_limits<int32_t>::max()));
   return std::nullopt;
 }
 
-// Any integer, reduced modulo 2^32 (two's complement wrap for negatives), the same for every representation.
+// Any int64, reduced modulo 2^32 (two's complement wrap for negatives), the same for every representation.
 std::optional<ApiError> read_seed(const json::object& o, std::optional<uint32_t>& out) {
   const json::value* v = field(o, "seed");
   if (!v) return std::nullopt;
-  if (!is_integer(*v)) return wrong_type("seed", "an integer", *v);
-  if (v->is_int64()) {
-    out = static_cast<uint32_t>(v->get_int64());
-  } else if (v->is_uint64()) {
-    out = static_cast<uint32_t>(v->get_uint64());
-  } else {
-    constexpr double kTwo32 = 4294967296.0;
-    double r = std::fmod(v->get_double(), kTwo32);  // exact for integral doubles
-    if (r < 0) r += kTwo32;
-    out = static_cast<uint32_t>(r);
-  }
+  int64_t x = 0;
+  constexpr auto kMin = std::numeric_limits<int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<int64_t>::max();
+  if (auto e = wire::read_integer(*v, "seed", kMin, kMax, x)) return e;
+  out = static_cast<uint32_t>(x);
   return std::nullopt;
 }
 
@@ -156,7 +125,7 @@ Result<SamplingParams> parse_sampling_params(const wire::GenerationRequest& requ
   if (auto e = read_decimal(o, "min_p", 0, 1, false, p.min_p)) return *std::move(e);
   if (auto e = read_decimal(o, "presence_penalty", -2, 2, false, p.presence_penalty)) return *std::move(e);
   if (auto e = read_decimal(o, "frequency_penalty", -2, 2, false, p.frequency_penalty)) return *std::move(e);
-  constexpr double kHuge = std::numeric_limits<double>::max();
+  constexpr double kHuge = std::numeric_limits<float>::max();  // the largest a float holds
   if (auto e = read_decimal(o, "repeat_penalty", 0, kHuge, true, p.repeat_penalty)) return *std::move(e);
   if (auto e = read_int32(o, "repeat_last_n", -1, p.penalty_last_n)) return *std::move(e);
   if (auto e = read_seed(o, p.seed)) return *std::move(e);
@@ -173,6 +142,15 @@ Result<SamplingParams> parse_sampling_params(const wire::GenerationRequest& requ
     }
     p.max_tokens = request.max_tokens;
   }
+  return p;
+}
+
+SamplingParams fit_to_slot(SamplingParams p, int32_t ctx_per_slot, int32_t n_vocab) {
+  ctx_per_slot = std::max<int32_t>(ctx_per_slot, 1);
+  n_vocab = std::max<int32_t>(n_vocab, 1);
+  if (p.penalty_last_n < 0 || p.penalty_last_n > ctx_per_slot) p.penalty_last_n = ctx_per_slot;
+  p.top_k = std::clamp<int32_t>(p.top_k, 0, n_vocab);
+  if (p.max_tokens && *p.max_tokens > ctx_per_slot) p.max_tokens = ctx_per_slot;
   return p;
 }
 

@@ -95,23 +95,57 @@ TEST(OpenAiDialect, EngineStreamErrorsKeepTheEnginesWords) {
   EXPECT_EQ(std::get<StreamError>(out[0]).error.status, 502);
 }
 
-// A huge index must not wrap into a valid one: it stays out of range, for the writer to reject (audit M1).
-TEST(OpenAiDialect, IndexesThatDoNotFitAnIntAreKeptInvalid) {
-  for (const char* index : {"4294967296", "-1", "1e300", "18446744073709551615"}) {
-    auto e = parse(std::string(R"({"choices":[{"index":)") + index + R"(,"delta":{"content":"x"}}]})");
-    ASSERT_EQ(e.size(), 1u) << index;
-    EXPECT_EQ(std::get<TextDelta>(e[0]).choice, -1) << index;
-    EXPECT_TRUE(malformed_event(e[0], 1)) << index;
-    e = parse(std::string(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":)") + index +
-              R"(,"function":{"name":"f"}}]}}]})");
-    ASSERT_EQ(e.size(), 1u) << index;
-    EXPECT_EQ(std::get<ToolCallDelta>(e[0]).index, -1) << index;
-  }
-  auto e = parse(R"({"choices":[{"index":2000000000,"delta":{"content":"x"}}]})");
+// An index within the dialect's range but not below the request's n is the writer's to reject (audit M1);
+// one that does not fit at all makes the chunk malformed (NumbersOutOfRangeMakeTheChunkMalformed).
+TEST(OpenAiDialect, AnIndexInRangeButNotBelowNIsLeftForTheWriterToReject) {
+  auto e = parse(R"({"choices":[{"index":5,"delta":{"content":"x"}}]})");
   ASSERT_EQ(e.size(), 1u);
-  EXPECT_EQ(std::get<TextDelta>(e[0]).choice, 2000000000);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).choice, 5);
   EXPECT_TRUE(malformed_event(e[0], 1));
   EXPECT_FALSE(malformed_event(TextDelta{0, "x"}, 1));
+}
+
+TEST(OpenAiDialect, NumbersOutOfRangeMakeTheChunkMalformed) {
+  // The engine's fault: one StreamError (502) naming the field, nothing of the chunk, and no undefined cast.
+  auto malformed = [](const std::string& chunk, const std::string& field) {
+    auto e = parse(chunk);
+    ASSERT_EQ(e.size(), 1u) << chunk;
+    ASSERT_TRUE(std::holds_alternative<StreamError>(e[0])) << chunk;
+    const auto& err = std::get<StreamError>(e[0]).error;
+    EXPECT_EQ(err.status, 502);
+    EXPECT_EQ(err.type, "server_error");
+    EXPECT_NE(err.message.find(field), std::string::npos) << err.message;
+  };
+  for (const char* v : {"1e300", "1e19", "-1e19", "1.5", "-1", "18446744073709551615"}) {
+    std::string n(v);
+    malformed(R"({"choices":[],"usage":{"prompt_tokens":)" + n + R"(,"completion_tokens":1}})",
+              "usage.prompt_tokens");
+    malformed(R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":)" + n + "}}",
+              "usage.completion_tokens");
+    malformed(R"({"usage":{"prompt_tokens_details":{"cached_tokens":)" + n + "}}}",
+              "usage.prompt_tokens_details.cached_tokens");
+    malformed(R"({"usage":{"completion_tokens_details":{"reasoning_tokens":)" + n + "}}}",
+              "usage.completion_tokens_details.reasoning_tokens");
+    malformed(R"({"choices":[{"index":)" + n + R"(,"delta":{"content":"Hi"}}]})", "choices[].index");
+    malformed(R"({"choices":[{"index":0,"delta":{"content":"Hi","tool_calls":[{"index":)" + n +
+                  R"(,"function":{"name":"f"}}]}}]})",
+              "tool_calls[].index");
+  }
+  // A choice index is below kMaxChoices (128, the most `n` asks for); a tool call index fits an int.
+  malformed(R"({"choices":[{"index":128,"delta":{"content":"Hi"}}]})", "choices[].index");
+  malformed(R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":2147483648}]}}]})",
+            "tool_calls[].index");
+  auto e = parse(R"({"choices":[{"index":127.0,"delta":{"content":"Hi"}}]})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).choice, 127);
+  // A field of another type is ignored, as before.
+  e = parse(R"({"choices":[],"usage":{"prompt_tokens":"5","completion_tokens":2}})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<Usage>(e[0]).prompt_tokens, 0);
+  // An in-band error's numeric code is the HTTP status only when it is one; 1e300 is not (and not cast).
+  e = parse(R"({"error":{"code":1e300,"message":"x"}})");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_EQ(std::get<StreamError>(e[0]).error.status, 502);
 }
 
 TEST(OpenAiDialect, UnknownFinishReasonsBecomeValidOnes) {

@@ -98,5 +98,40 @@ TEST(EmbeddingRequest, InputAndEncoding) {
   EXPECT_EQ(empty.error().param, "input");
 }
 
+TEST(ChatRequest, IntegerFieldsOutOfRangeAre400NamingTheField) {
+  // Beyond int64, fractions and values outside the field's own range: never cast (UBSan checks), a 400 each.
+  for (const char* key : {"n", "max_tokens", "max_completion_tokens", "seed"}) {
+    for (const char* value : {"1e300", "1e19", "-1e19", "1.5", "18446744073709551615", "-1e300"}) {
+      std::string f = std::string("\"") + key + "\":" + value;
+      expect_400(parse_chat_request(with_field(f)), std::string(key));
+      expect_400(parse_completion_request(R"({"model":"m","prompt":"x",)" + f + "}"), std::string(key));
+    }
+  }
+  auto big = parse_chat_request(with_field(R"("max_tokens":1e300)"));
+  ASSERT_FALSE(big.ok());
+  EXPECT_EQ(big.error().code, "integer_above_max_value");
+  EXPECT_NE(big.error().message.find("1e+300"), std::string::npos) << big.error().message;
+  expect_400(parse_chat_request(with_field(R"("n":129)")), "n");
+  expect_400(parse_chat_request(with_field(R"("max_completion_tokens":-1)")), "max_completion_tokens");
+  // In range, whatever the representation.
+  auto ok = parse_chat_request(
+      with_field(R"("n":1.0,"max_tokens":9223372036854775807,"seed":-9223372036854775808)"));
+  ASSERT_TRUE(ok.ok()) << ok.error().message;
+  EXPECT_EQ(ok->max_tokens, INT64_MAX);
+  auto d = parse_chat_request(with_field(R"("max_completion_tokens":5e3)"));
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->max_tokens, 5000);
+}
+
+TEST(CompletionRequest, TokenIdsOutOfRange) {
+  for (const char* ids : {"[1e300]", "[1e19]", "[-1]", "[1.5]", "[2147483648]", "[[1],[1e300]]"}) {
+    expect_400(parse_completion_request(std::string(R"({"model":"m","prompt":)") + ids + "}"), "prompt");
+    auto e = parse_embedding_request(std::string(R"({"model":"m","input":)") + ids + "}");
+    ASSERT_FALSE(e.ok()) << ids;
+    EXPECT_EQ(e.error().param, "input");
+  }
+  EXPECT_TRUE(parse_completion_request(R"({"model":"m","prompt":[0,2147483647,3.0]})").ok());
+}
+
 }  // namespace
 }  // namespace quorum::wire

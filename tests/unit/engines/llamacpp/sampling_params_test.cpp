@@ -131,11 +131,38 @@ TEST(SamplingParams, NumbersInEveryJsonRepresentation) {
   EXPECT_FLOAT_EQ(p.repeat_penalty, 2.0f);
 }
 
-TEST(SamplingParams, HugeIntegerFieldsAreClamped) {
-  auto p = ok(parse_with(R"("top_k":18446744073709551615,"repeat_last_n":9999999999)"));
-  EXPECT_EQ(p.top_k, std::numeric_limits<int32_t>::max());
-  EXPECT_EQ(p.penalty_last_n, std::numeric_limits<int32_t>::max());
-  EXPECT_EQ(ok(parse_raw({{"top_k", 1e30}})).top_k, std::numeric_limits<int32_t>::max());
+TEST(SamplingParams, SizesAreFittedToTheSlot) {
+  // llama.cpp's penalty sampler allocates repeat_last_n tokens up front: INT32_MAX would be 8 GiB per slot.
+  constexpr int32_t kCtx = 512;
+  constexpr int32_t kVocab = 32000;
+  auto huge = fit_to_slot(
+      ok(parse_with(R"("top_k":9223372036854775807,"repeat_last_n":9999999999,"max_tokens":1000000)")), kCtx,
+      kVocab);
+  EXPECT_EQ(huge.penalty_last_n, kCtx);
+  EXPECT_EQ(huge.top_k, kVocab);
+  EXPECT_EQ(huge.max_tokens, kCtx);
+  auto just_above = fit_to_slot(ok(parse_with(R"("top_k":32001,"repeat_last_n":513)")), kCtx, kVocab);
+  EXPECT_EQ(just_above.penalty_last_n, kCtx);
+  EXPECT_EQ(just_above.top_k, kVocab);
+  // -1 keeps its meaning, the whole context; 0 stays off.
+  EXPECT_EQ(fit_to_slot(ok(parse_with(R"("repeat_last_n":-1)")), kCtx, kVocab).penalty_last_n, kCtx);
+  auto off = fit_to_slot(ok(parse_with(R"("repeat_last_n":0,"top_k":0)")), kCtx, kVocab);
+  EXPECT_EQ(off.penalty_last_n, 0);
+  EXPECT_EQ(off.top_k, 0);
+  // Values that fit are kept, and fitting again changes nothing.
+  auto fits =
+      fit_to_slot(ok(parse_with(R"("repeat_last_n":512,"top_k":32000,"max_tokens":512)")), kCtx, kVocab);
+  EXPECT_EQ(fits.penalty_last_n, 512);
+  EXPECT_EQ(fits.top_k, 32000);
+  EXPECT_EQ(fits.max_tokens, 512);
+  auto again = fit_to_slot(huge, kCtx, kVocab);
+  EXPECT_EQ(again.penalty_last_n, kCtx);
+  EXPECT_EQ(again.top_k, kVocab);
+  EXPECT_EQ(again.max_tokens, kCtx);
+  // The default window (64) is bounded by a smaller slot too; no max_tokens stays none.
+  auto small = fit_to_slot(SamplingParams{}, 32, kVocab);
+  EXPECT_EQ(small.penalty_last_n, 32);
+  EXPECT_EQ(small.max_tokens, std::nullopt);
 }
 
 TEST(SamplingParams, RangeErrorsNameTheParameterAndTheValue) {
@@ -204,13 +231,30 @@ TEST(SamplingParams, SeedWrapsModulo2To32) {
   EXPECT_EQ(seed("-1"), 4294967295u);
   EXPECT_EQ(seed("-4294967297"), 4294967295u);
   EXPECT_EQ(seed("-9223372036854775808"), 0u);
-  EXPECT_EQ(seed("18446744073709551615"), 4294967295u);  // uint64 in boost::json
-  EXPECT_EQ(seed("5.0"), 5u);                            // an integral double
-  EXPECT_EQ(seed("-42"), seed("-42"));                   // deterministic
+  EXPECT_EQ(seed("9223372036854775807"), 4294967295u);
+  EXPECT_EQ(seed("5.0"), 5u);           // an integral double
+  EXPECT_EQ(seed("-42"), seed("-42"));  // deterministic
   // Doubles wrap exactly like the integers they equal.
   EXPECT_EQ(ok(parse_raw({{"seed", 4294967298.0}})).seed, 2u);
   EXPECT_EQ(ok(parse_raw({{"seed", -1.0}})).seed, 4294967295u);
-  EXPECT_EQ(ok(parse_raw({{"seed", 1e19}})).seed, static_cast<uint32_t>(10000000000000000000ull));
+  EXPECT_EQ(ok(parse_raw({{"seed", -9223372036854775808.0}})).seed, 0u);
+}
+
+TEST(SamplingParams, IntegersBeyondInt64AndFractionsAre400) {
+  // Whether or not the body went through src/wire/request.cpp (which checks seed, not the extensions).
+  for (const char* key : {"top_k", "repeat_last_n", "seed"}) {
+    for (const char* value : {"1e300", "1e19", "18446744073709551615"}) {
+      expect_400(parse_with(std::string("\"") + key + "\":" + value), key,
+                 value[0] == '1' && value[1] == 'e' ? std::string("e+") : std::string(value));
+    }
+    for (double d : {1e300, 1e19, -1e19, -1e300, 1.5}) expect_400(parse_raw({{key, d}}), key, "");
+  }
+  auto r = parse_raw({{"top_k", 1e300}});
+  EXPECT_EQ(r.error().code, "integer_above_max_value");
+  EXPECT_EQ(parse_raw({{"repeat_last_n", -1e19}}).error().code, "integer_below_min_value");
+  // A decimal no float holds is refused too, rather than converted (undefined).
+  expect_400(parse_with(R"("repeat_penalty":1e300)"), "repeat_penalty", "1e+300");
+  EXPECT_FLOAT_EQ(ok(parse_with(R"("repeat_penalty":1e30)")).repeat_penalty, 1e30f);
 }
 
 TEST(SamplingParams, StopAsStringOrList) {
