@@ -161,6 +161,16 @@ export async function startNode({ args = [], port, autodetect = false } = {}) {
   };
 }
 
+// A raw streaming chat request to `node` for `model` (one user message "x"), with `extra` body fields: the
+// fetch Response, for tests that read the wire as it is rather than through the SDK.
+export function askStreaming(node, model, extra = {}) {
+  return fetch(`${node.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }], stream: true, ...extra }),
+  });
+}
+
 // Reads a whole SSE response as the raw `data:` payloads, in order; resolves when the server ends the
 // response (so a server that keeps the connection open after [DONE] makes the test time out).
 // onEvent(data, index) is called as each event arrives; onComment(text) for each comment-only block (such as

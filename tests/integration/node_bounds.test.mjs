@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
-import { startNode, readSse, waitFor } from "./harness.mjs";
+import { startNode, readSse, waitFor, askStreaming } from "./harness.mjs";
 import { startScriptedEngine } from "./scripted_engine.mjs";
 
 let engine, node;
@@ -17,12 +17,7 @@ after(async () => {
   await engine?.stop();
 });
 
-const ask = (model, extra = {}) =>
-  fetch(`${node.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }], stream: true, ...extra }),
-  });
+const ask = (model, extra = {}) => askStreaming(node, model, extra);
 
 const rssKiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${node.proc.pid}/status`, "utf8"))[1]);
 

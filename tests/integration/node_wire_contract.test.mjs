@@ -3,7 +3,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
-import { startNode, readSse } from "./harness.mjs";
+import { startNode, readSse, askStreaming } from "./harness.mjs";
 import { startScriptedEngine, startDribblingEngine } from "./scripted_engine.mjs";
 
 let engine, node, client;
@@ -18,12 +18,7 @@ after(async () => {
   await engine?.stop();
 });
 
-const ask = (model, extra = {}) =>
-  fetch(`${node.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content: "x" }], stream: true, ...extra }),
-  });
+const ask = (model, extra = {}) => askStreaming(node, model, extra);
 
 test("the node always asks the engine for usage, and shows it only when the client asked", async () => {
   const events = await readSse(await ask("vllm-reasoning"));
