@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
   nodes_cmd->add_flag("--json", nodes_json, "Print the raw JSON");
 
   // ---- quorum cluster ----
-  std::string cluster_state_dir, join_token;
+  std::string cluster_state_dir, join_token, join_token_file;
   bool cluster_force = false, show_secret = false, cluster_json = false;
   auto* cluster_cmd = app.add_subcommand("cluster", "This node's cluster: create one, join one, show it.");
   cluster_cmd->require_subcommand(1);
@@ -145,7 +145,10 @@ int main(int argc, char** argv) {
   init_cmd->add_flag("--force", cluster_force, "Replace the cluster this node already belongs to");
   auto* join_cmd =
       cluster_cmd->add_subcommand("join", "Join the cluster of a token from `quorum cluster init`");
-  join_cmd->add_option("token", join_token, "The join token")->required();
+  join_cmd->add_option("token", join_token,
+                       "The join token; '-' or none reads it from standard input, which keeps it out of the "
+                       "shell's history and of `ps`");
+  join_cmd->add_option("--token-file", join_token_file, "Read the join token from this file");
   auto* show_cmd =
       cluster_cmd->add_subcommand("show", "Print this node's cluster (not its secret unless asked)");
   show_cmd->add_flag("--show-secret", show_secret, "Also print the join token, which carries the secret");
@@ -159,7 +162,7 @@ int main(int argc, char** argv) {
   if (cluster_cmd->parsed()) {
     if (cluster_state_dir.empty()) cluster_state_dir = node::default_state_dir();
     if (init_cmd->parsed()) return cli::run_cluster_init(cluster_state_dir, cluster_force);
-    if (join_cmd->parsed()) return cli::run_cluster_join(cluster_state_dir, join_token);
+    if (join_cmd->parsed()) return cli::run_cluster_join(cluster_state_dir, join_token, join_token_file);
     return cli::run_cluster_show(cluster_state_dir, show_secret, cluster_json);
   }
 

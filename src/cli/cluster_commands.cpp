@@ -2,6 +2,7 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <fstream>
 #include <iostream>
 
 #include "cluster/membership.h"
@@ -37,7 +38,21 @@ int run_cluster_init(const std::string& state_dir, bool force) {
   return 0;
 }
 
-int run_cluster_join(const std::string& state_dir, const std::string& token) {
+int run_cluster_join(const std::string& state_dir, const std::string& token_arg,
+                     const std::string& token_file) {
+  std::string token = token_arg;
+  if (!token_file.empty()) {
+    if (!token.empty())
+      return fail("give the join token either as an argument or with --token-file, not both");
+    std::ifstream in(token_file);
+    if (!in || !std::getline(in, token)) return fail("cannot read a join token from " + token_file);
+  } else if (token.empty() || token == "-") {
+    if (!std::getline(std::cin, token)) return fail("no join token on standard input");
+  }
+  // Whatever a copy and paste brings around the token.
+  const auto first = token.find_first_not_of(" \t\r\n");
+  const auto last = token.find_last_not_of(" \t\r\n");
+  token = first == std::string::npos ? std::string() : token.substr(first, last - first + 1);
   auto m = cluster::decode_join_token(token);
   if (!m) return fail(m.error().message);
   auto identity = cluster::load_or_create_identity(state_dir);

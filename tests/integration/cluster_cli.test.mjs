@@ -10,7 +10,11 @@ import path from "node:path";
 import { quorumBin, startNode } from "./harness.mjs";
 
 function quorum(...args) {
-  const r = spawnSync(quorumBin(), args, { encoding: "utf8", timeout: 20000 });
+  return quorumWithInput("", ...args);
+}
+
+function quorumWithInput(input, ...args) {
+  const r = spawnSync(quorumBin(), args, { encoding: "utf8", timeout: 20000, input });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -47,6 +51,34 @@ test("init prints a join token last; join with it gives the same cluster on anot
   }
   const withSecret = JSON.parse(quorum("cluster", "show", "--json", "--show-secret", "--state-dir", a).stdout);
   assert.equal(withSecret.join_token, token);
+});
+
+test("the join token can come from standard input or a file, so it stays out of shell history and ps", (t) => {
+  const a = stateDir(t);
+  const token = quorum("cluster", "init", "--state-dir", a).stdout.trim().split("\n").at(-1);
+  const cluster = JSON.parse(quorum("cluster", "show", "--json", "--state-dir", a).stdout).cluster_id;
+
+  const fromStdin = stateDir(t);
+  const piped = quorumWithInput(`  ${token}\r\n`, "cluster", "join", "--state-dir", fromStdin);
+  assert.equal(piped.code, 0, piped.stderr);
+  const dash = stateDir(t);
+  assert.equal(quorumWithInput(`${token}\n`, "cluster", "join", "-", "--state-dir", dash).code, 0);
+
+  const fromFile = stateDir(t);
+  const file = path.join(fromFile, "token.txt");
+  fs.writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  const filed = quorum("cluster", "join", "--token-file", file, "--state-dir", fromFile);
+  assert.equal(filed.code, 0, filed.stderr);
+  for (const dir of [fromStdin, dash, fromFile]) {
+    assert.equal(JSON.parse(quorum("cluster", "show", "--json", "--state-dir", dir).stdout).cluster_id, cluster);
+  }
+
+  const nothing = quorumWithInput("", "cluster", "join", "--state-dir", stateDir(t));
+  assert.equal(nothing.code, 1);
+  assert.match(nothing.stderr, /no join token on standard input/);
+  const missing = quorum("cluster", "join", "--token-file", path.join(a, "nope"), "--state-dir", stateDir(t));
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /cannot read a join token from/);
 });
 
 test("a second init is refused unless --force; another cluster has another fingerprint", (t) => {
