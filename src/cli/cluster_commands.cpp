@@ -1,5 +1,7 @@
 #include "cli/cluster_commands.h"
 
+#include <unistd.h>
+
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <fstream>
@@ -47,6 +49,8 @@ int run_cluster_join(const std::string& state_dir, const std::string& token_arg,
     std::ifstream in(token_file);
     if (!in || !std::getline(in, token)) return fail("cannot read a join token from " + token_file);
   } else if (token.empty() || token == "-") {
+    if (isatty(STDIN_FILENO))
+      std::cerr << "Paste the join token (from `quorum cluster init`) and press Enter: ";
     if (!std::getline(std::cin, token)) return fail("no join token on standard input");
   }
   // Whatever a copy and paste brings around the token.
