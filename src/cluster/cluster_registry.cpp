@@ -34,6 +34,13 @@ const LanPath* PeerRecord::lan_path() const {
 
 namespace {
 
+// A heartbeat to `p` becomes due at `now`, unless one is running already. True when it did.
+bool heartbeat_due_now(PeerRecord& p, RegistryClock::time_point now) {
+  if (p.heartbeat_running) return false;
+  p.next_heartbeat = now;
+  return true;
+}
+
 // The found LAN path of a node that is not a --peer goes to `address` (an empty one keeps the known address)
 // and `port`. A --peer's configured path never moves.
 void set_found_path(PeerRecord& p, const std::string& address, unsigned short port) {
@@ -129,10 +136,7 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
       p->status.version = version;
       set_found_path(*p, address, p->status.port);
       tell(*p, p->state, before, false, {}, revision_, changes);
-      if (!p->heartbeat_running) {
-        p->next_heartbeat = now;
-        due = true;
-      }
+      due = heartbeat_due_now(*p, now);
     } else {
       PeerRecord record;
       record.id = id;
@@ -163,8 +167,8 @@ GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string&
     if (!p->configured() && lan && lan->address == from_address) {
       remove(*p, RemovalReason::kGoodbye, changes);
       result = GoodbyeResult::kRemoved;
-    } else if (!p->heartbeat_running) {
-      p->next_heartbeat = now;
+    } else {
+      heartbeat_due_now(*p, now);
     }
   }
   subscribers_->notify(changes);
@@ -189,10 +193,7 @@ bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& add
       } else {
         set_found_path(*p, address, p->status.port);
         tell(*p, p->state, before, false, {}, revision_, changes);
-        if (!p->heartbeat_running) {
-          p->next_heartbeat = now;
-          due = true;
-        }
+        due = heartbeat_due_now(*p, now);
       }
     } else {
       PeerRecord record;

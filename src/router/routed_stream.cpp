@@ -32,8 +32,7 @@ void RoutedStream::cancel() {
 
 Task<bool> RoutedStream::start_next() {
   auto executor = co_await asio::this_coro::executor;
-  PeerDirectory* directory = router_.peers();
-  auto reachable = [directory](const std::string& id) { return !directory || directory->is_reachable(id); };
+  const auto reachable = router_.reachability();
   while (const Route* route = plan_.next(reachable)) {
     if (context_.canceller->cancelled()) break;
     served_ = Served::by(*route);

@@ -89,6 +89,10 @@ ApiError Router::no_holder_error(const std::string& model, bool allow_peers) con
                           "The model '" + model + "' is served by " + names + ", which is not answering.");
 }
 
+TryPlan::Reachable Router::reachability() const {
+  return [directory = peers()](const std::string& id) { return !directory || directory->is_reachable(id); };
+}
+
 void Router::count(const Route& route, int delta) {
   if (route.local) {
     local_in_flight_ += delta;
@@ -111,8 +115,7 @@ Task<Result<Router::Embeddings>> Router::embed(wire::EmbeddingRequest request, e
   if (routes.empty()) co_return no_holder_error(request.model, allow_peers);
   TryPlan tries(std::move(routes), options_.max_retries, request.model);
   auto executor = co_await asio::this_coro::executor;
-  PeerDirectory* directory = peers();
-  auto reachable = [directory](const std::string& id) { return !directory || directory->is_reachable(id); };
+  const auto reachable = reachability();
   while (const Route* route = tries.next(reachable)) {
     if (context.canceller->cancelled()) break;
     TryScope attempt(*this, *route, context.canceller, executor);

@@ -20,6 +20,7 @@
 
 #include "engines/registry.h"
 #include "router/peer_directory.h"
+#include "router/plan.h"
 #include "router/route.h"
 
 namespace quorum::router {
@@ -81,6 +82,8 @@ class Router {
   friend class TryScope;
   std::vector<Route> plan(const std::string& model, bool allow_peers) const;
   PeerDirectory* peers() const { return peers_.load(); }
+  // What a TryPlan asks before trying a peer: is it reachable now (outside a cluster, nothing is a peer).
+  TryPlan::Reachable reachability() const;
   // A try on `route` starts (+1) or ends (-1).
   void count(const Route& route, int delta);
 

@@ -13,7 +13,6 @@ namespace quorum::node::api {
 namespace asio = boost::asio;
 namespace json = boost::json;
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -60,22 +59,15 @@ int64_t shape_for_client(json::object& response, const wire::EmbeddingRequest& r
 
 net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
                                  auth::Caller caller, std::string request_id) {
-  const auto start = Clock::now();
-  RequestRecord record{"embeddings", req.method, req.target, request_id};
-  auto finish = [&](int status, const std::string& error_type) {
-    record.status = status;
-    record.error_type = error_type;
-    record.duration_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    api.observers.request_done(record);
-  };
+  RequestTracker tracker(api.observers, RequestRecord{"embeddings", req.method, req.target, request_id});
   auto parsed = wire::parse_embedding_request(req.body);
   if (!parsed) {
-    finish(parsed.error().status, parsed.error().type);
+    tracker.end(parsed.error().status, parsed.error().type);
     co_await send_error(w, parsed.error(), request_id);
     co_return;
   }
   std::string().swap(req.body);
-  record.model = parsed->model;
+  tracker.record().model = parsed->model;
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
 
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
@@ -85,21 +77,21 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& req, net::Re
             cancel_when_client_leaves(w, context.canceller));
   if (!answer || w.client_gone()) {
     context.canceller->cancel();
-    finish(499, "");
+    tracker.end(499);
     co_return;
   }
   Answer& result = *answer;
   if (!result) {
-    finish(result.error().status, result.error().type);
+    tracker.end(result.error().status, result.error().type);
     co_await send_error(w, result.error(), request_id);
     co_return;
   }
-  record.served = result->served;
-  record.usage.prompt_tokens = shape_for_client(result->response, request);
+  tracker.record().served = result->served;
+  tracker.record().usage.prompt_tokens = shape_for_client(result->response, request);
   net::Headers extra;
   add_served_by(extra, result->served);
   co_await send_json(w, 200, result->response, request_id, &extra);
-  finish(200, "");
+  tracker.end(200);
 }
 
 }  // namespace quorum::node::api

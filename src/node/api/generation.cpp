@@ -17,7 +17,6 @@ namespace quorum::node::api {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
-using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -37,40 +36,30 @@ net::Task<void> pump(std::shared_ptr<router::RoutedStream> stream, std::shared_p
   if (co_await queue->push(std::move(end))) co_await stream->finish();  // after the client has everything
 }
 
-double seconds_since(Clock::time_point t) {
-  return std::chrono::duration<double>(Clock::now() - t).count();
-}
-
 }  // namespace
 
 net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
                                  wire::GenerationKind kind, auth::Caller caller, std::string request_id) {
-  const auto start = Clock::now();
-  RequestRecord record{kind == wire::GenerationKind::kChat ? "chat" : "completions", req.method, req.target,
-                       request_id};
-  auto finish = [&](int status, const std::string& error_type) {
-    record.status = status;
-    record.error_type = error_type;
-    record.duration_seconds = seconds_since(start);
-    api.observers.request_done(record);
-  };
+  RequestTracker tracker(
+      api.observers, RequestRecord{kind == wire::GenerationKind::kChat ? "chat" : "completions", req.method,
+                                   req.target, request_id});
   auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(req.body)
                                                     : wire::parse_completion_request(req.body);
   if (!parsed) {
-    finish(parsed.error().status, parsed.error().type);
+    tracker.end(parsed.error().status, parsed.error().type);
     co_await send_error(w, parsed.error(), request_id);
     co_return;
   }
   // One copy of the request for the whole stream, shared with the pump; the raw body is not needed again.
   auto request = std::make_shared<const wire::GenerationRequest>(std::move(parsed.value()));
   std::string().swap(req.body);
-  record.model = request->model;
+  tracker.record().model = request->model;
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
 
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
   auto routed = co_await api.router.generate(request, context, allow_peers);
   if (!routed) {
-    finish(routed.error().status, routed.error().type);
+    tracker.end(routed.error().status, routed.error().type);
     co_await send_error(w, routed.error(), request_id);
     co_return;
   }
@@ -90,7 +79,7 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   identity.reasoning_field = api.settings.reasoning_field;
 
   auto result = co_await (write_generation(w, *queue, request->stream, api.settings.keepalive_interval,
-                                           identity, request_id, start, stream->served()) ||
+                                           identity, request_id, tracker.started(), stream->served()) ||
                           w.wait_client_gone());
   StreamOutcome outcome;
   if (result.index() == 0) {
@@ -104,10 +93,10 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   }
   queue->close();
 
-  record.served = stream->served();
-  record.ttft_seconds = outcome.ttft_seconds;
-  record.usage = outcome.usage;
-  finish(outcome.status, outcome.error_type);
+  tracker.record().served = stream->served();
+  tracker.record().ttft_seconds = outcome.ttft_seconds;
+  tracker.record().usage = outcome.usage;
+  tracker.end(outcome.status, outcome.error_type);
 }
 
 }  // namespace quorum::node::api

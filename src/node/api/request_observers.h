@@ -4,6 +4,7 @@
 // Thread-safety: request_done() is called from every server thread; observers must be thread-safe.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -44,6 +45,28 @@ class RequestObservers {
 
  private:
   std::vector<std::unique_ptr<RequestObserver>> observers_;
+};
+
+// A request under way: its record, and when it started. end() completes the record (status, error type,
+// duration) and tells every observer. Call it once, on every path out of the endpoint.
+class RequestTracker {
+ public:
+  using Clock = std::chrono::steady_clock;
+  RequestTracker(const RequestObservers& observers, RequestRecord record)
+      : observers_(observers), record_(std::move(record)) {}
+  RequestRecord& record() { return record_; }
+  Clock::time_point started() const { return started_; }
+  void end(int status, const std::string& error_type = {}) {
+    record_.status = status;
+    record_.error_type = error_type;
+    record_.duration_seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    observers_.request_done(record_);
+  }
+
+ private:
+  const RequestObservers& observers_;
+  RequestRecord record_;
+  Clock::time_point started_ = Clock::now();
 };
 
 // One log line per request: method, path, model, engine, status, time to first token, tokens, duration, id.

@@ -54,6 +54,32 @@ Task<void> answer(ResponseWriter& writer, std::string body) {
   co_await writer.send(200, headers, std::move(body));
 }
 
+// A server whose handler waits at a gate (opened with gate.cancel()) before it answers `body`: a response
+// in progress for as long as the test wants.
+struct GatedServer {
+  asio::io_context io{1};
+  asio::steady_timer gate{io, asio::steady_timer::time_point::max()};
+  bool handling = false;
+  HttpServer server;
+
+  explicit GatedServer(std::string body)
+      : server(io.get_executor(), "127.0.0.1", 0,
+               [this, body = std::move(body)](HttpRequest&, ResponseWriter& w) -> Task<void> {
+                 handling = true;
+                 boost::system::error_code ec;
+                 co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+                 co_await answer(w, body);
+               }) {
+    server.start();
+  }
+  // A client whose request the handler is holding at the gate.
+  tcp::socket request_in_progress() {
+    auto client = send_request(io, server);
+    EXPECT_TRUE(run_until(io, [&] { return handling; }));
+    return client;
+  }
+};
+
 TEST(HttpServerDrain, WithoutConnectionsTheSignalComesAtOnceButNotInsideStop) {
   asio::io_context io(1);
   HttpServer server(io.get_executor(), "127.0.0.1", 0,
@@ -68,18 +94,10 @@ TEST(HttpServerDrain, WithoutConnectionsTheSignalComesAtOnceButNotInsideStop) {
 }
 
 TEST(HttpServerDrain, TheSignalWaitsForTheResponseInProgress) {
-  asio::io_context io(1);
-  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
-  bool handling = false;
-  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
-    handling = true;
-    boost::system::error_code ec;
-    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_await answer(w, "late answer");
-  });
-  server.start();
-  auto client = send_request(io, server);
-  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+  GatedServer gated("late answer");
+  auto& io = gated.io;
+  auto& server = gated.server;
+  auto client = gated.request_in_progress();
 
   int drained = 0;
   server.stop(false, [&] { ++drained; });
@@ -87,7 +105,7 @@ TEST(HttpServerDrain, TheSignalWaitsForTheResponseInProgress) {
   EXPECT_EQ(drained, 0);
   EXPECT_EQ(server.open_connections(), 1u);
 
-  gate.cancel();  // the handler answers now
+  gated.gate.cancel();  // the handler answers now
   ASSERT_TRUE(run_until(io, [&] { return drained > 0; }));
   EXPECT_EQ(server.open_connections(), 0u);
   std::string received = read_to_end(client);
@@ -118,44 +136,28 @@ TEST(HttpServerDrain, AnIdleKeepAliveConnectionIsClosedAndTheSignalFollows) {
 }
 
 TEST(HttpServerDrain, AnAbortingStopClosesTheResponseInProgressAndSignals) {
-  asio::io_context io(1);
-  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
-  bool handling = false;
-  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
-    handling = true;
-    boost::system::error_code ec;
-    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_await answer(w, "never sent");
-  });
-  server.start();
-  auto client = send_request(io, server);
-  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+  GatedServer gated("never sent");
+  auto& io = gated.io;
+  auto& server = gated.server;
+  auto client = gated.request_in_progress();
 
   bool drained = false;
   server.stop(true, [&] { drained = true; });
-  gate.cancel();  // the handler's write fails on the closed socket
+  gated.gate.cancel();  // the handler's write fails on the closed socket
   ASSERT_TRUE(run_until(io, [&] { return drained; }));
   EXPECT_EQ(server.open_connections(), 0u);
 }
 
 TEST(HttpServerDrain, EveryCallerOfStopIsTold) {
-  asio::io_context io(1);
-  asio::steady_timer gate(io, asio::steady_timer::time_point::max());
-  bool handling = false;
-  HttpServer server(io.get_executor(), "127.0.0.1", 0, [&](HttpRequest&, ResponseWriter& w) -> Task<void> {
-    handling = true;
-    boost::system::error_code ec;
-    co_await gate.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-    co_await answer(w, "done");
-  });
-  server.start();
-  auto client = send_request(io, server);
-  ASSERT_TRUE(run_until(io, [&] { return handling; }));
+  GatedServer gated("done");
+  auto& io = gated.io;
+  auto& server = gated.server;
+  auto client = gated.request_in_progress();
 
   int first = 0, second = 0;
   server.stop(false, [&] { ++first; });
   server.stop(false, [&] { ++second; });
-  gate.cancel();
+  gated.gate.cancel();
   ASSERT_TRUE(run_until(io, [&] { return first > 0 && second > 0; }));
   io.poll();
   EXPECT_EQ(first, 1);
