@@ -18,6 +18,18 @@ int fail(const std::string& message) {
   return 1;
 }
 
+// A join token is about 100 characters; a line longer than this is not one (and is not read whole).
+constexpr std::streamsize kMaxTokenLine = 4096;
+
+// The first line of `in`, at most kMaxTokenLine characters; false when there is none or it is longer.
+bool read_token_line(std::istream& in, std::string& line) {
+  std::string buffer(kMaxTokenLine + 1, '\0');
+  in.getline(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+  if (in.fail() && (in.gcount() == 0 || in.gcount() >= kMaxTokenLine)) return false;
+  line.assign(buffer.c_str());
+  return true;
+}
+
 }  // namespace
 
 int run_cluster_init(const std::string& state_dir, bool force) {
@@ -47,11 +59,11 @@ int run_cluster_join(const std::string& state_dir, const std::string& token_arg,
     if (!token.empty())
       return fail("give the join token either as an argument or with --token-file, not both");
     std::ifstream in(token_file);
-    if (!in || !std::getline(in, token)) return fail("cannot read a join token from " + token_file);
+    if (!in || !read_token_line(in, token)) return fail("cannot read a join token from " + token_file);
   } else if (token.empty() || token == "-") {
     if (isatty(STDIN_FILENO))
       std::cerr << "Paste the join token (from `quorum cluster init`) and press Enter: ";
-    if (!std::getline(std::cin, token)) return fail("no join token on standard input");
+    if (!read_token_line(std::cin, token)) return fail("no join token on standard input");
   }
   // Whatever a copy and paste brings around the token.
   const auto first = token.find_first_not_of(" \t\r\n");

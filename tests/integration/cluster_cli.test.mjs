@@ -79,6 +79,11 @@ test("the join token can come from standard input or a file, so it stays out of 
   const missing = quorum("cluster", "join", "--token-file", path.join(a, "nope"), "--state-dir", stateDir(t));
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /cannot read a join token from/);
+  const huge = path.join(a, "huge.txt");
+  fs.writeFileSync(huge, "a".repeat(1 << 20));  // not a token: refused without being read whole
+  const tooLong = quorum("cluster", "join", "--token-file", huge, "--state-dir", stateDir(t));
+  assert.equal(tooLong.code, 1);
+  assert.match(tooLong.stderr, /cannot read a join token from/);
 });
 
 test("a second init is refused unless --force; another cluster has another fingerprint", (t) => {
