@@ -41,7 +41,7 @@ test("an engine line that never ends: an in-band error, then [DONE], and the nod
   const sent = engine.stats.bytesSent - sentBefore;
   const growth = rssKiB() - before;
   t.diagnostic(`the engine sent ${sent >> 20} MiB; the node's RSS grew by ${growth} KiB`);
-  assert.ok(sent > 100 << 20, `the engine sent only ${sent} bytes`);
+  assert.ok(sent >= 100 << 20, `the engine sent only ${sent} bytes`);
   // Under AddressSanitizer freed memory waits in its quarantine (up to 256 MiB), so RSS says nothing there: the
   // release build's run of this test asserts the bound (scripts/test.sh sets QUORUM_SANITIZED for the other).
   if (process.env.QUORUM_SANITIZED === "1") return;
