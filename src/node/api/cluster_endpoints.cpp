@@ -71,6 +71,11 @@ json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::tim
   return o;
 }
 
+ApiError peer_refusal(std::string message) {
+  return ApiError{401, "invalid_request_error", std::move(message), std::nullopt,
+                  std::string("invalid_peer_proof")};
+}
+
 }  // namespace
 
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
@@ -110,6 +115,13 @@ net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::Res
     co_await send_error(w, e, request_id);
     co_return;
   }
+  // Only a proven peer speaks for a node: loopback is no proof (a web page on this machine could post here).
+  if (!caller.is_peer()) {
+    ApiError e =
+        peer_refusal("A heartbeat must carry a peer proof (X-Quorum-Proof) of a node of this cluster.");
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
   auto status = cluster::parse_node_status(req.body);
   if (!status) {
     ApiError e = status.take_error();
@@ -119,9 +131,8 @@ net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::Res
     co_return;
   }
   // A peer speaks only for itself: the status must be that of the node whose proof was checked.
-  if (caller.is_peer() && status->id != caller.node_id) {
-    ApiError e{401, "invalid_request_error", "The heartbeat is signed by another node.", std::nullopt,
-               std::string("invalid_peer_proof")};
+  if (status->id != caller.node_id) {
+    ApiError e = peer_refusal("The heartbeat is signed by another node.");
     co_await send_error(w, e, request_id);
     co_return;
   }

@@ -23,7 +23,8 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& request, net
 net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& writer, std::string request_id);
 net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter& writer,
                             std::string request_id);
-// GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp).
+// GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp). A heartbeat is taken only
+// from a proven peer (`caller`) and only for itself; anything else, loopback included, gets 401.
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& writer);
 net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,
                                 auth::Caller caller, std::string request_id);
