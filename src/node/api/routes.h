@@ -20,6 +20,8 @@ enum class Endpoint {
   kGetModel,
   kClusterNodes,
   kHeartbeat,
+  kIdentity,
+
   kHealth,
   kMetrics,
 };
