@@ -210,7 +210,9 @@ GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string&
       remove(*p, RemovalReason::kGoodbye, changes);
       result = GoodbyeResult::kRemoved;
     } else {
+      const auto before = p->next_heartbeat;
       due_early(*p, now);
+      if (p->next_heartbeat == before) result = GoodbyeResult::kChecking;
     }
   }
   subscribers_->notify(changes);

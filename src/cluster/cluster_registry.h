@@ -120,7 +120,9 @@ struct PeerRecord {
   const LanPath* lan_path() const;
 };
 
-enum class GoodbyeResult { kUnknown, kRemoved, kCheck };
+// What an mDNS goodbye did: nothing (an unknown node), removed the node, made a heartbeat due early to check
+// it (kCheck), or nothing more because a check is already running or due (kChecking).
+enum class GoodbyeResult { kUnknown, kRemoved, kCheck, kChecking };
 
 // A heartbeat to send now.
 struct HeartbeatTarget {
@@ -220,7 +222,9 @@ class ClusterRegistry {
   bool announced(const std::string& id, const std::string& name, const std::string& version,
                  const std::string& address, unsigned short port, RegistryClock::time_point now);
   // An mDNS goodbye from `from_address`: removes the node when it comes from the node's known address; from
-  // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due early (kCheck).
+  // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due early (kCheck), at
+  // most once per early_heartbeat_gap (kChecking otherwise).
+
   GoodbyeResult goodbye(const std::string& id, const std::string& from_address,
                         RegistryClock::time_point now);
   // A peer's (authenticated) heartbeat reached us from `address`, which becomes its address unless it is

@@ -29,7 +29,8 @@ cluster::PresenceTiming timing_from(const ClusterConfig& config) {
   return t;
 }
 
-// Lines about strangers: a burst of 20, then one every 5 s. Model ids left out are logged again after a day.
+// Lines about what strangers cause, of each kind: a burst of 20, then one every 5 s. Model ids left out are
+// logged again after a day.
 constexpr double kStrangerLinesPerSecond = 0.2;
 constexpr double kStrangerLineBurst = 20;
 constexpr size_t kModelsLeftOutRemembered = 1024;
@@ -66,7 +67,8 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       local_status_(std::move(local_status)),
       registry_(self_.id, timing_from(config)),
       timer_(executor),
-      stranger_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
+      lead_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
+      goodbye_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
       models_left_out_(kModelsLeftOutRemembered, kModelLeftOutLoggedAgain) {}
 
 void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
@@ -136,9 +138,16 @@ void ClusterNode::wake() {
   });
 }
 
-void ClusterNode::log_stranger(log::Level level, const std::string& line) {
+void ClusterNode::log_limited(LogBudget& budget, log::Level level, const std::string& line) {
   std::lock_guard lock(log_mutex_);
-  if (auto held = stranger_log_.admit(RateClock::now())) log::write(level, with_held_back(line, *held));
+  if (auto held = budget.admit(RateClock::now())) log::write(level, with_held_back(line, *held));
+}
+
+void ClusterNode::summarise(LogBudget& budget, const std::string& about) {
+  std::lock_guard lock(log_mutex_);
+  if (auto held = budget.summary(RateClock::now())) {
+    log::info("cluster: " + std::to_string(held) + " more lines about " + about + " not logged (rate limit)");
+  }
 }
 
 cluster::NodeStatus ClusterNode::own_status() {
@@ -167,11 +176,12 @@ void ClusterNode::on_goodbye(const std::string& id, const std::string& name, con
       log::info("cluster: node '" + name + "' (" + id + ") said goodbye");
       break;
     case cluster::GoodbyeResult::kCheck:
-      log_stranger(log::Level::kInfo, "cluster: a goodbye for node '" + log::printable(name) + "' (" +
-                                          log::printable(id) + ") came from " + from +
-                                          ", not its address: checking it with a heartbeat");
+      log_limited(goodbye_log_, log::Level::kInfo,
+                  "cluster: a goodbye for node '" + log::printable(name) + "' (" + log::printable(id) +
+                      ") came from " + from + ", not its address: checking it with a heartbeat");
       wake();
       break;
+    case cluster::GoodbyeResult::kChecking:
     case cluster::GoodbyeResult::kUnknown:
       break;
   }
@@ -262,9 +272,9 @@ net::Task<void> ClusterNode::heartbeat_loop() {
     if (stopped_) co_return;
     auto now = Clock::now();
     for (const auto& name : registry_.prune(now)) {
-      log_stranger(log::Level::kInfo, "cluster: node '" + log::printable(name) +
-                                          "' removed: silent for more than " +
-                                          seconds_text(registry_.timing().prune_after));
+      log_limited(lead_log_, log::Level::kInfo,
+                  "cluster: node '" + log::printable(name) + "' removed: silent for more than " +
+                      seconds_text(registry_.timing().prune_after));
     }
     if (auto displaced = registry_.displaced_leads();
         displaced != displaced_logged_ && now - displaced_log_at_ >= kDisplacedLogEvery) {
@@ -274,6 +284,9 @@ net::Task<void> ClusterNode::heartbeat_loop() {
       displaced_logged_ = displaced;
       displaced_log_at_ = now;
     }
+    summarise(lead_log_, "nodes not verified yet");
+    summarise(goodbye_log_, "goodbyes from elsewhere");
+
     for (auto& target : registry_.take_due(now)) {
       asio::co_spawn(executor_, heartbeat(std::move(target)), asio::detached);
     }
@@ -355,7 +368,7 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   auto now = Clock::now();
   // Lines about a heartbeat to an unverified path (most likely a made-up lead) are rate-limited.
   auto warn = [&](const std::string& line) {
-    target.unverified ? log_stranger(log::Level::kWarn, line) : log::warn(line);
+    target.unverified ? log_limited(lead_log_, log::Level::kWarn, line) : log::warn(line);
   };
   if (answer) {
     std::string id = answer->id;

@@ -95,8 +95,10 @@ class ClusterNode {
   // Who answers at `base`: GET /v1/cluster/identity, signed for nobody in particular; the node id in its
   // signed answer, or why there is none.
   net::Task<Result<std::string>> identify(std::string base, net::ClientOptions options);
-  // Logs a line about a stranger (a lead, a forged packet) within budget_. Any thread.
-  void log_stranger(log::Level level, const std::string& line);
+  // Logs a line about what a stranger caused within `budget` (one of the *_log_ below). Any thread.
+  void log_limited(LogBudget& budget, log::Level level, const std::string& line);
+  // Says how many lines `budget` held back and has not told of yet, if any. Any thread.
+  void summarise(LogBudget& budget, const std::string& about);
   // Makes the loop look at the registry again (a heartbeat became due early). Any thread.
   void wake();
   // Adds the peer proof of a request to node `to` (cluster/peer_proof.h).
@@ -119,7 +121,9 @@ class ClusterNode {
   cluster::RegistryClock::time_point displaced_log_at_{};
 
   std::mutex log_mutex_;
-  LogBudget stranger_log_;                      // under log_mutex_
+  LogBudget lead_log_;     // lines about leads (unreachable, pruned, answered as another); under log_mutex_
+  LogBudget goodbye_log_;  // lines about goodbyes from elsewhere; under log_mutex_
+
   RecentKeys models_left_out_;                  // model ids already logged as left out; under log_mutex_
   std::unique_ptr<cluster::MdnsService> mdns_;  // set once in start(), then only read
   mutable std::mutex address_mutex_;

@@ -19,7 +19,8 @@ net::Task<void> serve_identity(ApiContext& api, net::HttpRequest& req, net::Resp
     co_await send_error(w, e, request_id);
     co_return;
   }
-  std::string answer = boost::json::serialize(boost::json::object{{"id", api.self.id}, {"name", api.self.name}});
+  std::string answer =
+      boost::json::serialize(boost::json::object{{"id", api.self.id}, {"name", api.self.name}});
   net::Headers h = json_headers(request_id);
   h.add(std::string(cluster::peer_headers::kNode), api.self.id);
   h.add(std::string(cluster::peer_headers::kProof),
