@@ -224,7 +224,6 @@ class ClusterRegistry {
   // An mDNS goodbye from `from_address`: removes the node when it comes from the node's known address; from
   // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due early (kCheck), at
   // most once per early_heartbeat_gap (kChecking otherwise).
-
   GoodbyeResult goodbye(const std::string& id, const std::string& from_address,
                         RegistryClock::time_point now);
   // A peer's (authenticated) heartbeat reached us from `address`, which becomes its address unless it is

@@ -120,7 +120,6 @@ class MdnsService {
   LogBudget ignored_log_;
   LogBudget off_link_log_;
   RateClock::time_point answer_due_ = RateClock::time_point::max();  // what answer_loop waits for
-
   mutable std::mutex status_mutex_;
   DiscoveryStatus status_;
 };

@@ -286,7 +286,6 @@ net::Task<void> ClusterNode::heartbeat_loop() {
     }
     summarise(lead_log_, "nodes not verified yet");
     summarise(goodbye_log_, "goodbyes from elsewhere");
-
     for (auto& target : registry_.take_due(now)) {
       asio::co_spawn(executor_, heartbeat(std::move(target)), asio::detached);
     }

@@ -91,7 +91,6 @@ class ClusterNode {
   // its verified status, or why there is none.
   net::Task<Result<cluster::NodeStatus>> exchange(std::string base, std::string to,
                                                   net::ClientOptions options);
-
   // Who answers at `base`: GET /v1/cluster/identity, signed for nobody in particular; the node id in its
   // signed answer, or why there is none.
   net::Task<Result<std::string>> identify(std::string base, net::ClientOptions options);
@@ -119,11 +118,9 @@ class ClusterNode {
   std::atomic<bool> wake_posted_{false};  // a wake() is on its way: more need not be posted
   uint64_t displaced_logged_ = 0;         // leads displaced, as last logged (heartbeat loop only)
   cluster::RegistryClock::time_point displaced_log_at_{};
-
   std::mutex log_mutex_;
   LogBudget lead_log_;     // lines about leads (unreachable, pruned, answered as another); under log_mutex_
   LogBudget goodbye_log_;  // lines about goodbyes from elsewhere; under log_mutex_
-
   RecentKeys models_left_out_;                  // model ids already logged as left out; under log_mutex_
   std::unique_ptr<cluster::MdnsService> mdns_;  // set once in start(), then only read
   mutable std::mutex address_mutex_;

@@ -33,7 +33,6 @@ net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& request, net:
 net::Task<void> serve_identity(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,
                                std::string request_id);
 // GET /health and /metrics (health.cpp).
-
 net::Task<void> serve_health(ApiContext& api, net::ResponseWriter& writer);
 net::Task<void> serve_metrics(ApiContext& api, net::ResponseWriter& writer);
 

@@ -21,7 +21,6 @@ enum class Endpoint {
   kClusterNodes,
   kHeartbeat,
   kIdentity,
-
   kHealth,
   kMetrics,
 };

@@ -225,7 +225,6 @@ TEST(ClusterRegistryChanges, RemovalsSayWhy) {
 
   EXPECT_EQ(r.goodbye("b", "10.6.6.6", t0), GoodbyeResult::kChecking) << "its first heartbeat is due already";
   EXPECT_TRUE(rec.changes.empty()) << "a goodbye from elsewhere only checks";
-
   EXPECT_EQ(r.goodbye("b", "10.0.0.2", t0), GoodbyeResult::kRemoved);
   ASSERT_EQ(rec.kinds(), Kinds{K::kRemoved});
   EXPECT_EQ(rec.changes[0].removal, RemovalReason::kGoodbye);

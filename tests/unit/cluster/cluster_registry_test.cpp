@@ -210,7 +210,6 @@ TEST(ClusterRegistry, AStaticPeerIsDialledAtTheGivenPortAndFollowsWhoeverAnswers
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].to, "") << "whoever answers there";
   ASSERT_TRUE(r.heartbeat_done(peer, status_of("c", {{"m", true}}), t0 + seconds(3)).ok());
-
   ASSERT_EQ(r.snapshot().size(), 1u);
   EXPECT_EQ(r.snapshot()[0].id, "c");
   EXPECT_EQ(r.holders("m").size(), 1u);
@@ -285,7 +284,6 @@ TEST(ClusterRegistry, AStaticPeerKeepsItsGivenPathWhateverItReportsOrMdnsSays) {
   EXPECT_EQ(lan(r.take_due(t0 + seconds(2)).at(0).path).port, 40000);
   // A goodbye only checks it, even from its own address (here its heartbeat is running already).
   EXPECT_EQ(r.goodbye("b", "192.168.1.9", t0 + seconds(2)), GoodbyeResult::kChecking);
-
   EXPECT_EQ(r.snapshot().size(), 1u);
 }
 
