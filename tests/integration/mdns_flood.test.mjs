@@ -8,11 +8,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { modelsDir, quorumBin, waitFor } from "./harness.mjs";
-import { clusterNodesOf, createLan, curlIn, formCluster, nodeIdOf } from "./netns.mjs";
+import { quorumBin, waitFor } from "./harness.mjs";
+import { clusterNodesOf, createLan, curlIn, formCluster, giveModels, nodeIdOf } from "./netns.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const subnet = "10.213.95";
@@ -27,9 +26,7 @@ before(async () => {
   hosts.a = lan.addHost("a", 1);
   hosts.b = lan.addHost("b", 2);
   hosts.x = lan.addHost("x", 3);
-  const cache = await modelsDir();
-  hosts.b.models = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-qfl-models-"));
-  fs.copyFileSync(path.join(cache, "tiny-a.gguf"), path.join(hosts.b.models, "b-model.gguf"));
+  await giveModels(hosts.b, { "b-model": "tiny-a" });
   formCluster(hosts.a, hosts.b);
   fingerprint = JSON.parse(execFileSync(quorumBin(), ["cluster", "show", "--json", "--state-dir", hosts.a.stateDir],
     { encoding: "utf8" })).fingerprint;
@@ -50,7 +47,6 @@ after(async () => {
     for (const h of [hosts.a, hosts.b]) await lan.stop(h);
   } finally {
     lan?.destroy();
-    if (hosts.b?.models) fs.rmSync(hosts.b.models, { recursive: true, force: true });
   }
 });
 

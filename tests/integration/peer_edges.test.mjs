@@ -11,11 +11,8 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { modelsDir, waitFor } from "./harness.mjs";
-import { clusterNodesOf, createLan, curlIn, formCluster, nodeIdOf } from "./netns.mjs";
+import { waitFor } from "./harness.mjs";
+import { clusterNodesOf, createLan, curlIn, formCluster, giveModels, nodeIdOf } from "./netns.mjs";
 
 const subnet = "10.213.96";
 const proxyPort = 40080;
@@ -49,10 +46,7 @@ before(async () => {
   hosts.a = lan.addHost("a", 1);
   hosts.b = lan.addHost("b", 2);
   hosts.c = lan.addHost("c", 3);
-  const cache = await modelsDir();
-  hosts.b.models = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-qpe-models-"));
-  fs.copyFileSync(path.join(cache, "tiny-a.gguf"), path.join(hosts.b.models, "good-model.gguf"));
-  fs.copyFileSync(path.join(cache, "tiny-a.gguf"), path.join(hosts.b.models, "bad\nmodel.gguf"));
+  await giveModels(hosts.b, { "good-model": "tiny-a", "bad\nmodel": "tiny-a" });
   formCluster(hosts.a, hosts.b, hosts.c);
   proxy = spawn("ip", ["netns", "exec", hosts.a.ns, process.execPath, "-e", proxySource], { stdio: ["ignore", "pipe", "pipe"] });
   let pending = "";
@@ -79,7 +73,6 @@ after(async () => {
   } finally {
     if (proxy && proxy.exitCode === null) proxy.kill("SIGKILL");
     lan?.destroy();
-    if (hosts.b?.models) fs.rmSync(hosts.b.models, { recursive: true, force: true });
   }
 });
 
