@@ -232,11 +232,13 @@ bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& add
         const bool models = !same_models(p->status.models, status.models);
         p->status = status;
         set_found_path(*p, std::string(), p->status.port);
+        p->path_verified = true;  // the port it tells in its signed status
         p->last_seen = now;
         tell(*p, p->state, before, models, {}, revision_, changes);
       } else {
-        // It proved the secret from `address`: a verified path, whatever mDNS said.
-        set_found_path(*p, address, p->status.port);
+        // It proved the secret from `address`, and told its port in its signed status: a verified path,
+        // whatever mDNS said.
+        set_found_path(*p, address, status.port);
         p->verified = p->path_verified = true;
         tell(*p, p->state, before, false, {}, revision_, changes);
         due = due_early(*p, now);

@@ -214,6 +214,17 @@ TEST(ClusterRegistryLeads, AFloodOfAnnouncementsOfAnUnreachableNodeCostsOneHeart
   EXPECT_LE(heartbeats, 5u);
 }
 
+TEST(ClusterRegistryLeads, ANodeThatCallsIsReachedWhereItCalledFromAtThePortItSigned) {
+  ClusterRegistry r("self", timing(), small_limits());
+  // A forged announcement of a real node's id, at a made-up address and port, before the node calls.
+  r.announced("b", "b", "", "10.6.6.6", 6666, t0);
+  r.called_by(status_of("b"), "10.0.0.2", t0 + seconds(1));
+  auto due = r.take_due(*r.next_due());
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(std::get<LanPath>(due[0].path), (LanPath{"10.0.0.2", 32768, false}));
+  EXPECT_FALSE(due[0].unverified) << "it proved the secret from there";
+}
+
 TEST(ClusterRegistryLeads, AStaticPeerIsAskedWhoItIsUntilItsIdIsConfirmed) {
   ClusterRegistry r("self", timing(), small_limits());
   r.add_static("192.168.1.9", 40000, t0);
