@@ -110,6 +110,8 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
       return api::serve_cluster_nodes(context_, w);
     case Endpoint::kHeartbeat:
       return api::serve_heartbeat(context_, req, w, std::move(*caller), std::move(request_id));
+    case Endpoint::kIdentity:
+      return api::serve_identity(context_, req, w, std::move(request_id));
     case Endpoint::kHealth:
       return api::serve_health(context_, w);
     case Endpoint::kMetrics:
