@@ -178,8 +178,16 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(limits.max_body_bytes);
   const bool pipelined = buffer.size() > 0;  // bytes of this request came with the previous one
-  arm_read_deadline(connection, first ? limits.header_timeout : limits.idle_keepalive);
   beast::error_code ec;
+  if (!first && !pipelined) {
+    // Kept alive between requests: idle until the next one begins (or closed silently after a while); the
+    // header timeout counts from its first byte.
+    arm_read_deadline(connection, limits.idle_keepalive);
+    co_await stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+    disarm_read_deadline(*connection);
+    if (ec) co_return false;
+  }
+  arm_read_deadline(connection, limits.header_timeout);
   co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
   disarm_read_deadline(*connection);
   // A declared Content-Length over the limit fails here already; it is answered once the head is admitted.

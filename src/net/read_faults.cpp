@@ -16,7 +16,8 @@ ReadFault classify_read_error(const boost::system::error_code& ec, bool timed_ou
       ec == http::error::short_read) {
     return ReadFault::kGone;
   }
-  if (ec.category() == http::make_error_code(http::error::bad_method).category()) return ReadFault::kMalformed;
+  if (ec.category() == http::make_error_code(http::error::bad_method).category())
+    return ReadFault::kMalformed;
   return ReadFault::kGone;  // the socket's own errors: reset, closed by stop(), ...
 }
 
@@ -28,9 +29,10 @@ std::optional<FaultAnswer> answer_for(ReadFault fault, size_t max_body_bytes, si
       return FaultAnswer{408, plain_error_json("The request did not arrive in time.", "invalid_request_error",
                                                "request_timeout")};
     case ReadFault::kHeadTooLarge:
-      return FaultAnswer{431, plain_error_json("The request line and headers are larger than the node accepts (" +
-                                                   std::to_string(max_header_bytes) + " bytes).",
-                                               "invalid_request_error", "headers_too_large")};
+      return FaultAnswer{431,
+                         plain_error_json("The request line and headers are larger than the node accepts (" +
+                                              std::to_string(max_header_bytes) + " bytes).",
+                                          "invalid_request_error", "headers_too_large")};
     case ReadFault::kBodyTooLarge:
       return FaultAnswer{413, plain_error_json("The request body is larger than the node accepts (" +
                                                    std::to_string(max_body_bytes) + " bytes).",

@@ -11,13 +11,13 @@
 namespace quorum::net {
 
 struct ServerLimits {
-  size_t max_body_bytes = size_t{8} << 20;    // larger bodies get 413, before they are read when declared
+  size_t max_body_bytes = size_t{8} << 20;     // larger bodies get 413, before they are read when declared
   size_t max_header_bytes = size_t{64} << 10;  // a larger request line and headers get 431
-  // A request head not complete this long after the connection opened gets 408 (a connection that sent
-  // nothing at all is closed without an answer).
+  // A request head not complete this long after the connection opened, or on a kept-alive connection after
+  // its first byte, gets 408 (a new connection that sent nothing at all is closed without an answer).
   std::chrono::seconds header_timeout{30};
-  std::chrono::seconds body_timeout{120};    // a body not complete this long after its head gets 408
-  std::chrono::seconds idle_keepalive{75};   // an idle kept-alive connection is closed (without an answer)
+  std::chrono::seconds body_timeout{120};   // a body not complete this long after its head gets 408
+  std::chrono::seconds idle_keepalive{75};  // an idle kept-alive connection is closed (without an answer)
 };
 
 // What a node takes in before it knows who is calling, shared by all of its listeners and threads (Intake).

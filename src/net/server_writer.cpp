@@ -129,7 +129,8 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
   beast::error_code ec;
   if (count > 0) {
     stream_.expires_after(kWriteTimeout);
-    co_await asio::async_write(stream_, std::span(buffers.data(), count), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream_, std::span(buffers.data(), count),
+                               asio::redirect_error(use_awaitable, ec));
     stream_.expires_never();
   }
   head_.clear();

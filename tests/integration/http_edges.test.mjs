@@ -63,6 +63,18 @@ test("a head that arrives too slowly gets 408 in the API's shape, then the conne
   await healthy();
 });
 
+test("on a kept-alive connection, a next request whose head stalls gets 408 too", async () => {
+  const c = await connect();
+  await c.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  await c.responsesAfter(1);
+  await c.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+  const [, response] = await c.responsesAfter(2, { timeoutMs: 10000 });
+  assert.equal(response.status, 408);
+  assert.equal(apiError(response).code, "request_timeout");
+  await c.until((x) => x.ended, { what: "the close after 408" });
+  c.destroy();
+});
+
 test("a body that arrives too slowly gets 408, then the connection closes", async () => {
   const c = await connect();
   await c.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");

@@ -100,7 +100,8 @@ export class RawClient {
 }
 
 // The complete responses in `buffer`, in order: { status, version, headers (lower-case names), body (a
-// Buffer), interim: [1xx statuses before it] }. `headRequests`: indexes of the responses that answer HEAD (no
+// Buffer), interim: [1xx statuses before it] }; bytes that do not start a response end the list with
+// { status: 0, garbage }. `headRequests`: indexes of the responses that answer HEAD (no
 // body). A body without a length ends with the connection: it counts only once `closed`.
 export function parseResponses(buffer, { headRequests = [], closed = false } = {}) {
   const responses = [];
@@ -110,6 +111,11 @@ export function parseResponses(buffer, { headRequests = [], closed = false } = {
     const headEnd = buffer.indexOf("\r\n\r\n", at, "latin1");
     if (headEnd < 0) return responses;
     const lines = buffer.subarray(at, headEnd).toString("latin1").split("\r\n");
+    if (!/^HTTP\/1\.[01] \d{3}( |$)/.test(lines[0])) {
+      // Not the start of a response: the connection is out of step (a body the client did not expect).
+      responses.push({ status: 0, garbage: buffer.subarray(at).toString("latin1"), headers: {}, body: Buffer.alloc(0), interim });
+      return responses;
+    }
     const [version, status] = lines[0].split(" ");
     const headers = {};
     for (const line of lines.slice(1)) {

@@ -13,7 +13,8 @@ net::Admission Api::admit(const net::RequestHead& head) const {
   if (head.headers.has(cluster::peer_headers::kProof)) {
     log::warn("refused a peer request from " + head.remote_address + ": " + error.message);
   }
-  return net::Admission::refuse(error.status, api::json_headers(api::new_request_id()), wire::error_body(error));
+  return net::Admission::refuse(error.status, api::json_headers(api::new_request_id()),
+                                wire::error_body(error));
 }
 
 }  // namespace quorum::node

@@ -83,8 +83,10 @@ TEST(HttpServerAdmission, ARefusedHeadIsAnsweredWithoutContinueAndItsBodyIsNever
   };
   ServerThread s(std::move(options));
   auto client = s.connect();
-  asio::write(client, asio::buffer(std::string_view(
-                          "POST /v1/x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")));
+  asio::write(
+      client,
+      asio::buffer(std::string_view(
+          "POST /v1/x HTTP/1.1\r\nHost: t\r\nContent-Length: 1000000\r\nExpect: 100-continue\r\n\r\n")));
   std::string received = read_to_end(client);
   EXPECT_EQ(received.find("100 Continue"), std::string::npos) << received;
   EXPECT_EQ(received.rfind("HTTP/1.1 401", 0), 0u) << received;
@@ -99,8 +101,9 @@ TEST(HttpServerAdmission, AnAdmittedHeadGetsContinueThenItsBodyIsRead) {
   options.admit = [](const RequestHead&) { return Admission::admit(false); };
   ServerThread s(std::move(options));
   auto client = s.connect();
-  asio::write(client, asio::buffer(std::string_view(
-                          "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")));
+  asio::write(client,
+              asio::buffer(std::string_view(
+                  "POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")));
   std::string buffer;
   read_past(client, buffer, "\r\n\r\n");
   EXPECT_EQ(buffer.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0), 0u) << buffer;
@@ -117,14 +120,17 @@ TEST(HttpServerAdmission, UnverifiedBodiesBeyondTheBudgetGet503Unread) {
   options.admit = [](const RequestHead&) { return Admission::admit(false); };
   ServerThread s(std::move(options));
   auto big = s.connect();
-  asio::write(big, asio::buffer(std::string_view("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n")));
+  asio::write(big,
+              asio::buffer(std::string_view("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n")));
   std::string refused = read_to_end(big);
   EXPECT_EQ(refused.rfind("HTTP/1.1 503", 0), 0u) << refused;
   EXPECT_NE(refused.find("Retry-After: 1"), std::string::npos) << refused;
   EXPECT_EQ(s.handled, 0);
 
   auto small = s.connect();
-  asio::write(small, asio::buffer(std::string_view("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789")));
+  asio::write(
+      small,
+      asio::buffer(std::string_view("POST /x HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789")));
   std::string buffer;
   read_past(small, buffer, "got 10");
   EXPECT_NE(buffer.find("HTTP/1.1 200"), std::string::npos) << buffer;

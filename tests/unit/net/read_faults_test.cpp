@@ -19,11 +19,11 @@ ReadFault fault(http::error e) {
 TEST(ReadFaults, EachParseErrorHasItsStatus) {
   EXPECT_EQ(fault(http::error::header_limit), ReadFault::kHeadTooLarge);
   EXPECT_EQ(fault(http::error::body_limit), ReadFault::kBodyTooLarge);
-  for (auto e : {http::error::bad_method, http::error::bad_target, http::error::bad_version,
-                 http::error::bad_line_ending, http::error::bad_field, http::error::bad_value,
-                 http::error::bad_content_length, http::error::bad_transfer_encoding, http::error::bad_chunk,
-                 http::error::bad_chunk_extension, http::error::bad_obs_fold,
-                 http::error::multiple_content_length}) {
+  for (auto e :
+       {http::error::bad_method, http::error::bad_target, http::error::bad_version,
+        http::error::bad_line_ending, http::error::bad_field, http::error::bad_value,
+        http::error::bad_content_length, http::error::bad_transfer_encoding, http::error::bad_chunk,
+        http::error::bad_chunk_extension, http::error::bad_obs_fold, http::error::multiple_content_length}) {
     EXPECT_EQ(fault(e), ReadFault::kMalformed) << http::make_error_code(e).message();
   }
 }
