@@ -22,8 +22,11 @@ namespace {
 
 struct Connection {
   beast::tcp_stream stream;
-  Intake::Ticket ticket;  // the connection's place in the intake, given back when it ends
-  std::string remote;     // the client's address
+  // The connection's place in the intake, given back when it ends; the intake is held for as long (a
+  // connection's coroutine may be destroyed after its server, with the io_context).
+  std::shared_ptr<Intake> intake;
+  Intake::Ticket ticket;
+  std::string remote;  // the client's address
   bool loopback;
   bool busy = false;  // a handler is running
   // The deadline of the read under way (arm_read_deadline).
@@ -31,8 +34,9 @@ struct Connection {
   uint64_t deadline_generation = 0;
   bool timed_out = false;
 
-  Connection(tcp::socket socket, Intake::Ticket t, const asio::ip::address& peer)
+  Connection(tcp::socket socket, std::shared_ptr<Intake> in, Intake::Ticket t, const asio::ip::address& peer)
       : stream(std::move(socket)),
+        intake(std::move(in)),
         ticket(std::move(t)),
         remote(peer.to_string()),
         loopback(is_loopback(peer)),
@@ -149,7 +153,8 @@ Task<void> HttpServer::Impl::accept_loop() {
     auto ticket = intake->admit_connection(peer.address());
     if (!ticket) continue;  // over its budget: closed here, unread
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<Connection>(std::move(socket), std::move(*ticket), peer.address());
+    auto connection =
+        std::make_shared<Connection>(std::move(socket), intake, std::move(*ticket), peer.address());
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(connection);
     ++active;  // counted from here, so that a drain does not end before serve() begins
