@@ -214,7 +214,8 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
                               std::move(admission.body));
     co_return false;
   }
-  const auto declared = parser.content_length();
+  // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
+  const auto declared = too_large ? boost::none : parser.content_length();
   if (too_large || (declared && *declared > limits.max_body_bytes)) {
     co_await answer_fault(
         stream, version,

@@ -171,6 +171,19 @@ test("an HTTP/1.0 client gets a stream without chunked encoding, ended by the cl
   c.destroy();
 });
 
+test("a declared body over the limit gets 413 before a byte of it is sent", async () => {
+  const c = await connect();
+  await c.write("POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" +
+    `Content-Length: ${(8 << 20) + 1}\r\n\r\n`);
+  const [response] = await c.responsesAfter(1);
+  assert.equal(response.status, 413);
+  assert.equal(apiError(response).code, "request_too_large");
+  c.end();
+  await c.until((x) => x.ended, { what: "the close after 413" });
+  c.destroy();
+  await healthy();
+});
+
 test("a 100 MB chunked body gets 413 after the limit, and the node stays healthy and small", async (t) => {
   await healthy();
   const before = rssKiB();
