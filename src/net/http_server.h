@@ -49,8 +49,8 @@ class ResponseWriter {
   virtual ~ResponseWriter() = default;
   // A complete response with Content-Length.
   virtual Task<bool> send(int status, const Headers& headers, std::string body) = 0;
-  // Starts a chunked response. The head goes out with the first write() or end_stream(), in the same
-  // segment; a write failure is reported there.
+  // Starts a streamed response (chunked; for an HTTP/1.0 client, ended by the close). The head goes out
+  // with the first write() or end_stream(), in the same segment; a write failure is reported there.
   virtual Task<bool> begin_stream(int status, const Headers& headers) = 0;
   // Writes one chunk and flushes it.
   virtual Task<bool> write(std::string_view data) = 0;
