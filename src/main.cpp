@@ -43,6 +43,18 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   node_cmd->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")
       ->capture_default_str();
+  int header_timeout = static_cast<int>(config.header_timeout.count());
+  int body_timeout = static_cast<int>(config.body_timeout.count());
+  node_cmd
+      ->add_option("--header-timeout", header_timeout,
+                   "Seconds a client has to send a request's headers before it gets 408")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  node_cmd
+      ->add_option("--body-timeout", body_timeout,
+                   "Seconds a client has to send a request's body before it gets 408")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
   node_cmd->add_option("--threads", config.threads, "Server threads (0: one per core, at most 4)")
       ->capture_default_str();
   node_cmd->add_option("--max-retries", config.max_retries, "Engines tried for one request before giving up")
@@ -211,6 +223,8 @@ int main(int argc, char** argv) {
     config.idle_timeout = std::chrono::seconds(std::max(1, idle_timeout));
     config.probe_interval = std::chrono::seconds(std::max(1, probe_interval));
     config.max_body_bytes = max_body_mb * 1024 * 1024;
+    config.header_timeout = std::chrono::seconds(header_timeout);
+    config.body_timeout = std::chrono::seconds(body_timeout);
     emb.enabled = !no_embedded;
     emb.idle_timeout =
         std::chrono::milliseconds(static_cast<int64_t>(std::max(0.0, model_idle_timeout) * 1000));

@@ -12,11 +12,24 @@ int64_t system_unix_ms() {
       .count();
 }
 
+ApiError unauthenticated() {
+  return ApiError{
+      401, "invalid_request_error",
+      "Requests from other machines must authenticate; this node accepts unauthenticated requests "
+      "only from loopback.",
+      std::nullopt, std::string("invalid_api_key")};
+}
+
 }  // namespace
 
 std::optional<Result<Caller>> LoopbackTrust::check(const net::HttpRequest& request) {
   if (request.arrival != net::Arrival::kLoopback) return std::nullopt;
   return Result<Caller>(Caller::local());
+}
+
+std::optional<Result<HeadCheck>> LoopbackTrust::check_head(const net::RequestHead& head) {
+  if (head.arrival != net::Arrival::kLoopback) return std::nullopt;
+  return Result<HeadCheck>(HeadCheck::kVerified);
 }
 
 cluster::PeerProof peer_proof_of(const net::Headers& headers) {
@@ -38,15 +51,26 @@ std::optional<Result<Caller>> PeerProofCheck::check(const net::HttpRequest& requ
   return Result<Caller>(Caller::peer(std::move(proof.node)));
 }
 
+std::optional<Result<HeadCheck>> PeerProofCheck::check_head(const net::RequestHead& head) {
+  if (!head.headers.has(cluster::peer_headers::kProof)) return std::nullopt;
+  auto checked =
+      verifier_.precheck(self_id_, peer_proof_of(head.headers), head.method, head.target, now_ms_());
+  if (!checked) return Result<HeadCheck>(checked.take_error());
+  return Result<HeadCheck>(HeadCheck::kPending);
+}
+
 Result<Caller> Authenticator::authenticate(const net::HttpRequest& request) const {
   for (const auto& step : steps_) {
     if (auto decided = step->check(request)) return std::move(*decided);
   }
-  return ApiError{
-      401, "invalid_request_error",
-      "Requests from other machines must authenticate; this node accepts unauthenticated requests "
-      "only from loopback.",
-      std::nullopt, std::string("invalid_api_key")};
+  return unauthenticated();
+}
+
+Result<HeadCheck> Authenticator::admit(const net::RequestHead& head) const {
+  for (const auto& step : steps_) {
+    if (auto decided = step->check_head(head)) return std::move(*decided);
+  }
+  return unauthenticated();
 }
 
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,

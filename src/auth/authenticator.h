@@ -3,6 +3,10 @@
 // request delivered by the relay) and either decides or passes the request on; a request no step accepts is
 // refused with 401. Trust comes from where the request arrived (HttpRequest::arrival) and what it proves.
 //
+// Two moments: admit() runs on the request's head, before its body is read, so that a caller who cannot be
+// served is refused without the node reading (or buffering) what it sends; authenticate() runs on the whole
+// request and decides. A caller whose proof covers the body (a peer) passes admit() only as "pending".
+//
 // Thread-safety: authenticate() may be called from every server thread at once; steps are added before
 // serving.
 #pragma once
@@ -21,17 +25,27 @@
 
 namespace quorum::auth {
 
+// What a request's head establishes about its caller.
+enum class HeadCheck {
+  kVerified,  // known already: the body needs no checking
+  kPending,   // nothing wrong so far; the body is needed to decide (authenticate())
+};
+
 class AuthStep {
  public:
   virtual ~AuthStep() = default;
   // nullopt: not this step's kind of caller (the next step decides). Otherwise the caller, or the refusal.
   virtual std::optional<Result<Caller>> check(const net::HttpRequest& request) = 0;
+  // The same from the head alone: nullopt when not this step's kind of caller; a refusal here is one
+  // check() would make too.
+  virtual std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) = 0;
 };
 
 // A request that arrived on loopback is from this machine: trusted.
 class LoopbackTrust final : public AuthStep {
  public:
   std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+  std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
 };
 
 // A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when the proof
@@ -43,6 +57,8 @@ class PeerProofCheck final : public AuthStep {
   // `self_id`: this node, which the request must be addressed to. `now_ms`: the clock (Unix milliseconds).
   PeerProofCheck(std::string self_id, std::string secret, UnixMillis now_ms);
   std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+  // Pending when everything but the proof holds (cluster::PeerVerifier::precheck).
+  std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
 
  private:
   std::string self_id_;
@@ -59,6 +75,8 @@ class Authenticator {
   void add(std::unique_ptr<AuthStep> step) { steps_.push_back(std::move(step)); }
   // The first step's decision; 401 invalid_api_key when no step knows the caller.
   Result<Caller> authenticate(const net::HttpRequest& request) const;
+  // The same on the head alone, before the body is read.
+  Result<HeadCheck> admit(const net::RequestHead& head) const;
 
  private:
   std::vector<std::unique_ptr<AuthStep>> steps_;

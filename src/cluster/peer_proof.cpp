@@ -62,9 +62,7 @@ bool verify_peer_reply(std::string_view secret, std::string_view request_nonce, 
   return constant_time_equal(sign_peer_reply(secret, request_nonce, node, body), proof);
 }
 
-Status PeerVerifier::verify(std::string_view secret, std::string_view self, const PeerProof& p,
-                            std::string_view method, std::string_view target, std::string_view body,
-                            int64_t now_ms) {
+Status PeerVerifier::check_fields(const PeerProof& p, int64_t now_ms) const {
   if (p.node.empty() || p.time.empty() || p.nonce.empty() || p.proof.empty()) {
     return unauthorized("This node accepts requests from other machines only from nodes of its cluster.");
   }
@@ -75,12 +73,37 @@ Status PeerVerifier::verify(std::string_view secret, std::string_view self, cons
     return unauthorized("The request is stale or its clock is off by more than " +
                         std::to_string(window_.count() / 1000) + " s.");
   }
-  std::string expected =
-      hmac_sha256_hex(secret, signed_text(method, target, p.node, p.to, p.time, p.nonce, body));
-  if (!constant_time_equal(expected, p.proof)) return unauthorized("The cluster proof does not match.");
+  return Ok{};
+}
+
+Status PeerVerifier::check_addressee(std::string_view self, const PeerProof& p, std::string_view method,
+                                     std::string_view target) {
   if (p.to.empty() ? !(method == "GET" && target == kIdentityTarget) : p.to != self) {
     return unauthorized("The request is addressed to another node.");
   }
+  return Ok{};
+}
+
+Status PeerVerifier::precheck(std::string_view self, const PeerProof& p, std::string_view method,
+                              std::string_view target, int64_t now_ms) const {
+  if (auto fields = check_fields(p, now_ms); !fields) return fields;
+  if (auto addressee = check_addressee(self, p, method, target); !addressee) return addressee;
+  std::lock_guard lock(mutex_);
+  auto seen = seen_.find(p.node + "/" + p.nonce);
+  if (seen != seen_.end() && seen->second >= now_ms) {
+    return unauthorized("This request was already received (replayed).");
+  }
+  return Ok{};
+}
+
+Status PeerVerifier::verify(std::string_view secret, std::string_view self, const PeerProof& p,
+                            std::string_view method, std::string_view target, std::string_view body,
+                            int64_t now_ms) {
+  if (auto fields = check_fields(p, now_ms); !fields) return fields;
+  std::string expected =
+      hmac_sha256_hex(secret, signed_text(method, target, p.node, p.to, p.time, p.nonce, body));
+  if (!constant_time_equal(expected, p.proof)) return unauthorized("The cluster proof does not match.");
+  if (auto addressee = check_addressee(self, p, method, target); !addressee) return addressee;
 
   std::lock_guard lock(mutex_);
   while (!by_expiry_.empty() && by_expiry_.begin()->first < now_ms) {

@@ -76,9 +76,21 @@ class PeerVerifier {
   Status verify(std::string_view secret, std::string_view self, const PeerProof& proof,
                 std::string_view method, std::string_view target, std::string_view body, int64_t now_ms);
 
+  // What can be checked before the body is read (the proof itself covers the body): every header present
+  // and well-formed, the time within the window, addressed to this node, the nonce not seen before. Ok
+  // promises nothing about the proof; verify() still decides, and only verify() remembers the nonce.
+  // Refusals are those of verify(), with the same messages.
+  Status precheck(std::string_view self, const PeerProof& proof, std::string_view method,
+                  std::string_view target, int64_t now_ms) const;
+
  private:
+  // The checks of precheck() that come before the proof (fields, format, window).
+  Status check_fields(const PeerProof& proof, int64_t now_ms) const;
+  static Status check_addressee(std::string_view self, const PeerProof& proof, std::string_view method,
+                                std::string_view target);
+
   std::chrono::milliseconds window_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::multimap<int64_t, std::string> by_expiry_;  // expiry (ms) -> node + nonce
   std::map<std::string, int64_t> seen_;            // node + nonce -> expiry (ms)
 };

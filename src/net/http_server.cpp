@@ -1,4 +1,4 @@
-// Beast lives here and in http_client.cpp only.
+// Beast lives here, in server_writer.cpp and in http_client.cpp only.
 #include "net/http_server.h"
 
 #include <array>
@@ -6,9 +6,10 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cstdio>
 #include <list>
-#include <span>
+
+#include "net/read_faults.h"
+#include "net/server_writer.h"
 
 namespace quorum::net {
 
@@ -19,20 +20,85 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr auto kWriteTimeout = std::chrono::seconds(60);  // a client that reads nothing for this long is gone
+struct Connection {
+  beast::tcp_stream stream;
+  // The connection's place in the intake, given back when it ends; the intake is held for as long (a
+  // connection's coroutine may be destroyed after its server, with the io_context).
+  std::shared_ptr<Intake> intake;
+  Intake::Ticket ticket;
+  std::string remote;  // the client's address
+  bool loopback;
+  bool busy = false;  // a handler is running
+  // The deadline of the read under way (arm_read_deadline).
+  asio::steady_timer read_deadline;
+  uint64_t deadline_generation = 0;
+  bool timed_out = false;
 
-std::string plain_error_json(std::string_view message, std::string_view type, std::string_view code) {
-  std::string s = "{\"error\":{\"message\":\"";
-  s += message;
-  s += "\",\"type\":\"";
-  s += type;
-  s += "\",\"param\":null,\"code\":";
-  s += code.empty() ? std::string("null") : "\"" + std::string(code) + "\"";
-  s += "}}";
-  return s;
+  Connection(tcp::socket socket, std::shared_ptr<Intake> in, Intake::Ticket t, const asio::ip::address& peer)
+      : stream(std::move(socket)),
+        intake(std::move(in)),
+        ticket(std::move(t)),
+        remote(peer.to_string()),
+        loopback(is_loopback(peer)),
+        read_deadline(stream.get_executor()) {}
+};
+
+// Cuts the reads that follow once `after` has passed, and sets `timed_out`: unlike Beast's own expiry, which
+// closes the socket, this leaves the connection open so that the 408 can still be sent.
+void arm_read_deadline(const std::shared_ptr<Connection>& connection, std::chrono::seconds after) {
+  connection->timed_out = false;
+  const uint64_t generation = ++connection->deadline_generation;
+  connection->read_deadline.expires_after(after);
+  connection->read_deadline.async_wait(
+      [weak = std::weak_ptr<Connection>(connection), generation](const beast::error_code& ec) {
+        auto c = weak.lock();
+        if (ec || !c || c->deadline_generation != generation) return;
+        c->timed_out = true;
+        c->stream.cancel();
+      });
 }
 
-struct Connection;
+void disarm_read_deadline(Connection& connection) {
+  ++connection.deadline_generation;
+  connection.read_deadline.cancel();
+}
+
+RequestHead head_of(const http::request_parser<http::string_body>& parser, const Connection& connection) {
+  const auto& msg = parser.get();
+  RequestHead head;
+  head.method = std::string(msg.method_string());
+  head.target = std::string(msg.target());
+  for (const auto& f : msg) head.headers.add(std::string(f.name_string()), std::string(f.value()));
+  head.remote_address = connection.remote;
+  head.arrival = connection.loopback ? Arrival::kLoopback : Arrival::kNetwork;
+  return head;
+}
+
+// Sends a response that ends the connection before the request was read to its end, then closes it with a
+// lingering close: the client may still be sending (its body, or the rest of a slow head), and closing with
+// unread bytes would reset the connection, so that the client never read the answer. What still arrives is
+// read and dropped until the client closes or kLingerTime passes.
+Task<void> answer_and_close(beast::tcp_stream& stream, unsigned version, int status, const Headers& headers,
+                            std::string body) {
+  http::response<http::string_body> res{static_cast<http::status>(status), version == 10 ? 10u : 11u};
+  for (const auto& [k, v] : headers.items()) res.set(k, v);
+  if (!headers.has("Content-Type")) res.set(http::field::content_type, "application/json");
+  res.keep_alive(false);
+  res.body() = std::move(body);
+  res.prepare_payload();
+  beast::error_code ec;
+  stream.expires_after(kWriteTimeout);
+  co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
+  if (ec) co_return;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(kLingerTime);
+  std::array<char, 16384> sink;
+  while (!ec) co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+}
+
+Task<void> answer_fault(beast::tcp_stream& stream, unsigned version, const FaultAnswer& answer) {
+  co_await answer_and_close(stream, version, answer.status, Headers{}, answer.body);
+}
 
 }  // namespace
 
@@ -41,172 +107,33 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   tcp::acceptor acceptor;
   Handler handler;
   ServerLimits limits;
+  Admit admit;
+  std::shared_ptr<Intake> intake;
   bool stopping = false;
   bool abort_all = false;
   std::list<std::weak_ptr<Connection>> connections;
   std::atomic<size_t> active{0};     // connections being served (read from other threads)
   std::function<void()> on_drained;  // posted once stopping and `active` is 0
 
-  Impl(const asio::any_io_executor& ex, Handler h, ServerLimits l)
-      : executor(ex), acceptor(ex), handler(std::move(h)), limits(l) {}
+  Impl(const asio::any_io_executor& ex, Handler h, ServerOptions o)
+      : executor(ex),
+        acceptor(ex),
+        handler(std::move(h)),
+        limits(o.limits),
+        admit(std::move(o.admit)),
+        intake(o.intake ? std::move(o.intake) : std::make_shared<Intake>()) {}
 
   Task<void> accept_loop();
   Task<void> serve(std::shared_ptr<Connection> connection);
+  // One request on `connection`, from its head to the end of its response. False when the connection is to
+  // close after it.
+  Task<bool> serve_request(const std::shared_ptr<Connection>& connection, beast::flat_buffer& buffer,
+                           bool first);
   // After stop(): tells whoever waits for the drain, once the last connection is gone.
   void notify_if_drained() {
     if (stopping && active == 0 && on_drained) asio::post(executor, std::exchange(on_drained, nullptr));
   }
 };
-
-namespace {
-
-struct Connection {
-  beast::tcp_stream stream;
-  bool busy = false;  // a handler is running
-  explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
-};
-
-bool is_loopback(const asio::ip::address& a) {
-  if (a.is_loopback()) return true;
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
-  }
-  return false;
-}
-
-class Writer final : public ResponseWriter {
- public:
-  Writer(beast::tcp_stream& stream, unsigned version, bool keep_alive)
-      : stream_(stream), version_(version), keep_alive_(keep_alive) {}
-
-  Task<bool> send(int status, const Headers& headers, std::string body) override {
-    if (gone_ || started_) co_return false;
-    started_ = true;
-    http::response<http::string_body> res{static_cast<http::status>(status), version_};
-    for (const auto& [k, v] : headers.items()) res.set(k, v);
-    res.keep_alive(keep_alive_);
-    res.body() = std::move(body);
-    res.prepare_payload();
-    beast::error_code ec;
-    stream_.expires_after(kWriteTimeout);
-    co_await http::async_write(stream_, res, asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
-    if (ec) gone_ = true;
-    complete_ = !ec;
-    co_return !ec;
-  }
-
-  // The head is kept until the first write, so that it and the first chunk leave in one segment: one
-  // system call and one wake-up of the client fewer before the first token.
-  Task<bool> begin_stream(int status, const Headers& headers) override {
-    if (gone_ || started_) co_return false;
-    started_ = true;
-    streaming_ = true;
-    http::response<http::empty_body> res{static_cast<http::status>(status), version_};
-    for (const auto& [k, v] : headers.items()) res.set(k, v);
-    res.keep_alive(keep_alive_);
-    res.chunked(true);
-    http::response_serializer<http::empty_body> sr{res};
-    sr.split(true);
-    beast::error_code ec;
-    while (!sr.is_header_done() && !ec) {
-      sr.next(ec, [&](beast::error_code&, const auto& buffers) {
-        size_t n = 0;
-        for (auto b : beast::buffers_range_ref(buffers)) {
-          head_.append(static_cast<const char*>(b.data()), b.size());
-          n += b.size();
-        }
-        sr.consume(n);
-      });
-    }
-    co_return true;
-  }
-
-  Task<bool> write(std::string_view data) override {
-    if (gone_ || !streaming_) co_return false;
-    if (data.empty() && head_.empty()) co_return true;
-    co_return co_await send_chunks(data, false);
-  }
-
-  Task<bool> end_stream(std::string_view last_data) override {
-    if (gone_ || !streaming_) co_return false;
-    bool ok = co_await send_chunks(last_data, true);
-    complete_ = ok;
-    co_return ok;
-  }
-
-  Task<void> wait_client_gone() override {
-    auto& socket = stream_.socket();
-    for (;;) {
-      if (gone_) co_return;
-      beast::error_code ec;
-      co_await socket.async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
-      if (ec == asio::error::operation_aborted) {
-        // Cancelled by the caller, or the socket was closed under us.
-        if (!socket.is_open()) gone_ = true;
-        co_return;
-      }
-      beast::error_code aec;
-      size_t available = socket.available(aec);
-      if (ec || aec || available == 0) {
-        gone_ = true;
-        co_return;
-      }
-      // Pipelined bytes from a live client: nothing to tell; wait until cancelled.
-      asio::steady_timer forever(socket.get_executor(), asio::steady_timer::time_point::max());
-      beast::error_code tec;
-      co_await forever.async_wait(asio::redirect_error(use_awaitable, tec));
-      co_return;
-    }
-  }
-
-  bool client_gone() const override { return gone_; }
-
- private:
-  // Writes the pending head (if any), `data` as one chunk (if any) and the last chunk (if `last`), in one
-  // gathered write.
-  Task<bool> send_chunks(std::string_view data, bool last) {
-    static constexpr std::string_view kCrlf = "\r\n";
-    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-    char size_line[24];
-    int size_len = 0;
-    std::array<asio::const_buffer, 5> buffers;
-    size_t count = 0;
-    if (!head_.empty()) buffers[count++] = asio::buffer(head_);
-    if (!data.empty()) {
-      size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-      buffers[count++] = asio::buffer(size_line, static_cast<size_t>(size_len));
-      buffers[count++] = asio::buffer(data.data(), data.size());
-      buffers[count++] = asio::buffer(kCrlf.data(), kCrlf.size());
-    }
-    if (last) buffers[count++] = asio::buffer(kLastChunk.data(), kLastChunk.size());
-    beast::error_code ec;
-    stream_.expires_after(kWriteTimeout);
-    co_await asio::async_write(stream_, std::span(buffers.data(), count),
-                               asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
-    head_.clear();
-    head_.shrink_to_fit();
-    if (ec) gone_ = true;
-    co_return !ec;
-  }
-
- public:
-  bool started() const { return started_; }
-  bool complete() const { return complete_; }
-
- private:
-  beast::tcp_stream& stream_;
-  unsigned version_;
-  bool keep_alive_;
-  bool started_ = false;
-  bool streaming_ = false;
-  bool complete_ = false;
-  bool gone_ = false;
-  std::string head_;  // a streaming head not yet written
-};
-
-}  // namespace
 
 Task<void> HttpServer::Impl::accept_loop() {
   auto self = shared_from_this();
@@ -221,8 +148,13 @@ Task<void> HttpServer::Impl::accept_loop() {
       co_await t.async_wait(asio::redirect_error(use_awaitable, ec));
       continue;
     }
+    auto peer = socket.remote_endpoint(ec);
+    if (ec) continue;  // already gone
+    auto ticket = intake->admit_connection(peer.address());
+    if (!ticket) continue;  // over its budget: closed here, unread
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<Connection>(std::move(socket));
+    auto connection =
+        std::make_shared<Connection>(std::move(socket), intake, std::move(*ticket), peer.address());
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(connection);
     ++active;  // counted from here, so that a drain does not end before serve() begins
@@ -232,133 +164,141 @@ Task<void> HttpServer::Impl::accept_loop() {
 
 Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
-  auto& stream = connection->stream;
   beast::flat_buffer buffer;
+  for (bool first = true; !stopping; first = false) {
+    if (!co_await serve_request(connection, buffer, first)) break;
+  }
+  disarm_read_deadline(*connection);
   beast::error_code ec;
-  std::string remote;
-  bool loopback = false;
-  {
-    auto ep = stream.socket().remote_endpoint(ec);
-    if (!ec) {
-      remote = ep.address().to_string();
-      loopback = is_loopback(ep.address());
-    }
-  }
-  bool first = true;
-  while (!stopping) {
-    http::request_parser<http::string_body> parser;
-    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-    parser.body_limit(limits.max_body_bytes);
-    stream.expires_after(
-        std::chrono::seconds(first ? limits.header_timeout_seconds : limits.idle_keepalive_seconds));
-    first = false;
-    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    // A Content-Length over the limit fails here already (body_limit); anything else is a closed, timed out
-    // or garbled connection with nothing useful to answer.
-    bool too_large = ec == http::error::body_limit;
-    if (ec && !too_large) break;
-    auto& head = parser.get();
-    // Answers and closes without reading the rest of the request. The client may still be sending its body:
-    // closing at once would reset the connection and the client would never see the answer, so the rest is
-    // read and dropped first (a bounded "lingering close", as nginx does).
-    auto send_plain = [&](http::status status, std::string body) -> Task<void> {
-      http::response<http::string_body> res{status, head.version()};
-      res.set(http::field::content_type, "application/json");
-      res.keep_alive(false);
-      res.body() = std::move(body);
-      res.prepare_payload();
-      stream.expires_after(kWriteTimeout);
-      beast::error_code wec;
-      co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, wec));
-      if (wec) co_return;
-      stream.socket().shutdown(tcp::socket::shutdown_send, wec);
-      stream.expires_after(std::chrono::seconds(5));
-      std::array<char, 16384> sink;
-      size_t drained = 0;
-      while (!wec && drained < limits.max_body_bytes * 4) {
-        drained +=
-            co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, wec));
-      }
-    };
-    if (too_large || (parser.content_length() && *parser.content_length() > limits.max_body_bytes)) {
-      co_await send_plain(http::status::payload_too_large,
-                          plain_error_json("The request body is larger than the node accepts (" +
-                                               std::to_string(limits.max_body_bytes) + " bytes).",
-                                           "invalid_request_error", "request_too_large"));
-      break;
-    }
-    if (beast::iequals(head[http::field::expect], "100-continue")) {
-      http::response<http::empty_body> cont{http::status::continue_, head.version()};
-      co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-    }
-    stream.expires_after(std::chrono::seconds(limits.body_timeout_seconds));
-    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    if (ec == http::error::body_limit) {
-      co_await send_plain(http::status::payload_too_large,
-                          plain_error_json("The request body is larger than the node accepts (" +
-                                               std::to_string(limits.max_body_bytes) + " bytes).",
-                                           "invalid_request_error", "request_too_large"));
-      break;
-    }
-    if (ec) break;
-    stream.expires_never();
-
-    // Only `req` stays for the (possibly long) response: the parsed message and the read buffer's room go
-    // now.
-    HttpRequest req;
-    unsigned version = 11;
-    bool keep_alive = false;
-    {
-      auto msg = parser.release();
-      req.method = std::string(msg.method_string());
-      req.target = std::string(msg.target());
-      for (const auto& f : msg) req.headers.add(std::string(f.name_string()), std::string(f.value()));
-      req.body = std::move(msg.body());
-      version = msg.version();
-      keep_alive = msg.keep_alive() && !stopping;
-    }
-    req.remote_address = remote;
-    req.arrival = loopback ? Arrival::kLoopback : Arrival::kNetwork;
-    if (buffer.size() == 0) buffer.shrink_to_fit();
-
-    Writer writer(stream, version, keep_alive);
-    connection->busy = true;
-    bool failed = false;
-    try {
-      co_await handler(req, writer);
-    } catch (const std::exception&) {
-      failed = true;  // a handler bug must not take the node down; answer if nothing was sent yet
-    }
-    if (failed && !writer.started()) {
-      Headers h;
-      h.add("Content-Type", "application/json");
-      co_await writer.send(
-          500, h, plain_error_json("Internal error while handling the request.", "server_error", ""));
-    }
-    connection->busy = false;
-    if (!writer.complete() || !keep_alive || writer.client_gone()) break;
-  }
-  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  stream.close();
+  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  connection->stream.close();
   --active;
   notify_if_drained();
 }
 
+Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& connection,
+                                           beast::flat_buffer& buffer, bool first) {
+  auto& stream = connection->stream;
+  http::request_parser<http::string_body> parser;
+  parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+  parser.body_limit(limits.max_body_bytes);
+  const bool pipelined = buffer.size() > 0;  // bytes of this request came with the previous one
+  beast::error_code ec;
+  if (!first && !pipelined) {
+    // Kept alive between requests: idle until the next one begins (or closed silently after a while); the
+    // header timeout counts from its first byte.
+    arm_read_deadline(connection, limits.idle_keepalive);
+    co_await stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+    disarm_read_deadline(*connection);
+    if (ec) co_return false;
+  }
+  arm_read_deadline(connection, limits.header_timeout);
+  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+  disarm_read_deadline(*connection);
+  // A declared Content-Length over the limit fails here already; it is answered once the head is admitted.
+  const bool too_large = ec == http::error::body_limit;
+  if (ec && !too_large) {
+    auto fault =
+        classify_read_error(ec, connection->timed_out, pipelined || parser.got_some() || buffer.size() > 0);
+    if (auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes)) {
+      co_await answer_fault(stream, 11, *answer);
+    }
+    co_return false;
+  }
+  const unsigned version = parser.get().version();
+  RequestHead head = head_of(parser, *connection);
+
+  Admission admission = admit ? admit(head) : Admission::admit(true);
+  if (!admission.admitted) {
+    co_await answer_and_close(stream, version, admission.status, admission.headers,
+                              std::move(admission.body));
+    co_return false;
+  }
+  // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
+  const auto declared = too_large ? boost::none : parser.content_length();
+  if (too_large || (declared && *declared > limits.max_body_bytes)) {
+    co_await answer_fault(
+        stream, version,
+        *answer_for(ReadFault::kBodyTooLarge, limits.max_body_bytes, limits.max_header_bytes));
+    co_return false;
+  }
+  // An unverified body holds its room in the intake while it is read (the longest it may be when chunked).
+  const bool unverified_body = !admission.verified && !parser.is_done();
+  std::optional<Intake::Reservation> reservation =
+      unverified_body
+          ? intake->reserve_unverified(declared ? static_cast<size_t>(*declared) : limits.max_body_bytes)
+          : std::nullopt;
+  if (unverified_body && !reservation) {
+    Headers h;
+    h.add("Retry-After", "1");
+    co_await answer_and_close(stream, version, 503, h,
+                              plain_error_json("The node is reading as many unverified request bodies as it "
+                                               "accepts at once; try again shortly.",
+                                               "server_error", "busy"));
+    co_return false;
+  }
+  if (beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done()) {
+    http::response<http::empty_body> cont{http::status::continue_, version};
+    stream.expires_after(kWriteTimeout);
+    co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
+    stream.expires_never();
+    if (ec) co_return false;
+  }
+  arm_read_deadline(connection, limits.body_timeout);
+  co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+  disarm_read_deadline(*connection);
+  reservation.reset();  // the body is in: the handler verifies its sender before it awaits anything
+  if (ec) {
+    auto fault = classify_read_error(ec, connection->timed_out, true);
+    if (auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes)) {
+      co_await answer_fault(stream, version, *answer);
+    }
+    co_return false;
+  }
+
+  // Only `req` stays for the (possibly long) response: the parsed message and the read buffer's room go now.
+  HttpRequest req;
+  static_cast<RequestHead&>(req) = std::move(head);
+  const bool keep_alive = parser.get().keep_alive() && !stopping;
+  req.body = std::move(parser.release().body());
+  if (buffer.size() == 0) buffer.shrink_to_fit();
+
+  ServerWriter writer(stream, version, keep_alive, req.method == "HEAD");
+  connection->busy = true;
+  bool failed = false;
+  try {
+    co_await handler(req, writer);
+  } catch (const std::exception&) {
+    failed = true;  // a handler bug must not take the node down; answer if nothing was sent yet
+  }
+  if (failed && !writer.started()) {
+    Headers h;
+    h.add("Content-Type", "application/json");
+    co_await writer.send(500, h,
+                         plain_error_json("Internal error while handling the request.", "server_error", ""));
+  }
+  connection->busy = false;
+  co_return writer.complete() && writer.keeps_alive() && !writer.client_gone();
+}
+
 HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
-                       Handler handler, ServerLimits limits, bool reuse_port)
-    : impl_(std::make_shared<Impl>(executor, std::move(handler), limits)) {
+                       Handler handler, ServerOptions options)
+    : impl_(std::make_shared<Impl>(executor, std::move(handler), options)) {
   tcp::endpoint endpoint(asio::ip::make_address(host), port);
   auto& a = impl_->acceptor;
   a.open(endpoint.protocol());
   a.set_option(asio::socket_base::reuse_address(true));
-  if (reuse_port) {
+  if (options.reuse_port) {
     int one = 1;
     ::setsockopt(a.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
   }
   a.bind(endpoint);
   a.listen(asio::socket_base::max_listen_connections);
 }
+
+HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
+                       Handler handler, ServerLimits limits, bool reuse_port)
+    : HttpServer(executor, host, port, std::move(handler), ServerOptions{limits, reuse_port, {}, {}}) {}
 
 HttpServer::~HttpServer() {
   stop(true);

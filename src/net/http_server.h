@@ -1,4 +1,11 @@
-// HTTP/1.1 server: one coroutine per connection, keep-alive, bounded request bodies, streaming responses.
+// HTTP/1.1 server: one coroutine per connection, keep-alive, pipelining, bounded request heads and bodies,
+// streaming responses.
+//
+// A request goes through, in order: the connection's admission (Intake: a connection over its budget is
+// closed at once, unread); its head, read within the header timeout (faults answered as read_faults.h says);
+// the Admit callback, which sees the head only and admits or refuses; then, only if admitted, `100 Continue`
+// (when asked for) and the body, within the body timeout; then the handler. Every bound is in
+// server_limits.h.
 //
 // Threading: the server runs on the executor it is given (one io_context, one thread); run one HttpServer per
 // thread with `reuse_port` to use several cores. A handler runs on that executor; it may co_await freely.
@@ -10,6 +17,8 @@
 #include <string>
 
 #include "net/http_types.h"
+#include "net/intake.h"
+#include "net/server_limits.h"
 
 namespace quorum::net {
 
@@ -17,24 +26,31 @@ namespace quorum::net {
 // do): from this machine (a loopback address), or from the network. Later: through the relay.
 enum class Arrival { kLoopback, kNetwork };
 
-struct HttpRequest {
+// A request as its head has it, before its body is read.
+struct RequestHead {
   std::string method;  // upper case, e.g. "POST"
   std::string target;  // path and query as sent, still percent-encoded
   Headers headers;
-  std::string body;
   std::string remote_address;
   Arrival arrival = Arrival::kNetwork;
 };
 
+struct HttpRequest : RequestHead {
+  std::string body;
+};
+
 // The response side of one request. Exactly one of send() or begin_stream()…end_stream() is used.
 // Every call returns false once the client is gone; the handler should then stop promptly.
+// The server keeps the wire right whatever the handler sends: a HEAD request gets the head of the answer
+// without its body, and an HTTP/1.0 client gets a stream as a body that ends when the connection closes
+// (1.0 has no chunked encoding).
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
   // A complete response with Content-Length.
   virtual Task<bool> send(int status, const Headers& headers, std::string body) = 0;
-  // Starts a chunked response. The head goes out with the first write() or end_stream(), in the same
-  // segment; a write failure is reported there.
+  // Starts a streamed response (chunked; for an HTTP/1.0 client, ended by the close). The head goes out
+  // with the first write() or end_stream(), in the same segment; a write failure is reported there.
   virtual Task<bool> begin_stream(int status, const Headers& headers) = 0;
   // Writes one chunk and flushes it.
   virtual Task<bool> write(std::string_view data) = 0;
@@ -49,17 +65,44 @@ class ResponseWriter {
 
 using Handler = std::function<Task<void>(HttpRequest&, ResponseWriter&)>;
 
-struct ServerLimits {
-  size_t max_body_bytes = size_t{8} << 20;  // larger bodies get 413
-  size_t max_header_bytes = size_t{64} << 10;
-  int header_timeout_seconds = 30;  // time to receive a complete request head
-  int body_timeout_seconds = 120;   // time to receive the rest of the body
-  int idle_keepalive_seconds = 75;  // idle keep-alive connections are closed after this
+// What the server does with a request once its head is read, before a byte of its body is read and before
+// `Expect: 100-continue` is answered.
+struct Admission {
+  // Admitted: the body is read (up to ServerLimits::max_body_bytes), then the handler runs. `verified`
+  // false: who sends it is not known yet (a peer proof covers the body, so it is checked after); while it is
+  // read, the body's declared length (or the body limit, when chunked) counts against
+  // IntakeLimits::unverified_body_bytes, and a request that finds no room left gets 503 unread.
+  static Admission admit(bool verified) { return Admission{true, verified, 0, {}, {}}; }
+  // Refused: this answer is sent and the connection closes; the body is never read.
+  static Admission refuse(int status, Headers headers, std::string body) {
+    return Admission{false, false, status, std::move(headers), std::move(body)};
+  }
+
+  bool admitted;
+  bool verified;
+  int status;  // refused: the answer
+  Headers headers;
+  std::string body;
+};
+
+// Called on the connection's executor, once per request; must not block.
+using Admit = std::function<Admission(const RequestHead&)>;
+
+struct ServerOptions {
+  ServerLimits limits;
+  bool reuse_port = false;  // SO_REUSEPORT
+  // Empty: every request is admitted as verified.
+  Admit admit;
+  // Connection and unverified-body budgets shared with the node's other servers. Empty: the server has one
+  // of its own, with the default IntakeLimits.
+  std::shared_ptr<Intake> intake;
 };
 
 class HttpServer {
  public:
   // Binds and listens at once; throws std::system_error when the address cannot be bound.
+  HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
+             Handler handler, ServerOptions options);
   HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
              Handler handler, ServerLimits limits = {}, bool reuse_port = false);
   ~HttpServer();

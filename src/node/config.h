@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "net/server_limits.h"
 
 namespace quorum::node {
 
@@ -50,7 +51,10 @@ struct NodeConfig {
   std::chrono::seconds probe_interval{5};
   std::chrono::seconds keepalive_interval{10};  // SSE comment while waiting for the first token
   std::chrono::seconds idle_timeout{300};       // a silent engine is given up on after this
-  size_t max_body_bytes = size_t{8} << 20;
+  // The server's bounds (net/server_limits.h) that flags change.
+  size_t max_body_bytes = net::ServerLimits{}.max_body_bytes;
+  std::chrono::seconds header_timeout = net::ServerLimits{}.header_timeout;
+  std::chrono::seconds body_timeout = net::ServerLimits{}.body_timeout;
   int threads = 0;  // 0: one per core, at most 4
   int max_retries = 3;
   std::string reasoning_field = "reasoning_content";

@@ -1,5 +1,6 @@
 #include "node/node.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +44,29 @@ std::string this_host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return {};
   return buf;
+}
+
+// Raises the soft limit on open descriptors to the hard one (the default soft limit, often 1024, is what a
+// few hundred idle connections exhaust) and returns the limit now in force.
+uint64_t raise_descriptor_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 1024;
+  const rlim_t before = limit.rlim_cur;
+  if (limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  log::debug("open descriptors: at most " + std::to_string(limit.rlim_cur) + " (was " +
+             std::to_string(before) + ", hard limit " + std::to_string(limit.rlim_max) + ")");
+  return limit.rlim_cur;
+}
+
+std::shared_ptr<net::Intake> make_intake() {
+  auto limits = net::fit_to_descriptors(net::IntakeLimits{}, raise_descriptor_limit());
+  log::debug("connections served at once: " + std::to_string(limits.network_connections) +
+             " from other machines (" + std::to_string(limits.connections_per_source) + " per address), " +
+             std::to_string(limits.loopback_connections) + " from this one");
+  return std::make_shared<net::Intake>(limits);
 }
 
 }  // namespace
@@ -92,7 +116,8 @@ Node::Node(Key, NodeConfig config, cluster::NodeIdentity identity,
     : config_(std::move(config)),
       identity_(std::move(identity)),
       membership_(std::move(membership)),
-      api_(config_, registry_, metrics_, identity_) {}
+      api_(config_, registry_, metrics_, identity_),
+      intake_(make_intake()) {}
 
 Node::~Node() {
   // The cluster goes before the contexts (members go in reverse order): a stream that a stopped context
@@ -160,14 +185,19 @@ std::optional<ListenPlan> Node::open_listeners() {
 }
 
 void Node::open(const Listener& listener) {
-  net::ServerLimits limits;
-  limits.max_body_bytes = config_.max_body_bytes;
+  net::ServerOptions options;
+  options.limits.max_body_bytes = config_.max_body_bytes;
+  options.limits.header_timeout = config_.header_timeout;
+  options.limits.body_timeout = config_.body_timeout;
+  options.reuse_port = listener.reuse_port;
+  options.admit = [this](const net::RequestHead& head) { return api_.admit(head); };
+  options.intake = intake_;
   auto handler = [this](net::HttpRequest& req, net::ResponseWriter& w) { return api_.handle(req, w); };
   std::vector<std::unique_ptr<net::HttpServer>> per_thread;
   per_thread.reserve(contexts_.size());
   for (auto& context : contexts_) {
-    per_thread.push_back(std::make_unique<net::HttpServer>(context->get_executor(), listener.host, port_,
-                                                           handler, limits, listener.reuse_port));
+    per_thread.push_back(
+        std::make_unique<net::HttpServer>(context->get_executor(), listener.host, port_, handler, options));
     port_ = per_thread.back()->port();
   }
   for (auto& server : per_thread) servers_.push_back(std::move(server));

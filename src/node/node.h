@@ -19,11 +19,11 @@
 namespace quorum::node {
 
 // A node owns its parts as members, in the order they are built, each from the ones before it: who it is
-// (identity and cluster membership), its engines, metrics, the Api, the listeners (one io_context per thread
-// and the HttpServers on them) and its side of the cluster. They are taken apart in reverse order, which is
-// the order they need: the cluster goes before the contexts, whose executor it uses, and the contexts go
-// before the Api, metrics and engines, which the coroutines a stopped context still holds (a response cut
-// by the grace period) refer to.
+// (identity and cluster membership), its engines, metrics, the Api, the intake, the listeners (one io_context
+// per thread and the HttpServers on them) and its side of the cluster. They are taken apart in reverse order,
+// which is the order they need: the cluster goes before the contexts, whose executor it uses, and the
+// contexts go before the Api, metrics and engines, which the coroutines a stopped context still holds (a
+// response cut by the grace period) refer to.
 //
 // Threading: `threads` io_contexts, one thread each; each has its own listener on the same port
 // (SO_REUSEPORT) and serves its connections, and their engine calls, start to finish. The first also runs
@@ -69,6 +69,8 @@ class Node {
   engines::EngineRegistry registry_;
   Metrics metrics_;
   Api api_;
+  // What the listeners take in before callers are known, shared by all of them (descriptor limit raised).
+  std::shared_ptr<net::Intake> intake_;
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;  // one per thread
   std::vector<std::unique_ptr<net::HttpServer>> servers_;           // servers_[k] on contexts_[k % threads]
   unsigned short port_ = 0;                                         // the one every listener has

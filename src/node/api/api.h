@@ -47,6 +47,12 @@ class Api {
   // local engines are used.
   void set_cluster(ClusterNode* cluster);
 
+  // The server's Admit callback (net/http_server.h): from the head alone, a caller already known (loopback)
+  // is admitted, a peer whose proof holds so far is admitted as unverified (its body is bounded by the node's
+  // budget of unverified bodies), and every other caller is refused in the API's shape (401) before a byte
+  // of its body is read. Defined in admission.cpp.
+  net::Admission admit(const net::RequestHead& head) const;
+
   // Not a coroutine: it checks the caller, picks the endpoint and returns that endpoint's coroutine, so no
   // frame of its own stays allocated for the length of a stream. `request` and `writer` must outlive the
   // returned task (the server's connection loop owns both).

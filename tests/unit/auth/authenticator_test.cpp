@@ -116,6 +116,49 @@ TEST(Authenticator, AProofAloneIsNotEnoughOutsideACluster) {
   EXPECT_EQ(caller.error().status, 401);
 }
 
+// admit(): the same chain on the head alone, before the body is read.
+TEST(AuthenticatorAdmit, LoopbackIsVerifiedFromItsHead) {
+  auto a = chain("secret");
+  auto head = a.admit(request(net::Arrival::kLoopback));
+  ASSERT_TRUE(head);
+  EXPECT_EQ(*head, HeadCheck::kVerified);
+}
+
+TEST(AuthenticatorAdmit, AnotherMachineWithoutCredentialsIsRefusedFromItsHead) {
+  auto a = chain("secret");
+  auto head = a.admit(request(net::Arrival::kNetwork));
+  ASSERT_FALSE(head);
+  EXPECT_EQ(head.error().status, 401);
+  EXPECT_EQ(head.error().code, "invalid_api_key");
+}
+
+TEST(AuthenticatorAdmit, APeerWhoseHeadHoldsIsPendingUntilItsBodyIsChecked) {
+  auto a = chain("secret");
+  auto r = request(net::Arrival::kNetwork);
+  sign(r, "guess", "node-b", "self");  // the wrong secret shows only with the body
+  auto head = a.admit(r);
+  ASSERT_TRUE(head) << head.error().message;
+  EXPECT_EQ(*head, HeadCheck::kPending);
+  EXPECT_FALSE(a.authenticate(r));
+}
+
+TEST(AuthenticatorAdmit, APeerHeadThatIsStaleOrForAnotherNodeIsRefused) {
+  auto a = chain("secret");
+  auto stale = request(net::Arrival::kNetwork);
+  sign(stale, "secret", "node-b", "self", kNow - 10 * 60 * 1000);
+  EXPECT_EQ(a.admit(stale).error().code, "invalid_peer_proof");
+  auto other_node = request(net::Arrival::kNetwork);
+  sign(other_node, "secret", "node-b", "node-c");
+  EXPECT_FALSE(a.admit(other_node));
+}
+
+TEST(AuthenticatorAdmit, OutsideAClusterAProofIsRefusedFromItsHead) {
+  auto a = node_authenticator("self", std::nullopt);
+  auto r = request(net::Arrival::kNetwork);
+  sign(r, "secret", "node-b", "self");
+  EXPECT_EQ(a->admit(r).error().status, 401);
+}
+
 TEST(Authenticator, TheProofHeadersAreReadByTheirOneName) {
   net::Headers h;
   h.add("x-quorum-node", "n");

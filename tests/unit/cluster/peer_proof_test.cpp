@@ -120,6 +120,58 @@ TEST(PeerProof, OnlyTheIdentityQuestionMayBeAddressedToNobodyInParticular) {
   EXPECT_FALSE(v.verify(kSecret, "node-b", post, "POST", kIdentityTarget, "", kNow).ok()) << "GET only";
 }
 
+// precheck(): what the head alone shows, before the body is read.
+Status precheck(const PeerVerifier& v, const PeerProof& p, std::string_view self = "node-b",
+                std::string_view target = "/v1/chat/completions", int64_t now = kNow) {
+  return v.precheck(self, p, "POST", target, now);
+}
+
+TEST(PeerProofPrecheck, ASignedRequestPassesWithoutItsBodyAndIsNotRememberedYet) {
+  PeerVerifier v;
+  auto p = signed_request();
+  EXPECT_TRUE(precheck(v, p).ok());
+  EXPECT_TRUE(precheck(v, p).ok()) << "prechecking twice is no replay: only verify() remembers";
+  EXPECT_TRUE(check(v, p).ok());
+}
+
+TEST(PeerProofPrecheck, RefusesWhatTheHeadAloneShowsIsWrong) {
+  PeerVerifier v(std::chrono::seconds(60));
+  auto missing = precheck(v, PeerProof{});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().status, 401);
+  EXPECT_NE(precheck(v, signed_request(kSecret, kNow - 61'000)).error().message.find("stale"),
+            std::string::npos);
+  EXPECT_NE(precheck(v, signed_request(), "node-c").error().message.find("another node"), std::string::npos);
+  auto bad_time = signed_request();
+  bad_time.time = "soon";
+  EXPECT_FALSE(precheck(v, bad_time).ok());
+  auto short_nonce = signed_request();
+  short_nonce.nonce = "abc";
+  EXPECT_FALSE(precheck(v, short_nonce).ok());
+  auto to_nobody =
+      proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/chat/completions", "{}", kNow));
+  EXPECT_FALSE(precheck(v, to_nobody).ok()) << "only a heartbeat may be addressed to nobody in particular";
+  EXPECT_TRUE(precheck(v, to_nobody, "node-b", "/v1/cluster/heartbeat").ok());
+}
+
+TEST(PeerProofPrecheck, ANonceAlreadyVerifiedIsRefusedFromTheHead) {
+  PeerVerifier v;
+  auto p = signed_request();
+  ASSERT_TRUE(check(v, p).ok());
+  auto again = precheck(v, p, "node-b", "/v1/chat/completions", kNow + 1000);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("replayed"), std::string::npos);
+}
+
+TEST(PeerProofPrecheck, AMadeUpProofPassesTheHeadButNotTheBody) {
+  // Everything but the proof can be right without the secret: precheck() admits it, verify() decides.
+  PeerVerifier v;
+  auto forged = signed_request();
+  forged.proof = std::string(64, 'a');
+  EXPECT_TRUE(precheck(v, forged).ok());
+  EXPECT_FALSE(check(v, forged).ok());
+}
+
 TEST(PeerReply, ProvesTheAnswerComesFromTheClusterAndAnswersThatRequest) {
   auto proof = sign_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}");
   EXPECT_TRUE(verify_peer_reply(kSecret, "nonce-1234567890ab", "node-b", "{\"id\":\"node-b\"}", proof));

@@ -1,0 +1,55 @@
+// The ResponseWriter of HttpServer's connections (private to src/net: it is Beast). It writes the response
+// to one request on the connection's stream and keeps the wire right for what the request allows: no body
+// for HEAD (the head says what GET would send), and for an HTTP/1.0 client a stream without chunked encoding,
+// ended by closing the connection.
+//
+// Runs on the connection's executor; the stream must outlive it.
+#pragma once
+
+#include <boost/beast/core/tcp_stream.hpp>
+#include <string>
+
+#include "net/http_server.h"
+
+namespace quorum::net {
+
+class ServerWriter final : public ResponseWriter {
+ public:
+  // `version`: the request's HTTP version (10 or 11). `keep_alive`: the request lets the connection serve
+  // another request after this one. `head_only`: the request was HEAD.
+  ServerWriter(boost::beast::tcp_stream& stream, unsigned version, bool keep_alive, bool head_only);
+
+  Task<bool> send(int status, const Headers& headers, std::string body) override;
+  // The head is kept until the first write, so that it and the first chunk leave in one segment: one
+  // system call and one wake-up of the client fewer before the first token.
+  Task<bool> begin_stream(int status, const Headers& headers) override;
+  Task<bool> write(std::string_view data) override;
+  Task<bool> end_stream(std::string_view last_data) override;
+  Task<void> wait_client_gone() override;
+  bool client_gone() const override { return gone_; }
+
+  bool started() const { return started_; }
+  // The response went out whole.
+  bool complete() const { return complete_; }
+  // The connection may serve another request: the request allowed it and the response did not end with the
+  // connection (an HTTP/1.0 stream does).
+  bool keeps_alive() const { return keep_alive_; }
+
+ private:
+  // Writes the pending head (if any), `data` (if any) and, if `last`, the end of the body, in one gathered
+  // write: as chunks, or as they are for an HTTP/1.0 stream, or nothing but the head for HEAD.
+  Task<bool> send_body_part(std::string_view data, bool last);
+
+  boost::beast::tcp_stream& stream_;
+  unsigned version_;
+  bool keep_alive_;
+  bool head_only_;
+  bool chunked_ = false;
+  bool started_ = false;
+  bool streaming_ = false;
+  bool complete_ = false;
+  bool gone_ = false;
+  std::string head_;  // a streaming head not yet written
+};
+
+}  // namespace quorum::net
