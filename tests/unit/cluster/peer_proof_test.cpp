@@ -150,8 +150,10 @@ TEST(PeerProofPrecheck, RefusesWhatTheHeadAloneShowsIsWrong) {
   EXPECT_FALSE(precheck(v, short_nonce).ok());
   auto to_nobody =
       proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/chat/completions", "{}", kNow));
-  EXPECT_FALSE(precheck(v, to_nobody).ok()) << "only a heartbeat may be addressed to nobody in particular";
-  EXPECT_TRUE(precheck(v, to_nobody, "node-b", "/v1/cluster/heartbeat").ok());
+  EXPECT_FALSE(precheck(v, to_nobody).ok()) << "only the identity question may be addressed to nobody";
+  EXPECT_FALSE(precheck(v, to_nobody, "node-b", "/v1/cluster/heartbeat").ok()) << "a first heartbeat neither";
+  auto identity = proof_of(sign_peer_request(kSecret, "node-a", "", "GET", kIdentityTarget, "", kNow));
+  EXPECT_TRUE(v.precheck("node-b", identity, "GET", kIdentityTarget, kNow).ok());
 }
 
 TEST(PeerProofPrecheck, ANonceAlreadyVerifiedIsRefusedFromTheHead) {
