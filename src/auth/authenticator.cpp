@@ -52,8 +52,8 @@ Result<Caller> Authenticator::authenticate(const net::HttpRequest& request) cons
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
                                                   const std::optional<std::string>& cluster_secret) {
   auto chain = std::make_unique<Authenticator>();
-  chain->add(std::make_unique<LoopbackTrust>());
   if (cluster_secret) chain->add(std::make_unique<PeerProofCheck>(self_id, *cluster_secret, system_unix_ms));
+  chain->add(std::make_unique<LoopbackTrust>());
   return chain;
 }
 

@@ -64,7 +64,10 @@ class Authenticator {
   std::vector<std::unique_ptr<AuthStep>> steps_;
 };
 
-// A node's chain: loopback trust and, in a cluster (`cluster_secret` set), peer proofs.
+// A node's chain: in a cluster (`cluster_secret` set), peer proofs, then loopback trust. A request that
+// carries a proof is judged by it wherever it arrives, so a node on the same machine (loopback clusters,
+// tests, benchmarks) is a peer too, and a loopback request with a bad proof is refused rather than trusted:
+// only a proven peer may speak for a node (POST /v1/cluster/heartbeat).
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
                                                   const std::optional<std::string>& cluster_secret);
 

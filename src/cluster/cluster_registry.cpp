@@ -34,31 +34,42 @@ const LanPath* PeerRecord::lan_path() const {
 
 namespace {
 
-// A heartbeat to `p` becomes due at `now`, unless one is running already. True when it did.
-bool heartbeat_due_now(PeerRecord& p, RegistryClock::time_point now) {
-  if (p.heartbeat_running) return false;
-  p.next_heartbeat = now;
-  return true;
-}
-
 // The found LAN path of a node that is not a --peer goes to `address` (an empty one keeps the known address)
-// and `port`. A --peer's configured path never moves.
+// and `port`. A --peer's configured path never moves. A path that moves is no longer verified.
 void set_found_path(PeerRecord& p, const std::string& address, unsigned short port) {
   if (p.configured()) return;
   for (auto& path : p.paths) {
     if (auto* lan = std::get_if<LanPath>(&path)) {
+      if ((!address.empty() && lan->address != address) || lan->port != port) p.path_verified = false;
       if (!address.empty()) lan->address = address;
       lan->port = port;
       return;
     }
   }
-  if (!address.empty()) p.paths.emplace_back(LanPath{address, port, false});
+  if (!address.empty()) {
+    p.paths.emplace_back(LanPath{address, port, false});
+    p.path_verified = false;
+  }
+}
+
+// A lead: known from mDNS only, never verified.
+bool is_lead(const PeerRecord& p) {
+  return !p.verified && !p.configured();
+}
+
+// A heartbeat to `p` would go to a path no signed answer came from.
+bool unverified_path(const PeerRecord& p) {
+  return !p.path_verified && !p.configured();
 }
 
 }  // namespace
 
-ClusterRegistry::ClusterRegistry(std::string self_id, PresenceTiming timing)
-    : self_id_(std::move(self_id)), timing_(timing), subscribers_(std::make_shared<RegistrySubscribers>()) {}
+ClusterRegistry::ClusterRegistry(std::string self_id, PresenceTiming timing, LeadLimits limits)
+    : self_id_(std::move(self_id)),
+      timing_(timing),
+      limits_(limits),
+      unverified_heartbeats_(limits.unverified_heartbeats_per_second, limits.unverified_heartbeat_burst),
+      subscribers_(std::make_shared<RegistrySubscribers>()) {}
 
 Subscription ClusterRegistry::subscribe(std::function<void(const RegistryChange&)> on_change) {
   return subscribers_->subscribe(std::move(on_change));
@@ -88,6 +99,36 @@ void ClusterRegistry::remove(const PeerRecord& p, RemovalReason reason, Changes&
   changes.back().record.revision = ++revision_;
   const RecordId record = p.handle;
   std::erase_if(peers_, [&](const PeerRecord& r) { return r.handle == record; });
+}
+
+bool ClusterRegistry::due_early(PeerRecord& p, RegistryClock::time_point now) {
+  if (p.heartbeat_running) return false;
+  const auto at = std::max(now, p.last_started + timing_.early_heartbeat_gap);
+  if (at < p.next_heartbeat) {
+    p.next_heartbeat = at;
+    return true;
+  }
+  return p.next_heartbeat <= now;
+}
+
+void ClusterRegistry::make_room_for_lead(Changes& changes) {
+  size_t leads = 0;
+  const PeerRecord* first = nullptr;  // the lead heard first, preferably one whose heartbeat is not running
+  for (const auto& p : peers_) {
+    if (!is_lead(p)) continue;
+    ++leads;
+    if (!first || (first->heartbeat_running && !p.heartbeat_running) ||
+        (first->heartbeat_running == p.heartbeat_running && p.last_seen < first->last_seen)) {
+      first = &p;
+    }
+  }
+  if (leads < std::max<size_t>(limits_.max_unverified, 1) || !first) return;
+  ++displaced_;
+  remove(*first, RemovalReason::kDisplaced, changes);
+}
+
+void ClusterRegistry::ended(RecordId record) {
+  unverified_running_.erase(record);
 }
 
 std::chrono::milliseconds ClusterRegistry::backoff(int failures) const {
@@ -136,8 +177,9 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
       p->status.version = version;
       set_found_path(*p, address, p->status.port);
       tell(*p, p->state, before, false, {}, revision_, changes);
-      due = heartbeat_due_now(*p, now);
+      due = due_early(*p, now);
     } else {
+      make_room_for_lead(changes);
       PeerRecord record;
       record.id = id;
       record.status.id = id;
@@ -168,7 +210,9 @@ GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string&
       remove(*p, RemovalReason::kGoodbye, changes);
       result = GoodbyeResult::kRemoved;
     } else {
-      heartbeat_due_now(*p, now);
+      const auto before = p->next_heartbeat;
+      due_early(*p, now);
+      if (p->next_heartbeat == before) result = GoodbyeResult::kChecking;
     }
   }
   subscribers_->notify(changes);
@@ -188,18 +232,23 @@ bool ClusterRegistry::called_by(const NodeStatus& status, const std::string& add
         const bool models = !same_models(p->status.models, status.models);
         p->status = status;
         set_found_path(*p, std::string(), p->status.port);
+        p->path_verified = true;  // the port it tells in its signed status
         p->last_seen = now;
         tell(*p, p->state, before, models, {}, revision_, changes);
       } else {
-        set_found_path(*p, address, p->status.port);
+        // It proved the secret from `address`, and told its port in its signed status: a verified path,
+        // whatever mDNS said.
+        set_found_path(*p, address, status.port);
+        p->verified = p->path_verified = true;
         tell(*p, p->state, before, false, {}, revision_, changes);
-        due = heartbeat_due_now(*p, now);
+        due = due_early(*p, now);
       }
     } else {
       PeerRecord record;
       record.id = status.id;
       record.status = status;
       set_found_path(record, address, status.port);
+      record.verified = record.path_verified = true;
       record.last_seen = now;
       record.next_heartbeat = now;
       add(std::move(record), changes);
@@ -215,9 +264,19 @@ std::vector<HeartbeatTarget> ClusterRegistry::take_due(RegistryClock::time_point
   std::vector<HeartbeatTarget> out;
   for (auto& p : peers_) {
     if (p.heartbeat_running || p.next_heartbeat > now || p.paths.empty()) continue;
+    const bool unverified = unverified_path(p);
+    if (unverified) {
+      if (unverified_running_.size() >= limits_.max_unverified_in_flight) continue;
+      if (!unverified_heartbeats_.take(now)) continue;
+      unverified_running_.insert(p.handle);
+    }
     p.heartbeat_running = true;
+    p.last_started = now;
     std::string id = p.id.value_or(std::string());
-    out.push_back(HeartbeatTarget{p.handle, p.paths.front(), id, p.configured() ? std::string() : id});
+    // A --peer is addressed by id only while that id is confirmed: identified, and its last heartbeat
+    // answered.
+    const bool confirmed = !p.configured() || (p.state == PeerState::kReachable && p.failures == 0);
+    out.push_back(HeartbeatTarget{p.handle, p.paths.front(), id, confirmed ? id : std::string(), unverified});
   }
   return out;
 }
@@ -228,6 +287,7 @@ Result<Transition> ClusterRegistry::heartbeat_done(RecordId record, NodeStatus s
   std::optional<Result<Transition>> result;
   {
     std::lock_guard lock(mutex_);
+    ended(record);
     auto* p = find(record);
     if (!p) return Transition{status.name, PeerState::kPending, PeerState::kPending};
     p->heartbeat_running = false;
@@ -267,6 +327,7 @@ Result<Transition> ClusterRegistry::heartbeat_done(RecordId record, NodeStatus s
       p->status = std::move(status);
       set_found_path(*p, std::string(), p->status.port);  // a --peer may be behind a port forward: kept
       p->state = PeerState::kReachable;
+      p->verified = p->path_verified = true;
       p->failures = 0;
       p->last_error.clear();
       p->last_seen = now;
@@ -297,6 +358,7 @@ std::optional<Transition> ClusterRegistry::heartbeat_failed(RecordId record, con
   std::optional<Transition> t;
   {
     std::lock_guard lock(mutex_);
+    ended(record);
     auto* p = find(record);
     if (!p) return std::nullopt;
     t = failed(*p, error, now, changes);
@@ -329,9 +391,20 @@ std::optional<RegistryClock::time_point> ClusterRegistry::next_due() const {
   std::optional<RegistryClock::time_point> next;
   for (const auto& p : peers_) {
     if (p.heartbeat_running || p.paths.empty()) continue;
-    if (!next || p.next_heartbeat < *next) next = p.next_heartbeat;
+    auto at = p.next_heartbeat;
+    if (unverified_path(p)) {
+      // Held back until one in flight ends (which wakes the heartbeat loop anyway) or a token comes.
+      if (unverified_running_.size() >= limits_.max_unverified_in_flight) continue;
+      at = std::max(at, unverified_heartbeats_.next_token(at));
+    }
+    if (!next || at < *next) next = at;
   }
   return next;
+}
+
+uint64_t ClusterRegistry::displaced_leads() const {
+  std::lock_guard lock(mutex_);
+  return displaced_;
 }
 
 std::vector<PeerRecord> ClusterRegistry::snapshot() const {

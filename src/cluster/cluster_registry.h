@@ -17,6 +17,16 @@
 //  - A node that has not answered for `prune_after` is removed, unless it was named by --peer (those stay,
 //    unreachable, and keep being tried). An mDNS goodbye removes a node at once.
 //  - A node that calls us while we think it unreachable is due for a heartbeat at once.
+//  - What makes a heartbeat due early (an announcement, a goodbye from elsewhere, a call while unreachable)
+//    does so at most once per `early_heartbeat_gap` after the last one started: a flood of them costs one
+//    heartbeat per gap, not one per packet.
+//
+// Leads (LeadLimits): mDNS is not authenticated, and anyone on the LAN can copy the cluster fingerprint and
+// announce made-up nodes at any address. A node known only from mDNS is a lead until a signed heartbeat
+// answer verifies it. At most `max_unverified` leads are kept (one more displaces the lead heard first), and
+// heartbeats to a path no signed answer came from yet (a lead's, or one mDNS moved) are rate-limited and
+// capped in number at once. Verified nodes (answered once, or called us with a proof) and --peers are never
+// displaced and their heartbeats are never held back.
 //
 // Changes (subscribe()): a node appeared, became reachable, became unreachable, was removed (and why), its
 // models changed (ids or loaded state), or the rest of what it is changed (id, name, version, port, engines,
@@ -30,11 +40,13 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <variant>
 #include <vector>
 
 #include "cluster/node_status.h"
+#include "core/rate_limit.h"
 #include "core/subscription.h"
 
 namespace quorum::cluster {
@@ -47,6 +59,15 @@ struct PresenceTiming {
   int failures_to_unreachable = 3;
   std::chrono::milliseconds max_backoff{10000};
   std::chrono::milliseconds prune_after{std::chrono::minutes(5)};
+  std::chrono::milliseconds early_heartbeat_gap{1000};
+};
+
+// What unverified leads may cost (see "Leads" above).
+struct LeadLimits {
+  size_t max_unverified = 128;
+  double unverified_heartbeats_per_second = 10;
+  double unverified_heartbeat_burst = 20;
+  size_t max_unverified_in_flight = 16;
 };
 
 enum class PeerState { kPending, kReachable, kUnreachable };
@@ -82,7 +103,14 @@ struct PeerRecord {
   int forwarded = 0;                      // requests this node has in flight to it
   RegistryClock::time_point last_seen{};  // last heartbeat answered (or when first heard of)
   RegistryClock::time_point next_heartbeat{};
+  RegistryClock::time_point last_started{};  // when its last heartbeat started
   bool heartbeat_running = false;
+  // A signed heartbeat answer came from this node once (or it called us with a proof). A record that is not
+  // verified and not a --peer is a lead (see "Leads").
+  bool verified = false;
+  // Its current path is where a signed answer (or a signed call) came from. mDNS moves the path of a node
+  // that is not reachable; heartbeats to a path not verified are rate-limited.
+  bool path_verified = false;
   // Which change it was last told to subscribers in (RegistryChange): increases with every change.
   uint64_t revision = 0;
 
@@ -92,16 +120,22 @@ struct PeerRecord {
   const LanPath* lan_path() const;
 };
 
-enum class GoodbyeResult { kUnknown, kRemoved, kCheck };
+// What an mDNS goodbye did: nothing (an unknown node), removed the node, made a heartbeat due early to check
+// it (kCheck), or nothing more because a check is already running or due (kChecking).
+enum class GoodbyeResult { kUnknown, kRemoved, kCheck, kChecking };
 
 // A heartbeat to send now.
 struct HeartbeatTarget {
   RecordId record = 0;      // the handle of the record it is for
   PeerPath path;            // where to send it
   std::string expected_id;  // empty for a --peer not yet identified
-  // Whom the request is addressed to (peer_proof.h): the node id, but nobody in particular for a --peer,
-  // which is whoever answers at its address.
+  // Whom the heartbeat is addressed to (peer_proof.h): the node id. Empty for a --peer that is not
+  // identified, or whose last heartbeat failed (its address may have gone to another node of the cluster):
+  // the sender first asks who answers there (GET /v1/cluster/identity, signed answer) and addresses the
+  // heartbeat to that node, so that no heartbeat is valid at any other node.
   std::string to;
+  // Its path is not verified: counted against the rate limit of such heartbeats (LeadLimits).
+  bool unverified = false;
 };
 
 // A change of a node's state, for the log.
@@ -123,10 +157,11 @@ std::string_view to_string(ChangeKind kind);
 
 enum class RemovalReason {
   kNone,
-  kPruned,    // silent for longer than prune_after
-  kGoodbye,   // an mDNS goodbye from its address
-  kReplaced,  // a --peer answered as this node and took over: the node itself stays, in that record
-  kIsSelf,    // a --peer that turned out to be this node
+  kPruned,     // silent for longer than prune_after
+  kGoodbye,    // an mDNS goodbye from its address
+  kReplaced,   // a --peer answered as this node and took over: the node itself stays, in that record
+  kIsSelf,     // a --peer that turned out to be this node
+  kDisplaced,  // a lead displaced by newer ones (more than LeadLimits::max_unverified)
 };
 std::string_view to_string(RemovalReason reason);
 
@@ -162,7 +197,7 @@ class RegistrySubscribers;  // registry_changes.h
 
 class ClusterRegistry {
  public:
-  ClusterRegistry(std::string self_id, PresenceTiming timing);
+  ClusterRegistry(std::string self_id, PresenceTiming timing, LeadLimits limits = {});
 
   const PresenceTiming& timing() const { return timing_; }
 
@@ -180,14 +215,15 @@ class ClusterRegistry {
 
   // A --peer HOST:PORT.
   void add_static(const std::string& address, unsigned short port, RegistryClock::time_point now);
-  // An mDNS announcement of a node of this cluster. True when a heartbeat became due now: the node is new, or
-  // not reachable now (so a node that comes back is tried at once). mDNS is not authenticated: the announced
-  // address replaces the known one only while the node is not reachable, and is used only once a signed
-  // heartbeat answers there.
+  // An mDNS announcement of a node of this cluster. True when a heartbeat became due (sooner): the node is
+  // new, or not reachable now (so a node that comes back is tried at once, within early_heartbeat_gap). mDNS
+  // is not authenticated: the announced address replaces the known one only while the node is not
+  // reachable, and is used only once a signed heartbeat answers there. A new node is a lead (see "Leads").
   bool announced(const std::string& id, const std::string& name, const std::string& version,
                  const std::string& address, unsigned short port, RegistryClock::time_point now);
   // An mDNS goodbye from `from_address`: removes the node when it comes from the node's known address; from
-  // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due now (kCheck).
+  // anywhere else (it could be forged), or for a --peer, it only makes a heartbeat due early (kCheck), at
+  // most once per early_heartbeat_gap (kChecking otherwise).
   GoodbyeResult goodbye(const std::string& id, const std::string& from_address,
                         RegistryClock::time_point now);
   // A peer's (authenticated) heartbeat reached us from `address`, which becomes its address unless it is
@@ -196,7 +232,8 @@ class ClusterRegistry {
   bool called_by(const NodeStatus& status, const std::string& address, RegistryClock::time_point now);
 
   // The heartbeats due at `now`, each to the record's preferred path; each is marked running until
-  // heartbeat_done/failed is called. A record with no path is never due.
+  // heartbeat_done/failed is called. A record with no path is never due. Heartbeats to unverified paths
+  // beyond the rate or the number in flight (LeadLimits) stay due for later.
   std::vector<HeartbeatTarget> take_due(RegistryClock::time_point now);
   // The heartbeat to `record` was answered with `status`. Fails when the answer came from this node itself or
   // from another node than the one expected; the record is then dropped (a --peer naming this node) or
@@ -206,8 +243,10 @@ class ClusterRegistry {
                                              RegistryClock::time_point now);
   // Removes nodes silent for longer than prune_after; returns their names.
   std::vector<std::string> prune(RegistryClock::time_point now);
-  // When the next heartbeat is due (nullopt: none is).
+  // When the next heartbeat is due (nullopt: none is), the rate limit of unverified heartbeats included.
   std::optional<RegistryClock::time_point> next_due() const;
+  // How many leads were displaced since the start (more than max_unverified heard at once: an mDNS flood).
+  uint64_t displaced_leads() const;
 
   std::vector<PeerRecord> snapshot() const;
   // Reachable nodes whose engines offer `model`.
@@ -233,11 +272,22 @@ class ClusterRegistry {
   // A failed heartbeat to `p`. Under the lock.
   Transition failed(PeerRecord& p, const std::string& error, RegistryClock::time_point now, Changes& changes);
   std::chrono::milliseconds backoff(int failures) const;
+  // Makes a heartbeat to `p` due as soon as early_heartbeat_gap allows, unless one is running. True when it
+  // is due now or became due sooner. Under the lock.
+  bool due_early(PeerRecord& p, RegistryClock::time_point now);
+  // Room for one more lead: displaces the lead heard first when there are max_unverified. Under the lock.
+  void make_room_for_lead(Changes& changes);
+  // The heartbeat to `record` ended: no longer counted in flight. Under the lock.
+  void ended(RecordId record);
 
   const std::string self_id_;
   const PresenceTiming timing_;
+  const LeadLimits limits_;
   mutable std::mutex mutex_;
   std::vector<PeerRecord> peers_;
+  TokenBucket unverified_heartbeats_;
+  std::set<RecordId> unverified_running_;  // heartbeats to unverified paths in flight (at most the limit)
+  uint64_t displaced_ = 0;
   RecordId next_record_ = 1;
   uint64_t revision_ = 0;
   // Told the changes after the lock is released (never under it). Shared with the Subscriptions, which may

@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "cluster/node_status.h"
+
 namespace quorum::cluster {
 
 namespace {
@@ -70,8 +72,10 @@ std::vector<ServiceAnnouncement> read_announcements(const dns::Message& m,
     for (const auto& r : *section) all.push_back(&r);
   }
   std::vector<ServiceAnnouncement> out;
+  size_t read = 0;
   for (const auto* ptr : all) {
     if (ptr->type != dns::Type::PTR || !dns::same_name(ptr->name, kQuorumService)) continue;
+    if (++read > kMaxAnnouncementsPerPacket) break;
     ServiceAnnouncement a;
     a.ttl = ptr->ttl;
     const dns::Record* srv = nullptr;
@@ -84,10 +88,10 @@ std::vector<ServiceAnnouncement> read_announcements(const dns::Message& m,
     if (!srv || !txt) continue;
     auto kv = dns::parse_txt(txt->txt);
     a.node_id = kv["id"];
-    if (a.node_id.empty()) continue;
-    a.version = kv["v"];
+    if (a.node_id.empty() || !valid_status_text(a.node_id)) continue;
+    a.version = valid_status_text(kv["v"]) ? kv["v"] : std::string();
     a.fingerprint = kv["c"];
-    a.name = kv["n"].empty() ? a.node_id : kv["n"];
+    a.name = kv["n"].empty() || !valid_status_text(kv["n"]) ? a.node_id : kv["n"];
     a.port = srv->port;
     if (srv->ttl == 0 || txt->ttl == 0) a.ttl = 0;
     for (const auto* r : all) {

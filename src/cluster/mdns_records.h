@@ -33,9 +33,15 @@ dns::Message announcement(const ServiceAnnouncement& a);
 dns::Message browse_query(bool unicast_response = false);
 // True when `m` is a query that asks for our service (PTR of the service type, or ANY).
 bool asks_for_quorum(const dns::Message& m);
-// The Quorum nodes announced in a response: one entry per instance that has a TXT with `id` and an SRV.
-// Addresses come from A records for the SRV host; when there are none, `sender` (the packet's source) is
-// used. ttl 0 entries are goodbyes.
+// At most this many nodes are read from one packet (a node announces itself alone; a packet naming hundreds
+// is a flood, and reading each costs time in proportion to the packet).
+inline constexpr size_t kMaxAnnouncementsPerPacket = 16;
+
+// The Quorum nodes announced in a response: one entry per instance that has a TXT with `id` and an SRV, the
+// first kMaxAnnouncementsPerPacket of them. An id that could not travel in a heartbeat (control characters,
+// over 512 bytes: valid_status_text) is no node; a name or version that could not is replaced by the id or
+// left empty. Addresses come from A records for the SRV host; when there are none, `sender` (the packet's
+// source) is used. ttl 0 entries are goodbyes.
 std::vector<ServiceAnnouncement> read_announcements(const dns::Message& m,
                                                     std::optional<std::array<uint8_t, 4>> sender);
 

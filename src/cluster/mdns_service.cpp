@@ -4,15 +4,19 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
 #include <cstring>
+#include <span>
 
 #include "core/log.h"
 
@@ -25,6 +29,93 @@ namespace {
 
 const asio::ip::address_v4 kGroup = asio::ip::make_address_v4("224.0.0.251");
 constexpr uint16_t kPort = 5353;
+
+using std::chrono::minutes;
+using std::chrono::seconds;
+
+// The tables of ids heard: how many each keeps, and for how long after it was last heard.
+constexpr size_t kKnownIds = 256;
+constexpr size_t kHeardIds = 1024;
+constexpr size_t kIgnoredIds = 256;
+constexpr auto kKnownAge = minutes(10);  // nodes re-announce every 60 s
+constexpr auto kHeardAge = minutes(60);
+constexpr auto kIgnoredAge = minutes(10);
+// Log lines about nodes heard: a burst of 20, then one every 5 s.
+constexpr double kLogBurst = 20;
+constexpr double kLogPerSecond = 0.2;
+// Datagrams read in a row before letting the executor run other work.
+constexpr int kDatagramsPerWake = 64;
+
+// One datagram read from the socket.
+struct Datagram {
+  size_t size = 0;
+  udp::endpoint from;
+  unsigned ifindex = 0;  // the interface it arrived on (IP_PKTINFO); 0 when unknown
+};
+
+enum class ReadResult { kRead, kSkipped, kNone };
+
+// Reads one datagram waiting on `fd` (non-blocking) into `buffer`, with the interface it arrived on.
+// kSkipped: one was there but cannot be used (larger than the buffer, or a pending socket error); kNone: none
+// waits.
+ReadResult read_datagram(int fd, std::span<uint8_t> buffer, Datagram& out) {
+  sockaddr_in from{};
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  const ssize_t n = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+  if (n < 0)
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == EBADF ? ReadResult::kNone
+                                                                     : ReadResult::kSkipped;
+  if ((msg.msg_flags & MSG_TRUNC) || from.sin_family != AF_INET) return ReadResult::kSkipped;
+  out.size = static_cast<size_t>(n);
+  out.from = udp::endpoint(asio::ip::address_v4(ntohl(from.sin_addr.s_addr)), ntohs(from.sin_port));
+  out.ifindex = 0;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info{};
+      std::memcpy(&info, CMSG_DATA(c), sizeof info);
+      out.ifindex = static_cast<unsigned>(info.ipi_ifindex);
+    }
+  }
+  return ReadResult::kRead;
+}
+
+Ipv4 bytes_of(const sockaddr* a) {
+  Ipv4 out{};
+  std::memcpy(out.data(), &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, 4);
+  return out;
+}
+
+// This host's IPv4 addresses with their interface, netmask and (point-to-point links) the other end.
+std::vector<InterfaceAddress> interface_addresses() {
+  std::vector<InterfaceAddress> out;
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return out;
+  for (ifaddrs* i = list; i; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET || !(i->ifa_flags & IFF_UP)) continue;
+    std::string name = i->ifa_name;
+    name = name.substr(0, name.find(':'));  // an alias label ("eth0:1") is on its interface
+    InterfaceAddress a;
+    a.ifindex = ::if_nametoindex(name.c_str());
+    if (a.ifindex == 0) continue;
+    a.address = bytes_of(i->ifa_addr);
+    a.netmask = i->ifa_netmask && i->ifa_netmask->sa_family == AF_INET ? bytes_of(i->ifa_netmask)
+                                                                       : Ipv4{255, 255, 255, 255};
+    if ((i->ifa_flags & IFF_POINTOPOINT) && i->ifa_dstaddr && i->ifa_dstaddr->sa_family == AF_INET) {
+      a.peer = bytes_of(i->ifa_dstaddr);
+    }
+    out.push_back(a);
+  }
+  ::freeifaddrs(list);
+  return out;
+}
 
 // Lower is preferred.
 int preference(const std::array<uint8_t, 4>& a, const std::string& interface) {
@@ -77,9 +168,16 @@ MdnsService::MdnsService(const asio::any_io_executor& executor, ServiceAnnouncem
       self_(std::move(self)),
       socket_(executor),
       timer_(executor),
-      follow_timer_(executor),
+      tick_timer_(executor),
+      answer_timer_(executor),
       follow_addresses_(follow_addresses),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)),
+      known_(kKnownIds, kKnownAge),
+      ignored_(kIgnoredIds, kIgnoredAge),
+      heard_(kHeardIds, kHeardAge),
+      found_log_(kLogPerSecond, kLogBurst),
+      ignored_log_(kLogPerSecond, kLogBurst),
+      off_link_log_(kLogPerSecond, kLogBurst) {}
 
 MdnsService::~MdnsService() {
   stop();
@@ -92,17 +190,23 @@ Status MdnsService::start() {
   if (!ec) {
     int one = 1;
     ::setsockopt(socket_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-    socket_.bind(udp::endpoint(asio::ip::address_v4::any(), kPort), ec);
+    // Which interface each datagram arrives on: queries are answered there, and senders must be on its link.
+    if (::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one) != 0) {
+      ec = boost::system::error_code(errno, boost::system::system_category());
+    }
   }
+  if (!ec) socket_.bind(udp::endpoint(asio::ip::address_v4::any(), kPort), ec);
   if (ec) return ApiError::server(500, "mDNS: cannot use UDP port 5353: " + ec.message());
   socket_.set_option(asio::ip::multicast::hops(255), ec);
   socket_.set_option(asio::ip::multicast::enable_loopback(true), ec);
+  refresh_links(true);
   join(self_.addresses);
   if (interfaces_.empty())
     log::warn("mDNS: no network interface to announce on; peers must be given with --peer");
   asio::co_spawn(executor_, receive_loop(), asio::detached);
   asio::co_spawn(executor_, announce_loop(), asio::detached);
-  if (follow_addresses_) asio::co_spawn(executor_, follow_loop(), asio::detached);
+  asio::co_spawn(executor_, tick_loop(), asio::detached);
+  asio::co_spawn(executor_, answer_loop(), asio::detached);
   return Ok{};
 }
 
@@ -141,21 +245,49 @@ void MdnsService::join(const std::vector<std::array<uint8_t, 4>>& addresses) {
   if (hooks_.on_addresses) hooks_.on_addresses(names);
 }
 
-net::Task<void> MdnsService::follow_loop() {
+void MdnsService::refresh_links(bool force) {
+  const auto now = RateClock::now();
+  if (!force && links_read_ && now - *links_read_ < seconds(1)) return;
+  links_read_ = now;
+  links_ = interface_addresses();
+}
+
+net::Task<void> MdnsService::tick_loop() {
   for (;;) {
-    follow_timer_.expires_after(std::chrono::seconds(3));
+    tick_timer_.expires_after(seconds(3));
     boost::system::error_code ec;
-    co_await follow_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    co_await tick_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (stopped_) co_return;
-    auto now = advertised_addresses();
-    if (now == self_.addresses) continue;
+    const auto now = RateClock::now();
+    refresh_links(true);
+    std::vector<unsigned> links;
+    for (const auto& a : links_) links.push_back(a.ifindex);
+    pacer_.keep_only(links);
+    known_.forget_older(now);
+    heard_.forget_older(now);
+    ignored_.forget_older(now);
+    update_counts();
+    if (auto n = found_log_.summary(now)) {
+      log::info("mDNS: " + std::to_string(n) +
+                " more nodes of this cluster heard and not logged (rate limit)");
+    }
+    if (auto n = ignored_log_.summary(now)) {
+      log::info("mDNS: " + std::to_string(n) +
+                " more nodes of other clusters ignored and not logged (rate limit)");
+    }
+    if (auto n = off_link_log_.summary(now)) {
+      log::info("mDNS: " + std::to_string(n) + " more packets from senders not on their link ignored");
+    }
+    if (!follow_addresses_) continue;
+    auto current = advertised_addresses();
+    if (current == self_.addresses) continue;
     auto listed = [this] {
       std::string out;
       for (const auto& a : interfaces_) out.append(out.empty() ? "" : ", ").append(a.to_string());
       return out;
     };
     std::string message = "mDNS: this node's addresses changed from [" + listed();
-    join(now);
+    join(current);
     message.append("] to [").append(listed()).append("]; announcing them");
     log::info(message);
     send(announcement(self_));
@@ -170,7 +302,8 @@ void MdnsService::stop() {
   goodbye.ttl = 0;
   send(announcement(goodbye));
   timer_.cancel();
-  follow_timer_.cancel();
+  tick_timer_.cancel();
+  answer_timer_.cancel();
   boost::system::error_code ec;
   socket_.close(ec);
 }
@@ -180,19 +313,33 @@ DiscoveryStatus MdnsService::status() const {
   return status_;
 }
 
-void MdnsService::send(const dns::Message& m) {
+void MdnsService::update_counts() {
+  std::lock_guard lock(status_mutex_);
+  status_.nodes_heard = heard_.size();
+  status_.other_clusters = ignored_.size();
+}
+
+void MdnsService::send(const dns::Message& m, std::optional<unsigned> link) {
   auto bytes = dns::encode(m);
   if (!bytes) return;
+  const bool ours = m.response;  // our records go out: the pacer counts them
+  const auto now = RateClock::now();
+  std::vector<unsigned> done;
   for (const auto& address : interfaces_) {
+    const unsigned on = interface_of(links_, address.to_bytes());
+    if (link && *link != 0 && on != *link) continue;
+    // One packet per link, even when the interface has several of our addresses.
+    if (on != 0 && std::find(done.begin(), done.end(), on) != done.end()) continue;
+    done.push_back(on);
     boost::system::error_code ec;
     socket_.set_option(asio::ip::multicast::outbound_interface(address), ec);
     socket_.send_to(asio::buffer(*bytes), udp::endpoint(kGroup, kPort), 0, ec);
     if (ec) log::debug("mDNS: send on " + address.to_string() + " failed: " + ec.message());
+    if (ours) pacer_.sent(on, now);
   }
 }
 
 net::Task<void> MdnsService::announce_loop() {
-  using std::chrono::seconds;
   // Three announcements and queries at start, then a slow rhythm.
   const seconds schedule[] = {seconds(0), seconds(1), seconds(2)};
   for (auto delay : schedule) {
@@ -213,53 +360,106 @@ net::Task<void> MdnsService::announce_loop() {
   }
 }
 
-net::Task<void> MdnsService::receive_loop() {
-  std::array<uint8_t, 9000> buffer{};
+net::Task<void> MdnsService::answer_loop() {
   for (;;) {
-    udp::endpoint from;
+    const auto next = pacer_.next_due();
+    answer_due_ = next.value_or(RateClock::time_point::max());
+    answer_timer_.expires_at(answer_due_);
     boost::system::error_code ec;
-    size_t n = co_await socket_.async_receive_from(asio::buffer(buffer), from,
-                                                   asio::redirect_error(asio::use_awaitable, ec));
-    if (ec == asio::error::operation_aborted || stopped_) co_return;
-    if (ec) continue;
-    on_packet(buffer.data(), n, from);
+    co_await answer_timer_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    if (stopped_) co_return;
+    for (unsigned link : pacer_.take_due(RateClock::now())) send(announcement(self_), link);
   }
 }
 
-void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoint& from) {
+void MdnsService::answer_query(unsigned link) {
+  if (pacer_.on_query(link, RateClock::now())) {
+    send(announcement(self_), link);
+    return;
+  }
+  // Deferred: wake the answer loop when this answer is due sooner than what it waits for.
+  if (auto next = pacer_.next_due(); next && *next < answer_due_) {
+    answer_due_ = *next;
+    answer_timer_.cancel();
+  }
+}
+
+net::Task<void> MdnsService::receive_loop() {
+  std::array<uint8_t, 9000> buffer{};
+  for (;;) {
+    boost::system::error_code ec;
+    co_await socket_.async_wait(udp::socket::wait_read, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == asio::error::operation_aborted || stopped_) co_return;
+    if (ec) continue;
+    // Read until none waits (the reactor is edge-triggered: it would not wake again for what is left), in
+    // batches, letting the executor run its other work between them.
+    for (bool more = true; more;) {
+      more = false;
+      for (int i = 0; i < kDatagramsPerWake && !stopped_; ++i) {
+        Datagram d;
+        const auto read = read_datagram(socket_.native_handle(), buffer, d);
+        if (read == ReadResult::kNone) break;
+        if (read == ReadResult::kRead) on_packet(buffer.data(), d.size, d.from, d.ifindex);
+        more = i + 1 == kDatagramsPerWake;
+      }
+      if (stopped_) co_return;
+      if (more) co_await asio::post(executor_, asio::use_awaitable);
+    }
+  }
+}
+
+void MdnsService::on_packet(const uint8_t* data, size_t size, const udp::endpoint& from, unsigned link) {
+  if (!from.address().is_v4()) return;
+  const Ipv4 sender = from.address().to_v4().to_bytes();
+  if (!on_link(links_, link, sender)) {
+    refresh_links(false);  // an address may have just been added to that interface
+    if (!on_link(links_, link, sender)) {
+      if (auto held = off_link_log_.admit(RateClock::now())) {
+        log::info(with_held_back("mDNS: ignoring a packet from " + from.address().to_string() +
+                                     ", which is not on the link it arrived on",
+                                 *held));
+      }
+      return;
+    }
+  }
   auto message = dns::decode(std::span<const uint8_t>(data, size));
   if (!message) return;  // not ours to judge: the LAN carries all sorts
   if (asks_for_quorum(*message)) {
-    send(announcement(self_));
+    answer_query(link);
     return;
   }
-  std::optional<std::array<uint8_t, 4>> sender;
-  if (from.address().is_v4()) sender = from.address().to_v4().to_bytes();
+  const std::string source = from.address().to_string();
   for (auto& a : read_announcements(*message, sender)) {
-    if (a.node_id == self_.node_id) continue;
-    if (a.fingerprint != self_.fingerprint) {
-      if (ignored_.insert(a.node_id).second) {
-        log::info("mDNS: ignoring node '" + a.name + "' (" + a.node_id + "): another cluster");
-        std::lock_guard lock(status_mutex_);
-        ++status_.other_clusters;
-      }
-      continue;
-    }
-    if (a.ttl == 0) {
-      known_.erase(a.node_id);
-      if (hooks_.on_goodbye) hooks_.on_goodbye(a.node_id, a.name, from.address().to_string());
-      continue;
-    }
-    std::string address =
-        a.addresses.empty() ? std::string() : asio::ip::address_v4(a.addresses.front()).to_string();
-    if (known_.insert(a.node_id).second) {
-      log::info("mDNS: found node '" + a.name + "' (" + a.node_id + ") at " + address);
-      heard_.insert(a.node_id);
-      std::lock_guard lock(status_mutex_);
-      status_.nodes_heard = heard_.size();
-    }
-    if (hooks_.on_found) hooks_.on_found(a, address);
+    if (a.node_id != self_.node_id) heard(a, source);
   }
+}
+
+void MdnsService::heard(const ServiceAnnouncement& a, const std::string& from) {
+  const auto now = RateClock::now();
+  const std::string who = "'" + log::printable(a.name) + "' (" + log::printable(a.node_id) + ")";
+  if (a.fingerprint != self_.fingerprint) {
+    if (ignored_.touch(a.node_id, now)) {
+      if (auto held = ignored_log_.admit(now)) {
+        log::info(with_held_back("mDNS: ignoring node " + who + ": another cluster", *held));
+      }
+      update_counts();
+    }
+    return;
+  }
+  if (a.ttl == 0) {
+    known_.erase(a.node_id);
+    if (hooks_.on_goodbye) hooks_.on_goodbye(a.node_id, a.name, from);
+    return;
+  }
+  std::string address =
+      a.addresses.empty() ? std::string() : asio::ip::address_v4(a.addresses.front()).to_string();
+  if (heard_.touch(a.node_id, now)) update_counts();
+  if (known_.touch(a.node_id, now)) {
+    if (auto held = found_log_.admit(now)) {
+      log::info(with_held_back("mDNS: found node " + who + " at " + address, *held));
+    }
+  }
+  if (hooks_.on_found) hooks_.on_found(a, address);
 }
 
 }  // namespace quorum::cluster

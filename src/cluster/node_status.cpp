@@ -1,5 +1,6 @@
 #include "cluster/node_status.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace quorum::cluster {
@@ -16,15 +17,11 @@ ApiError bad(const std::string& what) {
   return ApiError::server(502, "The peer sent a malformed status: " + what + ".");
 }
 
-// The string at `key`, or nullopt when absent, not a string or too long.
+// The string at `key`, or nullopt when absent, not a string or not valid_status_text.
 std::optional<std::string> text(const json::object& o, std::string_view key) {
   auto it = o.find(key);
-  if (it == o.end() || !it->value().is_string() || it->value().get_string().size() > kMaxText) {
+  if (it == o.end() || !it->value().is_string() || !valid_status_text(it->value().get_string())) {
     return std::nullopt;
-  }
-  // No control characters: names and ids end up in logs and terminals.
-  for (char c : it->value().get_string()) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
   }
   return std::string(it->value().get_string());
 }
@@ -40,6 +37,31 @@ std::optional<int64_t> integer(const json::object& o, std::string_view key) {
 }
 
 }  // namespace
+
+bool valid_status_text(std::string_view text) {
+  if (text.size() > kMaxText) return false;
+  return std::none_of(text.begin(), text.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
+NodeStatus shareable_status(NodeStatus status, std::vector<std::string>& left_out) {
+  size_t kept = 0;
+  std::erase_if(status.models, [&](const ModelState& m) {
+    if (!m.id.empty() && valid_status_text(m.id) && kept < kMaxModels) {
+      ++kept;
+      return false;
+    }
+    left_out.push_back(m.id);
+    return true;
+  });
+  std::erase_if(status.engines, [&](const std::string& e) {
+    if (e.size() <= kMaxText) return false;
+    left_out.push_back(e);
+    return true;
+  });
+  if (status.engines.size() > kMaxEngines) status.engines.resize(kMaxEngines);
+  return status;
+}
 
 json::object status_to_json(const NodeStatus& s) {
   json::array models;
@@ -82,10 +104,11 @@ Result<NodeStatus> parse_node_status(std::string_view body) {
   if (auto it = o.find("models"); it != o.end()) {
     if (!it->value().is_array() || it->value().get_array().size() > kMaxModels) return bad("models");
     for (const auto& m : it->value().get_array()) {
-      if (!m.is_object()) return bad("a model that is not an object");
+      // A model this node cannot use is skipped: the rest of the peer's models are still worth routing to.
+      if (!m.is_object()) continue;
       ModelState model;
       auto model_id = text(m.get_object(), "id");
-      if (!model_id || model_id->empty()) return bad("a model without an id");
+      if (!model_id || model_id->empty()) continue;
       model.id = std::move(*model_id);
       if (auto l = m.get_object().find("loaded"); l != m.get_object().end() && l->value().is_bool()) {
         model.loaded = l->value().get_bool();

@@ -78,7 +78,7 @@ Status PeerVerifier::verify(std::string_view secret, std::string_view self, cons
   std::string expected =
       hmac_sha256_hex(secret, signed_text(method, target, p.node, p.to, p.time, p.nonce, body));
   if (!constant_time_equal(expected, p.proof)) return unauthorized("The cluster proof does not match.");
-  if (p.to.empty() ? !(method == "POST" && target == "/v1/cluster/heartbeat") : p.to != self) {
+  if (p.to.empty() ? !(method == "GET" && target == kIdentityTarget) : p.to != self) {
     return unauthorized("The request is addressed to another node.");
   }
 

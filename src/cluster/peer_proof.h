@@ -1,15 +1,18 @@
 // Requests between the nodes of a cluster prove that the sender knows the cluster secret without sending it,
 // and cannot be replayed.
 //
-// The sender adds five headers: X-Quorum-Node (its node id), X-Quorum-To (the id of the node it is calling;
-// empty only in the first heartbeat to a --peer, whose id is not known yet), X-Quorum-Time (Unix
-// milliseconds), X-Quorum-Nonce (32 random hex characters) and X-Quorum-Proof: HMAC-SHA256, keyed with the
-// secret, of
+// The sender adds five headers: X-Quorum-Node (its node id), X-Quorum-To (the id of the node it is calling),
+// X-Quorum-Time (Unix milliseconds), X-Quorum-Nonce (32 random hex characters) and X-Quorum-Proof:
+// HMAC-SHA256, keyed with the secret, of
 //   "quorum-peer-v2\n" METHOD "\n" TARGET "\n" NODE "\n" TO "\n" TIME "\n" NONCE "\n" hex(SHA-256(BODY))
-// The receiver accepts a request only when the proof matches, it is addressed to this node (an empty TO only
-// for POST /v1/cluster/heartbeat), the time is within `window` of its own clock, and it has not seen this
-// node's nonce before (nonces are remembered for twice the window, so a captured request is refused both
-// while it is fresh and after it is stale, and cannot be replayed to another node either). Thread-safe.
+// The receiver accepts a request only when the proof matches, it is addressed to this node, the time is
+// within `window` of its own clock, and it has not seen this node's nonce before (nonces are remembered for
+// twice the window, so a captured request is refused both while it is fresh and after it is stale, and
+// cannot be replayed to another node either). The one request addressed to nobody in particular (an empty
+// TO) is GET /v1/cluster/identity, which a node sends to a --peer whose id it does not know yet: it changes
+// nothing at the callee and only asks for the callee's id, which the next requests are then addressed to
+// (so no request that changes anything, a first heartbeat included, can be replayed to another node).
+// Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -34,6 +37,10 @@ inline constexpr std::string_view kProof = "X-Quorum-Proof";
 // A forwarded request carries it; a node never forwards such a request again.
 inline constexpr std::string_view kHop = "X-Quorum-Hop";
 }  // namespace peer_headers
+
+// The target of the one request that may be addressed to nobody in particular (an empty TO): GET, no body,
+// answered with the callee's id in X-Quorum-Node and a signed reply (sign_peer_reply).
+inline constexpr std::string_view kIdentityTarget = "/v1/cluster/identity";
 
 struct PeerProof {
   std::string node;

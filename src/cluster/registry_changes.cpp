@@ -34,6 +34,8 @@ std::string_view to_string(RemovalReason reason) {
       return "replaced";
     case RemovalReason::kIsSelf:
       return "is_self";
+    case RemovalReason::kDisplaced:
+      return "displaced";
   }
   return "unknown";
 }

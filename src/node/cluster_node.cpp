@@ -25,8 +25,18 @@ cluster::PresenceTiming timing_from(const ClusterConfig& config) {
   t.heartbeat_interval = config.heartbeat_interval;
   t.first_retry = std::min(t.first_retry, config.heartbeat_interval);
   t.prune_after = config.prune_after;
+  t.early_heartbeat_gap = std::min(t.early_heartbeat_gap, config.heartbeat_interval);
   return t;
 }
+
+// Lines about what strangers cause, of each kind: a burst of 20, then one every 5 s. Model ids left out are
+// logged again after a day.
+constexpr double kStrangerLinesPerSecond = 0.2;
+constexpr double kStrangerLineBurst = 20;
+constexpr size_t kModelsLeftOutRemembered = 1024;
+constexpr auto kModelLeftOutLoggedAgain = std::chrono::hours(24);
+// Leads displaced by a flood: one line at most this often.
+constexpr auto kDisplacedLogEvery = std::chrono::seconds(10);
 
 int64_t unix_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -56,7 +66,10 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
       config_(config),
       local_status_(std::move(local_status)),
       registry_(self_.id, timing_from(config)),
-      timer_(executor) {}
+      timer_(executor),
+      lead_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
+      goodbye_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
+      models_left_out_(kModelsLeftOutRemembered, kModelLeftOutLoggedAgain) {}
 
 void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
                         bool follow_addresses) {
@@ -117,7 +130,40 @@ std::optional<cluster::DiscoveryStatus> ClusterNode::discovery_status() const {
 }
 
 void ClusterNode::wake() {
-  asio::post(executor_, [this] { timer_.cancel(); });
+  // Many wakes before the loop runs (a burst of announcements) need one look at the registry.
+  if (wake_posted_.exchange(true)) return;
+  asio::post(executor_, [this] {
+    wake_posted_ = false;
+    timer_.cancel();
+  });
+}
+
+void ClusterNode::log_limited(LogBudget& budget, log::Level level, const std::string& line) {
+  std::lock_guard lock(log_mutex_);
+  if (auto held = budget.admit(RateClock::now())) log::write(level, with_held_back(line, *held));
+}
+
+void ClusterNode::summarise(LogBudget& budget, const std::string& about) {
+  std::lock_guard lock(log_mutex_);
+  if (auto held = budget.summary(RateClock::now())) {
+    log::info("cluster: " + std::to_string(held) + " more lines about " + about + " not logged (rate limit)");
+  }
+}
+
+cluster::NodeStatus ClusterNode::own_status() {
+  std::vector<std::string> left_out;
+  auto status = cluster::shareable_status(local_status_(), left_out);
+  if (!left_out.empty()) {
+    std::lock_guard lock(log_mutex_);
+    const auto now = RateClock::now();
+    for (const auto& id : left_out) {
+      if (!models_left_out_.touch(id, now)) continue;
+      log::warn("cluster: model '" + log::printable(id) +
+                "' is not offered to peers: its id has control characters or is over 512 bytes (or this node "
+                "has over 10 000 models); rename it to share it");
+    }
+  }
+  return status;
 }
 
 void ClusterNode::on_announced(const cluster::ServiceAnnouncement& a, const std::string& address) {
@@ -130,10 +176,12 @@ void ClusterNode::on_goodbye(const std::string& id, const std::string& name, con
       log::info("cluster: node '" + name + "' (" + id + ") said goodbye");
       break;
     case cluster::GoodbyeResult::kCheck:
-      log::info("cluster: a goodbye for node '" + name + "' (" + id + ") came from " + from +
-                ", not its address: checking it with a heartbeat");
+      log_limited(goodbye_log_, log::Level::kInfo,
+                  "cluster: a goodbye for node '" + log::printable(name) + "' (" + log::printable(id) +
+                      ") came from " + from + ", not its address: checking it with a heartbeat");
       wake();
       break;
+    case cluster::GoodbyeResult::kChecking:
     case cluster::GoodbyeResult::kUnknown:
       break;
   }
@@ -142,7 +190,7 @@ void ClusterNode::on_goodbye(const std::string& id, const std::string& name, con
 cluster::NodeStatus ClusterNode::on_heartbeat(const cluster::NodeStatus& caller,
                                               const std::string& remote_address) {
   if (registry_.called_by(caller, remote_address, Clock::now())) wake();
-  return local_status_();
+  return own_status();
 }
 
 void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_view method,
@@ -224,9 +272,20 @@ net::Task<void> ClusterNode::heartbeat_loop() {
     if (stopped_) co_return;
     auto now = Clock::now();
     for (const auto& name : registry_.prune(now)) {
-      log::info("cluster: node '" + name + "' removed: silent for more than " +
-                seconds_text(registry_.timing().prune_after));
+      log_limited(lead_log_, log::Level::kInfo,
+                  "cluster: node '" + log::printable(name) + "' removed: silent for more than " +
+                      seconds_text(registry_.timing().prune_after));
     }
+    if (auto displaced = registry_.displaced_leads();
+        displaced != displaced_logged_ && now - displaced_log_at_ >= kDisplacedLogEvery) {
+      log::warn("cluster: " + std::to_string(displaced - displaced_logged_) +
+                " node(s) announced by mDNS were forgotten before a heartbeat could verify them (too many "
+                "unverified at once: is something on the LAN flooding it with announcements?)");
+      displaced_logged_ = displaced;
+      displaced_log_at_ = now;
+    }
+    summarise(lead_log_, "nodes not verified yet");
+    summarise(goodbye_log_, "goodbyes from elsewhere");
     for (auto& target : registry_.take_due(now)) {
       asio::co_spawn(executor_, heartbeat(std::move(target)), asio::detached);
     }
@@ -239,13 +298,62 @@ net::Task<void> ClusterNode::heartbeat_loop() {
   }
 }
 
-net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
+net::Task<Result<std::string>> ClusterNode::identify(std::string base, net::ClientOptions options) {
+  const std::string path = "/v1/cluster/identity";
+  const std::string no_body;
+  net::Headers headers;
+  sign(headers, "", "GET", path, no_body);
+  const std::string nonce(headers.get(cluster::peer_headers::kNonce));
+  auto response = co_await net::http_request("GET", base + path, std::move(headers), no_body, options);
+  if (!response) co_return response.take_error();
+  auto text = co_await (*response)->read_all(size_t{64} << 10);
+  if (!text) co_return text.take_error();
+  if ((*response)->status() != 200) {
+    co_return ApiError::server(502, "HTTP " + std::to_string((*response)->status()) + " to " + path + ": " +
+                                        log::printable(text->substr(0, 300), 300));
+  }
+  const std::string id((*response)->headers().get(cluster::peer_headers::kNode));
+  if (id.empty() || !cluster::valid_status_text(id) ||
+      !cluster::verify_peer_reply(membership_.secret, nonce, id, *text,
+                                  (*response)->headers().get(cluster::peer_headers::kProof))) {
+    co_return ApiError::server(502, "the answer is not signed by a node of this cluster");
+  }
+  co_return id;
+}
+
+net::Task<Result<cluster::NodeStatus>> ClusterNode::exchange(std::string base, std::string to,
+                                                             net::ClientOptions options) {
+  if (to.empty()) {
+    auto identified = co_await identify(base, options);
+    if (!identified) co_return identified.take_error();
+    to = std::move(*identified);
+  }
   const std::string path = "/v1/cluster/heartbeat";
-  std::string body = json::serialize(cluster::status_to_json(local_status_()));
+  std::string body = json::serialize(cluster::status_to_json(own_status()));
   net::Headers headers;
   headers.add("Content-Type", "application/json");
-  sign(headers, target.to, "POST", path, body);
+  sign(headers, to, "POST", path, body);
   const std::string nonce(headers.get(cluster::peer_headers::kNonce));
+  auto response =
+      co_await net::http_request("POST", base + path, std::move(headers), std::move(body), options);
+  if (!response) co_return response.take_error();
+  auto text = co_await (*response)->read_all(size_t{4} << 20);
+  if (!text) co_return text.take_error();
+  if ((*response)->status() != 200) {
+    co_return ApiError::server(502, "HTTP " + std::to_string((*response)->status()) + ": " +
+                                        log::printable(text->substr(0, 300), 300));
+  }
+  auto parsed = cluster::parse_node_status(*text);
+  if (!parsed) co_return parsed.take_error();
+  if (!cluster::verify_peer_reply(membership_.secret, nonce, parsed->id, *text,
+                                  (*response)->headers().get(cluster::peer_headers::kProof)) ||
+      (*response)->headers().get(cluster::peer_headers::kNode) != parsed->id) {
+    co_return ApiError::server(502, "the answer is not signed by a node of this cluster");
+  }
+  co_return std::move(parsed.value());
+}
+
+net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   net::ClientOptions options;
   const auto limit = std::clamp(registry_.timing().heartbeat_interval, std::chrono::milliseconds(1000),
                                 std::chrono::milliseconds(5000));
@@ -255,44 +363,27 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   // Over the LAN, the only kind of path today (a new kind fails to compile here until it has a heartbeat).
   const std::string base =
       std::visit([](const cluster::LanPath& lan) { return http_base(lan.address, lan.port); }, target.path);
-  std::string url = base + path;
-  std::string error;
-  std::optional<cluster::NodeStatus> answer;
-  auto response = co_await net::http_request("POST", url, std::move(headers), std::move(body), options);
-  if (!response) {
-    error = response.error().message;
-  } else {
-    auto text = co_await (*response)->read_all(size_t{4} << 20);
-    if (!text) {
-      error = text.error().message;
-    } else if ((*response)->status() != 200) {
-      error = "HTTP " + std::to_string((*response)->status()) + ": " + text->substr(0, 300);
-    } else if (auto parsed = cluster::parse_node_status(*text); !parsed) {
-      error = parsed.error().message;
-    } else if (!cluster::verify_peer_reply(membership_.secret, nonce, parsed->id, *text,
-                                           (*response)->headers().get(cluster::peer_headers::kProof)) ||
-               (*response)->headers().get(cluster::peer_headers::kNode) != parsed->id) {
-      error = "the answer is not signed by a node of this cluster";
-    } else {
-      answer = std::move(parsed.value());
-    }
-  }
+  auto answer = co_await exchange(base, target.to, options);
   auto now = Clock::now();
+  // Lines about a heartbeat to an unverified path (most likely a made-up lead) are rate-limited.
+  auto warn = [&](const std::string& line) {
+    target.unverified ? log_limited(lead_log_, log::Level::kWarn, line) : log::warn(line);
+  };
   if (answer) {
     std::string id = answer->id;
     size_t models = answer->models.size();
     auto done = registry_.heartbeat_done(target.record, std::move(*answer), now);
     if (!done) {
-      log::warn("cluster: heartbeat to " + url + ": " + done.error().message);
+      warn("cluster: heartbeat to " + base + ": " + done.error().message);
     } else if (done->before != cluster::PeerState::kReachable) {
       log::info("cluster: node '" + done->name + "' (" + id + ") is reachable at " + base + " with " +
                 std::to_string(models) + " model(s)");
     }
-  } else if (auto t = registry_.heartbeat_failed(target.record, error, now)) {
+  } else if (auto t = registry_.heartbeat_failed(target.record, answer.error().message, now)) {
     if (t->after == cluster::PeerState::kUnreachable && t->before != cluster::PeerState::kUnreachable) {
-      log::warn("cluster: node '" + t->name + "' is unreachable: " + error);
+      warn("cluster: node '" + log::printable(t->name) + "' is unreachable: " + answer.error().message);
     } else {
-      log::debug("cluster: heartbeat to '" + t->name + "' failed: " + error);
+      log::debug("cluster: heartbeat to '" + t->name + "' failed: " + answer.error().message);
     }
   }
   wake();

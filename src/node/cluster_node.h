@@ -2,14 +2,23 @@
 // the registry from mDNS, --peer and heartbeats (both the ones it sends and the ones it receives), and makes
 // the signed OpenAI clients through which the router forwards requests to peers.
 //
-// Heartbeat: POST /v1/cluster/heartbeat, signed (cluster/peer_proof.h), whose body is the caller's
-// NodeStatus and whose answer is the callee's, so one exchange tells each side about the other and a --peer
-// given on one side only is enough. Presence rules: cluster/cluster_registry.h.
+// Heartbeat: POST /v1/cluster/heartbeat, signed (cluster/peer_proof.h) and addressed to the node called,
+// whose body is the caller's NodeStatus and whose answer is the callee's, so one exchange tells each side
+// about the other and a --peer given on one side only is enough. A --peer whose id is not known (or whose
+// last heartbeat failed) is first asked who it is: GET /v1/cluster/identity, the only request signed for
+// nobody in particular, which changes nothing at the callee; its signed answer names the node the heartbeat
+// is then addressed to, so that a captured heartbeat is valid at no other node. Presence rules:
+// cluster/cluster_registry.h. What this node tells its peers leaves out the models they could not take
+// (cluster::shareable_status), each logged once.
+//
+// Log lines about what strangers cause (leads that never answer, goodbyes from elsewhere, leads displaced
+// by a flood of announcements) are rate-limited, the ones held back counted.
 //
 // Threading: the heartbeat loop and the mDNS hooks run on the executor given at construction; everything
 // else may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
@@ -23,8 +32,12 @@
 #include "cluster/mdns_records.h"
 #include "cluster/mdns_service.h"
 #include "cluster/membership.h"
+#include "core/log.h"
+#include "core/rate_limit.h"
+#include "core/recent_keys.h"
 #include "core/subscription.h"
 #include "engines/openai_backend.h"
+#include "net/http_client.h"
 #include "node/config.h"
 
 namespace quorum::node {
@@ -51,8 +64,12 @@ class ClusterNode {
   std::optional<cluster::DiscoveryStatus> discovery_status() const;
   // The address peers reach this node at now (the first announced one; empty when none). Any thread.
   std::string self_address() const;
-  // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status.
+  // A peer's heartbeat arrived from `remote_address` (already authenticated). Returns this node's status, as
+  // its peers can take it (own_status()).
   cluster::NodeStatus on_heartbeat(const cluster::NodeStatus& caller, const std::string& remote_address);
+  // This node's status as told to peers: the local status without what they could not take (logged once
+  // per model id). Any thread.
+  cluster::NodeStatus own_status();
 
   // The OpenAI client that forwards to node `node_id` by the path this node chooses (today its LAN path),
   // signing each request and marking it as forwarded. Null when the node is unknown or has no path; whether
@@ -70,6 +87,17 @@ class ClusterNode {
  private:
   net::Task<void> heartbeat_loop();
   net::Task<void> heartbeat(cluster::HeartbeatTarget target);
+  // One heartbeat exchange with the node at `base`, addressed to `to` (identify()ing it first when empty):
+  // its verified status, or why there is none.
+  net::Task<Result<cluster::NodeStatus>> exchange(std::string base, std::string to,
+                                                  net::ClientOptions options);
+  // Who answers at `base`: GET /v1/cluster/identity, signed for nobody in particular; the node id in its
+  // signed answer, or why there is none.
+  net::Task<Result<std::string>> identify(std::string base, net::ClientOptions options);
+  // Logs a line about what a stranger caused within `budget` (one of the *_log_ below). Any thread.
+  void log_limited(LogBudget& budget, log::Level level, const std::string& line);
+  // Says how many lines `budget` held back and has not told of yet, if any. Any thread.
+  void summarise(LogBudget& budget, const std::string& about);
   // Makes the loop look at the registry again (a heartbeat became due early). Any thread.
   void wake();
   // Adds the peer proof of a request to node `to` (cluster/peer_proof.h).
@@ -87,6 +115,13 @@ class ClusterNode {
   cluster::ClusterRegistry registry_;
   boost::asio::steady_timer timer_;
   bool stopped_ = false;
+  std::atomic<bool> wake_posted_{false};  // a wake() is on its way: more need not be posted
+  uint64_t displaced_logged_ = 0;         // leads displaced, as last logged (heartbeat loop only)
+  cluster::RegistryClock::time_point displaced_log_at_{};
+  std::mutex log_mutex_;
+  LogBudget lead_log_;     // lines about leads (unreachable, pruned, answered as another); under log_mutex_
+  LogBudget goodbye_log_;  // lines about goodbyes from elsewhere; under log_mutex_
+  RecentKeys models_left_out_;                  // model ids already logged as left out; under log_mutex_
   std::unique_ptr<cluster::MdnsService> mdns_;  // set once in start(), then only read
   mutable std::mutex address_mutex_;
   std::string self_address_;

@@ -1,5 +1,7 @@
 #include "node/node.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +16,7 @@
 
 #include "cluster/mdns_service.h"
 #include "core/log.h"
+#include "node/api/browser_guard.h"
 #include "node/engines_setup.h"
 
 namespace quorum::node {
@@ -33,6 +36,13 @@ void probe_plain_bind(const std::string& host, unsigned short port) {
   probe.open(endpoint.protocol());
   probe.set_option(asio::socket_base::reuse_address(true));
   probe.bind(endpoint);
+}
+
+// This machine's host name, or empty when it has none.
+std::string this_host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return {};
+  return buf;
 }
 
 }  // namespace
@@ -165,6 +175,10 @@ void Node::open(const Listener& listener) {
 
 void Node::join_cluster(const ListenPlan& plan) {
   api_.set_address(plan.reach_address, port_);
+  // The names a program on this machine may call the node by (LAN addresses as found at start).
+  std::vector<std::string> addresses{config_.listen_host, plan.reach_address};
+  for (const auto& bytes : plan.lan) addresses.push_back(asio::ip::address_v4(bytes).to_string());
+  api_.set_own_names(api::own_host_names(this_host_name(), identity_.id + ".local", addresses));
   if (!membership_) return;
   // Presence and routing: heartbeats to the peers found by mDNS or given with --peer.
   cluster_ = std::make_unique<ClusterNode>(contexts_.front()->get_executor(), identity_, *membership_,

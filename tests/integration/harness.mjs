@@ -137,10 +137,11 @@ export async function startLlamaServer({ model, port, extraArgs = [] }) {
   return { ...h, url, port };
 }
 
-// `quorum node` on a free port with its own state directory. Autodetection is off unless `autodetect`.
-export async function startNode({ args = [], port, autodetect = false } = {}) {
+// `quorum node` on a free port with its own state directory (`stateDir`, or a new one; removed at stop).
+// Autodetection is off unless `autodetect`.
+export async function startNode({ args = [], port, autodetect = false, stateDir } = {}) {
   port ??= await freePort();
-  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-test-"));
+  stateDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "quorum-test-"));
   const all = ["node", "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir, ...(autodetect ? [] : ["--no-autodetect"]), ...args];
   const h = launch(quorumBin(), all, "quorum node");
   const url = `http://127.0.0.1:${port}`;

@@ -7,7 +7,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { quorumBin, waitFor } from "./harness.mjs";
+import { modelsDir, quorumBin, waitFor } from "./harness.mjs";
 
 // curl from inside namespace `ns`; returns { status, body } (status 0 when nothing answered).
 export function curlIn(ns, method, url, { headers = {}, body } = {}) {
@@ -97,7 +97,7 @@ export async function killNodeIn(host) {
   await host.exited;
 }
 
-// Kills the host's node if it still runs, deletes its namespace and state.
+// Kills the host's node if it still runs, deletes its namespace, state and models folder (giveModels).
 export function destroyHost(host) {
   if (running(host)) {
     host.proc.kill("SIGCONT");
@@ -105,6 +105,17 @@ export function destroyHost(host) {
   }
   spawnSync("ip", ["netns", "del", host.ns]);
   fs.rmSync(host.stateDir, { recursive: true, force: true });
+  if (host.models) fs.rmSync(host.models, { recursive: true, force: true });
+}
+
+// Gives `host` a models folder (host.models, for --models-dir) holding the generated tiny model under each of
+// the file names in `ids` (the model id is the file name): `{ "b-model": "tiny-a" }` serves tiny-a as b-model.
+export async function giveModels(host, ids) {
+  const cache = await modelsDir();
+  host.models = fs.mkdtempSync(path.join(os.tmpdir(), `quorum-${host.name}-models-`));
+  for (const [id, model] of Object.entries(ids)) {
+    fs.copyFileSync(path.join(cache, `${model}.gguf`), path.join(host.models, `${id}.gguf`));
+  }
 }
 
 function running(host) {

@@ -54,6 +54,7 @@ test("a configured engine that stops gives a clear 503 naming it, and serves aga
     async () => {
       const res = await fetch(`${node.url}/v1/chat/completions`, {
         method: "POST",
+        headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ model: "tiny-a", messages: [{ role: "user", content: "x" }] }),
       });
       const body = await res.json();
@@ -85,6 +86,7 @@ test("an engine killed mid-stream: in-band error then [DONE], never a hang", asy
   });
   const res = await fetch(`${node.url}/v1/chat/completions`, {
     method: "POST",
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({
       model: "tiny-a",
       messages: [{ role: "user", content: "go" }],

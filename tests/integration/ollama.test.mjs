@@ -89,6 +89,7 @@ test("tool results go back with the tool's name recovered from the call id", asy
 test("an error line mid-stream becomes an in-band error, then [DONE]", async () => {
   const res = await fetch(`${node.url}/v1/chat/completions`, {
     method: "POST",
+    headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ model: "llama3.2:latest", stream: true, messages: [{ role: "user", content: "please fail" }] }),
   });
   const events = await readSse(res);

@@ -1,6 +1,7 @@
 #include "node/api/api.h"
 
 #include "core/log.h"
+#include "node/api/browser_guard.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "node/api/routes.h"
@@ -28,27 +29,14 @@ api::ApiSettings api_settings(const NodeConfig& config) {
   return api::ApiSettings{config.keepalive_interval, config.reasoning_field};
 }
 
-// True when an Origin header names a page outside this machine: browsers on other sites must not drive the
-// trusted loopback API.
-bool foreign_origin(std::string_view origin) {
-  if (origin.empty() || origin == "null") return false;
-  for (std::string_view local : {"http://localhost", "https://localhost", "http://127.0.0.1",
-                                 "https://127.0.0.1", "http://[::1]", "https://[::1]"}) {
-    if (origin.substr(0, local.size()) == local &&
-        (origin.size() == local.size() || origin[local.size()] == ':' || origin[local.size()] == '/')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
 
 Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
          const cluster::NodeIdentity& self)
     : router_(registry, router_options(config, self, metrics)),
       context_(api_settings(config), self, registry, router_, metrics),
-      auth_(auth::node_authenticator(self.id, std::nullopt)) {
+      auth_(auth::node_authenticator(self.id, std::nullopt)),
+      own_names_(api::own_host_names({}, {}, {})) {
   context_.observers.add(std::make_unique<api::RequestLog>());
   context_.observers.add(std::make_unique<api::RequestMetrics>(metrics));
 }
@@ -58,6 +46,10 @@ Api::~Api() = default;
 void Api::set_address(std::string address, unsigned short port) {
   context_.self_address = std::move(address);
   context_.self_port = port;
+}
+
+void Api::set_own_names(std::vector<std::string> names) {
+  own_names_ = std::move(names);
 }
 
 void Api::set_cluster(ClusterNode* cluster) {
@@ -82,13 +74,23 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     }
     return api::reply_error(w, caller.take_error(), std::move(request_id));
   }
-  if (foreign_origin(req.headers.get("Origin"))) {
-    ApiError e{403, "invalid_request_error", "Requests from web pages of other origins are not allowed.",
-               std::nullopt, std::string("forbidden_origin")};
-    return api::reply_error(w, std::move(e), std::move(request_id));
+  const std::string_view origin = req.headers.get("Origin");
+  if (!api::origin_allowed(origin)) {
+    return api::reply_error(w, api::forbidden_origin(origin), std::move(request_id));
+  }
+  // Only the trust given for arriving on loopback can be borrowed by a page through DNS rebinding.
+  const std::string_view host = req.headers.get("Host");
+  if (caller->kind == auth::Caller::Kind::kLocal &&
+      !api::host_allowed(host, own_names_, context_.self_port)) {
+    return api::reply_error(w, api::misdirected_host(host), std::move(request_id));
   }
   auto route = api::match_route(req.method, req.target);
   if (!route) return api::reply_error(w, route.take_error(), std::move(request_id));
+  // Every POST endpoint reads JSON (a route matched, so the method is the endpoint's).
+  const std::string_view content_type = req.headers.get("Content-Type");
+  if (req.method == "POST" && !api::content_type_is_json(content_type)) {
+    return api::reply_error(w, api::unsupported_media_type(content_type), std::move(request_id));
+  }
 
   using api::Endpoint;
   switch (route->endpoint) {
@@ -108,6 +110,8 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
       return api::serve_cluster_nodes(context_, w);
     case Endpoint::kHeartbeat:
       return api::serve_heartbeat(context_, req, w, std::move(*caller), std::move(request_id));
+    case Endpoint::kIdentity:
+      return api::serve_identity(context_, req, w, std::move(request_id));
     case Endpoint::kHealth:
       return api::serve_health(context_, w);
     case Endpoint::kMetrics:

@@ -1,14 +1,17 @@
 // Api: the OpenAI-compatible API a node serves (docs/api.md). For each request it asks the auth chain who is
-// calling (auth/authenticator.h), refuses pages of other origins, matches the path (routes.h) and hands the
-// request to its endpoint (endpoints.h), which reaches engines and peers through the router
+// calling (auth/authenticator.h), refuses what web pages must not do (browser_guard.h: foreign or opaque
+// Origin, a Host that is not this node's, POST bodies not sent as JSON), matches the path (routes.h) and
+// hands the request to its endpoint (endpoints.h), which reaches engines and peers through the router
 // (router/router.h) and reports at its end to the request observers (log line, metrics).
 //
 // Threading: one Api is shared by every server thread; handle() runs on the calling connection's executor,
-// and every upstream call it makes runs there too. set_address() and set_cluster() are called before
-// serving (set_cluster(nullptr) again once serving stopped, before the cluster goes).
+// and every upstream call it makes runs there too. set_address(), set_own_names() and set_cluster() are
+// called before serving (set_cluster(nullptr) again once serving stopped, before the cluster goes).
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "auth/authenticator.h"
 #include "cluster/membership.h"
@@ -36,6 +39,9 @@ class Api {
 
   // Where peers reach this node (heartbeats and GET /v1/cluster/nodes).
   void set_address(std::string address, unsigned short port);
+  // The names callers on loopback may give in Host (browser_guard.h own_host_names()), with the port of
+  // set_address(). Until set, only localhost, 127.0.0.1 and [::1].
+  void set_own_names(std::vector<std::string> names);
   // The node's cluster: its members may call from other machines with a peer proof, and requests for models
   // that peers hold are forwarded to them. Without one (null), only loopback callers are served and only
   // local engines are used.
@@ -54,6 +60,7 @@ class Api {
   api::ApiContext context_;
   std::unique_ptr<auth::Authenticator> auth_;
   std::unique_ptr<ClusterPeers> peers_;
+  std::vector<std::string> own_names_;
 };
 
 }  // namespace quorum::node

@@ -1,6 +1,7 @@
-// GET /v1/cluster/nodes (this node and the cluster's nodes, with what discovery is doing) and
-// POST /v1/cluster/heartbeat (a peer's status in, this node's status out, the answer signed), and what
-// this node tells its peers about itself.
+// GET /v1/cluster/nodes (this node and the cluster's nodes, with what discovery is doing),
+// POST /v1/cluster/heartbeat (a peer's status in, this node's status out, the answer signed) and
+// GET /v1/cluster/identity (who this node is, the answer signed), and what this node tells its peers about
+// itself.
 #include <boost/json.hpp>
 
 #include "cluster/peer_proof.h"
@@ -71,6 +72,27 @@ json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::tim
   return o;
 }
 
+ApiError peer_refusal(std::string message) {
+  return ApiError{401, "invalid_request_error", std::move(message), std::nullopt,
+                  std::string("invalid_peer_proof")};
+}
+
+ApiError no_cluster() {
+  return ApiError::not_found("This node is in no cluster (see `quorum cluster init`).", std::nullopt,
+                             std::string("no_cluster"));
+}
+
+// Sends `answer` (JSON) with this node's id and the signature of an answer to `req` (cluster/peer_proof.h).
+net::Task<void> send_signed_answer(ApiContext& api, const net::HttpRequest& req, net::ResponseWriter& w,
+                                   const std::string& request_id, std::string answer) {
+  net::Headers h = json_headers(request_id);
+  h.add(std::string(cluster::peer_headers::kNode), api.self.id);
+  h.add(std::string(cluster::peer_headers::kProof),
+        cluster::sign_peer_reply(api.cluster->membership().secret,
+                                 req.headers.get(cluster::peer_headers::kNonce), api.self.id, answer));
+  co_await w.send(200, h, std::move(answer));
+}
+
 }  // namespace
 
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
@@ -105,8 +127,14 @@ net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
 net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
                                 auth::Caller caller, std::string request_id) {
   if (!api.cluster) {
-    ApiError e = ApiError::not_found("This node is in no cluster (see `quorum cluster init`).", std::nullopt,
-                                     std::string("no_cluster"));
+    ApiError e = no_cluster();
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  // Only a proven peer speaks for a node: loopback is no proof (a web page on this machine could post here).
+  if (!caller.is_peer()) {
+    ApiError e =
+        peer_refusal("A heartbeat must carry a peer proof (X-Quorum-Proof) of a node of this cluster.");
     co_await send_error(w, e, request_id);
     co_return;
   }
@@ -119,20 +147,28 @@ net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& req, net::Res
     co_return;
   }
   // A peer speaks only for itself: the status must be that of the node whose proof was checked.
-  if (caller.is_peer() && status->id != caller.node_id) {
-    ApiError e{401, "invalid_request_error", "The heartbeat is signed by another node.", std::nullopt,
-               std::string("invalid_peer_proof")};
+  if (status->id != caller.node_id) {
+    ApiError e = peer_refusal("The heartbeat is signed by another node.");
     co_await send_error(w, e, request_id);
     co_return;
   }
   std::string answer =
       json::serialize(cluster::status_to_json(api.cluster->on_heartbeat(*status, req.remote_address)));
-  net::Headers h = json_headers(request_id);
-  h.add(std::string(cluster::peer_headers::kNode), api.self.id);
-  h.add(std::string(cluster::peer_headers::kProof),
-        cluster::sign_peer_reply(api.cluster->membership().secret,
-                                 req.headers.get(cluster::peer_headers::kNonce), api.self.id, answer));
-  co_await w.send(200, h, std::move(answer));
+  co_await send_signed_answer(api, req, w, request_id, std::move(answer));
+}
+
+// The one request between nodes that may be addressed to nobody in particular (peer_proof.h): a node sends
+// it to a --peer whose id it does not know, then addresses its heartbeat to the id answered. It changes
+// nothing here, so replaying a captured one elsewhere only learns what mDNS announces anyway.
+net::Task<void> serve_identity(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
+                               std::string request_id) {
+  if (!api.cluster) {
+    ApiError e = no_cluster();
+    co_await send_error(w, e, request_id);
+    co_return;
+  }
+  std::string answer = json::serialize(json::object{{"id", api.self.id}, {"name", api.self.name}});
+  co_await send_signed_answer(api, req, w, request_id, std::move(answer));
 }
 
 }  // namespace quorum::node::api

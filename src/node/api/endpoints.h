@@ -23,10 +23,15 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& request, net
 net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& writer, std::string request_id);
 net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter& writer,
                             std::string request_id);
-// GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp).
+// GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp). A heartbeat is taken only
+// from a proven peer (`caller`) and only for itself; anything else, loopback included, gets 401.
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& writer);
 net::Task<void> serve_heartbeat(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,
                                 auth::Caller caller, std::string request_id);
+// GET /v1/cluster/identity (cluster_endpoints.cpp): who this node is, the answer signed, for a node that
+// calls a --peer whose id it does not know yet (node/cluster_node.h).
+net::Task<void> serve_identity(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,
+                               std::string request_id);
 // GET /health and /metrics (health.cpp).
 net::Task<void> serve_health(ApiContext& api, net::ResponseWriter& writer);
 net::Task<void> serve_metrics(ApiContext& api, net::ResponseWriter& writer);

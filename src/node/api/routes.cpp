@@ -34,6 +34,7 @@ Result<RouteMatch> match_route(std::string_view method, std::string_view target)
       {"/models", Endpoint::kListModels, false},
       {"/cluster/nodes", Endpoint::kClusterNodes, false},
       {"/cluster/heartbeat", Endpoint::kHeartbeat, true},
+      {"/cluster/identity", Endpoint::kIdentity, false},
   };
   for (const auto& f : kFixed) {
     if (route != f.route) continue;

@@ -20,6 +20,7 @@ enum class Endpoint {
   kGetModel,
   kClusterNodes,
   kHeartbeat,
+  kIdentity,
   kHealth,
   kMetrics,
 };

@@ -1,8 +1,10 @@
-// The auth chain: loopback is trusted, another machine must prove it is of the cluster, and nothing else
-// gets in.
+// The auth chain: loopback is trusted, another machine must prove it is of the cluster, a proof is judged
+// wherever it arrives, and nothing else gets in.
 #include "auth/authenticator.h"
 
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 namespace quorum::auth {
 namespace {
@@ -28,8 +30,8 @@ void sign(net::HttpRequest& r, const std::string& secret, const std::string& fro
 
 Authenticator chain(const std::string& secret) {
   Authenticator a;
-  a.add(std::make_unique<LoopbackTrust>());
   a.add(std::make_unique<PeerProofCheck>("self", secret, [] { return kNow; }));
+  a.add(std::make_unique<LoopbackTrust>());
   return a;
 }
 
@@ -76,6 +78,33 @@ TEST(Authenticator, AProofWithAnotherSecretOrForAnotherNodeOrReplayedIsRefused) 
   auto stale = request(net::Arrival::kNetwork);
   sign(stale, "secret", "node-b", "self", kNow - 10 * 60 * 1000);
   EXPECT_FALSE(a.authenticate(stale));
+}
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TEST(Authenticator, ANodeOnTheSameMachineIsAPeerWhenItsProofHolds) {
+  auto a = node_authenticator("self", std::string("secret"));
+  auto r = request(net::Arrival::kLoopback);
+  sign(r, "secret", "node-b", "self", now_ms());
+  auto caller = a->authenticate(r);
+  ASSERT_TRUE(caller) << caller.error().message;
+  EXPECT_TRUE(caller->is_peer()) << "a proof is judged wherever it arrives";
+  EXPECT_EQ(caller->node_id, "node-b");
+}
+
+TEST(Authenticator, ALoopbackRequestWithABadProofIsRefusedNotTrusted) {
+  auto a = node_authenticator("self", std::string("secret"));
+  auto r = request(net::Arrival::kLoopback);
+  sign(r, "guess", "node-b", "self", now_ms());
+  auto caller = a->authenticate(r);
+  ASSERT_FALSE(caller);
+  EXPECT_EQ(caller.error().status, 401);
+  EXPECT_EQ(caller.error().code, "invalid_peer_proof");
+  EXPECT_FALSE(a->authenticate(request(net::Arrival::kLoopback))->is_peer()) << "no proof: a local caller";
 }
 
 TEST(Authenticator, AProofAloneIsNotEnoughOutsideACluster) {

@@ -83,6 +83,35 @@ TEST(MdnsRecords, OtherServicesAndIncompleteAnnouncementsAreIgnored) {
   EXPECT_TRUE(over_the_wire(no_srv).empty());
 }
 
+// The review measured 2.5 ms to read one 8.9 KB packet naming 629 nodes (and 629 records to create).
+TEST(MdnsRecords, APacketNamingHundredsOfNodesYieldsAtMostTheCap) {
+  dns::Message flood;
+  flood.response = true;
+  for (int i = 0; i < 600; ++i) {
+    auto a = sample();
+    a.node_id = "forged-" + std::to_string(i);
+    a.addresses = {{10, 0, 0, 9}};
+    auto m = announcement(a);
+    flood.answers.insert(flood.answers.end(), m.answers.begin(), m.answers.end());
+  }
+  auto found = read_announcements(flood, std::nullopt);
+  ASSERT_EQ(found.size(), kMaxAnnouncementsPerPacket);
+  EXPECT_EQ(found.front().node_id, "forged-0");
+}
+
+TEST(MdnsRecords, AnIdThatCouldNotTravelIsNoNodeAndABadNameIsReplaced) {
+  auto a = sample();
+  a.node_id = "evil\nid";
+  EXPECT_TRUE(over_the_wire(announcement(a)).empty());
+  a = sample();
+  a.name = "two\nlines";
+  a.version = "\x1b[31m";
+  auto found = over_the_wire(announcement(a));
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].name, a.node_id);
+  EXPECT_EQ(found[0].version, "");
+}
+
 TEST(MdnsRecords, BrowseQueriesAreRecognized) {
   EXPECT_TRUE(asks_for_quorum(browse_query()));
   auto upper = browse_query(true);

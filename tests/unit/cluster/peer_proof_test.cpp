@@ -104,12 +104,20 @@ TEST(PeerProof, ARequestForAnotherNodeIsRefused) {
   EXPECT_FALSE(v.verify(kSecret, "node-c", p, "POST", "/v1/chat/completions", "{\"x\":1}", kNow).ok());
 }
 
-TEST(PeerProof, OnlyAHeartbeatMayBeAddressedToNobodyInParticular) {
+TEST(PeerProof, OnlyTheIdentityQuestionMayBeAddressedToNobodyInParticular) {
   PeerVerifier v;
+  auto who = proof_of(sign_peer_request(kSecret, "node-a", "", "GET", kIdentityTarget, "", kNow));
+  EXPECT_TRUE(v.verify(kSecret, "node-b", who, "GET", kIdentityTarget, "", kNow).ok());
+  // A first heartbeat to a --peer used to go to nobody in particular: captured, it was valid at every node
+  // of the cluster for a minute. A heartbeat now always names the node it is for.
   auto hb = proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/cluster/heartbeat", "{}", kNow));
-  EXPECT_TRUE(v.verify(kSecret, "node-b", hb, "POST", "/v1/cluster/heartbeat", "{}", kNow).ok());
+  auto refused = v.verify(kSecret, "node-c", hb, "POST", "/v1/cluster/heartbeat", "{}", kNow);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("addressed to another node"), std::string::npos);
   auto chat = proof_of(sign_peer_request(kSecret, "node-a", "", "POST", "/v1/chat/completions", "{}", kNow));
   EXPECT_FALSE(v.verify(kSecret, "node-b", chat, "POST", "/v1/chat/completions", "{}", kNow).ok());
+  auto post = proof_of(sign_peer_request(kSecret, "node-a", "", "POST", kIdentityTarget, "", kNow));
+  EXPECT_FALSE(v.verify(kSecret, "node-b", post, "POST", kIdentityTarget, "", kNow).ok()) << "GET only";
 }
 
 TEST(PeerReply, ProvesTheAnswerComesFromTheClusterAndAnswersThatRequest) {

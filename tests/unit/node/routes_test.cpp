@@ -15,6 +15,7 @@ TEST(Routes, EndpointsWithAndWithoutTheV1Prefix) {
   EXPECT_EQ(match_route("HEAD", "/models")->endpoint, Endpoint::kListModels);
   EXPECT_EQ(match_route("GET", "/v1/cluster/nodes")->endpoint, Endpoint::kClusterNodes);
   EXPECT_EQ(match_route("POST", "/v1/cluster/heartbeat")->endpoint, Endpoint::kHeartbeat);
+  EXPECT_EQ(match_route("GET", "/v1/cluster/identity")->endpoint, Endpoint::kIdentity);
   EXPECT_EQ(match_route("GET", "/health")->endpoint, Endpoint::kHealth);
   EXPECT_EQ(match_route("GET", "/metrics")->endpoint, Endpoint::kMetrics);
 }
