@@ -1,8 +1,9 @@
 // Peer proofs (src/cluster/peer_proof.h) under attack: a valid request or reply, signed once at start by the
 // code's own signer, is mutated by the input, and the verifier must tell.
 //
-// Input: byte 0 picks what is mutated (bit 0: a heartbeat to a not yet known node, with an empty
-// X-Quorum-To, instead of a request addressed to this node; bit 1: a signed reply instead of a request);
+// Input: byte 0 picks what is mutated (bit 0: the identity request to a --peer whose id is not known yet,
+// GET /v1/cluster/identity with an empty X-Quorum-To, instead of a request addressed to this node; bit 1: a
+// signed reply instead of a request);
 // then edit operations, each an operation byte (field = op % 11, kind = op / 11 % 5) and its operands:
 //   fields: 0 method, 1 target, 2 node, 3 to, 4 time, 5 nonce, 6 proof, 7 body, 8 secret, 9 self (the
 //           verifier's own id), 10 the verifier's clock (kind ignored: two bytes, a signed offset x 100 ms);
@@ -11,8 +12,8 @@
 //
 // Invariants:
 //  - a request verifies exactly when every field is the one that was signed (the verifier's own id aside for
-//    a first heartbeat, which any node accepts) and the clocks agree within the window; then the same request
-//    a second time is refused as replayed;
+//    the identity request, which any node accepts) and the clocks agree within the window; then the same
+//    request a second time is refused as replayed;
 //  - a reply verifies exactly when nonce, node, body, proof and secret are the ones that were signed;
 //  - every refusal is a 401 with code invalid_peer_proof.
 #include "cluster/peer_proof.h"
@@ -35,21 +36,21 @@ enum Field { kMethod, kTarget, kNode, kTo, kTime, kNonce, kProof, kBody, kSecret
 
 using Fields = std::array<std::string, kFields>;
 
-// The signed originals: a chat request forwarded to this node, and a first heartbeat.
-Fields sign(bool heartbeat) {
+// The signed originals: a chat request forwarded to this node, and an identity request addressed to nobody.
+Fields sign(bool identity) {
   Fields f;
   f[kSecret] = "9f2c4e1a7b3d5f608192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8";
   f[kNode] = "3b5f0a6c2d8e4f1a9b7c5d3e1f0a2b4c";
   f[kSelf] = "c4b2a0f1e3d5c7b9a1f4e2d8c6a0b5f3";
-  f[kMethod] = "POST";
-  if (heartbeat) {
-    f[kTarget] = "/v1/cluster/heartbeat";
-    f[kBody] = R"({"id":"3b5f0a6c2d8e4f1a9b7c5d3e1f0a2b4c","port":32768,"in_flight":0,"capacity":1})";
+  if (identity) {
+    f[kMethod] = "GET";
+    f[kTarget] = std::string(quorum::cluster::kIdentityTarget);
   } else {
+    f[kMethod] = "POST";
     f[kTarget] = "/v1/chat/completions";
     f[kBody] = R"({"model":"qwen3-0.6b","messages":[{"role":"user","content":"hi"}],"stream":true})";
   }
-  auto headers = quorum::cluster::sign_peer_request(f[kSecret], f[kNode], heartbeat ? "" : f[kSelf],
+  auto headers = quorum::cluster::sign_peer_request(f[kSecret], f[kNode], identity ? "" : f[kSelf],
                                                     f[kMethod], f[kTarget], f[kBody], kNow);
   f[kTo] = headers[1].second;
   f[kTime] = headers[2].second;
@@ -58,9 +59,9 @@ Fields sign(bool heartbeat) {
   return f;
 }
 
-const Fields& original(bool heartbeat) {
-  static const Fields request = sign(false), first_heartbeat = sign(true);
-  return heartbeat ? first_heartbeat : request;
+const Fields& original(bool identity) {
+  static const Fields request = sign(false), identity_request = sign(true);
+  return identity ? identity_request : request;
 }
 
 // Applies the edit operations in [data, data + size) to `f`; returns the clock offset in ms.
@@ -114,8 +115,8 @@ void check_refusal(const quorum::Status& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const bool heartbeat = data[0] & 1, reply = data[0] & 2;
-  const Fields& signed_fields = original(heartbeat);
+  const bool identity = data[0] & 1, reply = data[0] & 2;
+  const Fields& signed_fields = original(identity);
   if (reply) {
     // The reply to the original request, signed by `self` with the request's nonce.
     const std::string proof = quorum::cluster::sign_peer_reply(signed_fields[kSecret], signed_fields[kNonce],
@@ -133,10 +134,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Fields f = signed_fields;
   int64_t offset = mutate(data + 1, size - 1, f);
-  // A first heartbeat is addressed to nobody (its X-Quorum-To is empty): any node accepts it, whatever its
+  // The identity request is addressed to nobody (its X-Quorum-To is empty): any node accepts it, whatever its
   // own id (peer_proof.h), so `self` is not part of what must be unchanged.
   Fields unchanged = f;
-  if (heartbeat) unchanged[kSelf] = signed_fields[kSelf];
+  if (identity) unchanged[kSelf] = signed_fields[kSelf];
   const bool identical = unchanged == signed_fields;
   PeerVerifier verifier(kWindow);
   PeerProof proof{f[kNode], f[kTo], f[kTime], f[kNonce], f[kProof]};

@@ -320,16 +320,16 @@ void node_status_seeds() {
   write("node_status", "no_models", boost::json::serialize(status_to_json(idle)));
 }
 
-// peer_proof: a mode byte (bit 0 first heartbeat, bit 1 reply), then edit operations (see the harness).
+// peer_proof: a mode byte (bit 0 identity request, bit 1 reply), then edit operations (see the harness).
 void peer_proof_seeds() {
   auto seed = [](const std::string& name, std::string_view s) { write("peer_proof", name, s); };
   seed("request_as_signed", std::string(1, '\0'));
-  seed("heartbeat_as_signed", "\x01");
+  seed("identity_as_signed", "\x01");
   seed("reply_as_signed", "\x02");
   seed("request_clock_30s_late", std::string("\x00\x0a\x2c\x01", 4));  // op 10: clock, +300 x 100 ms
   seed("request_proof_byte", std::string("\x00\x06\x00\x41", 4));      // op 6: set proof[0] = 'A'
   seed("request_to_emptied", std::string("\x00\x2f\x00", 3));  // op 47: field 3 (to), kind 4: cut at 0
-  seed("heartbeat_other_target", std::string("\x01\x22\x05/v1/x", 8));  // op 34: field 1 (target), kind 3
+  seed("identity_other_target", std::string("\x01\x22\x05/v1/x", 8));  // op 34: field 1 (target), kind 3
 }
 
 void join_token_seeds() {
