@@ -5,7 +5,8 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format format-check clean
+.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format format-check clean \
+  fuzz fuzz-regress fuzz-build fuzz-seeds
 
 run: deps build
 	./$(BUILD)/quorum node $(ARGS)
@@ -46,6 +47,21 @@ bench-engine: test-deps
 	cmake --build $(BUILD) -j $(JOBS)
 	QUORUM_BIN=$(abspath $(BUILD))/quorum bash bench/engine.sh
 
+# libFuzzer harnesses over the pure code (fuzz/, built with clang into build-fuzz/; docs/reliability.md):
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints the executions per harness; `make fuzz-regress`
+# runs each over its committed seeds plus a few seconds, as the test suite does.
+fuzz: test-deps
+	bash scripts/fuzz.sh run
+
+fuzz-regress:
+	bash scripts/fuzz.sh regress
+
+fuzz-build:
+	bash scripts/fuzz.sh build
+
+fuzz-seeds:
+	bash scripts/fuzz.sh seeds
+
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
@@ -61,4 +77,4 @@ format-check:
 	}
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz

@@ -8,7 +8,10 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev li
   libboost-url1.81-dev libcli11-dev)
 # avahi-daemon, avahi-utils, dbus: the mDNS interoperability test runs its own avahi-daemon and D-Bus in a
 # network namespace, never the host's (which apt starts only where systemd runs).
-test_pkgs=(libgtest-dev clang-format python3-numpy nginx-light jq curl iproute2 avahi-daemon avahi-utils dbus)
+# clang-14, libclang-rt-14-dev: the fuzzing build (scripts/fuzz.sh); libFuzzer and the sanitizer runtimes are in
+# libclang-rt-14-dev, which clang-14 only recommends.
+test_pkgs=(libgtest-dev clang-format python3-numpy nginx-light jq curl iproute2 avahi-daemon avahi-utils dbus
+  clang-14 libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

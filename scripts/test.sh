@@ -2,6 +2,8 @@
 # The whole test suite, as `make test` runs it (dependencies are installed by then):
 #   0. formatting: every tracked .cpp/.h as .clang-format wants it (`make format` fixes what it lists);
 #   1. release build, unit tests (ctest);
+#   1b. fuzzing regression: each libFuzzer harness of fuzz/ (clang build in build-fuzz/) over its committed seeds,
+#       then a few seconds of fuzzing (scripts/fuzz.sh regress; `make fuzz` is the long run);
 #   2. llama-server from node-llama-cpp's pinned source (cached in ~/.cache/quorum), tiny generated models;
 #   3. integration tests (node --test) with the unmodified openai SDK against real processes on loopback;
 #   4. the same unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -21,6 +23,9 @@ make --no-print-directory build >/dev/null
 
 step "unit tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+step "fuzzing regression (scripts/fuzz.sh regress)"
+bash scripts/fuzz.sh regress
 
 step "llama-server (cached after the first run)"
 QUORUM_LLAMA_SERVER=$(bash scripts/build-llama-server.sh | tail -n 1)

@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "engines/engine_headers.h"
+#include "wire/json_number.h"
 #include "wire/openai_dialect.h"
 #include "wire/sse.h"
 
@@ -248,7 +249,7 @@ Task<Result<json::object>> OpenAiBackend::embed(const wire::EmbeddingRequest& re
   if ((*r)->status() != 200) co_return wire::engine_error((*r)->status(), *text, name_);
   json::error_code ec;
   json::value v = json::parse(*text, ec);
-  if (ec || !v.is_object())
+  if (ec || !v.is_object() || wire::find_non_finite(v))  // 1e400 would reach the client as `Infinity`
     co_return ApiError::server(502, "Engine '" + name_ + "' sent malformed embeddings.");
   co_return std::move(v.get_object());
 }

@@ -38,6 +38,32 @@ std::string json_number_text(const boost::json::value& v) {
   return ec == std::errc() ? std::string(buf, end) : std::to_string(v.get_double());
 }
 
+namespace {
+
+// find_non_finite's path below `v`, each step written ".key" or "[i]".
+std::optional<std::string> non_finite_below(const boost::json::value& v) {
+  if (v.is_double()) return std::isfinite(v.get_double()) ? std::nullopt : std::optional<std::string>("");
+  if (v.is_array()) {
+    const auto& a = v.get_array();
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (auto path = non_finite_below(a[i])) return "[" + std::to_string(i) + "]" + *path;
+    }
+  } else if (v.is_object()) {
+    for (const auto& kv : v.get_object()) {
+      if (auto path = non_finite_below(kv.value())) return "." + std::string(kv.key()) + *path;
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::string> find_non_finite(const boost::json::value& v) {
+  auto path = non_finite_below(v);
+  if (path && !path->empty() && path->front() == '.') path->erase(0, 1);
+  return path;
+}
+
 std::optional<ApiError> read_integer(const boost::json::value& v, std::string_view key, int64_t lo,
                                      int64_t hi, int64_t& out) {
   std::string k(key);

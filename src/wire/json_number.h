@@ -36,4 +36,10 @@ std::string json_number_text(const boost::json::value& v);
 std::optional<ApiError> read_integer(const boost::json::value& v, std::string_view key, int64_t lo,
                                      int64_t hi, int64_t& out);
 
+// Boost.JSON 1.81 reads a number beyond a double's range as an infinity (1e400) or NaN (0e400), and
+// serialize() writes those as `Infinity` and `NaN`, which are not JSON: a body passed on as it came would
+// reach an engine, a peer or a client malformed. The path of the first such number in `v` ("" for `v` itself,
+// "messages[0].x" below it, keys as they are), or nullopt when every number in it is finite.
+std::optional<std::string> find_non_finite(const boost::json::value& v);
+
 }  // namespace quorum::wire

@@ -4,6 +4,7 @@
 #include <climits>
 #include <ctime>
 
+#include "wire/json_number.h"
 #include "wire/openai_dialect.h"
 
 namespace quorum::wire {
@@ -165,7 +166,8 @@ json::object ollama_embed_body(const EmbeddingRequest& request, std::string_view
 Result<json::object> ollama_embeddings_response(std::string_view body, std::string_view model) {
   json::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec || !v.is_object() || !v.get_object().contains("embeddings") || !v.at("embeddings").is_array()) {
+  if (ec || !v.is_object() || !v.get_object().contains("embeddings") || !v.at("embeddings").is_array() ||
+      find_non_finite(v.at("embeddings"))) {
     return ApiError::server(502, "Ollama answered /api/embed with an unexpected body.");
   }
   json::array data;

@@ -23,7 +23,8 @@ Result<boost::json::object> ollama_chat_body(const GenerationRequest& request, s
 Result<boost::json::object> ollama_generate_body(const GenerationRequest& request, std::string_view model);
 // POST /api/embed body: {model, input}.
 boost::json::object ollama_embed_body(const EmbeddingRequest& request, std::string_view model);
-// /api/embed response -> OpenAI embeddings object (float arrays).
+// /api/embed response -> OpenAI embeddings object (float arrays); 502 for any other body, one with a number
+// beyond a double's range included (find_non_finite).
 Result<boost::json::object> ollama_embeddings_response(std::string_view body, std::string_view model);
 
 // Reads the NDJSON lines of a /api/chat or /api/generate stream. Per line: thinking -> ReasoningDelta,

@@ -7,11 +7,23 @@
 
 #include "wire/json_number.h"
 #include "wire/request.h"
+#include "wire/utf8.h"
 
 namespace quorum::wire {
 namespace json = boost::json;
 
 namespace {
+
+// The most of an engine's plain-text error body that reaches the client.
+constexpr size_t kMaxPlainErrorBytes = 500;
+
+// Text an engine chose, fit for the client's JSON: at most `max_bytes`, cut between two characters, with
+// invalid UTF-8 replaced. Engines are not trusted to send text (error bodies are read with invalid UTF-8
+// allowed, and a plain-text one may be any bytes), and the client's JSON decoder is strict.
+std::string engine_text(std::string_view text, size_t max_bytes = std::string_view::npos) {
+  if (text.size() > max_bytes) text = text.substr(0, utf8_complete_prefix(text.substr(0, max_bytes)));
+  return sanitize_utf8(text);
+}
 
 std::string_view str_or_empty(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -127,15 +139,15 @@ ApiError error_from_json(const json::value& error, int fallback_status) {
   ApiError e;
   e.status = fallback_status;
   if (error.is_string()) {
-    e.message = std::string(error.get_string());
+    e.message = engine_text(error.get_string());
   } else if (error.is_object()) {
     const auto& o = error.get_object();
-    e.message = std::string(str_or_empty(o, "message"));
-    if (auto t = str_or_empty(o, "type"); !t.empty()) e.type = std::string(t);
-    if (auto p = str_or_empty(o, "param"); !p.empty()) e.param = std::string(p);
+    e.message = engine_text(str_or_empty(o, "message"));
+    if (auto t = str_or_empty(o, "type"); !t.empty()) e.type = engine_text(t);
+    if (auto p = str_or_empty(o, "param"); !p.empty()) e.param = engine_text(p);
     if (auto it = o.find("code"); it != o.end()) {
       if (it->value().is_string()) {
-        e.code = std::string(it->value().get_string());
+        e.code = engine_text(it->value().get_string());
       } else if (int64_t n = 0; json_integer(it->value(), 400, 599, n) == IntegerStatus::kOk) {
         e.status = static_cast<int>(n);  // llama.cpp and vLLM put the HTTP status here
       }
@@ -175,6 +187,14 @@ ApiError normalize_engine_error(ApiError e, int status, std::string_view engine_
 }  // namespace
 
 ApiError engine_error(int status, std::string_view body, std::string_view engine_name) {
+  if (status < 400 || status > 599) {
+    // A redirect, an informational answer or a success other than the one expected (a proxy in front of the
+    // engine, a wrong URL): not a status to pass on to the client, but the engine failing.
+    std::string text = engine_text(body, kMaxPlainErrorBytes);
+    ApiError e = ApiError::server(
+        502, "unexpected HTTP " + std::to_string(status) + (text.empty() ? "" : ": " + text));
+    return normalize_engine_error(std::move(e), 502, engine_name);
+  }
   ApiError e;
   json::error_code ec;
   json::value v = json::parse(body, ec);
@@ -187,7 +207,7 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
     }
   }
   if (e.message.empty()) {
-    std::string text(body.substr(0, 500));
+    std::string text = engine_text(body, kMaxPlainErrorBytes);
     e.message =
         text.empty() ? "The engine answered with HTTP " + std::to_string(status) + " and no body." : text;
   }
@@ -203,7 +223,7 @@ ApiError engine_stream_error(std::string_view payload, std::string_view engine_n
   if (ec) {
     // Not JSON: the text is all the engine said.
     e = ApiError::server(500, payload.empty() ? "The engine reported an error without a message."
-                                              : std::string(payload.substr(0, 500)));
+                                              : engine_text(payload, kMaxPlainErrorBytes));
   } else {
     const json::value* error = &v;
     if (v.is_object()) {

@@ -22,7 +22,9 @@ void parse_openai_chunk(std::string_view data, std::vector<StreamEvent>& out,
 // Turns an engine's non-2xx response body into the error the client sees. Knows llama.cpp's
 // {"error":{"code":int,…}}, vLLM's flat {"object":"error",…}, Ollama's {"error":"…"} and plain text. The
 // status is kept for 4xx (a client mistake stays the client's); 5xx becomes 502 (the engine failed), except
-// 503.
+// 503; any other status (a redirect, a 204) is the engine failing too: 502, the message naming the status.
+// The engine's text is made valid UTF-8 (invalid bytes become U+FFFD), and a plain-text body is cut to its
+// first 500 bytes between two characters: whatever the engine sent, the error body is valid JSON.
 ApiError engine_error(int status, std::string_view body, std::string_view engine_name);
 
 // An error an engine reported inside its stream, as the client sees it: `payload` is `{"error":{…}}` (vLLM,
@@ -34,7 +36,7 @@ ApiError engine_error(int status, std::string_view body, std::string_view engine
 ApiError engine_stream_error(std::string_view payload, std::string_view engine_name);
 
 // Reads an `error` object (from a body or an in-band event) into an ApiError; `fallback_status` when the
-// object carries no usable HTTP status.
+// object carries no usable HTTP status. Its texts are made valid UTF-8, as engine_error does.
 ApiError error_from_json(const boost::json::value& error, int fallback_status);
 
 }  // namespace quorum::wire

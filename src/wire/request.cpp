@@ -155,6 +155,10 @@ Result<json::object> parse_json_object(std::string_view body) {
   }
   if (!v.is_object())
     return ApiError::invalid_request("The request body must be a JSON object, not " + kind_name(v) + ".");
+  if (auto path = find_non_finite(v)) {
+    return ApiError::invalid_request(
+        "Invalid number for '" + *path + "': it is beyond the range of a double-precision number.", *path);
+  }
   return std::move(v.get_object());
 }
 

@@ -48,7 +48,8 @@ Result<EmbeddingRequest> parse_embedding_request(std::string_view body);
 // "a string", "an integer", "null"...: how error messages name the kind of a JSON value.
 std::string json_kind_name(const boost::json::value& v);
 
-// Parses a JSON object body; 400 with a clear message when it is not valid JSON or not an object.
+// Parses a JSON object body; 400 with a clear message when it is not valid JSON or not an object, or when a
+// number in it is beyond a double's range (1e400: param names where, see find_non_finite).
 Result<boost::json::object> parse_json_object(std::string_view body);
 
 // The body to send to an OpenAI-compatible engine: always streaming with include_usage (the node meters

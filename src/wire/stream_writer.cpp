@@ -132,9 +132,12 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
     json::object call;
     call["index"] = it->second.out_index;
     if (first) {
-      call["id"] = tc->id.empty() ? synth_call_id(id_.id, tc->choice, it->second.out_index) : tc->id;
+      // An id and a name are whole strings, never fragments: invalid bytes in them are the engine's, and
+      // are replaced here (text and arguments go through their Utf8Carry).
+      call["id"] =
+          tc->id.empty() ? synth_call_id(id_.id, tc->choice, it->second.out_index) : sanitize_utf8(tc->id);
       call["type"] = "function";
-      fn["name"] = tc->name;
+      fn["name"] = sanitize_utf8(tc->name);
     } else if (args.empty()) {
       return;  // nothing new: a repeated id or name is dropped (the SDKs would concatenate it)
     }
@@ -291,10 +294,11 @@ json::object ResponseAggregator::result() {
         json::array calls;
         int n = 0;
         for (auto& [index, call] : c.calls) {
-          calls.push_back(json::object{
-              {"id", call.id.empty() ? synth_call_id(id_.id, i, n) : call.id},
-              {"type", "function"},
-              {"function", json::object{{"name", call.name}, {"arguments", sanitize_utf8(call.arguments)}}}});
+          calls.push_back(
+              json::object{{"id", call.id.empty() ? synth_call_id(id_.id, i, n) : sanitize_utf8(call.id)},
+                           {"type", "function"},
+                           {"function", json::object{{"name", sanitize_utf8(call.name)},
+                                                     {"arguments", sanitize_utf8(call.arguments)}}}});
           ++n;
         }
         message["tool_calls"] = std::move(calls);

@@ -4,7 +4,8 @@
 //   - the first chunk of each choice carries role "assistant" once, choices first appear in ascending order;
 //   - tool-call fragments carry index and function always, id/type/name only in the first fragment of a call;
 //   - reasoning goes out under one configured field name;
-//   - no UTF-8 character is split across two events;
+//   - no UTF-8 character is split across two events, and every text is valid UTF-8 (an engine's invalid bytes
+//     become U+FFFD);
 //   - each choice gets one finish chunk with a valid finish_reason;
 //   - a usage chunk with "choices": [] only when the client asked for include_usage;
 //   - "data: [DONE]" last; after an error, an in-band {"error":…} event, then [DONE].

@@ -127,6 +127,31 @@ test("llama.cpp's own error reaches the client, from its `error:` field or `data
   );
 });
 
+// Found by fuzzing (docs/reliability.md): an engine's bytes that are not UTF-8, a redirect status and a number
+// beyond a double's range used to reach the client as they were: invalid JSON, a 301 error, `Infinity`.
+test("whatever an engine or a client sends, the node's answer is JSON in valid UTF-8 with an error status", async () => {
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  const call = async (path, body) => {
+    const r = await fetch(`${node.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
+    return { status: r.status, body: JSON.parse(strict.decode(await r.arrayBuffer())) };
+  };
+  const chat = (model, extra = "") => `{"model":"${model}","messages":[{"role":"user","content":"x"}]${extra}}`;
+  let r = await call("/v1/chat/completions", chat("bytes-error"));
+  assert.equal(r.status, 502);
+  assert.match(r.body.error.message, /Engine 'script' failed: bad \uFFFD\uFFFD bytes/);
+  r = await call("/v1/chat/completions", chat("redirect"));
+  assert.equal(r.status, 502);
+  assert.match(r.body.error.message, /unexpected HTTP 301: <html>Moved Permanently/);
+  r = await call("/v1/embeddings", '{"model":"infinite-embedding","input":"x","encoding_format":"float"}');
+  assert.equal(r.status, 502);
+  assert.match(r.body.error.message, /malformed embeddings/);
+  // A client's 1e400 is refused by the node, naming the field, rather than forwarded as `Infinity`.
+  r = await call("/v1/chat/completions", chat("vllm-reasoning", ',"top_k":1e400'));
+  assert.equal(r.status, 400);
+  assert.equal(r.body.error.param, "top_k");
+  assert.ok(!engine.requests.some((q) => q.body.top_k !== undefined), "the engine got the request");
+});
+
 test("engine errors before the first byte keep their meaning: 400 stays 400, a crash is 502", async () => {
   await assert.rejects(
     client.chat.completions.create({ model: "context-overflow", messages: [{ role: "user", content: "x" }], stream: true }),

@@ -115,6 +115,26 @@ const scripts = {
     res.write(`data: ${JSON.stringify({ error: { code: 500, message: "decode failed: out of memory", type: "server_error" } })}\n\n`);
     res.end();
   },
+  // A crash whose plain-text body is not UTF-8 (a proxy's or a runtime's bytes): the node must not pass the
+  // bytes on into its own JSON.
+  "bytes-error": async (res) => {
+    res.writeHead(500, { "Content-Type": "text/plain" });
+    res.end(Buffer.from([0x62, 0x61, 0x64, 0x20, 0xff, 0xfe, 0x20, 0x62, 0x79, 0x74, 0x65, 0x73]));
+    return "handled";
+  },
+  // A redirect (a proxy in front of the engine sending http to https): not a status to pass on.
+  "redirect": async (res) => {
+    res.writeHead(301, { "Content-Type": "text/html", Location: "https://engine.invalid/v1/chat/completions" });
+    res.end("<html>Moved Permanently</html>");
+    return "handled";
+  },
+  // Embeddings with a number beyond a double's range, which the node would read as an infinity.
+  "infinite-embedding": async (res) => {
+    res.writeHead(200, { "Content-Type": "application/json" });
+    res.end('{"object":"list","data":[{"object":"embedding","index":0,"embedding":[0.5,1e400]}],"model":"m",' +
+      '"usage":{"prompt_tokens":1,"total_tokens":1}}');
+    return "handled";
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
@@ -122,6 +142,9 @@ const scripts = {
     res.end();
   },
 };
+
+// The scripts that write their own status and headers (the others stream SSE with a 200).
+const ownHead = new Set(["context-overflow", "crash", "bytes-error", "redirect", "infinite-embedding"]);
 
 // keepAliveTimeoutMs: how long the engine keeps an idle connection open (Node's default is 5 s).
 export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
@@ -144,9 +167,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
       res.end(JSON.stringify({ error: { message: "no script", type: "not_found_error", code: 404 } }));
       return;
     }
-    if (body.model !== "context-overflow" && body.model !== "crash") {
-      res.writeHead(200, { "Content-Type": "text/event-stream" });
-    }
+    if (!ownHead.has(body.model)) res.writeHead(200, { "Content-Type": "text/event-stream" });
     try {
       await script(res, body, stats);
     } catch {

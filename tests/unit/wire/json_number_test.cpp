@@ -102,5 +102,13 @@ TEST(ReadInteger, ErrorsNameTheFieldInOpenAIsWording) {
   EXPECT_EQ(x, 42);
 }
 
+TEST(FindNonFinite, ThePathOfTheFirstNumberBeyondADouble) {
+  EXPECT_EQ(find_non_finite(json::parse(R"({"a":[1,2.5,{"b":-7}],"c":"1e400"})")), std::nullopt);
+  EXPECT_EQ(find_non_finite(json::parse("1e400")), "");
+  EXPECT_EQ(find_non_finite(json::parse(R"({"a":[1,{"b":0e400}]})")), "a[1].b");
+  EXPECT_EQ(find_non_finite(json::parse(R"([[3],[4,-1e999]])")), "[1][1]");
+  EXPECT_EQ(find_non_finite(json::parse(R"({"x.y":{"z":1e400}})")), "x.y.z");
+}
+
 }  // namespace
 }  // namespace quorum::wire

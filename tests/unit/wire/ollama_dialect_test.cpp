@@ -113,5 +113,16 @@ TEST(OllamaErrors, StatusesKeepTheirMeaning) {
   EXPECT_EQ(e.status, 502);
 }
 
+// Found by fuzz/engine_errors.cpp: a vector holding 1e400 was read as an infinity and sent to the client as
+// `Infinity`, which no JSON decoder accepts.
+TEST(OllamaEmbeddings, NumbersBeyondADoubleAreTheEnginesFault) {
+  auto r = ollama_embeddings_response(R"({"embeddings":[[0.5,-1e400]],"prompt_eval_count":2})", "m");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().status, 502);
+  r = ollama_embeddings_response(R"({"embeddings":[[0.5,-1.5e-7]],"prompt_eval_count":2})", "m");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(boost::json::serialize(r->at("data").at(0).at("embedding")), "[5E-1,-1.5E-7]");
+}
+
 }  // namespace
 }  // namespace quorum::wire

@@ -3,6 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
+#include "wire/ollama_dialect.h"
+#include "wire/stream_writer.h"
+#include "wire/utf8.h"
+
 namespace quorum::wire {
 namespace {
 
@@ -180,6 +186,55 @@ TEST(EngineError, LlamaCppVllmOllamaAndPlainText) {
   e = engine_error(503, "Loading model", "e");
   EXPECT_EQ(e.status, 503);
   EXPECT_NE(e.message.find("Loading model"), std::string::npos);
+}
+
+// Found by fuzz/engine_errors.cpp: a status that is not an error (a redirect from a proxy in front of the
+// engine, a 204) was passed on as the status of the client's error response.
+TEST(EngineError, StatusesThatAreNotErrorsBecome502) {
+  auto e = engine_error(301, "<html>Moved Permanently</html>", "e");
+  EXPECT_EQ(e.status, 502);
+  EXPECT_EQ(e.type, "server_error");
+  EXPECT_EQ(e.message, "Engine 'e' failed: unexpected HTTP 301: <html>Moved Permanently</html>");
+  e = engine_error(204, "", "e");
+  EXPECT_EQ(e.status, 502);
+  EXPECT_EQ(e.message, "Engine 'e' failed: unexpected HTTP 204");
+  EXPECT_EQ(ollama_error(101, "", "o").status, 502);
+  EXPECT_EQ(engine_error(600, "", "e").status, 502);
+  EXPECT_EQ(engine_error(499, "", "e").status, 499);
+}
+
+// Found by fuzz/engine_errors.cpp and fuzz/engine_stream.cpp: an engine's error text went to the client as
+// the engine sent it, so a body or an in-band error with bytes that are not UTF-8 made the node's own error
+// body invalid JSON, which strict decoders (the python SDK's) refuse instead of raising the error.
+TEST(EngineError, WhateverBytesTheEngineSendsTheClientGetsValidJson) {
+  auto is_json = [](const ApiError& e) {
+    boost::json::error_code ec;
+    boost::json::parse(error_body(e), ec);
+    return !ec;
+  };
+  auto e = engine_error(500, "bad \xff\xfe gateway \xc3", "e");
+  EXPECT_TRUE(is_json(e)) << e.message;
+  EXPECT_NE(e.message.find("bad \xEF\xBF\xBD\xEF\xBF\xBD gateway"), std::string::npos) << e.message;
+
+  // A plain-text body is cut at 500 bytes, between two characters: here before the "é" that straddles it.
+  std::string long_body = std::string(499, 'x') + "\xC3\xA9 and more";
+  e = engine_error(503, long_body, "");
+  EXPECT_TRUE(is_json(e));
+  EXPECT_EQ(e.message, std::string(499, 'x'));
+
+  e = engine_error(400, "{\"error\":{\"message\":\"caf\xc3\",\"type\":\"t\xff\",\"code\":\"c\xff\"}}", "e");
+  EXPECT_TRUE(is_json(e)) << e.message;
+
+  e = engine_stream_error("{\"error\":{\"message\":\"cut \xe4\xb8\",\"param\":\"\xff\"}}", "e");
+  EXPECT_TRUE(is_json(e)) << e.message;
+  EXPECT_EQ(e.message, sanitize_utf8("Engine 'e' failed: cut \xe4\xb8"));
+  e = engine_stream_error("not json \xff", "e");
+  EXPECT_TRUE(is_json(e)) << e.message;
+
+  std::vector<StreamEvent> events;
+  parse_openai_chunk("{\"error\":{\"message\":\"oom \xff\",\"code\":500}}", events, "e");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(is_json(std::get<StreamError>(events[0]).error));
 }
 
 }  // namespace

@@ -30,6 +30,23 @@ TEST(ChatRequest, MalformedJsonAndNonObjects) {
   expect_400(parse_chat_request(""), std::nullopt);
 }
 
+// Found by fuzz/request.cpp: Boost.JSON reads 1e400 as an infinity and 0e400 as NaN, and writes them back as
+// `Infinity` and `NaN`; an unknown field holding one was forwarded to the engine (or a peer) as a body that
+// is not JSON, and the client got the engine's parse error for it. Now the node refuses it, naming the field.
+TEST(ChatRequest, NumbersBeyondADoubleAre400NamingWhere) {
+  expect_400(parse_chat_request(with_field(R"("top_k":1e400)")), "top_k");
+  expect_400(parse_chat_request(with_field(R"("logit_bias":{"15043":-1e999})")), "logit_bias.15043");
+  expect_400(parse_chat_request(with_field(R"("x":[1,{"y":0e400}])")), "x[1].y");
+  expect_400(parse_chat_request(R"({"model":"m","messages":[{"role":"user","content":"x","w":[[1e400]]}]})"),
+             "messages[0].w[0][0]");
+  EXPECT_FALSE(parse_completion_request(R"({"model":"m","prompt":"p","temperature":-1e309})").ok());
+  EXPECT_FALSE(parse_embedding_request(R"({"model":"m","input":"p","dimensions":1e400})").ok());
+  // Small and large finite numbers stay as they are.
+  auto r = parse_chat_request(with_field(R"("a":1e-400,"b":1.7e308,"c":-0.0)"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_NE(boost::json::serialize(openai_upstream_body(*r, "u")).find("\"b\":1.7E308"), std::string::npos);
+}
+
 TEST(ChatRequest, MissingAndIllTypedFieldsNameTheField) {
   expect_400(parse_chat_request(R"({"messages":[{"role":"user","content":"x"}]})"), "model");
   expect_400(parse_chat_request(R"({"model":3,"messages":[{"role":"user","content":"x"}]})"), "model");

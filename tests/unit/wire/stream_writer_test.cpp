@@ -151,6 +151,27 @@ TEST(StreamWriter, ToolCallIdTypeNameOnceAndIndexAlways) {
   EXPECT_EQ(finish, "tool_calls");
 }
 
+// Found by fuzz/engine_stream.cpp: a tool call's id and name went out as the engine sent them, so an engine's
+// invalid UTF-8 there made the client's chunk (and the non-streaming response) invalid JSON.
+TEST(StreamWriter, AToolCallNameOrIdThatIsNotUtf8IsRepaired) {
+  StreamWriter w(chat_identity());
+  ResponseAggregator a(chat_identity());
+  std::string out;
+  for (const StreamEvent& e : {StreamEvent{ToolCallDelta{0, 0, "call_\xC3", "get_weathe\xFF", "{}"}},
+                               StreamEvent{Finish{0, FinishReason::kToolCalls}}}) {
+    w.on_event(e, out);
+    a.on_event(e);
+  }
+  w.finish(out);
+  auto c = chunks(payloads(out));  // json::parse is strict: it throws on invalid UTF-8
+  const auto& call = c.at(1).at("choices").at(0).at("delta").at("tool_calls").at(0);
+  EXPECT_EQ(call.at("id"), "call_\xEF\xBF\xBD");
+  EXPECT_EQ(call.at("function").at("name"), "get_weathe\xEF\xBF\xBD");
+  auto whole = json::parse(json::serialize(a.result()));
+  EXPECT_EQ(whole.at("choices").at(0).at("message").at("tool_calls").at(0).at("function").at("name"),
+            "get_weathe\xEF\xBF\xBD");
+}
+
 TEST(StreamWriter, ReasoningUnderConfiguredName) {
   auto id = chat_identity();
   id.reasoning_field = "reasoning";
