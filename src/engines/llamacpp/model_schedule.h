@@ -5,8 +5,8 @@
 // Generations and embeddings wait in two queues of the model, each bounded by `--model-queue`: a flood of one
 // kind does not refuse the other, which still runs (generations in their slots, embeddings between decode
 // steps). An embedding request runs in slices of at most `batch` tokens (`ModelOptions::batch`, as much as a
-// decode step feeds of a prompt), one slice between two decode steps, so the streams on the model go on
-// producing tokens while a large batch is embedded.
+// decode step feeds of a prompt) and Embedder::kMaxInputsPerPass inputs, one slice between two decode steps,
+// so the streams on the model go on producing tokens while a large batch is embedded.
 #pragma once
 
 #include <cstddef>
