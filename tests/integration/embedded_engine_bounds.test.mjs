@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startNode, modelsDir, readSse, waitFor } from "./harness.mjs";
+import { startNode, modelsDir, readSse, waitFor, postJson as post } from "./harness.mjs";
 
 const user = (content) => [{ role: "user", content }];
 const tempDirs = [];
@@ -35,15 +35,6 @@ async function modelsFolder(names, padded = {}) {
     fs.truncateSync(file, size);
   }
   return dir;
-}
-
-function post(node, route, body, init = {}) {
-  return fetch(`${node.url}${route}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(body),
-    ...init,
-  });
 }
 
 async function inFlight(node) {

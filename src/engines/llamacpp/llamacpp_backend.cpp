@@ -130,6 +130,21 @@ Result<std::shared_ptr<LoadedModel>> LlamaCppBackend::model_for(const std::strin
   return manager_.acquire(*entry);
 }
 
+template <class Job>
+Status LlamaCppBackend::submit(const std::string& id, const std::shared_ptr<Job>& job,
+                               const CallContext& context) {
+  auto model = model_for(id);
+  if (!model) return model.take_error();
+  auto submitted = model.value()->submit(job);
+  if (!submitted) return submitted;
+  if (context.canceller) {
+    context.canceller->on_cancel([weak = std::weak_ptr<Job>(job)] {
+      if (auto j = weak.lock()) j->cancelled = true;
+    });
+  }
+  return Ok{};
+}
+
 Task<Result<std::unique_ptr<EventStream>>> LlamaCppBackend::generate(const wire::GenerationRequest& request,
                                                                      const CallContext& context) {
   if (request.n != 1) {
@@ -151,15 +166,8 @@ Task<Result<std::unique_ptr<EventStream>>> LlamaCppBackend::generate(const wire:
   job->params = std::move(params.value());
   auto executor = co_await asio::this_coro::executor;
   job->sink = std::make_shared<EventSink>(executor);
-  auto model = model_for(request.model);
-  if (!model) co_return model.take_error();
-  auto submitted = model.value()->submit(job);
+  auto submitted = submit(request.model, job, context);
   if (!submitted) co_return submitted.take_error();
-  if (context.canceller) {
-    context.canceller->on_cancel([weak = std::weak_ptr<GenerationJob>(job)] {
-      if (auto j = weak.lock()) j->cancelled = true;
-    });
-  }
   co_return std::unique_ptr<EventStream>(std::make_unique<JobStream>(std::move(job)));
 }
 
@@ -173,20 +181,8 @@ Task<Result<json::object>> LlamaCppBackend::embed(const wire::EmbeddingRequest& 
   auto job = std::make_shared<EmbeddingJob>();
   job->inputs = std::move(inputs.value());
   job->done = [result](Outcome outcome) { result->set(std::move(outcome)); };
-  {
-    // Not held while waiting: a shutdown must be able to unload the model (and end this job) meanwhile.
-    auto model = model_for(request.model);
-    if (!model) co_return model.take_error();
-    auto submitted = model.value()->submit(job);
-    if (!submitted) co_return submitted.take_error();
-  }
-  // The client leaving drops the job from the queue, or stops it before its next input; either way the
-  // model's thread ends it with a 499 at once.
-  if (context.canceller) {
-    context.canceller->on_cancel([weak = std::weak_ptr<EmbeddingJob>(job)] {
-      if (auto j = weak.lock()) j->cancelled = true;
-    });
-  }
+  auto submitted = submit(request.model, job, context);
+  if (!submitted) co_return submitted.take_error();
   auto outcome = co_await result->get();
   if (!outcome) co_return ApiError::client_closed();
   if (!*outcome) co_return outcome->take_error();
