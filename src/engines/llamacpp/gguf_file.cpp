@@ -146,13 +146,17 @@ ModelShape shape_from_metadata(const std::string& arch, const MetadataNumber& nu
 }
 
 ModelShape read_model_shape(const std::string& path) {
-  gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
-  std::unique_ptr<gguf_context, GgufDeleter> ctx(gguf_init_from_file(path.c_str(), params));
-  if (!ctx) return {};
-  const int64_t arch_id = gguf_find_key(ctx.get(), "general.architecture");
-  if (arch_id < 0 || gguf_get_kv_type(ctx.get(), arch_id) != GGUF_TYPE_STRING) return {};
-  const std::string arch = gguf_get_val_str(ctx.get(), arch_id);
-  return shape_from_metadata(arch, [&](const std::string& key) { return metadata_number(ctx.get(), key); });
+  try {
+    gguf_init_params params{/*no_alloc=*/true, /*ctx=*/nullptr};
+    std::unique_ptr<gguf_context, GgufDeleter> ctx(gguf_init_from_file(path.c_str(), params));
+    if (!ctx) return {};
+    const int64_t arch_id = gguf_find_key(ctx.get(), "general.architecture");
+    if (arch_id < 0 || gguf_get_kv_type(ctx.get(), arch_id) != GGUF_TYPE_STRING) return {};
+    const std::string arch = gguf_get_val_str(ctx.get(), arch_id);
+    return shape_from_metadata(arch, [&](const std::string& key) { return metadata_number(ctx.get(), key); });
+  } catch (...) {
+    return {};  // a file llama.cpp cannot parse: the loader will say why, if the model is asked for
+  }
 }
 
 }  // namespace quorum::engines::llamacpp

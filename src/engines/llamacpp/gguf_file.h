@@ -39,7 +39,8 @@ using MetadataNumber = std::function<std::optional<uint64_t>(const std::string& 
 // Without head counts, 2 x embedding_length per token (no grouped-query attention assumed). Pure.
 ModelShape shape_from_metadata(const std::string& arch, const MetadataNumber& number);
 
-// The shape of the GGUF file at `path` (its metadata only is read); all zero when it cannot be read.
+// The shape of the GGUF file at `path` (its metadata only is read, by llama.cpp's parser); all zero when it
+// cannot be read. Never throws.
 ModelShape read_model_shape(const std::string& path);
 
 }  // namespace quorum::engines::llamacpp
