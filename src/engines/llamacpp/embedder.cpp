@@ -85,12 +85,13 @@ Result<std::vector<std::vector<float>>> Embedder::embed(std::span<const std::vec
 }
 
 EmbeddingRunner::EmbeddingRunner(std::string model_id, llama_model* model, int32_t max_tokens, int threads,
-                                 int32_t slice_tokens)
+                                 int32_t slice_tokens, std::function<void()> on_job_end)
     : model_id_(std::move(model_id)),
       model_(model),
       max_tokens_(max_tokens),
       threads_(threads),
-      slice_tokens_(slice_tokens) {}
+      slice_tokens_(slice_tokens),
+      on_job_end_(std::move(on_job_end)) {}
 
 void EmbeddingRunner::start(std::shared_ptr<EmbeddingJob> job) {
   job_ = std::move(job);
@@ -99,8 +100,8 @@ void EmbeddingRunner::start(std::shared_ptr<EmbeddingJob> job) {
   out_ = Embeddings{};
 }
 
-bool EmbeddingRunner::step() {
-  if (!job_) return false;
+void EmbeddingRunner::step() {
+  if (!job_) return;
   std::optional<Result<Embeddings>> result;
   auto why = exception_text([&] { result = next_slice(); });
   if (why) {
@@ -112,9 +113,7 @@ bool EmbeddingRunner::step() {
               " of " + std::to_string(job_->inputs.size()) + " inputs: the client left");
     result.emplace(ApiError::client_closed());
   }
-  if (!result) return false;
-  end(*std::move(result));
-  return true;
+  if (result) end(*std::move(result));
 }
 
 void EmbeddingRunner::fail(const ApiError& error) {
@@ -126,6 +125,7 @@ void EmbeddingRunner::end(Result<Embeddings> result) {
   job_.reset();
   ahead_.clear();
   out_ = Embeddings{};
+  on_job_end_();
   job->done(std::move(result));
 }
 

@@ -5,6 +5,7 @@
 // Both are used on the model's thread only.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -44,16 +45,17 @@ class Embedder {
 class EmbeddingRunner {
  public:
   // `slice_tokens`: the tokens of one slice (model_schedule.h slice_length); `max_tokens`: of one input.
+  // `on_job_end` is called once for every job start() took, when it ends, before its done() (a client that
+  // has its answer may send its next request at once, and must find the model no longer busy with this one).
   EmbeddingRunner(std::string model_id, llama_model* model, int32_t max_tokens, int threads,
-                  int32_t slice_tokens);
+                  int32_t slice_tokens, std::function<void()> on_job_end);
 
   bool busy() const { return job_ != nullptr; }
   // Makes `job` the running request. REQUIRES: !busy().
   void start(std::shared_ptr<EmbeddingJob> job);
-  // Runs the next slice of the running request, unless the job is cancelled. When the request ends (every
-  // input done, an input or the engine failed, or cancelled: a 499) calls its done() and returns true. Never
-  // throws.
-  bool step();
+  // Runs the next slice of the running request, if any, unless the job is cancelled. When the request ends
+  // (every input done, an input or the engine failed, or cancelled: a 499) calls its done(). Never throws.
+  void step();
   // Ends the running request, if any, with `error`.
   void fail(const ApiError& error);
 
@@ -67,6 +69,7 @@ class EmbeddingRunner {
   const int32_t max_tokens_;
   const int threads_;
   const int32_t slice_tokens_;
+  std::function<void()> on_job_end_;
   std::unique_ptr<Embedder> embedder_;
 
   std::shared_ptr<EmbeddingJob> job_;

@@ -197,7 +197,8 @@ void LoadedModel::run() {
   ChatPrompt chat(loaded->model.get());
   BatchDecoder decoder(loaded->model.get(), loaded->ctx.get(), chat, options_.slots, loaded->ctx_per_slot,
                        loaded->batch_size, job_ended);
-  EmbeddingRunner embeddings(id_, loaded->model.get(), loaded->ctx_per_slot, threads, loaded->batch_size);
+  EmbeddingRunner embeddings(id_, loaded->model.get(), loaded->ctx_per_slot, threads, loaded->batch_size,
+                             job_ended);
 
   for (;;) {
     // Take new work: cancelled queued jobs are dropped, the rest fill free slots (and the embedding runner)
@@ -245,17 +246,14 @@ void LoadedModel::run() {
     for (auto& job : admitted) decoder.start(std::move(job));
     if (embedding) embeddings.start(std::move(embedding));
     // One slice of the running embedding request, then one decode step of the generations.
-    if (embeddings.step()) job_ended();
+    embeddings.step();
     decoder.drop_cancelled();
     decoder.step();
   }
 
   // Stopping: whatever still runs or waits ends with an error.
   decoder.fail_all(unloaded_error(id_));
-  if (embeddings.busy()) {
-    embeddings.fail(unloaded_error(id_));
-    job_ended();
-  }
+  embeddings.fail(unloaded_error(id_));
   fail_queued(unloaded_error(id_));
 }
 
