@@ -27,6 +27,10 @@ struct ApiError {
   static ApiError server(int status, std::string message, std::optional<std::string> code = std::nullopt) {
     return {status, "server_error", std::move(message), std::nullopt, std::move(code)};
   }
+  // 499 (nginx's "client closed request"): what a request that its client left ends with; never sent.
+  static ApiError client_closed() {
+    return {499, "invalid_request_error", "The client closed the request.", std::nullopt, std::nullopt};
+  }
 };
 
 // Result<T> holds either a T or an ApiError. Moves are cheap; access to the wrong side is a programming

@@ -124,7 +124,8 @@ std::string Metrics::render() const {
   for (const auto& [k, v] : completion_tokens_) {
     o << "quorum_completion_tokens_total{" << labels2(k) << "} " << v << "\n";
   }
-  o << "# HELP quorum_requests_in_flight Generations in progress.\n# TYPE quorum_requests_in_flight gauge\n";
+  o << "# HELP quorum_requests_in_flight Requests in progress (generations and embeddings).\n# TYPE "
+       "quorum_requests_in_flight gauge\n";
   for (const auto& [k, v] : in_flight_) o << "quorum_requests_in_flight{" << labels2(k) << "} " << v << "\n";
   return o.str();
 }

@@ -20,6 +20,31 @@ ApiError model_not_found(const std::string& model) {
       "model", "model_not_found");
 }
 
+namespace {
+
+// Reports one try of an embeddings request to RouterOptions::on_serving (+1 now, -1 when it ends): an engine
+// computes embeddings in one call, so the try is serving from its start to its end.
+class ServingReport {
+ public:
+  using Report = std::function<void(const Served&, const std::string& model, int delta)>;
+  ServingReport(const Report& report, Served served, std::string model)
+      : report_(report), served_(std::move(served)), model_(std::move(model)) {
+    if (report_) report_(served_, model_, +1);
+  }
+  ~ServingReport() {
+    if (report_) report_(served_, model_, -1);
+  }
+  ServingReport(const ServingReport&) = delete;
+  ServingReport& operator=(const ServingReport&) = delete;
+
+ private:
+  const Report& report_;
+  Served served_;
+  std::string model_;
+};
+
+}  // namespace
+
 Router::Router(engines::EngineRegistry& engines, RouterOptions options)
     : engines_(engines), options_(std::move(options)) {}
 
@@ -119,6 +144,7 @@ Task<Result<Router::Embeddings>> Router::embed(wire::EmbeddingRequest request, e
   while (const Route* route = tries.next(reachable)) {
     if (context.canceller->cancelled()) break;
     TryScope attempt(*this, *route, context.canceller, executor);
+    const ServingReport serving(options_.on_serving, Served::by(*route), request.model);
     wire::EmbeddingRequest upstream = request;
     upstream.body["model"] = route->model;
     upstream.model = route->model;
@@ -131,8 +157,7 @@ Task<Result<Router::Embeddings>> Router::embed(wire::EmbeddingRequest request, e
     log::warn(route->label() + " failed to compute embeddings: " + error.message);
   }
   if (context.canceller->cancelled()) {
-    co_return ApiError{499, "invalid_request_error", "The client closed the request.", std::nullopt,
-                       std::nullopt};
+    co_return ApiError::client_closed();
   }
   co_return tries.final_error();
 }

@@ -35,8 +35,8 @@ struct RouterOptions {
   std::string self_name;
   int max_retries = 3;  // holders tried at most (this node's engines are still tried after them)
   int capacity = 0;     // generations this node serves well at once; 0: the engines' capacity()
-  // A try started serving (+1, once its engine accepted the request) or ended (-1): the node's gauge of
-  // requests in flight per engine. Optional.
+  // A try started serving (+1: a generation once its engine accepted the request, an embeddings try when it
+  // starts) or ended (-1): the node's gauge of requests in flight per engine. Optional.
   std::function<void(const Served&, const std::string& model, int delta)> on_serving;
 };
 

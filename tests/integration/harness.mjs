@@ -162,6 +162,17 @@ export async function startNode({ args = [], port, autodetect = false, stateDir 
   };
 }
 
+// POST `body` (JSON, or a string sent as it is) to `node` at `route`, with extra fetch options in `init` (such as
+// `signal`): the fetch Response.
+export function postJson(node, route, body, init = {}) {
+  return fetch(`${node.url}${route}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+}
+
 // A raw streaming chat request to `node` for `model` (one user message "x"), with `extra` body fields: the
 // fetch Response, for tests that read the wire as it is rather than through the SDK.
 export function askStreaming(node, model, extra = {}) {

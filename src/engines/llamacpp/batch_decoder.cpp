@@ -58,18 +58,19 @@ size_t BatchDecoder::free_slots() const {
       std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return !s.job; }));
 }
 
-void BatchDecoder::end(Slot& slot) {
+std::shared_ptr<GenerationJob> BatchDecoder::release(Slot& slot) {
+  auto job = std::move(slot.job);
   slot.job.reset();
   slot.sampler.reset();
   slot.filter.reset();
   slot.pending = -1;
   slot.output_index = -1;
   on_job_end_();
+  return job;
 }
 
 void BatchDecoder::fail(Slot& slot, const ApiError& error) {
-  slot.job->fail(error);
-  end(slot);
+  release(slot)->fail(error);
 }
 
 void BatchDecoder::finish(Slot& slot, wire::FinishReason reason) {
@@ -82,8 +83,7 @@ void BatchDecoder::finish(Slot& slot, wire::FinishReason reason) {
   usage.completion_tokens = slot.generated;
   usage.cached_tokens = slot.reused;
   sink.push(usage);
-  sink.end();
-  end(slot);
+  release(slot)->sink->end();
 }
 
 void BatchDecoder::start(std::shared_ptr<GenerationJob> job) {
@@ -93,8 +93,8 @@ void BatchDecoder::start(std::shared_ptr<GenerationJob> job) {
   for (auto& slot : slots_) {
     if (slot.job == job) return discard(slot, e);
   }
-  job->fail(e);  // it failed before it had a slot
   on_job_end_();
+  job->fail(e);  // it failed before it had a slot
 }
 
 void BatchDecoder::discard(Slot& slot, const ApiError& error) {
@@ -105,8 +105,8 @@ void BatchDecoder::discard(Slot& slot, const ApiError& error) {
 
 void BatchDecoder::place(const std::shared_ptr<GenerationJob>& job) {
   auto refuse = [&](const ApiError& e) {
-    job->fail(e);
     on_job_end_();
+    job->fail(e);
   };
   const char* field = job->chat ? "messages" : "prompt";
   std::string text;
@@ -161,10 +161,7 @@ void BatchDecoder::place(const std::shared_ptr<GenerationJob>& job) {
 
 void BatchDecoder::drop_cancelled() {
   for (auto& slot : slots_) {
-    if (slot.job && slot.job->cancelled.load()) {
-      slot.job->sink->end();
-      end(slot);
-    }
+    if (slot.job && slot.job->cancelled.load()) release(slot)->sink->end();
   }
 }
 

@@ -10,7 +10,8 @@
 // slot that shares the longest prefix with the prompt and only the rest is evaluated.
 //
 // Used on the model's thread only. `on_job_end` is called once for every job start() took, when it ends in
-// any way (finished, failed, cancelled).
+// any way (finished, failed, cancelled), before the job's last event reaches its sink: a client that has its
+// answer may send its next request at once, and must find the model no longer busy with this one.
 #pragma once
 
 #include <functional>
@@ -65,7 +66,8 @@ class BatchDecoder {
   int build_and_decode();  // llama_decode's status
   // Fails the slot's job (if it still has one) and forgets what its sequence holds.
   void discard(Slot& slot, const ApiError& error);
-  void end(Slot& slot);
+  // Frees the slot and reports the end of its job, which it returns (to be ended by the caller).
+  std::shared_ptr<GenerationJob> release(Slot& slot);
   void fail(Slot& slot, const ApiError& error);
   void finish(Slot& slot, wire::FinishReason reason);
   void add(Slot& slot, llama_token token, bool output);

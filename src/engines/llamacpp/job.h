@@ -38,8 +38,11 @@ struct Embeddings {
 
 struct EmbeddingJob {
   std::vector<std::string> inputs;
-  // Called once, on the model's thread, with the vectors or an error.
+  // Called once, on the model's thread, with the vectors or an error (499 once cancelled).
   std::function<void(Result<Embeddings>)> done;
+  // Set by the request side when the client is gone: a queued job is dropped, a running one stops before its
+  // next input.
+  std::atomic<bool> cancelled{false};
 };
 
 }  // namespace quorum::engines::llamacpp

@@ -39,6 +39,10 @@ Result<std::string> completion_prompt(const json::object& body) {
       "The embedded engine takes 'prompt' as one string (or an array holding one string).", "prompt");
 }
 
+// Inputs one embedding request may hold, as OpenAI's API allows: the vectors of more (an 8 MiB body holds two
+// million one-letter inputs) could take gigabytes.
+constexpr size_t kMaxEmbeddingInputs = 2048;
+
 Result<std::vector<std::string>> embedding_inputs(const json::object& body) {
   const json::value* in = body.if_contains("input");
   if (!in || in->is_null()) return ApiError::invalid_request("Missing required parameter: 'input'.", "input");
@@ -46,6 +50,12 @@ Result<std::vector<std::string>> embedding_inputs(const json::object& body) {
   if (in->is_string()) {
     out.emplace_back(in->get_string());
     return out;
+  }
+  if (in->is_array() && in->get_array().size() > kMaxEmbeddingInputs) {
+    return ApiError::invalid_request("'input' holds " + std::to_string(in->get_array().size()) +
+                                         " inputs; at most " + std::to_string(kMaxEmbeddingInputs) +
+                                         " are allowed per request. Send them in several requests.",
+                                     "input");
   }
   if (in->is_array() && !in->get_array().empty()) {
     for (const auto& v : in->get_array()) {
@@ -117,9 +127,22 @@ Result<std::shared_ptr<LoadedModel>> LlamaCppBackend::model_for(const std::strin
         500, "The model '" + id + "' cannot be served: " + entry->path + ": " + entry->problem + ".",
         "model_load_failed");
   }
-  auto model = manager_.acquire(*entry);
-  if (!model) return ApiError::server(503, "The node is shutting down.", "shutting_down");
-  return model;
+  return manager_.acquire(*entry);
+}
+
+template <class Job>
+Status LlamaCppBackend::submit(const std::string& id, const std::shared_ptr<Job>& job,
+                               const CallContext& context) {
+  auto model = model_for(id);
+  if (!model) return model.take_error();
+  auto submitted = model.value()->submit(job);
+  if (!submitted) return submitted;
+  if (context.canceller) {
+    context.canceller->on_cancel([weak = std::weak_ptr<Job>(job)] {
+      if (auto j = weak.lock()) j->cancelled = true;
+    });
+  }
+  return Ok{};
 }
 
 Task<Result<std::unique_ptr<EventStream>>> LlamaCppBackend::generate(const wire::GenerationRequest& request,
@@ -143,36 +166,25 @@ Task<Result<std::unique_ptr<EventStream>>> LlamaCppBackend::generate(const wire:
   job->params = std::move(params.value());
   auto executor = co_await asio::this_coro::executor;
   job->sink = std::make_shared<EventSink>(executor);
-  auto model = model_for(request.model);
-  if (!model) co_return model.take_error();
-  auto submitted = model.value()->submit(job);
+  auto submitted = submit(request.model, job, context);
   if (!submitted) co_return submitted.take_error();
-  if (context.canceller) {
-    context.canceller->on_cancel([weak = std::weak_ptr<GenerationJob>(job)] {
-      if (auto j = weak.lock()) j->cancelled = true;
-    });
-  }
   co_return std::unique_ptr<EventStream>(std::make_unique<JobStream>(std::move(job)));
 }
 
 Task<Result<json::object>> LlamaCppBackend::embed(const wire::EmbeddingRequest& request,
-                                                  const CallContext& /*context*/) {
+                                                  const CallContext& context) {
   auto inputs = embedding_inputs(request.body);
   if (!inputs) co_return inputs.take_error();
-  auto model = model_for(request.model);
-  if (!model) co_return model.take_error();
   using Outcome = Result<Embeddings>;
   auto executor = co_await asio::this_coro::executor;
   auto result = std::make_shared<OneShot<Outcome>>(executor);
   auto job = std::make_shared<EmbeddingJob>();
   job->inputs = std::move(inputs.value());
   job->done = [result](Outcome outcome) { result->set(std::move(outcome)); };
-  auto submitted = model.value()->submit(job);
+  auto submitted = submit(request.model, job, context);
   if (!submitted) co_return submitted.take_error();
   auto outcome = co_await result->get();
-  if (!outcome)
-    co_return ApiError{499, "invalid_request_error", "The client closed the request.", std::nullopt,
-                       std::nullopt};
+  if (!outcome) co_return ApiError::client_closed();
   if (!*outcome) co_return outcome->take_error();
   const auto& vectors = outcome->value().vectors;
   const int64_t tokens = outcome->value().prompt_tokens;

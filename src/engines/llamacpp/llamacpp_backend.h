@@ -35,6 +35,11 @@ class LlamaCppBackend final : public Backend {
  private:
   // The loaded (or loading) model serving `id`, or the error the client should see.
   Result<std::shared_ptr<LoadedModel>> model_for(const std::string& id);
+  // Queues `job` (a GenerationJob or an EmbeddingJob) on the model serving `id`, and has the request's
+  // canceller set the job's `cancelled` flag (the client left: the model's thread drops or stops the job).
+  // The model is not held afterwards, so a shutdown can unload it meanwhile (which ends the job).
+  template <class Job>
+  Status submit(const std::string& id, const std::shared_ptr<Job>& job, const CallContext& context);
 
   std::string name_;
   int slots_;

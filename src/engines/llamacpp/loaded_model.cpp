@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <optional>
 
 #include "core/log.h"
 #include "engines/llamacpp/batch_decoder.h"
 #include "engines/llamacpp/chat_prompt.h"
 #include "engines/llamacpp/embedder.h"
-#include "engines/llamacpp/engine_failure.h"
 #include "engines/llamacpp/llama_handles.h"
 #include "engines/llamacpp/llama_runtime.h"
+#include "engines/llamacpp/memory_plan.h"
 
 namespace quorum::engines::llamacpp {
 
@@ -23,11 +22,11 @@ ApiError unloaded_error(const std::string& id) {
 
 }  // namespace
 
-LoadedModel::LoadedModel(std::string id, std::string path, ModelOptions options)
-    : id_(std::move(id)), path_(std::move(path)), options_(options), last_used_(Clock::now()) {
+LoadedModel::LoadedModel(std::string id, std::string path, ModelOptions options, ModelShape shape)
+    : id_(std::move(id)), path_(std::move(path)), options_(options), shape_(shape), last_used_(Clock::now()) {
   std::error_code ec;
-  memory_estimate_ = std::filesystem::file_size(path_, ec);
-  if (ec) memory_estimate_ = 0;
+  uint64_t file_size = std::filesystem::file_size(path_, ec);
+  memory_estimate_ = memory_need(ec ? 0 : file_size, shape_, options_.slots, options_.ctx_per_slot).total();
   thread_ = std::thread([this] { run(); });
 }
 
@@ -45,19 +44,20 @@ LoadedModel::State LoadedModel::state() const {
   return state_;
 }
 
+Status LoadedModel::admission_locked(JobKind kind, size_t waiting) const {
+  if (state_ == State::kFailed) return *load_error_;
+  if (stopping_) return unloaded_error(id_);
+  if (auto refusal =
+          queue_refusal(id_, kind, waiting, static_cast<size_t>(options_.queue_limit), options_.slots))
+    return *std::move(refusal);
+  return Ok{};
+}
+
 Status LoadedModel::submit(std::shared_ptr<GenerationJob> job) {
   {
     std::lock_guard lock(mutex_);
-    if (state_ == State::kFailed) return *load_error_;
-    if (stopping_) return unloaded_error(id_);
-    if (queue_.size() >= static_cast<size_t>(options_.queue_limit)) {
-      ApiError e{429, "rate_limit_error",
-                 "The model '" + id_ + "' is busy: all " + std::to_string(options_.slots) +
-                     " slots are generating and " + std::to_string(queue_.size()) +
-                     " requests are waiting. Retry shortly.",
-                 std::nullopt, "model_busy"};
-      return e;
-    }
+    auto admitted = admission_locked(JobKind::kGeneration, queue_.size());
+    if (!admitted) return admitted;
     queue_.push_back(std::move(job));
   }
   work_cv_.notify_one();
@@ -67,8 +67,8 @@ Status LoadedModel::submit(std::shared_ptr<GenerationJob> job) {
 Status LoadedModel::submit(std::shared_ptr<EmbeddingJob> job) {
   {
     std::lock_guard lock(mutex_);
-    if (state_ == State::kFailed) return *load_error_;
-    if (stopping_) return unloaded_error(id_);
+    auto admitted = admission_locked(JobKind::kEmbedding, embedding_queue_.size());
+    if (!admitted) return admitted;
     embedding_queue_.push_back(std::move(job));
   }
   work_cv_.notify_one();
@@ -118,8 +118,7 @@ Result<Loaded> load_model(const std::string& id, const std::string& path, const 
         "model_load_failed");
   }
   int32_t train = llama_model_n_ctx_train(out.model.get());
-  out.ctx_per_slot =
-      options.ctx_per_slot > 0 ? options.ctx_per_slot : std::min<int32_t>(train > 0 ? train : 4096, 4096);
+  out.ctx_per_slot = slot_context(options.ctx_per_slot, train > 0 ? static_cast<uint64_t>(train) : 0);
   out.batch_size = std::max(options.batch, options.slots);
   llama_context_params cp = llama_context_default_params();
   cp.n_ctx = static_cast<uint32_t>(out.ctx_per_slot) * static_cast<uint32_t>(options.slots);
@@ -140,6 +139,20 @@ Result<Loaded> load_model(const std::string& id, const std::string& path, const 
   return out;
 }
 
+// The shape read from the file's metadata; from llama.cpp's view of the loaded model when there was none.
+ModelShape loaded_shape(const llama_model* m, const ModelShape& from_file) {
+  if (from_file.layers > 0 && from_file.kv_per_token > 0) return from_file;
+  ModelShape shape;
+  shape.layers = static_cast<uint64_t>(std::max(llama_model_n_layer(m), 0));
+  shape.train_ctx = static_cast<uint64_t>(std::max(llama_model_n_ctx_train(m), 0));
+  const int32_t heads = llama_model_n_head(m);
+  const int64_t embd = llama_model_n_embd(m);
+  shape.kv_per_token = heads > 0
+                           ? static_cast<uint64_t>(2 * std::max(llama_model_n_head_kv(m), 0) * (embd / heads))
+                           : static_cast<uint64_t>(2 * std::max<int64_t>(embd, 0));
+  return shape;
+}
+
 }  // namespace
 
 void LoadedModel::run() {
@@ -156,12 +169,11 @@ void LoadedModel::run() {
       load_error_ = loaded.error();
     } else {
       state_ = State::kReady;
-      // Weights plus keys and values (f16) for every slot's context.
+      // The weights as loaded, plus keys and values for every slot's context.
       const auto* m = loaded->model.get();
-      uint64_t kv = uint64_t{2} * 2 * static_cast<uint64_t>(llama_model_n_layer(m)) *
-                    static_cast<uint64_t>(llama_model_n_embd(m)) *
-                    static_cast<uint64_t>(loaded->ctx_per_slot) * static_cast<uint64_t>(options_.slots);
-      memory_estimate_ = llama_model_size(m) + kv;
+      memory_estimate_ =
+          memory_need(llama_model_size(m), loaded_shape(m, shape_), options_.slots, loaded->ctx_per_slot)
+              .total();
     }
     last_used_ = Clock::now();
   }
@@ -185,17 +197,22 @@ void LoadedModel::run() {
   ChatPrompt chat(loaded->model.get());
   BatchDecoder decoder(loaded->model.get(), loaded->ctx.get(), chat, options_.slots, loaded->ctx_per_slot,
                        loaded->batch_size, job_ended);
-  std::unique_ptr<Embedder> embedder;
+  EmbeddingRunner embeddings(id_, loaded->model.get(), loaded->ctx_per_slot, threads, loaded->batch_size,
+                             job_ended);
 
   for (;;) {
-    // Take new work: cancelled queued jobs are dropped, the rest fill free slots in arrival order.
+    // Take new work: cancelled queued jobs are dropped, the rest fill free slots (and the embedding runner)
+    // in arrival order.
     std::vector<std::shared_ptr<GenerationJob>> admitted;
     std::vector<std::shared_ptr<GenerationJob>> dropped;
+    std::vector<std::shared_ptr<EmbeddingJob>> dropped_embeddings;
     std::shared_ptr<EmbeddingJob> embedding;
     {
       std::unique_lock lock(mutex_);
-      work_cv_.wait(
-          lock, [&] { return stopping_ || !queue_.empty() || !embedding_queue_.empty() || !decoder.idle(); });
+      work_cv_.wait(lock, [&] {
+        return stopping_ || !queue_.empty() || !embedding_queue_.empty() || !decoder.idle() ||
+               embeddings.busy();
+      });
       if (stopping_) break;
       const size_t free_slots = decoder.free_slots();
       for (auto it = queue_.begin(); it != queue_.end();) {
@@ -210,38 +227,33 @@ void LoadedModel::run() {
           ++it;
         }
       }
-      if (!embedding_queue_.empty()) {
-        embedding = std::move(embedding_queue_.front());
-        embedding_queue_.pop_front();
-        ++running_;
+      for (auto it = embedding_queue_.begin(); it != embedding_queue_.end();) {
+        if ((*it)->cancelled.load()) {
+          dropped_embeddings.push_back(std::move(*it));
+          it = embedding_queue_.erase(it);
+        } else if (!embedding && !embeddings.busy()) {
+          embedding = std::move(*it);
+          it = embedding_queue_.erase(it);
+          ++running_;
+        } else {
+          ++it;
+        }
       }
-      if (!dropped.empty()) last_used_ = Clock::now();
+      if (!dropped.empty() || !dropped_embeddings.empty()) last_used_ = Clock::now();
     }
     for (auto& job : dropped) job->sink->end();
+    for (auto& job : dropped_embeddings) job->done(ApiError::client_closed());
     for (auto& job : admitted) decoder.start(std::move(job));
-    if (embedding) {
-      // Between decode steps, on this thread: a second context of the same weights.
-      std::optional<Result<Embeddings>> result;
-      auto why = exception_text([&] {
-        if (!embedder) embedder = Embedder::create(loaded->model.get(), loaded->ctx_per_slot, threads);
-        if (embedder) result.emplace(embedder->embed(embedding->inputs));
-      });
-      if (why) {
-        embedder.reset();  // its context may be in any state: the next request makes a new one
-        result.emplace(engine_failure("computing embeddings", *why));
-      } else if (!result) {
-        result.emplace(ApiError::server(500, "The model '" + id_ + "' cannot compute embeddings.",
-                                        "embeddings_unavailable"));
-      }
-      embedding->done(*std::move(result));
-      job_ended();
-    }
+    if (embedding) embeddings.start(std::move(embedding));
+    // One slice of the running embedding request, then one decode step of the generations.
+    embeddings.step();
     decoder.drop_cancelled();
     decoder.step();
   }
 
   // Stopping: whatever still runs or waits ends with an error.
   decoder.fail_all(unloaded_error(id_));
+  embeddings.fail(unloaded_error(id_));
   fail_queued(unloaded_error(id_));
 }
 

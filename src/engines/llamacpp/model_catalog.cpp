@@ -51,9 +51,12 @@ CatalogModel ModelCatalog::describe(const std::string& id, const std::string& pa
               std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
   auto it = checked_.find(path);
   if (it == checked_.end() || it->second.version != m.version) {
-    it = checked_.insert_or_assign(path, Checked{m.version, check_gguf_file(path)}).first;
+    Checked checked{m.version, check_gguf_file(path), {}};
+    if (checked.problem.empty()) checked.shape = read_model_shape(path);
+    it = checked_.insert_or_assign(path, std::move(checked)).first;
   }
   m.problem = it->second.problem;
+  m.shape = it->second.shape;
   return m;
 }
 

@@ -1,8 +1,9 @@
 // ModelCatalog: which GGUF files this node can serve. Every `*.gguf` file in the models directory (the id is
 // the file name without `.gguf`) plus each configured `--model [ID=]PATH` (a configured id wins over a file
 // of the same name). scan() reads the disk again, so files added or removed while the node runs appear and
-// disappear; each file's header is checked once per version of the file and a bad file is listed with
-// its problem rather than hidden, so that a request for it gets a clear error. Thread-safe.
+// disappear; each file's header is checked (and its metadata read for the model's shape) once per version of
+// the file, and a bad file is listed with its problem rather than hidden, so that a request for it gets a
+// clear error. Thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "engines/llamacpp/gguf_file.h"
 
 namespace quorum::engines::llamacpp {
 
@@ -28,6 +31,7 @@ struct CatalogModel {
   // same size within the same second still differs.
   std::string version;
   std::string problem;  // why the file cannot be served (empty when it looks fine)
+  ModelShape shape;     // from the file's metadata (all zero when it has none or has a problem)
 };
 
 // The id a file is served under: its name without the directory and a trailing ".gguf" (any case).
@@ -47,6 +51,7 @@ class ModelCatalog {
   struct Checked {
     std::string version;
     std::string problem;
+    ModelShape shape;
   };
   CatalogModel describe(const std::string& id, const std::string& path);
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "engines/llamacpp/memory_plan.h"
 
 namespace quorum::engines::llamacpp {
 
@@ -13,10 +14,6 @@ uint64_t default_budget() {
   long page = sysconf(_SC_PAGE_SIZE);
   if (pages <= 0 || page <= 0) return uint64_t{8} << 30;
   return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page) / 4 * 3;
-}
-
-std::string mib(uint64_t bytes) {
-  return std::to_string(bytes >> 20) + " MiB";
 }
 
 }  // namespace
@@ -44,9 +41,9 @@ void ModelManager::unload_later(std::shared_ptr<LoadedModel> model) {
   wake_.notify_all();
 }
 
-std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
+Result<std::shared_ptr<LoadedModel>> ModelManager::acquire(const CatalogModel& entry) {
   std::lock_guard lock(mutex_);
-  if (stopping_) return nullptr;
+  if (stopping_) return ApiError::server(503, "The node is shutting down.", "shutting_down");
   auto now = std::chrono::steady_clock::now();
   auto it = models_.find(entry.id);
   if (it != models_.end()) {
@@ -59,35 +56,34 @@ std::shared_ptr<LoadedModel> ModelManager::acquire(const CatalogModel& entry) {
     unload_later(std::move(it->second.model));
     models_.erase(it);
   }
-  // Make room: least recently used idle models go first.
-  uint64_t need = entry.size;
-  auto used = [&] {
-    uint64_t total = 0;
-    for (auto& [id, e] : models_) {
-      if (e.model->state() != LoadedModel::State::kFailed) total += e.model->memory_estimate();
-    }
-    return total;
-  };
-  while (used() + need > budget_) {
-    auto victim = models_.end();
-    for (auto i = models_.begin(); i != models_.end(); ++i) {
-      // Only a loaded model with nothing running or queued can go (a failed one holds no memory).
-      if (i->second.model->state() != LoadedModel::State::kReady || i->second.model->busy() > 0) continue;
-      if (victim == models_.end() || i->second.model->last_used() < victim->second.model->last_used())
-        victim = i;
-    }
-    if (victim == models_.end()) {
-      log::warn("model '" + entry.id + "' needs about " + mib(need) + "; the memory budget (" + mib(budget_) +
-                ") is taken by models that are in use, loading it anyway");
-      break;
-    }
-    log::info("unloading model '" + victim->first + "' to make room for '" + entry.id + "' (memory budget " +
-              mib(budget_) + ")");
-    unload_later(std::move(victim->second.model));
-    models_.erase(victim);
+  const MemoryNeed need =
+      memory_need(entry.size, entry.shape, options_.model.slots, options_.model.ctx_per_slot);
+  std::vector<ResidentModel> residents;
+  for (const auto& [id, e] : models_) {
+    const auto state = e.model->state();
+    residents.push_back({id, state == LoadedModel::State::kFailed ? 0 : e.model->memory_estimate(),
+                         state == LoadedModel::State::kLoading || e.model->busy() > 0, e.model->last_used()});
   }
-  log::info("loading model '" + entry.id + "' from " + entry.path);
-  auto model = std::make_shared<LoadedModel>(entry.id, entry.path, options_.model);
+  const LoadPlan plan = plan_load(need.total(), budget_, residents);
+  if (plan.verdict == LoadPlan::Verdict::kTooLarge) {
+    auto error = too_large_error(entry.id, need, budget_);
+    log::warn(error.message);
+    return error;
+  }
+  if (plan.verdict == LoadPlan::Verdict::kBudgetInUse) {
+    auto error = budget_in_use_error(entry.id, need, budget_, plan.in_use);
+    log::info(error.message);
+    return error;
+  }
+  for (const auto& victim : plan.evict) {
+    log::info("unloading model '" + victim + "' to make room for '" + entry.id + "' (memory budget " +
+              mib(budget_) + ")");
+    auto v = models_.find(victim);
+    unload_later(std::move(v->second.model));
+    models_.erase(v);
+  }
+  log::info("loading model '" + entry.id + "' from " + entry.path + " (about " + mib(need.total()) + ")");
+  auto model = std::make_shared<LoadedModel>(entry.id, entry.path, options_.model, entry.shape);
   models_[entry.id] = Entry{model, entry.version, now};
   return model;
 }

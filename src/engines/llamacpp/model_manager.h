@@ -1,6 +1,9 @@
 // ModelManager: which models are in memory. A model loads on first use and stays warm; it is unloaded after
 // `idle_timeout` without requests, or earlier when loading another one would exceed `memory_budget`, least
-// recently used first (a model serving or queueing requests is never evicted). A model whose file changed
+// recently used first (a model serving or queueing requests is never evicted). Before a model loads, its need
+// (memory_plan.h: its file plus its context cache) is weighed against the budget: a model that needs more
+// than the whole budget is refused (503 model_too_large) and never loaded; one that fits only once models
+// now serving requests are done is refused for now (503 model_memory_busy). A model whose file changed
 // since it was loaded (size, time or inode) is reloaded on its next use; one whose file disappeared is
 // dropped. Thread-safe. The destructor unloads everything.
 #pragma once
@@ -33,8 +36,8 @@ class ModelManager {
   ModelManager& operator=(const ModelManager&) = delete;
 
   // The model for `entry`, loaded or loading (check its state / submit to it). Never blocks on the load.
-  // Null after shutdown().
-  std::shared_ptr<LoadedModel> acquire(const CatalogModel& entry);
+  // Fails with a 503 when it does not fit the memory budget (see above), or once shutdown() was called.
+  Result<std::shared_ptr<LoadedModel>> acquire(const CatalogModel& entry);
   // Unloads every model now (their running and queued jobs end with an error) and stops the janitor. After
   // it, no model thread touches anything again. Idempotent; the destructor calls it.
   void shutdown();
