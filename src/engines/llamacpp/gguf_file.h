@@ -40,7 +40,7 @@ using MetadataNumber = std::function<std::optional<uint64_t>(const std::string& 
 ModelShape shape_from_metadata(const std::string& arch, const MetadataNumber& number);
 
 // The shape of the GGUF file at `path` (its metadata only is read, by llama.cpp's parser); all zero when it
-// cannot be read. Never throws.
+// cannot be read. Never throws. Defined in gguf_reader.cpp, the one part of this header that needs llama.cpp.
 ModelShape read_model_shape(const std::string& path);
 
 }  // namespace quorum::engines::llamacpp
