@@ -1,6 +1,6 @@
-// The key that encrypts and authenticates the traffic between the nodes of a cluster (TLS 1.3 with an external
-// pre-shared key, net/peer_tls.h), derived from the cluster secret so that every member has it and nobody
-// else does. Pure: no I/O.
+// The key that encrypts and authenticates the traffic between the nodes of a cluster (TLS 1.3 with an
+// external pre-shared key, net/peer_tls.h), derived from the cluster secret so that every member has it and
+// nobody else does. Pure: no I/O.
 //
 //   key      = HKDF-SHA256(ikm = the secret as written in cluster.json, salt = "quorum peer tls v1",
 //                          info = cluster id), 32 bytes

@@ -8,13 +8,13 @@
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 
 namespace quorum::net {
 
@@ -63,7 +63,8 @@ class PeerTls {
     const SSL_CIPHER* cipher = SSL_CIPHER_find(ssl, kAes128GcmSha256);
     SSL_SESSION* s = SSL_SESSION_new();
     if (!cipher || !s ||
-        SSL_SESSION_set1_master_key(s, reinterpret_cast<const unsigned char*>(key_.data()), key_.size()) != 1 ||
+        SSL_SESSION_set1_master_key(s, reinterpret_cast<const unsigned char*>(key_.data()), key_.size()) !=
+            1 ||
         SSL_SESSION_set_cipher(s, cipher) != 1 || SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION) != 1) {
       SSL_SESSION_free(s);
       return nullptr;
@@ -139,7 +140,8 @@ struct Bridge : std::enable_shared_from_this<Bridge> {
         co_return;
       }
       if (ec) break;  // bytes that fail authentication, or a broken connection: nothing more is trusted
-      co_await asio::async_write(local, asio::buffer(buffer.data(), n), asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_write(local, asio::buffer(buffer.data(), n),
+                                 asio::redirect_error(use_awaitable, ec));
       if (ec) break;
     }
     close_all();
@@ -150,7 +152,8 @@ struct Bridge : std::enable_shared_from_this<Bridge> {
     std::array<char, 16384> buffer;
     for (;;) {
       error_code ec;
-      size_t n = co_await local.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+      size_t n =
+          co_await local.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
       if (ec == asio::error::eof) {
         // Done sending: the peer sees the TCP connection end (the HTTP framing tells a whole message from a
         // cut one). The other direction goes on until the peer ends it too.
@@ -158,7 +161,8 @@ struct Bridge : std::enable_shared_from_this<Bridge> {
         co_return;
       }
       if (ec) break;
-      co_await asio::async_write(tls, asio::buffer(buffer.data(), n), asio::redirect_error(use_awaitable, ec));
+      co_await asio::async_write(tls, asio::buffer(buffer.data(), n),
+                                 asio::redirect_error(use_awaitable, ec));
       if (ec) break;
     }
     close_all();
@@ -209,9 +213,10 @@ Task<Result<tcp::socket>> tls_connect(std::shared_ptr<const PeerTls> tls, tcp::s
   auto bridge = std::make_shared<Bridge>(std::move(tls), std::move(socket), context);
   auto done = co_await handshake(bridge, ssl::stream_base::client, timeout);
   if (done) co_return done;
-  if (done.error().status == 504) co_return ApiError::server(504, "Timed out in the TLS handshake with " + url + ".");
-  co_return ApiError::server(502, "No TLS session with " + url + " (" + done.error().message +
-                                      "): is it a node of this cluster?");
+  if (done.error().status == 504)
+    co_return ApiError::server(504, "Timed out in the TLS handshake with " + url + ".");
+  co_return ApiError::server(
+      502, "No TLS session with " + url + " (" + done.error().message + "): is it a node of this cluster?");
 }
 
 Task<std::optional<tcp::socket>> tls_accept(std::shared_ptr<const PeerTls> tls, tcp::socket socket,

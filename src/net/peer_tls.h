@@ -51,6 +51,7 @@ Task<Result<asio::ip::tcp::socket>> tls_connect(std::shared_ptr<const PeerTls> t
 // The server side, over an accepted TCP socket. nullopt when the handshake fails or times out (the
 // connection is closed; there is no one to answer).
 Task<std::optional<asio::ip::tcp::socket>> tls_accept(std::shared_ptr<const PeerTls> tls,
-                                                      asio::ip::tcp::socket tcp, std::chrono::milliseconds timeout);
+                                                      asio::ip::tcp::socket tcp,
+                                                      std::chrono::milliseconds timeout);
 
 }  // namespace quorum::net

@@ -1,7 +1,7 @@
 // TLS between peers, end to end through the real client and server on loopback: a request with
-// ClientOptions::tls is served over a TLS session (Arrival::kPeerTls), whole bodies both ways, on a kept-alive
-// connection for the next request; a client with another key gets no session and the handler never runs;
-// plain HTTP to the same server is served as before.
+// ClientOptions::tls is served over a TLS session (Arrival::kPeerTls), whole bodies both ways, on a
+// kept-alive connection for the next request; a client with another key gets no session and the handler never
+// runs; plain HTTP to the same server is served as before.
 #include "net/peer_tls.h"
 
 #include <gtest/gtest.h>
@@ -9,9 +9,9 @@
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <thread>
 
 #include "net/http_client.h"
