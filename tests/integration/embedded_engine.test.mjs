@@ -973,12 +973,13 @@ describe("embedded engine: a model file replaced while serving", () => {
       const res = await post(victim, "/v1/chat/completions", {
         model: "tiny-b",
         messages: user("long answer"),
-        max_tokens: 1900,
+        max_tokens: 800, // long enough to still be generating when the copies below are done (they take ms)
         ignore_eos: true,
         stream: true,
       });
       let n = 0;
-      const done = readSse(res, { onEvent: () => n++, timeoutMs: 60000 });
+      // A deadline against a hang only: a loaded machine (or ASan) generates slowly.
+      const done = readSse(res, { onEvent: () => n++, timeoutMs: 240000 });
       await waitFor(() => n >= 5, { what: "first tokens" });
       const cache = await modelsDir();
       for (let i = 0; i < 3; i++) {
@@ -986,11 +987,13 @@ describe("embedded engine: a model file replaced while serving", () => {
         fs.copyFileSync(path.join(cache, "tiny-a.gguf"), path.join(own, "tiny-b.gguf"));
         fs.copyFileSync(path.join(cache, "tiny-b.gguf"), path.join(own, "tiny-b.gguf"));
       }
+      const seenBeforeOverwriteEnded = n;
       const events = await done.catch(async (e) => {
         const exit = await Promise.race([victim.exited, new Promise((r) => setTimeout(() => r(null), 5000))]);
         throw new Error(`the stream was cut (${e.message}); the node ${exit ? `exited with ${exit.signal ?? exit.code}` : "is still running"}`);
       });
       assert.equal(events.at(-1), "[DONE]");
+      assert.ok(events.length > seenBeforeOverwriteEnded, "the stream went on generating after the file was overwritten");
       const health = await fetch(`${victim.url}/health`);
       assert.equal(health.status, 200);
     } finally {
