@@ -7,7 +7,11 @@
 #   client -> nginx (proxy_buffering off, HTTP/1.1, upstream keepalive) -> engine   "nginx"
 #   client -> quorum node A -> quorum node B -> engine                  "two nodes (one cluster hop)"
 #     (A and B form a cluster on loopback: --peer, --advertise 127.0.0.1, --no-mdns; A has no engine, so it
-#     forwards every request to B, signed, as it would to a machine on the LAN)
+#     forwards every request to B, signed and in TLS with the cluster's key, as it would to a machine on the
+#     LAN)
+#   the same with A calling B in plain text                              "cluster hop, plain text"
+#     (QUORUM_BENCH_PLAIN_PEERS=1, a knob that exists only in a -DQUORUM_BENCH=ON build, for measuring what
+#     TLS costs a hop; B serves it only because A calls from loopback)
 #
 # Measures time to first token (TTFT) and throughput at 100 and 1,000 concurrent streams, and the resident
 # memory per open stream of the node (and of nginx) while 5,000 streams are held open. Prints Markdown tables
@@ -24,6 +28,7 @@
 #   BENCH_CONCURRENCY concurrency levels (default "100 1000")
 #   BENCH_HOLD        streams held open for the memory measurement (default 5000)
 #   BENCH_TOKENS, BENCH_DELAY_MS   the engine's reply: tokens and milliseconds between them (32, 10)
+#   BENCH_SKIP_HOLD=1 skips the memory measurement
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -130,31 +135,37 @@ start_node() {
   curl -sf "http://127.0.0.1:$NODE_PORT/v1/models" | grep -q bench-model || die "$name does not list bench-model"
 }
 
-# start_cluster_hop ENGINE_PORT : node B in front of the engine and node A, of the same cluster, in front of
-# B; sets HOP_PORT (A's) and HOP_PIDS (A and B).
+# start_cluster_hop ENGINE_PORT TAG [plain] : node B in front of the engine and node A, of the same cluster,
+# in front of B (A calling B in plain text with `plain`); sets HOP_PORT (A's) and HOP_PIDS (A and B).
 start_cluster_hop() {
-  local a="$WORK/hop-a-state" b="$WORK/hop-b-state" token b_port b_pid
+  local tag=$2 plain=${3:-}
+  local a="$WORK/$tag-a-state" b="$WORK/$tag-b-state" token b_port b_pid
   token=$("$QUORUM" cluster init --state-dir "$a" | tail -n 1)
   "$QUORUM" cluster join "$token" --state-dir "$b" >/dev/null
   b_port=$(free_port)
-  hop_node b "$b_port" "$b" --engine "bench=http://127.0.0.1:$1"
+  HOP_ENV=()
+  hop_node "$tag-b" "$b_port" "$b" --engine "bench=http://127.0.0.1:$1"
   b_pid=$LAUNCHED_PID
   HOP_PORT=$(free_port)
-  hop_node a "$HOP_PORT" "$a" --peer "127.0.0.1:$b_port"
+  if [[ $plain = plain ]]; then HOP_ENV=(QUORUM_BENCH_PLAIN_PEERS=1); else HOP_ENV=(); fi
+  hop_node "$tag-a" "$HOP_PORT" "$a" --peer "127.0.0.1:$b_port"
   local deadline=$((SECONDS + 20))
   until curl -sf "http://127.0.0.1:$HOP_PORT/v1/models" | grep -q bench-model; do
-    ((SECONDS < deadline)) || die "node A never learned node B's model: $(cat "$WORK/hop-a.err")"
+    ((SECONDS < deadline)) || die "node A never learned node B's model: $(cat "$WORK/hop-$tag-a.err")"
     sleep 0.1
   done
+  if [[ $plain = plain ]] && ! grep -q QUORUM_BENCH_PLAIN_PEERS "$WORK/hop-$tag-a.err"; then
+    die "this quorum has no benchmark knob for plain-text peers: build with -DQUORUM_BENCH=ON (make bench)"
+  fi
   HOP_PIDS=("$LAUNCHED_PID" "$b_pid")
 }
 
-# hop_node NAME PORT STATE_DIR ARGS... : one node of the loopback cluster, started and answering; sets
-# LAUNCHED_PID.
+# hop_node NAME PORT STATE_DIR ARGS... : one node of the loopback cluster, started and answering, with the
+# environment HOP_ENV (VAR=VALUE words) added; sets LAUNCHED_PID.
 hop_node() {
   local name=$1 port=$2 state=$3
   shift 3
-  "$QUORUM" node --listen "127.0.0.1:$port" --state-dir "$state" --no-autodetect --no-embedded --no-mdns \
+  env "${HOP_ENV[@]}" "$QUORUM" node --listen "127.0.0.1:$port" --state-dir "$state" --no-autodetect --no-embedded --no-mdns \
     --advertise 127.0.0.1 --log-level warn --threads "$THREADS" "$@" >"$WORK/hop-$name.out" 2>"$WORK/hop-$name.err" &
   LAUNCHED_PID=$!
   PIDS+=("$LAUNCHED_PID")
@@ -216,11 +227,16 @@ E_PORT=$ENGINE_PORT
 E_PID=$ENGINE_PID
 start_node node "$E_PORT"
 start_nginx nginx "$E_PORT"
-start_cluster_hop "$E_PORT"
+start_cluster_hop "$E_PORT" hop
+HOP_TLS_PORT=$HOP_PORT
+HOP_TLS_PIDS=("${HOP_PIDS[@]}")
+start_cluster_hop "$E_PORT" hop-plain plain
 declare -A URL=([direct]="http://127.0.0.1:$E_PORT" [node]="http://127.0.0.1:$NODE_PORT"
-  [nginx]="http://127.0.0.1:$NGINX_PORT" [hop]="http://127.0.0.1:$HOP_PORT")
-declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}" [hop]="${HOP_PIDS[*]}")
-TARGETS=(direct node nginx hop)
+  [nginx]="http://127.0.0.1:$NGINX_PORT" [hop]="http://127.0.0.1:$HOP_TLS_PORT"
+  [hop_plain]="http://127.0.0.1:$HOP_PORT")
+declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}" [hop]="${HOP_TLS_PIDS[*]}"
+  [hop_plain]="${HOP_PIDS[*]}")
+TARGETS=(direct node nginx hop hop_plain)
 
 for t in "${TARGETS[@]}"; do  # smoke test: one stream each way, checked end to end
   "$LOAD" --url "${URL[$t]}" --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
@@ -247,6 +263,7 @@ done
 # A second engine whose streams last (one token per second), and fresh proxies, so that "before" is a process
 # that has served a few requests and nothing else.
 
+if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
 start_engine hold-engine --tokens 100000000 --delay-ms 1000 --threads 1
 H_PORT=$ENGINE_PORT
 start_node hold-node "$H_PORT"
@@ -281,13 +298,15 @@ for t in node nginx; do
   wait "$load_pid" || true
   echo "$before $peak" >"$WORK/rss-$t"
 done
+fi
 
 # ---- Report ----
 
 j() { jq -r "$2" "$1"; }
 fmt() { awk -v v="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, v }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
-declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="two quorum nodes (cluster hop)")
+declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="two quorum nodes (cluster hop, TLS)"
+  [hop_plain]="two quorum nodes (cluster hop, plain text: measurement only)")
 
 echo
 echo "### Streaming through a proxy on loopback ($NPROC cores; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
@@ -313,6 +332,7 @@ for c in $CONCURRENCY; do
   done
 done
 
+if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
 echo
 echo "### Memory while $HOLD streams are held open"
 echo
@@ -325,6 +345,7 @@ for t in node nginx; do
   printf "| %s | %s | %s | %s | %s |\n" "${NAME[$t]}" "$held" "$(fmt "$(awk -v k="$before" 'BEGIN { print k / 1024 }')" 1)" \
     "$(fmt "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')" 1)" "$per"
 done
+fi
 
 echo
 echo "### Against the targets"
@@ -351,7 +372,14 @@ for c in $CONCURRENCY; do
   met=$(awk -v h="$hop" -v g="$ngx" 'BEGIN { print (h <= g ? "yes" : "no") }')
   echo "| a cluster hop adds no more TTFT p50 than nginx ($c streams) | $hop vs $ngx ms | $met |"
 done
-read -r before peak <"$WORK/rss-node"
-held=$(j "$WORK/hold-node.json" .held)
-per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 1e9 }')
-echo "| <= 16 KB per open stream ($HOLD streams) | $per KB | $(ok "$per" 16) |"
+for c in $CONCURRENCY; do
+  # What TLS adds to a hop: the TLS hop against the same hop in plain text (benchmark knob), same run.
+  tls=$(sub "$(j "$WORK/run-hop-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-hop_plain-$c.json" .ttft_ms.p50)")
+  echo "| (for information) TLS's addition to a hop's TTFT p50 ($c streams) | $tls ms | — |"
+done
+if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
+  read -r before peak <"$WORK/rss-node"
+  held=$(j "$WORK/hold-node.json" .held)
+  per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 1e9 }')
+  echo "| <= 16 KB per open stream ($HOLD streams) | $per KB | $(ok "$per" 16) |"
+fi

@@ -20,6 +20,14 @@ ApiError unauthenticated() {
       std::nullopt, std::string("invalid_api_key")};
 }
 
+ApiError plaintext_peer() {
+  return ApiError{
+      401, "invalid_request_error",
+      "Requests between the nodes of a cluster must come in a TLS session with the cluster's key; "
+      "this one came in plain text.",
+      std::nullopt, std::string("invalid_api_key")};
+}
+
 }  // namespace
 
 std::optional<Result<Caller>> LoopbackTrust::check(const net::HttpRequest& request) {
@@ -44,6 +52,7 @@ PeerProofCheck::PeerProofCheck(std::string self_id, std::string secret, UnixMill
 
 std::optional<Result<Caller>> PeerProofCheck::check(const net::HttpRequest& request) {
   if (!request.headers.has(cluster::peer_headers::kProof)) return std::nullopt;
+  if (request.arrival == net::Arrival::kNetwork) return Result<Caller>(plaintext_peer());
   auto proof = peer_proof_of(request.headers);
   auto verified =
       verifier_.verify(secret_, self_id_, proof, request.method, request.target, request.body, now_ms_());
@@ -53,6 +62,7 @@ std::optional<Result<Caller>> PeerProofCheck::check(const net::HttpRequest& requ
 
 std::optional<Result<HeadCheck>> PeerProofCheck::check_head(const net::RequestHead& head) {
   if (!head.headers.has(cluster::peer_headers::kProof)) return std::nullopt;
+  if (head.arrival == net::Arrival::kNetwork) return Result<HeadCheck>(plaintext_peer());
   auto checked =
       verifier_.precheck(self_id_, peer_proof_of(head.headers), head.method, head.target, now_ms_());
   if (!checked) return Result<HeadCheck>(checked.take_error());

@@ -48,9 +48,12 @@ class LoopbackTrust final : public AuthStep {
   std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
 };
 
-// A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when the proof
-// holds: addressed to this node, fresh, never seen before, signed with the cluster secret. A bad proof is
-// refused (401, saying what was wrong without revealing anything of the secret).
+// A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when it came in a
+// TLS session with the cluster's key (net::Arrival::kPeerTls) or on loopback (which nobody on the LAN sees),
+// and the proof holds: addressed to this node, fresh, never seen before, signed with the cluster secret. A
+// bad proof is refused (401, saying what was wrong without revealing anything of the secret), and so is a
+// proof sent in plain text from the network (401: peers talk TLS; a proof in the clear may have been read,
+// and what it does not cover altered on the way).
 class PeerProofCheck final : public AuthStep {
  public:
   using UnixMillis = std::function<int64_t()>;

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -30,6 +31,22 @@ std::string random_hex(size_t n) {
   std::string bytes(n, '\0');
   if (RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(n)) != 1) std::abort();
   return to_hex(reinterpret_cast<const unsigned char*>(bytes.data()), n);
+}
+
+std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info, size_t length) {
+  std::string out(length, '\0');
+  EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new_id(EVP_PKEY_HKDF, nullptr);
+  auto bytes = [](std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); };
+  size_t out_len = length;
+  const bool ok = ctx && EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_CTX_set_hkdf_md(ctx, EVP_sha256()) == 1 &&
+                  EVP_PKEY_CTX_set1_hkdf_salt(ctx, bytes(salt), static_cast<int>(salt.size())) == 1 &&
+                  EVP_PKEY_CTX_set1_hkdf_key(ctx, bytes(ikm), static_cast<int>(ikm.size())) == 1 &&
+                  EVP_PKEY_CTX_add1_hkdf_info(ctx, bytes(info), static_cast<int>(info.size())) == 1 &&
+                  EVP_PKEY_derive(ctx, reinterpret_cast<unsigned char*>(out.data()), &out_len) == 1 &&
+                  out_len == length;
+  EVP_PKEY_CTX_free(ctx);
+  if (!ok) std::abort();  // only for a length over 255 * 32, which no caller asks for
+  return out;
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -1,5 +1,5 @@
-// The few cryptographic primitives the cluster needs, over OpenSSL: random bytes, SHA-256, HMAC-SHA256, a
-// constant-time comparison, and hex / base64url text forms.
+// The few cryptographic primitives the cluster needs, over OpenSSL: random bytes, SHA-256, HMAC-SHA256,
+// HKDF-SHA256, a constant-time comparison, and hex / base64url text forms.
 #pragma once
 
 #include <string>
@@ -12,6 +12,9 @@ namespace quorum::cluster {
 std::string random_hex(size_t n);
 std::string sha256_hex(std::string_view data);
 std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+// HKDF-SHA256 (RFC 5869): `length` bytes (at most 255 * 32) of key material from `ikm`, `salt` and `info`,
+// as raw bytes.
+std::string hkdf_sha256(std::string_view ikm, std::string_view salt, std::string_view info, size_t length);
 // Equal strings, compared in time that depends only on their lengths.
 bool constant_time_equal(std::string_view a, std::string_view b);
 

@@ -371,7 +371,7 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
   if (target.empty()) target = "/";
   if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
   std::string host_header = std::string(parsed->encoded_host_and_port());
-  std::string pool_key = host + " " + port;
+  std::string pool_key = (options.tls ? "tls " : "") + host + " " + port;
 
   auto executor = co_await asio::this_coro::executor;
   if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
@@ -401,7 +401,14 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
       }
       auto connected = co_await connect_new(endpoints, url, options);
       if (!connected) co_return connected.take_error();
-      socket.emplace(std::move(connected.value()));
+      if (options.tls) {
+        auto secured =
+            co_await tls_connect(options.tls, std::move(connected.value()), options.connect_timeout, url);
+        if (!secured) co_return secured.take_error();
+        socket.emplace(std::move(secured.value()));
+      } else {
+        socket.emplace(std::move(connected.value()));
+      }
     }
     auto response = std::make_unique<Response>(std::move(*socket), url, options, pool_key);
     response->arm_cancel();

@@ -1,5 +1,6 @@
 // Streaming HTTP/1.1 client for engines and peers: the response head is returned as soon as it arrives, the
-// body is read piece by piece as the server flushes it. Plain http:// only (engines and LAN peers).
+// body is read piece by piece as the server flushes it. http:// URLs only; to a cluster peer, the connection
+// is a TLS session (peer_tls.h) when ClientOptions::tls is set.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include "core/cancel.h"
 #include "core/result.h"
 #include "net/http_types.h"
+#include "net/peer_tls.h"
 
 namespace quorum::net {
 
@@ -20,6 +22,9 @@ struct ClientOptions {
   std::chrono::milliseconds read_idle_timeout{600000};
   // When set, cancel() on it aborts the request at any point (connect, head, body) with a 499-like error.
   CancellerPtr canceller;
+  // Set for a cluster peer: every connection is a TLS session with this key, set up within connect_timeout
+  // (pooled apart from plain connections to the same address, and reused like them).
+  std::shared_ptr<const PeerTls> tls;
 };
 
 // One in-flight request. Destroying it before the response was read to its end, or cancel(), closes the

@@ -27,21 +27,27 @@ struct Connection {
   std::shared_ptr<Intake> intake;
   Intake::Ticket ticket;
   std::string remote;  // the client's address
-  bool loopback;
-  bool busy = false;  // a handler is running
+  bool busy = false;   // a handler is running
   // The deadline of the read under way (arm_read_deadline).
   asio::steady_timer read_deadline;
   uint64_t deadline_generation = 0;
   bool timed_out = false;
 
-  Connection(tcp::socket socket, std::shared_ptr<Intake> in, Intake::Ticket t, const asio::ip::address& peer)
+  Arrival arrival;
+
+  Connection(tcp::socket socket, std::shared_ptr<Intake> in, Intake::Ticket t, const asio::ip::address& peer,
+             Arrival how)
       : stream(std::move(socket)),
         intake(std::move(in)),
         ticket(std::move(t)),
         remote(peer.to_string()),
-        loopback(is_loopback(peer)),
-        read_deadline(stream.get_executor()) {}
+        read_deadline(stream.get_executor()),
+        arrival(how) {}
 };
+
+Arrival arrival_of(const asio::ip::address& peer) {
+  return is_loopback(peer) ? Arrival::kLoopback : Arrival::kNetwork;
+}
 
 // Cuts the reads that follow once `after` has passed, and sets `timed_out`: unlike Beast's own expiry, which
 // closes the socket, this leaves the connection open so that the 408 can still be sent.
@@ -70,7 +76,7 @@ RequestHead head_of(const http::request_parser<http::string_body>& parser, const
   head.target = std::string(msg.target());
   for (const auto& f : msg) head.headers.add(std::string(f.name_string()), std::string(f.value()));
   head.remote_address = connection.remote;
-  head.arrival = connection.loopback ? Arrival::kLoopback : Arrival::kNetwork;
+  head.arrival = connection.arrival;
   return head;
 }
 
@@ -109,6 +115,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   ServerLimits limits;
   Admit admit;
   std::shared_ptr<Intake> intake;
+  std::shared_ptr<const PeerTls> tls;
   bool stopping = false;
   bool abort_all = false;
   std::list<std::weak_ptr<Connection>> connections;
@@ -121,9 +128,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         handler(std::move(h)),
         limits(o.limits),
         admit(std::move(o.admit)),
-        intake(o.intake ? std::move(o.intake) : std::make_shared<Intake>()) {}
+        intake(o.intake ? std::move(o.intake) : std::make_shared<Intake>()),
+        tls(std::move(o.tls)) {}
 
   Task<void> accept_loop();
+  // With ServerOptions::tls: when `connection` begins with a TLS handshake, runs it and puts the session's
+  // plaintext end in its place. False when the connection is to close (silent, failed handshake, stopping).
+  Task<bool> open_tls(const std::shared_ptr<Connection>& connection);
   Task<void> serve(std::shared_ptr<Connection> connection);
   // One request on `connection`, from its head to the end of its response. False when the connection is to
   // close after it.
@@ -153,8 +164,8 @@ Task<void> HttpServer::Impl::accept_loop() {
     auto ticket = intake->admit_connection(peer.address());
     if (!ticket) continue;  // over its budget: closed here, unread
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection =
-        std::make_shared<Connection>(std::move(socket), intake, std::move(*ticket), peer.address());
+    auto connection = std::make_shared<Connection>(std::move(socket), intake, std::move(*ticket),
+                                                   peer.address(), arrival_of(peer.address()));
     connections.remove_if([](const auto& w) { return w.expired(); });
     connections.push_back(connection);
     ++active;  // counted from here, so that a drain does not end before serve() begins
@@ -162,10 +173,34 @@ Task<void> HttpServer::Impl::accept_loop() {
   }
 }
 
+Task<bool> HttpServer::Impl::open_tls(const std::shared_ptr<Connection>& connection) {
+  // The first byte decides, within the header timeout (a connection that sends nothing is closed as a
+  // plain one would be).
+  beast::error_code ec;
+  arm_read_deadline(connection, limits.header_timeout);
+  co_await connection->stream.socket().async_wait(tcp::socket::wait_read,
+                                                  asio::redirect_error(use_awaitable, ec));
+  disarm_read_deadline(*connection);
+  if (ec || stopping) co_return false;
+  unsigned char first = 0;
+  auto& socket = connection->stream.socket();
+  if (::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT) != 1) co_return false;
+  if (!begins_tls(first)) co_return true;
+  // The handshake is bounded by the header timeout; stop() does not reach the TCP socket meanwhile.
+  auto plain = co_await tls_accept(tls, connection->stream.release_socket(),
+                                   std::chrono::milliseconds(limits.header_timeout));
+  if (!plain || stopping) co_return false;
+  connection->stream.socket() = std::move(*plain);
+  connection->arrival = Arrival::kPeerTls;
+  co_return true;
+}
+
 Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
-  for (bool first = true; !stopping; first = false) {
+  bool open = true;
+  if (tls) open = co_await open_tls(connection);
+  for (bool first = true; open && !stopping; first = false) {
     if (!co_await serve_request(connection, buffer, first)) break;
   }
   disarm_read_deadline(*connection);
@@ -298,7 +333,7 @@ HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string&
 
 HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
                        Handler handler, ServerLimits limits, bool reuse_port)
-    : HttpServer(executor, host, port, std::move(handler), ServerOptions{limits, reuse_port, {}, {}}) {}
+    : HttpServer(executor, host, port, std::move(handler), ServerOptions{limits, reuse_port, {}, {}, {}}) {}
 
 HttpServer::~HttpServer() {
   stop(true);

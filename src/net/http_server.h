@@ -2,10 +2,10 @@
 // streaming responses.
 //
 // A request goes through, in order: the connection's admission (Intake: a connection over its budget is
-// closed at once, unread); its head, read within the header timeout (faults answered as read_faults.h says);
-// the Admit callback, which sees the head only and admits or refuses; then, only if admitted, `100 Continue`
-// (when asked for) and the body, within the body timeout; then the handler. Every bound is in
-// server_limits.h.
+// closed at once, unread); with ServerOptions::tls, the TLS handshake when the connection begins with one;
+// its head, read within the header timeout (faults answered as read_faults.h says); the Admit callback, which
+// sees the head only and admits or refuses; then, only if admitted, `100 Continue` (when asked for) and the
+// body, within the body timeout; then the handler. Every bound is in server_limits.h.
 //
 // Threading: the server runs on the executor it is given (one io_context, one thread); run one HttpServer per
 // thread with `reuse_port` to use several cores. A handler runs on that executor; it may co_await freely.
@@ -18,13 +18,15 @@
 
 #include "net/http_types.h"
 #include "net/intake.h"
+#include "net/peer_tls.h"
 #include "net/server_limits.h"
 
 namespace quorum::net {
 
 // Where a request came in, which decides the trust it starts with (auth/authenticator.h says what each may
-// do): from this machine (a loopback address), or from the network. Later: through the relay.
-enum class Arrival { kLoopback, kNetwork };
+// do): in plain text from this machine (a loopback address) or from the network, or in a TLS session with
+// the cluster's key (ServerOptions::tls; from any address, loopback included). Later: through the relay.
+enum class Arrival { kLoopback, kNetwork, kPeerTls };
 
 // A request as its head has it, before its body is read.
 struct RequestHead {
@@ -96,6 +98,10 @@ struct ServerOptions {
   // Connection and unverified-body budgets shared with the node's other servers. Empty: the server has one
   // of its own, with the default IntakeLimits.
   std::shared_ptr<Intake> intake;
+  // Set in a cluster: a connection whose first byte begins a TLS handshake is served over a TLS session
+  // with this key (the handshake within the header timeout; one that fails closes the connection
+  // unanswered), with Arrival::kPeerTls. Other connections are served in plain text as before.
+  std::shared_ptr<const PeerTls> tls;
 };
 
 class HttpServer {

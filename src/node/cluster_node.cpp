@@ -7,8 +7,10 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
 
 #include "cluster/peer_proof.h"
+#include "cluster/peer_tls_key.h"
 #include "core/log.h"
 #include "net/http_client.h"
 
@@ -52,6 +54,11 @@ std::string seconds_text(std::chrono::milliseconds d) {
 
 }  // namespace
 
+std::shared_ptr<const net::PeerTls> peer_tls_for(const cluster::Membership& membership) {
+  auto key = cluster::peer_tls_key(membership);
+  return net::make_peer_tls(std::move(key.identity), std::move(key.key));
+}
+
 std::string http_base(const std::string& host, unsigned short port) {
   const bool v6 = host.find(':') != std::string::npos;
   return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
@@ -63,13 +70,25 @@ ClusterNode::ClusterNode(const asio::any_io_executor& executor, cluster::NodeIde
     : executor_(executor),
       self_(std::move(self)),
       membership_(std::move(membership)),
+      peer_tls_(peer_tls_for(membership_)),
       config_(config),
       local_status_(std::move(local_status)),
       registry_(self_.id, timing_from(config)),
       timer_(executor),
       lead_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
       goodbye_log_(kStrangerLinesPerSecond, kStrangerLineBurst),
-      models_left_out_(kModelsLeftOutRemembered, kModelLeftOutLoggedAgain) {}
+      models_left_out_(kModelsLeftOutRemembered, kModelLeftOutLoggedAgain) {
+#ifdef QUORUM_BENCH_KNOBS
+  // Benchmark builds only (-DQUORUM_BENCH=ON; bench/run.sh), to measure what TLS costs a hop: this node calls
+  // its peers in plain text. Only a peer on loopback serves that (as a local caller); one on the network
+  // refuses a plain peer request, so this cannot turn the protection off between machines.
+  if (const char* plain = std::getenv("QUORUM_BENCH_PLAIN_PEERS"); plain && std::string_view(plain) == "1") {
+    peer_tls_ = nullptr;
+    log::warn(
+        "QUORUM_BENCH_PLAIN_PEERS: calling peers in plain text (benchmark build, for measurement only)");
+  }
+#endif
+}
 
 void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_t, 4>>& addresses,
                         bool follow_addresses) {
@@ -220,6 +239,7 @@ std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const std::string& n
     // silence means it is gone (asleep, or off the network).
     options.read_idle_timeout = std::chrono::milliseconds(60000);
     options.head_timeout = std::chrono::milliseconds(60000);  // its head comes with the first keep-alive
+    options.tls = peer_tls_;
     auto signer = [this, to = node_id](net::Headers& headers, std::string_view method,
                                        std::string_view target, std::string_view body) {
       sign(headers, to, method, target, body);
@@ -360,6 +380,7 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   options.connect_timeout = limit;
   options.head_timeout = limit;
   options.read_idle_timeout = limit;
+  options.tls = peer_tls_;
   // Over the LAN, the only kind of path today (a new kind fails to compile here until it has a heartbeat).
   const std::string base =
       std::visit([](const cluster::LanPath& lan) { return http_base(lan.address, lan.port); }, target.path);

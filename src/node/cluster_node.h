@@ -38,6 +38,7 @@
 #include "core/subscription.h"
 #include "engines/openai_backend.h"
 #include "net/http_client.h"
+#include "net/peer_tls.h"
 #include "node/config.h"
 
 namespace quorum::node {
@@ -110,6 +111,7 @@ class ClusterNode {
   boost::asio::any_io_executor executor_;
   cluster::NodeIdentity self_;
   cluster::Membership membership_;
+  std::shared_ptr<const net::PeerTls> peer_tls_;  // every request to a peer goes in a TLS session with it
   ClusterConfig config_;
   StatusSource local_status_;
   cluster::ClusterRegistry registry_;
@@ -133,6 +135,9 @@ class ClusterNode {
   std::mutex clients_mutex_;
   std::map<std::string, PeerClient> clients_;  // by node id
 };
+
+// The TLS key of the cluster's peer traffic (cluster/peer_tls_key.h) as the HTTP client and server use it.
+std::shared_ptr<const net::PeerTls> peer_tls_for(const cluster::Membership& membership);
 
 // "http://HOST:PORT", with brackets around an IPv6 literal.
 std::string http_base(const std::string& host, unsigned short port);

@@ -192,6 +192,7 @@ void Node::open(const Listener& listener) {
   options.reuse_port = listener.reuse_port;
   options.admit = [this](const net::RequestHead& head) { return api_.admit(head); };
   options.intake = intake_;
+  if (membership_) options.tls = peer_tls_for(*membership_);
   auto handler = [this](net::HttpRequest& req, net::ResponseWriter& w) { return api_.handle(req, w); };
   std::vector<std::unique_ptr<net::HttpServer>> per_thread;
   per_thread.reserve(contexts_.size());

@@ -267,7 +267,8 @@ describe("mDNS interoperability with avahi-daemon", { skip }, () => {
       assert.ok(!peersOf(host).some((p) => p.id === wrong.id), `${host.name} does not list the other cluster's service`);
     }
     // Behind the published service, an impostor that knows the fingerprint (it is public) but not the secret:
-    // it answers heartbeats with a made-up status. The nodes never route to it.
+    // it answers heartbeats with a made-up status. It gets no TLS session with the cluster's key, so the
+    // nodes never read its answer, and never route to it.
     const impostorStatus = JSON.stringify({ id: right.id, name: right.name, port: right.port, in_flight: 0,
       capacity: 1000, models: [{ id: "stolen-prompts", loaded: true }], engines: ["fake"] });
     const impostor = startDaemon(hosts.a.ns, [process.execPath, "-e",
@@ -276,7 +277,7 @@ describe("mDNS interoperability with avahi-daemon", { skip }, () => {
         r.end(${JSON.stringify(impostorStatus)}); }).listen(${right.port}, () => console.log("impostor up"));`], "impostor");
     await waitOutput(impostor, "impostor up", "impostor listening");
     for (const host of [hosts.a, hosts.b]) {
-      await explain(waitFor(() => host.node.output.includes("the answer is not signed by a node of this cluster"),
+      await explain(waitFor(() => host.node.output.includes(`No TLS session with http://${hosts.a.address}:${right.port}/`),
         { what: `node ${host.name} refusing the impostor's heartbeat answer` }), host.node);
       assert.notEqual(peersOf(host).find((p) => p.id === right.id)?.state, "reachable");
       const models = JSON.parse(curlIn(host.ns, "GET", "http://127.0.0.1:32768/v1/models").body).data;

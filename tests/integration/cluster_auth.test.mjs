@@ -13,7 +13,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { quorumBin, waitFor } from "./harness.mjs";
-import { curlIn, peerHeaders } from "./netns.mjs";
+import { curlIn, peerCallIn, peerHeaders, peerTlsKey } from "./netns.mjs";
 
 const ns = `qtest-auth-${process.pid}`;
 const address = "10.213.77.1";
@@ -24,8 +24,11 @@ let secret;
 let nodeId;
 let output = "";
 
-// A call to the node from inside the namespace; returns { status, body }.
-const call = (method, target, options) => curlIn(ns, method, `http://${address}:${port}${target}`, options);
+// A call to the node from inside the namespace, in plain text; returns { status, body }.
+const plainCall = (method, target, options) => curlIn(ns, method, `http://${address}:${port}${target}`, options);
+// The same in a TLS session with the cluster's key, as peers call.
+const call = (method, target, options) =>
+  peerCallIn(ns, peerTlsKey(stateDir), method, `http://${address}:${port}${target}`, options);
 
 before(async () => {
   execFileSync("ip", ["netns", "add", ns]);
@@ -53,7 +56,7 @@ after(async () => {
 });
 
 test("an unauthenticated request from another machine gets 401 in the API's shape", () => {
-  const r = call("GET", "/v1/models");
+  const r = plainCall("GET", "/v1/models");
   assert.equal(r.status, 401);
   const body = JSON.parse(r.body);
   assert.equal(body.error.code, "invalid_api_key");
@@ -96,4 +99,25 @@ test("another cluster's secret, a changed body, or a stale time is refused", asy
   await waitFor(() => /refused a peer request from 10\.213\.77\.1: The request is stale/.test(output), {
     what: "the refusal in the node's log" });
   assert.ok(!output.includes(secret), "the secret never reaches the log");
+});
+
+test("a valid proof sent in plain text from another machine is refused: peers talk TLS", () => {
+  const r = plainCall("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { to: nodeId }) });
+  assert.equal(r.status, 401);
+  const error = JSON.parse(r.body).error;
+  assert.equal(error.code, "invalid_api_key");
+  assert.match(error.message, /TLS session/);
+});
+
+test("a node of another cluster, or with another key under this cluster's name, gets no TLS session", () => {
+  const ours = peerTlsKey(stateDir);
+  const url = `http://${address}:${port}/v1/models`;
+  for (const key of [{ identity: "quorum-peer-tls-v1:0123456789abcdef", key: crypto.randomBytes(32) },
+    { identity: ours.identity, key: crypto.randomBytes(32) }]) {
+    const r = peerCallIn(ns, key, "GET", url, { headers: peerHeaders(secret, "GET", "/v1/models", { to: nodeId }) });
+    assert.equal(r.status, 0, `no answer without the cluster's key: ${JSON.stringify(r)}`);
+    assert.ok(r.error, "the handshake failed");
+  }
+  // The node still serves its cluster.
+  assert.equal(call("GET", "/v1/models", { headers: peerHeaders(secret, "GET", "/v1/models", { to: nodeId }) }).status, 200);
 });

@@ -13,7 +13,7 @@ import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { waitFor } from "./harness.mjs";
-import { createLan, formCluster, nodeIdOf, clusterSecretOf, peerHeaders } from "./netns.mjs";
+import { createLan, formCluster, nodeIdOf, clusterSecretOf, peerHeaders, peerTlsKey, peerTlsOptions } from "./netns.mjs";
 import { startRelay } from "./ns_relay.mjs";
 import { RawClient, apiError } from "./raw_http.mjs";
 
@@ -54,6 +54,9 @@ after(async () => {
 const fds = () => fs.readdirSync(`/proc/${server.proc.pid}/fd`).length;
 const rssKiB = () => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${server.proc.pid}/status`, "utf8"))[1]);
 const fromLan = (i = 0) => RawClient.connect({ path: lanRelay.paths[i % sources.length] });
+// The same in a TLS session with the cluster's key, as peers connect (the proof headers travel inside it).
+const fromLanTls = (i = 0) =>
+  RawClient.connectTls({ path: lanRelay.paths[i % sources.length] }, peerTlsOptions(peerTlsKey(server.stateDir)));
 const host = `${subnet}.1:32768`;
 
 // GET /health from the node's own machine; resolves to the status.
@@ -91,7 +94,7 @@ test("Expect: 100-continue from an unauthenticated machine gets 401 and no 100 C
 test("a peer with a valid proof gets 100 Continue, and its body is then read and served", async () => {
   const body = JSON.stringify({ model: "none", messages: [{ role: "user", content: "hi" }] });
   const headers = peerHeaders(secret, "POST", "/v1/chat/completions", { body, to: nodeId });
-  const c = await fromLan();
+  const c = await fromLanTls();
   await c.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nExpect: 100-continue\r\n` +
     Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n");
@@ -155,7 +158,7 @@ test("bodies with forged proofs: only a bounded number is read at once, the othe
     return `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${8 << 20}\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
   };
-  const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => fromLan(i)));
+  const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => fromLanTls(i)));
   for (const c of clients) await c.write(headFor());
   // 32 MiB of unverified bodies at most: four of these are waited for, the other eight refused at once.
   await waitFor(() => clients.filter((c) => c.responses().length === 1).length === 8, {
@@ -178,7 +181,7 @@ test("bodies with forged proofs: only a bounded number is read at once, the othe
   }
   for (const c of clients) c.destroy();
   // The budget is free again: a real peer is served.
-  const peer = await fromLan();
+  const peer = await fromLanTls();
   const models = peerHeaders(secret, "GET", "/v1/models", { to: nodeId });
   await peer.write(`GET /v1/models HTTP/1.1\r\nHost: ${host}\r\n` +
     Object.entries(models).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n");

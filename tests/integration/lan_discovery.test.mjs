@@ -6,7 +6,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { quorumBin, waitFor } from "./harness.mjs";
-import { clusterNodesOf, clusterSecretOf, createLan, curlIn, formCluster, nodeIdOf as idOf, peerHeaders } from "./netns.mjs";
+import { clusterNodesOf, clusterSecretOf, createLan, curlIn, formCluster, nodeIdOf as idOf, peerCallIn, peerHeaders,
+  peerTlsKey } from "./netns.mjs";
 
 const nodes = {};
 let lan;
@@ -70,7 +71,7 @@ test("a discovered peer is reachable at its announced address, by members of the
   assert.equal(curlIn(nodes.a.ns, "GET", url).status, 401, "no proof: refused");
   const secret = clusterSecretOf(nodes.a);
   const headers = peerHeaders(secret, "GET", "/v1/models", { node: idOf(nodes.a), to: idOf(nodes.b) });
-  const r = curlIn(nodes.a.ns, "GET", url, { headers });
+  const r = peerCallIn(nodes.a.ns, peerTlsKey(nodes.a.stateDir), "GET", url, { headers });
   assert.equal(r.status, 200, r.body);
   assert.equal(JSON.parse(r.body).object, "list");
   assert.match(nodes.b.output, /listening for cluster peers on http:\/\/0\.0\.0\.0:32768 \(every interface; only members of the cluster are served\)/);

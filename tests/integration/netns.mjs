@@ -30,6 +30,35 @@ export function peerHeaders(key, method, target, { body = "", node = "test-peer"
     "X-Quorum-Proof": proof };
 }
 
+// The TLS key of the cluster whose cluster.json is in `stateDir`, derived here with node:crypto, independently
+// of the node's own code (src/cluster/peer_tls_key.h): { identity, key }.
+export function peerTlsKey(stateDir) {
+  const { cluster_id: id, secret } = JSON.parse(fs.readFileSync(path.join(stateDir, "cluster.json"), "utf8"));
+  const fingerprint = crypto.createHash("sha256").update(`quorum cluster fingerprint\n${id}:${secret}`).digest("hex");
+  return { identity: `quorum-peer-tls-v1:${fingerprint.slice(0, 16)}`,
+    key: Buffer.from(crypto.hkdfSync("sha256", secret, "quorum peer tls v1", id, 32)) };
+}
+
+// tls.connect options for a session with the key `peerKey` (TLS 1.3, external PSK, no certificate).
+export function peerTlsOptions(peerKey) {
+  return { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", ciphers: "TLS_AES_128_GCM_SHA256",
+    pskCallback: () => ({ psk: peerKey.key, identity: peerKey.identity }), checkServerIdentity: () => undefined };
+}
+
+// What curlIn() does, in a TLS session with `peerKey` (peer_call.mjs, run inside namespace `ns`): { status,
+// body }, status 0 when no session or no answer (error says why).
+export function peerCallIn(ns, peerKey, method, url, { headers = {}, body } = {}) {
+  const args = JSON.stringify({ identity: peerKey.identity, key: peerKey.key.toString("hex"), method, url, headers,
+    body });
+  const r = spawnSync("ip", ["netns", "exec", ns, process.execPath, path.join(import.meta.dirname, "peer_call.mjs"), args],
+    { encoding: "utf8", timeout: 20000 });
+  try {
+    return JSON.parse(r.stdout);
+  } catch {
+    return { status: 0, body: "", error: `${r.stdout}${r.stderr}` };
+  }
+}
+
 // A LAN of namespaced hosts: a bridge (multicast snooping off, so mDNS floods) in its own namespace, and one
 // namespace per host with a veth into it and the address `${subnet}.${index}/24`. `prefix` keeps the names
 // of concurrent suites apart. destroy() removes everything, also after a failure.

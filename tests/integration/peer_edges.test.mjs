@@ -1,6 +1,7 @@
 // Requests between nodes at their edges (reliability review, issue 10 item 10). Three nodes of one cluster in
 // network namespaces on a bridge (traffic never leaves them), without mDNS: A names B with --peer, through a
-// recording proxy in A's namespace (anyone on the path could capture the same), and C is a third node.
+// recording proxy in A's namespace that holds the cluster's TLS key (what one who had it could capture), and C
+// is a third node.
 //  - The first heartbeat to a --peer, whose id A does not know yet, used to be addressed to nobody in
 //    particular: captured, it was valid at every node of the cluster for a minute. Replayed to C, it is
 //    refused now.
@@ -12,7 +13,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { waitFor } from "./harness.mjs";
-import { clusterNodesOf, createLan, curlIn, formCluster, giveModels, nodeIdOf } from "./netns.mjs";
+import { clusterNodesOf, createLan, curlIn, formCluster, giveModels, nodeIdOf, peerCallIn, peerTlsKey } from "./netns.mjs";
 
 const subnet = "10.213.96";
 const proxyPort = 40080;
@@ -21,24 +22,34 @@ let lan;
 let proxy;
 const captured = [];
 
-// Forwards every request to B's node as it is, and prints each one as a JSON line before answering.
-const proxySource = `
+// Forwards every request to B's node as it is, and prints each one as a JSON line before answering. The
+// traffic between nodes is TLS with the cluster's key (src/net/peer_tls.h): someone on the path sees nothing
+// of it, so this proxy is given the key (as if it had leaked) to test the layer under TLS, the proofs.
+const proxySource = (peerKey) => `
 const http = require("http");
-http.createServer((req, res) => {
+const https = require("https");
+const tls = require("tls");
+const key = Buffer.from(${JSON.stringify(peerKey.key.toString("hex"))}, "hex");
+const identity = ${JSON.stringify(peerKey.identity)};
+const options = { minVersion: "TLSv1.3", maxVersion: "TLSv1.3", ciphers: "TLS_AES_128_GCM_SHA256" };
+const server = http.createServer((req, res) => {
   const chunks = [];
   req.on("data", (c) => chunks.push(c));
   req.on("end", () => {
     const body = Buffer.concat(chunks);
     console.log(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: body.toString("utf8") }));
-    const out = http.request({ host: ${JSON.stringify(`${subnet}.2`)}, port: 32768, method: req.method, path: req.url,
-      headers: req.headers }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(res);
-    });
+    const out = https.request({ host: ${JSON.stringify(`${subnet}.2`)}, port: 32768, method: req.method, path: req.url,
+      headers: req.headers, ...options, pskCallback: () => ({ psk: key, identity }), checkServerIdentity: () => undefined },
+      (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
     out.on("error", () => res.destroy());
     out.end(body);
   });
-}).listen(${proxyPort}, "127.0.0.1", () => console.log("proxy up"));
+});
+tls.createServer({ ...options, pskCallback: (socket, id) => (id === identity ? key : null) },
+  (socket) => server.emit("connection", socket)).listen(${proxyPort}, "127.0.0.1", () => console.log("proxy up"));
 `;
 
 before(async () => {
@@ -48,7 +59,8 @@ before(async () => {
   hosts.c = lan.addHost("c", 3);
   await giveModels(hosts.b, { "good-model": "tiny-a", "bad\nmodel": "tiny-a" });
   formCluster(hosts.a, hosts.b, hosts.c);
-  proxy = spawn("ip", ["netns", "exec", hosts.a.ns, process.execPath, "-e", proxySource], { stdio: ["ignore", "pipe", "pipe"] });
+  proxy = spawn("ip", ["netns", "exec", hosts.a.ns, process.execPath, "-e", proxySource(peerTlsKey(hosts.a.stateDir))],
+    { stdio: ["ignore", "pipe", "pipe"] });
   let pending = "";
   let up;
   const ready = new Promise((r) => (up = r));
@@ -83,8 +95,9 @@ const proofHeaders = (request) =>
 test("a captured first heartbeat to a --peer, replayed to another node of the cluster, is refused", async () => {
   const first = await waitFor(() => captured.find((r) => r.method === "POST" && r.url === "/v1/cluster/heartbeat"),
     { timeoutMs: 15000, what: "A's first heartbeat through the proxy" });
-  const replay = curlIn(hosts.c.ns, "POST", `http://${hosts.c.address}:32768/v1/cluster/heartbeat`,
-    { headers: proofHeaders(first), body: first.body });
+  // Replayed the way a node would send it (in TLS with the cluster's key), so that the proof alone decides.
+  const replay = peerCallIn(hosts.c.ns, peerTlsKey(hosts.c.stateDir), "POST",
+    `http://${hosts.c.address}:32768/v1/cluster/heartbeat`, { headers: proofHeaders(first), body: first.body });
   assert.equal(replay.status, 401, replay.body);
   assert.equal(JSON.parse(replay.body).error.code, "invalid_peer_proof");
   assert.match(JSON.parse(replay.body).error.message, /addressed to another node/);
@@ -95,7 +108,8 @@ test("a captured first heartbeat to a --peer, replayed to another node of the cl
   assert.ok(question, "A asked who answers at the --peer's address first");
   assert.equal(question.method, "GET");
   assert.equal(question.headers["x-quorum-to"], "");
-  const asked = curlIn(hosts.c.ns, "GET", `http://${hosts.c.address}:32768/v1/cluster/identity`, { headers: proofHeaders(question) });
+  const asked = peerCallIn(hosts.c.ns, peerTlsKey(hosts.c.stateDir), "GET",
+    `http://${hosts.c.address}:32768/v1/cluster/identity`, { headers: proofHeaders(question) });
   assert.equal(asked.status, 200, asked.body);
   assert.equal(JSON.parse(asked.body).id, nodeIdOf(hosts.c));
   assert.ok(!clusterNodesOf(hosts.c).data.some((n) => n.id === nodeIdOf(hosts.a)), "C knows nothing of A");

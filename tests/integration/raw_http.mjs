@@ -3,6 +3,7 @@
 // keeps everything the server sent; parseResponses() cuts it into responses as a client must (1xx interim
 // answers, Content-Length, chunked, or until the connection closed).
 import net from "node:net";
+import tls from "node:tls";
 
 export class RawClient {
   // `options`: net.connect's ({ host, port } or { path } for a Unix socket, such as a netns relay's).
@@ -11,6 +12,18 @@ export class RawClient {
       const socket = net.connect({ ...options, allowHalfOpen: true });
       socket.once("connect", () => resolve(new RawClient(socket)));
       socket.once("error", reject);
+    });
+  }
+
+  // The same in a TLS session: `tlsOptions` are tls.connect's (netns.mjs peerTlsOptions() for a cluster's
+  // key). Rejects when the handshake fails.
+  static connectTls(options, tlsOptions) {
+    return new Promise((resolve, reject) => {
+      const raw = net.connect({ ...options, allowHalfOpen: true });
+      const socket = tls.connect({ socket: raw, allowHalfOpen: true, ...tlsOptions });
+      socket.once("secureConnect", () => resolve(new RawClient(socket)));
+      socket.once("error", reject);
+      raw.once("error", reject);
     });
   }
 

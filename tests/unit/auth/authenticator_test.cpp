@@ -52,7 +52,7 @@ TEST(Authenticator, AnotherMachineWithoutCredentialsIs401) {
 
 TEST(Authenticator, APeerWithAValidProofIsThatPeer) {
   auto a = chain("secret");
-  auto r = request(net::Arrival::kNetwork);
+  auto r = request(net::Arrival::kPeerTls);
   sign(r, "secret", "node-b", "self");
   auto caller = a.authenticate(r);
   ASSERT_TRUE(caller) << caller.error().message;
@@ -62,20 +62,20 @@ TEST(Authenticator, APeerWithAValidProofIsThatPeer) {
 
 TEST(Authenticator, AProofWithAnotherSecretOrForAnotherNodeOrReplayedIsRefused) {
   auto a = chain("secret");
-  auto wrong_secret = request(net::Arrival::kNetwork);
+  auto wrong_secret = request(net::Arrival::kPeerTls);
   sign(wrong_secret, "guess", "node-b", "self");
   EXPECT_EQ(a.authenticate(wrong_secret).error().code, "invalid_peer_proof");
 
-  auto other_node = request(net::Arrival::kNetwork);
+  auto other_node = request(net::Arrival::kPeerTls);
   sign(other_node, "secret", "node-b", "node-c");
   EXPECT_FALSE(a.authenticate(other_node));
 
-  auto once = request(net::Arrival::kNetwork);
+  auto once = request(net::Arrival::kPeerTls);
   sign(once, "secret", "node-b", "self");
   EXPECT_TRUE(a.authenticate(once));
   EXPECT_FALSE(a.authenticate(once));  // the same nonce again
 
-  auto stale = request(net::Arrival::kNetwork);
+  auto stale = request(net::Arrival::kPeerTls);
   sign(stale, "secret", "node-b", "self", kNow - 10 * 60 * 1000);
   EXPECT_FALSE(a.authenticate(stale));
 }
@@ -107,6 +107,30 @@ TEST(Authenticator, ALoopbackRequestWithABadProofIsRefusedNotTrusted) {
   EXPECT_FALSE(a->authenticate(request(net::Arrival::kLoopback))->is_peer()) << "no proof: a local caller";
 }
 
+// Peers talk TLS: a proof that came in plain text from the network may have been read, and its request
+// altered in ways the proof does not cover (the reply); it is refused, from its head already.
+TEST(Authenticator, AValidProofInPlainTextFromTheNetworkIsRefused) {
+  auto a = chain("secret");
+  auto r = request(net::Arrival::kNetwork);
+  sign(r, "secret", "node-b", "self");
+  auto head = a.admit(r);
+  ASSERT_FALSE(head);
+  EXPECT_EQ(head.error().status, 401);
+  EXPECT_NE(head.error().message.find("TLS"), std::string::npos);
+  auto caller = a.authenticate(r);
+  ASSERT_FALSE(caller);
+  EXPECT_EQ(caller.error().status, 401);
+}
+
+// A TLS session proves the cluster key, not who the caller is: without a proof it is no one (and a session
+// from this machine is no local caller).
+TEST(Authenticator, ATlsSessionWithoutAProofIsNotAPeer) {
+  auto a = chain("secret");
+  auto caller = a.authenticate(request(net::Arrival::kPeerTls));
+  ASSERT_FALSE(caller);
+  EXPECT_EQ(caller.error().status, 401);
+}
+
 TEST(Authenticator, AProofAloneIsNotEnoughOutsideACluster) {
   auto a = node_authenticator("self", std::nullopt);
   auto r = request(net::Arrival::kNetwork);
@@ -134,7 +158,7 @@ TEST(AuthenticatorAdmit, AnotherMachineWithoutCredentialsIsRefusedFromItsHead) {
 
 TEST(AuthenticatorAdmit, APeerWhoseHeadHoldsIsPendingUntilItsBodyIsChecked) {
   auto a = chain("secret");
-  auto r = request(net::Arrival::kNetwork);
+  auto r = request(net::Arrival::kPeerTls);
   sign(r, "guess", "node-b", "self");  // the wrong secret shows only with the body
   auto head = a.admit(r);
   ASSERT_TRUE(head) << head.error().message;
@@ -144,10 +168,10 @@ TEST(AuthenticatorAdmit, APeerWhoseHeadHoldsIsPendingUntilItsBodyIsChecked) {
 
 TEST(AuthenticatorAdmit, APeerHeadThatIsStaleOrForAnotherNodeIsRefused) {
   auto a = chain("secret");
-  auto stale = request(net::Arrival::kNetwork);
+  auto stale = request(net::Arrival::kPeerTls);
   sign(stale, "secret", "node-b", "self", kNow - 10 * 60 * 1000);
   EXPECT_EQ(a.admit(stale).error().code, "invalid_peer_proof");
-  auto other_node = request(net::Arrival::kNetwork);
+  auto other_node = request(net::Arrival::kPeerTls);
   sign(other_node, "secret", "node-b", "node-c");
   EXPECT_FALSE(a.admit(other_node));
 }

@@ -14,6 +14,16 @@ TEST(Crypto, HmacSha256Rfc4231Case2) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+TEST(Crypto, HkdfSha256Rfc5869Case1) {
+  std::string salt, info;
+  for (int i = 0; i <= 0x0c; ++i) salt.push_back(static_cast<char>(i));
+  for (int i = 0xf0; i <= 0xf9; ++i) info.push_back(static_cast<char>(i));
+  const std::string okm = hkdf_sha256(std::string(22, '\x0b'), salt, info, 42);
+  std::string hex;
+  for (unsigned char c : okm) hex += "0123456789abcdef"[c >> 4], hex += "0123456789abcdef"[c & 15];
+  EXPECT_EQ(hex, "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+}
+
 TEST(Crypto, RandomHexHasTheLengthAskedAndDiffers) {
   auto a = random_hex(16);
   auto b = random_hex(16);
