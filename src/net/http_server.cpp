@@ -86,24 +86,15 @@ RequestHead head_of(const http::request_parser<http::string_body>& parser, const
 // read and dropped until the client closes or kLingerTime passes.
 Task<void> answer_and_close(beast::tcp_stream& stream, unsigned version, int status, const Headers& headers,
                             std::string body) {
-  http::response<http::string_body> res{static_cast<http::status>(status), version == 10 ? 10u : 11u};
-  for (const auto& [k, v] : headers.items()) res.set(k, v);
-  if (!headers.has("Content-Type")) res.set(http::field::content_type, "application/json");
-  res.keep_alive(false);
-  res.body() = std::move(body);
-  res.prepare_payload();
+  Headers with_type = headers;
+  if (!with_type.has("Content-Type")) with_type.add("Content-Type", "application/json");
+  ServerWriter writer(stream, version == 10 ? 10u : 11u, /*keep_alive=*/false, /*head_only=*/false);
+  if (!co_await writer.send(status, with_type, std::move(body))) co_return;
   beast::error_code ec;
-  stream.expires_after(kWriteTimeout);
-  co_await http::async_write(stream, res, asio::redirect_error(use_awaitable, ec));
-  if (ec) co_return;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream.expires_after(kLingerTime);
   std::array<char, 16384> sink;
   while (!ec) co_await stream.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
-}
-
-Task<void> answer_fault(beast::tcp_stream& stream, unsigned version, const FaultAnswer& answer) {
-  co_await answer_and_close(stream, version, answer.status, Headers{}, answer.body);
 }
 
 }  // namespace
@@ -140,6 +131,13 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // close after it.
   Task<bool> serve_request(const std::shared_ptr<Connection>& connection, beast::flat_buffer& buffer,
                            bool first);
+  // Answers `fault`, met while reading a request, as read_faults.h says (nothing for kGone), then closes.
+  Task<void> answer_read_fault(beast::tcp_stream& stream, unsigned version, ReadFault fault) const {
+    auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes);
+    if (!answer) co_return;
+    const Headers none;
+    co_await answer_and_close(stream, version, answer->status, none, std::move(answer->body));
+  }
   // After stop(): tells whoever waits for the drain, once the last connection is gone.
   void notify_if_drained() {
     if (stopping && active == 0 && on_drained) asio::post(executor, std::exchange(on_drained, nullptr));
@@ -233,11 +231,9 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   // A declared Content-Length over the limit fails here already; it is answered once the head is admitted.
   const bool too_large = ec == http::error::body_limit;
   if (ec && !too_large) {
-    auto fault =
+    const auto fault =
         classify_read_error(ec, connection->timed_out, pipelined || parser.got_some() || buffer.size() > 0);
-    if (auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes)) {
-      co_await answer_fault(stream, 11, *answer);
-    }
+    co_await answer_read_fault(stream, 11, fault);
     co_return false;
   }
   const unsigned version = parser.get().version();
@@ -252,9 +248,7 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
   const auto declared = too_large ? boost::none : parser.content_length();
   if (too_large || (declared && *declared > limits.max_body_bytes)) {
-    co_await answer_fault(
-        stream, version,
-        *answer_for(ReadFault::kBodyTooLarge, limits.max_body_bytes, limits.max_header_bytes));
+    co_await answer_read_fault(stream, version, ReadFault::kBodyTooLarge);
     co_return false;
   }
   // An unverified body holds its room in the intake while it is read (the longest it may be when chunked).
@@ -284,10 +278,8 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   disarm_read_deadline(*connection);
   reservation.reset();  // the body is in: the handler verifies its sender before it awaits anything
   if (ec) {
-    auto fault = classify_read_error(ec, connection->timed_out, true);
-    if (auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes)) {
-      co_await answer_fault(stream, version, *answer);
-    }
+    const auto fault = classify_read_error(ec, connection->timed_out, true);
+    co_await answer_read_fault(stream, version, fault);
     co_return false;
   }
 
