@@ -4,6 +4,7 @@
 
 #include "cli/client_commands.h"
 #include "cli/cluster_commands.h"
+#include "cli/relay_commands.h"
 #include "node/node.h"
 
 int main(int argc, char** argv) {
@@ -169,7 +170,56 @@ int main(int argc, char** argv) {
     sub->add_option("--state-dir", cluster_state_dir, "The node's state (default ~/.local/share/quorum)");
   }
 
+  // ---- quorum relay / keys / usage ----
+  std::string relay_state_dir, relay_url, relay_token, usage_from, usage_to, key_id;
+  bool relay_json = false;
+  cli::KeyOptions key_options;
+  auto state_option = [&](CLI::App* sub) {
+    sub->add_option("--state-dir", relay_state_dir, "The node's state (default ~/.local/share/quorum)");
+  };
+  auto* relay_cmd = app.add_subcommand("relay", "This node's relay: the way in from other networks.");
+  relay_cmd->require_subcommand(1);
+  auto* relay_join = relay_cmd->add_subcommand("join", "Enrol this node at a relay and keep a link to it");
+  relay_join->add_option("url", relay_url, "The relay, http(s)://HOST[:PORT]")->required();
+  relay_join->add_option("token", relay_token,
+                         "The operator's enrolment token (the cluster's first node only)");
+  auto* relay_show = relay_cmd->add_subcommand("show", "Print this node's relay");
+  relay_show->add_flag("--json", relay_json, "Print JSON");
+  auto* relay_leave = relay_cmd->add_subcommand("leave", "Stop using the relay");
+  auto* keys_cmd = app.add_subcommand("keys", "API keys for the cluster's endpoint at the relay.");
+  keys_cmd->require_subcommand(1);
+  auto* keys_create = keys_cmd->add_subcommand("create", "Create a key; prints it once, as the last line");
+  keys_create->add_option("name", key_options.name, "What the key is for")->required();
+  keys_create->add_option("--models", key_options.models, "The only models it may use (default: all)")
+      ->delimiter(',');
+  keys_create->add_option("--rpm", key_options.rpm, "Requests per minute (0: no limit)");
+  keys_create->add_option("--tpm", key_options.tpm, "Tokens per minute (0: no limit)");
+  keys_create->add_option("--max-parallel", key_options.max_parallel, "Requests at once (0: no limit)");
+  keys_create->add_option("--expires", key_options.expires, "30d, 12h, 45m or a Unix time (default: never)");
+  auto* keys_list = keys_cmd->add_subcommand("list", "List the cluster's keys (never their secrets)");
+  keys_list->add_flag("--json", relay_json, "Print JSON");
+  auto* keys_revoke = keys_cmd->add_subcommand("revoke", "Revoke a key everywhere");
+  keys_revoke->add_option("id", key_id, "The key's id")->required();
+  auto* usage_cmd = app.add_subcommand("usage", "The cluster's usage per day, key, node and model");
+  usage_cmd->add_option("--from", usage_from, "First day, YYYY-MM-DD (default: 29 days ago)");
+  usage_cmd->add_option("--to", usage_to, "Last day, YYYY-MM-DD (default: today)");
+  usage_cmd->add_flag("--json", relay_json, "Print JSON");
+  for (auto* sub : {relay_join, relay_show, relay_leave, keys_create, keys_list, keys_revoke, usage_cmd}) {
+    state_option(sub);
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (relay_cmd->parsed() || keys_cmd->parsed() || usage_cmd->parsed()) {
+    if (relay_state_dir.empty()) relay_state_dir = node::default_state_dir();
+    if (relay_join->parsed()) return cli::run_relay_join(relay_state_dir, relay_url, relay_token);
+    if (relay_show->parsed()) return cli::run_relay_show(relay_state_dir, relay_json);
+    if (relay_leave->parsed()) return cli::run_relay_leave(relay_state_dir);
+    if (keys_create->parsed()) return cli::run_keys_create(relay_state_dir, key_options);
+    if (keys_list->parsed()) return cli::run_keys_list(relay_state_dir, relay_json);
+    if (keys_revoke->parsed()) return cli::run_keys_revoke(relay_state_dir, key_id);
+    return cli::run_usage(relay_state_dir, usage_from, usage_to, relay_json);
+  }
 
   if (cluster_cmd->parsed()) {
     if (cluster_state_dir.empty()) cluster_state_dir = node::default_state_dir();

@@ -40,6 +40,17 @@ std::optional<Result<HeadCheck>> LoopbackTrust::check_head(const net::RequestHea
   return Result<HeadCheck>(HeadCheck::kVerified);
 }
 
+std::optional<Result<Caller>> RelayTrust::check(const net::HttpRequest& request) {
+  if (request.arrival != net::Arrival::kRelay) return std::nullopt;
+  return Result<Caller>(Caller::relay_client(std::string(request.headers.get("X-Quorum-Relay-Key")),
+                                             std::string(request.headers.get("X-Request-Id"))));
+}
+
+std::optional<Result<HeadCheck>> RelayTrust::check_head(const net::RequestHead& head) {
+  if (head.arrival != net::Arrival::kRelay) return std::nullopt;
+  return Result<HeadCheck>(HeadCheck::kVerified);
+}
+
 cluster::PeerProof peer_proof_of(const net::Headers& headers) {
   namespace h = cluster::peer_headers;
   return cluster::PeerProof{std::string(headers.get(h::kNode)), std::string(headers.get(h::kTo)),
@@ -88,6 +99,7 @@ std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
   auto chain = std::make_unique<Authenticator>();
   if (cluster_secret) chain->add(std::make_unique<PeerProofCheck>(self_id, *cluster_secret, system_unix_ms));
   chain->add(std::make_unique<LoopbackTrust>());
+  chain->add(std::make_unique<RelayTrust>());
   return chain;
 }
 

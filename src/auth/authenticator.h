@@ -48,6 +48,15 @@ class LoopbackTrust final : public AuthStep {
   std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
 };
 
+// A request that came on a stream the relay opened (net::Arrival::kRelay, which only the node's relay link
+// produces) is from a client whose API key the relay checked: its key id (X-Quorum-Relay-Key) and request
+// id (X-Request-Id) come with it, for usage.
+class RelayTrust final : public AuthStep {
+ public:
+  std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+  std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
+};
+
 // A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when it came in a
 // TLS session with the cluster's key (net::Arrival::kPeerTls) or on loopback (which nobody on the LAN sees),
 // and the proof holds: addressed to this node, fresh, never seen before, signed with the cluster secret. A

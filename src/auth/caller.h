@@ -9,14 +9,20 @@ namespace quorum::auth {
 
 struct Caller {
   enum class Kind {
-    kLocal,  // a program on this machine (loopback is trusted, as with other local engines)
-    kPeer,   // another node of this node's cluster, proven by its peer proof
+    kLocal,        // a program on this machine (loopback is trusted, as with other local engines)
+    kPeer,         // another node of this node's cluster, proven by its peer proof
+    kRelayClient,  // a client of the relay, whose API key the relay checked (a request on a relay stream)
   };
   Kind kind = Kind::kLocal;
-  std::string node_id;  // kPeer: the node whose proof was checked
+  std::string node_id;           // kPeer: the node whose proof was checked
+  std::string key_id;            // kRelayClient: the API key's id
+  std::string relay_request_id;  // kRelayClient: the relay's id of the request (its usage is reported by it)
 
   static Caller local() { return {}; }
-  static Caller peer(std::string node_id) { return {Kind::kPeer, std::move(node_id)}; }
+  static Caller peer(std::string node_id) { return {Kind::kPeer, std::move(node_id), {}, {}}; }
+  static Caller relay_client(std::string key_id, std::string request_id) {
+    return {Kind::kRelayClient, {}, std::move(key_id), std::move(request_id)};
+  }
   bool is_peer() const { return kind == Kind::kPeer; }
 };
 

@@ -167,4 +167,35 @@ Status save_membership(const std::string& state_dir, const Membership& m) {
       json::serialize(json::object{{"cluster_id", m.cluster_id}, {"secret", m.secret}}) + "\n", 0600);
 }
 
+Result<std::optional<RelayMembership>> load_relay_membership(const std::string& state_dir) {
+  fs::path path = fs::path(state_dir) / "relay.json";
+  if (!fs::exists(path)) return std::optional<RelayMembership>{};
+  auto o = read_json_file(path);
+  if (!o) return o.take_error();
+  auto text = [&](std::string_view key) {
+    const auto* v = o->if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+  };
+  RelayMembership m{text("url"), text("node_key"), text("relay_id")};
+  if (m.url.empty() || m.node_key_seed.empty()) {
+    return ApiError::server(500, path.string() + " is damaged; run `quorum relay join URL` again");
+  }
+  return std::optional<RelayMembership>(std::move(m));
+}
+
+Status save_relay_membership(const std::string& state_dir, const RelayMembership& m) {
+  return write_file_atomically(
+      fs::path(state_dir) / "relay.json",
+      json::serialize(json::object{{"url", m.url}, {"node_key", m.node_key_seed}, {"relay_id", m.relay_id}}) +
+          "\n",
+      0600);
+}
+
+Status forget_relay_membership(const std::string& state_dir) {
+  std::error_code ec;
+  fs::remove(fs::path(state_dir) / "relay.json", ec);
+  if (ec) return ApiError::server(500, "cannot remove relay.json: " + ec.message());
+  return Ok{};
+}
+
 }  // namespace quorum::cluster

@@ -45,4 +45,16 @@ Result<std::optional<Membership>> load_membership(const std::string& state_dir);
 // Writes cluster.json atomically with mode 0600.
 Status save_membership(const std::string& state_dir, const Membership& m);
 
+// relay.json (mode 0600), written by `quorum relay join`: the relay this node keeps a link to, and the
+// node's own Ed25519 key for it (its 32-byte seed, base64url), enrolled there.
+struct RelayMembership {
+  std::string url;  // http(s):// of the relay; the link is its ws(s):// twin
+  std::string node_key_seed;
+  std::string relay_id;
+};
+Result<std::optional<RelayMembership>> load_relay_membership(const std::string& state_dir);
+Status save_relay_membership(const std::string& state_dir, const RelayMembership& m);
+// Removes relay.json; no error when there is none.
+Status forget_relay_membership(const std::string& state_dir);
+
 }  // namespace quorum::cluster

@@ -10,6 +10,7 @@
 
 #include "net/read_faults.h"
 #include "net/server_writer.h"
+#include "net/websocket_upgrade.h"
 
 namespace quorum::net {
 
@@ -25,9 +26,10 @@ struct Connection {
   // The connection's place in the intake, given back when it ends; the intake is held for as long (a
   // connection's coroutine may be destroyed after its server, with the io_context).
   std::shared_ptr<Intake> intake;
-  Intake::Ticket ticket;
-  std::string remote;  // the client's address
-  bool busy = false;   // a handler is running
+  std::optional<Intake::Ticket> ticket;  // none for an adopted connection
+  std::string remote;                    // the client's address
+  bool busy = false;                     // a handler is running
+  bool handed_off = false;               // the stream now belongs to a WebSocket
   // The deadline of the read under way (arm_read_deadline).
   asio::steady_timer read_deadline;
   uint64_t deadline_generation = 0;
@@ -35,15 +37,19 @@ struct Connection {
 
   Arrival arrival;
 
-  Connection(tcp::socket socket, std::shared_ptr<Intake> in, Intake::Ticket t, const asio::ip::address& peer,
-             Arrival how)
+  Connection(tcp::socket socket, std::shared_ptr<Intake> in, std::optional<Intake::Ticket> t,
+             std::string peer, Arrival how)
       : stream(std::move(socket)),
         intake(std::move(in)),
         ticket(std::move(t)),
-        remote(peer.to_string()),
+        remote(std::move(peer)),
         read_deadline(stream.get_executor()),
         arrival(how) {}
 };
+
+std::string_view target_path(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 Arrival arrival_of(const asio::ip::address& peer) {
   return is_loopback(peer) ? Arrival::kLoopback : Arrival::kNetwork;
@@ -107,6 +113,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Admit admit;
   std::shared_ptr<Intake> intake;
   std::shared_ptr<const PeerTls> tls;
+  std::shared_ptr<const ServerOptions::WebSocketEndpoint> websocket;
   bool stopping = false;
   bool abort_all = false;
   std::list<std::weak_ptr<Connection>> connections;
@@ -120,9 +127,11 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         limits(o.limits),
         admit(std::move(o.admit)),
         intake(o.intake ? std::move(o.intake) : std::make_shared<Intake>()),
-        tls(std::move(o.tls)) {}
+        tls(std::move(o.tls)),
+        websocket(std::move(o.websocket)) {}
 
   Task<void> accept_loop();
+  void start_serving(std::shared_ptr<Connection> connection);
   // With ServerOptions::tls: when `connection` begins with a TLS handshake, runs it and puts the session's
   // plaintext end in its place. False when the connection is to close (silent, failed handshake, stopping).
   Task<bool> open_tls(const std::shared_ptr<Connection>& connection);
@@ -162,13 +171,17 @@ Task<void> HttpServer::Impl::accept_loop() {
     auto ticket = intake->admit_connection(peer.address());
     if (!ticket) continue;  // over its budget: closed here, unread
     socket.set_option(tcp::no_delay(true), ec);
-    auto connection = std::make_shared<Connection>(std::move(socket), intake, std::move(*ticket),
-                                                   peer.address(), arrival_of(peer.address()));
-    connections.remove_if([](const auto& w) { return w.expired(); });
-    connections.push_back(connection);
-    ++active;  // counted from here, so that a drain does not end before serve() begins
-    asio::co_spawn(executor, serve(connection), asio::detached);
+    auto connection = std::make_shared<Connection>(std::move(socket), intake, std::move(ticket),
+                                                   peer.address().to_string(), arrival_of(peer.address()));
+    start_serving(std::move(connection));
   }
+}
+
+void HttpServer::Impl::start_serving(std::shared_ptr<Connection> connection) {
+  connections.remove_if([](const auto& w) { return w.expired(); });
+  connections.push_back(connection);
+  ++active;  // counted from here, so that a drain does not end before serve() begins
+  asio::co_spawn(executor, serve(std::move(connection)), asio::detached);
 }
 
 Task<bool> HttpServer::Impl::open_tls(const std::shared_ptr<Connection>& connection) {
@@ -183,7 +196,8 @@ Task<bool> HttpServer::Impl::open_tls(const std::shared_ptr<Connection>& connect
   unsigned char first = 0;
   auto& socket = connection->stream.socket();
   if (::recv(socket.native_handle(), &first, 1, MSG_PEEK | MSG_DONTWAIT) != 1) co_return false;
-  if (!begins_tls(first)) co_return true;
+  // A stream from another node through the relay must be TLS with the cluster's key.
+  if (!begins_tls(first)) co_return connection->arrival != Arrival::kRelayPeer;
   // The handshake is bounded by the header timeout; stop() does not reach the TCP socket meanwhile.
   auto plain = co_await tls_accept(tls, connection->stream.release_socket(),
                                    std::chrono::milliseconds(limits.header_timeout));
@@ -197,14 +211,16 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
   bool open = true;
-  if (tls) open = co_await open_tls(connection);
+  if (tls || connection->arrival == Arrival::kRelayPeer) open = tls && co_await open_tls(connection);
   for (bool first = true; open && !stopping; first = false) {
     if (!co_await serve_request(connection, buffer, first)) break;
   }
   disarm_read_deadline(*connection);
-  beast::error_code ec;
-  connection->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
-  connection->stream.close();
+  if (!connection->handed_off) {
+    beast::error_code ec;
+    connection->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    connection->stream.close();
+  }
   --active;
   notify_if_drained();
 }
@@ -243,6 +259,14 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   if (!admission.admitted) {
     co_await answer_and_close(stream, version, admission.status, admission.headers,
                               std::move(admission.body));
+    co_return false;
+  }
+  if (websocket && !too_large && is_websocket_upgrade(parser.get()) &&
+      target_path(head.target) == websocket->path) {
+    connection->handed_off = true;
+    auto upgraded = co_await accept_websocket(std::move(stream), parser.release(), websocket->subprotocol,
+                                              connection->remote, websocket->options);
+    if (upgraded) websocket->on_open(std::move(*upgraded), std::move(head));
     co_return false;
   }
   // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
@@ -352,9 +376,16 @@ void HttpServer::stop(bool abort, std::function<void()> on_drained) {
   beast::error_code ec;
   impl_->acceptor.close(ec);
   for (auto& w : impl_->connections) {
-    if (auto c = w.lock(); c && (abort || !c->busy)) c->stream.socket().close(ec);
+    if (auto c = w.lock(); c && !c->handed_off && (abort || !c->busy)) c->stream.socket().close(ec);
   }
   impl_->notify_if_drained();
+}
+
+void HttpServer::adopt(tcp::socket socket, Arrival arrival, std::string remote) {
+  if (impl_->stopping) return;
+  auto connection = std::make_shared<Connection>(std::move(socket), impl_->intake, std::nullopt,
+                                                 std::move(remote), arrival);
+  impl_->start_serving(std::move(connection));
 }
 
 size_t HttpServer::open_connections() const {

@@ -20,13 +20,17 @@
 #include "net/intake.h"
 #include "net/peer_tls.h"
 #include "net/server_limits.h"
+#include "net/websocket.h"
 
 namespace quorum::net {
 
 // Where a request came in, which decides the trust it starts with (auth/authenticator.h says what each may
 // do): in plain text from this machine (a loopback address) or from the network, or in a TLS session with
-// the cluster's key (ServerOptions::tls; from any address, loopback included). Later: through the relay.
-enum class Arrival { kLoopback, kNetwork, kPeerTls };
+// the cluster's key (ServerOptions::tls; from any address, loopback included); or through the relay link
+// (HttpServer::adopt): sent by the relay on behalf of a client whose API key it checked (kRelay), or a
+// stream from another node of the cluster, which must be a TLS session with the cluster's key (kRelayPeer:
+// it becomes kPeerTls once the handshake is done; anything else is closed unanswered).
+enum class Arrival { kLoopback, kNetwork, kPeerTls, kRelay, kRelayPeer };
 
 // A request as its head has it, before its body is read.
 struct RequestHead {
@@ -102,6 +106,15 @@ struct ServerOptions {
   // with this key (the handshake within the header timeout; one that fails closes the connection
   // unanswered), with Arrival::kPeerTls. Other connections are served in plain text as before.
   std::shared_ptr<const PeerTls> tls;
+  // Set: a GET for `path` that asks to upgrade to a WebSocket (with `subprotocol`) becomes one, handed to
+  // `on_open` after the Admit callback admitted its head; the server is then done with the connection.
+  struct WebSocketEndpoint {
+    std::string path;
+    std::string subprotocol;
+    WebSocketOptions options;
+    std::function<void(WebSocket, RequestHead)> on_open;
+  };
+  std::shared_ptr<const WebSocketEndpoint> websocket;
 };
 
 class HttpServer {
@@ -122,6 +135,10 @@ class HttpServer {
   // `on_drained` (if given) is posted to the server's executor, once, when the last connection has closed
   // (at once when none is open). Call on the server's executor.
   void stop(bool abort = false, std::function<void()> on_drained = {});
+  // Serves a connection that arrived another way (a stream of the relay link, bridged to a local socket):
+  // like an accepted one, outside the intake's budgets (the link bounds its streams). `socket` must use the
+  // server's executor; call on it.
+  void adopt(asio::ip::tcp::socket socket, Arrival arrival, std::string remote);
   // Connections being served now; safe to call from any thread.
   size_t open_connections() const;
 

@@ -216,6 +216,16 @@ void Node::join_cluster(const ListenPlan& plan) {
                                            config_.cluster, [this] { return api_.local_status(); });
   api_.set_cluster(cluster_.get());
   cluster_->start(port_, plan.lan, plan.follow_addresses);
+  // The relay link (when `quorum relay join` wrote relay.json, now or later). Its streams are served by
+  // the first thread's API server, on the same executor.
+  relay_ = std::make_shared<RelayClient>(
+      contexts_.front()->get_executor(), config_.state_dir, identity_, *membership_,
+      [this] { return api_.local_status(); },
+      [this](asio::ip::tcp::socket socket, net::Arrival arrival, std::string remote) {
+        servers_.front()->adopt(std::move(socket), arrival, std::move(remote));
+      });
+  api_.observe(std::make_unique<RelayUsageReporter>(relay_));
+  relay_->start();
 }
 
 int Node::run() {
@@ -235,6 +245,7 @@ int Node::run() {
     log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
     stop_watch.emit(asio::cancellation_type::terminal);
     if (cluster_) cluster_->stop();  // mDNS goodbye to the peers, no more heartbeats
+    if (relay_) relay_->stop();
     guards.clear();
     drain(grace);
   });

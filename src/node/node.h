@@ -15,6 +15,7 @@
 #include "node/config.h"
 #include "node/listeners.h"
 #include "node/metrics.h"
+#include "node/relay_client.h"
 
 namespace quorum::node {
 
@@ -75,6 +76,7 @@ class Node {
   std::vector<std::unique_ptr<net::HttpServer>> servers_;           // servers_[k] on contexts_[k % threads]
   unsigned short port_ = 0;                                         // the one every listener has
   std::unique_ptr<ClusterNode> cluster_;                            // null outside a cluster
+  std::shared_ptr<RelayClient> relay_;                              // null outside a cluster
 };
 
 // Node::create() and run(): the process exit code (1 when the node cannot start).

@@ -61,6 +61,11 @@ class Api {
   // What this node tells its peers in heartbeats: its own engines' models, in-flight requests, capacity.
   cluster::NodeStatus local_status() const;
 
+  // Adds an observer of every finished request (before serving starts).
+  void observe(std::unique_ptr<api::RequestObserver> observer) {
+    context_.observers.add(std::move(observer));
+  }
+
  private:
   router::Router router_;
   api::ApiContext context_;

@@ -60,6 +60,8 @@ int64_t shape_for_client(json::object& response, const wire::EmbeddingRequest& r
 net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& req, net::ResponseWriter& w,
                                  auth::Caller caller, std::string request_id) {
   RequestTracker tracker(api.observers, RequestRecord{"embeddings", req.method, req.target, request_id});
+  tracker.record().key_id = caller.key_id;
+  tracker.record().relay_request_id = caller.relay_request_id;
   auto parsed = wire::parse_embedding_request(req.body);
   if (!parsed) {
     tracker.end(parsed.error().status, parsed.error().type);

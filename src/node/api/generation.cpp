@@ -43,6 +43,8 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   RequestTracker tracker(
       api.observers, RequestRecord{kind == wire::GenerationKind::kChat ? "chat" : "completions", req.method,
                                    req.target, request_id});
+  tracker.record().key_id = caller.key_id;
+  tracker.record().relay_request_id = caller.relay_request_id;
   auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(req.body)
                                                     : wire::parse_completion_request(req.body);
   if (!parsed) {

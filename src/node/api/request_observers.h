@@ -28,6 +28,9 @@ struct RequestRecord {
   std::optional<double> ttft_seconds;  // time to the first token, when one came
   wire::Usage usage;
   double duration_seconds = 0;
+  // A request of a relay client (auth::Caller::Kind::kRelayClient): its API key and the relay's request id.
+  std::string key_id;
+  std::string relay_request_id;
 };
 
 class RequestObserver {

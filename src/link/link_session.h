@@ -1,0 +1,87 @@
+// LinkSession: the relay link over one WebSocket, after its handshake (the relay's hub and the node's relay
+// client do that part): link frames in both directions, and many LinkStreams multiplexed with credit flow
+// control (link/frame.h has the wire format). Both ends run one; everything happens on one executor.
+//
+// Contract:
+//  - start() runs the reader and the writer. Every link frame received (STATUS, USAGE, NOTICE, GOAWAY, ...)
+//    goes to Handlers::on_link_frame; every stream the other end opens to Handlers::on_open (at most
+//    LinkLimits::max_streams open at once: one over that is reset "overloaded").
+//  - open() starts a stream (the relay uses odd ids, a node even ones); null when the link is down or full.
+//  - The send queue holds at most LinkLimits::max_queued_bytes of DATA: a stream's write() waits for room,
+//    so a large body or a slow link stalls writers rather than growing memory. Link frames always queue.
+//  - A frame that breaks the protocol (undecodable, an OPEN with a wrong or reused id) closes the link; a
+//    stream that breaks its credit is reset "flow_control".
+//  - close() sends what is queued, then a close frame; abort() drops the connection at once. Either way,
+//    and when the connection fails or its peer goes silent (the WebSocket's idle timeout), every stream is
+//    reset "link_gone" and Handlers::on_closed runs once with the reason.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "link/frame.h"
+#include "link/link_stream.h"
+#include "net/websocket.h"
+
+namespace quorum::link {
+
+struct LinkLimits {
+  size_t max_streams = 256;
+  size_t max_queued_bytes = 1024 * 1024;
+};
+
+class LinkSession : public std::enable_shared_from_this<LinkSession> {
+ public:
+  enum class Side { kRelay, kNode };
+  struct Handlers {
+    std::function<void(std::shared_ptr<LinkStream>)> on_open;
+    std::function<void(const Frame&)> on_link_frame;
+    std::function<void(const std::string& reason)> on_closed;
+  };
+
+  LinkSession(net::asio::any_io_executor executor, net::WebSocket ws, Side side, LinkLimits limits = {});
+
+  void start(Handlers handlers);
+  std::shared_ptr<LinkStream> open(std::string payload);
+  // Queues a link frame (stream 0); dropped once the link is down.
+  void send(FrameType type, std::string payload);
+  void close(std::string reason);
+  void abort(std::string reason);
+
+  bool is_open() const { return open_; }
+  size_t stream_count() const { return streams_.size(); }
+  size_t queued_bytes() const { return queued_bytes_; }
+  const std::string& remote_address() const { return ws_.remote_address(); }
+  const net::asio::any_io_executor& executor() const { return executor_; }
+
+ private:
+  friend class LinkStream;
+  net::Task<void> read_loop();
+  net::Task<void> write_loop();
+  void on_frame(Frame frame);
+  void enqueue(std::string message, bool data);
+  // Waits until the send queue has room for DATA (or the link is down).
+  net::Task<void> wait_for_room();
+  void forget_if_over(const std::shared_ptr<LinkStream>& stream);
+  void finish(const std::string& reason);
+
+  net::asio::any_io_executor executor_;
+  net::WebSocket ws_;
+  Side side_;
+  LinkLimits limits_;
+  Handlers handlers_;
+  std::map<std::uint32_t, std::shared_ptr<LinkStream>> streams_;
+  std::uint32_t next_id_;
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  bool open_ = true;
+  bool closing_ = false;
+  std::string close_reason_;
+  net::asio::steady_timer writer_wake_;
+  net::asio::steady_timer room_;
+};
+
+}  // namespace quorum::link

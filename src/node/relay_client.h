@@ -1,0 +1,76 @@
+// RelayClient: the node's link to quorum-relay (when `quorum relay join` wrote relay.json; the file is looked
+// for every few seconds, so joining or leaving needs no restart). It dials out — no inbound port — and keeps
+// one WebSocket open:
+//  - handshake: HELLO's challenge signed with the node's enrolled key (link/relay_auth.h);
+//  - STATUS every kStatusInterval (the same status peers get in heartbeats);
+//  - streams the relay opens: "api" (a client's request, whose key the relay checked) and "peer" (another
+//    node of the cluster, TLS inside) are handed to the node's HTTP server as connections (Adopt);
+//  - USAGE after each request of a relay client (counts only);
+//  - reconnects with full-jitter backoff (kMinBackoff..kMaxBackoff, reset after a minute connected), or
+//    when GOAWAY says, and at once after a DENY is fixed (relay.json changes).
+// Runs on one executor; report_usage() may be called from any thread.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cluster/membership.h"
+#include "cluster/node_status.h"
+#include "link/link_session.h"
+#include "net/http_server.h"
+#include "node/api/request_observers.h"
+
+namespace quorum::node {
+
+class RelayClient : public std::enable_shared_from_this<RelayClient> {
+ public:
+  static constexpr std::chrono::seconds kStatusInterval{5};
+  static constexpr std::chrono::milliseconds kMinBackoff{250};
+  static constexpr std::chrono::milliseconds kMaxBackoff{30000};
+
+  using StatusFn = std::function<cluster::NodeStatus()>;
+  using Adopt = std::function<void(net::asio::ip::tcp::socket, net::Arrival, std::string remote)>;
+
+  RelayClient(net::asio::any_io_executor executor, std::string state_dir, cluster::NodeIdentity self,
+              cluster::Membership membership, StatusFn status, Adopt adopt);
+
+  void start();
+  void stop();
+  // USAGE for one request (a JSON object's text); dropped while the link is down.
+  void report_usage(std::string payload);
+  bool connected() const { return connected_.load(); }
+
+ private:
+  net::Task<void> run();
+  // One connection, from dialling to its end; the delay before the next one.
+  net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay);
+  net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session);
+  void on_open(std::shared_ptr<link::LinkStream> stream);
+
+  net::asio::any_io_executor executor_;
+  std::string state_dir_;
+  cluster::NodeIdentity self_;
+  cluster::Membership membership_;
+  StatusFn status_;
+  Adopt adopt_;
+  std::shared_ptr<link::LinkSession> session_;
+  std::atomic<bool> connected_{false};
+  bool stopped_ = false;
+  net::asio::steady_timer wake_;
+};
+
+// Reports each finished request of a relay client to the relay (USAGE: ids and token counts only).
+class RelayUsageReporter final : public api::RequestObserver {
+ public:
+  explicit RelayUsageReporter(std::weak_ptr<RelayClient> client) : client_(std::move(client)) {}
+  void request_done(const api::RequestRecord& record) override;
+
+ private:
+  std::weak_ptr<RelayClient> client_;
+};
+
+}  // namespace quorum::node

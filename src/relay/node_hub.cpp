@@ -1,0 +1,283 @@
+#include "relay/node_hub.h"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include "cluster/crypto.h"
+#include "cluster/signing_key.h"
+#include "core/log.h"
+#include "link/relay_auth.h"
+
+namespace quorum::relay {
+
+namespace asio = net::asio;
+namespace json = boost::json;
+using link::FrameType;
+
+namespace {
+
+std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 256) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string() || v->as_string().size() > max_bytes) return {};
+  return std::string(v->as_string());
+}
+
+uint64_t count_of(const json::object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_int64() || v->as_int64() < 0) return 0;
+  return static_cast<uint64_t>(v->as_int64());
+}
+
+std::string deny(std::string_view code, std::string_view message) {
+  return link::encode(FrameType::kDeny, 0, json::serialize(json::object{{"code", code}, {"message", message}}));
+}
+
+// Copies one stream into the other until it ends; a failure resets both.
+net::Task<void> copy(std::shared_ptr<link::LinkStream> from, std::shared_ptr<link::LinkStream> to) {
+  for (;;) {
+    auto data = co_await from->read();
+    if (!data) {
+      to->reset(data.error().code.value_or("reset"));
+      co_return;
+    }
+    if (data->empty()) {
+      co_await to->end();
+      co_return;
+    }
+    if (!co_await to->write(*data)) {
+      from->reset("cancelled");
+      co_return;
+    }
+  }
+}
+
+}  // namespace
+
+NodeHub::NodeHub(asio::any_io_executor executor, Store& store, std::string relay_id)
+    : executor_(std::move(executor)), store_(store), relay_id_(std::move(relay_id)) {}
+
+void NodeHub::accept(net::WebSocket ws, const net::RequestHead& head) {
+  auto shared = std::make_shared<net::WebSocket>(std::move(ws));
+  asio::co_spawn(executor_, handshake(std::move(shared)), asio::detached);
+}
+
+net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
+  const std::string challenge = cluster::random_hex(32);
+  const std::string address = ws->remote_address();
+  asio::steady_timer deadline(executor_, kAuthTimeout);
+  deadline.async_wait([weak = std::weak_ptr<net::WebSocket>(ws)](const boost::system::error_code& ec) {
+    if (auto w = weak.lock(); w && !ec) w->abort();
+  });
+  const std::string hello = json::serialize(json::object{{"relay_id", relay_id_}, {"challenge", challenge}});
+  if (!co_await ws->write(link::encode(FrameType::kHello, 0, hello))) co_return;
+  auto message = co_await ws->read();
+  deadline.cancel();
+  if (!message) co_return;
+
+  auto refuse = [&](std::string_view code, std::string_view why) -> net::Task<void> {
+    log::info("relay: refused a node link from " + address + ": " + std::string(why));
+    std::string frame = deny(code, why);
+    co_await ws->write(frame);
+    co_await ws->close(std::string(code));
+  };
+  auto decoded = link::decode(*message);
+  auto* frame = std::get_if<link::Frame>(&decoded);
+  boost::system::error_code ec;
+  json::value body;
+  if (frame && frame->type == FrameType::kAuth) body = json::parse(frame->payload, ec);
+  if (!frame || frame->type != FrameType::kAuth || ec || !body.is_object()) {
+    co_await refuse("bad_auth", "the first frame must be AUTH");
+    co_return;
+  }
+  const auto& auth = body.as_object();
+  const std::string node_id = text_of(auth, "node_id");
+  const std::string signature = cluster::base64url_decode(text_of(auth, "signature"));
+  auto record = node_id.empty() ? Result<std::optional<Node>>(std::optional<Node>()) : store_.node(node_id);
+  if (!record || !record.value()) {
+    co_await refuse("not_enrolled", "this node is not enrolled here (quorum relay join)");
+    co_return;
+  }
+  const Node& enrolled = **record;
+  if (enrolled.revoked_at) {
+    co_await refuse("revoked", "this node was revoked");
+    co_return;
+  }
+  auto cluster = store_.cluster(enrolled.cluster_id);
+  if (!cluster || !cluster.value() || cluster.value()->revoked_at) {
+    co_await refuse("revoked", "this node's cluster is not enrolled here");
+    co_return;
+  }
+  if (!cluster::verify_signature(enrolled.public_key, link::link_auth_message(challenge, relay_id_, node_id),
+                                 signature)) {
+    co_await refuse("bad_signature", "the signature does not match this node's enrolled key");
+    co_return;
+  }
+  const std::string welcome = json::serialize(json::object{{"relay_id", relay_id_}, {"node_id", node_id}});
+  if (!co_await ws->write(link::encode(FrameType::kWelcome, 0, welcome))) co_return;
+
+  auto node = std::make_shared<ConnectedNode>();
+  node->id = node_id;
+  node->cluster_id = enrolled.cluster_id;
+  node->name = enrolled.name;
+  node->address = address;
+  node->session = std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kRelay);
+  admit(std::move(node));
+}
+
+void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
+  if (auto old = nodes_.find(node->id); old != nodes_.end()) {
+    auto previous = old->second;
+    nodes_.erase(old);
+    previous->session->send(FrameType::kGoaway,
+                            json::serialize(json::object{{"reason", "replaced"}, {"reconnect_in_ms", 0}}));
+    previous->session->close("replaced by a newer connection");
+  }
+  if (auto row = store_.session_opened(node->id)) node->session_row = *row;
+  store_.touch_node(node->id, unix_now());
+  nodes_[node->id] = node;
+  log::info("relay: node '" + log::printable(node->name) + "' (" + node->id + ") connected from " + node->address);
+  std::weak_ptr<ConnectedNode> weak = node;
+  link::LinkSession::Handlers handlers;
+  handlers.on_link_frame = [this, weak](const link::Frame& frame) {
+    if (auto n = weak.lock()) on_link_frame(n, frame);
+  };
+  handlers.on_open = [this, weak](std::shared_ptr<link::LinkStream> stream) {
+    if (auto n = weak.lock()) {
+      on_open(n, std::move(stream));
+    } else {
+      stream->reset("link_gone");
+    }
+  };
+  handlers.on_closed = [this, weak](const std::string& reason) {
+    auto n = weak.lock();
+    if (!n) return;
+    store_.session_closed(n->session_row, reason);
+    store_.touch_node(n->id, unix_now());
+    if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) nodes_.erase(it);
+    log::info("relay: node '" + log::printable(n->name) + "' disconnected: " + log::printable(reason));
+  };
+  node->session->start(std::move(handlers));
+}
+
+void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame) {
+  switch (frame.type) {
+    case FrameType::kStatus: {
+      auto status = cluster::parse_node_status(frame.payload);
+      if (!status || status->id != node->id) return;
+      node->status = std::move(*status);
+      node->has_status = true;
+      return;
+    }
+    case FrameType::kUsage: {
+      boost::system::error_code ec;
+      auto v = json::parse(frame.payload, ec);
+      if (ec || !v.is_object()) return;
+      const auto& o = v.as_object();
+      UsageRecord r;
+      r.day = utc_day(unix_now());
+      r.cluster_id = node->cluster_id;
+      r.key_id = text_of(o, "key_id");
+      r.node_id = node->id;
+      r.model = text_of(o, "model");
+      r.requests = 1;
+      r.failed = o.contains("failed") && o.at("failed").is_bool() && o.at("failed").as_bool() ? 1 : 0;
+      r.prompt_tokens = count_of(o, "prompt_tokens");
+      r.completion_tokens = count_of(o, "completion_tokens");
+      if (r.model.empty()) return;
+      store_.record_usage(r);
+      if (auto id = text_of(o, "request_id"); !id.empty() && on_usage) {
+        on_usage(id, r.prompt_tokens + r.completion_tokens);
+      }
+      return;
+    }
+    default:
+      return;  // a node sends nothing else on the link; newer frames are ignored
+  }
+}
+
+void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream) {
+  boost::system::error_code ec;
+  auto v = json::parse(stream->open_payload(), ec);
+  if (ec || !v.is_object() || text_of(v.as_object(), "kind") != "peer") {
+    stream->reset("refused", "a node may open peer streams only");
+    return;
+  }
+  auto target = node(text_of(v.as_object(), "to"));
+  if (!target || target->cluster_id != from->cluster_id || target == from) {
+    stream->reset("node_gone", "that node is not connected to this relay");
+    return;
+  }
+  auto other = target->session->open(json::serialize(json::object{{"kind", "peer"}, {"from", from->id}}));
+  if (!other) {
+    stream->reset("overloaded", "that node's link is full");
+    return;
+  }
+  asio::co_spawn(executor_, copy(stream, other), asio::detached);
+  asio::co_spawn(executor_, copy(other, stream), asio::detached);
+}
+
+std::vector<std::shared_ptr<ConnectedNode>> NodeHub::holders(const std::string& cluster_id,
+                                                             const std::string& model) const {
+  std::vector<std::shared_ptr<ConnectedNode>> out;
+  for (const auto& [id, n] : nodes_) {
+    if (n->cluster_id != cluster_id || !n->session->is_open()) continue;
+    for (const auto& m : n->status.models) {
+      if (m.id == model) {
+        out.push_back(n);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<ConnectedNode>> NodeHub::nodes_of(const std::string& cluster_id) const {
+  std::vector<std::shared_ptr<ConnectedNode>> out;
+  for (const auto& [id, n] : nodes_) {
+    if (n->cluster_id == cluster_id) out.push_back(n);
+  }
+  return out;
+}
+
+std::shared_ptr<ConnectedNode> NodeHub::node(const std::string& id) const {
+  auto it = nodes_.find(id);
+  return it == nodes_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<ConnectedNode>> NodeHub::all_nodes() const {
+  std::vector<std::shared_ptr<ConnectedNode>> out;
+  for (const auto& [id, n] : nodes_) out.push_back(n);
+  return out;
+}
+
+void NodeHub::disconnect(const std::string& node_id, const std::string& reason) {
+  if (auto n = node(node_id)) n->session->abort(reason);
+}
+
+void NodeHub::disconnect_cluster(const std::string& cluster_id, const std::string& reason) {
+  for (auto& n : nodes_of(cluster_id)) n->session->abort(reason);
+}
+
+void NodeHub::go_away(const std::string& reason, std::chrono::milliseconds reconnect_in) {
+  for (auto& [id, n] : nodes_) {
+    n->session->send(FrameType::kGoaway, json::serialize(json::object{
+                                             {"reason", reason}, {"reconnect_in_ms", reconnect_in.count()}}));
+    n->session->close(reason);
+  }
+}
+
+size_t NodeHub::open_streams() const {
+  size_t total = 0;
+  for (const auto& [id, n] : nodes_) total += n->session->stream_count();
+  return total;
+}
+
+size_t NodeHub::queued_bytes() const {
+  size_t total = 0;
+  for (const auto& [id, n] : nodes_) total += n->session->queued_bytes();
+  return total;
+}
+
+}  // namespace quorum::relay

@@ -1,0 +1,82 @@
+// NodeHub: the relay's switchboard. It takes the WebSockets nodes open to /v1/relay/connect, runs the link
+// handshake, keeps the nodes that passed it (one per node id: the newest connection wins, the old one is told
+// GOAWAY "replaced"), and knows what each reported in its last STATUS. Runs on one executor.
+//
+// Handshake: HELLO {relay_id, challenge} → AUTH {node_id, cluster_id, signature} within kAuthTimeout →
+// WELCOME {relay_id, node_id} or DENY {code, message} and close. The node must be enrolled (store), not
+// revoked, in a cluster that is not revoked, and sign link_auth_message() with its enrolled key.
+//
+// After it: STATUS frames update the node's models and load; USAGE frames add to the day's usage of its
+// cluster (counts only); a node that opens a stream "peer" to another connected node of its own cluster is
+// joined to it (the relay copies bytes both ways, which are TLS between the two nodes: it can read or alter
+// none of them); anything else is reset.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cluster/node_status.h"
+#include "link/link_session.h"
+#include "net/http_server.h"
+#include "relay/store.h"
+
+namespace quorum::relay {
+
+struct ConnectedNode {
+  std::string id;
+  std::string cluster_id;
+  std::string name;
+  std::string address;
+  std::shared_ptr<link::LinkSession> session;
+  cluster::NodeStatus status;
+  bool has_status = false;
+  int relayed = 0;  // requests the relay carries to it now
+  int64_t session_row = 0;
+};
+
+class NodeHub {
+ public:
+  static constexpr std::chrono::seconds kAuthTimeout{10};
+
+  NodeHub(net::asio::any_io_executor executor, Store& store, std::string relay_id);
+
+  // The ServerOptions::WebSocketEndpoint callback.
+  void accept(net::WebSocket ws, const net::RequestHead& head);
+
+  // Connected nodes of `cluster_id` that offer `model`.
+  std::vector<std::shared_ptr<ConnectedNode>> holders(const std::string& cluster_id,
+                                                      const std::string& model) const;
+  std::vector<std::shared_ptr<ConnectedNode>> nodes_of(const std::string& cluster_id) const;
+  std::shared_ptr<ConnectedNode> node(const std::string& id) const;
+  std::vector<std::shared_ptr<ConnectedNode>> all_nodes() const;
+
+  // Drops a node's link now (a revoked node), or every node of a cluster.
+  void disconnect(const std::string& node_id, const std::string& reason);
+  void disconnect_cluster(const std::string& cluster_id, const std::string& reason);
+  // Tells every node to reconnect in about `reconnect_in` (a restart), then closes the links.
+  void go_away(const std::string& reason, std::chrono::milliseconds reconnect_in);
+
+  // Each USAGE frame that names the request it ends (the relay's X-Request-Id) and its tokens.
+  std::function<void(const std::string& request_id, uint64_t tokens)> on_usage;
+
+  size_t connected() const { return nodes_.size(); }
+  size_t open_streams() const;
+  size_t queued_bytes() const;
+
+ private:
+  net::Task<void> handshake(std::shared_ptr<net::WebSocket> ws);
+  void admit(std::shared_ptr<ConnectedNode> node);
+  void on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame);
+  void on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream);
+
+  net::asio::any_io_executor executor_;
+  Store& store_;
+  std::string relay_id_;
+  std::map<std::string, std::shared_ptr<ConnectedNode>> nodes_;
+};
+
+}  // namespace quorum::relay

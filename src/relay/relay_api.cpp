@@ -1,0 +1,449 @@
+#include "relay/relay_api.h"
+
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "cluster/crypto.h"
+#include "cluster/signing_key.h"
+#include "core/log.h"
+#include "link/relay_auth.h"
+#include "relay/api_key.h"
+#include "relay/proxy.h"
+#include "router/schedule.h"
+#include "wire/stream_writer.h"
+
+namespace quorum::relay {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr auto kPendingTtl = std::chrono::seconds(30);
+
+net::Task<void> send_json(net::ResponseWriter& writer, int status, const json::value& body,
+                          net::Headers headers = {}) {
+  headers.add("Content-Type", "application/json");
+  co_await writer.send(status, headers, json::serialize(body));
+}
+
+net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error, net::Headers headers = {}) {
+  headers.add("Content-Type", "application/json");
+  co_await writer.send(error.status, headers, wire::error_body(error));
+}
+
+ApiError bad_key(std::string message) {
+  return ApiError{401, "invalid_request_error", std::move(message), std::nullopt, "invalid_api_key"};
+}
+
+ApiError model_not_found(const std::string& model) {
+  return ApiError::not_found("The model '" + model + "' does not exist or you do not have access to it.", "model",
+                             "model_not_found");
+}
+
+std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 512) {
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_string() || v->as_string().size() > max_bytes) return {};
+  return std::string(v->as_string());
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string query_value(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    auto pair = rest.substr(0, amp);
+    if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
+      return std::string(pair.substr(name.size() + 1));
+    }
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+json::object key_json(const ApiKey& k) {
+  json::array models;
+  for (const auto& m : k.models) models.emplace_back(m);
+  json::object o{{"id", k.id},
+                 {"name", k.name},
+                 {"models", models},
+                 {"rpm", k.limits.rpm},
+                 {"tpm", k.limits.tpm},
+                 {"max_parallel", k.limits.max_parallel},
+                 {"created_at", k.created_at}};
+  o["expires_at"] = k.expires_at ? json::value(*k.expires_at) : json::value(nullptr);
+  o["revoked_at"] = k.revoked_at ? json::value(*k.revoked_at) : json::value(nullptr);
+  o["last_used_at"] = k.last_used_at ? json::value(*k.last_used_at) : json::value(nullptr);
+  return o;
+}
+
+}  // namespace
+
+RelayApi::RelayApi(Store& store, NodeHub& hub, std::string relay_id)
+    : store_(store), hub_(hub), relay_id_(std::move(relay_id)), control_nonces_(100000, std::chrono::minutes(11)) {}
+
+net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter& writer) {
+  const auto path = path_of(request.target);
+  if (path == "/health" || path == "/healthz") {
+    co_await send_json(writer, 200, json::object{{"status", "ok"}, {"relay_id", relay_id_}, {"nodes", hub_.connected()}});
+  } else if (path == "/metrics") {
+    co_await metrics(writer);
+  } else if (path == "/v1/relay/enrol" && request.method == "POST") {
+    co_await enrol(request, writer);
+  } else if (path.starts_with("/v1/relay/")) {
+    co_await control(request, writer);
+  } else if (path == "/v1/models" || path == "/v1/chat/completions" || path == "/v1/completions" ||
+             path == "/v1/embeddings") {
+    co_await public_api(request, writer);
+  } else {
+    co_await send_error(writer, ApiError::not_found("Unknown path " + std::string(path) + ".", std::nullopt,
+                                                    "unknown_url"));
+  }
+}
+
+net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWriter& writer) {
+  const std::string path(path_of(request.target));
+  const bool is_get = path == "/v1/models";
+  if (is_get != (request.method == "GET" || request.method == "HEAD")) {
+    co_await send_error(writer, ApiError{405, "invalid_request_error", "Method not allowed.", std::nullopt,
+                                         "method_not_allowed"});
+    co_return;
+  }
+  // The key.
+  std::string_view authorization = request.headers.get("Authorization");
+  if (authorization.size() < 7 || !net::iequals(authorization.substr(0, 7), "Bearer ")) {
+    co_await send_error(writer, bad_key("Missing API key: send it as `Authorization: Bearer qk_…`."));
+    co_return;
+  }
+  auto check = store_.check_key(authorization.substr(7));
+  if (!check) {
+    co_await send_error(writer, check.error());
+    co_return;
+  }
+  switch (check->verdict) {
+    case KeyVerdict::ok:
+      break;
+    case KeyVerdict::revoked:
+      co_await send_error(writer, bad_key("This API key was revoked."));
+      co_return;
+    case KeyVerdict::expired:
+      co_await send_error(writer, bad_key("This API key has expired."));
+      co_return;
+    default:
+      co_await send_error(writer, bad_key("Incorrect API key provided: " + api_key::redacted(authorization.substr(7)) + "."));
+      co_return;
+  }
+  const ApiKey& key = *check->key;
+  store_.touch_key(key.id, unix_now());
+
+  if (is_get) {
+    json::array data;
+    std::vector<std::string> seen;
+    for (const auto& node : hub_.nodes_of(key.cluster_id)) {
+      for (const auto& m : node->status.models) {
+        if (!key.allows(m.id) || std::find(seen.begin(), seen.end(), m.id) != seen.end()) continue;
+        seen.push_back(m.id);
+        data.push_back(json::object{{"id", m.id}, {"object", "model"}, {"created", m.created},
+                                    {"owned_by", m.owned_by.empty() ? node->name : m.owned_by}});
+      }
+    }
+    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+    co_return;
+  }
+
+  // The model, and the only thing read of the body.
+  boost::system::error_code ec;
+  auto body = json::parse(request.body, ec);
+  if (ec || !body.is_object()) {
+    co_await send_error(writer, ApiError::invalid_request("We could not parse the JSON body of your request."));
+    co_return;
+  }
+  const std::string model = text_of(body.as_object(), "model");
+  if (model.empty()) {
+    co_await send_error(writer, ApiError::invalid_request("You must provide a model parameter.", "model"));
+    co_return;
+  }
+  if (!key.allows(model)) {
+    co_await send_error(writer, model_not_found(model));
+    co_return;
+  }
+
+  auto verdict = admission_.admit(key.id, key.limits, RateClock::now());
+  if (auto* refusal = std::get_if<Refusal>(&verdict)) {
+    ++refused_total_;
+    net::Headers h;
+    h.add("Retry-After", std::to_string(refusal->retry_after));
+    co_await send_error(writer,
+                        ApiError{429, "requests", "Rate limit reached for this API key (" +
+                                                      std::string(limit_name(refusal->limit)) + "); try again in " +
+                                                      std::to_string(refusal->retry_after) + " s.",
+                                 std::nullopt, "rate_limit_exceeded"},
+                        std::move(h));
+    co_return;
+  }
+  ++requests_total_;
+  ProxyRequest proxied{request.method, request.target, std::move(request.body),
+                       std::string(request.headers.get("Content-Type")), key.id,
+                       "relay-" + cluster::random_hex(12)};
+  pending_[proxied.request_id] = Pending{std::move(std::get<KeyAdmission::Ticket>(verdict)), std::nullopt,
+                                         RateClock::now()};
+
+  // Holders: warm first, then the least loaded (router/schedule.h).
+  auto holders = hub_.holders(key.cluster_id, model);
+  std::vector<router::RouteCandidate> candidates;
+  for (const auto& h : holders) {
+    bool loaded = false;
+    for (const auto& m : h->status.models) loaded = loaded || (m.id == model && m.loaded);
+    candidates.push_back({false, loaded, std::max(h->status.in_flight, h->relayed), std::max(h->status.capacity, 1)});
+  }
+  ApiError last = model_not_found(model);
+  int tries = 0;
+  bool answered = false;
+  for (size_t index : router::schedule(candidates)) {
+    if (tries++ == kMaxTries) break;
+    auto outcome = co_await proxy_to_node(holders[index], proxied, writer, last);
+    if (outcome != TryOutcome::kRetry) {
+      answered = true;
+      break;
+    }
+    log::info("relay: " + proxied.request_id + " on node '" + log::printable(holders[index]->name) +
+              "' failed before its answer: " + log::printable(last.message));
+  }
+  if (!answered) co_await send_error(writer, last);
+  settle(proxied.request_id);
+}
+
+void RelayApi::usage_reported(const std::string& request_id, uint64_t tokens) {
+  auto it = pending_.find(request_id);
+  if (it == pending_.end()) {
+    if (pending_.size() < 100000) pending_[request_id] = Pending{std::nullopt, tokens, RateClock::now()};
+    return;
+  }
+  it->second.tokens = tokens;
+  if (it->second.ticket) {
+    it->second.ticket->finish(tokens, RateClock::now());
+    pending_.erase(it);
+  }
+}
+
+void RelayApi::settle(const std::string& request_id) {
+  const auto now = RateClock::now();
+  auto it = pending_.find(request_id);
+  if (it != pending_.end() && it->second.tokens && it->second.ticket) {
+    it->second.ticket->finish(*it->second.tokens, now);
+    pending_.erase(it);
+  } else if (it != pending_.end() && it->second.ticket) {
+    // The usage may still come: keep the ticket a while, its parallel slot freed.
+    it->second.ticket->finish(0, now);
+    it->second.ticket.reset();
+  }
+  for (auto p = pending_.begin(); p != pending_.end();) {
+    p = now - p->second.since > kPendingTtl ? pending_.erase(p) : std::next(p);
+  }
+}
+
+net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& writer) {
+  boost::system::error_code ec;
+  auto v = json::parse(request.body, ec);
+  if (ec || !v.is_object()) {
+    co_await send_error(writer, ApiError::invalid_request("The body must be a JSON object."));
+    co_return;
+  }
+  const auto& o = v.as_object();
+  const std::string cluster_id = text_of(o, "cluster_id", 128);
+  const std::string node_id = text_of(o, "node_id", 128);
+  const std::string node_name = text_of(o, "node_name", 256);
+  const std::string cluster_name = text_of(o, "cluster_name", 256);
+  const std::string token = text_of(o, "token", 256);
+  const std::string enrol_key = cluster::base64url_decode(text_of(o, "cluster_public_key"));
+  const std::string node_key = cluster::base64url_decode(text_of(o, "node_public_key"));
+  const std::string cluster_sig = cluster::base64url_decode(text_of(o, "cluster_signature"));
+  const std::string node_sig = cluster::base64url_decode(text_of(o, "node_signature"));
+  int64_t at = 0;
+  if (auto* t = o.if_contains("time"); t && t->is_int64()) at = t->as_int64();
+  if (cluster_id.empty() || node_id.empty() || enrol_key.size() != 32 || node_key.size() != 32) {
+    co_await send_error(writer, ApiError::invalid_request("An enrolment needs cluster_id, node_id, "
+                                                          "cluster_public_key and node_public_key."));
+    co_return;
+  }
+  if (std::abs(at - unix_now()) > link::kMaxClockSkewSeconds) {
+    co_await send_error(writer, ApiError{401, "invalid_request_error",
+                                         "The enrolment's time is too far from the relay's clock.", std::nullopt,
+                                         "clock_skew"});
+    co_return;
+  }
+  const std::string message = link::enrol_message(cluster_id, node_id, node_key, at);
+  if (!cluster::verify_signature(enrol_key, message, cluster_sig) ||
+      !cluster::verify_signature(node_key, message, node_sig)) {
+    co_await send_error(writer, ApiError{401, "invalid_request_error", "The enrolment's signatures do not hold.",
+                                         std::nullopt, "bad_signature"});
+    co_return;
+  }
+  auto known = store_.cluster(cluster_id);
+  if (!known) {
+    co_await send_error(writer, known.error());
+    co_return;
+  }
+  if (*known) {
+    if ((*known)->revoked_at || !cluster::constant_time_equal((*known)->enrol_public_key, enrol_key)) {
+      co_await send_error(writer, ApiError{403, "invalid_request_error",
+                                           "This cluster is revoked here, or its key is not the one enrolled.",
+                                           std::nullopt, "cluster_refused"});
+      co_return;
+    }
+  } else {
+    auto redeemed = token.empty() ? Result<bool>(false) : store_.redeem_enrol_token(token, cluster_id);
+    if (!redeemed || !*redeemed) {
+      co_await send_error(writer, ApiError{401, "invalid_request_error",
+                                           "This cluster is not enrolled here: its first node needs an enrolment "
+                                           "token from the relay's operator (quorum-relay token create).",
+                                           std::nullopt, "enrolment_token_required"});
+      co_return;
+    }
+    Cluster c;
+    c.id = cluster_id;
+    c.name = cluster_name.empty() ? cluster_id : cluster_name;
+    c.enrol_public_key = enrol_key;
+    store_.add_cluster(c);
+  }
+  Node n;
+  n.id = node_id;
+  n.cluster_id = cluster_id;
+  n.name = node_name.empty() ? node_id : node_name;
+  n.public_key = node_key;
+  auto result = store_.enrol_node(n);
+  if (!result) {
+    co_await send_error(writer, result.error());
+    co_return;
+  }
+  if (*result != EnrolResult::enrolled) {
+    co_await send_error(writer, ApiError{403, "invalid_request_error",
+                                         *result == EnrolResult::node_revoked
+                                             ? "This node was revoked at this relay."
+                                             : "This node id is enrolled in another cluster.",
+                                         std::nullopt, "node_refused"});
+    co_return;
+  }
+  log::info("relay: node '" + log::printable(n.name) + "' enrolled in cluster " + cluster_id);
+  co_await send_json(writer, 200, json::object{{"relay_id", relay_id_}, {"cluster_id", cluster_id}, {"node_id", node_id}});
+}
+
+net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter& writer) {
+  auto auth = link::parse_control_authorization(request.headers.get("Authorization"));
+  const auto now = unix_now();
+  std::optional<Node> caller;
+  if (auth && std::abs(auth->unix_seconds - now) <= link::kMaxClockSkewSeconds) {
+    auto n = store_.node(auth->node_id);
+    if (n && *n && !(*n)->revoked_at &&
+        cluster::verify_signature((*n)->public_key,
+                                  link::control_message(request.method, request.target, auth->unix_seconds,
+                                                        auth->nonce, request.body),
+                                  auth->signature) &&
+        control_nonces_.touch(auth->node_id + ":" + auth->nonce, RateClock::now())) {
+      caller = **n;
+    }
+  }
+  if (!caller) {
+    co_await send_error(writer, ApiError{401, "invalid_request_error",
+                                         "The relay's control API needs a request signed by an enrolled node "
+                                         "(quorum keys, quorum usage).",
+                                         std::nullopt, "invalid_node_signature"});
+    co_return;
+  }
+  const std::string cluster_id = caller->cluster_id;
+  const std::string path(path_of(request.target));
+  if (path == "/v1/relay/keys" && request.method == "GET") {
+    auto keys = store_.keys_of(cluster_id);
+    if (!keys) co_return co_await send_error(writer, keys.error());
+    json::array data;
+    for (const auto& k : *keys) data.push_back(key_json(k));
+    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+  } else if (path == "/v1/relay/keys" && request.method == "POST") {
+    boost::system::error_code ec;
+    auto v = json::parse(request.body, ec);
+    if (ec || !v.is_object()) co_return co_await send_error(writer, ApiError::invalid_request("The body must be a JSON object."));
+    const auto& o = v.as_object();
+    KeyLimits limits;
+    auto number = [&](std::string_view name) -> uint64_t {
+      auto* x = o.if_contains(name);
+      return x && x->is_int64() && x->as_int64() > 0 ? static_cast<uint64_t>(x->as_int64()) : 0;
+    };
+    limits.rpm = number("rpm");
+    limits.tpm = number("tpm");
+    limits.max_parallel = number("max_parallel");
+    std::vector<std::string> models;
+    if (auto* m = o.if_contains("models"); m && m->is_array()) {
+      for (const auto& x : m->as_array()) {
+        if (x.is_string()) models.emplace_back(x.as_string());
+      }
+    }
+    std::optional<UnixSeconds> expires;
+    if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
+    auto created = store_.create_key(cluster_id, text_of(o, "name", kMaxTextBytes), limits, models, expires);
+    if (!created) co_return co_await send_error(writer, created.error());
+    auto parsed = api_key::parse(*created);
+    co_await send_json(writer, 200, json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}});
+  } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
+    const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
+    auto revoked = store_.revoke_key(cluster_id, id);
+    if (!revoked) co_return co_await send_error(writer, revoked.error());
+    if (!*revoked) co_return co_await send_error(writer, ApiError::not_found("No key '" + id + "' in this cluster."));
+    co_await send_json(writer, 200, json::object{{"id", id}, {"revoked", true}});
+  } else if (path == "/v1/relay/usage" && request.method == "GET") {
+    const std::string today = utc_day(now);
+    std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
+    auto rows = store_.usage(cluster_id, from.empty() ? utc_day(now - 29 * 86400) : from, to.empty() ? today : to);
+    if (!rows) co_return co_await send_error(writer, rows.error());
+    json::array data;
+    for (const auto& r : *rows) {
+      data.push_back(json::object{{"day", r.day},
+                                  {"key_id", r.key_id},
+                                  {"node_id", r.node_id},
+                                  {"model", r.model},
+                                  {"requests", r.requests},
+                                  {"failed", r.failed},
+                                  {"prompt_tokens", r.prompt_tokens},
+                                  {"completion_tokens", r.completion_tokens}});
+    }
+    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+  } else if (path == "/v1/relay/nodes" && request.method == "GET") {
+    auto nodes = store_.nodes_of(cluster_id);
+    if (!nodes) co_return co_await send_error(writer, nodes.error());
+    json::array data;
+    for (const auto& n : *nodes) {
+      auto live = hub_.node(n.id);
+      json::array models;
+      if (live) {
+        for (const auto& m : live->status.models) models.emplace_back(m.id);
+      }
+      data.push_back(json::object{{"id", n.id},
+                                  {"name", n.name},
+                                  {"online", live != nullptr},
+                                  {"revoked", n.revoked_at.has_value()},
+                                  {"last_seen_at", n.last_seen_at ? json::value(*n.last_seen_at) : json::value(nullptr)},
+                                  {"models", models}});
+    }
+    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+  } else {
+    co_await send_error(writer, ApiError::not_found("Unknown path " + path + ".", std::nullopt, "unknown_url"));
+  }
+}
+
+net::Task<void> RelayApi::metrics(net::ResponseWriter& writer) {
+  std::string out;
+  out += "# TYPE quorum_relay_connected_nodes gauge\nquorum_relay_connected_nodes " + std::to_string(hub_.connected()) + "\n";
+  out += "# TYPE quorum_relay_open_streams gauge\nquorum_relay_open_streams " + std::to_string(hub_.open_streams()) + "\n";
+  out += "# TYPE quorum_relay_queued_bytes gauge\nquorum_relay_queued_bytes " + std::to_string(hub_.queued_bytes()) + "\n";
+  out += "# TYPE quorum_relay_requests_total counter\nquorum_relay_requests_total " + std::to_string(requests_total_) + "\n";
+  out += "# TYPE quorum_relay_rate_limited_total counter\nquorum_relay_rate_limited_total " + std::to_string(refused_total_) + "\n";
+  net::Headers h;
+  h.add("Content-Type", "text/plain; version=0.0.4");
+  co_await writer.send(200, h, std::move(out));
+}
+
+}  // namespace quorum::relay

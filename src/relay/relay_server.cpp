@@ -1,0 +1,133 @@
+#include "relay/relay_server.h"
+
+#include <sys/resource.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "cluster/crypto.h"
+#include "core/log.h"
+#include "link/relay_auth.h"
+#include "net/http_server.h"
+#include "relay/node_hub.h"
+#include "relay/relay_api.h"
+#include "relay/store.h"
+
+namespace quorum::relay {
+
+namespace asio = net::asio;
+
+namespace {
+
+void raise_descriptor_limit() {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+// Polls the store for revocations of connected nodes (the CLI writes them from another process).
+void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
+  timer.expires_after(std::chrono::seconds(1));
+  timer.async_wait([&timer, &store, &hub](const boost::system::error_code& ec) {
+    if (ec) return;
+    std::vector<std::string> revoked;
+    for (const auto& n : hub.all_nodes()) {
+      auto record = store.node(n->id);
+      if (!record || !*record || (*record)->revoked_at) revoked.push_back(n->id);
+      else if (auto c = store.cluster(n->cluster_id); !c || !*c || (*c)->revoked_at) revoked.push_back(n->id);
+    }
+    for (const auto& id : revoked) hub.disconnect(id, "revoked");
+    watch_revocations(timer, store, hub);
+  });
+}
+
+}  // namespace
+
+std::string relay_id(const std::string& data_dir) {
+  const auto path = std::filesystem::path(data_dir) / "relay-id";
+  std::ifstream in(path);
+  std::string id;
+  if (in && std::getline(in, id) && id.size() == 16) return id;
+  id = cluster::random_hex(8);
+  std::ofstream(path) << id << "\n";
+  return id;
+}
+
+int run_relay(const RelayConfig& config) {
+  raise_descriptor_limit();
+  auto store = Store::open(config.data_dir);
+  if (!store) {
+    log::error("relay: cannot open the store in " + config.data_dir + ": " + store.error().message);
+    return 1;
+  }
+  (*store)->close_open_sessions("relay restarted");
+  const std::string id = relay_id(config.data_dir);
+
+  asio::io_context ctx(1);
+  NodeHub hub(ctx.get_executor(), **store, id);
+  RelayApi api(**store, hub, id);
+  hub.on_usage = [&api](const std::string& request_id, uint64_t tokens) { api.usage_reported(request_id, tokens); };
+
+  const auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos) {
+    log::error("relay: --listen must be HOST:PORT");
+    return 2;
+  }
+  std::string host = config.listen.substr(0, colon);
+  if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  const auto port = static_cast<unsigned short>(std::stoi(config.listen.substr(colon + 1)));
+
+  net::ServerOptions options;
+  options.limits.max_body_bytes = config.max_body_bytes;
+  // Nodes of many clusters may share one address (NAT): the relay's own budgets are wide.
+  auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
+  endpoint->path = std::string(link::kLinkPath);
+  endpoint->subprotocol = std::string(link::kSubprotocol);
+  endpoint->on_open = [&hub](net::WebSocket ws, net::RequestHead head) { hub.accept(std::move(ws), head); };
+  options.websocket = endpoint;
+  std::unique_ptr<net::HttpServer> server;
+  try {
+    server = std::make_unique<net::HttpServer>(
+        ctx.get_executor(), host, port,
+        [&api](net::HttpRequest& req, net::ResponseWriter& w) { return api.handle(req, w); }, options);
+  } catch (const std::exception& e) {
+    log::error("relay: cannot listen on " + config.listen + ": " + e.what());
+    return 1;
+  }
+  server->start();
+  log::info("quorum-relay " QUORUM_VERSION " (id " + id + ") listening on " + host + ":" +
+            std::to_string(server->port()));
+
+  asio::steady_timer revocations(ctx);
+  watch_revocations(revocations, **store, hub);
+
+  asio::signal_set signals(ctx, SIGINT, SIGTERM);
+  asio::steady_timer drain(ctx);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    log::info("relay: stopping: nodes are told to reconnect; requests in flight have " +
+              std::to_string(config.drain_timeout.count()) + " s to finish");
+    revocations.cancel();
+    server->stop(false, [&] {
+      hub.go_away("restarting", std::chrono::milliseconds(1000));
+      drain.expires_after(std::chrono::milliseconds(200));
+      drain.async_wait([&](const boost::system::error_code&) { ctx.stop(); });
+    });
+    drain.expires_after(config.drain_timeout);
+    drain.async_wait([&](const boost::system::error_code& e) {
+      if (e) return;
+      hub.go_away("restarting", std::chrono::milliseconds(1000));
+      ctx.stop();
+    });
+  });
+  ctx.run();
+  log::info("relay: stopped");
+  return 0;
+}
+
+}  // namespace quorum::relay

@@ -1,0 +1,28 @@
+// `quorum-relay serve`: the relay's one process. One thread, one io_context: the HTTP server (public API,
+// control API, the node link's WebSocket endpoint), the hub of connected nodes, the store.
+//
+// Shutdown (SIGTERM, SIGINT): stop accepting, tell every node GOAWAY "restarting" (reconnect in about a
+// second, to this relay's successor), let requests in flight finish up to `drain_timeout`, then exit.
+// Revocations made with the CLI while it runs (same data directory) reach it within a second: a revoked
+// node's link is dropped; keys are checked against the store on every request.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace quorum::relay {
+
+struct RelayConfig {
+  std::string listen = "127.0.0.1:8443";
+  std::string data_dir;
+  std::chrono::seconds drain_timeout{30};
+  size_t max_body_bytes = size_t{8} << 20;
+};
+
+// Runs until a signal ends it; the exit status.
+int run_relay(const RelayConfig& config);
+
+// The relay's id: random, made once, kept in <data_dir>/relay-id.
+std::string relay_id(const std::string& data_dir);
+
+}  // namespace quorum::relay

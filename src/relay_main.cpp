@@ -1,0 +1,145 @@
+// The `quorum-relay` program: `serve` runs the relay; the other commands manage its data directory (the
+// operator's side of the control plane). It links neither llama.cpp nor the node.
+#include <CLI/CLI.hpp>
+#include <ctime>
+#include <iostream>
+
+#include "relay/relay_server.h"
+#include "relay/store.h"
+
+namespace {
+
+std::string when(std::optional<int64_t> t) {
+  if (!t) return "-";
+  std::time_t tt = static_cast<std::time_t>(*t);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", std::gmtime(&tt));
+  return buf;
+}
+
+std::unique_ptr<quorum::relay::Store> open_store(const std::string& dir) {
+  auto store = quorum::relay::Store::open(dir);
+  if (!store) {
+    std::cerr << "quorum-relay: cannot open " << dir << ": " << store.error().message << "\n";
+    std::exit(1);
+  }
+  return std::move(*store);
+}
+
+template <class T>
+T or_exit(quorum::Result<T> r) {
+  if (!r) {
+    std::cerr << "quorum-relay: " << r.error().message << "\n";
+    std::exit(1);
+  }
+  return std::move(*r);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace quorum;
+  CLI::App app{"quorum-relay: where Quorum nodes on different networks meet, and the cluster's one endpoint."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", QUORUM_VERSION);
+  std::string data_dir = "/var/lib/quorum-relay";
+
+  relay::RelayConfig config;
+  int drain = 30;
+  size_t max_body_mb = 8;
+  auto* serve = app.add_subcommand("serve", "Run the relay.");
+  serve->add_option("--listen", config.listen, "Address to serve on (HOST:PORT)")->capture_default_str();
+  serve->add_option("--data", data_dir, "The relay's data directory (SQLite)")->capture_default_str();
+  serve->add_option("--drain-timeout", drain, "Seconds requests in flight get to finish at shutdown")
+      ->capture_default_str();
+  serve->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
+
+  auto* token = app.add_subcommand("token", "Enrolment tokens: one lets one cluster enrol.");
+  token->require_subcommand(1);
+  std::string note, token_id;
+  auto* token_create = token->add_subcommand("create", "Make a token (printed once, as the last line).");
+  token_create->add_option("--note", note, "What the token is for");
+  token_create->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+  auto* token_list = token->add_subcommand("list", "List tokens.");
+  token_list->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+  auto* token_revoke = token->add_subcommand("revoke", "Revoke an unused token.");
+  token_revoke->add_option("ID", token_id)->required();
+  token_revoke->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+
+  std::string object_id;
+  auto* clusters = app.add_subcommand("cluster", "Enrolled clusters.");
+  clusters->require_subcommand(1);
+  auto* cluster_list = clusters->add_subcommand("list", "List clusters and their nodes.");
+  cluster_list->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+  auto* cluster_revoke = clusters->add_subcommand("revoke", "Revoke a cluster: its nodes and keys stop at once.");
+  cluster_revoke->add_option("ID", object_id)->required();
+  cluster_revoke->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+  auto* nodes = app.add_subcommand("node", "Enrolled nodes.");
+  nodes->require_subcommand(1);
+  auto* node_revoke = nodes->add_subcommand("revoke", "Revoke a node: its link is dropped at once.");
+  node_revoke->add_option("ID", object_id)->required();
+  node_revoke->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+
+  std::string usage_cluster;
+  auto* usage = app.add_subcommand("usage", "Usage per day, key, node and model (counts only).");
+  usage->add_option("--cluster", usage_cluster, "The cluster (default: every cluster)");
+  usage->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+
+  CLI11_PARSE(app, argc, argv);
+
+  if (serve->parsed()) {
+    config.data_dir = data_dir;
+    config.drain_timeout = std::chrono::seconds(drain);
+    config.max_body_bytes = max_body_mb << 20;
+    return relay::run_relay(config);
+  }
+  auto store = open_store(data_dir);
+  if (token_create->parsed()) {
+    const std::string text = or_exit(store->create_enrol_token(note));
+    std::cout << "Enrolment token (shown once; give it to the cluster's first node: quorum relay join URL "
+                 "TOKEN):\n"
+              << text << "\n";
+  } else if (token_list->parsed()) {
+    for (const auto& t : or_exit(store->list_enrol_tokens())) {
+      std::cout << t.id << "  created " << when(t.created_at) << "  used " << when(t.used_at) << "  cluster "
+                << (t.cluster_id.empty() ? "-" : t.cluster_id) << "  revoked " << when(t.revoked_at) << "  "
+                << t.note << "\n";
+    }
+  } else if (token_revoke->parsed()) {
+    if (!or_exit(store->revoke_enrol_token(token_id))) {
+      std::cerr << "quorum-relay: no token " << token_id << "\n";
+      return 1;
+    }
+  } else if (cluster_list->parsed()) {
+    for (const auto& c : or_exit(store->list_clusters())) {
+      std::cout << c.id << "  " << c.name << "  enrolled " << when(c.created_at) << "  revoked "
+                << when(c.revoked_at) << "\n";
+      for (const auto& n : or_exit(store->nodes_of(c.id))) {
+        std::cout << "  node " << n.id << "  " << n.name << "  last seen " << when(n.last_seen_at) << "  revoked "
+                  << when(n.revoked_at) << "\n";
+      }
+    }
+  } else if (cluster_revoke->parsed()) {
+    if (!or_exit(store->revoke_cluster(object_id))) {
+      std::cerr << "quorum-relay: no cluster " << object_id << "\n";
+      return 1;
+    }
+  } else if (node_revoke->parsed()) {
+    if (!or_exit(store->revoke_node(object_id))) {
+      std::cerr << "quorum-relay: no node " << object_id << "\n";
+      return 1;
+    }
+  } else if (usage->parsed()) {
+    std::cout << "day         cluster           key            node              model  requests  failed  "
+                 "prompt  completion\n";
+    for (const auto& c : or_exit(store->list_clusters())) {
+      if (!usage_cluster.empty() && c.id != usage_cluster) continue;
+      for (const auto& r : or_exit(store->usage(c.id, "0000-00-00", "9999-99-99"))) {
+        std::cout << r.day << "  " << r.cluster_id << "  " << (r.key_id.empty() ? "-" : r.key_id) << "  " << r.node_id
+                  << "  " << r.model << "  " << r.requests << "  " << r.failed << "  " << r.prompt_tokens << "  "
+                  << r.completion_tokens << "\n";
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,61 @@
+#include "link/frame.h"
+
+#include <gtest/gtest.h>
+
+namespace quorum::link {
+namespace {
+
+Frame decoded(std::string_view message) {
+  auto result = decode(message);
+  EXPECT_TRUE(std::holds_alternative<Frame>(result)) << std::get<FrameError>(result).reason;
+  return std::holds_alternative<Frame>(result) ? std::get<Frame>(result) : Frame{};
+}
+
+std::string rejection(std::string_view message) {
+  auto result = decode(message);
+  return std::holds_alternative<FrameError>(result) ? std::get<FrameError>(result).reason : "";
+}
+
+TEST(LinkFrame, RoundTripsEveryField) {
+  const std::string bytes = encode(FrameType::kData, 0x01020304, "hello", kEnd);
+  ASSERT_EQ(bytes.size(), kHeaderBytes + 5);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[4]), 1);  // big endian
+  EXPECT_EQ(static_cast<unsigned char>(bytes[7]), 4);
+  const Frame f = decoded(bytes);
+  EXPECT_EQ(f.type, FrameType::kData);
+  EXPECT_EQ(f.flags, kEnd);
+  EXPECT_EQ(f.stream, 0x01020304u);
+  EXPECT_EQ(f.payload, "hello");
+}
+
+TEST(LinkFrame, AnEmptyPayloadIsAFrame) {
+  EXPECT_EQ(decoded(encode(FrameType::kData, 3, "", kEnd)).payload, "");
+}
+
+TEST(LinkFrame, RejectsWhatThisVersionNeverSends) {
+  EXPECT_NE(rejection("\x07\x00\x00"), "");
+  EXPECT_NE(rejection(std::string("\x00\x00\x00\x00\x00\x00\x00\x01", 8)), "");  // type 0
+  EXPECT_NE(rejection(std::string("\x63\x00\x00\x00\x00\x00\x00\x01", 8)), "");  // type 99
+  EXPECT_NE(rejection(std::string("\x07\x00\x01\x00\x00\x00\x00\x01", 8)), "");  // reserved bits
+  EXPECT_NE(rejection(std::string("\x07\x02\x00\x00\x00\x00\x00\x01", 8)), "");  // unknown flag
+  EXPECT_NE(rejection(encode(FrameType::kStatus, 0, "{}", kEnd)), "");            // flag on a link frame
+  EXPECT_NE(rejection(encode(FrameType::kData, 0, "x")), "");                     // stream frame on 0
+  EXPECT_NE(rejection(encode(FrameType::kStatus, 5, "{}")), "");                  // link frame on a stream
+  EXPECT_NE(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes + 1, 'x'))), "");
+  EXPECT_NE(rejection(encode(FrameType::kWindow, 1, "12345")), "");
+  EXPECT_EQ(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes, 'x'))), "");
+}
+
+TEST(LinkFrame, WindowCarriesANonZeroDelta) {
+  EXPECT_EQ(parse_window(window_payload(kInitialWindow)), kInitialWindow);
+  EXPECT_EQ(parse_window(window_payload(0)), std::nullopt);
+  EXPECT_EQ(parse_window("abc"), std::nullopt);
+}
+
+TEST(LinkFrame, NamesTypesForLogs) {
+  EXPECT_EQ(type_name(FrameType::kGoaway), "GOAWAY");
+  EXPECT_EQ(type_name(static_cast<FrameType>(200)), "unknown");
+}
+
+}  // namespace
+}  // namespace quorum::link
