@@ -14,6 +14,7 @@
 #include "cluster/mdns_records.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
+#include "relay/api_key.h"
 
 namespace fs = std::filesystem;
 namespace dns = quorum::cluster::dns;
@@ -341,6 +342,24 @@ void join_token_seeds() {
   write("join_token", "not_a_token", "qc2.aGVsbG8");
 }
 
+// api_key: keys and enrolment tokens as the relay prints them, pasted, cut, mistyped and of the wrong kind.
+void api_key_seeds() {
+  namespace key = quorum::relay::api_key;
+  const std::string id = "3fZ9a0LmQ2xY";
+  const std::string secret = "1Qm8c2RZr7Vn0fXGk5dT4pYw9HbE3aLs6NjU2yKq8oW";
+  const std::string text = key::compose(key::Kind::key, id, secret);
+  write("api_key", "key", text);
+  write("api_key", "enrol_token", key::compose(key::Kind::enrol_token, id, secret));
+  write("api_key", "key_padded",
+        key::compose(key::Kind::key, "000000000000", std::string(key::kSecretLength, '0')));
+  write("api_key", "key_bearer", "Bearer " + text + "\r\n");
+  write("api_key", "key_cut", text.substr(0, text.size() - 4));
+  std::string typo = text;
+  typo[30] = typo[30] == 'a' ? 'b' : 'a';
+  write("api_key", "key_typo", typo);
+  write("api_key", "openai_key", "sk-proj-4f9c2a7e1b3d5f6a8c0e2b4d6f8a0c2e");
+}
+
 // gguf_header: the file's size (little-endian 64 bits), then the start of the file.
 void gguf_seeds() {
   auto le = [](uint64_t v, int width) {
@@ -399,6 +418,7 @@ int main(int argc, char** argv) {
   node_status_seeds();
   peer_proof_seeds();
   join_token_seeds();
+  api_key_seeds();
   gguf_seeds();
   http_seeds();
   return 0;

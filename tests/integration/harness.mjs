@@ -162,6 +162,33 @@ export async function startNode({ args = [], port, autodetect = false, stateDir 
   };
 }
 
+export const relayBin = () =>
+  process.env.QUORUM_RELAY_BIN || path.join(path.dirname(quorumBin()), "quorum-relay");
+
+// `quorum-relay serve` on a free port (or `port`) with its data in `dataDir` (or a new one; kept at stop, so
+// that a test can restart the relay on the same data; remove() deletes it).
+export async function startRelay({ port, dataDir, args = [] } = {}) {
+  port ??= await freePort();
+  dataDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "quorum-relay-test-"));
+  const h = launch(relayBin(), ["serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir, ...args], "quorum-relay");
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(h, url, 30000);
+  return {
+    ...h,
+    url,
+    port,
+    dataDir,
+    async stop() {
+      const r = await h.stop();
+      if (r.signal && r.signal !== "SIGTERM") throw new Error(`quorum-relay died with ${r.signal}:\n${h.output().slice(-4000)}`);
+      return r;
+    },
+    remove() {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 // POST `body` (JSON, or a string sent as it is) to `node` at `route`, with extra fetch options in `init` (such as
 // `signal`): the fetch Response.
 export function postJson(node, route, body, init = {}) {

@@ -1,0 +1,225 @@
+// The relay's persistent state (its control plane), in SQLite: enrolment tokens, clusters, nodes and their
+// connection sessions, API keys, and daily usage. One file, <dir>/relay.db (directory 0700 when created here,
+// file 0600 always), in WAL mode with a busy timeout and foreign keys on; the schema is migrated on open
+// (store_schema.h).
+//
+// Secrets: keys and tokens are stored as SHA-256 of their secret only (api_key.h); their full text is
+// returned once, by the call that creates them. Nodes and clusters are known by Ed25519 public keys
+// (signing_key.h): a cluster's enrolment key is derived from the cluster secret, which the relay never sees.
+// Usage is counts per day, key, node and model: no column holds prompt or completion text.
+//
+// Every call returns its error as a value: 400 for an argument the store refuses (an empty or over-long name,
+// a public key that is not 32 bytes, a malformed day), 404 where it says so, 503 when the database stayed
+// locked by another process past the busy timeout (5 s), 500 for the database failing. Text arguments are
+// bound as parameters and stored verbatim. Times are Unix seconds from the clock given to open().
+//
+// Thread-safe: one mutex serialises the calls (each is a few statements; none waits on the network).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "relay/key_limits.h"
+
+namespace quorum::relay {
+
+namespace sqlite {
+class Database;
+}
+
+using UnixSeconds = int64_t;
+using Clock = std::function<UnixSeconds()>;
+// The system clock, in Unix seconds.
+UnixSeconds unix_now();
+// "YYYY-MM-DD" of the UTC day that `t` falls in.
+std::string utc_day(UnixSeconds t);
+
+// Text arguments (names, notes, models, reasons, ids) are at most this many bytes, without control
+// characters.
+inline constexpr size_t kMaxTextBytes = 256;
+
+struct EnrolToken {
+  std::string id;
+  std::string note;
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> used_at;
+  std::string cluster_id;  // the cluster it enrolled; "" until used
+  std::optional<UnixSeconds> revoked_at;
+};
+
+struct Cluster {
+  std::string id;  // the cluster fingerprint
+  std::string name;
+  std::string enrol_public_key;  // 32 raw bytes (Ed25519)
+  UnixSeconds created_at = 0;    // set by the store
+  std::optional<UnixSeconds> revoked_at;
+};
+
+struct Node {
+  std::string id;
+  std::string cluster_id;
+  std::string name;
+  std::string public_key;       // 32 raw bytes (Ed25519)
+  UnixSeconds enrolled_at = 0;  // set by the store: when this public key was enrolled
+  std::optional<UnixSeconds> revoked_at;
+  std::optional<UnixSeconds> last_seen_at;
+};
+
+enum class EnrolResult {
+  enrolled,       // new, or the same node again (its name and key replaced)
+  no_cluster,     // the cluster is unknown or revoked
+  node_revoked,   // this node id was revoked: it stays out
+  other_cluster,  // this node id is enrolled in another cluster (revoke it there first)
+};
+
+enum class KeyState { active, expired, revoked };
+
+struct ApiKey {
+  std::string id;
+  std::string cluster_id;
+  std::string name;
+  std::string secret_hash;          // api_key::secret_hash of the secret
+  std::vector<std::string> models;  // the models it may use; empty: every model
+  KeyLimits limits;
+  std::optional<UnixSeconds> expires_at;
+  UnixSeconds created_at = 0;
+  std::optional<UnixSeconds> last_used_at;
+  std::optional<UnixSeconds> revoked_at;
+
+  // revoked if revoked_at is set; else expired if expires_at <= now; else active.
+  KeyState state(UnixSeconds now) const;
+  // True when `models` is empty or names `model` exactly.
+  bool allows(std::string_view model) const;
+};
+
+// What the relay sends a cluster's nodes so that its keys keep working on their LAN.
+struct KeyHash {
+  std::string id;
+  std::string secret_hash;
+  std::vector<std::string> models;
+  KeyLimits limits;
+  std::optional<UnixSeconds> expires_at;
+  bool revoked = false;
+};
+
+enum class KeyVerdict {
+  ok,         // a well-formed key, known, its secret right, not revoked nor expired
+  malformed,  // not a key (api_key::parse refused it)
+  unknown,    // no key with this id, or the secret is wrong (told apart by nobody)
+  revoked,
+  expired,
+};
+
+struct KeyCheck {
+  KeyVerdict verdict = KeyVerdict::unknown;
+  std::optional<ApiKey> key;  // set for ok, revoked and expired
+};
+
+// A day's counts for one (cluster, key, node, model); also a row of usage().
+struct UsageRecord {
+  std::string day;  // "YYYY-MM-DD", UTC (utc_day)
+  std::string cluster_id;
+  std::string key_id;  // "" for node-to-node traffic
+  std::string node_id;
+  std::string model;
+  uint64_t requests = 0;
+  uint64_t failed = 0;
+  uint64_t prompt_tokens = 0;
+  uint64_t completion_tokens = 0;
+};
+
+class Store {
+ public:
+  // Opens or creates <dir>/relay.db (creating `dir` with mode 0700 when missing) and migrates it. `clock`
+  // gives every time the store writes.
+  static Result<std::unique_ptr<Store>> open(const std::string& dir, Clock clock = unix_now);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // ---- enrolment tokens (single use; a cluster's first node presents one) ----
+  // A new token's full text ("qe_…"), shown once; only its hash is kept.
+  Result<std::string> create_enrol_token(std::string_view note);
+  // Spends the token on `cluster_id`: true once; false when the token is malformed, unknown, wrong, used or
+  // revoked. Then add_cluster() (a token spent on a cluster that add_cluster() then refuses stays spent).
+  Result<bool> redeem_enrol_token(std::string_view text, std::string_view cluster_id);
+  Result<std::vector<EnrolToken>> list_enrol_tokens();  // oldest first
+  // False when there is no such token. Revoking again keeps the first time.
+  Result<bool> revoke_enrol_token(std::string_view id);
+
+  // ---- clusters ----
+  // Adds a cluster (id, name, enrol_public_key are used; times are set here). False when the id exists.
+  Result<bool> add_cluster(const Cluster& cluster);
+  Result<std::optional<Cluster>> cluster(std::string_view id);
+  // Revokes the cluster and, in the same transaction, its nodes and keys not yet revoked. False when unknown.
+  Result<bool> revoke_cluster(std::string_view id);
+  Result<std::vector<Cluster>> list_clusters();  // oldest first
+
+  // ---- nodes ----
+  // Enrols (id, cluster_id, name, public_key are used) or re-enrols: the same id in the same cluster gets the
+  // new name and key (enrolled_at set to now) unless revoked. See EnrolResult.
+  Result<EnrolResult> enrol_node(const Node& node);
+  Result<std::optional<Node>> node(std::string_view id);
+  // False when unknown. A revoked node cannot enrol again.
+  Result<bool> revoke_node(std::string_view id);
+  Result<std::vector<Node>> nodes_of(std::string_view cluster_id);  // by name, then id
+  // Sets last_seen_at (the relay calls it at most once a minute per node). False when unknown.
+  Result<bool> touch_node(std::string_view id, UnixSeconds at);
+
+  // ---- presence: one row per connection of a node (transitions only, never heartbeats) ----
+  // A session that starts now; its id. Sets the node's last_seen_at.
+  Result<int64_t> session_opened(std::string_view node_id);
+  // Ends a session now with `reason` ("closed", "replaced", "timeout", …). False when unknown or already
+  // closed. Sets the node's last_seen_at.
+  Result<bool> session_closed(int64_t session_id, std::string_view reason);
+  // Ends every session still open with `reason`: at start-up, for those a previous run left open. The count.
+  Result<int64_t> close_open_sessions(std::string_view reason);
+  // Deletes the sessions that ended before `before`. The count.
+  Result<int64_t> prune_sessions(UnixSeconds before);
+
+  // ---- API keys ----
+  // A new key of the cluster (which must exist, not revoked: 404 otherwise): its full text ("qk_…"), shown
+  // once; only its hash is kept. `models` empty: every model; `expires_at` nullopt: never.
+  Result<std::string> create_key(std::string_view cluster_id, std::string_view name, const KeyLimits& limits,
+                                 const std::vector<std::string>& models = {},
+                                 std::optional<UnixSeconds> expires_at = std::nullopt);
+  Result<std::optional<ApiKey>> find_key(std::string_view id);
+  Result<std::vector<ApiKey>> keys_of(std::string_view cluster_id);  // oldest first
+  // False when the key is not `cluster_id`'s (or unknown). Revoking again keeps the first time.
+  Result<bool> revoke_key(std::string_view cluster_id, std::string_view id);
+  Result<std::vector<KeyHash>> key_hashes_of(std::string_view cluster_id);  // revoked ones included
+  // Sets last_used_at. False when unknown.
+  Result<bool> touch_key(std::string_view id, UnixSeconds at);
+  // Everything the relay asks of a bearer key: parse, look up, compare the secret (constant time), state now.
+  Result<KeyCheck> check_key(std::string_view text);
+
+  // ---- usage (daily aggregates; counts only) ----
+  // Adds the record's counts to its day's row (creating it). The cluster must exist.
+  Status record_usage(const UsageRecord& record);
+  // The same for a batch, in one transaction: all are added or none.
+  Status record_usage(std::span<const UsageRecord> records);
+  // The rows of `cluster_id` from `from_day` to `to_day` (both included), by day, key, node, model.
+  Result<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
+                                         std::string_view to_day);
+
+  // PRAGMA user_version (for tests and `quorum-relay` diagnostics).
+  Result<int> schema_version();
+
+ private:
+  Store(std::unique_ptr<sqlite::Database> db, Clock clock);
+  Status add_usage(const UsageRecord& record);  // REQUIRES: mutex_ held
+
+  std::mutex mutex_;
+  std::unique_ptr<sqlite::Database> db_;
+  Clock clock_;
+};
+
+}  // namespace quorum::relay

@@ -1,0 +1,57 @@
+#include "relay/store_checks.h"
+
+#include <string>
+
+#include "relay/store.h"
+
+namespace quorum::relay::store_checks {
+
+Status text(std::string_view field, std::string_view value, bool may_be_empty) {
+  if (value.empty() && !may_be_empty)
+    return ApiError::invalid_request(std::string(field) + " is empty", std::string(field));
+  if (value.size() > kMaxTextBytes) {
+    return ApiError::invalid_request(
+        std::string(field) + " is longer than " + std::to_string(kMaxTextBytes) + " bytes",
+        std::string(field));
+  }
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return ApiError::invalid_request(std::string(field) + " holds a control character", std::string(field));
+    }
+  }
+  return Ok{};
+}
+
+Status public_key(std::string_view field, std::string_view key) {
+  if (key.size() != 32) {
+    return ApiError::invalid_request(std::string(field) + " is not a 32-byte Ed25519 public key",
+                                     std::string(field));
+  }
+  return Ok{};
+}
+
+Status day(std::string_view field, std::string_view value) {
+  auto digits = [&](size_t at, size_t n) {
+    for (size_t i = at; i < at + n; ++i) {
+      if (value[i] < '0' || value[i] > '9') return false;
+    }
+    return true;
+  };
+  const bool shaped = value.size() == 10 && value[4] == '-' && value[7] == '-' && digits(0, 4) &&
+                      digits(5, 2) && digits(8, 2);
+  const bool in_range = shaped && value.substr(5, 2) >= "01" && value.substr(5, 2) <= "12" &&
+                        value.substr(8, 2) >= "01" && value.substr(8, 2) <= "31";
+  if (!in_range) {
+    return ApiError::invalid_request(std::string(field) + " is not a day (YYYY-MM-DD)", std::string(field));
+  }
+  return Ok{};
+}
+
+Status all(std::initializer_list<Status> checks) {
+  for (const Status& check : checks) {
+    if (!check) return check.error();
+  }
+  return Ok{};
+}
+
+}  // namespace quorum::relay::store_checks

@@ -1,0 +1,85 @@
+// The Store's daily usage (store.h): counts added to one row per (day, cluster, key, node, model).
+#include <ctime>
+
+#include "relay/sqlite.h"
+#include "relay/store.h"
+#include "relay/store_checks.h"
+
+namespace quorum::relay {
+
+namespace checks = store_checks;
+
+namespace {
+
+Status check_record(const UsageRecord& r) {
+  return checks::all({checks::day("day", r.day), checks::text("cluster id", r.cluster_id),
+                      checks::text("key id", r.key_id, true), checks::text("node id", r.node_id),
+                      checks::text("model", r.model)});
+}
+
+UsageRecord read_usage(const sqlite::Statement& st) {
+  return {st.text(0),
+          st.text(1),
+          st.text(2),
+          st.text(3),
+          st.text(4),
+          static_cast<uint64_t>(st.integer(5)),
+          static_cast<uint64_t>(st.integer(6)),
+          static_cast<uint64_t>(st.integer(7)),
+          static_cast<uint64_t>(st.integer(8))};
+}
+
+}  // namespace
+
+std::string utc_day(UnixSeconds t) {
+  const std::time_t time = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&time, &tm);
+  char buffer[16];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%d", &tm);
+  return buffer;
+}
+
+Status Store::add_usage(const UsageRecord& r) {
+  return sqlite::run(*db_,
+                     "INSERT INTO usage_daily (day, cluster_id, key_id, node_id, model, requests, failed, "
+                     "prompt_tokens, completion_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+                     "ON CONFLICT (day, cluster_id, key_id, node_id, model) DO UPDATE SET "
+                     "requests = requests + excluded.requests, failed = failed + excluded.failed, "
+                     "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
+                     "completion_tokens = completion_tokens + excluded.completion_tokens",
+                     r.day, r.cluster_id, r.key_id, r.node_id, r.model, r.requests, r.failed, r.prompt_tokens,
+                     r.completion_tokens);
+}
+
+Status Store::record_usage(const UsageRecord& record) {
+  return record_usage(std::span<const UsageRecord>(&record, 1));
+}
+
+Status Store::record_usage(std::span<const UsageRecord> records) {
+  for (const auto& r : records) {
+    if (auto ok = check_record(r); !ok) return ok;
+  }
+  std::lock_guard lock(mutex_);
+  sqlite::Transaction tx(*db_);
+  if (auto begun = tx.begin(); !begun) return begun;
+  for (const auto& r : records) {
+    if (auto added = add_usage(r); !added) return added;
+  }
+  return tx.commit();
+}
+
+Result<std::vector<UsageRecord>> Store::usage(std::string_view cluster_id, std::string_view from_day,
+                                              std::string_view to_day) {
+  if (auto ok = checks::all({checks::day("from", from_day), checks::day("to", to_day)}); !ok)
+    return ok.take_error();
+  std::lock_guard lock(mutex_);
+  return sqlite::rows<UsageRecord>(*db_,
+                                   "SELECT day, cluster_id, key_id, node_id, model, requests, failed, "
+                                   "prompt_tokens, completion_tokens FROM usage_daily "
+                                   "WHERE cluster_id = ?1 AND day BETWEEN ?2 AND ?3 "
+                                   "ORDER BY day, key_id, node_id, model",
+                                   read_usage, cluster_id, from_day, to_day);
+}
+
+}  // namespace quorum::relay
