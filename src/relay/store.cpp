@@ -98,6 +98,18 @@ Result<int> Store::schema_version() {
   return relay::schema_version(*db_);
 }
 
+Result<bool> Store::touch(std::string_view update, std::string_view exists, std::string_view id,
+                          UnixSeconds at) {
+  // A touch that moves nothing is a read: no transaction is written, nothing is synced.
+  auto written = sqlite::changed_one(*db_, update, at, id, kTouchEvery);
+  if (!written) return written.take_error();
+  if (*written) return true;
+  auto found = sqlite::first_row<int64_t>(
+      *db_, exists, [](const sqlite::Statement& st) { return st.integer(0); }, id);
+  if (!found) return found.take_error();
+  return found->has_value();
+}
+
 // ---- enrolment tokens ----
 
 Result<std::string> Store::create_enrol_token(std::string_view note) {

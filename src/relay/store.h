@@ -45,6 +45,9 @@ std::string utc_day(UnixSeconds t);
 // Text arguments (names, notes, models, reasons, ids) are at most this many bytes, without control
 // characters.
 inline constexpr size_t kMaxTextBytes = 256;
+// last_seen_at and last_used_at move in steps of at least this many seconds: a write (and its fsync) at most
+// once a minute per node or key, however often they are touched.
+inline constexpr UnixSeconds kTouchEvery = 60;
 
 struct EnrolToken {
   std::string id;
@@ -171,7 +174,8 @@ class Store {
   // False when unknown. A revoked node cannot enrol again.
   Result<bool> revoke_node(std::string_view id);
   Result<std::vector<Node>> nodes_of(std::string_view cluster_id);  // by name, then id
-  // Sets last_seen_at (the relay calls it at most once a minute per node). False when unknown.
+  // Sets last_seen_at to `at` when that moves it forward by kTouchEvery or more (so it may be called on every
+  // message: the others read, and write nothing). False when unknown.
   Result<bool> touch_node(std::string_view id, UnixSeconds at);
 
   // ---- presence: one row per connection of a node (transitions only, never heartbeats) ----
@@ -196,17 +200,20 @@ class Store {
   // False when the key is not `cluster_id`'s (or unknown). Revoking again keeps the first time.
   Result<bool> revoke_key(std::string_view cluster_id, std::string_view id);
   Result<std::vector<KeyHash>> key_hashes_of(std::string_view cluster_id);  // revoked ones included
-  // Sets last_used_at. False when unknown.
+  // Sets last_used_at to `at`, as touch_node() does (may be called on every request). False when unknown.
   Result<bool> touch_key(std::string_view id, UnixSeconds at);
   // Everything the relay asks of a bearer key: parse, look up, compare the secret (constant time), state now.
   Result<KeyCheck> check_key(std::string_view text);
 
   // ---- usage (daily aggregates; counts only) ----
-  // Adds the record's counts to its day's row (creating it). The cluster must exist.
+  // Adds the record's counts to its day's row (creating it). The cluster must exist. Each call is a
+  // transaction synced to disk: gather a busy relay's records in a UsageBatch (usage_batch.h) and write them
+  // every few seconds.
   Status record_usage(const UsageRecord& record);
   // The same for a batch, in one transaction: all are added or none.
   Status record_usage(std::span<const UsageRecord> records);
-  // The rows of `cluster_id` from `from_day` to `to_day` (both included), by day, key, node, model.
+  // The rows of `cluster_id` from `from_day` to `to_day` (both included), by day, key, node, model. The
+  // bounds need only the shape YYYY-MM-DD ("0000-00-00" to "9999-99-99" is everything).
   Result<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
                                          std::string_view to_day);
 
@@ -215,7 +222,11 @@ class Store {
 
  private:
   Store(std::unique_ptr<sqlite::Database> db, Clock clock);
-  Status add_usage(const UsageRecord& record);  // REQUIRES: mutex_ held
+  // REQUIRES (both): mutex_ held.
+  Status add_usage(const UsageRecord& record);
+  // Runs `update` (?1 the time, ?2 the id, ?3 kTouchEvery); when it changed nothing, whether `exists` (?1 the
+  // id) finds the row.
+  Result<bool> touch(std::string_view update, std::string_view exists, std::string_view id, UnixSeconds at);
 
   std::mutex mutex_;
   std::unique_ptr<sqlite::Database> db_;

@@ -30,7 +30,7 @@ Status public_key(std::string_view field, std::string_view key) {
   return Ok{};
 }
 
-Status day(std::string_view field, std::string_view value) {
+Status day(std::string_view field, std::string_view value, bool calendar) {
   auto digits = [&](size_t at, size_t n) {
     for (size_t i = at; i < at + n; ++i) {
       if (value[i] < '0' || value[i] > '9') return false;
@@ -39,12 +39,20 @@ Status day(std::string_view field, std::string_view value) {
   };
   const bool shaped = value.size() == 10 && value[4] == '-' && value[7] == '-' && digits(0, 4) &&
                       digits(5, 2) && digits(8, 2);
-  const bool in_range = shaped && value.substr(5, 2) >= "01" && value.substr(5, 2) <= "12" &&
-                        value.substr(8, 2) >= "01" && value.substr(8, 2) <= "31";
+  const std::string_view month = shaped ? value.substr(5, 2) : "";
+  const std::string_view day_of_month = shaped ? value.substr(8, 2) : "";
+  const bool in_range =
+      shaped &&
+      (!calendar || (month >= "01" && month <= "12" && day_of_month >= "01" && day_of_month <= "31"));
   if (!in_range) {
     return ApiError::invalid_request(std::string(field) + " is not a day (YYYY-MM-DD)", std::string(field));
   }
   return Ok{};
+}
+
+Status usage_record(const UsageRecord& r) {
+  return all({day("day", r.day), text("cluster id", r.cluster_id), text("key id", r.key_id, true),
+              text("node id", r.node_id), text("model", r.model)});
 }
 
 Status all(std::initializer_list<Status> checks) {

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "core/result.h"
+#include "relay/store.h"
 
 namespace quorum::relay::store_checks {
 
@@ -13,8 +14,11 @@ namespace quorum::relay::store_checks {
 Status text(std::string_view field, std::string_view value, bool may_be_empty = false);
 // Exactly 32 bytes.
 Status public_key(std::string_view field, std::string_view key);
-// "YYYY-MM-DD" with digits (the month 01-12, the day 01-31).
-Status day(std::string_view field, std::string_view value);
+// "YYYY-MM-DD" with digits; when `calendar`, also the month 01-12 and the day 01-31 (a day a record is for,
+// not a bound of a range).
+Status day(std::string_view field, std::string_view value, bool calendar = true);
+// What record_usage() requires of a record: a calendar day, a cluster, node and model id, a key id or "".
+Status usage_record(const UsageRecord& record);
 // The first failed check of `checks`, or Ok.
 Status all(std::initializer_list<Status> checks);
 

@@ -162,7 +162,10 @@ Result<std::vector<KeyHash>> Store::key_hashes_of(std::string_view cluster_id) {
 
 Result<bool> Store::touch_key(std::string_view id, UnixSeconds at) {
   std::lock_guard lock(mutex_);
-  return sqlite::changed_one(*db_, "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2", at, id);
+  return touch(
+      "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND "
+      "(last_used_at IS NULL OR last_used_at <= ?1 - ?3)",
+      "SELECT 1 FROM api_keys WHERE id = ?1", id, at);
 }
 
 Result<KeyCheck> Store::check_key(std::string_view text) {

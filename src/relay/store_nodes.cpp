@@ -87,7 +87,10 @@ Result<std::vector<Node>> Store::nodes_of(std::string_view cluster_id) {
 
 Result<bool> Store::touch_node(std::string_view id, UnixSeconds at) {
   std::lock_guard lock(mutex_);
-  return sqlite::changed_one(*db_, "UPDATE nodes SET last_seen_at = ?1 WHERE id = ?2", at, id);
+  return touch(
+      "UPDATE nodes SET last_seen_at = ?1 WHERE id = ?2 AND "
+      "(last_seen_at IS NULL OR last_seen_at <= ?1 - ?3)",
+      "SELECT 1 FROM nodes WHERE id = ?1", id, at);
 }
 
 Result<int64_t> Store::session_opened(std::string_view node_id) {

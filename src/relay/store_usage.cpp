@@ -11,12 +11,6 @@ namespace checks = store_checks;
 
 namespace {
 
-Status check_record(const UsageRecord& r) {
-  return checks::all({checks::day("day", r.day), checks::text("cluster id", r.cluster_id),
-                      checks::text("key id", r.key_id, true), checks::text("node id", r.node_id),
-                      checks::text("model", r.model)});
-}
-
 UsageRecord read_usage(const sqlite::Statement& st) {
   return {st.text(0),
           st.text(1),
@@ -40,17 +34,28 @@ std::string utc_day(UnixSeconds t) {
   return buffer;
 }
 
+// `column` + excluded.`column`, or the largest integer when that would overflow (both are at least 0). A
+// macro so that the statement stays one literal.
+#define SATURATING_SUM(column)                                                                             \
+  "CASE WHEN " column " > 9223372036854775807 - excluded." column " THEN 9223372036854775807 ELSE " column \
+  " + excluded." column " END"
+
+// Sums saturate at SQLite's largest integer: an overflow would turn the sum into a REAL, which the STRICT
+// table refuses, and the whole batch with it.
 Status Store::add_usage(const UsageRecord& r) {
   return sqlite::run(*db_,
                      "INSERT INTO usage_daily (day, cluster_id, key_id, node_id, model, requests, failed, "
                      "prompt_tokens, completion_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
                      "ON CONFLICT (day, cluster_id, key_id, node_id, model) DO UPDATE SET "
-                     "requests = requests + excluded.requests, failed = failed + excluded.failed, "
-                     "prompt_tokens = prompt_tokens + excluded.prompt_tokens, "
-                     "completion_tokens = completion_tokens + excluded.completion_tokens",
+                     "requests = " SATURATING_SUM("requests") ", "
+                     "failed = " SATURATING_SUM("failed") ", "
+                     "prompt_tokens = " SATURATING_SUM("prompt_tokens") ", "
+                     "completion_tokens = " SATURATING_SUM("completion_tokens"),
                      r.day, r.cluster_id, r.key_id, r.node_id, r.model, r.requests, r.failed, r.prompt_tokens,
                      r.completion_tokens);
 }
+
+#undef SATURATING_SUM
 
 Status Store::record_usage(const UsageRecord& record) {
   return record_usage(std::span<const UsageRecord>(&record, 1));
@@ -58,7 +63,7 @@ Status Store::record_usage(const UsageRecord& record) {
 
 Status Store::record_usage(std::span<const UsageRecord> records) {
   for (const auto& r : records) {
-    if (auto ok = check_record(r); !ok) return ok;
+    if (auto ok = checks::usage_record(r); !ok) return ok;
   }
   std::lock_guard lock(mutex_);
   sqlite::Transaction tx(*db_);
@@ -71,7 +76,7 @@ Status Store::record_usage(std::span<const UsageRecord> records) {
 
 Result<std::vector<UsageRecord>> Store::usage(std::string_view cluster_id, std::string_view from_day,
                                               std::string_view to_day) {
-  if (auto ok = checks::all({checks::day("from", from_day), checks::day("to", to_day)}); !ok)
+  if (auto ok = checks::all({checks::day("from", from_day, false), checks::day("to", to_day, false)}); !ok)
     return ok.take_error();
   std::lock_guard lock(mutex_);
   return sqlite::rows<UsageRecord>(*db_,

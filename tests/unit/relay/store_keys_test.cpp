@@ -148,11 +148,15 @@ TEST_F(StoreTest, AKeyWithoutModelsAllowsEveryModel) {
   EXPECT_FALSE(some->key->allows("B"));
 }
 
-TEST_F(StoreTest, TouchingAKeySetsLastUsed) {
+TEST_F(StoreTest, TouchingAKeySetsLastUsedAMinuteAtATime) {
   add_cluster("c1");
   const std::string id = api_key::parse(ok(store().create_key("c1", "k", {})))->id;
   EXPECT_TRUE(ok(store().touch_key(id, kStart + 5)));
   EXPECT_EQ(ok(store().find_key(id))->last_used_at, kStart + 5);
+  EXPECT_TRUE(ok(store().touch_key(id, kStart + 30)));
+  EXPECT_EQ(ok(store().find_key(id))->last_used_at, kStart + 5);
+  EXPECT_TRUE(ok(store().touch_key(id, kStart + 65)));
+  EXPECT_EQ(ok(store().find_key(id))->last_used_at, kStart + 65);
   EXPECT_FALSE(ok(store().touch_key("nokey", kStart)));
 }
 

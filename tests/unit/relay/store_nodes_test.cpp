@@ -85,11 +85,18 @@ TEST_F(StoreTest, NodesOfAClusterAreListedByName) {
   EXPECT_TRUE(store().nodes_of("nope")->empty());
 }
 
-TEST_F(StoreTest, TouchingANodeSetsLastSeen) {
+TEST_F(StoreTest, TouchingANodeSetsLastSeenAMinuteAtATime) {
   add_cluster("c1");
   enrol("n1", "c1");
   EXPECT_TRUE(ok(store().touch_node("n1", kStart + 42)));
   EXPECT_EQ(ok(store().node("n1"))->last_seen_at, kStart + 42);
+  // Within a minute of the last write: nothing is written (the node is still known).
+  EXPECT_TRUE(ok(store().touch_node("n1", kStart + 42 + kTouchEvery - 1)));
+  EXPECT_EQ(ok(store().node("n1"))->last_seen_at, kStart + 42);
+  EXPECT_TRUE(ok(store().touch_node("n1", kStart)));  // never backwards
+  EXPECT_EQ(ok(store().node("n1"))->last_seen_at, kStart + 42);
+  EXPECT_TRUE(ok(store().touch_node("n1", kStart + 42 + kTouchEvery)));
+  EXPECT_EQ(ok(store().node("n1"))->last_seen_at, kStart + 42 + kTouchEvery);
   EXPECT_FALSE(ok(store().touch_node("nobody", kStart)));
 }
 

@@ -96,6 +96,26 @@ TEST_F(StoreTest, MalformedDaysAndTextsAreRefusedWith400) {
       400);
   EXPECT_TRUE(store().record_usage({"2024-01-01", "c1", "k", "n", std::string(256, 'm'), 1, 0, 0, 0}).ok());
   EXPECT_EQ(store().usage("c1", "yesterday", "2024-01-01").error().status, 400);
+  // A range's bounds need only the shape: everything is "0000-00-00" to "9999-99-99".
+  auto all = store().usage("c1", "0000-00-00", "9999-99-99");
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(all->size(), 1u);
+}
+
+// A sum past SQLite's largest integer would become a REAL, which the table refuses with the whole batch.
+TEST_F(StoreTest, UsageSumsSaturateInsteadOfFailingTheBatch) {
+  add_cluster("c1");
+  const std::string day = utc_day(now_);
+  const uint64_t huge = static_cast<uint64_t>(INT64_MAX) - 1;
+  ASSERT_TRUE(store().record_usage({day, "c1", "k", "n", "m", 1, 0, huge, 0}).ok());
+  std::vector<UsageRecord> batch = {{day, "c1", "k", "n", "m", 1, 0, huge, 0},
+                                    {day, "c1", "k", "n", "m2", 1, 0, 1, 0}};
+  auto recorded = store().record_usage(batch);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  auto rows = ok(store().usage("c1", day, day));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].prompt_tokens, static_cast<uint64_t>(INT64_MAX));
+  EXPECT_EQ(rows[0].requests, 2u);
 }
 
 // The relay calls the store from one thread, but the store does not rely on it.
