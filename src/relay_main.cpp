@@ -39,7 +39,8 @@ T or_exit(quorum::Result<T> r) {
 
 int main(int argc, char** argv) {
   using namespace quorum;
-  CLI::App app{"quorum-relay: where Quorum nodes on different networks meet, and the cluster's one endpoint."};
+  CLI::App app{
+      "quorum-relay: where Quorum nodes on different networks meet, and the cluster's one endpoint."};
   app.require_subcommand(1);
   app.set_version_flag("--version", QUORUM_VERSION);
   std::string data_dir = "/var/lib/quorum-relay";
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
   serve->add_option("--data", data_dir, "The relay's data directory (SQLite)")->capture_default_str();
   serve->add_option("--drain-timeout", drain, "Seconds requests in flight get to finish at shutdown")
       ->capture_default_str();
-  serve->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
+  serve->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")
+      ->capture_default_str();
 
   auto* token = app.add_subcommand("token", "Enrolment tokens: one lets one cluster enrol.");
   token->require_subcommand(1);
@@ -71,7 +73,8 @@ int main(int argc, char** argv) {
   clusters->require_subcommand(1);
   auto* cluster_list = clusters->add_subcommand("list", "List clusters and their nodes.");
   cluster_list->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
-  auto* cluster_revoke = clusters->add_subcommand("revoke", "Revoke a cluster: its nodes and keys stop at once.");
+  auto* cluster_revoke =
+      clusters->add_subcommand("revoke", "Revoke a cluster: its nodes and keys stop at once.");
   cluster_revoke->add_option("ID", object_id)->required();
   cluster_revoke->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
   auto* nodes = app.add_subcommand("node", "Enrolled nodes.");
@@ -115,8 +118,8 @@ int main(int argc, char** argv) {
       std::cout << c.id << "  " << c.name << "  enrolled " << when(c.created_at) << "  revoked "
                 << when(c.revoked_at) << "\n";
       for (const auto& n : or_exit(store->nodes_of(c.id))) {
-        std::cout << "  node " << n.id << "  " << n.name << "  last seen " << when(n.last_seen_at) << "  revoked "
-                  << when(n.revoked_at) << "\n";
+        std::cout << "  node " << n.id << "  " << n.name << "  last seen " << when(n.last_seen_at)
+                  << "  revoked " << when(n.revoked_at) << "\n";
       }
     }
   } else if (cluster_revoke->parsed()) {
@@ -135,9 +138,9 @@ int main(int argc, char** argv) {
     for (const auto& c : or_exit(store->list_clusters())) {
       if (!usage_cluster.empty() && c.id != usage_cluster) continue;
       for (const auto& r : or_exit(store->usage(c.id, "0000-00-00", "9999-99-99"))) {
-        std::cout << r.day << "  " << r.cluster_id << "  " << (r.key_id.empty() ? "-" : r.key_id) << "  " << r.node_id
-                  << "  " << r.model << "  " << r.requests << "  " << r.failed << "  " << r.prompt_tokens << "  "
-                  << r.completion_tokens << "\n";
+        std::cout << r.day << "  " << r.cluster_id << "  " << (r.key_id.empty() ? "-" : r.key_id) << "  "
+                  << r.node_id << "  " << r.model << "  " << r.requests << "  " << r.failed << "  "
+                  << r.prompt_tokens << "  " << r.completion_tokens << "\n";
       }
     }
   }

@@ -32,7 +32,8 @@ struct Reply {
 
 // One request to the relay, run to its end. `sign_with` set: signed as a control request of this node.
 Result<Reply> call(const std::string& base, const std::string& method, const std::string& target,
-                   const std::string& body, const cluster::SigningKey* sign_with, const std::string& node_id) {
+                   const std::string& body, const cluster::SigningKey* sign_with,
+                   const std::string& node_id) {
   asio::io_context io;
   std::optional<Result<Reply>> out;
   net::Headers headers;
@@ -42,7 +43,8 @@ Result<Reply> call(const std::string& base, const std::string& method, const std
     auth.node_id = node_id;
     auth.unix_seconds = static_cast<int64_t>(std::time(nullptr));
     auth.nonce = cluster::random_hex(12);
-    auth.signature = sign_with->sign(link::control_message(method, target, auth.unix_seconds, auth.nonce, body));
+    auth.signature =
+        sign_with->sign(link::control_message(method, target, auth.unix_seconds, auth.nonce, body));
     headers.add("Authorization", link::control_authorization(auth));
   }
   std::string url = base;
@@ -73,7 +75,8 @@ Result<Reply> call(const std::string& base, const std::string& method, const std
 std::string error_message(const Reply& reply) {
   if (reply.body.is_object()) {
     if (auto* e = reply.body.as_object().if_contains("error"); e && e->is_object()) {
-      if (auto* m = e->as_object().if_contains("message"); m && m->is_string()) return std::string(m->as_string());
+      if (auto* m = e->as_object().if_contains("message"); m && m->is_string())
+        return std::string(m->as_string());
     }
   }
   return "the relay answered " + std::to_string(reply.status);
@@ -95,7 +98,8 @@ Result<Context> load_context(const std::string& state_dir) {
   auto r = cluster::load_relay_membership(state_dir);
   if (!r) return r.take_error();
   if (!*r) return ApiError::invalid_request("this node has no relay: `quorum relay join URL TOKEN` first");
-  Context c{std::move(*self), **m, **r, cluster::SigningKey::from_seed(cluster::base64url_decode((*r)->node_key_seed))};
+  Context c{std::move(*self), **m, **r,
+            cluster::SigningKey::from_seed(cluster::base64url_decode((*r)->node_key_seed))};
   if (!c.key) return ApiError::server(500, "relay.json holds no usable key: `quorum relay join` again");
   return c;
 }
@@ -126,7 +130,8 @@ std::optional<int64_t> parse_expiry(const std::string& text) {
 }  // namespace
 
 int run_relay_join(const std::string& state_dir, const std::string& url, const std::string& token) {
-  if (!url.starts_with("http://") && !url.starts_with("https://")) return fail("the relay URL must be http(s)://");
+  if (!url.starts_with("http://") && !url.starts_with("https://"))
+    return fail("the relay URL must be http(s)://");
   auto self = cluster::load_or_create_identity(state_dir);
   if (!self) return fail(self.error().message);
   auto m = cluster::load_membership(state_dir);
@@ -136,7 +141,8 @@ int run_relay_join(const std::string& state_dir, const std::string& url, const s
   // The node's own key: kept when re-joining the same relay, new otherwise.
   auto existing = cluster::load_relay_membership(state_dir);
   std::optional<cluster::SigningKey> key;
-  if (existing && *existing) key = cluster::SigningKey::from_seed(cluster::base64url_decode((*existing)->node_key_seed));
+  if (existing && *existing)
+    key = cluster::SigningKey::from_seed(cluster::base64url_decode((*existing)->node_key_seed));
   if (!key) key = cluster::SigningKey::generate();
   const auto enrol = cluster::cluster_enrol_key(membership);
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
@@ -156,9 +162,11 @@ int run_relay_join(const std::string& state_dir, const std::string& url, const s
   if (reply->status != 200) return fail(error_message(*reply));
   std::string relay_id;
   if (reply->body.is_object()) {
-    if (auto* r = reply->body.as_object().if_contains("relay_id"); r && r->is_string()) relay_id = r->as_string();
+    if (auto* r = reply->body.as_object().if_contains("relay_id"); r && r->is_string())
+      relay_id = r->as_string();
   }
-  auto saved = cluster::save_relay_membership(state_dir, {url, cluster::base64url_encode(key->seed()), relay_id});
+  auto saved =
+      cluster::save_relay_membership(state_dir, {url, cluster::base64url_encode(key->seed()), relay_id});
   if (!saved) return fail(saved.error().message);
   std::cout << "node '" << self->name << "' enrolled at " << url << " (relay " << relay_id
             << "); a running node connects within seconds.\n";
@@ -228,10 +236,12 @@ int run_keys_list(const std::string& state_dir, bool as_json) {
   for (const auto& k : reply->body.as_object().at("data").as_array()) {
     const auto& o = k.as_object();
     std::string models;
-    for (const auto& m : o.at("models").as_array()) models += (models.empty() ? "" : ",") + std::string(m.as_string());
+    for (const auto& m : o.at("models").as_array())
+      models += (models.empty() ? "" : ",") + std::string(m.as_string());
     std::cout << o.at("id").as_string() << "  " << o.at("name").as_string() << "  "
               << (models.empty() ? "*" : models) << "  " << o.at("rpm") << "  " << o.at("tpm") << "  "
-              << o.at("max_parallel") << "  " << when(o.at("expires_at")) << "  " << when(o.at("revoked_at")) << "\n";
+              << o.at("max_parallel") << "  " << when(o.at("expires_at")) << "  " << when(o.at("revoked_at"))
+              << "\n";
   }
   return 0;
 }
@@ -263,9 +273,10 @@ int run_usage(const std::string& state_dir, const std::string& from, const std::
                "completion\n";
   for (const auto& row : reply->body.as_object().at("data").as_array()) {
     const auto& o = row.as_object();
-    std::cout << o.at("day").as_string() << "  " << o.at("key_id").as_string() << "  " << o.at("node_id").as_string()
-              << "  " << o.at("model").as_string() << "  " << o.at("requests") << "  " << o.at("failed") << "  "
-              << o.at("prompt_tokens") << "  " << o.at("completion_tokens") << "\n";
+    std::cout << o.at("day").as_string() << "  " << o.at("key_id").as_string() << "  "
+              << o.at("node_id").as_string() << "  " << o.at("model").as_string() << "  " << o.at("requests")
+              << "  " << o.at("failed") << "  " << o.at("prompt_tokens") << "  " << o.at("completion_tokens")
+              << "\n";
   }
   return 0;
 }

@@ -47,7 +47,8 @@ net::Task<void> pump_up(std::shared_ptr<Bridge> b) {
   std::array<char, LinkStream::kChunkBytes> buffer;
   for (;;) {
     error_code ec;
-    const size_t n = co_await b->local.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
+    const size_t n =
+        co_await b->local.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
     if (ec == asio::error::eof) {
       co_await b->stream->end();
       break;
@@ -89,12 +90,14 @@ net::Task<void> pump_down(std::shared_ptr<Bridge> b) {
 
 }  // namespace
 
-Result<tcp::socket> bridge_to_socket(std::shared_ptr<LinkStream> stream, const asio::any_io_executor& stream_executor,
+Result<tcp::socket> bridge_to_socket(std::shared_ptr<LinkStream> stream,
+                                     const asio::any_io_executor& stream_executor,
                                      const asio::any_io_executor& socket_executor) {
   int fds[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     stream->reset("overloaded");
-    return ApiError::server(503, "No socket pair for a relay stream: " + std::string(std::strerror(errno)) + ".");
+    return ApiError::server(503,
+                            "No socket pair for a relay stream: " + std::string(std::strerror(errno)) + ".");
   }
   auto bridge = std::make_shared<Bridge>(stream, stream_executor);
   tcp::socket outside(socket_executor);

@@ -58,7 +58,8 @@ std::string encode(FrameType type, std::uint32_t stream, std::string_view payloa
 std::variant<Frame, FrameError> decode(std::string_view message) {
   if (message.size() < kHeaderBytes) return FrameError{"a frame shorter than its header"};
   const auto raw_type = static_cast<std::uint8_t>(message[0]);
-  if (raw_type == 0 || raw_type > kLastType) return FrameError{"unknown frame type " + std::to_string(raw_type)};
+  if (raw_type == 0 || raw_type > kLastType)
+    return FrameError{"unknown frame type " + std::to_string(raw_type)};
   Frame frame;
   frame.type = static_cast<FrameType>(raw_type);
   frame.flags = static_cast<std::uint8_t>(message[1]);

@@ -258,7 +258,8 @@ void LinkSession::on_frame(Frame frame) {
       finish("protocol error: OPEN with a bad stream id");
       return;
     }
-    auto stream = std::make_shared<LinkStream>(weak_from_this(), frame.stream, std::move(frame.payload), executor_);
+    auto stream =
+        std::make_shared<LinkStream>(weak_from_this(), frame.stream, std::move(frame.payload), executor_);
     if (streams_.size() >= limits_.max_streams || closing_) {
       enqueue(encode(FrameType::kReset, frame.stream, reset_payload("overloaded", "too many open streams")),
               false);

@@ -34,12 +34,13 @@ std::string joined(std::initializer_list<std::string_view> parts) {
 
 }  // namespace
 
-std::string link_auth_message(std::string_view challenge, std::string_view relay_id, std::string_view node_id) {
+std::string link_auth_message(std::string_view challenge, std::string_view relay_id,
+                              std::string_view node_id) {
   return joined({"quorum-relay-auth-v1", challenge, relay_id, node_id});
 }
 
-std::string enrol_message(std::string_view cluster_id, std::string_view node_id, std::string_view node_public_key,
-                          int64_t unix_seconds) {
+std::string enrol_message(std::string_view cluster_id, std::string_view node_id,
+                          std::string_view node_public_key, int64_t unix_seconds) {
   const std::string t = std::to_string(unix_seconds);
   const std::string key = cluster::base64url_encode(node_public_key);
   return joined({"quorum-relay-enrol-v1", cluster_id, node_id, key, t});
@@ -73,7 +74,8 @@ std::optional<ControlAuth> parse_control_authorization(std::string_view header) 
   ControlAuth auth;
   if (!valid_token(fields[0]) || !valid_token(fields[2]) || !valid_token(fields[3])) return std::nullopt;
   auto [end, ec] = std::from_chars(fields[1].data(), fields[1].data() + fields[1].size(), auth.unix_seconds);
-  if (ec != std::errc() || end != fields[1].data() + fields[1].size() || fields[1].empty()) return std::nullopt;
+  if (ec != std::errc() || end != fields[1].data() + fields[1].size() || fields[1].empty())
+    return std::nullopt;
   auto signature = cluster::base64url_decode(fields[3]);
   if (signature.empty()) return std::nullopt;
   auth.node_id = fields[0];

@@ -24,9 +24,10 @@ inline constexpr std::string_view kLinkPath = "/v1/relay/connect";
 // How far a signed time may be from the relay's clock.
 inline constexpr int64_t kMaxClockSkewSeconds = 300;
 
-std::string link_auth_message(std::string_view challenge, std::string_view relay_id, std::string_view node_id);
-std::string enrol_message(std::string_view cluster_id, std::string_view node_id, std::string_view node_public_key,
-                          int64_t unix_seconds);
+std::string link_auth_message(std::string_view challenge, std::string_view relay_id,
+                              std::string_view node_id);
+std::string enrol_message(std::string_view cluster_id, std::string_view node_id,
+                          std::string_view node_public_key, int64_t unix_seconds);
 std::string control_message(std::string_view method, std::string_view target, int64_t unix_seconds,
                             std::string_view nonce, std::string_view body);
 

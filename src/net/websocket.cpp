@@ -36,9 +36,7 @@ struct WebSocket::Impl {
   beast::flat_buffer buffer;
   bool open = false;
 
-  beast::tcp_stream& lowest() {
-    return plain ? plain->next_layer() : beast::get_lowest_layer(*secure);
-  }
+  beast::tcp_stream& lowest() { return plain ? plain->next_layer() : beast::get_lowest_layer(*secure); }
 };
 
 namespace {
@@ -67,12 +65,13 @@ Task<Result<std::string>> read_message(Stream& ws, beast::flat_buffer& buffer) {
 template <class Stream>
 Task<bool> write_message(Stream& ws, std::string_view message) {
   beast::error_code ec;
-  co_await ws.async_write(asio::buffer(message.data(), message.size()), asio::redirect_error(use_awaitable, ec));
+  co_await ws.async_write(asio::buffer(message.data(), message.size()),
+                          asio::redirect_error(use_awaitable, ec));
   co_return !ec;
 }
 
 template <class Stream>
-Task<void> close_stream(Stream& ws, std::string reason) {
+Task<void> close_stream(Stream& ws, const std::string& reason) {
   beast::error_code ec;
   websocket::close_reason why(websocket::close_code::going_away);
   why.reason = reason.substr(0, 120);  // a close frame's payload is at most 125 bytes
@@ -103,8 +102,9 @@ WebSocket::WebSocket(WebSocket&&) noexcept = default;
 WebSocket& WebSocket::operator=(WebSocket&&) noexcept = default;
 WebSocket::~WebSocket() = default;
 
-Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, std::string url, Headers headers,
-                                           std::string subprotocol, WebSocketOptions options) {
+Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const std::string& url,
+                                           const Headers& headers, const std::string& subprotocol,
+                                           const WebSocketOptions& options) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed) co_return link_error(url, "not a URL");
   const std::string scheme = parsed->scheme();
@@ -151,7 +151,7 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, std::
   }
   lowest.expires_never();
 
-  auto decorate = [headers = std::move(headers), subprotocol](websocket::request_type& req) {
+  auto decorate = [headers, subprotocol](websocket::request_type& req) {
     req.set(http::field::user_agent, "quorum/" QUORUM_VERSION);
     req.set(http::field::sec_websocket_protocol, subprotocol);
     for (const auto& [name, value] : headers.items()) req.set(name, value);
@@ -160,7 +160,8 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, std::
   if (impl->plain) {
     configure(*impl->plain, options);
     impl->plain->set_option(websocket::stream_base::decorator(decorate));
-    co_await impl->plain->async_handshake(response, host_header, target, asio::redirect_error(use_awaitable, ec));
+    co_await impl->plain->async_handshake(response, host_header, target,
+                                          asio::redirect_error(use_awaitable, ec));
   } else {
     configure(*impl->secure, options);
     impl->secure->set_option(websocket::stream_base::decorator(decorate));
@@ -182,27 +183,37 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, std::
 
 Task<Result<std::string>> WebSocket::read() {
   if (!impl_->open) co_return ApiError::server(502, "The relay link is closed.");
-  auto result = impl_->plain ? co_await read_message(*impl_->plain, impl_->buffer)
-                             : co_await read_message(*impl_->secure, impl_->buffer);
-  if (!result) impl_->open = false;
-  co_return result;
+  // (No co_await inside ?: — g++ 12 destroys the result twice.)
+  std::optional<Result<std::string>> result;
+  if (impl_->plain) {
+    result.emplace(co_await read_message(*impl_->plain, impl_->buffer));
+  } else {
+    result.emplace(co_await read_message(*impl_->secure, impl_->buffer));
+  }
+  if (!*result) impl_->open = false;
+  co_return std::move(*result);
 }
 
 Task<bool> WebSocket::write(std::string_view message) {
   if (!impl_->open) co_return false;
-  const bool ok = impl_->plain ? co_await write_message(*impl_->plain, message)
-                               : co_await write_message(*impl_->secure, message);
+  bool ok = false;
+  if (impl_->plain) {
+    ok = co_await write_message(*impl_->plain, message);
+  } else {
+    ok = co_await write_message(*impl_->secure, message);
+  }
   if (!ok) impl_->open = false;
   co_return ok;
 }
 
-Task<void> WebSocket::close(std::string reason) {
+Task<void> WebSocket::close(const std::string& reason) {
   if (!impl_->open) co_return;
   impl_->open = false;
+  const std::string why = reason;
   if (impl_->plain) {
-    co_await close_stream(*impl_->plain, std::move(reason));
+    co_await close_stream(*impl_->plain, why);
   } else {
-    co_await close_stream(*impl_->secure, std::move(reason));
+    co_await close_stream(*impl_->secure, why);
   }
   abort();
 }
@@ -225,7 +236,8 @@ bool is_websocket_upgrade(const http::request<http::string_body>& request) {
   return websocket::is_upgrade(request);
 }
 
-Task<std::optional<WebSocket>> accept_websocket(beast::tcp_stream stream, http::request<http::string_body> request,
+Task<std::optional<WebSocket>> accept_websocket(beast::tcp_stream stream,
+                                                http::request<http::string_body> request,
                                                 std::string subprotocol, std::string remote_address,
                                                 WebSocketOptions options) {
   beast::error_code ec;

@@ -38,8 +38,10 @@ class WebSocket {
  public:
   struct Impl;
 
-  static Task<Result<WebSocket>> connect(asio::any_io_executor executor, std::string url, Headers headers,
-                                         std::string subprotocol, WebSocketOptions options);
+  // (Pass named values: g++ 12 mishandles temporaries in a co_await expression.)
+  static Task<Result<WebSocket>> connect(asio::any_io_executor executor, const std::string& url,
+                                         const Headers& headers, const std::string& subprotocol,
+                                         const WebSocketOptions& options);
 
   explicit WebSocket(std::unique_ptr<Impl> impl);
   WebSocket(WebSocket&&) noexcept;
@@ -48,7 +50,7 @@ class WebSocket {
 
   Task<Result<std::string>> read();
   Task<bool> write(std::string_view message);
-  Task<void> close(std::string reason);
+  Task<void> close(const std::string& reason);
   void abort();
   bool is_open() const;
   // The peer's address as text ("" when unknown).

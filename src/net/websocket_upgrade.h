@@ -15,9 +15,8 @@ bool is_websocket_upgrade(const boost::beast::http::request<boost::beast::http::
 
 // Answers the upgrade request (choosing `subprotocol`, which the client must offer; without it the answer is
 // 400 and the connection closes) and returns the WebSocket; nullopt when the handshake fails.
-Task<std::optional<WebSocket>> accept_websocket(boost::beast::tcp_stream stream,
-                                                boost::beast::http::request<boost::beast::http::string_body> request,
-                                                std::string subprotocol, std::string remote_address,
-                                                WebSocketOptions options);
+Task<std::optional<WebSocket>> accept_websocket(
+    boost::beast::tcp_stream stream, boost::beast::http::request<boost::beast::http::string_body> request,
+    std::string subprotocol, std::string remote_address, WebSocketOptions options);
 
 }  // namespace quorum::net

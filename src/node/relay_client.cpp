@@ -39,7 +39,7 @@ std::string link_url(std::string url) {
 
 std::optional<json::object> frame_json(const Result<std::string>& message, FrameType want) {
   if (!message) return std::nullopt;
-  auto decoded = link::decode(*message);
+  auto decoded = link::decode(message.value());
   auto* frame = std::get_if<link::Frame>(&decoded);
   if (!frame || frame->type != want) return std::nullopt;
   boost::system::error_code ec;
@@ -55,8 +55,8 @@ std::string text_of(const json::object& o, std::string_view key) {
 
 milliseconds jittered(int attempt) {
   static thread_local std::mt19937 rng{std::random_device{}()};
-  const auto cap = std::min<int64_t>(RelayClient::kMaxBackoff.count(),
-                                     RelayClient::kMinBackoff.count() << std::min(attempt, 8));
+  const auto cap = std::min<int64_t>(RelayClient::kMaxBackoff.count(), RelayClient::kMinBackoff.count()
+                                                                           << std::min(attempt, 8));
   return milliseconds(std::uniform_int_distribution<int64_t>(RelayClient::kMinBackoff.count(), cap)(rng));
 }
 
@@ -86,7 +86,8 @@ void RelayClient::stop() {
 
 void RelayClient::report_usage(std::string payload) {
   asio::post(executor_, [self = shared_from_this(), payload = std::move(payload)]() mutable {
-    if (self->session_ && self->session_->is_open()) self->session_->send(FrameType::kUsage, std::move(payload));
+    if (self->session_ && self->session_->is_open())
+      self->session_->send(FrameType::kUsage, std::move(payload));
   });
 }
 
@@ -121,8 +122,9 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   }
   net::WebSocketOptions options;
   if (const char* ca = std::getenv("QUORUM_RELAY_CA_FILE")) options.ca_file = ca;
-  auto ws = co_await net::WebSocket::connect(executor_, url, net::Headers{}, std::string(link::kSubprotocol),
-                                             options);
+  const net::Headers no_headers;
+  const std::string subprotocol(link::kSubprotocol);
+  auto ws = co_await net::WebSocket::connect(executor_, url, no_headers, subprotocol, options);
   if (!ws) {
     log::debug("relay: " + ws.error().message);
     co_return milliseconds(-1);
@@ -143,7 +145,8 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   }
   if (!frame_json(reply, FrameType::kWelcome)) co_return milliseconds(-1);
 
-  auto session = std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kNode);
+  auto session =
+      std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kNode);
   session_ = session;
   connected_ = true;
   log::info("relay: connected to " + relay.url + " (relay " + relay_id + ")");
@@ -163,7 +166,8 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
       // Spread the reconnections of every node over the time the relay gave.
       const auto base = std::clamp<int64_t>(ms->as_int64(), 0, 60000);
       static thread_local std::mt19937 rng{std::random_device{}()};
-      *next = milliseconds(base + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(base, 250))(rng));
+      *next =
+          milliseconds(base + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(base, 250))(rng));
     }
   };
   handlers.on_closed = [closed, url](const std::string& reason) {

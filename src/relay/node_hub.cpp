@@ -31,7 +31,8 @@ uint64_t count_of(const json::object& o, std::string_view key) {
 }
 
 std::string deny(std::string_view code, std::string_view message) {
-  return link::encode(FrameType::kDeny, 0, json::serialize(json::object{{"code", code}, {"message", message}}));
+  return link::encode(FrameType::kDeny, 0,
+                      json::serialize(json::object{{"code", code}, {"message", message}}));
 }
 
 // Copies one stream into the other until it ends; a failure resets both.
@@ -78,9 +79,10 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
 
   auto refuse = [&](std::string_view code, std::string_view why) -> net::Task<void> {
     log::info("relay: refused a node link from " + address + ": " + std::string(why));
-    std::string frame = deny(code, why);
+    const std::string frame = deny(code, why);
     co_await ws->write(frame);
-    co_await ws->close(std::string(code));
+    const std::string reason(code);
+    co_await ws->close(reason);
   };
   auto decoded = link::decode(*message);
   auto* frame = std::get_if<link::Frame>(&decoded);
@@ -122,7 +124,8 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   node->cluster_id = enrolled.cluster_id;
   node->name = enrolled.name;
   node->address = address;
-  node->session = std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kRelay);
+  node->session =
+      std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kRelay);
   admit(std::move(node));
 }
 
@@ -137,7 +140,8 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
   if (auto row = store_.session_opened(node->id)) node->session_row = *row;
   store_.touch_node(node->id, unix_now());
   nodes_[node->id] = node;
-  log::info("relay: node '" + log::printable(node->name) + "' (" + node->id + ") connected from " + node->address);
+  log::info("relay: node '" + log::printable(node->name) + "' (" + node->id + ") connected from " +
+            node->address);
   std::weak_ptr<ConnectedNode> weak = node;
   link::LinkSession::Handlers handlers;
   handlers.on_link_frame = [this, weak](const link::Frame& frame) {

@@ -21,8 +21,8 @@ using namespace asio::experimental::awaitable_operators;
 
 namespace {
 
-constexpr std::string_view kPassedHeaders[] = {"content-type",      "cache-control", "x-accel-buffering",
-                                               "retry-after",       "x-request-id",  "openai-processing-ms"};
+constexpr std::string_view kPassedHeaders[] = {"content-type", "cache-control", "x-accel-buffering",
+                                               "retry-after",  "x-request-id",  "openai-processing-ms"};
 
 bool passes(std::string_view name) {
   if (name.size() > 9 && net::iequals(name.substr(0, 9), "x-quorum-")) return true;
@@ -110,7 +110,8 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
 
   net::Headers headers;
   for (const auto& field : head) {
-    if (passes(field.name_string())) headers.add(std::string(field.name_string()), std::string(field.value()));
+    if (passes(field.name_string()))
+      headers.add(std::string(field.name_string()), std::string(field.value()));
   }
   const bool sse = head[http::field::content_type].starts_with("text/event-stream");
 
@@ -144,7 +145,8 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
       error = ApiError::server(status, "Node '" + node->name + "' could not serve the request.");
       if (!jec && v.is_object() && v.as_object().contains("error") && v.as_object().at("error").is_object()) {
         const auto& e = v.as_object().at("error").as_object();
-        if (auto* m = e.if_contains("message"); m && m->is_string()) error.message = std::string(m->as_string());
+        if (auto* m = e.if_contains("message"); m && m->is_string())
+          error.message = std::string(m->as_string());
         if (auto* c = e.if_contains("code"); c && c->is_string()) error.code = std::string(c->as_string());
       }
       co_return TryOutcome::kRetry;

@@ -20,15 +20,24 @@ namespace {
 
 constexpr auto kPendingTtl = std::chrono::seconds(30);
 
-net::Task<void> send_json(net::ResponseWriter& writer, int status, const json::value& body,
-                          net::Headers headers = {}) {
+// (Callers name what they pass: g++ 12 mishandles temporaries in a co_await expression.)
+net::Task<void> send_json(net::ResponseWriter& writer, int status, const json::value& body) {
+  net::Headers headers;
   headers.add("Content-Type", "application/json");
-  co_await writer.send(status, headers, json::serialize(body));
+  std::string text = json::serialize(body);
+  co_await writer.send(status, headers, std::move(text));
 }
 
-net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error, net::Headers headers = {}) {
+net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error, const net::Headers& extra) {
+  net::Headers headers = extra;
   headers.add("Content-Type", "application/json");
-  co_await writer.send(error.status, headers, wire::error_body(error));
+  std::string text = wire::error_body(error);
+  co_await writer.send(error.status, headers, std::move(text));
+}
+
+net::Task<void> send_error(net::ResponseWriter& writer, const ApiError& error) {
+  const net::Headers none;
+  co_await send_error(writer, error, none);
 }
 
 ApiError bad_key(std::string message) {
@@ -36,8 +45,8 @@ ApiError bad_key(std::string message) {
 }
 
 ApiError model_not_found(const std::string& model) {
-  return ApiError::not_found("The model '" + model + "' does not exist or you do not have access to it.", "model",
-                             "model_not_found");
+  return ApiError::not_found("The model '" + model + "' does not exist or you do not have access to it.",
+                             "model", "model_not_found");
 }
 
 std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 512) {
@@ -85,12 +94,17 @@ json::object key_json(const ApiKey& k) {
 }  // namespace
 
 RelayApi::RelayApi(Store& store, NodeHub& hub, std::string relay_id)
-    : store_(store), hub_(hub), relay_id_(std::move(relay_id)), control_nonces_(100000, std::chrono::minutes(11)) {}
+    : store_(store),
+      hub_(hub),
+      relay_id_(std::move(relay_id)),
+      control_nonces_(100000, std::chrono::minutes(11)) {}
 
 net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter& writer) {
   const auto path = path_of(request.target);
   if (path == "/health" || path == "/healthz") {
-    co_await send_json(writer, 200, json::object{{"status", "ok"}, {"relay_id", relay_id_}, {"nodes", hub_.connected()}});
+    const json::value answer =
+        json::object{{"status", "ok"}, {"relay_id", relay_id_}, {"nodes", hub_.connected()}};
+    co_await send_json(writer, 200, answer);
   } else if (path == "/metrics") {
     co_await metrics(writer);
   } else if (path == "/v1/relay/enrol" && request.method == "POST") {
@@ -101,8 +115,9 @@ net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter&
              path == "/v1/embeddings") {
     co_await public_api(request, writer);
   } else {
-    co_await send_error(writer, ApiError::not_found("Unknown path " + std::string(path) + ".", std::nullopt,
-                                                    "unknown_url"));
+    const ApiError error_1 =
+        ApiError::not_found("Unknown path " + std::string(path) + ".", std::nullopt, "unknown_url");
+    co_await send_error(writer, error_1);
   }
 }
 
@@ -110,33 +125,32 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   const std::string path(path_of(request.target));
   const bool is_get = path == "/v1/models";
   if (is_get != (request.method == "GET" || request.method == "HEAD")) {
-    co_await send_error(writer, ApiError{405, "invalid_request_error", "Method not allowed.", std::nullopt,
-                                         "method_not_allowed"});
+    const ApiError error_2 =
+        ApiError{405, "invalid_request_error", "Method not allowed.", std::nullopt, "method_not_allowed"};
+    co_await send_error(writer, error_2);
     co_return;
   }
   // The key.
   std::string_view authorization = request.headers.get("Authorization");
   if (authorization.size() < 7 || !net::iequals(authorization.substr(0, 7), "Bearer ")) {
-    co_await send_error(writer, bad_key("Missing API key: send it as `Authorization: Bearer qk_…`."));
+    const ApiError error_3 = bad_key("Missing API key: send it as `Authorization: Bearer qk_…`.");
+    co_await send_error(writer, error_3);
     co_return;
   }
   auto check = store_.check_key(authorization.substr(7));
   if (!check) {
-    co_await send_error(writer, check.error());
+    const ApiError error_4 = check.error();
+    co_await send_error(writer, error_4);
     co_return;
   }
-  switch (check->verdict) {
-    case KeyVerdict::ok:
-      break;
-    case KeyVerdict::revoked:
-      co_await send_error(writer, bad_key("This API key was revoked."));
-      co_return;
-    case KeyVerdict::expired:
-      co_await send_error(writer, bad_key("This API key has expired."));
-      co_return;
-    default:
-      co_await send_error(writer, bad_key("Incorrect API key provided: " + api_key::redacted(authorization.substr(7)) + "."));
-      co_return;
+  if (check->verdict != KeyVerdict::ok) {
+    const ApiError refused =
+        check->verdict == KeyVerdict::revoked ? bad_key("This API key was revoked.")
+        : check->verdict == KeyVerdict::expired
+            ? bad_key("This API key has expired.")
+            : bad_key("Incorrect API key provided: " + api_key::redacted(authorization.substr(7)) + ".");
+    co_await send_error(writer, refused);
+    co_return;
   }
   const ApiKey& key = *check->key;
   store_.touch_key(key.id, unix_now());
@@ -148,11 +162,14 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
       for (const auto& m : node->status.models) {
         if (!key.allows(m.id) || std::find(seen.begin(), seen.end(), m.id) != seen.end()) continue;
         seen.push_back(m.id);
-        data.push_back(json::object{{"id", m.id}, {"object", "model"}, {"created", m.created},
+        data.push_back(json::object{{"id", m.id},
+                                    {"object", "model"},
+                                    {"created", m.created},
                                     {"owned_by", m.owned_by.empty() ? node->name : m.owned_by}});
       }
     }
-    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+    const json::value answer = json::object{{"object", "list"}, {"data", data}};
+    co_await send_json(writer, 200, answer);
     co_return;
   }
 
@@ -160,16 +177,19 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   boost::system::error_code ec;
   auto body = json::parse(request.body, ec);
   if (ec || !body.is_object()) {
-    co_await send_error(writer, ApiError::invalid_request("We could not parse the JSON body of your request."));
+    const ApiError error_8 = ApiError::invalid_request("We could not parse the JSON body of your request.");
+    co_await send_error(writer, error_8);
     co_return;
   }
   const std::string model = text_of(body.as_object(), "model");
   if (model.empty()) {
-    co_await send_error(writer, ApiError::invalid_request("You must provide a model parameter.", "model"));
+    const ApiError error_9 = ApiError::invalid_request("You must provide a model parameter.", "model");
+    co_await send_error(writer, error_9);
     co_return;
   }
   if (!key.allows(model)) {
-    co_await send_error(writer, model_not_found(model));
+    const ApiError error_10 = model_not_found(model);
+    co_await send_error(writer, error_10);
     co_return;
   }
 
@@ -178,20 +198,22 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     ++refused_total_;
     net::Headers h;
     h.add("Retry-After", std::to_string(refusal->retry_after));
-    co_await send_error(writer,
-                        ApiError{429, "requests", "Rate limit reached for this API key (" +
-                                                      std::string(limit_name(refusal->limit)) + "); try again in " +
-                                                      std::to_string(refusal->retry_after) + " s.",
-                                 std::nullopt, "rate_limit_exceeded"},
-                        std::move(h));
+    const ApiError limited{429, "requests",
+                           "Rate limit reached for this API key (" + std::string(limit_name(refusal->limit)) +
+                               "); try again in " + std::to_string(refusal->retry_after) + " s.",
+                           std::nullopt, "rate_limit_exceeded"};
+    co_await send_error(writer, limited, h);
     co_return;
   }
   ++requests_total_;
-  ProxyRequest proxied{request.method, request.target, std::move(request.body),
-                       std::string(request.headers.get("Content-Type")), key.id,
+  ProxyRequest proxied{request.method,
+                       request.target,
+                       std::move(request.body),
+                       std::string(request.headers.get("Content-Type")),
+                       key.id,
                        "relay-" + cluster::random_hex(12)};
-  pending_[proxied.request_id] = Pending{std::move(std::get<KeyAdmission::Ticket>(verdict)), std::nullopt,
-                                         RateClock::now()};
+  pending_[proxied.request_id] =
+      Pending{std::move(std::get<KeyAdmission::Ticket>(verdict)), std::nullopt, RateClock::now()};
 
   // Holders: warm first, then the least loaded (router/schedule.h).
   auto holders = hub_.holders(key.cluster_id, model);
@@ -199,7 +221,8 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   for (const auto& h : holders) {
     bool loaded = false;
     for (const auto& m : h->status.models) loaded = loaded || (m.id == model && m.loaded);
-    candidates.push_back({false, loaded, std::max(h->status.in_flight, h->relayed), std::max(h->status.capacity, 1)});
+    candidates.push_back(
+        {false, loaded, std::max(h->status.in_flight, h->relayed), std::max(h->status.capacity, 1)});
   }
   ApiError last = model_not_found(model);
   int tries = 0;
@@ -214,7 +237,11 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     log::info("relay: " + proxied.request_id + " on node '" + log::printable(holders[index]->name) +
               "' failed before its answer: " + log::printable(last.message));
   }
-  if (!answered) co_await send_error(writer, last);
+  if (!answered) {
+    const ApiError error_11 = last;
+    co_await send_error(writer, error_11);
+    co_return;
+  }
   settle(proxied.request_id);
 }
 
@@ -251,7 +278,8 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   boost::system::error_code ec;
   auto v = json::parse(request.body, ec);
   if (ec || !v.is_object()) {
-    co_await send_error(writer, ApiError::invalid_request("The body must be a JSON object."));
+    const ApiError error_12 = ApiError::invalid_request("The body must be a JSON object.");
+    co_await send_error(writer, error_12);
     co_return;
   }
   const auto& o = v.as_object();
@@ -267,42 +295,51 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   int64_t at = 0;
   if (auto* t = o.if_contains("time"); t && t->is_int64()) at = t->as_int64();
   if (cluster_id.empty() || node_id.empty() || enrol_key.size() != 32 || node_key.size() != 32) {
-    co_await send_error(writer, ApiError::invalid_request("An enrolment needs cluster_id, node_id, "
-                                                          "cluster_public_key and node_public_key."));
+    const ApiError error_13 = ApiError::invalid_request(
+        "An enrolment needs cluster_id, node_id, "
+        "cluster_public_key and node_public_key.");
+    co_await send_error(writer, error_13);
     co_return;
   }
   if (std::abs(at - unix_now()) > link::kMaxClockSkewSeconds) {
-    co_await send_error(writer, ApiError{401, "invalid_request_error",
-                                         "The enrolment's time is too far from the relay's clock.", std::nullopt,
-                                         "clock_skew"});
+    const ApiError error_14 =
+        ApiError{401, "invalid_request_error", "The enrolment's time is too far from the relay's clock.",
+                 std::nullopt, "clock_skew"};
+    co_await send_error(writer, error_14);
     co_return;
   }
   const std::string message = link::enrol_message(cluster_id, node_id, node_key, at);
   if (!cluster::verify_signature(enrol_key, message, cluster_sig) ||
       !cluster::verify_signature(node_key, message, node_sig)) {
-    co_await send_error(writer, ApiError{401, "invalid_request_error", "The enrolment's signatures do not hold.",
-                                         std::nullopt, "bad_signature"});
+    const ApiError error_15 =
+        ApiError{401, "invalid_request_error", "The enrolment's signatures do not hold.", std::nullopt,
+                 "bad_signature"};
+    co_await send_error(writer, error_15);
     co_return;
   }
   auto known = store_.cluster(cluster_id);
   if (!known) {
-    co_await send_error(writer, known.error());
+    const ApiError error_16 = known.error();
+    co_await send_error(writer, error_16);
     co_return;
   }
   if (*known) {
     if ((*known)->revoked_at || !cluster::constant_time_equal((*known)->enrol_public_key, enrol_key)) {
-      co_await send_error(writer, ApiError{403, "invalid_request_error",
-                                           "This cluster is revoked here, or its key is not the one enrolled.",
-                                           std::nullopt, "cluster_refused"});
+      const ApiError error_17 = ApiError{403, "invalid_request_error",
+                                         "This cluster is revoked here, or its key is not the one enrolled.",
+                                         std::nullopt, "cluster_refused"};
+      co_await send_error(writer, error_17);
       co_return;
     }
   } else {
     auto redeemed = token.empty() ? Result<bool>(false) : store_.redeem_enrol_token(token, cluster_id);
     if (!redeemed || !*redeemed) {
-      co_await send_error(writer, ApiError{401, "invalid_request_error",
-                                           "This cluster is not enrolled here: its first node needs an enrolment "
-                                           "token from the relay's operator (quorum-relay token create).",
-                                           std::nullopt, "enrolment_token_required"});
+      const ApiError error_18 =
+          ApiError{401, "invalid_request_error",
+                   "This cluster is not enrolled here: its first node needs an enrolment "
+                   "token from the relay's operator (quorum-relay token create).",
+                   std::nullopt, "enrolment_token_required"};
+      co_await send_error(writer, error_18);
       co_return;
     }
     Cluster c;
@@ -318,19 +355,23 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   n.public_key = node_key;
   auto result = store_.enrol_node(n);
   if (!result) {
-    co_await send_error(writer, result.error());
+    const ApiError error_19 = result.error();
+    co_await send_error(writer, error_19);
     co_return;
   }
   if (*result != EnrolResult::enrolled) {
-    co_await send_error(writer, ApiError{403, "invalid_request_error",
-                                         *result == EnrolResult::node_revoked
-                                             ? "This node was revoked at this relay."
-                                             : "This node id is enrolled in another cluster.",
-                                         std::nullopt, "node_refused"});
+    const ApiError error_20 =
+        ApiError{403, "invalid_request_error",
+                 *result == EnrolResult::node_revoked ? "This node was revoked at this relay."
+                                                      : "This node id is enrolled in another cluster.",
+                 std::nullopt, "node_refused"};
+    co_await send_error(writer, error_20);
     co_return;
   }
   log::info("relay: node '" + log::printable(n.name) + "' enrolled in cluster " + cluster_id);
-  co_await send_json(writer, 200, json::object{{"relay_id", relay_id_}, {"cluster_id", cluster_id}, {"node_id", node_id}});
+  const json::value answer =
+      json::object{{"relay_id", relay_id_}, {"cluster_id", cluster_id}, {"node_id", node_id}};
+  co_await send_json(writer, 200, answer);
 }
 
 net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter& writer) {
@@ -349,24 +390,34 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     }
   }
   if (!caller) {
-    co_await send_error(writer, ApiError{401, "invalid_request_error",
-                                         "The relay's control API needs a request signed by an enrolled node "
-                                         "(quorum keys, quorum usage).",
-                                         std::nullopt, "invalid_node_signature"});
+    const ApiError error_21 = ApiError{401, "invalid_request_error",
+                                       "The relay's control API needs a request signed by an enrolled node "
+                                       "(quorum keys, quorum usage).",
+                                       std::nullopt, "invalid_node_signature"};
+    co_await send_error(writer, error_21);
     co_return;
   }
   const std::string cluster_id = caller->cluster_id;
   const std::string path(path_of(request.target));
   if (path == "/v1/relay/keys" && request.method == "GET") {
     auto keys = store_.keys_of(cluster_id);
-    if (!keys) co_return co_await send_error(writer, keys.error());
+    if (!keys) {
+      const ApiError error_22 = keys.error();
+      co_await send_error(writer, error_22);
+      co_return;
+    }
     json::array data;
     for (const auto& k : *keys) data.push_back(key_json(k));
-    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+    const json::value answer = json::object{{"object", "list"}, {"data", data}};
+    co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/keys" && request.method == "POST") {
     boost::system::error_code ec;
     auto v = json::parse(request.body, ec);
-    if (ec || !v.is_object()) co_return co_await send_error(writer, ApiError::invalid_request("The body must be a JSON object."));
+    if (ec || !v.is_object()) {
+      const ApiError error_23 = ApiError::invalid_request("The body must be a JSON object.");
+      co_await send_error(writer, error_23);
+      co_return;
+    }
     const auto& o = v.as_object();
     KeyLimits limits;
     auto number = [&](std::string_view name) -> uint64_t {
@@ -385,20 +436,39 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     std::optional<UnixSeconds> expires;
     if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
     auto created = store_.create_key(cluster_id, text_of(o, "name", kMaxTextBytes), limits, models, expires);
-    if (!created) co_return co_await send_error(writer, created.error());
+    if (!created) {
+      const ApiError error_24 = created.error();
+      co_await send_error(writer, error_24);
+      co_return;
+    }
     auto parsed = api_key::parse(*created);
-    co_await send_json(writer, 200, json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}});
+    const json::value answer = json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}};
+    co_await send_json(writer, 200, answer);
   } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
     const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
     auto revoked = store_.revoke_key(cluster_id, id);
-    if (!revoked) co_return co_await send_error(writer, revoked.error());
-    if (!*revoked) co_return co_await send_error(writer, ApiError::not_found("No key '" + id + "' in this cluster."));
-    co_await send_json(writer, 200, json::object{{"id", id}, {"revoked", true}});
+    if (!revoked) {
+      const ApiError error_25 = revoked.error();
+      co_await send_error(writer, error_25);
+      co_return;
+    }
+    if (!*revoked) {
+      const ApiError error_26 = ApiError::not_found("No key '" + id + "' in this cluster.");
+      co_await send_error(writer, error_26);
+      co_return;
+    }
+    const json::value answer = json::object{{"id", id}, {"revoked", true}};
+    co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/usage" && request.method == "GET") {
     const std::string today = utc_day(now);
     std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    auto rows = store_.usage(cluster_id, from.empty() ? utc_day(now - 29 * 86400) : from, to.empty() ? today : to);
-    if (!rows) co_return co_await send_error(writer, rows.error());
+    auto rows =
+        store_.usage(cluster_id, from.empty() ? utc_day(now - 29 * 86400) : from, to.empty() ? today : to);
+    if (!rows) {
+      const ApiError error_27 = rows.error();
+      co_await send_error(writer, error_27);
+      co_return;
+    }
     json::array data;
     for (const auto& r : *rows) {
       data.push_back(json::object{{"day", r.day},
@@ -410,10 +480,15 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
                                   {"prompt_tokens", r.prompt_tokens},
                                   {"completion_tokens", r.completion_tokens}});
     }
-    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+    const json::value answer = json::object{{"object", "list"}, {"data", data}};
+    co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/nodes" && request.method == "GET") {
     auto nodes = store_.nodes_of(cluster_id);
-    if (!nodes) co_return co_await send_error(writer, nodes.error());
+    if (!nodes) {
+      const ApiError error_28 = nodes.error();
+      co_await send_error(writer, error_28);
+      co_return;
+    }
     json::array data;
     for (const auto& n : *nodes) {
       auto live = hub_.node(n.id);
@@ -421,26 +496,34 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       if (live) {
         for (const auto& m : live->status.models) models.emplace_back(m.id);
       }
-      data.push_back(json::object{{"id", n.id},
-                                  {"name", n.name},
-                                  {"online", live != nullptr},
-                                  {"revoked", n.revoked_at.has_value()},
-                                  {"last_seen_at", n.last_seen_at ? json::value(*n.last_seen_at) : json::value(nullptr)},
-                                  {"models", models}});
+      data.push_back(
+          json::object{{"id", n.id},
+                       {"name", n.name},
+                       {"online", live != nullptr},
+                       {"revoked", n.revoked_at.has_value()},
+                       {"last_seen_at", n.last_seen_at ? json::value(*n.last_seen_at) : json::value(nullptr)},
+                       {"models", models}});
     }
-    co_await send_json(writer, 200, json::object{{"object", "list"}, {"data", data}});
+    const json::value answer = json::object{{"object", "list"}, {"data", data}};
+    co_await send_json(writer, 200, answer);
   } else {
-    co_await send_error(writer, ApiError::not_found("Unknown path " + path + ".", std::nullopt, "unknown_url"));
+    const ApiError error_29 = ApiError::not_found("Unknown path " + path + ".", std::nullopt, "unknown_url");
+    co_await send_error(writer, error_29);
   }
 }
 
 net::Task<void> RelayApi::metrics(net::ResponseWriter& writer) {
   std::string out;
-  out += "# TYPE quorum_relay_connected_nodes gauge\nquorum_relay_connected_nodes " + std::to_string(hub_.connected()) + "\n";
-  out += "# TYPE quorum_relay_open_streams gauge\nquorum_relay_open_streams " + std::to_string(hub_.open_streams()) + "\n";
-  out += "# TYPE quorum_relay_queued_bytes gauge\nquorum_relay_queued_bytes " + std::to_string(hub_.queued_bytes()) + "\n";
-  out += "# TYPE quorum_relay_requests_total counter\nquorum_relay_requests_total " + std::to_string(requests_total_) + "\n";
-  out += "# TYPE quorum_relay_rate_limited_total counter\nquorum_relay_rate_limited_total " + std::to_string(refused_total_) + "\n";
+  out += "# TYPE quorum_relay_connected_nodes gauge\nquorum_relay_connected_nodes " +
+         std::to_string(hub_.connected()) + "\n";
+  out += "# TYPE quorum_relay_open_streams gauge\nquorum_relay_open_streams " +
+         std::to_string(hub_.open_streams()) + "\n";
+  out += "# TYPE quorum_relay_queued_bytes gauge\nquorum_relay_queued_bytes " +
+         std::to_string(hub_.queued_bytes()) + "\n";
+  out += "# TYPE quorum_relay_requests_total counter\nquorum_relay_requests_total " +
+         std::to_string(requests_total_) + "\n";
+  out += "# TYPE quorum_relay_rate_limited_total counter\nquorum_relay_rate_limited_total " +
+         std::to_string(refused_total_) + "\n";
   net::Headers h;
   h.add("Content-Type", "text/plain; version=0.0.4");
   co_await writer.send(200, h, std::move(out));

@@ -38,8 +38,10 @@ void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
     std::vector<std::string> revoked;
     for (const auto& n : hub.all_nodes()) {
       auto record = store.node(n->id);
-      if (!record || !*record || (*record)->revoked_at) revoked.push_back(n->id);
-      else if (auto c = store.cluster(n->cluster_id); !c || !*c || (*c)->revoked_at) revoked.push_back(n->id);
+      if (!record || !*record || (*record)->revoked_at)
+        revoked.push_back(n->id);
+      else if (auto c = store.cluster(n->cluster_id); !c || !*c || (*c)->revoked_at)
+        revoked.push_back(n->id);
     }
     for (const auto& id : revoked) hub.disconnect(id, "revoked");
     watch_revocations(timer, store, hub);
@@ -71,7 +73,9 @@ int run_relay(const RelayConfig& config) {
   asio::io_context ctx(1);
   NodeHub hub(ctx.get_executor(), **store, id);
   RelayApi api(**store, hub, id);
-  hub.on_usage = [&api](const std::string& request_id, uint64_t tokens) { api.usage_reported(request_id, tokens); };
+  hub.on_usage = [&api](const std::string& request_id, uint64_t tokens) {
+    api.usage_reported(request_id, tokens);
+  };
 
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos) {

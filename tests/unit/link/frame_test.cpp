@@ -38,9 +38,9 @@ TEST(LinkFrame, RejectsWhatThisVersionNeverSends) {
   EXPECT_NE(rejection(std::string("\x63\x00\x00\x00\x00\x00\x00\x01", 8)), "");  // type 99
   EXPECT_NE(rejection(std::string("\x07\x00\x01\x00\x00\x00\x00\x01", 8)), "");  // reserved bits
   EXPECT_NE(rejection(std::string("\x07\x02\x00\x00\x00\x00\x00\x01", 8)), "");  // unknown flag
-  EXPECT_NE(rejection(encode(FrameType::kStatus, 0, "{}", kEnd)), "");            // flag on a link frame
-  EXPECT_NE(rejection(encode(FrameType::kData, 0, "x")), "");                     // stream frame on 0
-  EXPECT_NE(rejection(encode(FrameType::kStatus, 5, "{}")), "");                  // link frame on a stream
+  EXPECT_NE(rejection(encode(FrameType::kStatus, 0, "{}", kEnd)), "");           // flag on a link frame
+  EXPECT_NE(rejection(encode(FrameType::kData, 0, "x")), "");                    // stream frame on 0
+  EXPECT_NE(rejection(encode(FrameType::kStatus, 5, "{}")), "");                 // link frame on a stream
   EXPECT_NE(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes + 1, 'x'))), "");
   EXPECT_NE(rejection(encode(FrameType::kWindow, 1, "12345")), "");
   EXPECT_EQ(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes, 'x'))), "");

@@ -2,6 +2,8 @@
 // WebSocket::connect on the other), on one io_context run by the test: streams carry bytes both ways in
 // order, an unread stream stops its writer at the window without delaying the other streams, resets and a
 // lost link reach the other end, and a bridged stream reads like a socket.
+#include "link/link_session.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -11,9 +13,9 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 
 #include "link/bridge.h"
-#include "link/link_session.h"
 #include "net/http_server.h"
 
 namespace quorum::link {
@@ -45,8 +47,8 @@ struct LinkPair {
     };
     options.websocket = endpoint;
     server = std::make_unique<net::HttpServer>(
-        io.get_executor(), "127.0.0.1", 0, [](net::HttpRequest&, net::ResponseWriter&) -> net::Task<void> { co_return; },
-        options);
+        io.get_executor(), "127.0.0.1", 0,
+        [](net::HttpRequest&, net::ResponseWriter&) -> net::Task<void> { co_return; }, options);
     server->start();
   }
 
@@ -62,9 +64,11 @@ struct LinkPair {
   }
 
   net::Task<void> connect() {
-    auto ws = co_await net::WebSocket::connect(io.get_executor(),
-                                               "ws://127.0.0.1:" + std::to_string(server->port()) + "/link",
-                                               net::Headers{}, "test.1", net::WebSocketOptions{});
+    const std::string url = "ws://127.0.0.1:" + std::to_string(server->port()) + "/link";
+    const net::Headers headers;
+    const std::string subprotocol = "test.1";
+    const net::WebSocketOptions options;
+    auto ws = co_await net::WebSocket::connect(io.get_executor(), url, headers, subprotocol, options);
     EXPECT_TRUE(ws.ok()) << (ws ? "" : ws.error().message);
     if (!ws) co_return;
     node = std::make_shared<LinkSession>(io.get_executor(), std::move(*ws), LinkSession::Side::kNode);
@@ -84,6 +88,7 @@ struct LinkPair {
           done = true;
           if (node) node->abort("test over");
           server->stop(true);
+          io.stop();
         },
         asio::detached);
     io.run_for(20s);
@@ -116,7 +121,8 @@ TEST(LinkSession, StreamsCarryBytesBothWaysInOrder) {
     EXPECT_TRUE(co_await at_relay->write("world"));
     EXPECT_TRUE(co_await at_relay->end());
     EXPECT_EQ(co_await read_all(s), "world");
-    EXPECT_TRUE(co_await p.until([&] { return p.node->stream_count() == 0 && p.relay->stream_count() == 0; }));
+    EXPECT_TRUE(
+        co_await p.until([&] { return p.node->stream_count() == 0 && p.relay->stream_count() == 0; }));
   });
 }
 
@@ -180,7 +186,9 @@ TEST(LinkSession, ALostLinkEndsEveryStreamAndTellsItsOwner) {
     EXPECT_TRUE(co_await s->write("x"));
     EXPECT_TRUE(co_await p.until([&] { return !p.opened_at_relay.empty(); }));
     auto at_relay = p.opened_at_relay.front();
-    EXPECT_EQ(*(co_await at_relay->read()), "x");
+    auto first = co_await at_relay->read();
+    EXPECT_TRUE(first.ok());
+    if (first) EXPECT_EQ(first.value(), "x");
     p.node->abort("gone");
     auto r = co_await at_relay->read();
     EXPECT_FALSE(r.ok());
@@ -210,7 +218,8 @@ TEST(LinkSession, ABridgedStreamReadsAndWritesLikeASocket) {
     }
     EXPECT_EQ(got, "abc");
     EXPECT_EQ(ec, asio::error::eof);
-    co_await asio::async_write(*socket, asio::buffer(std::string_view("reply")), asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(*socket, asio::buffer(std::string_view("reply")),
+                               asio::redirect_error(use_awaitable, ec));
     socket->shutdown(asio::socket_base::shutdown_send, ec);
     EXPECT_EQ(co_await read_all(s), "reply");
   });
