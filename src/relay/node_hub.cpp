@@ -190,7 +190,7 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
       r.prompt_tokens = count_of(o, "prompt_tokens");
       r.completion_tokens = count_of(o, "completion_tokens");
       if (r.model.empty()) return;
-      store_.record_usage(r);
+      if (usage_.add(r)) flush_usage();
       if (auto id = text_of(o, "request_id"); !id.empty() && on_usage) {
         on_usage(id, r.prompt_tokens + r.completion_tokens);
       }
@@ -248,6 +248,16 @@ std::vector<std::shared_ptr<ConnectedNode>> NodeHub::nodes_of(const std::string&
 std::shared_ptr<ConnectedNode> NodeHub::node(const std::string& id) const {
   auto it = nodes_.find(id);
   return it == nodes_.end() ? nullptr : it->second;
+}
+
+void NodeHub::flush_usage() {
+  if (usage_.empty()) return;
+  auto rows = usage_.take();
+  auto written = store_.record_usage(rows);
+  if (!written) {
+    log::warn("relay: usage not written yet (" + written.error().message + "); kept for the next try");
+    for (const auto& r : rows) usage_.add(r);
+  }
 }
 
 std::vector<std::shared_ptr<ConnectedNode>> NodeHub::all_nodes() const {

@@ -7,7 +7,7 @@
 // revoked, in a cluster that is not revoked, and sign link_auth_message() with its enrolled key.
 //
 // After it: STATUS frames update the node's models and load; USAGE frames add to the day's usage of its
-// cluster (counts only); a node that opens a stream "peer" to another connected node of its own cluster is
+// cluster (counts only, summed in memory and written every kUsageFlush); a node that opens a stream "peer" to another connected node of its own cluster is
 // joined to it (the relay copies bytes both ways, which are TLS between the two nodes: it can read or alter
 // none of them); anything else is reset.
 #pragma once
@@ -23,6 +23,7 @@
 #include "link/link_session.h"
 #include "net/http_server.h"
 #include "relay/store.h"
+#include "relay/usage_batch.h"
 
 namespace quorum::relay {
 
@@ -63,6 +64,11 @@ class NodeHub {
   // Each USAGE frame that names the request it ends (the relay's X-Request-Id) and its tokens.
   std::function<void(const std::string& request_id, uint64_t tokens)> on_usage;
 
+  // Writes the usage gathered since the last call (the relay calls it every kUsageFlush and at shutdown);
+  // rows the store cannot take now are kept for the next call.
+  void flush_usage();
+  static constexpr std::chrono::seconds kUsageFlush{5};
+
   size_t connected() const { return nodes_.size(); }
   size_t open_streams() const;
   size_t queued_bytes() const;
@@ -77,6 +83,7 @@ class NodeHub {
   Store& store_;
   std::string relay_id_;
   std::map<std::string, std::shared_ptr<ConnectedNode>> nodes_;
+  UsageBatch usage_;
 };
 
 }  // namespace quorum::relay

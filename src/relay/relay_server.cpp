@@ -109,6 +109,16 @@ int run_relay(const RelayConfig& config) {
 
   asio::steady_timer revocations(ctx);
   watch_revocations(revocations, **store, hub);
+  asio::steady_timer usage_timer(ctx);
+  std::function<void()> flush_periodically = [&] {
+    usage_timer.expires_after(NodeHub::kUsageFlush);
+    usage_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      hub.flush_usage();
+      flush_periodically();
+    });
+  };
+  flush_periodically();
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   asio::steady_timer drain(ctx);
@@ -117,6 +127,7 @@ int run_relay(const RelayConfig& config) {
     log::info("relay: stopping: nodes are told to reconnect; requests in flight have " +
               std::to_string(config.drain_timeout.count()) + " s to finish");
     revocations.cancel();
+    usage_timer.cancel();
     server->stop(false, [&] {
       hub.go_away("restarting", std::chrono::milliseconds(1000));
       drain.expires_after(std::chrono::milliseconds(200));
@@ -130,6 +141,7 @@ int run_relay(const RelayConfig& config) {
     });
   });
   ctx.run();
+  hub.flush_usage();
   log::info("relay: stopped");
   return 0;
 }

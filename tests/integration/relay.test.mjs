@@ -117,7 +117,7 @@ test("usage counts the requests and the tokens the engine reported; no prompt te
   await waitFor(() => {
     const rows = JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data;
     return sum(rows, "requests") === sum(before, "requests") + 1;
-  }, { timeoutMs: 10000, what: "the request in usage" });
+  }, { timeoutMs: 20000, intervalMs: 500, what: "the request in usage (written every 5 s)" });
   const after = JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data;
   assert.equal(sum(after, "completion_tokens") - sum(before, "completion_tokens"), r.usage.completion_tokens);
   assert.equal(sum(after, "prompt_tokens") - sum(before, "prompt_tokens"), r.usage.prompt_tokens);
