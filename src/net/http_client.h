@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +26,10 @@ struct ClientOptions {
   // Set for a cluster peer: every connection is a TLS session with this key, set up within connect_timeout
   // (pooled apart from plain connections to the same address, and reused like them).
   std::shared_ptr<const PeerTls> tls;
+  // Set: each new connection comes from this instead of a TCP connect to the URL's host and port (a stream
+  // of the relay link, bridged to a local socket), within connect_timeout; the URL's host then only names
+  // the pool its idle connections go back to. The socket must use the executor it is given.
+  std::function<Task<Result<asio::ip::tcp::socket>>(asio::any_io_executor)> connector;
 };
 
 // One in-flight request. Destroying it before the response was read to its end, or cancel(), closes the

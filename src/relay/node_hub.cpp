@@ -159,10 +159,22 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
     if (!n) return;
     store_.session_closed(n->session_row, reason);
     store_.touch_node(n->id, unix_now());
-    if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) nodes_.erase(it);
+    if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) {
+      nodes_.erase(it);
+      tell_members(n->cluster_id);
+    }
     log::info("relay: node '" + log::printable(n->name) + "' disconnected: " + log::printable(reason));
   };
   node->session->start(std::move(handlers));
+  tell_members(node->cluster_id);
+}
+
+void NodeHub::tell_members(const std::string& cluster_id) {
+  auto members = nodes_of(cluster_id);
+  json::array list;
+  for (const auto& n : members) list.push_back(json::object{{"id", n->id}, {"name", n->name}});
+  const std::string notice = json::serialize(json::object{{"type", "members"}, {"nodes", list}});
+  for (const auto& n : members) n->session->send(FrameType::kNotice, notice);
 }
 
 void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame) {

@@ -7,9 +7,11 @@
 // revoked, in a cluster that is not revoked, and sign link_auth_message() with its enrolled key.
 //
 // After it: STATUS frames update the node's models and load; USAGE frames add to the day's usage of its
-// cluster (counts only, summed in memory and written every kUsageFlush); a node that opens a stream "peer" to another connected node of its own cluster is
-// joined to it (the relay copies bytes both ways, which are TLS between the two nodes: it can read or alter
-// none of them); anything else is reset.
+// cluster (counts only, summed in memory and written every kUsageFlush); a node that opens a stream "peer" to
+// another connected node of its own cluster is joined to it (the relay copies bytes both ways, which are TLS
+// between the two nodes: it can read or alter none of them); anything else is reset. Whenever a node of a
+// cluster connects or leaves, every node of that cluster gets the list of its connected nodes (NOTICE
+// {"type":"members","nodes":[{id,name}]}), so that nodes on different networks find each other.
 #pragma once
 
 #include <chrono>
@@ -78,6 +80,8 @@ class NodeHub {
   void admit(std::shared_ptr<ConnectedNode> node);
   void on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame);
   void on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream);
+  // Tells every connected node of `cluster_id` which of its nodes are connected now (NOTICE "members").
+  void tell_members(const std::string& cluster_id);
 
   net::asio::any_io_executor executor_;
   Store& store_;
