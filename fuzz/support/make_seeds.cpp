@@ -10,11 +10,11 @@
 #include <fstream>
 #include <iostream>
 
+#include "auth/api_key.h"
 #include "cluster/dns_message.h"
 #include "cluster/mdns_records.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
-#include "relay/api_key.h"
 
 namespace fs = std::filesystem;
 namespace dns = quorum::cluster::dns;
@@ -344,7 +344,7 @@ void join_token_seeds() {
 
 // api_key: keys and enrolment tokens as the relay prints them, pasted, cut, mistyped and of the wrong kind.
 void api_key_seeds() {
-  namespace key = quorum::relay::api_key;
+  namespace key = quorum::auth::api_key;
   const std::string id = "3fZ9a0LmQ2xY";
   const std::string secret = "1Qm8c2RZr7Vn0fXGk5dT4pYw9HbE3aLs6NjU2yKq8oW";
   const std::string text = key::compose(key::Kind::key, id, secret);

@@ -162,6 +162,12 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
     boost::system::error_code ec;
     auto v = json::parse(frame.payload, ec);
     if (ec || !v.is_object()) return;
+    if (frame.type == FrameType::kNotice && text_of(v.as_object(), "type") == "keys") {
+      auto me = weak.lock();
+      auto keys = auth::KeyBook::parse(frame.payload);
+      if (me && me->on_keys && keys) me->on_keys(std::move(*keys));
+      return;
+    }
     if (frame.type == FrameType::kNotice) {
       auto me = weak.lock();
       const auto* nodes = v.as_object().if_contains("nodes");

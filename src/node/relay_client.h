@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/key_book.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
 #include "link/link_session.h"
@@ -51,6 +52,8 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
   // "members"); an empty list and false when the link goes down. Set before start(); called on the
   // client's executor.
   std::function<void(const std::vector<std::pair<std::string, std::string>>&, bool link_up)> on_members;
+  // The cluster's API keys as the relay sends them (NOTICE "keys"). Set before start().
+  std::function<void(std::vector<auth::KeyEntry>)> on_keys;
   bool connected() const { return connected_.load(); }
 
  private:

@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include "auth/key_book.h"
 #include "cluster/crypto.h"
 #include "cluster/signing_key.h"
 #include "core/log.h"
@@ -167,6 +168,26 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
   };
   node->session->start(std::move(handlers));
   tell_members(node->cluster_id);
+  send_keys(node);
+}
+
+void NodeHub::send_keys(const std::shared_ptr<ConnectedNode>& node) {
+  auto hashes = store_.key_hashes_of(node->cluster_id);
+  if (!hashes) {
+    log::warn("relay: cannot read the keys of cluster " + node->cluster_id + ": " + hashes.error().message);
+    return;
+  }
+  std::vector<auth::KeyEntry> entries;
+  for (const auto& h : *hashes) {
+    entries.push_back(auth::KeyEntry{h.id, h.secret_hash, h.models, h.expires_at, h.revoked});
+  }
+  auto notice = json::parse(auth::KeyBook::to_json(entries));
+  notice.as_object()["type"] = "keys";
+  node->session->send(FrameType::kNotice, json::serialize(notice));
+}
+
+void NodeHub::keys_changed(const std::string& cluster_id) {
+  for (const auto& n : nodes_of(cluster_id)) send_keys(n);
 }
 
 void NodeHub::tell_members(const std::string& cluster_id) {

@@ -82,7 +82,15 @@ class NodeHub {
   void on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream);
   // Tells every connected node of `cluster_id` which of its nodes are connected now (NOTICE "members").
   void tell_members(const std::string& cluster_id);
+  // Sends `node` (or, with a cluster id, every connected node of it) the cluster's API keys as hashes
+  // (NOTICE "keys", auth/key_book.h), so that they work on the nodes' LAN listeners too.
+  void send_keys(const std::shared_ptr<ConnectedNode>& node);
 
+ public:
+  // The cluster's keys changed (made, revoked): every connected node of it gets the new list at once.
+  void keys_changed(const std::string& cluster_id);
+
+ private:
   net::asio::any_io_executor executor_;
   Store& store_;
   std::string relay_id_;

@@ -129,3 +129,45 @@ test("an API key made at home b serves both homes' models from the relay", async
     assert.equal(r.object, "chat.completion", JSON.stringify(r));
   }
 });
+
+test("a key revoked at the relay stops working on the nodes' LAN listeners within a second", async () => {
+  const key = inNs(hosts.b.ns, quorumBin(), ["keys", "create", "doomed", "--state-dir", hosts.b.stateDir]).trim().split("\n").at(-1);
+  const status = () => Number(inNs(relayNs, "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Authorization: Bearer ${key}`,
+    `http://${hosts.a.address}:32768/v1/models`]));
+  await waitFor(() => status() === 200, { timeoutMs: 10000, intervalMs: 100, what: "the key at a" });
+  inNs(hosts.b.ns, quorumBin(), ["keys", "revoke", key.split("_")[1], "--state-dir", hosts.b.stateDir]);
+  const revokedAt = Date.now();
+  await waitFor(() => status() === 401, { timeoutMs: 5000, intervalMs: 50, what: "the revoked key refused at a" });
+  assert.ok(Date.now() - revokedAt < 1500, `refused ${Date.now() - revokedAt} ms after the revocation`);
+});
+
+test("a key works against a node's LAN listener too, within its scope, and keeps working while the relay is down", async () => {
+  const key = inNs(hosts.a.ns, quorumBin(), ["keys", "create", "lan", "--models", "model-a", "--state-dir", hosts.a.stateDir]).trim().split("\n").at(-1);
+  // From the relay's namespace, which has a link to home a: the node's LAN listener, not the relay.
+  const ask = (apiKey, model = "model-a") => {
+    const args = ["-s", "-w", "\n%{http_code}", "-H", "Content-Type: application/json",
+      "-d", JSON.stringify({ model, messages: [{ role: "user", content: "hi" }], max_tokens: 2 }), `http://${hosts.a.address}:32768/v1/chat/completions`];
+    if (apiKey) args.splice(1, 0, "-H", `Authorization: Bearer ${apiKey}`);
+    const out = inNs(relayNs, "curl", args).trim().split("\n");
+    return { status: Number(out.at(-1)), body: JSON.parse(out.slice(0, -1).join("\n")) };
+  };
+  await waitFor(() => ask(key).status === 200, { timeoutMs: 10000, intervalMs: 200, what: "the new key at a's LAN listener" });
+  assert.equal(ask(null).status, 401);
+  const wrong = ask(key.slice(0, -8) + "AAAAAAAA");
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.body.error.code, "invalid_api_key");
+  // Scoped to model-a: model-b does not exist for it, even though a could forward it through the relay.
+  const scoped = ask(key, "model-b");
+  assert.equal(scoped.status, 404);
+  assert.equal(scoped.body.error.code, "model_not_found");
+  // Cluster internals are not for keys.
+  const nodes = inNs(relayNs, "curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", `Authorization: Bearer ${key}`, `http://${hosts.a.address}:32768/v1/cluster/nodes`]);
+  assert.equal(nodes, "403");
+
+  // The relay goes away: the key still works on the LAN (the node kept the hashes).
+  relayProc.kill("SIGTERM");
+  await new Promise((r) => relayProc.on("exit", r));
+  assert.equal(ask(key).status, 200);
+  assert.ok(fs.readFileSync(path.join(hosts.a.stateDir, "keys.json"), "utf8").includes(key.split("_")[1]));
+  assert.ok(!fs.readFileSync(path.join(hosts.a.stateDir, "keys.json"), "utf8").includes(key.split("_")[2]), "no secret kept");
+});
