@@ -30,7 +30,8 @@ KeyCheck KeyBook::check(std::string_view text, int64_t unix_now) const {
   std::lock_guard lock(mutex_);
   auto it = keys_.find(parsed->id);
   // An unknown id still costs a comparison, so timing does not tell ids apart from secrets.
-  const std::string_view stored = it == keys_.end() ? std::string_view() : std::string_view(it->second.secret_hash);
+  const std::string_view stored =
+      it == keys_.end() ? std::string_view() : std::string_view(it->second.secret_hash);
   const bool right = api_key::matches(parsed->secret, stored) && it != keys_.end();
   if (!right) return {KeyVerdict::kUnknown, {}, {}};
   const KeyEntry& k = it->second;
@@ -93,7 +94,8 @@ Result<std::vector<KeyEntry>> KeyBook::load(const std::string& state_dir) {
 }
 
 Status KeyBook::save(const std::string& state_dir, const std::vector<KeyEntry>& keys) {
-  return cluster::write_file_atomically(std::filesystem::path(state_dir) / "keys.json", to_json(keys) + "\n", 0600);
+  return cluster::write_file_atomically(std::filesystem::path(state_dir) / "keys.json", to_json(keys) + "\n",
+                                        0600);
 }
 
 }  // namespace quorum::auth
