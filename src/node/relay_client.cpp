@@ -199,7 +199,7 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
     closed->cancel();
   };
   session->start(std::move(handlers));
-  asio::co_spawn(executor_, status_loop(session), asio::detached);
+  asio::co_spawn(executor_, status_loop(session, relay.url), asio::detached);
   boost::system::error_code ec;
   co_await closed->async_wait(asio::redirect_error(use_awaitable, ec));
   connected_ = false;
@@ -224,9 +224,16 @@ net::Task<Result<asio::ip::tcp::socket>> RelayClient::open_peer_stream(std::stri
   co_return std::move(*opened);
 }
 
-net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> session) {
+net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> session, std::string url) {
   asio::steady_timer timer(executor_);
   while (session->is_open() && !stopped_) {
+    // `quorum relay leave` (or a join elsewhere) while linked: this link ends.
+    auto relay = cluster::load_relay_membership(state_dir_);
+    if (relay && (!*relay || (*relay)->url != url)) {
+      log::info("relay: relay.json changed; leaving " + url);
+      session->close("the node left this relay");
+      co_return;
+    }
     std::vector<std::string> left_out;
     auto status = cluster::shareable_status(status_(), left_out);
     session->send(FrameType::kStatus, json::serialize(cluster::status_to_json(status)));

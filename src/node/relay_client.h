@@ -60,7 +60,8 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
   net::Task<void> run();
   // One connection, from dialling to its end; the delay before the next one.
   net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay);
-  net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session);
+  // STATUS every kStatusInterval while `session` is open; closes it when relay.json no longer names `url`.
+  net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session, std::string url);
   void on_open(std::shared_ptr<link::LinkStream> stream);
 
   net::asio::any_io_executor executor_;

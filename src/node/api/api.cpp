@@ -95,7 +95,7 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
 
   using api::Endpoint;
   // An API key opens the OpenAI endpoints only, not the cluster's own.
-  if (caller->kind == auth::Caller::Kind::kKeyHolder &&
+  if ((caller->kind == auth::Caller::Kind::kKeyHolder || caller->kind == auth::Caller::Kind::kRelayClient) &&
       (route->endpoint == Endpoint::kClusterNodes || route->endpoint == Endpoint::kHeartbeat ||
        route->endpoint == Endpoint::kIdentity || route->endpoint == Endpoint::kMetrics)) {
     return api::reply_error(w,
