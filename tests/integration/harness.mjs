@@ -181,6 +181,7 @@ export async function startRelay({ port, dataDir, args = [] } = {}) {
     async stop() {
       const r = await h.stop();
       if (r.signal && r.signal !== "SIGTERM") throw new Error(`quorum-relay died with ${r.signal}:\n${h.output().slice(-4000)}`);
+      if (r.code !== 0 && r.code !== null) throw new Error(`quorum-relay exited with ${r.code}:\n${h.output().slice(-4000)}`);
       return r;
     },
     remove() {

@@ -166,7 +166,8 @@ test("a key works against a node's LAN listener too, within its scope, and keeps
 
   // The relay goes away: the key still works on the LAN (the node kept the hashes).
   relayProc.kill("SIGTERM");
-  await new Promise((r) => relayProc.on("exit", r));
+  const code = await new Promise((r) => relayProc.on("exit", (c, signal) => r(c ?? signal)));
+  assert.equal(code, 0, `the relay stopped cleanly:\n${relayOutput.slice(-3000)}`);
   assert.equal(ask(key).status, 200);
   assert.ok(fs.readFileSync(path.join(hosts.a.stateDir, "keys.json"), "utf8").includes(key.split("_")[1]));
   assert.ok(!fs.readFileSync(path.join(hosts.a.stateDir, "keys.json"), "utf8").includes(key.split("_")[2]), "no secret kept");
