@@ -58,6 +58,17 @@ void set_found_path(PeerRecord& p, const std::string& address, unsigned short po
   }
 }
 
+// The record of a node just heard of (mDNS, the relay): due for a heartbeat at once, not verified.
+PeerRecord new_lead(const std::string& id, const std::string& name, RegistryClock::time_point now) {
+  PeerRecord record;
+  record.id = id;
+  record.status.id = id;
+  record.status.name = name.empty() ? id : name;
+  record.last_seen = now;
+  record.next_heartbeat = now;
+  return record;
+}
+
 // A lead: known from mDNS only, never verified.
 bool is_lead(const PeerRecord& p) {
   return !p.verified && !p.configured();
@@ -186,15 +197,10 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
       due = due_early(*p, now);
     } else {
       make_room_for_lead(changes);
-      PeerRecord record;
-      record.id = id;
-      record.status.id = id;
-      record.status.name = name.empty() ? id : name;
+      PeerRecord record = new_lead(id, name, now);
       record.status.version = version;
       record.status.port = port;
       set_found_path(record, address, port);
-      record.last_seen = now;
-      record.next_heartbeat = now;
       add(std::move(record), changes);
       due = true;
     }
@@ -218,13 +224,8 @@ void ClusterRegistry::relay_member(const std::string& id, const std::string& nam
       if (p->state != PeerState::kReachable) due_early(*p, now);
     } else {
       make_room_for_lead(changes);
-      PeerRecord record;
-      record.id = id;
-      record.status.id = id;
-      record.status.name = name.empty() ? id : name;
+      PeerRecord record = new_lead(id, name, now);
       record.paths.emplace_back(path);
-      record.last_seen = now;
-      record.next_heartbeat = now;
       add(std::move(record), changes);
     }
   }
