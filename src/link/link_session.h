@@ -30,7 +30,7 @@ namespace quorum::link {
 
 struct LinkLimits {
   size_t max_streams = 1024;
-  size_t max_queued_bytes = 1024 * 1024;
+  size_t max_queued_bytes = size_t{1024} * 1024;
 };
 
 class LinkSession : public std::enable_shared_from_this<LinkSession> {
@@ -45,11 +45,11 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   LinkSession(net::asio::any_io_executor executor, net::WebSocket ws, Side side, LinkLimits limits = {});
 
   void start(Handlers handlers);
-  std::shared_ptr<LinkStream> open(std::string payload);
+  std::shared_ptr<LinkStream> open(const std::string& payload);
   // Queues a link frame (stream 0); dropped once the link is down.
-  void send(FrameType type, std::string payload);
+  void send(FrameType type, const std::string& payload);
   void close(std::string reason);
-  void abort(std::string reason);
+  void abort(const std::string& reason);
 
   bool is_open() const { return open_; }
   size_t stream_count() const { return streams_.size(); }

@@ -209,11 +209,10 @@ Task<bool> WebSocket::write(std::string_view message) {
 Task<void> WebSocket::close(const std::string& reason) {
   if (!impl_->open) co_return;
   impl_->open = false;
-  const std::string why = reason;
   if (impl_->plain) {
-    co_await close_stream(*impl_->plain, why);
+    co_await close_stream(*impl_->plain, reason);
   } else {
-    co_await close_stream(*impl_->secure, why);
+    co_await close_stream(*impl_->secure, reason);
   }
   abort();
 }

@@ -155,7 +155,7 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   link::LinkSession::Handlers handlers;
   std::weak_ptr<RelayClient> weak = weak_from_this();
   handlers.on_open = [weak](std::shared_ptr<link::LinkStream> stream) {
-    if (auto me = weak.lock()) me->on_open(std::move(stream));
+    if (auto me = weak.lock()) me->on_open(stream);
   };
   handlers.on_link_frame = [next, weak](const link::Frame& frame) {
     if (frame.type != FrameType::kGoaway && frame.type != FrameType::kNotice) return;
@@ -241,7 +241,7 @@ net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> sess
   }
 }
 
-void RelayClient::on_open(std::shared_ptr<link::LinkStream> stream) {
+void RelayClient::on_open(const std::shared_ptr<link::LinkStream>& stream) {
   boost::system::error_code ec;
   auto v = json::parse(stream->open_payload(), ec);
   const std::string kind = !ec && v.is_object() ? text_of(v.as_object(), "kind") : "";

@@ -62,7 +62,7 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
   net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay);
   // STATUS every kStatusInterval while `session` is open; closes it when relay.json no longer names `url`.
   net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session, std::string url);
-  void on_open(std::shared_ptr<link::LinkStream> stream);
+  void on_open(const std::shared_ptr<link::LinkStream>& stream);
 
   net::asio::any_io_executor executor_;
   std::string state_dir_;

@@ -130,7 +130,7 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   admit(std::move(node));
 }
 
-void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
+void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
   if (auto old = nodes_.find(node->id); old != nodes_.end()) {
     auto previous = old->second;
     nodes_.erase(old);
@@ -150,7 +150,7 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
   };
   handlers.on_open = [this, weak](std::shared_ptr<link::LinkStream> stream) {
     if (auto n = weak.lock()) {
-      on_open(n, std::move(stream));
+      on_open(n, stream);
     } else {
       stream->reset("link_gone");
     }
@@ -234,7 +234,7 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
   }
 }
 
-void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream) {
+void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from, const std::shared_ptr<link::LinkStream>& stream) {
   boost::system::error_code ec;
   auto v = json::parse(stream->open_payload(), ec);
   if (ec || !v.is_object() || text_of(v.as_object(), "kind") != "peer") {

@@ -77,9 +77,9 @@ class NodeHub {
 
  private:
   net::Task<void> handshake(std::shared_ptr<net::WebSocket> ws);
-  void admit(std::shared_ptr<ConnectedNode> node);
+  void admit(const std::shared_ptr<ConnectedNode>& node);
   void on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame);
-  void on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream);
+  void on_open(const std::shared_ptr<ConnectedNode>& from, const std::shared_ptr<link::LinkStream>& stream);
   // Tells every connected node of `cluster_id` which of its nodes are connected now (NOTICE "members").
   void tell_members(const std::string& cluster_id);
   // Sends `node` (or, with a cluster id, every connected node of it) the cluster's API keys as hashes

@@ -147,7 +147,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   }
   auto check = store_.check_key(authorization.substr(7));
   if (!check) {
-    const ApiError refusal = check.error();
+    const ApiError& refusal = check.error();
     co_await send_error(writer, refusal);
     co_return;
   }
@@ -244,11 +244,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     log::info("relay: " + proxied.request_id + " on node '" + log::printable(holders[index]->name) +
               "' failed before its answer: " + log::printable(last.message));
   }
-  if (!answered) {
-    const ApiError refusal = last;
-    co_await send_error(writer, refusal);
-    co_return;
-  }
+  if (!answered) co_await send_error(writer, last);
   settle(proxied.request_id);
 }
 
@@ -324,7 +320,7 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   }
   auto known = store_.cluster(cluster_id);
   if (!known) {
-    const ApiError refusal = known.error();
+    const ApiError& refusal = known.error();
     co_await send_error(writer, refusal);
     co_return;
   }
@@ -360,7 +356,7 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   n.public_key = node_key;
   auto result = store_.enrol_node(n);
   if (!result) {
-    const ApiError refusal = result.error();
+    const ApiError& refusal = result.error();
     co_await send_error(writer, refusal);
     co_return;
   }
@@ -407,7 +403,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   if (path == "/v1/relay/keys" && request.method == "GET") {
     auto keys = store_.keys_of(cluster_id);
     if (!keys) {
-      const ApiError refusal = keys.error();
+      const ApiError& refusal = keys.error();
       co_await send_error(writer, refusal);
       co_return;
     }
@@ -441,7 +437,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
     auto created = store_.create_key(cluster_id, text_of(o, "name", kMaxTextBytes), limits, models, expires);
     if (!created) {
-      const ApiError refusal = created.error();
+      const ApiError& refusal = created.error();
       co_await send_error(writer, refusal);
       co_return;
     }
@@ -453,7 +449,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
     auto revoked = store_.revoke_key(cluster_id, id);
     if (!revoked) {
-      const ApiError refusal = revoked.error();
+      const ApiError& refusal = revoked.error();
       co_await send_error(writer, refusal);
       co_return;
     }
@@ -469,9 +465,9 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const std::string today = utc_day(now);
     std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
     auto rows =
-        store_.usage(cluster_id, from.empty() ? utc_day(now - 29 * 86400) : from, to.empty() ? today : to);
+        store_.usage(cluster_id, from.empty() ? utc_day(now - int64_t{29} * 86400) : from, to.empty() ? today : to);
     if (!rows) {
-      const ApiError refusal = rows.error();
+      const ApiError& refusal = rows.error();
       co_await send_error(writer, refusal);
       co_return;
     }
@@ -491,7 +487,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   } else if (path == "/v1/relay/nodes" && request.method == "GET") {
     auto nodes = store_.nodes_of(cluster_id);
     if (!nodes) {
-      const ApiError refusal = nodes.error();
+      const ApiError& refusal = nodes.error();
       co_await send_error(writer, refusal);
       co_return;
     }

@@ -53,10 +53,10 @@ void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
     std::vector<std::string> revoked;
     for (const auto& n : hub.all_nodes()) {
       auto record = store.node(n->id);
-      if (!record || !*record || (*record)->revoked_at)
-        revoked.push_back(n->id);
-      else if (auto c = store.cluster(n->cluster_id); !c || !*c || (*c)->revoked_at)
-        revoked.push_back(n->id);
+      auto cluster = store.cluster(n->cluster_id);
+      const bool node_out = !record || !*record || (*record)->revoked_at;
+      const bool cluster_out = !cluster || !*cluster || (*cluster)->revoked_at;
+      if (node_out || cluster_out) revoked.push_back(n->id);
     }
     for (const auto& id : revoked) hub.disconnect(id, "revoked");
     watch_revocations(timer, store, hub);
@@ -108,7 +108,7 @@ int run_relay(const RelayConfig& config) {
   auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
   endpoint->path = std::string(link::kLinkPath);
   endpoint->subprotocol = std::string(link::kSubprotocol);
-  endpoint->on_open = [&hub](net::WebSocket ws, net::RequestHead head) { hub.accept(std::move(ws), head); };
+  endpoint->on_open = [&hub](net::WebSocket ws, const net::RequestHead& head) { hub.accept(std::move(ws), head); };
   options.websocket = endpoint;
   std::unique_ptr<net::HttpServer> server;
   try {
