@@ -217,7 +217,9 @@ net::Task<void> LinkSession::write_loop() {
     const bool data = message.size() > kHeaderBytes && static_cast<FrameType>(message[0]) == FrameType::kData;
     if (data) {
       queued_bytes_ -= message.size();
-      room_.cancel();
+      // Writers waiting for room are woken once the queue has half drained, not after every frame: each
+      // wake-up resumes every one of them.
+      if (queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel();
     }
     if (!co_await ws_.write(message)) {
       finish("the connection failed");

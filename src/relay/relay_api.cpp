@@ -272,6 +272,9 @@ void RelayApi::settle(const std::string& request_id) {
     it->second.ticket->finish(0, now);
     it->second.ticket.reset();
   }
+  // Entries whose usage never came are dropped, at most once a second (not a walk per request).
+  if (now - last_sweep_ < std::chrono::seconds(1)) return;
+  last_sweep_ = now;
   for (auto p = pending_.begin(); p != pending_.end();) {
     p = now - p->second.since > kPendingTtl ? pending_.erase(p) : std::next(p);
   }

@@ -56,6 +56,7 @@ class RelayApi {
   };
   std::map<std::string, Pending> pending_;
   void settle(const std::string& request_id);
+  RateClock::time_point last_sweep_{};
   uint64_t requests_total_ = 0;
   uint64_t refused_total_ = 0;
 };
