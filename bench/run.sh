@@ -350,9 +350,11 @@ declare -A HOLD_PIDS=([node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}")
 declare -A HOLD_N=([node]="$HOLD" [nginx]="$HOLD")
 HOLD_TARGETS=(node nginx)
 if [[ " ${TARGETS[*]} " = *" relay "* ]]; then
-  # A fresh relay and node in front of the long-stream engine; the relay's memory is what is measured.
+  # A fresh relay and node in front of a long-stream engine of their own (the first one may still be
+  # closing the streams held before); the relay's memory is what is measured.
+  start_engine relay-hold-engine --tokens 100000000 --delay-ms 1000 --threads 1
   start_relay relay-hold
-  start_relay_node relay-hold-node "$H_PORT"
+  start_relay_node relay-hold-node "$ENGINE_PORT"
   HOLD_URL[relay]="http://127.0.0.1:$RELAY_PORT"
   HOLD_PIDS[relay]="$RELAY_PID"
   HOLD_N[relay]="$RELAY_HOLD"
