@@ -143,6 +143,10 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const
   lowest.expires_after(options.handshake_timeout);
   auto endpoint = co_await lowest.async_connect(resolved, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return link_error(url, ec.message());
+  // Frames are small (one SSE event each): without TCP_NODELAY, Nagle holds the next one back until the
+  // relay acknowledges the last, and its delayed ACK adds up to 40 ms to a token.
+  boost::system::error_code nodelay_ec;  // a socket without it still works, only slower
+  lowest.socket().set_option(tcp::no_delay(true), nodelay_ec);
   impl->remote = endpoint.address().to_string();
   if (secure) {
     co_await impl->secure->next_layer().async_handshake(ssl::stream_base::client,
