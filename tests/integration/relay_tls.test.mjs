@@ -149,3 +149,22 @@ test("SIGHUP serves a renewed certificate to new connections, the node's link st
   assert.equal(after.certificate.serialNumber, renewed.serialNumber);
   assert.equal(linkConnections(), connectionsBefore);
 });
+
+test("a relay given a certificate and key that do not load does not start, and says which file and why", () => {
+  const other = ca.issue("other", { serial: "4004" });
+  const data = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-relay-tls-bad-"));
+  try {
+    const cases = [
+      [["--tls-cert", path.join(ca.dir, "missing.pem"), "--tls-key", other.key], /cannot use the certificate .*missing\.pem/],
+      [["--tls-cert", other.cert, "--tls-key", served.key], /the key in .* is not the certificate's in .*other\.pem/],
+      [["--tls-cert", other.cert], /--tls-cert requires --tls-key/],
+    ];
+    for (const [args, why] of cases) {
+      const r = spawnSync(relayBin(), ["serve", "--listen", "127.0.0.1:0", "--data", data, ...args], { encoding: "utf8", timeout: 30000 });
+      assert.notEqual(r.status, 0, `${args.join(" ")}: exits with an error`);
+      assert.match(r.stderr, why);
+    }
+  } finally {
+    fs.rmSync(data, { recursive: true, force: true });
+  }
+});
