@@ -29,7 +29,7 @@
 namespace quorum::link {
 
 struct LinkLimits {
-  size_t max_streams = 256;
+  size_t max_streams = 1024;
   size_t max_queued_bytes = 1024 * 1024;
 };
 

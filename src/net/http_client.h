@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,10 @@ struct ClientOptions {
   std::shared_ptr<const PeerTls> tls;
   // https:// only: trust the certificates in this PEM file instead of the system's trust store.
   std::string ca_file;
+  // Set: each new connection comes from this instead of a TCP connect to the URL's host and port (a stream
+  // of the relay link, bridged to a local socket), within connect_timeout; the URL's host then only names
+  // the pool its idle connections go back to. The socket must use the executor it is given.
+  std::function<Task<Result<asio::ip::tcp::socket>>(asio::any_io_executor)> connector;
 };
 
 // One in-flight request. Destroying it before the response was read to its end, or cancel(), closes the

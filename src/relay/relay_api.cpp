@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "auth/api_key.h"
 #include "cluster/crypto.h"
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/relay_auth.h"
-#include "relay/api_key.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
 #include "wire/stream_writer.h"
@@ -442,6 +442,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       co_return;
     }
     auto parsed = api_key::parse(*created);
+    hub_.keys_changed(cluster_id);
     const json::value answer = json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}};
     co_await send_json(writer, 200, answer);
   } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
@@ -457,6 +458,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       co_await send_error(writer, error_26);
       co_return;
     }
+    hub_.keys_changed(cluster_id);
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/usage" && request.method == "GET") {

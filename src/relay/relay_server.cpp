@@ -12,7 +12,9 @@
 #include "core/log.h"
 #include "link/relay_auth.h"
 #include "net/http_server.h"
+#include "net/intake.h"
 #include "net/server_certificate.h"
+#include "net/server_limits.h"
 #include "relay/node_hub.h"
 #include "relay/relay_api.h"
 #include "relay/store.h"
@@ -23,12 +25,25 @@ namespace asio = net::asio;
 
 namespace {
 
-void raise_descriptor_limit() {
+// The soft descriptor limit raised to the hard one; the limit now.
+uint64_t raise_descriptor_limit() {
   rlimit r{};
-  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 1024;
+  if (r.rlim_cur < r.rlim_max) {
     r.rlim_cur = r.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &r);
   }
+  return r.rlim_cur;
+}
+
+// A relay is a public server: clients from the network are its main job, and many may share one address
+// (a company's NAT). Connections are bounded by descriptors (each may hold a second one: a bridged stream).
+std::shared_ptr<net::Intake> relay_intake(uint64_t descriptors) {
+  net::IntakeLimits limits;
+  limits.network_connections = 65536;
+  limits.connections_per_source = 4096;
+  limits.loopback_connections = 65536;
+  return std::make_shared<net::Intake>(net::fit_to_descriptors(limits, descriptors));
 }
 
 // Polls the store for revocations of connected nodes (the CLI writes them from another process).
@@ -78,7 +93,7 @@ std::string relay_id(const std::string& data_dir) {
 }
 
 int run_relay(const RelayConfig& config) {
-  raise_descriptor_limit();
+  const uint64_t descriptors = raise_descriptor_limit();
   auto store = Store::open(config.data_dir);
   if (!store) {
     log::error("relay: cannot open the store in " + config.data_dir + ": " + store.error().message);
@@ -115,6 +130,8 @@ int run_relay(const RelayConfig& config) {
 
   net::ServerOptions options;
   options.limits.max_body_bytes = config.max_body_bytes;
+  // With TLS, a connection holds two descriptors more: the two ends of its bridge's socket pair.
+  options.intake = relay_intake(certificate ? descriptors / 2 : descriptors);
   options.certificate = certificate;
   // Nodes of many clusters may share one address (NAT): the relay's own budgets are wide.
   auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
@@ -141,6 +158,16 @@ int run_relay(const RelayConfig& config) {
 
   asio::steady_timer revocations(ctx);
   watch_revocations(revocations, **store, hub);
+  asio::steady_timer usage_timer(ctx);
+  std::function<void()> flush_periodically = [&] {
+    usage_timer.expires_after(NodeHub::kUsageFlush);
+    usage_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      hub.flush_usage();
+      flush_periodically();
+    });
+  };
+  flush_periodically();
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   asio::steady_timer drain(ctx);
@@ -150,6 +177,7 @@ int run_relay(const RelayConfig& config) {
               std::to_string(config.drain_timeout.count()) + " s to finish");
     revocations.cancel();
     hangups.cancel();
+    usage_timer.cancel();
     server->stop(false, [&] {
       hub.go_away("restarting", std::chrono::milliseconds(1000));
       drain.expires_after(std::chrono::milliseconds(200));
@@ -163,6 +191,7 @@ int run_relay(const RelayConfig& config) {
     });
   });
   ctx.run();
+  hub.flush_usage();
   log::info("relay: stopped");
   return 0;
 }
