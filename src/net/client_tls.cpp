@@ -50,9 +50,12 @@ Task<Result<tcp::socket>> tls_connect_verified(tcp::socket socket, std::string h
     named = X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(session.get()), host.c_str()) == 1;
   } else {
     SSL_set_hostflags(session.get(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-    named = SSL_set_tlsext_host_name(session.get(), host.c_str()) == 1 && SSL_set1_host(session.get(), host.c_str()) == 1;
+    named = SSL_set_tlsext_host_name(session.get(), host.c_str()) == 1 &&
+            SSL_set1_host(session.get(), host.c_str()) == 1;
   }
-  if (!named) co_return ApiError::server(502, "No TLS session with " + url + " (cannot check the name '" + host + "').");
+  if (!named)
+    co_return ApiError::server(502,
+                               "No TLS session with " + url + " (cannot check the name '" + host + "').");
   auto done = co_await bridge_tls(std::move(session), TlsRole::kClient, std::move(socket), timeout, nullptr);
   if (done) co_return done;
   if (done.error().status == 504)

@@ -21,7 +21,7 @@
 namespace quorum::net {
 
 Task<Result<asio::ip::tcp::socket>> tls_connect_verified(asio::ip::tcp::socket tcp, std::string host,
-                                                         std::string ca_file, std::chrono::milliseconds timeout,
-                                                         std::string url);
+                                                         std::string ca_file,
+                                                         std::chrono::milliseconds timeout, std::string url);
 
 }  // namespace quorum::net

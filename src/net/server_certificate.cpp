@@ -45,8 +45,8 @@ std::string describe_certificate(X509* cert) {
   if (!cert || !bio) return "(no certificate)";
   X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
   std::string text = "subject " + bio_text(bio.get());
-  std::unique_ptr<BIGNUM, decltype(&BN_free)> serial(ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr),
-                                                      &BN_free);
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> serial(
+      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr), &BN_free);
   if (serial) {
     char* hex = BN_bn2hex(serial.get());
     if (hex) text += ", serial " + std::string(hex);

@@ -36,9 +36,7 @@ struct Bridge : std::enable_shared_from_this<Bridge> {
   Local local;
 
   Bridge(SslHandle ssl, tcp::socket socket, std::shared_ptr<const void> k)
-      : keep(std::move(k)),
-        tls(std::move(socket), ssl.release()),
-        local(tls.get_executor()) {}
+      : keep(std::move(k)), tls(std::move(socket), ssl.release()), local(tls.get_executor()) {}
 
   void close_all() {
     error_code ec;

@@ -95,7 +95,8 @@ struct Answer {
 };
 
 // Runs the requests one after another on a client io_context of their own.
-std::vector<Answer> ask(const std::string& url, const std::string& ca_file, const std::vector<std::string>& bodies) {
+std::vector<Answer> ask(const std::string& url, const std::string& ca_file,
+                        const std::vector<std::string>& bodies) {
   asio::io_context io{1};
   std::vector<Answer> answers;
   asio::co_spawn(
@@ -206,8 +207,10 @@ TEST(CertificateTls, ReloadServesTheNewPairToNewConnectionsAndKeepsTheOldOneWhen
 
   // The renewed pair, from another CA, written over the same files.
   const auto renewed = second.issue("renewed", 2002);
-  std::filesystem::copy_file(renewed.cert_file, paths.cert_file, std::filesystem::copy_options::overwrite_existing);
-  std::filesystem::copy_file(renewed.key_file, paths.key_file, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(renewed.cert_file, paths.cert_file,
+                             std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(renewed.key_file, paths.key_file,
+                             std::filesystem::copy_options::overwrite_existing);
   ASSERT_TRUE(certificate->reload().ok());
   EXPECT_NE(certificate->describe().find("serial 07D2"), std::string::npos) << certificate->describe();
   EXPECT_EQ(ask_one(server.url(), second.ca_file()).status, 200);
@@ -215,10 +218,12 @@ TEST(CertificateTls, ReloadServesTheNewPairToNewConnectionsAndKeepsTheOldOneWhen
 
   // A key that does not match (another certificate's): refused, and the pair in use stays.
   const auto other = second.issue("other", 2003);
-  std::filesystem::copy_file(other.key_file, paths.key_file, std::filesystem::copy_options::overwrite_existing);
+  std::filesystem::copy_file(other.key_file, paths.key_file,
+                             std::filesystem::copy_options::overwrite_existing);
   auto refused = certificate->reload();
   ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.error().message.find("is not the certificate's"), std::string::npos) << refused.error().message;
+  EXPECT_NE(refused.error().message.find("is not the certificate's"), std::string::npos)
+      << refused.error().message;
   std::ofstream(paths.cert_file, std::ios::trunc) << "not a certificate\n";
   refused = certificate->reload();
   ASSERT_FALSE(refused.ok());
@@ -276,7 +281,8 @@ TEST(CertificateTls, AWebSocketOpensOverWssAndCarriesMessagesBothWays) {
   EXPECT_EQ(echo_over(url, pki.ca_file(), big), big);
   const auto untrusted = echo_over(url, "", "hello");
   EXPECT_NE(untrusted.find("certificate verify failed"), std::string::npos) << untrusted;
-  const auto plain = echo_over("ws://127.0.0.1:" + std::to_string(server.server->port()) + "/ws", "", "hello");
+  const auto plain =
+      echo_over("ws://127.0.0.1:" + std::to_string(server.server->port()) + "/ws", "", "hello");
   EXPECT_EQ(plain.rfind("error: ", 0), 0u) << plain;
 }
 
