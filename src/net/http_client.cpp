@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "net/client_tls.h"
 #include "net/connection_pool.h"
 
 namespace quorum::net {
@@ -360,19 +361,28 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
                                                            Headers headers, std::string body,
                                                            ClientOptions options) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
-    co_return ApiError::server(502, "Unsupported engine URL '" + url + "' (expected http://host:port/...).");
+  const bool https = parsed && parsed->scheme() == "https";
+  if (!parsed || (!https && parsed->scheme() != "http") || parsed->host().empty()) {
+    co_return ApiError::server(502,
+                               "Unsupported URL '" + url + "' (expected http://host:port/... or https://).");
   }
   std::string host = std::string(parsed->encoded_host());
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  unsigned short port_number = parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : 80;
+  const unsigned short default_port = https ? 443 : 80;
+  unsigned short port_number =
+      parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : default_port;
   std::string port = std::to_string(port_number);
   std::string target = std::string(parsed->encoded_path());
   if (target.empty()) target = "/";
   if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
   std::string host_header = std::string(parsed->encoded_host_and_port());
-  std::string pool_key =
-      std::string(options.connector ? "via " : "") + (options.tls ? "tls " : "") + host + " " + port;
+  // (A CA file other than the system's store makes another pool: a connection trusted one way is not
+  // handed to a request that asked for another.)
+  std::string pool_key = std::string(options.connector ? "via " : "") +
+                         (https         ? "https " + options.ca_file + " "
+                          : options.tls ? std::string("tls ")
+                                        : std::string()) +
+                         host + " " + port;
 
   auto executor = co_await asio::this_coro::executor;
   if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
@@ -407,7 +417,12 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
         connected.emplace(co_await connect_new(endpoints, url, options));
       }
       if (!*connected) co_return connected->take_error();
-      if (options.tls) {
+      if (https) {
+        auto secured = co_await tls_connect_verified(std::move(connected->value()), host, options.ca_file,
+                                                     options.connect_timeout, url);
+        if (!secured) co_return secured.take_error();
+        socket.emplace(std::move(secured.value()));
+      } else if (options.tls) {
         auto secured =
             co_await tls_connect(options.tls, std::move(connected->value()), options.connect_timeout, url);
         if (!secured) co_return secured.take_error();

@@ -13,6 +13,7 @@
 #include "link/relay_auth.h"
 #include "net/http_server.h"
 #include "net/intake.h"
+#include "net/server_certificate.h"
 #include "net/server_limits.h"
 #include "relay/node_hub.h"
 #include "relay/relay_api.h"
@@ -63,6 +64,22 @@ void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
   });
 }
 
+// On every SIGHUP, reads the certificate again (when there is one).
+void reload_on_hangup(asio::signal_set& hangups, const std::shared_ptr<net::ServerCertificate>& certificate) {
+  hangups.async_wait([&hangups, certificate](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!certificate) {
+      log::info("relay: SIGHUP: no TLS certificate to reload (serving plain HTTP)");
+    } else if (auto reloaded = certificate->reload(); !reloaded) {
+      log::error("relay: SIGHUP: kept the TLS certificate in use (" + certificate->describe() +
+                 "): " + reloaded.error().message);
+    } else {
+      log::info("relay: SIGHUP: TLS certificate reloaded: " + certificate->describe());
+    }
+    reload_on_hangup(hangups, certificate);
+  });
+}
+
 }  // namespace
 
 std::string relay_id(const std::string& data_dir) {
@@ -101,9 +118,21 @@ int run_relay(const RelayConfig& config) {
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
   const auto port = static_cast<unsigned short>(std::stoi(config.listen.substr(colon + 1)));
 
+  std::shared_ptr<net::ServerCertificate> certificate;
+  if (!config.tls_cert.empty()) {
+    auto loaded = net::ServerCertificate::load(config.tls_cert, config.tls_key);
+    if (!loaded) {
+      log::error("relay: TLS: " + loaded.error().message);
+      return 1;
+    }
+    certificate = std::move(loaded.value());
+  }
+
   net::ServerOptions options;
   options.limits.max_body_bytes = config.max_body_bytes;
-  options.intake = relay_intake(descriptors);
+  // With TLS, a connection holds two descriptors more: the two ends of its bridge's socket pair.
+  options.intake = relay_intake(certificate ? descriptors / 2 : descriptors);
+  options.certificate = certificate;
   // Nodes of many clusters may share one address (NAT): the relay's own budgets are wide.
   auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
   endpoint->path = std::string(link::kLinkPath);
@@ -121,7 +150,11 @@ int run_relay(const RelayConfig& config) {
   }
   server->start();
   log::info("quorum-relay " QUORUM_VERSION " (id " + id + ") listening on " + host + ":" +
-            std::to_string(server->port()));
+            std::to_string(server->port()) + (certificate ? " (TLS only)" : " (plain HTTP)"));
+  if (certificate) log::info("relay: TLS certificate: " + certificate->describe());
+
+  asio::signal_set hangups(ctx, SIGHUP);
+  reload_on_hangup(hangups, certificate);
 
   asio::steady_timer revocations(ctx);
   watch_revocations(revocations, **store, hub);
@@ -143,6 +176,7 @@ int run_relay(const RelayConfig& config) {
     log::info("relay: stopping: nodes are told to reconnect; requests in flight have " +
               std::to_string(config.drain_timeout.count()) + " s to finish");
     revocations.cancel();
+    hangups.cancel();
     usage_timer.cancel();
     server->stop(false, [&] {
       hub.go_away("restarting", std::chrono::milliseconds(1000));
