@@ -184,16 +184,7 @@ Task<bool> WebSocket::write(std::string_view message) {
 Task<void> WebSocket::close(const std::string& reason) {
   if (!impl_->open) co_return;
   impl_->open = false;
-<<<<<<< HEAD
-  if (impl_->plain) {
-    co_await close_stream(*impl_->plain, reason);
-  } else {
-    co_await close_stream(*impl_->secure, reason);
-  }
-=======
-  const std::string why = reason;
-  co_await close_stream(*impl_->plain, why);
->>>>>>> relay-deploy
+  co_await close_stream(*impl_->plain, reason);
   abort();
 }
 

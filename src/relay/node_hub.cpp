@@ -234,7 +234,8 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
   }
 }
 
-void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from, const std::shared_ptr<link::LinkStream>& stream) {
+void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from,
+                      const std::shared_ptr<link::LinkStream>& stream) {
   boost::system::error_code ec;
   auto v = json::parse(stream->open_payload(), ec);
   if (ec || !v.is_object() || text_of(v.as_object(), "kind") != "peer") {

@@ -467,8 +467,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   } else if (path == "/v1/relay/usage" && request.method == "GET") {
     const std::string today = utc_day(now);
     std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    auto rows =
-        store_.usage(cluster_id, from.empty() ? utc_day(now - int64_t{29} * 86400) : from, to.empty() ? today : to);
+    auto rows = store_.usage(cluster_id, from.empty() ? utc_day(now - int64_t{29} * 86400) : from,
+                             to.empty() ? today : to);
     if (!rows) {
       const ApiError& refusal = rows.error();
       co_await send_error(writer, refusal);

@@ -137,7 +137,9 @@ int run_relay(const RelayConfig& config) {
   auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
   endpoint->path = std::string(link::kLinkPath);
   endpoint->subprotocol = std::string(link::kSubprotocol);
-  endpoint->on_open = [&hub](net::WebSocket ws, const net::RequestHead& head) { hub.accept(std::move(ws), head); };
+  endpoint->on_open = [&hub](net::WebSocket ws, const net::RequestHead& head) {
+    hub.accept(std::move(ws), head);
+  };
   options.websocket = endpoint;
   std::unique_ptr<net::HttpServer> server;
   try {
