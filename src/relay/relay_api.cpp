@@ -498,7 +498,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       }
       data.push_back(
           json::object{{"id", n.id},
-                       {"name", n.name},
+                       {"name", live ? live->name : n.name},
                        {"online", live != nullptr},
                        {"revoked", n.revoked_at.has_value()},
                        {"last_seen_at", n.last_seen_at ? json::value(*n.last_seen_at) : json::value(nullptr)},
