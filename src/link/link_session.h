@@ -29,7 +29,10 @@
 namespace quorum::link {
 
 struct LinkLimits {
-  size_t max_streams = 256;
+  // Streams open at once on one link, each way counted together: every request the relay carries to one
+  // node is one, so this is the node's concurrency through the relay (500 at once is tested). A stream
+  // costs a few KiB while it flows and at most kInitialWindow of received bytes while its reader is slow.
+  size_t max_streams = 1024;
   size_t max_queued_bytes = 1024 * 1024;
 };
 
