@@ -55,6 +55,8 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   void abort(std::string reason);
 
   bool is_open() const { return open_; }
+  // Why the link ended (the reason given to close() or abort(), or what failed); empty while it is open.
+  const std::string& close_reason() const { return open_ ? kNone : close_reason_; }
   size_t stream_count() const { return streams_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
   const std::string& remote_address() const { return ws_.remote_address(); }
@@ -62,6 +64,7 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
 
  private:
   friend class LinkStream;
+  static inline const std::string kNone;
   net::Task<void> read_loop();
   net::Task<void> write_loop();
   void on_frame(Frame frame);

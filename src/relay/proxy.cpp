@@ -171,7 +171,9 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
   if (ec) {
     // The node went away mid-stream: what it sent whole stands, then the error, in band.
     // (error_body is the whole {"error":{…}} event.)
-    ApiError gone = node_error(*node, "went away during the response");
+    std::string what = "went away during the response";
+    if (const auto& why = node->session->close_reason(); !why.empty()) what += " (" + why + ")";
+    ApiError gone = node_error(*node, what);
     std::string tail = wire::sse_data(wire::error_body(gone)) + std::string(wire::kSseDone);
     co_await writer.end_stream(tail);
     co_return TryOutcome::kServed;

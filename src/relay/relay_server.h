@@ -1,8 +1,10 @@
 // `quorum-relay serve`: the relay's one process. One thread, one io_context: the HTTP server (public API,
 // control API, the node link's WebSocket endpoint), the hub of connected nodes, the store.
 //
-// Shutdown (SIGTERM, SIGINT): stop accepting, tell every node GOAWAY "restarting" (reconnect in about a
-// second, to this relay's successor), let requests in flight finish up to `drain_timeout`, then exit.
+// Shutdown (SIGTERM, SIGINT): stop accepting, let requests in flight finish up to `drain_timeout`, tell every
+// node GOAWAY "restarting" (reconnect in about a second, to this relay's successor), then exit. Streams still
+// running at `drain_timeout` end with an in-band error and [DONE] as the links close (a few seconds more at
+// most), never with a cut connection.
 // Revocations made with the CLI while it runs (same data directory) reach it within a second: a revoked
 // node's link is dropped; keys are checked against the store on every request.
 #pragma once

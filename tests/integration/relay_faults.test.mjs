@@ -2,8 +2,9 @@
 // with its own scripted engine, so the test decides when a first token comes), the unmodified openai SDK.
 // What a user of the relay's endpoint sees when a node dies before its first token (another holder serves),
 // dies in the middle of a stream (the tokens so far, then an in-band error, and the stream ends), when the
-// relay restarts (the request in flight finishes; the nodes come back by themselves) and when the operator
-// revokes a node (its link drops within about a second; its models are gone).
+// relay restarts (the request in flight finishes; the nodes come back by themselves; one that outlives the
+// drain time ends with an error in band) and when the operator revokes a node (its link drops within about a
+// second; its models are gone).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
@@ -143,6 +144,26 @@ test("the relay restarted: the request in flight finishes, the nodes reconnect a
   assert.equal(again.choices[0].message.content, all);
 });
 
+test("a stream that outlives the relay's drain ends with an in-band error, not a cut connection", async (t) => {
+  const c = await startRelayCluster({ nodes: 1, relayArgs: ["--drain-timeout", "1"] });
+  t.after(() => c.stop());
+  const { data } = await c.client().chat.completions.create(ask("gated-mid", { stream: true })).withResponse();
+  const started = Date.now();
+  let killed = false;
+  const { content, error } = await within(15000, "the end of the stream the relay gave up", drain(data, (so_far) => {
+    if (!killed && so_far === piece(0) + piece(1) + piece(2)) {
+      killed = true;
+      c.relay.proc.kill("SIGTERM");
+    }
+  }));
+  t.diagnostic(`ended ${Date.now() - started} ms after the request began`);
+  assert.equal(content, piece(0) + piece(1) + piece(2));
+  assert.ok(error instanceof OpenAI.APIError, `an APIError in band, not ${error?.constructor?.name}: ${error?.message}`);
+  assert.equal(error.code, "node_gone");
+  assert.match(error.message, /\(the relay is restarting\)/);
+  assert.deepEqual(await within(15000, "the relay's exit", c.relay.exited), { code: 0, signal: null });
+});
+
 test("a node revoked by the operator while connected is dropped within about a second, and its models with it", async (t) => {
   // node-1's engine offers its scripts as "b-…": models only it holds.
   const c = await startRelayCluster({ nodes: 2, engineOptions: (i) => (i === 1 ? { prefix: "b-" } : {}) });
@@ -164,6 +185,7 @@ test("a node revoked by the operator while connected is dropped within about a s
   // Its stream ends with an error in band, not silence.
   const rest = await within(10000, "the revoked node's stream to end", drain({ [Symbol.asyncIterator]: () => iterator }));
   assert.ok(rest.error instanceof OpenAI.APIError, `the stream in flight ends with an error, not ${rest.error}`);
+  assert.match(rest.error.message, /went away during the response \(revoked\)/);
 
   const refused = await client.chat.completions.create({ model: "b-echo", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
   assert.ok(refused instanceof OpenAI.APIError);
