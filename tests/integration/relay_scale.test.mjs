@@ -55,8 +55,10 @@ test("a client that stops reading its stream does not delay another client's str
   assert.ok(held < 48 << 20, `the engine was held back (${held} bytes written)`);
   t.diagnostic(`the engine wrote ${(held / 1048576).toFixed(1)} MiB before back-pressure held it`);
 
+  // The client leaving cancels every hop behind it, down to the engine.
   req.destroy();
   await waitFor(async () => (await relayMetric(c.relay, "quorum_relay_open_streams")) === 0, { timeoutMs: 15000, what: "the held stream to close at the relay" });
+  await waitFor(() => m.engine.stats.floodsCut === 1, { timeoutMs: 15000, what: "the engine to see the request cancelled" });
 });
 
 test("500 streams at once over one node's link all complete with their own content; the relay returns to its baseline", async (t) => {

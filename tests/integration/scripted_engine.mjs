@@ -180,7 +180,8 @@ const scripts = {
     finish(res, body, 2);
   },
   // 4 KiB pieces as fast as the node takes them, until the client leaves (or 64 MiB); stats.bytesSent
-  // counts what the engine wrote, so a test sees where back-pressure stopped it.
+  // counts what the engine wrote, so a test sees where back-pressure stopped it, and stats.floodsCut the
+  // floods whose client left.
   "flood": async (res, body, stats) => {
     res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
     const event = `data: ${chunk({ content: "x".repeat(4096) })}\n\n`;
@@ -190,6 +191,7 @@ const scripts = {
       if (!res.write(event)) await Promise.race([once(res, "drain"), gone]);
     }
     if (!res.destroyed) finish(res, body, 0);
+    else stats.floodsCut = (stats.floodsCut ?? 0) + 1;
   },
   // Silent for `silent_ms` (a field of the request, which the node passes through), then one piece: a
   // model that takes that long to load.
