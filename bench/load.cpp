@@ -18,6 +18,8 @@
 //                    every stream has produced a token (or failed) it prints "holding N streams" on stderr,
 //                    then holds for --duration seconds (0: until SIGINT/SIGTERM), closes them and reports.
 // SIGINT/SIGTERM stop any mode early: open streams are closed and what was measured is reported.
+// --api-key KEY (or $QUORUM_LOAD_API_KEY) adds `Authorization: Bearer KEY` to every request (the relay
+// wants one).
 // Output: a human summary on stdout, or one JSON object with --json. Progress and errors go to stderr.
 // Threading: one io_context on one thread (plus Asio's internal resolver thread).
 #include <algorithm>
@@ -32,6 +34,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <list>
 #include <map>
 #include <string>
@@ -60,7 +63,8 @@ struct LoadConfig {
   double ramp_s = 0;
   bool hold = false;
   bool json_output = false;
-  std::string body;  // the request body, the same for every request
+  std::string body;     // the request body, the same for every request
+  std::string api_key;  // sent as `Authorization: Bearer KEY` when not empty
 };
 
 struct Sample {
@@ -172,6 +176,7 @@ Task<void> one_request(LoadState& state) {
   net::Headers headers;
   headers.add("Content-Type", "application/json");
   headers.add("Accept", "text/event-stream");
+  if (!state.config.api_key.empty()) headers.add("Authorization", "Bearer " + state.config.api_key);
 
   Sample sample;
   std::string failure;
@@ -358,6 +363,7 @@ int run(int argc, char** argv) {
   flags.value("ramp", "0", "seconds over which the workers start (spreads the first connections)");
   flags.value("max-tokens", "0", "max_tokens to ask for (0: leave out)");
   flags.value("prompt", "Write a short sentence about foxes.", "the user message");
+  flags.value("api-key", "", "API key sent as `Authorization: Bearer KEY` (default: $QUORUM_LOAD_API_KEY)");
   flags.boolean("include-usage", "ask for stream_options.include_usage");
   flags.boolean("hold", "open --concurrency streams once and hold them open");
   flags.boolean("json", "print the report as one JSON object");
@@ -376,6 +382,9 @@ int run(int argc, char** argv) {
   config.ramp_s = flags.num("ramp", 0, 1e6);
   config.hold = flags.on("hold");
   config.json_output = flags.on("json");
+  config.api_key = flags.str("api-key");
+  if (const char* env = std::getenv("QUORUM_LOAD_API_KEY"); config.api_key.empty() && env)
+    config.api_key = env;
   if (!config.hold && config.requests == 0 && config.duration_s == 0)
     flags.fail("give --requests or --duration");
   if (!config.hold && config.duration_s > 0 && config.warmup_s >= config.duration_s) {

@@ -5,6 +5,12 @@
 #   client (quorum-load) -> engine (quorum-fake-engine)                  "direct", the baseline
 #   client -> quorum node -> engine                                       "quorum node"
 #   client -> nginx (proxy_buffering off, HTTP/1.1, upstream keepalive) -> engine   "nginx"
+#   client -> nginx -> quorum node R -> engine                             "nginx in front of a node"
+#   client -> quorum-relay -> (the node's relay link) -> quorum node R -> engine   "relay"
+#     (R is in a cluster of its own, enrolled with a quorum-relay on loopback (`quorum relay join`) and started
+#     with --no-mdns --no-embedded; the client sends an API key made with `quorum keys create`. The relay opens
+#     one link stream per request and bridges it through a local socket pair on each side, so these two rows
+#     compare the relay's hop with an nginx hop in front of the same node)
 #   client -> quorum node A -> quorum node B -> engine                  "two nodes (one cluster hop)"
 #     (A and B form a cluster on loopback: --peer, --advertise 127.0.0.1, --no-mdns; A has no engine, so it
 #     forwards every request to B, signed and in TLS with the cluster's key, as it would to a machine on the
@@ -13,20 +19,23 @@
 #     (QUORUM_BENCH_PLAIN_PEERS=1, a knob that exists only in a -DQUORUM_BENCH=ON build, for measuring what
 #     TLS costs a hop; B serves it only because A calls from loopback)
 #
-# Measures time to first token (TTFT) and throughput at 100 and 1,000 concurrent streams, and the resident
-# memory per open stream of the node (and of nginx) while 5,000 streams are held open. Prints Markdown tables
-# on stdout; progress goes to stderr.
+# Measures time to first token (TTFT) and throughput at 1, 100 and 1,000 concurrent streams, and the resident
+# memory per open stream of the node (and of nginx) while 5,000 streams are held open, and of the relay while
+# BENCH_RELAY_HOLD streams are held through it. Prints Markdown tables on stdout; progress goes to stderr.
 #
 # Contract: only 127.0.0.1; every process it starts is stopped (by PID) on exit, even on error or Ctrl-C; its
 # files live in one temporary directory that is removed at the end (kept with BENCH_KEEP=1). Bounded in time:
-# about 3 minutes with the defaults, well under 10.
+# about 6 minutes with the defaults, under 10.
 #
 # Environment (all optional):
-#   BUILD             build directory holding quorum, quorum-fake-engine, quorum-load (default: build)
+#   BUILD             build directory holding quorum, quorum-relay, quorum-fake-engine, quorum-load (default: build)
 #   BENCH_THREADS     node threads = nginx worker_processes = engine threads (default: nproc, at most 4)
 #   BENCH_DURATION    seconds per measured run (default 10), BENCH_WARMUP seconds ignored at its start (2)
-#   BENCH_CONCURRENCY concurrency levels (default "100 1000")
+#   BENCH_CONCURRENCY concurrency levels (default "1 100 1000")
+#   BENCH_TARGETS     paths to measure (default: all: "direct node nginx nginx_node relay hop hop_plain")
 #   BENCH_HOLD        streams held open for the memory measurement (default 5000)
+#   BENCH_RELAY_HOLD  streams held open through the relay (default 1000: a relay link carries at most 1,024
+#                     streams at once, src/link/link_session.h, and the benchmark has one node behind it)
 #   BENCH_TOKENS, BENCH_DELAY_MS   the engine's reply: tokens and milliseconds between them (32, 10)
 #   BENCH_SKIP_HOLD=1 skips the memory measurement
 set -euo pipefail
@@ -35,14 +44,16 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
 QUORUM=$BUILD/quorum
+RELAY=$BUILD/quorum-relay
 ENGINE=$BUILD/quorum-fake-engine
 LOAD=$BUILD/quorum-load
 NPROC=$(nproc)
 THREADS=${BENCH_THREADS:-$((NPROC < 4 ? NPROC : 4))}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
-CONCURRENCY=${BENCH_CONCURRENCY:-"100 1000"}
+CONCURRENCY=${BENCH_CONCURRENCY:-"1 100 1000"}
 HOLD=${BENCH_HOLD:-5000}
+RELAY_HOLD=${BENCH_RELAY_HOLD:-1000}
 TOKENS=${BENCH_TOKENS:-32}
 DELAY_MS=${BENCH_DELAY_MS:-10}
 
@@ -52,7 +63,7 @@ die() {
   exit 1
 }
 
-for b in "$QUORUM" "$ENGINE" "$LOAD"; do
+for b in "$QUORUM" "$RELAY" "$ENGINE" "$LOAD"; do
   [[ -x "$b" ]] || die "$b is missing; build first (make build, or BUILD=DIR)"
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
@@ -172,7 +183,8 @@ hop_node() {
   wait_http "http://127.0.0.1:$port/health"
 }
 
-# start_nginx NAME ENGINE_PORT : sets NGINX_PORT, NGINX_PID (the master) and NGINX_PIDS (master + workers).
+# start_nginx NAME UPSTREAM_PORT : nginx in front of an engine or a node; sets NGINX_PORT, NGINX_PID (the
+# master) and NGINX_PIDS (master + workers).
 start_nginx() {
   local name=$1 dir="$WORK/$1"
   NGINX_PORT=$(free_port)
@@ -204,6 +216,7 @@ http {
       proxy_pass http://engine;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      proxy_set_header Host 127.0.0.1:$2;  # a node answers only to its own names (DNS rebinding)
       proxy_buffering off;
       proxy_read_timeout 600s;
     }
@@ -215,6 +228,46 @@ EOF
   PIDS+=("$NGINX_PID")
   wait_http "http://127.0.0.1:$NGINX_PORT/v1/models"
   NGINX_PIDS=("$NGINX_PID" $(ps -o pid= --ppid "$NGINX_PID"))
+}
+
+# start_relay NAME : a quorum-relay on a free port with its own data directory; sets RELAY_PORT, RELAY_PID and
+# RELAY_DATA.
+start_relay() {
+  local name=$1
+  RELAY_DATA="$WORK/$name-data"
+  RELAY_PORT=$(free_port)
+  "$RELAY" serve --listen "127.0.0.1:$RELAY_PORT" --data "$RELAY_DATA" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  RELAY_PID=$!
+  PIDS+=("$RELAY_PID")
+  wait_http "http://127.0.0.1:$RELAY_PORT/health"
+}
+
+# start_relay_node NAME ENGINE_PORT : a node in a new cluster, enrolled with the relay of start_relay (a fresh
+# enrolment token), in front of the engine; then an API key for the cluster, and a wait until the relay
+# serves bench-model to that key. Sets RNODE_PORT, RNODE_PID and RELAY_KEY.
+start_relay_node() {
+  local name=$1 state="$WORK/$1-state" token
+  token=$("$RELAY" token create --data "$RELAY_DATA" | tail -n 1)
+  "$QUORUM" cluster init --state-dir "$state" >"$WORK/$name-init.out" 2>&1 || die "cluster init: $(cat "$WORK/$name-init.out")"
+  "$QUORUM" relay join "http://127.0.0.1:$RELAY_PORT" "$token" --state-dir "$state" >"$WORK/$name-join.out" 2>&1 ||
+    die "relay join: $(cat "$WORK/$name-join.out")"
+  RNODE_PORT=$(free_port)
+  HOP_ENV=()
+  hop_node "$name" "$RNODE_PORT" "$state" --engine "bench=http://127.0.0.1:$2"
+  RNODE_PID=$LAUNCHED_PID
+  RELAY_KEY=$("$QUORUM" keys create bench --state-dir "$state" 2>"$WORK/$name-key.err" | tail -n 1)
+  [[ $RELAY_KEY = qk_* ]] || die "keys create gave no key: $(cat "$WORK/$name-key.err")"
+  local deadline=$((SECONDS + 20))
+  until curl -sf -H "Authorization: Bearer $RELAY_KEY" "http://127.0.0.1:$RELAY_PORT/v1/models" | grep -q bench-model; do
+    ((SECONDS < deadline)) || die "the relay never listed $name's bench-model: $(tail -3 "$WORK/hop-$name.err")"
+    sleep 0.1
+  done
+}
+
+relay_failures() { grep -c 'failed before its answer' "$WORK/relay.err" || true; }  # the relay's failed tries
+
+relay_metric() {  # PORT NAME: the value of one of the relay's /metrics gauges
+  curl -sf "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
 }
 
 # ---- Throughput and TTFT ----
@@ -231,15 +284,30 @@ start_cluster_hop "$E_PORT" hop
 HOP_TLS_PORT=$HOP_PORT
 HOP_TLS_PIDS=("${HOP_PIDS[@]}")
 start_cluster_hop "$E_PORT" hop-plain plain
+ENGINE_NGINX_PORT=$NGINX_PORT
+ENGINE_NGINX_PIDS=("${NGINX_PIDS[@]}")
+start_relay relay
+start_relay_node relay-node "$E_PORT"
+start_nginx nginx-node "$RNODE_PORT"
 declare -A URL=([direct]="http://127.0.0.1:$E_PORT" [node]="http://127.0.0.1:$NODE_PORT"
-  [nginx]="http://127.0.0.1:$NGINX_PORT" [hop]="http://127.0.0.1:$HOP_TLS_PORT"
-  [hop_plain]="http://127.0.0.1:$HOP_PORT")
-declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}" [hop]="${HOP_TLS_PIDS[*]}"
-  [hop_plain]="${HOP_PIDS[*]}")
-TARGETS=(direct node nginx hop hop_plain)
+  [nginx]="http://127.0.0.1:$ENGINE_NGINX_PORT" [hop]="http://127.0.0.1:$HOP_TLS_PORT"
+  [hop_plain]="http://127.0.0.1:$HOP_PORT" [nginx_node]="http://127.0.0.1:$NGINX_PORT"
+  [relay]="http://127.0.0.1:$RELAY_PORT")
+# PROXY_PIDS: every process between the client and the engine; FRONT_PIDS: the one in front of node R.
+declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${ENGINE_NGINX_PIDS[*]}" [hop]="${HOP_TLS_PIDS[*]}"
+  [hop_plain]="${HOP_PIDS[*]}" [nginx_node]="${NGINX_PIDS[*]} $RNODE_PID" [relay]="$RELAY_PID $RNODE_PID")
+declare -A FRONT_PIDS=([nginx_node]="${NGINX_PIDS[*]}" [relay]="$RELAY_PID")
+declare -A KEY=([relay]="$RELAY_KEY")
+read -r -a TARGETS <<<"${BENCH_TARGETS:-direct node nginx nginx_node relay hop hop_plain}"
+log "relay: $(relay_metric "$RELAY_PORT" quorum_relay_connected_nodes) node(s) connected"
+
+auth_args() {  # TARGET: quorum-load's flags for the target's API key (none when it needs none)
+  if [[ -n ${KEY[$1]:-} ]]; then echo "--api-key ${KEY[$1]}"; fi
+}
 
 for t in "${TARGETS[@]}"; do  # smoke test: one stream each way, checked end to end
-  "$LOAD" --url "${URL[$t]}" --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
+  # shellcheck disable=SC2046
+  "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
     die "smoke test through $t failed: $(cat "$WORK/smoke-$t.json")"
   [[ $(jq .errors "$WORK/smoke-$t.json") = 0 ]] || die "smoke test through $t: $(jq -c .error_messages "$WORK/smoke-$t.json")"
 done
@@ -250,11 +318,20 @@ for c in $CONCURRENCY; do
     log "concurrency $c via $t (${DURATION}s)"
     # shellcheck disable=SC2086
     proxy0=$(cpu_ticks ${PROXY_PIDS[$t]})
+    # shellcheck disable=SC2086
+    front0=$(cpu_ticks ${FRONT_PIDS[$t]:-})
+    relay_failed0=$(relay_failures)
     engine0=$(cpu_ticks "$E_PID")
-    "$LOAD" --url "${URL[$t]}" --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --ramp "$ramp" \
+    # shellcheck disable=SC2046
+    "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --ramp "$ramp" \
       --json >"$WORK/run-$t-$c.json" 2>"$WORK/run-$t-$c.err" || die "load via $t failed: $(cat "$WORK/run-$t-$c.err")"
     # shellcheck disable=SC2086
-    echo $(($(cpu_ticks ${PROXY_PIDS[$t]}) - proxy0)) $(($(cpu_ticks "$E_PID") - engine0)) >"$WORK/cpu-$t-$c"
+    echo $(($(cpu_ticks ${PROXY_PIDS[$t]}) - proxy0)) $(($(cpu_ticks "$E_PID") - engine0)) \
+      $(($(cpu_ticks ${FRONT_PIDS[$t]:-}) - front0)) >"$WORK/cpu-$t-$c"
+    if [[ $t = relay ]]; then  # what the relay saw: its failed tries in the log, its gauges afterwards
+      echo "$(($(relay_failures) - relay_failed0))" >"$WORK/relay-failures-$c"
+      curl -sf "http://127.0.0.1:$RELAY_PORT/metrics" >"$WORK/relay-metrics-$c" || true
+    fi
     sleep 1
   done
 done
@@ -270,20 +347,37 @@ start_node hold-node "$H_PORT"
 start_nginx hold-nginx "$H_PORT"
 declare -A HOLD_URL=([node]="http://127.0.0.1:$NODE_PORT" [nginx]="http://127.0.0.1:$NGINX_PORT")
 declare -A HOLD_PIDS=([node]="$NODE_PID" [nginx]="${NGINX_PIDS[*]}")
-for t in node nginx; do
-  "$LOAD" --url "${HOLD_URL[$t]}" --concurrency 4 --requests 20 --max-tokens 2 --json >/dev/null ||
+declare -A HOLD_N=([node]="$HOLD" [nginx]="$HOLD")
+HOLD_TARGETS=(node nginx)
+if [[ " ${TARGETS[*]} " = *" relay "* ]]; then
+  # A fresh relay and node in front of a long-stream engine of their own (the first one may still be
+  # closing the streams held before); the relay's memory is what is measured.
+  start_engine relay-hold-engine --tokens 100000000 --delay-ms 1000 --threads 1
+  start_relay relay-hold
+  start_relay_node relay-hold-node "$ENGINE_PORT"
+  HOLD_URL[relay]="http://127.0.0.1:$RELAY_PORT"
+  HOLD_PIDS[relay]="$RELAY_PID"
+  HOLD_N[relay]="$RELAY_HOLD"
+  KEY[relay]="$RELAY_KEY"
+  HOLD_TARGETS+=(relay)
+fi
+for t in "${HOLD_TARGETS[@]}"; do
+  n=${HOLD_N[$t]}
+  # shellcheck disable=SC2046
+  "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency 4 --requests 20 --max-tokens 2 --json >/dev/null ||
     die "warm-up through hold $t failed"
   sleep 0.5
   # shellcheck disable=SC2086
   before=$(rss_kb ${HOLD_PIDS[$t]})
-  log "holding $HOLD streams via $t"
-  ramp=$(awk -v n="$HOLD" 'BEGIN { print n / 1000 }')
-  "$LOAD" --url "${HOLD_URL[$t]}" --concurrency "$HOLD" --hold --ramp "$ramp" --duration 4 --json \
+  log "holding $n streams via $t"
+  ramp=$(awk -v n="$n" 'BEGIN { print n / 1000 }')
+  # shellcheck disable=SC2046
+  "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency "$n" --hold --ramp "$ramp" --duration 4 --json \
     >"$WORK/hold-$t.json" 2>"$WORK/hold-$t.err" &
   load_pid=$!
   PIDS+=("$load_pid")
   deadline=$((SECONDS + 60))
-  until grep -q '^holding' "$WORK/hold-$t.err"; do
+  until grep -qs "^holding" "$WORK/hold-$t.err"; do
     ((SECONDS < deadline)) || die "holding via $t did not get ready: $(tail -3 "$WORK/hold-$t.err")"
     kill -0 "$load_pid" 2>/dev/null || die "load for hold via $t ended early: $(tail -3 "$WORK/hold-$t.err")"
     sleep 0.2
@@ -295,6 +389,7 @@ for t in node nginx; do
     now=$(rss_kb ${HOLD_PIDS[$t]})
     ((now > peak)) && peak=$now
   done
+  [[ $t != relay ]] || relay_metric "$RELAY_PORT" quorum_relay_open_streams >"$WORK/hold-relay-open"
   wait "$load_pid" || true
   echo "$before $peak" >"$WORK/rss-$t"
 done
@@ -306,7 +401,8 @@ j() { jq -r "$2" "$1"; }
 fmt() { awk -v v="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, v }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="two quorum nodes (cluster hop, TLS)"
-  [hop_plain]="two quorum nodes (cluster hop, plain text: measurement only)")
+  [hop_plain]="two quorum nodes (cluster hop, plain text: measurement only)"
+  [nginx_node]="nginx in front of a node" [relay]="quorum-relay in front of a node" )
 
 echo
 echo "### Streaming through a proxy on loopback ($NPROC cores; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
@@ -334,17 +430,60 @@ done
 
 if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
 echo
-echo "### Memory while $HOLD streams are held open"
+echo "### Memory while streams are held open"
 echo
 echo "| path | streams held | RSS before MB | RSS holding MB | KB per open stream |"
 echo "|---|---:|---:|---:|---:|"
-for t in node nginx; do
+for t in "${HOLD_TARGETS[@]}"; do
   read -r before peak <"$WORK/rss-$t"
   held=$(j "$WORK/hold-$t.json" .held)
   per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print "—" }')
   printf "| %s | %s | %s | %s | %s |\n" "${NAME[$t]}" "$held" "$(fmt "$(awk -v k="$before" 'BEGIN { print k / 1024 }')" 1)" \
     "$(fmt "$(awk -v k="$peak" 'BEGIN { print k / 1024 }')" 1)" "$per"
 done
+fi
+
+has() { [[ " ${TARGETS[*]} " = *" $1 "* ]]; }
+per_stream() {  # TICKS COMPLETED: µs of CPU per completed stream
+  awk -v t="$1" -v n="$2" -v hz="$CLK_TCK" 'BEGIN { if (n > 0) printf "%.0f", t / n / hz * 1e6; else print "—" }'
+}
+if has node && has nginx_node && has relay; then
+  echo
+  echo "### The hop in front of a node: nginx or quorum-relay"
+  echo
+  echo "Both in front of the same node R (a cluster of its own, linked to the relay); \"added\" is against the"
+  echo "quorum node row (a node alone, same build and engine). Front CPU: nginx's processes or the relay's; node CPU: R's."
+  echo
+  echo "| streams | path | TTFT p50 ms | TTFT p99 ms | added p50 ms | added p99 ms | streams/s | tokens/s | errors | front CPU µs/stream | node CPU µs/stream |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for c in $CONCURRENCY; do
+    n="$WORK/run-node-$c.json"
+    for t in node nginx_node relay; do
+      f="$WORK/run-$t-$c.json"
+      read -r all_ticks _ front_ticks <"$WORK/cpu-$t-$c"
+      done_n=$(j "$f" .completed)
+      if [[ $t = node ]]; then
+        added50="—" added99="—" front="—" nodecpu=$(per_stream "$all_ticks" "$done_n")
+      else
+        added50=$(sub "$(j "$f" .ttft_ms.p50)" "$(j "$n" .ttft_ms.p50)")
+        added99=$(sub "$(j "$f" .ttft_ms.p99)" "$(j "$n" .ttft_ms.p99)")
+        front=$(per_stream "$front_ticks" "$done_n")
+        nodecpu=$(per_stream "$((all_ticks - front_ticks))" "$done_n")
+      fi
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$c" "${NAME[$t]}" \
+        "$(fmt "$(j "$f" .ttft_ms.p50)")" "$(fmt "$(j "$f" .ttft_ms.p99)")" "$added50" "$added99" \
+        "$(fmt "$(j "$f" .streams_per_s)" 0)" "$(fmt "$(j "$f" .tokens_per_s)" 0)" "$(j "$f" .errors)" "$front" "$nodecpu"
+    done
+  done
+  echo
+  for c in $CONCURRENCY; do
+    f="$WORK/run-relay-$c.json"
+    [[ $(j "$f" .errors) != 0 ]] || continue
+    echo "Relay errors at $c streams: $(j "$f" '.error_messages | to_entries | map("\(.value)× \(.key | .[0:160])") | join("; ")')"
+    echo "(the relay logged $(cat "$WORK/relay-failures-$c") failed tries; its gauges after the run: \
+$(grep -E '^quorum_relay_(connected_nodes|open_streams|requests_total) ' "$WORK/relay-metrics-$c" | tr '\n' ' '))"
+    echo
+  done
 fi
 
 echo
@@ -382,4 +521,14 @@ if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
   held=$(j "$WORK/hold-node.json" .held)
   per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 1e9 }')
   echo "| <= 16 KB per open stream ($HOLD streams) | $per KB | $(ok "$per" 16) |"
+fi
+if has node && has nginx_node && has relay; then
+  for c in $CONCURRENCY; do
+    # What the relay adds in front of a node, against what nginx adds in front of the same node.
+    rel=$(sub "$(j "$WORK/run-relay-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-node-$c.json" .ttft_ms.p50)")
+    ngx=$(sub "$(j "$WORK/run-nginx_node-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-node-$c.json" .ttft_ms.p50)")
+    err=$(j "$WORK/run-relay-$c.json" .errors)
+    met=$(awk -v r="$rel" -v g="$ngx" -v e="$err" 'BEGIN { print (e > 0 ? "no (errors)" : (r <= g ? "yes" : "no")) }')
+    echo "| (for information) the relay adds no more TTFT p50 than nginx in front of the node ($c streams) | $rel vs $ngx ms, $err errors | $met |"
+  done
 fi

@@ -1,4 +1,4 @@
-// API keys and enrolment tokens (src/relay/api_key.h): what outside clients send the relay as a bearer key
+// API keys and enrolment tokens (src/auth/api_key.h): what outside clients send the relay as a bearer key
 // and what `quorum relay join` is given, so whatever a stranger types.
 //
 // Input: the whole input is a text to parse as a key and as a token. Its first two bytes also choose a typo
@@ -12,13 +12,13 @@
 //    secret;
 //  - matches(s, secret_hash(s)) for every s, and secret_hash is 64 lowercase hex characters;
 //  - every one-character change of a valid key is refused.
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 
 #include <string>
 
 #include "support/harness.h"
 
-using namespace quorum::relay::api_key;
+using namespace quorum::auth::api_key;
 
 namespace {
 

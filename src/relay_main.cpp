@@ -55,6 +55,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")
       ->capture_default_str();
+  auto* tls_cert = serve->add_option("--tls-cert", config.tls_cert,
+                                     "Serve TLS only (HTTPS, WSS) with this PEM certificate chain; SIGHUP "
+                                     "reloads it");
+  auto* tls_key = serve->add_option("--tls-key", config.tls_key, "The PEM private key of --tls-cert");
+  tls_cert->needs(tls_key);
+  tls_key->needs(tls_cert);
 
   auto* token = app.add_subcommand("token", "Enrolment tokens: one lets one cluster enrol.");
   token->require_subcommand(1);

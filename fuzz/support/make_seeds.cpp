@@ -10,11 +10,14 @@
 #include <fstream>
 #include <iostream>
 
+#include "auth/api_key.h"
+#include "auth/key_book.h"
 #include "cluster/dns_message.h"
 #include "cluster/mdns_records.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
-#include "relay/api_key.h"
+#include "link/frame.h"
+#include "link/relay_auth.h"
 
 namespace fs = std::filesystem;
 namespace dns = quorum::cluster::dns;
@@ -344,7 +347,7 @@ void join_token_seeds() {
 
 // api_key: keys and enrolment tokens as the relay prints them, pasted, cut, mistyped and of the wrong kind.
 void api_key_seeds() {
-  namespace key = quorum::relay::api_key;
+  namespace key = quorum::auth::api_key;
   const std::string id = "3fZ9a0LmQ2xY";
   const std::string secret = "1Qm8c2RZr7Vn0fXGk5dT4pYw9HbE3aLs6NjU2yKq8oW";
   const std::string text = key::compose(key::Kind::key, id, secret);
@@ -402,6 +405,20 @@ void http_seeds() {
   seed("bad_request_line", "GET /x HTTP/1.1 extra\r\n\r\n");
 }
 
+// relay_link: link frames of every type, control authorization headers, key lists as the relay pushes them.
+void relay_link_seeds() {
+  namespace l = quorum::link;
+  write("relay_link", "hello", l::encode(l::FrameType::kHello, 0, R"({"relay_id":"r1","challenge":"abc"})"));
+  write("relay_link", "data_end", l::encode(l::FrameType::kData, 7, "GET / HTTP/1.1\r\n\r\n", l::kEnd));
+  write("relay_link", "window", l::encode(l::FrameType::kWindow, 8, l::window_payload(65536)));
+  write("relay_link", "reset", l::encode(l::FrameType::kReset, 9, R"({"code":"cancelled"})"));
+  write("relay_link", "open", l::encode(l::FrameType::kOpen, 2, R"({"kind":"peer","to":"abc"})"));
+  l::ControlAuth auth{"node-1", 1764500000, "n0nce", std::string(64, 'S')};
+  write("relay_link", "control_auth", l::control_authorization(auth));
+  quorum::auth::KeyEntry k{"3fZ9a0LmQ2xY", std::string(64, 'a'), {"m1", "m2"}, 1764500000, false};
+  write("relay_link", "keys", quorum::auth::KeyBook::to_json({k, k}));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -419,6 +436,7 @@ int main(int argc, char** argv) {
   peer_proof_seeds();
   join_token_seeds();
   api_key_seeds();
+  relay_link_seeds();
   gguf_seeds();
   http_seeds();
   return 0;

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "auth/api_key.h"
+
 namespace quorum::auth {
 
 namespace {
@@ -51,6 +53,44 @@ std::optional<Result<HeadCheck>> RelayTrust::check_head(const net::RequestHead& 
   return Result<HeadCheck>(HeadCheck::kVerified);
 }
 
+std::optional<Result<Caller>> ApiKeyCheck::decide(const net::RequestHead& head) const {
+  if (head.arrival != net::Arrival::kNetwork || !keys_) return std::nullopt;
+  const std::string_view authorization = head.headers.get("Authorization");
+  if (authorization.size() < 10 || !net::iequals(authorization.substr(0, 7), "Bearer ") ||
+      authorization.substr(7, 3) != "qk_") {
+    return std::nullopt;
+  }
+  const auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto checked = keys_->check(authorization.substr(7), now);
+  auto refuse = [](std::string message) {
+    return Result<Caller>(ApiError{401, "invalid_request_error", std::move(message), std::nullopt,
+                                   std::string("invalid_api_key")});
+  };
+  switch (checked.verdict) {
+    case KeyVerdict::kOk:
+      return Result<Caller>(Caller::key_holder(checked.key_id, checked.models));
+    case KeyVerdict::kRevoked:
+      return refuse("This API key was revoked.");
+    case KeyVerdict::kExpired:
+      return refuse("This API key has expired.");
+    default:
+      return refuse("Incorrect API key provided: " + api_key::redacted(authorization.substr(7)) + ".");
+  }
+}
+
+std::optional<Result<Caller>> ApiKeyCheck::check(const net::HttpRequest& request) {
+  return decide(request);
+}
+
+std::optional<Result<HeadCheck>> ApiKeyCheck::check_head(const net::RequestHead& head) {
+  auto decided = decide(head);
+  if (!decided) return std::nullopt;
+  if (!*decided) return Result<HeadCheck>(decided->take_error());
+  return Result<HeadCheck>(HeadCheck::kVerified);
+}
+
 cluster::PeerProof peer_proof_of(const net::Headers& headers) {
   namespace h = cluster::peer_headers;
   return cluster::PeerProof{std::string(headers.get(h::kNode)), std::string(headers.get(h::kTo)),
@@ -95,11 +135,13 @@ Result<HeadCheck> Authenticator::admit(const net::RequestHead& head) const {
 }
 
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
-                                                  const std::optional<std::string>& cluster_secret) {
+                                                  const std::optional<std::string>& cluster_secret,
+                                                  std::shared_ptr<const KeyBook> keys) {
   auto chain = std::make_unique<Authenticator>();
   if (cluster_secret) chain->add(std::make_unique<PeerProofCheck>(self_id, *cluster_secret, system_unix_ms));
   chain->add(std::make_unique<LoopbackTrust>());
   chain->add(std::make_unique<RelayTrust>());
+  if (keys) chain->add(std::make_unique<ApiKeyCheck>(std::move(keys)));
   return chain;
 }
 

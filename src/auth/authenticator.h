@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "auth/caller.h"
+#include "auth/key_book.h"
 #include "cluster/peer_proof.h"
 #include "core/result.h"
 #include "net/http_server.h"
@@ -55,6 +56,21 @@ class RelayTrust final : public AuthStep {
  public:
   std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
   std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
+};
+
+// A request from the network with `Authorization: Bearer qk_…` is a key holder's when the key is one of the
+// cluster's (KeyBook: as the relay last sent them); a wrong, revoked or expired key is refused (401
+// invalid_api_key) from the head alone. Other Bearer values are not this step's (a loopback client's SDK
+// sends one whatever it talks to).
+class ApiKeyCheck final : public AuthStep {
+ public:
+  explicit ApiKeyCheck(std::shared_ptr<const KeyBook> keys) : keys_(std::move(keys)) {}
+  std::optional<Result<Caller>> check(const net::HttpRequest& request) override;
+  std::optional<Result<HeadCheck>> check_head(const net::RequestHead& head) override;
+
+ private:
+  std::optional<Result<Caller>> decide(const net::RequestHead& head) const;
+  std::shared_ptr<const KeyBook> keys_;
 };
 
 // A request that carries a peer proof (cluster/peer_proof.h) is from a node of the cluster when it came in a
@@ -99,6 +115,7 @@ class Authenticator {
 // tests, benchmarks) is a peer too, and a loopback request with a bad proof is refused rather than trusted:
 // only a proven peer may speak for a node (POST /v1/cluster/heartbeat).
 std::unique_ptr<Authenticator> node_authenticator(const std::string& self_id,
-                                                  const std::optional<std::string>& cluster_secret);
+                                                  const std::optional<std::string>& cluster_secret,
+                                                  std::shared_ptr<const KeyBook> keys = nullptr);
 
 }  // namespace quorum::auth

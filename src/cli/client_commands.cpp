@@ -295,7 +295,10 @@ int run_nodes(const std::string& flag_url, bool as_json) {
       return v && v->is_number() ? v->to_number<int64_t>() : int64_t{0};
     };
     auto row = [&](const json::object& n, const std::string& seen) {
-      std::string address = text(n, "address") + ":" + std::to_string(number(n, "port"));
+      // A peer reached through the relay has no address of its own here.
+      std::string address = text(n, "path") == "relay"
+                                ? std::string("via relay")
+                                : text(n, "address") + ":" + std::to_string(number(n, "port"));
       std::string load = std::to_string(number(n, "in_flight")) + "/" + std::to_string(number(n, "capacity"));
       std::string models;
       if (const auto* list = n.if_contains("models"); list && list->is_array()) {

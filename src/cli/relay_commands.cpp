@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <ctime>
 #include <iostream>
 
@@ -50,8 +51,12 @@ Result<Reply> call(const std::string& base, const std::string& method, const std
   std::string url = base;
   while (!url.empty() && url.back() == '/') url.pop_back();
   url += target;
+  // https:// is checked against the system's trust store, or the CA file the node's link also trusts (tests,
+  // private CAs).
+  net::ClientOptions options;
+  if (const char* ca = std::getenv("QUORUM_RELAY_CA_FILE")) options.ca_file = ca;
   auto task = [&]() -> net::Task<void> {
-    auto response = co_await net::http_request(method, url, headers, body);
+    auto response = co_await net::http_request(method, url, headers, body, options);
     if (!response) {
       out = response.take_error();
       co_return;

@@ -25,6 +25,11 @@ bool PeerRecord::configured() const {
   });
 }
 
+bool PeerRecord::via_relay() const {
+  return std::any_of(paths.begin(), paths.end(),
+                     [](const PeerPath& path) { return std::holds_alternative<RelayPath>(path); });
+}
+
 const LanPath* PeerRecord::lan_path() const {
   for (const auto& path : paths) {
     if (const auto* lan = std::get_if<LanPath>(&path)) return lan;
@@ -47,9 +52,21 @@ void set_found_path(PeerRecord& p, const std::string& address, unsigned short po
     }
   }
   if (!address.empty()) {
-    p.paths.emplace_back(LanPath{address, port, false});
+    p.paths.insert(p.paths.begin(), LanPath{address, port, false});  // LAN before the relay
+    p.active_path = 0;
     p.path_verified = false;
   }
+}
+
+// The record of a node just heard of (mDNS, the relay): due for a heartbeat at once, not verified.
+PeerRecord new_lead(const std::string& id, const std::string& name, RegistryClock::time_point now) {
+  PeerRecord record;
+  record.id = id;
+  record.status.id = id;
+  record.status.name = name.empty() ? id : name;
+  record.last_seen = now;
+  record.next_heartbeat = now;
+  return record;
 }
 
 // A lead: known from mDNS only, never verified.
@@ -180,21 +197,63 @@ bool ClusterRegistry::announced(const std::string& id, const std::string& name, 
       due = due_early(*p, now);
     } else {
       make_room_for_lead(changes);
-      PeerRecord record;
-      record.id = id;
-      record.status.id = id;
-      record.status.name = name.empty() ? id : name;
+      PeerRecord record = new_lead(id, name, now);
       record.status.version = version;
       record.status.port = port;
       set_found_path(record, address, port);
-      record.last_seen = now;
-      record.next_heartbeat = now;
       add(std::move(record), changes);
       due = true;
     }
   }
   subscribers_->notify(changes);
   return due;
+}
+
+void ClusterRegistry::relay_member(const std::string& id, const std::string& name,
+                                   RegistryClock::time_point now) {
+  if (id == self_id_ || id.empty()) return;
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    const RelayPath path{id};
+    if (auto* p = find(id)) {
+      if (p->via_relay()) return;
+      const Profile before = profile_of(*p);
+      p->paths.emplace_back(path);
+      tell(*p, p->state, before, false, {}, revision_, changes);
+      if (p->state != PeerState::kReachable) due_early(*p, now);
+    } else {
+      make_room_for_lead(changes);
+      PeerRecord record = new_lead(id, name, now);
+      record.paths.emplace_back(path);
+      add(std::move(record), changes);
+    }
+  }
+  subscribers_->notify(changes);
+}
+
+void ClusterRegistry::relay_gone(const std::string& id, RegistryClock::time_point now) {
+  Changes changes;
+  {
+    std::lock_guard lock(mutex_);
+    std::vector<RecordId> emptied;
+    for (auto& p : peers_) {
+      if ((!id.empty() && p.id != id) || !p.via_relay()) continue;
+      const Profile before = profile_of(p);
+      std::erase_if(p.paths, [](const PeerPath& path) { return std::holds_alternative<RelayPath>(path); });
+      p.active_path = p.trying_path = 0;
+      if (p.paths.empty()) {
+        emptied.push_back(p.handle);
+      } else {
+        tell(p, p.state, before, false, {}, revision_, changes);
+        if (p.state == PeerState::kReachable) due_early(p, now);  // still there over the LAN?
+      }
+    }
+    for (RecordId r : emptied) {
+      if (auto* p = find(r)) remove(*p, RemovalReason::kRelayGone, changes);
+    }
+  }
+  subscribers_->notify(changes);
 }
 
 GoodbyeResult ClusterRegistry::goodbye(const std::string& id, const std::string& from_address,
@@ -276,7 +335,13 @@ std::vector<HeartbeatTarget> ClusterRegistry::take_due(RegistryClock::time_point
     // A --peer is addressed by id only while that id is confirmed: identified, and its last heartbeat
     // answered.
     const bool confirmed = !p.configured() || (p.state == PeerState::kReachable && p.failures == 0);
-    out.push_back(HeartbeatTarget{p.handle, p.paths.front(), id, confirmed ? id : std::string(), unverified});
+    // The path that answered last; after a failure, the next one (a LAN path that stopped answering, with
+    // the relay still there).
+    if (p.active_path >= p.paths.size()) p.active_path = 0;
+    p.trying_path =
+        p.failures > 0 ? (p.active_path + static_cast<size_t>(p.failures)) % p.paths.size() : p.active_path;
+    out.push_back(
+        HeartbeatTarget{p.handle, p.paths[p.trying_path], id, confirmed ? id : std::string(), unverified});
   }
   return out;
 }
@@ -327,6 +392,7 @@ Result<Transition> ClusterRegistry::heartbeat_done(RecordId record, NodeStatus s
       p->status = std::move(status);
       set_found_path(*p, std::string(), p->status.port);  // a --peer may be behind a port forward: kept
       p->state = PeerState::kReachable;
+      if (p->trying_path < p->paths.size()) p->active_path = p->trying_path;
       p->verified = p->path_verified = true;
       p->failures = 0;
       p->last_error.clear();
@@ -436,7 +502,13 @@ bool ClusterRegistry::is_reachable(const std::string& id) const {
 std::optional<PeerReach> ClusterRegistry::reach(const std::string& id) const {
   std::lock_guard lock(mutex_);
   for (const auto& p : peers_) {
-    if (p.id == id && !p.paths.empty()) return PeerReach{p.status.name, p.paths};
+    if (p.id == id && !p.paths.empty()) {
+      PeerReach reach{p.status.name, p.paths};
+      if (p.active_path < reach.paths.size())
+        std::rotate(reach.paths.begin(), reach.paths.begin() + static_cast<std::ptrdiff_t>(p.active_path),
+                    reach.paths.end());
+      return reach;
+    }
   }
   return std::nullopt;
 }

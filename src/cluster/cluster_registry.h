@@ -83,9 +83,16 @@ struct LanPath {
   bool operator==(const LanPath&) const = default;
 };
 
-// One way to reach a node. A relay path becomes another alternative; code that only asks "how do I reach
-// node X" goes through ClusterNode::peer_backend and never looks inside.
-using PeerPath = std::variant<LanPath>;
+// A path through the relay this node keeps a link to (node/relay_client.h): a stream of the link to node
+// `node_id`, TLS with the cluster's key inside, which the relay only copies.
+struct RelayPath {
+  std::string node_id;
+  bool operator==(const RelayPath&) const = default;
+};
+
+// One way to reach a node: its LAN paths come first, a relay path after them. Code that only asks "how do I
+// reach node X" goes through ClusterNode::peer_backend and never looks inside.
+using PeerPath = std::variant<LanPath, RelayPath>;
 
 // A record's handle: stable for the life of the record, never reused.
 using RecordId = uint64_t;
@@ -95,8 +102,13 @@ struct PeerRecord {
   // The node id; nullopt for a --peer that has not answered yet.
   std::optional<std::string> id;
   NodeStatus status;  // id, name, version and port are known from mDNS before the first heartbeat
-  // How to reach it, the preferred first. Today one LAN path (configured for a --peer, found otherwise).
+  // How to reach it, the preferred first: at most one LAN path (configured for a --peer, found otherwise),
+  // then at most one relay path.
   std::vector<PeerPath> paths;
+  // The path its last answered heartbeat went over (an index into `paths`), which requests take too; and
+  // the one the heartbeat under way takes. After a failure, the next heartbeat tries the next path.
+  size_t active_path = 0;
+  size_t trying_path = 0;
   PeerState state = PeerState::kPending;
   int failures = 0;
   std::string last_error;
@@ -118,6 +130,8 @@ struct PeerRecord {
   bool configured() const;
   // Its first LAN path, or null.
   const LanPath* lan_path() const;
+  // True when it has a relay path.
+  bool via_relay() const;
 };
 
 // What an mDNS goodbye did: nothing (an unknown node), removed the node, made a heartbeat due early to check
@@ -162,6 +176,7 @@ enum class RemovalReason {
   kReplaced,   // a --peer answered as this node and took over: the node itself stays, in that record
   kIsSelf,     // a --peer that turned out to be this node
   kDisplaced,  // a lead displaced by newer ones (more than LeadLimits::max_unverified)
+  kRelayGone,  // known only through the relay, which no longer carries it
 };
 std::string_view to_string(RemovalReason reason);
 
@@ -178,7 +193,7 @@ struct RegistryChange {
   PeerRecord record;  // the record after the change (for kRemoved: as it was when removed)
 };
 
-// How to reach a node: its name and its paths, the preferred first.
+// How to reach a node: its name and its paths, the one that answered last first.
 struct PeerReach {
   std::string name;
   std::vector<PeerPath> paths;
@@ -226,6 +241,14 @@ class ClusterRegistry {
   // most once per early_heartbeat_gap (kChecking otherwise).
   GoodbyeResult goodbye(const std::string& id, const std::string& from_address,
                         RegistryClock::time_point now);
+  // The relay this node is linked to says node `id` (named `name`) of this cluster is connected to it: the
+  // node gets a relay path (after its LAN path). A node known only this way is a lead (the relay checked its
+  // enrolment; the first heartbeat through it, TLS with the cluster's key, verifies it) and is due for a
+  // heartbeat at once; one not reachable now is due early.
+  void relay_member(const std::string& id, const std::string& name, RegistryClock::time_point now);
+  // The relay no longer carries node `id` (or any node: the link is down, `id` empty): its relay path goes;
+  // a node left with no path is removed (kRelayGone).
+  void relay_gone(const std::string& id, RegistryClock::time_point now);
   // A peer's (authenticated) heartbeat reached us from `address`, which becomes its address unless it is
   // reachable at another one now or is a --peer. True when a heartbeat of ours became due now (a node we
   // did not know, or one we thought unreachable).

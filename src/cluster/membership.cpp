@@ -50,26 +50,6 @@ Result<json::object> read_json_file(const fs::path& path) {
   return std::move(v.get_object());
 }
 
-// Writes `text` to `path` through a temporary file and a rename, so a crash never leaves half a file.
-Status write_file_atomically(const fs::path& path, const std::string& text, mode_t mode) {
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  if (ec) return ApiError::server(500, "cannot create " + path.parent_path().string() + ": " + ec.message());
-  fs::path tmp = path;
-  tmp += ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) return ApiError::server(500, "cannot write " + tmp.string() + ": " + std::strerror(errno));
-  ::fchmod(fd, mode);
-  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::string why = std::strerror(errno);
-    ::unlink(tmp.c_str());
-    return ApiError::server(500, "cannot write " + path.string() + ": " + why);
-  }
-  return Ok{};
-}
-
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0 || buf[0] == '\0') return "quorum-node";
@@ -195,6 +175,25 @@ Status forget_relay_membership(const std::string& state_dir) {
   std::error_code ec;
   fs::remove(fs::path(state_dir) / "relay.json", ec);
   if (ec) return ApiError::server(500, "cannot remove relay.json: " + ec.message());
+  return Ok{};
+}
+
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text, mode_t mode) {
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  if (ec) return ApiError::server(500, "cannot create " + path.parent_path().string() + ": " + ec.message());
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return ApiError::server(500, "cannot write " + tmp.string() + ": " + std::strerror(errno));
+  ::fchmod(fd, mode);
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    return ApiError::server(500, "cannot write " + path.string() + ": " + why);
+  }
   return Ok{};
 }
 

@@ -9,6 +9,9 @@
 //    "qc1." + base64url("<cluster_id>:<secret>:<8 hex of SHA-256 of the two>").
 #pragma once
 
+#include <sys/types.h>
+
+#include <filesystem>
 #include <optional>
 #include <string>
 
@@ -39,6 +42,10 @@ Membership new_cluster();
 std::string encode_join_token(const Membership& m);
 // 400-style errors (the message says what is wrong with the token) for anything but a valid token.
 Result<Membership> decode_join_token(std::string_view token);
+
+// Writes `text` to `path` through a temporary file, fsync and a rename (a crash never leaves half a file),
+// with `mode`; creates the directory.
+Status write_file_atomically(const std::filesystem::path& path, const std::string& text, mode_t mode);
 
 // nullopt when this node belongs to no cluster yet.
 Result<std::optional<Membership>> load_membership(const std::string& state_dir);

@@ -36,6 +36,8 @@ std::string_view to_string(RemovalReason reason) {
       return "is_self";
     case RemovalReason::kDisplaced:
       return "displaced";
+    case RemovalReason::kRelayGone:
+      return "relay_gone";
   }
   return "unknown";
 }

@@ -90,7 +90,7 @@ net::Task<void> pump_down(std::shared_ptr<Bridge> b) {
 
 }  // namespace
 
-Result<tcp::socket> bridge_to_socket(std::shared_ptr<LinkStream> stream,
+Result<tcp::socket> bridge_to_socket(const std::shared_ptr<LinkStream>& stream,
                                      const asio::any_io_executor& stream_executor,
                                      const asio::any_io_executor& socket_executor) {
   int fds[2];

@@ -17,7 +17,7 @@
 
 namespace quorum::link {
 
-Result<net::asio::ip::tcp::socket> bridge_to_socket(std::shared_ptr<LinkStream> stream,
+Result<net::asio::ip::tcp::socket> bridge_to_socket(const std::shared_ptr<LinkStream>& stream,
                                                     const net::asio::any_io_executor& stream_executor,
                                                     const net::asio::any_io_executor& socket_executor);
 

@@ -72,6 +72,7 @@ std::variant<Frame, FrameError> decode(std::string_view message) {
   if (!stream_frame && frame.stream != 0) return FrameError{"a link frame on a stream"};
   const auto payload = message.substr(kHeaderBytes);
   if (payload.size() > max_payload(frame.type)) return FrameError{"a payload over its bound"};
+  if (frame.type == FrameType::kWindow && payload.size() != 4) return FrameError{"a WINDOW without its u32"};
   frame.payload.assign(payload);
   return frame;
 }

@@ -40,8 +40,8 @@ enum class FrameType : std::uint8_t {
 
 inline constexpr std::uint8_t kEnd = 1;  // flag of kData
 inline constexpr size_t kHeaderBytes = 8;
-inline constexpr size_t kMaxDataBytes = 64 * 1024;
-inline constexpr size_t kMaxControlBytes = 1024 * 1024;
+inline constexpr size_t kMaxDataBytes = size_t{64} * 1024;
+inline constexpr size_t kMaxControlBytes = size_t{1024} * 1024;
 inline constexpr std::uint32_t kInitialWindow = 256 * 1024;
 
 struct Frame {

@@ -154,7 +154,7 @@ void LinkSession::start(Handlers handlers) {
   asio::co_spawn(executor_, write_loop(), asio::detached);
 }
 
-std::shared_ptr<LinkStream> LinkSession::open(std::string payload) {
+std::shared_ptr<LinkStream> LinkSession::open(const std::string& payload) {
   if (!open_ || closing_ || streams_.size() >= limits_.max_streams) return nullptr;
   const std::uint32_t id = next_id_;
   next_id_ += 2;
@@ -164,7 +164,7 @@ std::shared_ptr<LinkStream> LinkSession::open(std::string payload) {
   return stream;
 }
 
-void LinkSession::send(FrameType type, std::string payload) {
+void LinkSession::send(FrameType type, const std::string& payload) {
   if (!open_) return;
   enqueue(encode(type, 0, payload), false);
 }
@@ -176,7 +176,7 @@ void LinkSession::close(std::string reason) {
   writer_wake_.cancel();
 }
 
-void LinkSession::abort(std::string reason) {
+void LinkSession::abort(const std::string& reason) {
   if (!open_) return;
   ws_.abort();
   finish(reason);
@@ -217,7 +217,9 @@ net::Task<void> LinkSession::write_loop() {
     const bool data = message.size() > kHeaderBytes && static_cast<FrameType>(message[0]) == FrameType::kData;
     if (data) {
       queued_bytes_ -= message.size();
-      room_.cancel();
+      // Writers waiting for room are woken once the queue has half drained, not after every frame: each
+      // wake-up resumes every one of them.
+      if (queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel();
     }
     if (!co_await ws_.write(message)) {
       finish("the connection failed");

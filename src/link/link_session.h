@@ -32,8 +32,8 @@ struct LinkLimits {
   // Streams open at once on one link, each way counted together: every request the relay carries to one
   // node is one, so this is the node's concurrency through the relay (500 at once is tested). A stream
   // costs a few KiB while it flows and at most kInitialWindow of received bytes while its reader is slow.
-  size_t max_streams = 1024;
-  size_t max_queued_bytes = 1024 * 1024;
+  size_t max_streams = 4096;
+  size_t max_queued_bytes = size_t{1024} * 1024;
 };
 
 class LinkSession : public std::enable_shared_from_this<LinkSession> {
@@ -48,11 +48,11 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   LinkSession(net::asio::any_io_executor executor, net::WebSocket ws, Side side, LinkLimits limits = {});
 
   void start(Handlers handlers);
-  std::shared_ptr<LinkStream> open(std::string payload);
+  std::shared_ptr<LinkStream> open(const std::string& payload);
   // Queues a link frame (stream 0); dropped once the link is down.
-  void send(FrameType type, std::string payload);
+  void send(FrameType type, const std::string& payload);
   void close(std::string reason);
-  void abort(std::string reason);
+  void abort(const std::string& reason);
 
   bool is_open() const { return open_; }
   // Why the link ended (the reason given to close() or abort(), or what failed); empty while it is open.

@@ -31,7 +31,7 @@ class LinkSession;
 
 class LinkStream : public std::enable_shared_from_this<LinkStream> {
  public:
-  static constexpr size_t kChunkBytes = 16 * 1024;
+  static constexpr size_t kChunkBytes = size_t{16} * 1024;
 
   LinkStream(std::weak_ptr<LinkSession> session, std::uint32_t id, std::string open_payload,
              const net::asio::any_io_executor& executor);

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "net/client_tls.h"
 #include "net/connection_pool.h"
 
 namespace quorum::net {
@@ -360,18 +361,28 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
                                                            Headers headers, std::string body,
                                                            ClientOptions options) {
   auto parsed = boost::urls::parse_uri(url);
-  if (!parsed || parsed->scheme() != "http" || parsed->host().empty()) {
-    co_return ApiError::server(502, "Unsupported engine URL '" + url + "' (expected http://host:port/...).");
+  const bool https = parsed && parsed->scheme() == "https";
+  if (!parsed || (!https && parsed->scheme() != "http") || parsed->host().empty()) {
+    co_return ApiError::server(502,
+                               "Unsupported URL '" + url + "' (expected http://host:port/... or https://).");
   }
   std::string host = std::string(parsed->encoded_host());
   if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  unsigned short port_number = parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : 80;
+  const unsigned short default_port = https ? 443 : 80;
+  unsigned short port_number =
+      parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : default_port;
   std::string port = std::to_string(port_number);
   std::string target = std::string(parsed->encoded_path());
   if (target.empty()) target = "/";
   if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
   std::string host_header = std::string(parsed->encoded_host_and_port());
-  std::string pool_key = (options.tls ? "tls " : "") + host + " " + port;
+  // (A CA file other than the system's store makes another pool: a connection trusted one way is not
+  // handed to a request that asked for another.)
+  std::string pool_key = std::string(options.connector ? "via " : "") +
+                         (https         ? "https " + options.ca_file + " "
+                          : options.tls ? std::string("tls ")
+                                        : std::string()) +
+                         host + " " + port;
 
   auto executor = co_await asio::this_coro::executor;
   if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
@@ -385,29 +396,39 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
     if (attempt == 0) socket = pool.take(pool_key);
     bool reused = socket.has_value();
     if (!reused) {
-      if (endpoints.empty()) {
-        beast::error_code ec;
-        // An address literal (the usual engine URL) needs no resolver, whose every lookup is a trip through
-        // a helper thread.
-        if (auto address = asio::ip::make_address(host, ec); !ec) {
-          endpoints.emplace_back(address, port_number);
-        } else {
-          tcp::resolver resolver(executor);
-          auto resolved =
-              co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
-          if (ec) co_return unreachable(url, ec);
-          for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
+      std::optional<Result<tcp::socket>> connected;
+      if (options.connector) {
+        connected.emplace(co_await options.connector(executor));
+      } else {
+        if (endpoints.empty()) {
+          beast::error_code ec;
+          // An address literal (the usual engine URL) needs no resolver, whose every lookup is a trip
+          // through a helper thread.
+          if (auto address = asio::ip::make_address(host, ec); !ec) {
+            endpoints.emplace_back(address, port_number);
+          } else {
+            tcp::resolver resolver(executor);
+            auto resolved =
+                co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
+            if (ec) co_return unreachable(url, ec);
+            for (const auto& entry : resolved) endpoints.push_back(entry.endpoint());
+          }
         }
+        connected.emplace(co_await connect_new(endpoints, url, options));
       }
-      auto connected = co_await connect_new(endpoints, url, options);
-      if (!connected) co_return connected.take_error();
-      if (options.tls) {
+      if (!*connected) co_return connected->take_error();
+      if (https) {
+        auto secured = co_await tls_connect_verified(std::move(connected->value()), host, options.ca_file,
+                                                     options.connect_timeout, url);
+        if (!secured) co_return secured.take_error();
+        socket.emplace(std::move(secured.value()));
+      } else if (options.tls) {
         auto secured =
-            co_await tls_connect(options.tls, std::move(connected.value()), options.connect_timeout, url);
+            co_await tls_connect(options.tls, std::move(connected->value()), options.connect_timeout, url);
         if (!secured) co_return secured.take_error();
         socket.emplace(std::move(secured.value()));
       } else {
-        socket.emplace(std::move(connected.value()));
+        socket.emplace(std::move(connected->value()));
       }
     }
     auto response = std::make_unique<Response>(std::move(*socket), url, options, pool_key);

@@ -1,9 +1,12 @@
-// Streaming HTTP/1.1 client for engines and peers: the response head is returned as soon as it arrives, the
-// body is read piece by piece as the server flushes it. http:// URLs only; to a cluster peer, the connection
-// is a TLS session (peer_tls.h) when ClientOptions::tls is set.
+// Streaming HTTP/1.1 client for engines, peers and the relay: the response head is returned as soon as it
+// arrives, the body is read piece by piece as the server flushes it. http:// and https:// URLs: an https://
+// connection is a TLS session that checks the server's certificate (client_tls.h); to a cluster peer
+// (http://), the connection is a TLS session with the cluster's key (peer_tls.h) when ClientOptions::tls is
+// set.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -25,6 +28,12 @@ struct ClientOptions {
   // Set for a cluster peer: every connection is a TLS session with this key, set up within connect_timeout
   // (pooled apart from plain connections to the same address, and reused like them).
   std::shared_ptr<const PeerTls> tls;
+  // https:// only: trust the certificates in this PEM file instead of the system's trust store.
+  std::string ca_file;
+  // Set: each new connection comes from this instead of a TCP connect to the URL's host and port (a stream
+  // of the relay link, bridged to a local socket), within connect_timeout; the URL's host then only names
+  // the pool its idle connections go back to. The socket must use the executor it is given.
+  std::function<Task<Result<asio::ip::tcp::socket>>(asio::any_io_executor)> connector;
 };
 
 // One in-flight request. Destroying it before the response was read to its end, or cancel(), closes the
@@ -48,10 +57,11 @@ class ClientResponse {
   virtual void cancel() = 0;
 };
 
-// Sends a request to `url` (http://host:port/path), on an idle kept-alive connection to that server when
-// there is one. A reused connection that the server turns out to have closed is replaced by a new one and
-// the request sent again (it had not been seen). Fails with 502 when the server cannot be reached (message
-// names the URL), 504 on timeout.
+// Sends a request to `url` (http://host:port/path or https://…), on an idle kept-alive connection to that
+// server when there is one. A reused connection that the server turns out to have closed is replaced by a new
+// one and the request sent again (it had not been seen). Fails with 502 when the server cannot be reached or
+// (https://) cannot be trusted (message names the URL and why), 504 on timeout (the TLS handshake is within
+// connect_timeout), 500 when ca_file cannot be read.
 Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url,
                                                            Headers headers, std::string body,
                                                            ClientOptions options = {});

@@ -113,6 +113,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Admit admit;
   std::shared_ptr<Intake> intake;
   std::shared_ptr<const PeerTls> tls;
+  std::shared_ptr<const ServerCertificate> certificate;
   std::shared_ptr<const ServerOptions::WebSocketEndpoint> websocket;
   bool stopping = false;
   bool abort_all = false;
@@ -128,6 +129,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         admit(std::move(o.admit)),
         intake(o.intake ? std::move(o.intake) : std::make_shared<Intake>()),
         tls(std::move(o.tls)),
+        certificate(std::move(o.certificate)),
         websocket(std::move(o.websocket)) {}
 
   Task<void> accept_loop();
@@ -135,6 +137,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // With ServerOptions::tls: when `connection` begins with a TLS handshake, runs it and puts the session's
   // plaintext end in its place. False when the connection is to close (silent, failed handshake, stopping).
   Task<bool> open_tls(const std::shared_ptr<Connection>& connection);
+  // With ServerOptions::certificate: runs the handshake and puts the session's plaintext end in the
+  // connection's place. False when the connection is to close (failed handshake, stopping).
+  Task<bool> open_certificate_tls(const std::shared_ptr<Connection>& connection);
   Task<void> serve(std::shared_ptr<Connection> connection);
   // One request on `connection`, from its head to the end of its response. False when the connection is to
   // close after it.
@@ -207,11 +212,24 @@ Task<bool> HttpServer::Impl::open_tls(const std::shared_ptr<Connection>& connect
   co_return true;
 }
 
+Task<bool> HttpServer::Impl::open_certificate_tls(const std::shared_ptr<Connection>& connection) {
+  // The handshake is bounded by the header timeout; stop() does not reach the TCP socket meanwhile.
+  auto plain = co_await certificate->accept(connection->stream.release_socket(),
+                                            std::chrono::milliseconds(limits.header_timeout));
+  if (!plain || stopping) co_return false;
+  connection->stream.socket() = std::move(*plain);
+  co_return true;
+}
+
 Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   auto self = shared_from_this();
   beast::flat_buffer buffer;
   bool open = true;
-  if (tls || connection->arrival == Arrival::kRelayPeer) open = tls && co_await open_tls(connection);
+  if (certificate && connection->ticket) {  // accepted, not adopted
+    open = co_await open_certificate_tls(connection);
+  } else if (tls || connection->arrival == Arrival::kRelayPeer) {
+    open = tls && co_await open_tls(connection);
+  }
   for (bool first = true; open && !stopping; first = false) {
     if (!co_await serve_request(connection, buffer, first)) break;
   }
@@ -349,7 +367,8 @@ HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string&
 
 HttpServer::HttpServer(const asio::any_io_executor& executor, const std::string& host, unsigned short port,
                        Handler handler, ServerLimits limits, bool reuse_port)
-    : HttpServer(executor, host, port, std::move(handler), ServerOptions{limits, reuse_port, {}, {}, {}}) {}
+    : HttpServer(executor, host, port, std::move(handler),
+                 ServerOptions{limits, reuse_port, {}, {}, {}, {}}) {}
 
 HttpServer::~HttpServer() {
   stop(true);

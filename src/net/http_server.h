@@ -2,7 +2,8 @@
 // streaming responses.
 //
 // A request goes through, in order: the connection's admission (Intake: a connection over its budget is
-// closed at once, unread); with ServerOptions::tls, the TLS handshake when the connection begins with one;
+// closed at once, unread); with ServerOptions::certificate, the TLS handshake (every connection); with
+// ServerOptions::tls, the TLS handshake when the connection begins with one;
 // its head, read within the header timeout (faults answered as read_faults.h says); the Admit callback, which
 // sees the head only and admits or refuses; then, only if admitted, `100 Continue` (when asked for) and the
 // body, within the body timeout; then the handler. Every bound is in server_limits.h.
@@ -19,6 +20,7 @@
 #include "net/http_types.h"
 #include "net/intake.h"
 #include "net/peer_tls.h"
+#include "net/server_certificate.h"
 #include "net/server_limits.h"
 #include "net/websocket.h"
 
@@ -106,6 +108,11 @@ struct ServerOptions {
   // with this key (the handshake within the header timeout; one that fails closes the connection
   // unanswered), with Arrival::kPeerTls. Other connections are served in plain text as before.
   std::shared_ptr<const PeerTls> tls;
+  // Set (the relay's public endpoint): every accepted connection is a TLS session with this certificate, HTTP
+  // and WebSocket upgrades alike; nothing is served in plain text. The handshake is bounded by the header
+  // timeout; a connection whose handshake fails (plain HTTP included) is closed unanswered. Arrival stays
+  // kLoopback or kNetwork, from the TCP peer's address, and so does the remote address. Not with `tls`.
+  std::shared_ptr<const ServerCertificate> certificate;
   // Set: a GET for `path` that asks to upgrade to a WebSocket (with `subprotocol`) becomes one, handed to
   // `on_open` after the Admit callback admitted its head; the server is then done with the connection.
   struct WebSocketEndpoint {

@@ -1,38 +1,24 @@
-// The only translation unit with Asio's ssl::stream (and OpenSSL's TLS): keep it that way, it is slow to
-// compile.
+// TLS between peers: the contexts with the cluster's key; the session itself is tls_bridge.cpp's.
 #include "net/peer_tls.h"
 
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include <array>
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/detached.hpp>
-#include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
-#include <cerrno>
-#include <cstring>
+#include "net/tls_bridge.h"
 
 namespace quorum::net {
 
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
-using asio::use_awaitable;
-using error_code = boost::system::error_code;
 
 class PeerTls {
  public:
   PeerTls(std::string identity, std::string key)
       : identity_(std::move(identity)),
         key_(std::move(key)),
-        client_(ssl::context::tls_client),
-        server_(ssl::context::tls_server) {
-    for (SSL_CTX* ctx : {client_.native_handle(), server_.native_handle()}) {
+        client_(SSL_CTX_new(TLS_client_method())),
+        server_(SSL_CTX_new(TLS_server_method())) {
+    if (!client_ || !server_) throw std::bad_alloc();
+    for (SSL_CTX* ctx : {client_.get(), server_.get()}) {
       SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
       SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
       // Suites with SHA-256, the hash the PSK is bound to.
@@ -41,16 +27,17 @@ class PeerTls {
       SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
       SSL_CTX_set_ex_data(ctx, ex_index(), this);
     }
-    SSL_CTX_set_num_tickets(server_.native_handle(), 0);
-    SSL_CTX_set_psk_use_session_callback(client_.native_handle(), &PeerTls::use_session);
-    SSL_CTX_set_psk_find_session_callback(server_.native_handle(), &PeerTls::find_session);
+    SSL_CTX_set_num_tickets(server_.get(), 0);
+    SSL_CTX_set_psk_use_session_callback(client_.get(), &PeerTls::use_session);
+    SSL_CTX_set_psk_find_session_callback(server_.get(), &PeerTls::find_session);
   }
 
-  ssl::context& client() const { return client_; }
-  ssl::context& server() const { return server_; }
+  // A new session of either side (nullptr when OpenSSL has no memory).
+  SslHandle new_client() const { return SslHandle(SSL_new(client_.get())); }
+  SslHandle new_server() const { return SslHandle(SSL_new(server_.get())); }
 
  private:
-  // Where a context keeps its PeerTls: an index of our own (Asio keeps its callbacks in the app data slot).
+  // Where a context keeps its PeerTls: an index of our own.
   static int ex_index() {
     static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
     return index;
@@ -101,119 +88,19 @@ class PeerTls {
 
   std::string identity_;
   std::string key_;
-  mutable ssl::context client_;
-  mutable ssl::context server_;
+  SslCtxHandle client_;
+  SslCtxHandle server_;
 };
 
 std::shared_ptr<const PeerTls> make_peer_tls(std::string identity, std::string key) {
   return std::make_shared<const PeerTls>(std::move(identity), std::move(key));
 }
 
-namespace {
-
-using Local = asio::local::stream_protocol::socket;
-
-// One TLS session bridged to a local socket: `down` copies what the peer sends (decrypted) to the local
-// socket, `up` the other way. Each holds the bridge; it goes when both have ended.
-struct Bridge : std::enable_shared_from_this<Bridge> {
-  std::shared_ptr<const PeerTls> keep;  // the contexts the session's callbacks read
-  ssl::stream<tcp::socket> tls;
-  Local local;
-
-  Bridge(std::shared_ptr<const PeerTls> t, tcp::socket socket, ssl::context& context)
-      : keep(std::move(t)), tls(std::move(socket), context), local(tls.get_executor()) {}
-
-  void close_all() {
-    error_code ec;
-    tls.next_layer().close(ec);
-    local.close(ec);
-  }
-
-  Task<void> down() {
-    auto self = shared_from_this();
-    std::array<char, 16384> buffer;
-    for (;;) {
-      error_code ec;
-      size_t n = co_await tls.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
-      if (ec == asio::error::eof || ec == ssl::error::stream_truncated) {
-        // The peer is done sending (with or without close_notify: the HTTP framing says whether the message
-        // was whole).
-        local.shutdown(Local::shutdown_send, ec);
-        co_return;
-      }
-      if (ec) break;  // bytes that fail authentication, or a broken connection: nothing more is trusted
-      co_await asio::async_write(local, asio::buffer(buffer.data(), n),
-                                 asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-    }
-    close_all();
-  }
-
-  Task<void> up() {
-    auto self = shared_from_this();
-    std::array<char, 16384> buffer;
-    for (;;) {
-      error_code ec;
-      size_t n =
-          co_await local.async_read_some(asio::buffer(buffer), asio::redirect_error(use_awaitable, ec));
-      if (ec == asio::error::eof) {
-        // Done sending: the peer sees the TCP connection end (the HTTP framing tells a whole message from a
-        // cut one). The other direction goes on until the peer ends it too.
-        tls.next_layer().shutdown(tcp::socket::shutdown_send, ec);
-        co_return;
-      }
-      if (ec) break;
-      co_await asio::async_write(tls, asio::buffer(buffer.data(), n),
-                                 asio::redirect_error(use_awaitable, ec));
-      if (ec) break;
-    }
-    close_all();
-  }
-
-  ~Bridge() { close_all(); }
-};
-
-// Runs the handshake of `bridge` within `timeout`; on success, starts the bridge and returns the other end of
-// its local socket pair.
-Task<Result<tcp::socket>> handshake(std::shared_ptr<Bridge> bridge, ssl::stream_base::handshake_type type,
-                                    std::chrono::milliseconds timeout) {
-  auto executor = bridge->tls.get_executor();
-  auto timed_out = std::make_shared<bool>(false);
-  asio::steady_timer timer(executor, timeout);
-  timer.async_wait([weak = std::weak_ptr<Bridge>(bridge), timed_out](const error_code& ec) {
-    if (ec) return;
-    *timed_out = true;
-    if (auto b = weak.lock()) b->close_all();
-  });
-  error_code ec;
-  co_await bridge->tls.async_handshake(type, asio::redirect_error(use_awaitable, ec));
-  timer.cancel();
-  if (*timed_out) co_return ApiError::server(504, "timed out");
-  if (ec) co_return ApiError::server(502, ec.message());
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    co_return ApiError::server(502, "no socket pair: " + std::string(std::strerror(errno)));
-  }
-  tcp::socket plain(executor);
-  plain.assign(tcp::v4(), fds[0], ec);
-  if (!ec) bridge->local.assign(asio::local::stream_protocol(), fds[1], ec);
-  if (ec) {
-    if (!plain.is_open()) ::close(fds[0]);
-    if (!bridge->local.is_open()) ::close(fds[1]);
-    co_return ApiError::server(502, ec.message());
-  }
-  asio::co_spawn(executor, bridge->down(), asio::detached);
-  asio::co_spawn(executor, bridge->up(), asio::detached);
-  co_return std::move(plain);
-}
-
-}  // namespace
-
 Task<Result<tcp::socket>> tls_connect(std::shared_ptr<const PeerTls> tls, tcp::socket socket,
                                       std::chrono::milliseconds timeout, std::string url) {
-  auto& context = tls->client();
-  auto bridge = std::make_shared<Bridge>(std::move(tls), std::move(socket), context);
-  auto done = co_await handshake(bridge, ssl::stream_base::client, timeout);
+  auto session = tls->new_client();
+  if (!session) co_return ApiError::server(502, "No TLS session with " + url + " (out of memory).");
+  auto done = co_await bridge_tls(std::move(session), TlsRole::kClient, std::move(socket), timeout, tls);
   if (done) co_return done;
   if (done.error().status == 504)
     co_return ApiError::server(504, "Timed out in the TLS handshake with " + url + ".");
@@ -223,9 +110,9 @@ Task<Result<tcp::socket>> tls_connect(std::shared_ptr<const PeerTls> tls, tcp::s
 
 Task<std::optional<tcp::socket>> tls_accept(std::shared_ptr<const PeerTls> tls, tcp::socket socket,
                                             std::chrono::milliseconds timeout) {
-  auto& context = tls->server();
-  auto bridge = std::make_shared<Bridge>(std::move(tls), std::move(socket), context);
-  auto done = co_await handshake(bridge, ssl::stream_base::server, timeout);
+  auto session = tls->new_server();
+  if (!session) co_return std::nullopt;
+  auto done = co_await bridge_tls(std::move(session), TlsRole::kServer, std::move(socket), timeout, tls);
   if (!done) co_return std::nullopt;
   co_return std::move(done.value());
 }

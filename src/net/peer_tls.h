@@ -4,21 +4,15 @@
 // cluster secret does not decrypt recorded sessions. No session tickets are issued or resumed.
 //
 // The TLS session runs over a TCP connection (later, over the relay's tunnel: any byte stream), and its
-// plaintext is handed to the HTTP client and server as the other end of a local socket pair: the bridge
-// below copies bytes between the two, so the HTTP code reads and writes a socket as it does for a plain
-// connection, and TLS (OpenSSL, Asio's ssl::stream) lives in this file's one translation unit.
+// plaintext is handed to the HTTP client and server as the other end of a local socket pair (tls_bridge.h),
+// so the HTTP code reads and writes a socket as it does for a plain connection.
 //
 // Contract:
 //  - tls_connect / tls_accept run the handshake within `timeout` and return the plaintext end, or fail (an
 //    unreachable or timed-out peer, a peer with another key, anything that is not this TLS). Nothing of the
 //    request is sent before the handshake is complete.
-//  - While bridged: bytes that fail authentication (altered, replayed, injected) end the session at once:
-//    both sockets close, so the HTTP layer sees the connection end mid-message, never altered bytes.
-//    The end of the plaintext socket (its owner closes or shuts it down) ends the TCP connection after what
-//    was written is sent; the end of the TCP connection shuts the plaintext socket down for sending.
-//  - The plaintext end is an AF_UNIX socket carried in a tcp::socket (Asio does not check the family): TCP
-//    options on it fail (callers ignore those errors) and it has no remote endpoint; reading, writing,
-//    waiting, shutdown and close behave as on TCP.
+//  - While bridged: as tls_bridge.h says (bytes that fail authentication end the session at once, so the
+//    HTTP layer sees the connection end mid-message, never altered bytes).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>

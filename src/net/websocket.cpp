@@ -1,19 +1,18 @@
-// Beast's websocket lives here only (with TLS for wss://): keep it that way, it is slow to compile.
+// Beast's websocket lives here only: keep it that way, it is slow to compile. A wss:// connection is a
+// plain WebSocket over the plaintext end of a TLS session (client_tls.h), as the server side is over the
+// relay's certificate (http_server.h).
 #include "net/websocket.h"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <boost/url/parse.hpp>
-#include <variant>
 
+#include "net/client_tls.h"
 #include "net/websocket_upgrade.h"
 
 namespace quorum::net {
@@ -21,22 +20,16 @@ namespace quorum::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace websocket = beast::websocket;
-namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
 
 struct WebSocket::Impl {
   using Plain = websocket::stream<beast::tcp_stream>;
-  using Secure = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
-  std::unique_ptr<Plain> plain;
-  std::unique_ptr<Secure> secure;
-  std::shared_ptr<ssl::context> tls_context;  // outlives `secure`
+  std::unique_ptr<Plain> plain;  // over TCP, or over a TLS session's plaintext end
   std::string remote;
   beast::flat_buffer buffer;
   bool open = false;
-
-  beast::tcp_stream& lowest() { return plain ? plain->next_layer() : beast::get_lowest_layer(*secure); }
 };
 
 namespace {
@@ -122,34 +115,33 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const
   auto resolved = co_await resolver.async_resolve(host, port, asio::redirect_error(use_awaitable, ec));
   if (ec) co_return link_error(url, ec.message());
 
-  if (secure) {
-    impl->tls_context = std::make_shared<ssl::context>(ssl::context::tls_client);
-    auto& ctx = *impl->tls_context;
-    ctx.set_verify_mode(ssl::verify_peer);
-    if (options.ca_file.empty()) {
-      ctx.set_default_verify_paths(ec);
-    } else {
-      ctx.load_verify_file(options.ca_file, ec);
-    }
-    if (ec) co_return link_error(url, "no trusted certificates: " + ec.message());
-    impl->secure = std::make_unique<Impl::Secure>(executor, ctx);
-    SSL* ssl_handle = impl->secure->next_layer().native_handle();
-    SSL_set_tlsext_host_name(ssl_handle, host.c_str());
-    SSL_set1_host(ssl_handle, host.c_str());
-  } else {
-    impl->plain = std::make_unique<Impl::Plain>(executor);
-  }
-  auto& lowest = impl->lowest();
-  lowest.expires_after(options.handshake_timeout);
-  auto endpoint = co_await lowest.async_connect(resolved, asio::redirect_error(use_awaitable, ec));
+  // Connecting, TLS and the WebSocket handshake share one deadline.
+  const auto deadline = std::chrono::steady_clock::now() + options.handshake_timeout;
+  const auto time_left = [deadline] {
+    return std::max(std::chrono::milliseconds(1), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      deadline - std::chrono::steady_clock::now()));
+  };
+  beast::tcp_stream tcp_stream(executor);
+  tcp_stream.expires_after(options.handshake_timeout);
+  auto endpoint = co_await tcp_stream.async_connect(resolved, asio::redirect_error(use_awaitable, ec));
+  tcp_stream.expires_never();
   if (ec) co_return link_error(url, ec.message());
+  // Frames are small (one SSE event each): without TCP_NODELAY, Nagle holds the next one back until the
+  // relay acknowledges the last, and its delayed ACK adds up to 40 ms to a token.
+  boost::system::error_code nodelay_ec;  // a socket without it still works, only slower
+  tcp_stream.socket().set_option(tcp::no_delay(true), nodelay_ec);
   impl->remote = endpoint.address().to_string();
   if (secure) {
-    co_await impl->secure->next_layer().async_handshake(ssl::stream_base::client,
-                                                        asio::redirect_error(use_awaitable, ec));
-    if (ec) co_return link_error(url, "TLS: " + ec.message());
+    const auto tls_time = time_left();
+    auto plain_end =
+        co_await tls_connect_verified(tcp_stream.release_socket(), host, options.ca_file, tls_time, url);
+    if (!plain_end) co_return link_error(url, "TLS: " + plain_end.error().message);
+    impl->plain = std::make_unique<Impl::Plain>(std::move(plain_end.value()));
+  } else {
+    impl->plain = std::make_unique<Impl::Plain>(std::move(tcp_stream));
   }
-  lowest.expires_never();
+  WebSocketOptions handshake_options = options;
+  handshake_options.handshake_timeout = time_left();
 
   auto decorate = [headers, subprotocol](websocket::request_type& req) {
     req.set(http::field::user_agent, "quorum/" QUORUM_VERSION);
@@ -157,17 +149,11 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const
     for (const auto& [name, value] : headers.items()) req.set(name, value);
   };
   websocket::response_type response;
-  if (impl->plain) {
-    configure(*impl->plain, options);
-    impl->plain->set_option(websocket::stream_base::decorator(decorate));
-    co_await impl->plain->async_handshake(response, host_header, target,
-                                          asio::redirect_error(use_awaitable, ec));
-  } else {
-    configure(*impl->secure, options);
-    impl->secure->set_option(websocket::stream_base::decorator(decorate));
-    co_await impl->secure->async_handshake(response, host_header, target,
-                                           asio::redirect_error(use_awaitable, ec));
-  }
+  configure(*impl->plain, handshake_options);
+  impl->plain->set_option(websocket::stream_base::decorator(decorate));
+  co_await impl->plain->async_handshake(response, host_header, target,
+                                        asio::redirect_error(use_awaitable, ec));
+  configure(*impl->plain, options);  // the close handshake gets the whole timeout
   if (ec) {
     if (response.result_int() != 0 && response.result_int() != 101) {
       co_return link_error(url, "the server answered " + std::to_string(response.result_int()));
@@ -183,25 +169,14 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const
 
 Task<Result<std::string>> WebSocket::read() {
   if (!impl_->open) co_return ApiError::server(502, "The relay link is closed.");
-  // (No co_await inside ?: — g++ 12 destroys the result twice.)
-  std::optional<Result<std::string>> result;
-  if (impl_->plain) {
-    result.emplace(co_await read_message(*impl_->plain, impl_->buffer));
-  } else {
-    result.emplace(co_await read_message(*impl_->secure, impl_->buffer));
-  }
-  if (!*result) impl_->open = false;
-  co_return std::move(*result);
+  auto result = co_await read_message(*impl_->plain, impl_->buffer);
+  if (!result) impl_->open = false;
+  co_return result;
 }
 
 Task<bool> WebSocket::write(std::string_view message) {
   if (!impl_->open) co_return false;
-  bool ok = false;
-  if (impl_->plain) {
-    ok = co_await write_message(*impl_->plain, message);
-  } else {
-    ok = co_await write_message(*impl_->secure, message);
-  }
+  const bool ok = co_await write_message(*impl_->plain, message);
   if (!ok) impl_->open = false;
   co_return ok;
 }
@@ -210,18 +185,14 @@ Task<void> WebSocket::close(const std::string& reason) {
   if (!impl_->open) co_return;
   impl_->open = false;
   const std::string why = reason;
-  if (impl_->plain) {
-    co_await close_stream(*impl_->plain, why);
-  } else {
-    co_await close_stream(*impl_->secure, why);
-  }
+  co_await close_stream(*impl_->plain, why);
   abort();
 }
 
 void WebSocket::abort() {
   impl_->open = false;
   beast::error_code ec;
-  impl_->lowest().socket().close(ec);
+  impl_->plain->next_layer().socket().close(ec);
 }
 
 bool WebSocket::is_open() const {

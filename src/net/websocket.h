@@ -30,7 +30,7 @@ namespace quorum::net {
 struct WebSocketOptions {
   std::chrono::milliseconds handshake_timeout{10000};
   std::chrono::milliseconds idle_timeout{30000};
-  size_t max_message_bytes = 2 * 1024 * 1024;
+  size_t max_message_bytes = size_t{2} * 1024 * 1024;
   std::string ca_file;  // wss:// only: trust these certificates instead of the system's
 };
 

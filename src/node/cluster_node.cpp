@@ -208,8 +208,53 @@ void ClusterNode::on_goodbye(const std::string& id, const std::string& name, con
 
 cluster::NodeStatus ClusterNode::on_heartbeat(const cluster::NodeStatus& caller,
                                               const std::string& remote_address) {
-  if (registry_.called_by(caller, remote_address, Clock::now())) wake();
+  const auto now = Clock::now();
+  if (remote_address.starts_with("relay:")) {
+    // Through the relay: the caller is reached the same way back; it has no LAN address from here.
+    registry_.relay_member(caller.id, caller.name, now);
+    if (registry_.called_by(caller, std::string(), now)) wake();
+    return own_status();
+  }
+  if (registry_.called_by(caller, remote_address, now)) wake();
   return own_status();
+}
+
+void ClusterNode::on_relay_members(const std::vector<std::pair<std::string, std::string>>& members,
+                                   bool link_up) {
+  const auto now = Clock::now();
+  std::set<std::string> now_members;
+  for (const auto& [id, name] : members) {
+    if (id != self_.id) now_members.insert(id);
+  }
+  std::set<std::string> gone;
+  {
+    std::lock_guard lock(relay_mutex_);
+    for (const auto& id : relay_members_) {
+      if (!now_members.count(id)) gone.insert(id);
+    }
+    relay_members_ = now_members;
+  }
+  if (!link_up) {
+    registry_.relay_gone(std::string(), now);
+  } else {
+    for (const auto& id : gone) registry_.relay_gone(id, now);
+  }
+  for (const auto& [id, name] : members) {
+    if (id != self_.id) registry_.relay_member(id, name, now);
+  }
+  wake();
+}
+
+std::string ClusterNode::base_of(const cluster::PeerPath& path, net::ClientOptions& options) const {
+  if (const auto* lan = std::get_if<cluster::LanPath>(&path)) return http_base(lan->address, lan->port);
+  const auto& relay = std::get<cluster::RelayPath>(path);
+  if (relay_connector_) {
+    options.connector = [connector = relay_connector_, id = relay.node_id](asio::any_io_executor executor) {
+      return connector(id, std::move(executor));
+    };
+  }
+  // The host only names the pool of idle streams to that node; nothing resolves it.
+  return "http://relay." + relay.node_id + ".invalid";
 }
 
 void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_view method,
@@ -223,17 +268,13 @@ void ClusterNode::sign(net::Headers& headers, std::string_view to, std::string_v
 std::shared_ptr<engines::Backend> ClusterNode::peer_backend(const std::string& node_id) {
   auto reach = registry_.reach(node_id);
   if (!reach) return nullptr;
-  // The first LAN path (today the only kind, and at most one per node).
-  const cluster::LanPath* lan = nullptr;
-  for (const auto& path : reach->paths) {
-    if ((lan = std::get_if<cluster::LanPath>(&path))) break;
-  }
-  if (!lan) return nullptr;
-  std::string url = http_base(lan->address, lan->port);
+  // The path that answered the last heartbeat (the registry puts it first).
+  net::ClientOptions options;
+  std::string url = base_of(reach->paths.front(), options);
+  if (std::holds_alternative<cluster::RelayPath>(reach->paths.front()) && !options.connector) return nullptr;
   std::lock_guard lock(clients_mutex_);
   auto& client = clients_[node_id];
   if (!client.backend || client.url != url) {
-    net::ClientOptions options;
     options.connect_timeout = std::chrono::milliseconds(2000);
     // The peer sends SSE keep-alives while it waits for the first token, and tokens after that: a minute of
     // silence means it is gone (asleep, or off the network).
@@ -381,9 +422,11 @@ net::Task<void> ClusterNode::heartbeat(cluster::HeartbeatTarget target) {
   options.head_timeout = limit;
   options.read_idle_timeout = limit;
   options.tls = peer_tls_;
-  // Over the LAN, the only kind of path today (a new kind fails to compile here until it has a heartbeat).
-  const std::string base =
-      std::visit([](const cluster::LanPath& lan) { return http_base(lan.address, lan.port); }, target.path);
+  const std::string base = base_of(target.path, options);
+  if (std::holds_alternative<cluster::RelayPath>(target.path) && !options.connector) {
+    registry_.heartbeat_failed(target.record, "no relay link", Clock::now());
+    co_return;
+  }
   auto answer = co_await exchange(base, target.to, options);
   auto now = Clock::now();
   // Lines about a heartbeat to an unverified path (most likely a made-up lead) are rate-limited.

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <utility>
 
 #include "cluster/cluster_registry.h"
@@ -72,7 +73,17 @@ class ClusterNode {
   // per model id). Any thread.
   cluster::NodeStatus own_status();
 
-  // The OpenAI client that forwards to node `node_id` by the path this node chooses (today its LAN path),
+  // How this node opens a stream to another node through its relay link (RelayClient::open_peer_stream): a
+  // socket on `executor` whose bytes the relay carries to `node_id`. Set once, before the link connects.
+  using RelayConnector = std::function<net::Task<Result<boost::asio::ip::tcp::socket>>(
+      std::string node_id, boost::asio::any_io_executor executor)>;
+  void set_relay_connector(RelayConnector connector) { relay_connector_ = std::move(connector); }
+  // What the relay says about this cluster's nodes connected to it (RelayClient): `members` now (id, name);
+  // an empty list and `link_up` false when the link went down. Any thread.
+  void on_relay_members(const std::vector<std::pair<std::string, std::string>>& members, bool link_up);
+
+  // The OpenAI client that forwards to node `node_id` by the path this node chooses (the one that answered
+  // its last heartbeat: LAN, or the relay),
   // signing each request and marking it as forwarded. Null when the node is unknown or has no path; whether
   // it is reachable now is the registry's to say. Any thread.
   std::shared_ptr<engines::Backend> peer_backend(const std::string& node_id);
@@ -108,7 +119,13 @@ class ClusterNode {
   void on_announced(const cluster::ServiceAnnouncement& announcement, const std::string& address);
   void on_goodbye(const std::string& id, const std::string& name, const std::string& from);
 
+  // The base URL and client options of a request to a peer over `path`.
+  std::string base_of(const cluster::PeerPath& path, net::ClientOptions& options) const;
+
   boost::asio::any_io_executor executor_;
+  RelayConnector relay_connector_;
+  std::mutex relay_mutex_;
+  std::set<std::string> relay_members_;  // under relay_mutex_
   cluster::NodeIdentity self_;
   cluster::Membership membership_;
   std::shared_ptr<const net::PeerTls> peer_tls_;  // every request to a peer goes in a TLS session with it

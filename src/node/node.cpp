@@ -225,6 +225,28 @@ void Node::join_cluster(const ListenPlan& plan) {
         servers_.front()->adopt(std::move(socket), arrival, std::move(remote));
       });
   api_.observe(std::make_unique<RelayUsageReporter>(relay_));
+  // Nodes on other networks: found through the relay, reached over streams of its link.
+  // The cluster's API keys, so that they work on this node's LAN listener, also while the relay is away.
+  if (auto saved = auth::KeyBook::load(config_.state_dir)) {
+    api_.key_book()->replace(std::move(*saved));
+  } else {
+    log::warn("keys.json: " + saved.error().message + "; API keys work on the LAN once the relay sends them");
+  }
+  relay_->on_keys = [this](std::vector<auth::KeyEntry> keys) {
+    if (auto saved = auth::KeyBook::save(config_.state_dir, keys); !saved) log::warn(saved.error().message);
+    log::debug("relay: " + std::to_string(keys.size()) + " API key(s) of the cluster");
+    api_.key_book()->replace(std::move(keys));
+  };
+  relay_->on_members = [this](const std::vector<std::pair<std::string, std::string>>& members, bool up) {
+    cluster_->on_relay_members(members, up);
+  };
+  cluster_->set_relay_connector(
+      [relay = std::weak_ptr<RelayClient>(relay_)](
+          std::string node_id, asio::any_io_executor executor) -> net::Task<Result<asio::ip::tcp::socket>> {
+        auto client = relay.lock();
+        if (!client) co_return ApiError::server(502, "The node is stopping.");
+        co_return co_await client->open_peer_stream(std::move(node_id), std::move(executor));
+      });
   relay_->start();
 }
 

@@ -155,13 +155,36 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   link::LinkSession::Handlers handlers;
   std::weak_ptr<RelayClient> weak = weak_from_this();
   handlers.on_open = [weak](std::shared_ptr<link::LinkStream> stream) {
-    if (auto me = weak.lock()) me->on_open(std::move(stream));
+    if (auto me = weak.lock()) me->on_open(stream);
   };
-  handlers.on_link_frame = [next](const link::Frame& frame) {
-    if (frame.type != FrameType::kGoaway) return;
+  handlers.on_link_frame = [next, weak](const link::Frame& frame) {
+    if (frame.type != FrameType::kGoaway && frame.type != FrameType::kNotice) return;
     boost::system::error_code ec;
     auto v = json::parse(frame.payload, ec);
     if (ec || !v.is_object()) return;
+    if (frame.type == FrameType::kNotice && text_of(v.as_object(), "type") == "keys") {
+      auto me = weak.lock();
+      auto keys = auth::KeyBook::parse(frame.payload);
+      if (me && me->on_keys && keys) me->on_keys(std::move(*keys));
+      return;
+    }
+    if (frame.type == FrameType::kNotice) {
+      auto me = weak.lock();
+      const auto* nodes = v.as_object().if_contains("nodes");
+      if (!me || !me->on_members || text_of(v.as_object(), "type") != "members" || !nodes ||
+          !nodes->is_array()) {
+        return;
+      }
+      std::vector<std::pair<std::string, std::string>> members;
+      for (const auto& n : nodes->as_array()) {
+        if (!n.is_object() || members.size() >= 1024) continue;
+        const std::string id = text_of(n.as_object(), "id");
+        if (cluster::valid_status_text(id) && !id.empty())
+          members.emplace_back(id, text_of(n.as_object(), "name"));
+      }
+      me->on_members(members, true);
+      return;
+    }
     if (auto* ms = v.as_object().if_contains("reconnect_in_ms"); ms && ms->is_int64()) {
       // Spread the reconnections of every node over the time the relay gave.
       const auto base = std::clamp<int64_t>(ms->as_int64(), 0, 60000);
@@ -170,12 +193,13 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
           milliseconds(base + std::uniform_int_distribution<int64_t>(0, std::max<int64_t>(base, 250))(rng));
     }
   };
-  handlers.on_closed = [closed, url](const std::string& reason) {
+  handlers.on_closed = [closed, url, weak](const std::string& reason) {
     log::info("relay: link to " + url + " closed: " + reason);
+    if (auto me = weak.lock(); me && me->on_members) me->on_members({}, false);
     closed->cancel();
   };
   session->start(std::move(handlers));
-  asio::co_spawn(executor_, status_loop(session), asio::detached);
+  asio::co_spawn(executor_, status_loop(session, relay.url), asio::detached);
   boost::system::error_code ec;
   co_await closed->async_wait(asio::redirect_error(use_awaitable, ec));
   connected_ = false;
@@ -183,9 +207,33 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   co_return *next;
 }
 
-net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> session) {
+net::Task<Result<asio::ip::tcp::socket>> RelayClient::open_peer_stream(std::string node_id,
+                                                                       asio::any_io_executor executor) {
+  auto self = shared_from_this();
+  // Runs on the link's executor (co_spawn wants a default-constructible result: hence the optional).
+  using Opened = std::optional<Result<asio::ip::tcp::socket>>;
+  auto open_on_link = [self, node_id, executor]() -> net::Task<Opened> {
+    if (!self->session_ || !self->session_->is_open()) {
+      co_return Opened(ApiError::server(502, "No relay link to reach node " + node_id + " through."));
+    }
+    auto stream = self->session_->open(json::serialize(json::object{{"kind", "peer"}, {"to", node_id}}));
+    if (!stream) co_return Opened(ApiError::server(503, "The relay link has no room for another stream."));
+    co_return Opened(link::bridge_to_socket(stream, self->executor_, executor));
+  };
+  Opened opened = co_await asio::co_spawn(executor_, open_on_link(), asio::use_awaitable);
+  co_return std::move(*opened);
+}
+
+net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> session, std::string url) {
   asio::steady_timer timer(executor_);
   while (session->is_open() && !stopped_) {
+    // `quorum relay leave` (or a join elsewhere) while linked: this link ends.
+    auto relay = cluster::load_relay_membership(state_dir_);
+    if (relay && (!*relay || (*relay)->url != url)) {
+      log::info("relay: relay.json changed; leaving " + url);
+      session->close("the node left this relay");
+      co_return;
+    }
     std::vector<std::string> left_out;
     auto status = cluster::shareable_status(status_(), left_out);
     session->send(FrameType::kStatus, json::serialize(cluster::status_to_json(status)));
@@ -193,7 +241,7 @@ net::Task<void> RelayClient::status_loop(std::shared_ptr<link::LinkSession> sess
   }
 }
 
-void RelayClient::on_open(std::shared_ptr<link::LinkStream> stream) {
+void RelayClient::on_open(const std::shared_ptr<link::LinkStream>& stream) {
   boost::system::error_code ec;
   auto v = json::parse(stream->open_payload(), ec);
   const std::string kind = !ec && v.is_object() ? text_of(v.as_object(), "kind") : "";

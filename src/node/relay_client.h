@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/key_book.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
 #include "link/link_session.h"
@@ -42,14 +43,26 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
   void stop();
   // USAGE for one request (a JSON object's text); dropped while the link is down.
   void report_usage(std::string payload);
+  // A stream "peer" to node `node_id` through the relay, as a socket on `executor` (bytes the relay copies
+  // to that node's link; the caller runs TLS with the cluster's key over it). Fails (502) while the link is
+  // down or full. Any thread.
+  net::Task<Result<net::asio::ip::tcp::socket>> open_peer_stream(std::string node_id,
+                                                                 net::asio::any_io_executor executor);
+  // The nodes of this cluster connected to the relay (id, name), whenever the relay says (NOTICE
+  // "members"); an empty list and false when the link goes down. Set before start(); called on the
+  // client's executor.
+  std::function<void(const std::vector<std::pair<std::string, std::string>>&, bool link_up)> on_members;
+  // The cluster's API keys as the relay sends them (NOTICE "keys"). Set before start().
+  std::function<void(std::vector<auth::KeyEntry>)> on_keys;
   bool connected() const { return connected_.load(); }
 
  private:
   net::Task<void> run();
   // One connection, from dialling to its end; the delay before the next one.
   net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay);
-  net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session);
-  void on_open(std::shared_ptr<link::LinkStream> stream);
+  // STATUS every kStatusInterval while `session` is open; closes it when relay.json no longer names `url`.
+  net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session, std::string url);
+  void on_open(const std::shared_ptr<link::LinkStream>& stream);
 
   net::asio::any_io_executor executor_;
   std::string state_dir_;

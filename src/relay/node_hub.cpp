@@ -5,6 +5,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
 
+#include "auth/key_book.h"
 #include "cluster/crypto.h"
 #include "cluster/signing_key.h"
 #include "core/log.h"
@@ -129,7 +130,7 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   admit(std::move(node));
 }
 
-void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
+void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
   if (auto old = nodes_.find(node->id); old != nodes_.end()) {
     auto previous = old->second;
     nodes_.erase(old);
@@ -149,7 +150,7 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
   };
   handlers.on_open = [this, weak](std::shared_ptr<link::LinkStream> stream) {
     if (auto n = weak.lock()) {
-      on_open(n, std::move(stream));
+      on_open(n, stream);
     } else {
       stream->reset("link_gone");
     }
@@ -159,10 +160,42 @@ void NodeHub::admit(std::shared_ptr<ConnectedNode> node) {
     if (!n) return;
     store_.session_closed(n->session_row, reason);
     store_.touch_node(n->id, unix_now());
-    if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) nodes_.erase(it);
+    if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) {
+      nodes_.erase(it);
+      tell_members(n->cluster_id);
+    }
     log::info("relay: node '" + log::printable(n->name) + "' disconnected: " + log::printable(reason));
   };
   node->session->start(std::move(handlers));
+  tell_members(node->cluster_id);
+  send_keys(node);
+}
+
+void NodeHub::send_keys(const std::shared_ptr<ConnectedNode>& node) {
+  auto hashes = store_.key_hashes_of(node->cluster_id);
+  if (!hashes) {
+    log::warn("relay: cannot read the keys of cluster " + node->cluster_id + ": " + hashes.error().message);
+    return;
+  }
+  std::vector<auth::KeyEntry> entries;
+  for (const auto& h : *hashes) {
+    entries.push_back(auth::KeyEntry{h.id, h.secret_hash, h.models, h.expires_at, h.revoked});
+  }
+  auto notice = json::parse(auth::KeyBook::to_json(entries));
+  notice.as_object()["type"] = "keys";
+  node->session->send(FrameType::kNotice, json::serialize(notice));
+}
+
+void NodeHub::keys_changed(const std::string& cluster_id) {
+  for (const auto& n : nodes_of(cluster_id)) send_keys(n);
+}
+
+void NodeHub::tell_members(const std::string& cluster_id) {
+  auto members = nodes_of(cluster_id);
+  json::array list;
+  for (const auto& n : members) list.push_back(json::object{{"id", n->id}, {"name", n->name}});
+  const std::string notice = json::serialize(json::object{{"type", "members"}, {"nodes", list}});
+  for (const auto& n : members) n->session->send(FrameType::kNotice, notice);
 }
 
 void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame) {
@@ -193,7 +226,7 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
       r.prompt_tokens = count_of(o, "prompt_tokens");
       r.completion_tokens = count_of(o, "completion_tokens");
       if (r.model.empty()) return;
-      store_.record_usage(r);
+      if (usage_.add(r)) flush_usage();
       if (auto id = text_of(o, "request_id"); !id.empty() && on_usage) {
         on_usage(id, r.prompt_tokens + r.completion_tokens);
       }
@@ -204,7 +237,8 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
   }
 }
 
-void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream) {
+void NodeHub::on_open(const std::shared_ptr<ConnectedNode>& from,
+                      const std::shared_ptr<link::LinkStream>& stream) {
   boost::system::error_code ec;
   auto v = json::parse(stream->open_payload(), ec);
   if (ec || !v.is_object() || text_of(v.as_object(), "kind") != "peer") {
@@ -251,6 +285,16 @@ std::vector<std::shared_ptr<ConnectedNode>> NodeHub::nodes_of(const std::string&
 std::shared_ptr<ConnectedNode> NodeHub::node(const std::string& id) const {
   auto it = nodes_.find(id);
   return it == nodes_.end() ? nullptr : it->second;
+}
+
+void NodeHub::flush_usage() {
+  if (usage_.empty()) return;
+  auto rows = usage_.take();
+  auto written = store_.record_usage(rows);
+  if (!written) {
+    log::warn("relay: usage not written yet (" + written.error().message + "); kept for the next try");
+    for (const auto& r : rows) usage_.add(r);
+  }
 }
 
 std::vector<std::shared_ptr<ConnectedNode>> NodeHub::all_nodes() const {

@@ -7,9 +7,11 @@
 // revoked, in a cluster that is not revoked, and sign link_auth_message() with its enrolled key.
 //
 // After it: STATUS frames update the node's models and load; USAGE frames add to the day's usage of its
-// cluster (counts only); a node that opens a stream "peer" to another connected node of its own cluster is
-// joined to it (the relay copies bytes both ways, which are TLS between the two nodes: it can read or alter
-// none of them); anything else is reset.
+// cluster (counts only, summed in memory and written every kUsageFlush); a node that opens a stream "peer" to
+// another connected node of its own cluster is joined to it (the relay copies bytes both ways, which are TLS
+// between the two nodes: it can read or alter none of them); anything else is reset. Whenever a node of a
+// cluster connects or leaves, every node of that cluster gets the list of its connected nodes (NOTICE
+// {"type":"members","nodes":[{id,name}]}), so that nodes on different networks find each other.
 #pragma once
 
 #include <chrono>
@@ -23,6 +25,7 @@
 #include "link/link_session.h"
 #include "net/http_server.h"
 #include "relay/store.h"
+#include "relay/usage_batch.h"
 
 namespace quorum::relay {
 
@@ -63,20 +66,36 @@ class NodeHub {
   // Each USAGE frame that names the request it ends (the relay's X-Request-Id) and its tokens.
   std::function<void(const std::string& request_id, uint64_t tokens)> on_usage;
 
+  // Writes the usage gathered since the last call (the relay calls it every kUsageFlush and at shutdown);
+  // rows the store cannot take now are kept for the next call.
+  void flush_usage();
+  static constexpr std::chrono::seconds kUsageFlush{5};
+
   size_t connected() const { return nodes_.size(); }
   size_t open_streams() const;
   size_t queued_bytes() const;
 
  private:
   net::Task<void> handshake(std::shared_ptr<net::WebSocket> ws);
-  void admit(std::shared_ptr<ConnectedNode> node);
+  void admit(const std::shared_ptr<ConnectedNode>& node);
   void on_link_frame(const std::shared_ptr<ConnectedNode>& node, const link::Frame& frame);
-  void on_open(const std::shared_ptr<ConnectedNode>& from, std::shared_ptr<link::LinkStream> stream);
+  void on_open(const std::shared_ptr<ConnectedNode>& from, const std::shared_ptr<link::LinkStream>& stream);
+  // Tells every connected node of `cluster_id` which of its nodes are connected now (NOTICE "members").
+  void tell_members(const std::string& cluster_id);
+  // Sends `node` (or, with a cluster id, every connected node of it) the cluster's API keys as hashes
+  // (NOTICE "keys", auth/key_book.h), so that they work on the nodes' LAN listeners too.
+  void send_keys(const std::shared_ptr<ConnectedNode>& node);
 
+ public:
+  // The cluster's keys changed (made, revoked): every connected node of it gets the new list at once.
+  void keys_changed(const std::string& cluster_id);
+
+ private:
   net::asio::any_io_executor executor_;
   Store& store_;
   std::string relay_id_;
   std::map<std::string, std::shared_ptr<ConnectedNode>> nodes_;
+  UsageBatch usage_;
 };
 
 }  // namespace quorum::relay

@@ -107,7 +107,7 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
     co_return TryOutcome::kRetry;
   }
   const auto& head = parser.get();
-  const int status = head.result_int();
+  const unsigned status = head.result_int();
 
   net::Headers headers;
   for (const auto& field : head) {
@@ -116,7 +116,7 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
   }
   const bool sse = head[http::field::content_type].starts_with("text/event-stream");
 
-  std::array<char, 16 * 1024> piece;
+  std::array<char, size_t{16} * 1024> piece;
   std::string pending;
   bool began = false;
   // Reads the next piece of the body into `pending`, whatever has arrived (async_read_some: async_read

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <boost/json.hpp>
 
+#include "auth/api_key.h"
 #include "cluster/crypto.h"
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/relay_auth.h"
-#include "relay/api_key.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
 #include "wire/stream_writer.h"
@@ -53,6 +53,14 @@ std::string text_of(const json::object& o, std::string_view key, size_t max_byte
   auto* v = o.if_contains(key);
   if (!v || !v->is_string() || v->as_string().size() > max_bytes) return {};
   return std::string(v->as_string());
+}
+
+// The request body as a JSON object; nullopt when it is not one.
+std::optional<json::object> body_object(const std::string& body) {
+  boost::system::error_code ec;
+  auto v = json::parse(body, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  return std::move(v.as_object());
 }
 
 std::string_view path_of(std::string_view target) {
@@ -115,9 +123,9 @@ net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter&
              path == "/v1/embeddings") {
     co_await public_api(request, writer);
   } else {
-    const ApiError error_1 =
+    const ApiError refusal =
         ApiError::not_found("Unknown path " + std::string(path) + ".", std::nullopt, "unknown_url");
-    co_await send_error(writer, error_1);
+    co_await send_error(writer, refusal);
   }
 }
 
@@ -125,22 +133,22 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   const std::string path(path_of(request.target));
   const bool is_get = path == "/v1/models";
   if (is_get != (request.method == "GET" || request.method == "HEAD")) {
-    const ApiError error_2 =
+    const ApiError refusal =
         ApiError{405, "invalid_request_error", "Method not allowed.", std::nullopt, "method_not_allowed"};
-    co_await send_error(writer, error_2);
+    co_await send_error(writer, refusal);
     co_return;
   }
   // The key.
   std::string_view authorization = request.headers.get("Authorization");
   if (authorization.size() < 7 || !net::iequals(authorization.substr(0, 7), "Bearer ")) {
-    const ApiError error_3 = bad_key("Missing API key: send it as `Authorization: Bearer qk_…`.");
-    co_await send_error(writer, error_3);
+    const ApiError refusal = bad_key("Missing API key: send it as `Authorization: Bearer qk_…`.");
+    co_await send_error(writer, refusal);
     co_return;
   }
   auto check = store_.check_key(authorization.substr(7));
   if (!check) {
-    const ApiError error_4 = check.error();
-    co_await send_error(writer, error_4);
+    const ApiError& refusal = check.error();
+    co_await send_error(writer, refusal);
     co_return;
   }
   if (check->verdict != KeyVerdict::ok) {
@@ -174,22 +182,21 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
   }
 
   // The model, and the only thing read of the body.
-  boost::system::error_code ec;
-  auto body = json::parse(request.body, ec);
-  if (ec || !body.is_object()) {
-    const ApiError error_8 = ApiError::invalid_request("We could not parse the JSON body of your request.");
-    co_await send_error(writer, error_8);
+  const auto body = body_object(request.body);
+  if (!body) {
+    const ApiError refusal = ApiError::invalid_request("We could not parse the JSON body of your request.");
+    co_await send_error(writer, refusal);
     co_return;
   }
-  const std::string model = text_of(body.as_object(), "model");
+  const std::string model = text_of(*body, "model");
   if (model.empty()) {
-    const ApiError error_9 = ApiError::invalid_request("You must provide a model parameter.", "model");
-    co_await send_error(writer, error_9);
+    const ApiError refusal = ApiError::invalid_request("You must provide a model parameter.", "model");
+    co_await send_error(writer, refusal);
     co_return;
   }
   if (!key.allows(model)) {
-    const ApiError error_10 = model_not_found(model);
-    co_await send_error(writer, error_10);
+    const ApiError refusal = model_not_found(model);
+    co_await send_error(writer, refusal);
     co_return;
   }
 
@@ -244,10 +251,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     log::info("relay: " + proxied.request_id + " on node '" + log::printable(holders[index]->name) +
               "' failed before its answer: " + log::printable(last.message));
   }
-  if (!answered) {
-    const ApiError error_11 = last;
-    co_await send_error(writer, error_11);
-  }
+  if (!answered) co_await send_error(writer, last);
 }
 
 void RelayApi::usage_reported(const std::string& request_id, uint64_t tokens) {
@@ -273,21 +277,23 @@ void RelayApi::settle(const std::string& request_id) {
       it->second.ended = now;
     }
   }
-  // Only ended requests expire: a stream that runs for minutes keeps its ticket (and its parallel place).
+  // Entries whose usage never came are dropped, at most once a second (not a walk per request); only ended
+  // requests expire: a stream that runs for minutes keeps its ticket (and its parallel place).
+  if (now - last_sweep_ < std::chrono::seconds(1)) return;
+  last_sweep_ = now;
   for (auto p = pending_.begin(); p != pending_.end();) {
     p = !p->second.ticket && now - p->second.ended > kPendingTtl ? pending_.erase(p) : std::next(p);
   }
 }
 
 net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& writer) {
-  boost::system::error_code ec;
-  auto v = json::parse(request.body, ec);
-  if (ec || !v.is_object()) {
-    const ApiError error_12 = ApiError::invalid_request("The body must be a JSON object.");
-    co_await send_error(writer, error_12);
+  const auto body = body_object(request.body);
+  if (!body) {
+    const ApiError refusal = ApiError::invalid_request("The body must be a JSON object.");
+    co_await send_error(writer, refusal);
     co_return;
   }
-  const auto& o = v.as_object();
+  const auto& o = *body;
   const std::string cluster_id = text_of(o, "cluster_id", 128);
   const std::string node_id = text_of(o, "node_id", 128);
   const std::string node_name = text_of(o, "node_name", 256);
@@ -300,51 +306,50 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   int64_t at = 0;
   if (auto* t = o.if_contains("time"); t && t->is_int64()) at = t->as_int64();
   if (cluster_id.empty() || node_id.empty() || enrol_key.size() != 32 || node_key.size() != 32) {
-    const ApiError error_13 = ApiError::invalid_request(
+    const ApiError refusal = ApiError::invalid_request(
         "An enrolment needs cluster_id, node_id, "
         "cluster_public_key and node_public_key.");
-    co_await send_error(writer, error_13);
+    co_await send_error(writer, refusal);
     co_return;
   }
   if (std::abs(at - unix_now()) > link::kMaxClockSkewSeconds) {
-    const ApiError error_14 =
+    const ApiError refusal =
         ApiError{401, "invalid_request_error", "The enrolment's time is too far from the relay's clock.",
                  std::nullopt, "clock_skew"};
-    co_await send_error(writer, error_14);
+    co_await send_error(writer, refusal);
     co_return;
   }
   const std::string message = link::enrol_message(cluster_id, node_id, node_key, at);
   if (!cluster::verify_signature(enrol_key, message, cluster_sig) ||
       !cluster::verify_signature(node_key, message, node_sig)) {
-    const ApiError error_15 =
-        ApiError{401, "invalid_request_error", "The enrolment's signatures do not hold.", std::nullopt,
-                 "bad_signature"};
-    co_await send_error(writer, error_15);
+    const ApiError refusal = ApiError{401, "invalid_request_error", "The enrolment's signatures do not hold.",
+                                      std::nullopt, "bad_signature"};
+    co_await send_error(writer, refusal);
     co_return;
   }
   auto known = store_.cluster(cluster_id);
   if (!known) {
-    const ApiError error_16 = known.error();
-    co_await send_error(writer, error_16);
+    const ApiError& refusal = known.error();
+    co_await send_error(writer, refusal);
     co_return;
   }
   if (*known) {
     if ((*known)->revoked_at || !cluster::constant_time_equal((*known)->enrol_public_key, enrol_key)) {
-      const ApiError error_17 = ApiError{403, "invalid_request_error",
-                                         "This cluster is revoked here, or its key is not the one enrolled.",
-                                         std::nullopt, "cluster_refused"};
-      co_await send_error(writer, error_17);
+      const ApiError refusal = ApiError{403, "invalid_request_error",
+                                        "This cluster is revoked here, or its key is not the one enrolled.",
+                                        std::nullopt, "cluster_refused"};
+      co_await send_error(writer, refusal);
       co_return;
     }
   } else {
     auto redeemed = token.empty() ? Result<bool>(false) : store_.redeem_enrol_token(token, cluster_id);
     if (!redeemed || !*redeemed) {
-      const ApiError error_18 =
+      const ApiError refusal =
           ApiError{401, "invalid_request_error",
                    "This cluster is not enrolled here: its first node needs an enrolment "
                    "token from the relay's operator (quorum-relay token create).",
                    std::nullopt, "enrolment_token_required"};
-      co_await send_error(writer, error_18);
+      co_await send_error(writer, refusal);
       co_return;
     }
     Cluster c;
@@ -360,17 +365,17 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   n.public_key = node_key;
   auto result = store_.enrol_node(n);
   if (!result) {
-    const ApiError error_19 = result.error();
-    co_await send_error(writer, error_19);
+    const ApiError& refusal = result.error();
+    co_await send_error(writer, refusal);
     co_return;
   }
   if (*result != EnrolResult::enrolled) {
-    const ApiError error_20 =
+    const ApiError refusal =
         ApiError{403, "invalid_request_error",
                  *result == EnrolResult::node_revoked ? "This node was revoked at this relay."
                                                       : "This node id is enrolled in another cluster.",
                  std::nullopt, "node_refused"};
-    co_await send_error(writer, error_20);
+    co_await send_error(writer, refusal);
     co_return;
   }
   log::info("relay: node '" + log::printable(n.name) + "' enrolled in cluster " + cluster_id);
@@ -395,11 +400,11 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     }
   }
   if (!caller) {
-    const ApiError error_21 = ApiError{401, "invalid_request_error",
-                                       "The relay's control API needs a request signed by an enrolled node "
-                                       "(quorum keys, quorum usage).",
-                                       std::nullopt, "invalid_node_signature"};
-    co_await send_error(writer, error_21);
+    const ApiError refusal = ApiError{401, "invalid_request_error",
+                                      "The relay's control API needs a request signed by an enrolled node "
+                                      "(quorum keys, quorum usage).",
+                                      std::nullopt, "invalid_node_signature"};
+    co_await send_error(writer, refusal);
     co_return;
   }
   const std::string cluster_id = caller->cluster_id;
@@ -407,8 +412,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   if (path == "/v1/relay/keys" && request.method == "GET") {
     auto keys = store_.keys_of(cluster_id);
     if (!keys) {
-      const ApiError error_22 = keys.error();
-      co_await send_error(writer, error_22);
+      const ApiError& refusal = keys.error();
+      co_await send_error(writer, refusal);
       co_return;
     }
     json::array data;
@@ -416,14 +421,13 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const json::value answer = json::object{{"object", "list"}, {"data", data}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/keys" && request.method == "POST") {
-    boost::system::error_code ec;
-    auto v = json::parse(request.body, ec);
-    if (ec || !v.is_object()) {
-      const ApiError error_23 = ApiError::invalid_request("The body must be a JSON object.");
-      co_await send_error(writer, error_23);
+    const auto body = body_object(request.body);
+    if (!body) {
+      const ApiError refusal = ApiError::invalid_request("The body must be a JSON object.");
+      co_await send_error(writer, refusal);
       co_return;
     }
-    const auto& o = v.as_object();
+    const auto& o = *body;
     KeyLimits limits;
     auto number = [&](std::string_view name) -> uint64_t {
       auto* x = o.if_contains(name);
@@ -442,36 +446,38 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
     auto created = store_.create_key(cluster_id, text_of(o, "name", kMaxTextBytes), limits, models, expires);
     if (!created) {
-      const ApiError error_24 = created.error();
-      co_await send_error(writer, error_24);
+      const ApiError& refusal = created.error();
+      co_await send_error(writer, refusal);
       co_return;
     }
     auto parsed = api_key::parse(*created);
+    hub_.keys_changed(cluster_id);
     const json::value answer = json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}};
     co_await send_json(writer, 200, answer);
   } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
     const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
     auto revoked = store_.revoke_key(cluster_id, id);
     if (!revoked) {
-      const ApiError error_25 = revoked.error();
-      co_await send_error(writer, error_25);
+      const ApiError& refusal = revoked.error();
+      co_await send_error(writer, refusal);
       co_return;
     }
     if (!*revoked) {
-      const ApiError error_26 = ApiError::not_found("No key '" + id + "' in this cluster.");
-      co_await send_error(writer, error_26);
+      const ApiError refusal = ApiError::not_found("No key '" + id + "' in this cluster.");
+      co_await send_error(writer, refusal);
       co_return;
     }
+    hub_.keys_changed(cluster_id);
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/usage" && request.method == "GET") {
     const std::string today = utc_day(now);
     std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    auto rows =
-        store_.usage(cluster_id, from.empty() ? utc_day(now - 29 * 86400) : from, to.empty() ? today : to);
+    auto rows = store_.usage(cluster_id, from.empty() ? utc_day(now - int64_t{29} * 86400) : from,
+                             to.empty() ? today : to);
     if (!rows) {
-      const ApiError error_27 = rows.error();
-      co_await send_error(writer, error_27);
+      const ApiError& refusal = rows.error();
+      co_await send_error(writer, refusal);
       co_return;
     }
     json::array data;
@@ -490,8 +496,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   } else if (path == "/v1/relay/nodes" && request.method == "GET") {
     auto nodes = store_.nodes_of(cluster_id);
     if (!nodes) {
-      const ApiError error_28 = nodes.error();
-      co_await send_error(writer, error_28);
+      const ApiError& refusal = nodes.error();
+      co_await send_error(writer, refusal);
       co_return;
     }
     json::array data;
@@ -512,8 +518,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const json::value answer = json::object{{"object", "list"}, {"data", data}};
     co_await send_json(writer, 200, answer);
   } else {
-    const ApiError error_29 = ApiError::not_found("Unknown path " + path + ".", std::nullopt, "unknown_url");
-    co_await send_error(writer, error_29);
+    const ApiError refusal = ApiError::not_found("Unknown path " + path + ".", std::nullopt, "unknown_url");
+    co_await send_error(writer, refusal);
   }
 }
 

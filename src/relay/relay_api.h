@@ -61,6 +61,7 @@ class RelayApi {
   // The request ended (however it did): its parallel place is given back now, its tokens charged now or
   // when they are reported.
   void settle(const std::string& request_id);
+  RateClock::time_point last_sweep_{};
   uint64_t requests_total_ = 0;
   uint64_t refused_total_ = 0;
 };

@@ -12,6 +12,9 @@
 #include "core/log.h"
 #include "link/relay_auth.h"
 #include "net/http_server.h"
+#include "net/intake.h"
+#include "net/server_certificate.h"
+#include "net/server_limits.h"
 #include "relay/node_hub.h"
 #include "relay/relay_api.h"
 #include "relay/store.h"
@@ -27,12 +30,25 @@ constexpr auto kFinalGrace = std::chrono::seconds(5);
 // The reason nodes are given in GOAWAY, and clients whose stream the restart cuts.
 constexpr const char* kRestarting = "the relay is restarting";
 
-void raise_descriptor_limit() {
+// The soft descriptor limit raised to the hard one; the limit now.
+uint64_t raise_descriptor_limit() {
   rlimit r{};
-  if (::getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0) return 1024;
+  if (r.rlim_cur < r.rlim_max) {
     r.rlim_cur = r.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &r);
   }
+  return r.rlim_cur;
+}
+
+// A relay is a public server: clients from the network are its main job, and many may share one address
+// (a company's NAT). Connections are bounded by descriptors (each may hold a second one: a bridged stream).
+std::shared_ptr<net::Intake> relay_intake(uint64_t descriptors) {
+  net::IntakeLimits limits;
+  limits.network_connections = 65536;
+  limits.connections_per_source = 4096;
+  limits.loopback_connections = 65536;
+  return std::make_shared<net::Intake>(net::fit_to_descriptors(limits, descriptors));
 }
 
 // Polls the store for revocations of connected nodes (the CLI writes them from another process).
@@ -43,13 +59,29 @@ void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
     std::vector<std::string> revoked;
     for (const auto& n : hub.all_nodes()) {
       auto record = store.node(n->id);
-      if (!record || !*record || (*record)->revoked_at)
-        revoked.push_back(n->id);
-      else if (auto c = store.cluster(n->cluster_id); !c || !*c || (*c)->revoked_at)
-        revoked.push_back(n->id);
+      auto cluster = store.cluster(n->cluster_id);
+      const bool node_out = !record || !*record || (*record)->revoked_at;
+      const bool cluster_out = !cluster || !*cluster || (*cluster)->revoked_at;
+      if (node_out || cluster_out) revoked.push_back(n->id);
     }
     for (const auto& id : revoked) hub.disconnect(id, "revoked");
     watch_revocations(timer, store, hub);
+  });
+}
+
+// On every SIGHUP, reads the certificate again (when there is one).
+void reload_on_hangup(asio::signal_set& hangups, const std::shared_ptr<net::ServerCertificate>& certificate) {
+  hangups.async_wait([&hangups, certificate](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!certificate) {
+      log::info("relay: SIGHUP: no TLS certificate to reload (serving plain HTTP)");
+    } else if (auto reloaded = certificate->reload(); !reloaded) {
+      log::error("relay: SIGHUP: kept the TLS certificate in use (" + certificate->describe() +
+                 "): " + reloaded.error().message);
+    } else {
+      log::info("relay: SIGHUP: TLS certificate reloaded: " + certificate->describe());
+    }
+    reload_on_hangup(hangups, certificate);
   });
 }
 
@@ -66,7 +98,7 @@ std::string relay_id(const std::string& data_dir) {
 }
 
 int run_relay(const RelayConfig& config) {
-  raise_descriptor_limit();
+  const uint64_t descriptors = raise_descriptor_limit();
   auto store = Store::open(config.data_dir);
   if (!store) {
     log::error("relay: cannot open the store in " + config.data_dir + ": " + store.error().message);
@@ -91,13 +123,28 @@ int run_relay(const RelayConfig& config) {
   if (host.size() > 1 && host.front() == '[') host = host.substr(1, host.size() - 2);
   const auto port = static_cast<unsigned short>(std::stoi(config.listen.substr(colon + 1)));
 
+  std::shared_ptr<net::ServerCertificate> certificate;
+  if (!config.tls_cert.empty()) {
+    auto loaded = net::ServerCertificate::load(config.tls_cert, config.tls_key);
+    if (!loaded) {
+      log::error("relay: TLS: " + loaded.error().message);
+      return 1;
+    }
+    certificate = std::move(loaded.value());
+  }
+
   net::ServerOptions options;
   options.limits.max_body_bytes = config.max_body_bytes;
+  // With TLS, a connection holds two descriptors more: the two ends of its bridge's socket pair.
+  options.intake = relay_intake(certificate ? descriptors / 2 : descriptors);
+  options.certificate = certificate;
   // Nodes of many clusters may share one address (NAT): the relay's own budgets are wide.
   auto endpoint = std::make_shared<net::ServerOptions::WebSocketEndpoint>();
   endpoint->path = std::string(link::kLinkPath);
   endpoint->subprotocol = std::string(link::kSubprotocol);
-  endpoint->on_open = [&hub](net::WebSocket ws, net::RequestHead head) { hub.accept(std::move(ws), head); };
+  endpoint->on_open = [&hub](net::WebSocket ws, const net::RequestHead& head) {
+    hub.accept(std::move(ws), head);
+  };
   options.websocket = endpoint;
   std::unique_ptr<net::HttpServer> server;
   try {
@@ -110,10 +157,24 @@ int run_relay(const RelayConfig& config) {
   }
   server->start();
   log::info("quorum-relay " QUORUM_VERSION " (id " + id + ") listening on " + host + ":" +
-            std::to_string(server->port()));
+            std::to_string(server->port()) + (certificate ? " (TLS only)" : " (plain HTTP)"));
+  if (certificate) log::info("relay: TLS certificate: " + certificate->describe());
+
+  asio::signal_set hangups(ctx, SIGHUP);
+  reload_on_hangup(hangups, certificate);
 
   asio::steady_timer revocations(ctx);
   watch_revocations(revocations, **store, hub);
+  asio::steady_timer usage_timer(ctx);
+  std::function<void()> flush_periodically = [&] {
+    usage_timer.expires_after(NodeHub::kUsageFlush);
+    usage_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      hub.flush_usage();
+      flush_periodically();
+    });
+  };
+  flush_periodically();
 
   asio::signal_set signals(ctx, SIGINT, SIGTERM);
   asio::steady_timer drain(ctx);
@@ -122,6 +183,8 @@ int run_relay(const RelayConfig& config) {
     log::info("relay: stopping: nodes are told to reconnect; requests in flight have " +
               std::to_string(config.drain_timeout.count()) + " s to finish");
     revocations.cancel();
+    hangups.cancel();
+    usage_timer.cancel();
     server->stop(false, [&] {
       hub.go_away(kRestarting, std::chrono::milliseconds(1000));
       drain.expires_after(std::chrono::milliseconds(200));
@@ -142,6 +205,7 @@ int run_relay(const RelayConfig& config) {
     });
   });
   ctx.run();
+  hub.flush_usage();
   log::info("relay: stopped");
   return 0;
 }

@@ -1,6 +1,11 @@
 // `quorum-relay serve`: the relay's one process. One thread, one io_context: the HTTP server (public API,
 // control API, the node link's WebSocket endpoint), the hub of connected nodes, the store.
 //
+// TLS (optional, `--tls-cert` and `--tls-key`): every connection is then HTTPS or WSS, none plain. SIGHUP
+// reads the certificate and key again: new connections get the new pair, connections under way (nodes'
+// links) keep theirs; a pair that does not load is logged and the one in use stays. Without TLS, SIGHUP
+// only logs that there is nothing to reload (so that `systemctl reload` never kills the relay).
+//
 // Shutdown (SIGTERM, SIGINT): stop accepting, let requests in flight finish up to `drain_timeout`, tell every
 // node GOAWAY "restarting" (reconnect in about a second, to this relay's successor), then exit. Streams still
 // running at `drain_timeout` end with an in-band error and [DONE] as the links close (a few seconds more at
@@ -19,6 +24,9 @@ struct RelayConfig {
   std::string data_dir;
   std::chrono::seconds drain_timeout{30};
   size_t max_body_bytes = size_t{8} << 20;
+  // Both or neither: PEM files of the certificate chain and its private key.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 // Runs until a signal ends it; the exit status.

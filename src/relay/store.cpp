@@ -11,7 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 #include "relay/sqlite.h"
 #include "relay/store_checks.h"
 #include "relay/store_schema.h"

@@ -26,10 +26,13 @@
 #include <string_view>
 #include <vector>
 
+#include "auth/api_key.h"
 #include "core/result.h"
 #include "relay/key_limits.h"
 
 namespace quorum::relay {
+
+namespace api_key = auth::api_key;
 
 namespace sqlite {
 class Database;

@@ -1,7 +1,7 @@
 // The Store's API keys (store.h). The models a key may use are kept as a JSON array of strings.
 #include <boost/json.hpp>
 
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 #include "relay/sqlite.h"
 #include "relay/store.h"
 #include "relay/store_checks.h"

@@ -10,6 +10,7 @@
 // test sees that a cancelled generation stopped; `--metrics` adds Prometheus counters
 // (llamacpp:tokens_predicted_total). The tiny models generate about 3,000 tokens/s on 2 threads.
 import { spawn, execFileSync } from "node:child_process";
+import https from "node:https";
 import net from "node:net";
 import os from "node:os";
 import fs from "node:fs";
@@ -92,11 +93,30 @@ function launch(cmd, args, name) {
   };
 }
 
-async function waitHealthy(handle, url, timeoutMs) {
+// GET `url` over HTTPS trusting only `ca` (PEM text or Buffer): { status, body, certificate } where
+// certificate is the server's (tls.PeerCertificate: serialNumber, fingerprint256, …). For servers whose
+// certificate a test made (global fetch trusts only the system's store and NODE_EXTRA_CA_CERTS, read at start).
+export function httpsGet(url, { ca, headers = {}, timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.get(url, { ca, headers, agent: false, timeout: timeoutMs }, (res) => {
+      const certificate = res.socket.getPeerCertificate();
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (body += d));
+      res.on("end", () => resolve({ status: res.statusCode, body, certificate }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on("error", reject);
+  });
+}
+
+async function waitHealthy(handle, url, timeoutMs, { ca } = {}) {
   try {
     await waitFor(
       async () => {
         if (handle.proc.exitCode !== null) throw new Error(`${handle.name} exited with ${handle.proc.exitCode}`);
+        if (url.startsWith("https:")) return (await httpsGet(`${url}/health`, { ca })).status === 200;
         const r = await fetch(`${url}/health`);
         return r.status === 200;
       },
@@ -166,13 +186,15 @@ export const relayBin = () =>
   process.env.QUORUM_RELAY_BIN || path.join(path.dirname(quorumBin()), "quorum-relay");
 
 // `quorum-relay serve` on a free port (or `port`) with its data in `dataDir` (or a new one; kept at stop, so
-// that a test can restart the relay on the same data; remove() deletes it).
-export async function startRelay({ port, dataDir, args = [] } = {}) {
+// that a test can restart the relay on the same data; remove() deletes it). `tls`: { cert, key, ca } (file
+// paths) serves HTTPS only with that pair; `url` is then https:// and the wait for health trusts `ca`.
+export async function startRelay({ port, dataDir, args = [], tls } = {}) {
   port ??= await freePort();
   dataDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "quorum-relay-test-"));
-  const h = launch(relayBin(), ["serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir, ...args], "quorum-relay");
-  const url = `http://127.0.0.1:${port}`;
-  await waitHealthy(h, url, 30000);
+  const tlsArgs = tls ? ["--tls-cert", tls.cert, "--tls-key", tls.key] : [];
+  const h = launch(relayBin(), ["serve", "--listen", `127.0.0.1:${port}`, "--data", dataDir, ...tlsArgs, ...args], "quorum-relay");
+  const url = `${tls ? "https" : "http"}://127.0.0.1:${port}`;
+  await waitHealthy(h, url, 30000, { ca: tls && fs.readFileSync(tls.ca) });
   return {
     ...h,
     url,
@@ -181,6 +203,7 @@ export async function startRelay({ port, dataDir, args = [] } = {}) {
     async stop() {
       const r = await h.stop();
       if (r.signal && r.signal !== "SIGTERM") throw new Error(`quorum-relay died with ${r.signal}:\n${h.output().slice(-4000)}`);
+      if (r.code !== 0 && r.code !== null) throw new Error(`quorum-relay exited with ${r.code}:\n${h.output().slice(-4000)}`);
       return r;
     },
     remove() {

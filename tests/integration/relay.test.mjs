@@ -111,20 +111,49 @@ test("a revoked key stops working at once", async () => {
 });
 
 test("usage counts the requests and the tokens the engine reported; no prompt text is in the relay's data or log", async () => {
-  const before = JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data;
+  // A key of its own, so that what other tests' requests add (written every 5 s) does not mix in.
+  const counted = lastLine(quorum("keys", "create", "counted", "--state-dir", stateDir));
+  const id = counted.split("_")[1];
+  const rowsOf = () => JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data.filter((r) => r.key_id === id);
   const sum = (rows, f) => rows.reduce((a, r) => a + r[f], 0);
-  const r = await client(key).chat.completions.create({ model: "tiny-a", messages: [{ role: "user", content: secretPrompt }], max_tokens: 6 });
-  await waitFor(() => {
-    const rows = JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data;
-    return sum(rows, "requests") === sum(before, "requests") + 1;
-  }, { timeoutMs: 10000, what: "the request in usage" });
-  const after = JSON.parse(quorum("usage", "--json", "--state-dir", stateDir)).data;
-  assert.equal(sum(after, "completion_tokens") - sum(before, "completion_tokens"), r.usage.completion_tokens);
-  assert.equal(sum(after, "prompt_tokens") - sum(before, "prompt_tokens"), r.usage.prompt_tokens);
-  for (const row of after) assert.equal(row.model, "tiny-a");
+  const answers = [];
+  for (let i = 0; i < 2; i++) {
+    answers.push(await client(counted).chat.completions.create({ model: "tiny-a", messages: [{ role: "user", content: secretPrompt }], max_tokens: 6 }));
+  }
+  await waitFor(() => sum(rowsOf(), "requests") === 2, { timeoutMs: 20000, intervalMs: 500, what: "the requests in usage (written every 5 s)" });
+  const rows = rowsOf();
+  assert.equal(sum(rows, "completion_tokens"), sum(answers.map((a) => a.usage), "completion_tokens"));
+  assert.equal(sum(rows, "prompt_tokens"), sum(answers.map((a) => a.usage), "prompt_tokens"));
+  assert.equal(sum(rows, "failed"), 0);
+  for (const row of rows) assert.equal(row.model, "tiny-a");
   for (const f of fs.readdirSync(relay.dataDir)) {
     const bytes = fs.readFileSync(path.join(relay.dataDir, f));
     assert.ok(!bytes.includes("zebra-kumquat"), `no prompt text in ${f}`);
   }
   assert.ok(!relay.output().includes("zebra-kumquat"), "no prompt text in the relay's log");
+});
+
+test("the relay's /metrics shows the link and no stream left open once requests end", async () => {
+  const text = await (await fetch(`${relay.url}/metrics`)).text();
+  assert.match(text, /^quorum_relay_connected_nodes 1$/m);
+  await waitFor(async () => /^quorum_relay_open_streams 0$/m.test(await (await fetch(`${relay.url}/metrics`)).text()),
+    { timeoutMs: 5000, what: "no stream left open at the relay" });
+});
+
+test("`quorum relay leave` disconnects the running node; joining again brings it back without a restart", async () => {
+  const connected = async () => (await (await fetch(`${relay.url}/health`)).json()).nodes;
+  quorum("relay", "leave", "--state-dir", stateDir);
+  await waitFor(async () => (await connected()) === 0, { timeoutMs: 15000, what: "the node gone from the relay" });
+  const refused = await client(key).chat.completions
+    .create({ model: "tiny-a", messages: [{ role: "user", content: "x" }], max_tokens: 2 })
+    .catch((e) => e);
+  assert.equal(refused.status, 404, "no connected node holds it");
+  quorum("relay", "join", relay.url, "--state-dir", stateDir);  // the cluster is enrolled: no token
+  await waitFor(async () => (await connected()) === 1, { timeoutMs: 15000, what: "the node back at the relay" });
+  await waitFor(async () => {
+    const r = await fetch(`${relay.url}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+    return (await r.json()).data.length === 1;
+  }, { timeoutMs: 10000, what: "its model listed again" });
+  const ok = await client(key).chat.completions.create({ model: "tiny-a", messages: [{ role: "user", content: "x" }], max_tokens: 2 });
+  assert.ok(ok.id);
 });

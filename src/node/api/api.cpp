@@ -58,7 +58,8 @@ void Api::set_cluster(ClusterNode* cluster) {
   peers_ = cluster ? std::make_unique<ClusterPeers>(*cluster) : nullptr;
   router_.set_peers(peers_.get());
   auth_ = auth::node_authenticator(
-      context_.self.id, cluster ? std::optional<std::string>(cluster->membership().secret) : std::nullopt);
+      context_.self.id, cluster ? std::optional<std::string>(cluster->membership().secret) : std::nullopt,
+      keys_);
 }
 
 cluster::NodeStatus Api::local_status() const {
@@ -93,6 +94,16 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
   }
 
   using api::Endpoint;
+  // An API key opens the OpenAI endpoints only, not the cluster's own.
+  if ((caller->kind == auth::Caller::Kind::kKeyHolder || caller->kind == auth::Caller::Kind::kRelayClient) &&
+      (route->endpoint == Endpoint::kClusterNodes || route->endpoint == Endpoint::kHeartbeat ||
+       route->endpoint == Endpoint::kIdentity || route->endpoint == Endpoint::kMetrics)) {
+    return api::reply_error(w,
+                            ApiError{403, "invalid_request_error",
+                                     "An API key opens the OpenAI endpoints of a node, not this one.",
+                                     std::nullopt, std::string("forbidden")},
+                            std::move(request_id));
+  }
   switch (route->endpoint) {
     case Endpoint::kChatCompletions:
       return api::serve_generation(context_, req, w, wire::GenerationKind::kChat, std::move(*caller),
@@ -103,8 +114,11 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     case Endpoint::kEmbeddings:
       return api::serve_embeddings(context_, req, w, std::move(*caller), std::move(request_id));
     case Endpoint::kListModels:
-      return api::serve_model_list(context_, w, std::move(request_id));
+      return api::serve_model_list(context_, w, std::move(request_id), caller->models);
     case Endpoint::kGetModel:
+      if (!caller->allows(route->model_id)) {
+        return api::reply_error(w, router::model_not_found(route->model_id), std::move(request_id));
+      }
       return api::serve_model(context_, std::move(route->model_id), w, std::move(request_id));
     case Endpoint::kClusterNodes:
       return api::serve_cluster_nodes(context_, w);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "auth/authenticator.h"
+#include "auth/key_book.h"
 #include "cluster/membership.h"
 #include "cluster/node_status.h"
 #include "engines/registry.h"
@@ -61,6 +62,9 @@ class Api {
   // What this node tells its peers in heartbeats: its own engines' models, in-flight requests, capacity.
   cluster::NodeStatus local_status() const;
 
+  // The cluster's API keys as the relay sent them: a key holder on the LAN is checked against them.
+  const std::shared_ptr<auth::KeyBook>& key_book() const { return keys_; }
+
   // Adds an observer of every finished request (before serving starts).
   void observe(std::unique_ptr<api::RequestObserver> observer) {
     context_.observers.add(std::move(observer));
@@ -70,6 +74,7 @@ class Api {
   router::Router router_;
   api::ApiContext context_;
   std::unique_ptr<auth::Authenticator> auth_;
+  std::shared_ptr<auth::KeyBook> keys_ = std::make_shared<auth::KeyBook>();
   std::unique_ptr<ClusterPeers> peers_;
   std::vector<std::string> own_names_;
 };

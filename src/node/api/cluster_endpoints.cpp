@@ -68,6 +68,10 @@ json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::tim
       {"in_flight", std::max(p.status.in_flight, p.forwarded)},
       {"capacity", p.status.capacity},
       {"last_seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - p.last_seen).count()}};
+  // How this node reaches it now: "lan" or "relay" (the path its last heartbeat answered on).
+  const bool relay_now = !p.paths.empty() && p.active_path < p.paths.size() &&
+                         std::holds_alternative<cluster::RelayPath>(p.paths[p.active_path]);
+  o["path"] = p.paths.empty() ? "none" : relay_now ? "relay" : "lan";
   if (!p.last_error.empty()) o["error"] = p.last_error;
   return o;
 }

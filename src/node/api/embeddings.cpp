@@ -70,6 +70,12 @@ net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& req, net::Re
   }
   std::string().swap(req.body);
   tracker.record().model = parsed->model;
+  if (!caller.allows(parsed->model)) {  // an API key scoped to other models: as if it did not exist
+    const ApiError hidden = router::model_not_found(parsed->model);
+    tracker.end(hidden.status, hidden.type);
+    co_await send_error(w, hidden, request_id);
+    co_return;
+  }
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
 
   engines::CallContext context{request_id, std::make_shared<Canceller>()};

@@ -20,7 +20,9 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& request, net
 net::Task<void> serve_embeddings(ApiContext& api, net::HttpRequest& request, net::ResponseWriter& writer,
                                  auth::Caller caller, std::string request_id);
 // GET /v1/models and /v1/models/{id} (models.cpp): the cluster's models, once each, with where they are.
-net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& writer, std::string request_id);
+// `scope`: the only models to list (an API key's); empty: every one.
+net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& writer, std::string request_id,
+                                 std::vector<std::string> scope = {});
 net::Task<void> serve_model(ApiContext& api, std::string id, net::ResponseWriter& writer,
                             std::string request_id);
 // GET /v1/cluster/nodes and POST /v1/cluster/heartbeat (cluster_endpoints.cpp). A heartbeat is taken only

@@ -56,6 +56,12 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   auto request = std::make_shared<const wire::GenerationRequest>(std::move(parsed.value()));
   std::string().swap(req.body);
   tracker.record().model = request->model;
+  if (!caller.allows(request->model)) {  // an API key scoped to other models: as if it did not exist
+    const ApiError hidden = router::model_not_found(request->model);
+    tracker.end(hidden.status, hidden.type);
+    co_await send_error(w, hidden, request_id);
+    co_return;
+  }
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
 
   engines::CallContext context{request_id, std::make_shared<Canceller>()};

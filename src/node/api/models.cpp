@@ -68,10 +68,14 @@ json::object model_json(const ClusterModel& m) {
 
 }  // namespace
 
-net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& w, std::string request_id) {
+net::Task<void> serve_model_list(ApiContext& api, net::ResponseWriter& w, std::string request_id,
+                                 std::vector<std::string> scope) {
   co_await api.engines.refresh_if_older(std::chrono::milliseconds(1000));
   json::array data;
-  for (const auto& m : cluster_models(api)) data.push_back(model_json(m));
+  for (const auto& m : cluster_models(api)) {
+    if (scope.empty() || std::find(scope.begin(), scope.end(), m.id) != scope.end())
+      data.push_back(model_json(m));
+  }
   json::object body{{"object", "list"}, {"data", std::move(data)}};
   co_await send_json(w, 200, body, request_id);
 }

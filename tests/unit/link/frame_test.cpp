@@ -43,6 +43,7 @@ TEST(LinkFrame, RejectsWhatThisVersionNeverSends) {
   EXPECT_NE(rejection(encode(FrameType::kStatus, 5, "{}")), "");                 // link frame on a stream
   EXPECT_NE(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes + 1, 'x'))), "");
   EXPECT_NE(rejection(encode(FrameType::kWindow, 1, "12345")), "");
+  EXPECT_NE(rejection(encode(FrameType::kWindow, 1, "0l")), "");  // short (found by fuzz/relay_link.cpp)
   EXPECT_EQ(rejection(encode(FrameType::kData, 1, std::string(kMaxDataBytes, 'x'))), "");
 }
 

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 #include "relay/sqlite.h"
 #include "relay/store.h"
 #include "store_test_support.h"

@@ -7,7 +7,7 @@
 
 #include <fstream>
 
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 #include "relay/sqlite.h"
 #include "relay/store_schema.h"
 #include "store_test_support.h"

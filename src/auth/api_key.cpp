@@ -1,4 +1,4 @@
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 
 #include <openssl/rand.h>
 
@@ -7,7 +7,7 @@
 
 #include "cluster/crypto.h"
 
-namespace quorum::relay::api_key {
+namespace quorum::auth::api_key {
 
 namespace {
 
@@ -135,4 +135,4 @@ std::string redacted(std::string_view text) {
   return std::string(head) + "\xE2\x80\xA6";  // U+2026 HORIZONTAL ELLIPSIS
 }
 
-}  // namespace quorum::relay::api_key
+}  // namespace quorum::auth::api_key

@@ -20,7 +20,7 @@
 #include <string>
 #include <string_view>
 
-namespace quorum::relay::api_key {
+namespace quorum::auth::api_key {
 
 enum class Kind {
   key,          // "qk"
@@ -68,4 +68,4 @@ std::string redacted(std::string_view text);
 // CRC-32 as the check uses it (reflected polynomial 0xEDB88320, initial and final XOR 0xFFFFFFFF).
 uint32_t crc32(std::string_view data);
 
-}  // namespace quorum::relay::api_key
+}  // namespace quorum::auth::api_key

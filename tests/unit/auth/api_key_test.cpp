@@ -1,4 +1,4 @@
-#include "relay/api_key.h"
+#include "auth/api_key.h"
 
 #include <gtest/gtest.h>
 
@@ -6,7 +6,7 @@
 #include <set>
 #include <string>
 
-namespace quorum::relay::api_key {
+namespace quorum::auth::api_key {
 namespace {
 
 constexpr std::string_view kBase62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -190,4 +190,4 @@ TEST(ApiKey, RedactedShowsTheIdAndNothingOfTheSecret) {
 }
 
 }  // namespace
-}  // namespace quorum::relay::api_key
+}  // namespace quorum::auth::api_key
