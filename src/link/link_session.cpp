@@ -307,6 +307,7 @@ void LinkSession::on_frame(Frame frame) {
 void LinkSession::finish(const std::string& reason) {
   if (!open_) return;
   open_ = false;
+  close_reason_ = reason;
   ws_.abort();
   queue_.clear();
   queued_bytes_ = 0;

@@ -29,6 +29,9 @@
 namespace quorum::link {
 
 struct LinkLimits {
+  // Streams open at once on one link, each way counted together: every request the relay carries to one
+  // node is one, so this is the node's concurrency through the relay (500 at once is tested). A stream
+  // costs a few KiB while it flows and at most kInitialWindow of received bytes while its reader is slow.
   size_t max_streams = 4096;
   size_t max_queued_bytes = size_t{1024} * 1024;
 };
@@ -52,6 +55,8 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   void abort(const std::string& reason);
 
   bool is_open() const { return open_; }
+  // Why the link ended (the reason given to close() or abort(), or what failed); empty while it is open.
+  const std::string& close_reason() const { return open_ ? kNone : close_reason_; }
   size_t stream_count() const { return streams_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
   const std::string& remote_address() const { return ws_.remote_address(); }
@@ -59,6 +64,7 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
 
  private:
   friend class LinkStream;
+  static inline const std::string kNone;
   net::Task<void> read_loop();
   net::Task<void> write_loop();
   void on_frame(Frame frame);

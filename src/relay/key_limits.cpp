@@ -64,11 +64,24 @@ void KeyAdmission::finish(Entry* entry, uint64_t tokens, RateClock::time_point n
   std::lock_guard lock(mutex_);
   const int64_t second = second_of(now);
   if (entry->running) --entry->running;
+  add_tokens(*entry, tokens, second);
+}
+
+void KeyAdmission::charge(std::string_view key_id, uint64_t tokens, RateClock::time_point now) {
   if (tokens == 0) return;
-  Slot& slot = entry->slots[slot_index(second)];
+  std::lock_guard lock(mutex_);
+  const int64_t second = second_of(now);
+  drop_idle(second);
+  add_tokens(entries_.try_emplace(std::string(key_id)).first->second, tokens, second);
+}
+
+// REQUIRES: mutex_ held.
+void KeyAdmission::add_tokens(Entry& entry, uint64_t tokens, int64_t second) {
+  if (tokens == 0) return;
+  Slot& slot = entry.slots[slot_index(second)];
   if (slot.second != second) slot = Slot{second, 0, 0};
   slot.tokens = saturating_add(slot.tokens, tokens);
-  entry->last_second = std::max(entry->last_second, second);
+  entry.last_second = std::max(entry.last_second, second);
 }
 
 // REQUIRES: mutex_ held.

@@ -85,6 +85,11 @@ class KeyAdmission {
   // previous call counts as that call's time.
   Verdict admit(std::string_view key_id, const KeyLimits& limits, RateClock::time_point now);
 
+  // Charges `tokens` to `key_id` at `now`, for a request whose ticket was finished before its usage was
+  // known (the node reports usage after its answer, which the relay has usually finished passing on by
+  // then). Same rules as Ticket::finish for the tokens; no parallel slot is involved.
+  void charge(std::string_view key_id, uint64_t tokens, RateClock::time_point now);
+
   // How many keys are remembered (for tests and metrics).
   size_t size() const;
 
@@ -102,7 +107,8 @@ class KeyAdmission {
 
   void abandon(Entry* entry);
   void finish(Entry* entry, uint64_t tokens, RateClock::time_point now);
-  // REQUIRES (both): mutex_ held.
+  // REQUIRES (all three): mutex_ held.
+  void add_tokens(Entry& entry, uint64_t tokens, int64_t second);
   int64_t second_of(RateClock::time_point now);  // the second of max(now, latest_), which it advances
   void drop_idle(int64_t second);
 

@@ -203,6 +203,9 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
     case FrameType::kStatus: {
       auto status = cluster::parse_node_status(frame.payload);
       if (!status || status->id != node->id) return;
+      // The name it runs under now (`quorum node --name`), which may differ from the one it enrolled with:
+      // the one errors and logs give.
+      if (!status->name.empty()) node->name = status->name;
       node->status = std::move(*status);
       node->has_status = true;
       return;

@@ -32,7 +32,7 @@ namespace quorum::relay {
 struct ConnectedNode {
   std::string id;
   std::string cluster_id;
-  std::string name;
+  std::string name;  // as its last STATUS gives it (as enrolled until then)
   std::string address;
   std::shared_ptr<link::LinkSession> session;
   cluster::NodeStatus status;

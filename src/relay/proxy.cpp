@@ -9,6 +9,7 @@
 #include <boost/json.hpp>
 
 #include "link/bridge.h"
+#include "wire/sse.h"
 #include "wire/stream_writer.h"
 
 namespace quorum::relay {
@@ -118,12 +119,14 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
   std::array<char, size_t{16} * 1024> piece;
   std::string pending;
   bool began = false;
-  // Reads the next piece of the body into `pending`; false at its end or when the node went away (`ec`).
+  // Reads the next piece of the body into `pending`, whatever has arrived (async_read_some: async_read
+  // would wait for a whole `piece`, holding tokens back until 16 KiB of them came); false at its end or
+  // when the node went away (`ec`).
   auto read_piece = [&]() -> net::Task<bool> {
     if (parser.is_done()) co_return false;
     parser.get().body().data = piece.data();
     parser.get().body().size = piece.size();
-    co_await http::async_read(upstream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    co_await http::async_read_some(upstream, buffer, parser, asio::redirect_error(use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};
     if (ec) co_return false;
     pending.append(piece.data(), piece.size() - parser.get().body().size);
@@ -167,9 +170,11 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
   }
   if (ec) {
     // The node went away mid-stream: what it sent whole stands, then the error, in band.
-    ApiError gone = node_error(*node, "went away during the response");
-    boost::json::object event{{"error", wire::error_object(gone)}};
-    std::string tail = "data: " + boost::json::serialize(event) + "\n\ndata: [DONE]\n\n";
+    // (error_body is the whole {"error":{…}} event.)
+    std::string what = "went away during the response";
+    if (const auto& why = node->session->close_reason(); !why.empty()) what += " (" + why + ")";
+    ApiError gone = node_error(*node, what);
+    std::string tail = wire::sse_data(wire::error_body(gone)) + std::string(wire::kSseDone);
     co_await writer.end_stream(tail);
     co_return TryOutcome::kServed;
   }

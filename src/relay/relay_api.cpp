@@ -220,7 +220,14 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
                        key.id,
                        "relay-" + cluster::random_hex(12)};
   pending_[proxied.request_id] =
-      Pending{std::move(std::get<KeyAdmission::Ticket>(verdict)), std::nullopt, RateClock::now()};
+      Pending{key.id, std::move(std::get<KeyAdmission::Ticket>(verdict)), std::nullopt, {}};
+  // However this request ends from here (served, refused by every holder, no holder at all, the client
+  // gone, the coroutine destroyed), its parallel place is given back.
+  struct SettleAtEnd {
+    RelayApi& api;
+    std::string request_id;
+    ~SettleAtEnd() { api.settle(request_id); }
+  } settle_at_end{*this, proxied.request_id};
 
   // Holders: warm first, then the least loaded (router/schedule.h).
   auto holders = hub_.holders(key.cluster_id, model);
@@ -245,38 +252,37 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
               "' failed before its answer: " + log::printable(last.message));
   }
   if (!answered) co_await send_error(writer, last);
-  settle(proxied.request_id);
 }
 
 void RelayApi::usage_reported(const std::string& request_id, uint64_t tokens) {
   auto it = pending_.find(request_id);
-  if (it == pending_.end()) {
-    if (pending_.size() < 100000) pending_[request_id] = Pending{std::nullopt, tokens, RateClock::now()};
+  if (it == pending_.end()) return;  // not a request of this relay, or its usage came too late
+  if (it->second.ticket) {
+    it->second.tokens = tokens;  // still running here: charged when it ends
     return;
   }
-  it->second.tokens = tokens;
-  if (it->second.ticket) {
-    it->second.ticket->finish(tokens, RateClock::now());
-    pending_.erase(it);
-  }
+  admission_.charge(it->second.key_id, tokens, RateClock::now());
+  pending_.erase(it);
 }
 
 void RelayApi::settle(const std::string& request_id) {
   const auto now = RateClock::now();
   auto it = pending_.find(request_id);
-  if (it != pending_.end() && it->second.tokens && it->second.ticket) {
-    it->second.ticket->finish(*it->second.tokens, now);
-    pending_.erase(it);
-  } else if (it != pending_.end() && it->second.ticket) {
-    // The usage may still come: keep the ticket a while, its parallel slot freed.
-    it->second.ticket->finish(0, now);
-    it->second.ticket.reset();
+  if (it != pending_.end() && it->second.ticket) {
+    it->second.ticket->finish(it->second.tokens.value_or(0), now);
+    if (it->second.tokens) {
+      pending_.erase(it);
+    } else {
+      it->second.ticket.reset();  // its usage is still to come
+      it->second.ended = now;
+    }
   }
-  // Entries whose usage never came are dropped, at most once a second (not a walk per request).
+  // Entries whose usage never came are dropped, at most once a second (not a walk per request); only ended
+  // requests expire: a stream that runs for minutes keeps its ticket (and its parallel place).
   if (now - last_sweep_ < std::chrono::seconds(1)) return;
   last_sweep_ = now;
   for (auto p = pending_.begin(); p != pending_.end();) {
-    p = now - p->second.since > kPendingTtl ? pending_.erase(p) : std::next(p);
+    p = !p->second.ticket && now - p->second.ended > kPendingTtl ? pending_.erase(p) : std::next(p);
   }
 }
 
@@ -503,7 +509,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       }
       data.push_back(
           json::object{{"id", n.id},
-                       {"name", n.name},
+                       {"name", live ? live->name : n.name},
                        {"online", live != nullptr},
                        {"revoked", n.revoked_at.has_value()},
                        {"last_seen_at", n.last_seen_at ? json::value(*n.last_seen_at) : json::value(nullptr)},

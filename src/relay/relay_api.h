@@ -48,13 +48,18 @@ class RelayApi {
   std::string relay_id_;
   KeyAdmission admission_;
   RecentKeys control_nonces_;
-  // Requests whose tokens are not charged yet, and tokens reported before their request ended.
+  // Requests whose tokens are not charged yet, by the relay's request id: running ones (with their ticket,
+  // and their tokens if the node reported them before the relay finished passing on the answer), and ended
+  // ones whose usage may still come, for kPendingTtl after their end.
   struct Pending {
+    std::string key_id;
     std::optional<KeyAdmission::Ticket> ticket;
     std::optional<uint64_t> tokens;
-    RateClock::time_point since;
+    RateClock::time_point ended;
   };
   std::map<std::string, Pending> pending_;
+  // The request ended (however it did): its parallel place is given back now, its tokens charged now or
+  // when they are reported.
   void settle(const std::string& request_id);
   RateClock::time_point last_sweep_{};
   uint64_t requests_total_ = 0;

@@ -25,6 +25,11 @@ namespace asio = net::asio;
 
 namespace {
 
+// After the drain time, how long the streams still running get to end with an error before the relay exits.
+constexpr auto kFinalGrace = std::chrono::seconds(5);
+// The reason nodes are given in GOAWAY, and clients whose stream the restart cuts.
+constexpr const char* kRestarting = "the relay is restarting";
+
 // The soft descriptor limit raised to the hard one; the limit now.
 uint64_t raise_descriptor_limit() {
   rlimit r{};
@@ -181,15 +186,22 @@ int run_relay(const RelayConfig& config) {
     hangups.cancel();
     usage_timer.cancel();
     server->stop(false, [&] {
-      hub.go_away("restarting", std::chrono::milliseconds(1000));
+      hub.go_away(kRestarting, std::chrono::milliseconds(1000));
       drain.expires_after(std::chrono::milliseconds(200));
       drain.async_wait([&](const boost::system::error_code&) { ctx.stop(); });
     });
     drain.expires_after(config.drain_timeout);
     drain.async_wait([&](const boost::system::error_code& e) {
       if (e) return;
-      hub.go_away("restarting", std::chrono::milliseconds(1000));
-      ctx.stop();
+      // Streams still running end now, each with an in-band error and [DONE] as its node's link closes
+      // (never a cut connection); the server then drains (on_drained stops the loop), or, with clients
+      // that do not read their answer, the loop stops kFinalGrace later.
+      log::info("relay: drain time over: the streams still running end with an error");
+      hub.go_away(kRestarting, std::chrono::milliseconds(1000));
+      drain.expires_after(kFinalGrace);
+      drain.async_wait([&](const boost::system::error_code& last) {
+        if (!last) ctx.stop();
+      });
     });
   });
   ctx.run();

@@ -6,8 +6,10 @@
 // links) keep theirs; a pair that does not load is logged and the one in use stays. Without TLS, SIGHUP
 // only logs that there is nothing to reload (so that `systemctl reload` never kills the relay).
 //
-// Shutdown (SIGTERM, SIGINT): stop accepting, tell every node GOAWAY "restarting" (reconnect in about a
-// second, to this relay's successor), let requests in flight finish up to `drain_timeout`, then exit.
+// Shutdown (SIGTERM, SIGINT): stop accepting, let requests in flight finish up to `drain_timeout`, tell every
+// node GOAWAY "restarting" (reconnect in about a second, to this relay's successor), then exit. Streams still
+// running at `drain_timeout` end with an in-band error and [DONE] as the links close (a few seconds more at
+// most), never with a cut connection.
 // Revocations made with the CLI while it runs (same data directory) reach it within a second: a revoked
 // node's link is dropped; keys are checked against the store on every request.
 #pragma once

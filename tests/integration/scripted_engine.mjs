@@ -1,6 +1,7 @@
 // A scripted OpenAI-compatible engine for the cases a real llama-server cannot be made to produce on demand:
 // other engines' dialects (vLLM's `reasoning`, tool-call fragments without ids), slow first tokens, streams
 // that stop without [DONE], garbage. Each model id names a script; the server replays it.
+import { once } from "node:events";
 import http from "node:http";
 import net from "node:net";
 
@@ -9,7 +10,24 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const chunk = (delta, finish = null) =>
   JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta, finish_reason: finish }] });
 
-// Each script: async (res, body) => void, writing SSE to res.
+// Resolves when the client of `res` has gone (its connection closed).
+const closed = (res) => new Promise((r) => (res.destroyed ? r() : res.once("close", r)));
+
+// The content of the scripts below that answer in pieces: "piece-0 piece-1 …", one piece per event.
+export const piece = (i) => `piece-${i} `;
+
+// Ends a stream after its content: finish_reason, usage when asked (one token per piece), [DONE].
+function finish(res, body, pieces) {
+  res.write(`data: ${chunk({}, "stop")}\n\n`);
+  if (body.stream_options?.include_usage) {
+    res.write(`data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: "m", choices: [], usage: { prompt_tokens: 1, completion_tokens: pieces, total_tokens: pieces + 1 } })}\n\n`);
+  }
+  res.write("data: [DONE]\n\n");
+  res.end();
+}
+
+// Each script: async (res, body, stats, engine) => void, writing SSE to res; `engine.gate` is the engine's
+// gate (startScriptedEngine), which the test opens.
 const scripts = {
   // vLLM >= 0.11: reasoning under `reasoning`, also copied to `reasoning_content`; usage on request.
   "vllm-reasoning": async (res, body) => {
@@ -135,6 +153,54 @@ const scripts = {
       '"usage":{"prompt_tokens":1,"total_tokens":1}}');
     return "handled";
   },
+  // Nothing until the test opens the engine's gate (or the client leaves), then five pieces: a first token
+  // that comes exactly when the test wants it.
+  "gated": async (res, body, stats, engine) => {
+    await Promise.race([engine.gate.opened, closed(res)]);
+    if (res.destroyed) return;
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
+    for (let i = 0; i < 5; i++) res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
+    finish(res, body, 5);
+  },
+  // Three pieces at once, then nothing until the gate opens, then two more: a stream the test can cut
+  // in the middle.
+  "gated-mid": async (res, body, stats, engine) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
+    for (let i = 0; i < 3; i++) res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
+    await Promise.race([engine.gate.opened, closed(res)]);
+    if (res.destroyed) return;
+    for (let i = 3; i < 5; i++) res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
+    finish(res, body, 5);
+  },
+  // The last user message back, in two pieces: "echo:" and the message.
+  "echo": async (res, body) => {
+    const last = (body.messages ?? []).filter((m) => m.role === "user").at(-1)?.content ?? "";
+    res.write(`data: ${chunk({ role: "assistant", content: "echo:" })}\n\n`);
+    res.write(`data: ${chunk({ content: String(last) })}\n\n`);
+    finish(res, body, 2);
+  },
+  // 4 KiB pieces as fast as the node takes them, until the client leaves (or 64 MiB); stats.bytesSent
+  // counts what the engine wrote, so a test sees where back-pressure stopped it, and stats.floodsCut the
+  // floods whose client left.
+  "flood": async (res, body, stats) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
+    const event = `data: ${chunk({ content: "x".repeat(4096) })}\n\n`;
+    const gone = closed(res);
+    for (let sent = 0; sent < 64 << 20 && !res.destroyed; sent += event.length) {
+      stats.bytesSent += event.length;
+      if (!res.write(event)) await Promise.race([once(res, "drain"), gone]);
+    }
+    if (!res.destroyed) finish(res, body, 0);
+    else stats.floodsCut = (stats.floodsCut ?? 0) + 1;
+  },
+  // Silent for `silent_ms` (a field of the request, which the node passes through), then one piece: a
+  // model that takes that long to load.
+  "silent": async (res, body) => {
+    await Promise.race([sleep(Number(body.silent_ms ?? 0)), closed(res)]);
+    if (res.destroyed) return;
+    res.write(`data: ${chunk({ role: "assistant", content: "awake" })}\n\n`);
+    finish(res, body, 1);
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
@@ -147,29 +213,34 @@ const scripts = {
 const ownHead = new Set(["context-overflow", "crash", "bytes-error", "redirect", "infinite-embedding"]);
 
 // keepAliveTimeoutMs: how long the engine keeps an idle connection open (Node's default is 5 s).
-export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
+// prefix: offered model ids are the script names with this prefix (so two engines offer different models).
+// The engine's gate holds the "gated" scripts until openGate().
+export function startScriptedEngine({ keepAliveTimeoutMs, prefix = "" } = {}) {
   const requests = [];
+  let openGate;
+  const engine = { gate: { opened: new Promise((r) => (openGate = r)) } };
   const connections = { opened: 0, closed: 0 };
   const stats = { bytesSent: 0 };
   const server = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: Object.keys(scripts).map((id) => ({ id, object: "model", created: 0, owned_by: "script" })) }));
+      res.end(JSON.stringify({ object: "list", data: Object.keys(scripts).map((id) => ({ id: prefix + id, object: "model", created: 0, owned_by: "script" })) }));
       return;
     }
     let raw = "";
     for await (const piece of req) raw += piece;
     const body = JSON.parse(raw || "{}");
     requests.push({ url: req.url, body, remotePort: req.socket.remotePort });
-    const script = scripts[body.model];
+    const name = String(body.model ?? "");
+    const script = name.startsWith(prefix) ? scripts[name.slice(prefix.length)] : undefined;
     if (!script) {
       res.writeHead(404, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ error: { message: "no script", type: "not_found_error", code: 404 } }));
       return;
     }
-    if (!ownHead.has(body.model)) res.writeHead(200, { "Content-Type": "text/event-stream" });
+    if (!ownHead.has(name.slice(prefix.length))) res.writeHead(200, { "Content-Type": "text/event-stream" });
     try {
-      await script(res, body, stats);
+      await script(res, body, stats, engine);
     } catch {
       res.destroy();
     }
@@ -187,6 +258,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs } = {}) {
         requests,
         connections,
         stats,
+        openGate: () => openGate(),
         stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
       });
     });

@@ -99,6 +99,26 @@ TEST(KeyLimits, TpmExactlyAtTheLimitIsFull) {
   EXPECT_EQ(r->retry_after, 59);
 }
 
+TEST(KeyLimits, TokensChargedAfterTheTicketFinishedCountLikeFinishedOnes) {
+  KeyAdmission admission;
+  const KeyLimits limits{.tpm = 100, .max_parallel = 1};
+  // The request ends (its place is free at once) before its usage is known…
+  ticket(admission.admit("k", limits, t(0))).finish(0, t(1.0));
+  EXPECT_TRUE(admitted(admission.admit("k", {.max_parallel = 1}, t(1.5))));
+  // …which is charged when it comes, to the second it came in.
+  admission.charge("k", 150, t(2.2));
+  auto r = refusal(admission.admit("k", limits, t(3.0)));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->limit, Limit::tpm);
+  EXPECT_EQ(r->retry_after, 59);  // second 2 leaves at 62.0
+  EXPECT_TRUE(admitted(admission.admit("k", limits, t(62.0))));
+  // A charge to a key not seen lately starts its minute; zero is nothing.
+  admission.charge("other", 0, t(63));
+  admission.charge("fresh", 100, t(63));
+  EXPECT_TRUE(refusal(admission.admit("fresh", limits, t(63.5))));
+  EXPECT_TRUE(admitted(admission.admit("other", limits, t(63.5))));
+}
+
 TEST(KeyLimits, MaxParallelRefusesUntilARunningRequestEnds) {
   KeyAdmission admission;
   const KeyLimits limits{.max_parallel = 2};
