@@ -6,9 +6,11 @@
 #include "cli/cluster_commands.h"
 #include "cli/relay_commands.h"
 #include "node/node.h"
+#include "node/relaunch.h"
 
 int main(int argc, char** argv) {
   using namespace quorum;
+  node::record_launch(argc, argv);  // a restart asked from the node's page runs the same command again
   CLI::App app{"Quorum: the machines you own as one OpenAI-compatible inference cluster."};
   app.require_subcommand(1);
   app.set_version_flag("--version", QUORUM_VERSION);

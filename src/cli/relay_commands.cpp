@@ -12,6 +12,7 @@
 #include "cluster/enrol_key.h"
 #include "cluster/membership.h"
 #include "link/relay_auth.h"
+#include "link/relay_control_client.h"
 #include "net/http_client.h"
 
 namespace quorum::cli {
@@ -24,67 +25,6 @@ namespace {
 int fail(const std::string& message) {
   std::cerr << "error: " << message << "\n";
   return 1;
-}
-
-struct Reply {
-  int status = 0;
-  json::value body;
-};
-
-// One request to the relay, run to its end. `sign_with` set: signed as a control request of this node.
-Result<Reply> call(const std::string& base, const std::string& method, const std::string& target,
-                   const std::string& body, const cluster::SigningKey* sign_with,
-                   const std::string& node_id) {
-  asio::io_context io;
-  std::optional<Result<Reply>> out;
-  net::Headers headers;
-  headers.add("Content-Type", "application/json");
-  if (sign_with) {
-    link::ControlAuth auth;
-    auth.node_id = node_id;
-    auth.unix_seconds = static_cast<int64_t>(std::time(nullptr));
-    auth.nonce = cluster::random_hex(12);
-    auth.signature =
-        sign_with->sign(link::control_message(method, target, auth.unix_seconds, auth.nonce, body));
-    headers.add("Authorization", link::control_authorization(auth));
-  }
-  std::string url = base;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  url += target;
-  // https:// is checked against the system's trust store, or the CA file the node's link also trusts (tests,
-  // private CAs).
-  net::ClientOptions options;
-  if (const char* ca = std::getenv("QUORUM_RELAY_CA_FILE")) options.ca_file = ca;
-  auto task = [&]() -> net::Task<void> {
-    auto response = co_await net::http_request(method, url, headers, body, options);
-    if (!response) {
-      out = response.take_error();
-      co_return;
-    }
-    auto text = co_await (*response)->read_all(size_t{16} << 20);
-    if (!text) {
-      out = text.take_error();
-      co_return;
-    }
-    boost::system::error_code ec;
-    Reply reply{(*response)->status(), json::parse(*text, ec)};
-    if (ec) reply.body = json::string(*text);
-    out = std::move(reply);
-  };
-  asio::co_spawn(io, task(), asio::detached);
-  io.run();
-  if (!out) return ApiError::server(502, "no answer from " + url);
-  return std::move(*out);
-}
-
-std::string error_message(const Reply& reply) {
-  if (reply.body.is_object()) {
-    if (auto* e = reply.body.as_object().if_contains("error"); e && e->is_object()) {
-      if (auto* m = e->as_object().if_contains("message"); m && m->is_string())
-        return std::string(m->as_string());
-    }
-  }
-  return "the relay answered " + std::to_string(reply.status);
 }
 
 struct Context {
@@ -135,45 +75,9 @@ std::optional<int64_t> parse_expiry(const std::string& text) {
 }  // namespace
 
 int run_relay_join(const std::string& state_dir, const std::string& url, const std::string& token) {
-  if (!url.starts_with("http://") && !url.starts_with("https://"))
-    return fail("the relay URL must be http(s)://");
-  auto self = cluster::load_or_create_identity(state_dir);
-  if (!self) return fail(self.error().message);
-  auto m = cluster::load_membership(state_dir);
-  if (!m) return fail(m.error().message);
-  if (!*m) return fail("this node is in no cluster: `quorum cluster init` (or `join`) first");
-  const auto& membership = **m;
-  // The node's own key: kept when re-joining the same relay, new otherwise.
-  auto existing = cluster::load_relay_membership(state_dir);
-  std::optional<cluster::SigningKey> key;
-  if (existing && *existing)
-    key = cluster::SigningKey::from_seed(cluster::base64url_decode((*existing)->node_key_seed));
-  if (!key) key = cluster::SigningKey::generate();
-  const auto enrol = cluster::cluster_enrol_key(membership);
-  const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  const std::string message = link::enrol_message(membership.fingerprint(), self->id, key->public_key(), now);
-  json::object body{{"cluster_id", membership.fingerprint()},
-                    {"cluster_name", membership.fingerprint()},
-                    {"node_id", self->id},
-                    {"node_name", self->name},
-                    {"time", now},
-                    {"cluster_public_key", cluster::base64url_encode(enrol.public_key())},
-                    {"node_public_key", cluster::base64url_encode(key->public_key())},
-                    {"cluster_signature", cluster::base64url_encode(enrol.sign(message))},
-                    {"node_signature", cluster::base64url_encode(key->sign(message))}};
-  if (!token.empty()) body["token"] = token;
-  auto reply = call(url, "POST", "/v1/relay/enrol", json::serialize(body), nullptr, "");
-  if (!reply) return fail(reply.error().message);
-  if (reply->status != 200) return fail(error_message(*reply));
-  std::string relay_id;
-  if (reply->body.is_object()) {
-    if (auto* r = reply->body.as_object().if_contains("relay_id"); r && r->is_string())
-      relay_id = r->as_string();
-  }
-  auto saved =
-      cluster::save_relay_membership(state_dir, {url, cluster::base64url_encode(key->seed()), relay_id});
-  if (!saved) return fail(saved.error().message);
-  std::cout << "node '" << self->name << "' enrolled at " << url << " (relay " << relay_id
+  auto enrolled = link::enrol_at_relay(state_dir, url, token);
+  if (!enrolled) return fail(enrolled.error().message);
+  std::cout << "node '" << enrolled->node_name << "' enrolled at " << url << " (relay " << enrolled->relay_id
             << "); a running node connects within seconds.\n";
   return 0;
 }
@@ -217,9 +121,10 @@ int run_keys_create(const std::string& state_dir, const KeyOptions& options) {
     if (*expires < 0) return fail("--expires takes 30d, 12h, 45m or a Unix time");
     body["expires_at"] = *expires;
   }
-  auto reply = call(c->relay.url, "POST", "/v1/relay/keys", json::serialize(body), &*c->key, c->self.id);
+  auto reply =
+      link::relay_call(c->relay.url, "POST", "/v1/relay/keys", json::serialize(body), &*c->key, c->self.id);
   if (!reply) return fail(reply.error().message);
-  if (reply->status != 200 || !reply->body.is_object()) return fail(error_message(*reply));
+  if (reply->status != 200 || !reply->body.is_object()) return fail(link::relay_error_message(*reply));
   const auto& o = reply->body.as_object();
   std::cout << "API key '" << options.name << "' (id " << json::value_to<std::string>(o.at("id"))
             << "); it is shown once, keep it now:\n"
@@ -230,9 +135,9 @@ int run_keys_create(const std::string& state_dir, const KeyOptions& options) {
 int run_keys_list(const std::string& state_dir, bool as_json) {
   auto c = load_context(state_dir);
   if (!c) return fail(c.error().message);
-  auto reply = call(c->relay.url, "GET", "/v1/relay/keys", "", &*c->key, c->self.id);
+  auto reply = link::relay_call(c->relay.url, "GET", "/v1/relay/keys", "", &*c->key, c->self.id);
   if (!reply) return fail(reply.error().message);
-  if (reply->status != 200) return fail(error_message(*reply));
+  if (reply->status != 200) return fail(link::relay_error_message(*reply));
   if (as_json) {
     std::cout << json::serialize(reply->body) << "\n";
     return 0;
@@ -254,9 +159,9 @@ int run_keys_list(const std::string& state_dir, bool as_json) {
 int run_keys_revoke(const std::string& state_dir, const std::string& id) {
   auto c = load_context(state_dir);
   if (!c) return fail(c.error().message);
-  auto reply = call(c->relay.url, "DELETE", "/v1/relay/keys/" + id, "", &*c->key, c->self.id);
+  auto reply = link::relay_call(c->relay.url, "DELETE", "/v1/relay/keys/" + id, "", &*c->key, c->self.id);
   if (!reply) return fail(reply.error().message);
-  if (reply->status != 200) return fail(error_message(*reply));
+  if (reply->status != 200) return fail(link::relay_error_message(*reply));
   std::cout << "key " << id << " revoked\n";
   return 0;
 }
@@ -267,9 +172,9 @@ int run_usage(const std::string& state_dir, const std::string& from, const std::
   std::string target = "/v1/relay/usage";
   if (!from.empty()) target += "?from=" + from;
   if (!to.empty()) target += std::string(from.empty() ? "?" : "&") + "to=" + to;
-  auto reply = call(c->relay.url, "GET", target, "", &*c->key, c->self.id);
+  auto reply = link::relay_call(c->relay.url, "GET", target, "", &*c->key, c->self.id);
   if (!reply) return fail(reply.error().message);
-  if (reply->status != 200) return fail(error_message(*reply));
+  if (reply->status != 200) return fail(link::relay_error_message(*reply));
   if (as_json) {
     std::cout << json::serialize(reply->body) << "\n";
     return 0;

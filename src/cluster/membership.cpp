@@ -171,6 +171,15 @@ Status save_relay_membership(const std::string& state_dir, const RelayMembership
       0600);
 }
 
+Status forget_membership(const std::string& state_dir) {
+  std::error_code ec;
+  fs::remove(fs::path(state_dir) / "cluster.json", ec);
+  if (ec)
+    return ApiError::server(
+        500, "cannot remove " + (fs::path(state_dir) / "cluster.json").string() + ": " + ec.message());
+  return Ok{};
+}
+
 Status forget_relay_membership(const std::string& state_dir) {
   std::error_code ec;
   fs::remove(fs::path(state_dir) / "relay.json", ec);

@@ -61,6 +61,9 @@ struct RelayMembership {
 };
 Result<std::optional<RelayMembership>> load_relay_membership(const std::string& state_dir);
 Status save_relay_membership(const std::string& state_dir, const RelayMembership& m);
+// Removes cluster.json (the node leaves its cluster, effective at its next start); no error when there is
+// none.
+Status forget_membership(const std::string& state_dir);
 // Removes relay.json; no error when there is none.
 Status forget_relay_membership(const std::string& state_dir);
 

@@ -5,19 +5,26 @@
 namespace quorum::engines {
 
 void EngineRegistry::add(std::shared_ptr<Backend> backend, bool autodetected) {
-  std::lock_guard lock(mutex_);
-  for (auto& e : entries_) {
-    if (e.backend->name() == backend->name()) {
-      e = Entry{std::move(backend), autodetected};
-      return;
+  {
+    std::lock_guard lock(mutex_);
+    auto same = std::find_if(entries_.begin(), entries_.end(),
+                             [&](const Entry& e) { return e.backend->name() == backend->name(); });
+    if (same != entries_.end()) {
+      *same = Entry{std::move(backend), autodetected};
+    } else {
+      entries_.push_back(Entry{std::move(backend), autodetected});
     }
   }
-  entries_.push_back(Entry{std::move(backend), autodetected});
+  changed();
 }
 
 void EngineRegistry::remove(const std::string& name) {
-  std::lock_guard lock(mutex_);
-  std::erase_if(entries_, [&](const Entry& e) { return e.backend->name() == name; });
+  size_t removed = 0;
+  {
+    std::lock_guard lock(mutex_);
+    removed = std::erase_if(entries_, [&](const Entry& e) { return e.backend->name() == name; });
+  }
+  if (removed > 0) changed();
 }
 
 bool EngineRegistry::contains(const std::string& name) const {
@@ -116,23 +123,41 @@ void EngineRegistry::shutdown_all() {
   for (const auto& backend : backends()) backend->shutdown();
 }
 
+namespace {
+
+bool same_models(const std::vector<ModelInfo>& a, const std::vector<ModelInfo>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const ModelInfo& x, const ModelInfo& y) {
+    return x.id == y.id && x.loaded == y.loaded;
+  });
+}
+
+}  // namespace
+
 Task<void> EngineRegistry::refresh() {
+  bool any_change = false;
   for (const auto& backend : backends()) {
     auto result = co_await backend->list_models();
     std::lock_guard lock(mutex_);
     for (auto& e : entries_) {
       if (e.backend != backend) continue;
+      const bool was_up = e.up;
+      const std::string was_error = e.last_error;
       e.up = result.ok();
       if (result) {
+        any_change = any_change || !same_models(e.models, result.value());
         e.models = std::move(result.value());
         e.last_error.clear();
       } else {
         e.last_error = result.error().message;
       }
+      any_change = any_change || was_up != e.up || was_error != e.last_error;
     }
   }
-  std::lock_guard lock(mutex_);
-  last_refresh_ = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    last_refresh_ = std::chrono::steady_clock::now();
+  }
+  if (any_change) changed();
 }
 
 Task<void> EngineRegistry::refresh_if_older(std::chrono::milliseconds max_age) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -58,6 +59,11 @@ class EngineRegistry {
   // Backend::shutdown() of every engine (at the node's stop, before its executors go).
   void shutdown_all();
 
+  // Called after add(), remove(), and a refresh() that changed what status() shows (an engine up or down,
+  // its error, its models or their loaded state); outside the registry's lock, on the thread that made the
+  // change. Set once, before the registry is shared between threads.
+  void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+
   // Asks every engine for its models (each with a short timeout) and records the answers; an engine that
   // does not answer is marked down and offers nothing until it answers again. Runs on the caller's executor.
   Task<void> refresh();
@@ -72,8 +78,13 @@ class EngineRegistry {
     std::string last_error;
     std::vector<ModelInfo> models;  // while down: what it offered when it last answered
   };
+  void changed() const {
+    if (on_change_) on_change_();
+  }
+
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
+  std::function<void()> on_change_;
   std::chrono::steady_clock::time_point last_refresh_{};
 };
 

@@ -17,8 +17,12 @@
 
 #include "cluster/mdns_service.h"
 #include "core/log.h"
+#include "engines/llamacpp/llamacpp_backend.h"
 #include "node/api/browser_guard.h"
 #include "node/engines_setup.h"
+#include "node/relaunch.h"
+#include "node/settings_file.h"
+#include "node/ui/ui_guard.h"
 
 namespace quorum::node {
 
@@ -93,6 +97,13 @@ std::unique_ptr<Node> Node::create(NodeConfig config) {
       return nullptr;
     }
   }
+  // What the user changed from the node's page (flags win).
+  auto settings = load_settings(config.state_dir);
+  if (!settings) {
+    log::error(settings.error().message);
+    return nullptr;
+  }
+  apply_settings(*settings, config);
   auto membership = cluster::load_membership(config.state_dir);
   if (!membership) {
     log::error(membership.error().message);
@@ -108,6 +119,7 @@ std::unique_ptr<Node> Node::create(NodeConfig config) {
   auto plan = node->open_listeners();
   if (!plan) return nullptr;
   node->join_cluster(*plan);
+  node->open_ui();
   return node;
 }
 
@@ -133,6 +145,7 @@ bool Node::add_engines() {
   if (!config_.embedded.enabled) return true;
   auto embedded = make_embedded_backend(config_);
   if (!embedded) return false;  // the reason is logged
+  embedded_ = std::dynamic_pointer_cast<engines::llamacpp::LlamaCppBackend>(embedded);
   registry_.add(embedded, /*autodetected=*/false);
   log::info("embedded engine 'llamacpp' serving GGUF files from " + embedded->location() +
             (config_.embedded.models.empty()
@@ -239,6 +252,7 @@ void Node::join_cluster(const ListenPlan& plan) {
   };
   relay_->on_members = [this](const std::vector<std::pair<std::string, std::string>>& members, bool up) {
     cluster_->on_relay_members(members, up);
+    if (ui_) ui_->relay_changed();
   };
   cluster_->set_relay_connector(
       [relay = std::weak_ptr<RelayClient>(relay_)](
@@ -248,6 +262,39 @@ void Node::join_cluster(const ListenPlan& plan) {
         co_return co_await client->open_peer_stream(std::move(node_id), std::move(executor));
       });
   relay_->start();
+}
+
+void Node::open_ui() {
+  auto context = std::make_unique<ui::UiContext>();
+  const char* inherited = std::getenv(kUiTokenVariable);
+  context->token =
+      inherited && ui::well_formed_ui_token(inherited) ? std::string(inherited) : ui::new_ui_token();
+  ::unsetenv(kUiTokenVariable);  // not for the engines this node may start
+  auto main = contexts_.front()->get_executor();
+  NodeUiParts parts{config_, identity_, membership_, registry_, api_};
+  parts.cluster = cluster_.get();
+  parts.relay = relay_;
+  parts.embedded = embedded_;
+  parts.listen = config_.listen_host + ":" + std::to_string(port_);
+  parts.executor = main;
+  parts.restart = [this](std::string reason, std::vector<std::string> drop) {
+    restart(std::move(reason), std::move(drop));
+  };
+  parts.refresh_engines = [this, main] { asio::co_spawn(main, registry_.refresh(), asio::detached); };
+  ui_ = std::make_unique<NodeUi>(std::move(parts));
+  context->hub = ui_->hub();
+  context->actions = ui_.get();
+  ui_context_ = std::move(context);
+  ui_->start();
+  api_.set_ui(ui_context_.get());
+}
+
+void Node::restart(std::string reason, std::vector<std::string> drop) {
+  std::lock_guard lock(stop_mutex_);
+  if (!stop_ || relaunch_) return;
+  relaunch_ = true;
+  relaunch_drop_ = std::move(drop);
+  stop_("restarting: " + reason);
 }
 
 int Node::run() {
@@ -262,15 +309,28 @@ int Node::run() {
   for (auto& c : contexts_) guards.push_back(asio::make_work_guard(*c));
   asio::steady_timer grace(main_ctx);
   asio::signal_set signals(main_ctx, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-    if (ec) return;
-    log::info(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
+  bool stopping = false;
+  auto shut_down = [&](const std::string& why) {
+    if (std::exchange(stopping, true)) return;
+    log::info(why);
+    signals.cancel();
     stop_watch.emit(asio::cancellation_type::terminal);
     if (cluster_) cluster_->stop();  // mDNS goodbye to the peers, no more heartbeats
     if (relay_) relay_->stop();
+    if (ui_) ui_->hub()->close_all(relaunch_ ? why : std::string());  // the pages' event streams end
     guards.clear();
     drain(grace);
+  };
+  signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+    if (ec) return;
+    shut_down(std::string("received ") + (signo == SIGINT ? "SIGINT" : "SIGTERM") + ", shutting down");
   });
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_ = [&shut_down, main = main_ctx.get_executor()](std::string why) {
+      asio::post(main, [&shut_down, why = std::move(why)] { shut_down(why); });
+    };
+  }
 
   log::info("quorum node " QUORUM_VERSION " listening on http://" + config_.listen_host + ":" +
             std::to_string(port_) + " (" + std::to_string(contexts_.size()) + " thread(s), state in " +
@@ -278,6 +338,10 @@ int Node::run() {
   std::vector<std::thread> workers;
   for (size_t i = 1; i < contexts_.size(); ++i) workers.emplace_back([this, i] { contexts_[i]->run(); });
   main_ctx.run();
+  {
+    std::lock_guard lock(stop_mutex_);
+    stop_ = nullptr;
+  }
   stop_contexts();
   for (auto& t : workers) t.join();
   registry_.shutdown_all();  // the embedded engine's threads post to the contexts: they end first
@@ -311,7 +375,16 @@ void Node::stop_contexts() {
 
 int run_node(NodeConfig config) {
   auto node = Node::create(std::move(config));
-  return node ? node->run() : 1;
+  if (!node) return 1;
+  const int code = node->run();
+  if (!node->relaunch_requested()) return code;
+  const std::vector<std::string> drop = node->relaunch_without();
+  const std::string token = node->ui_token();
+  node.reset();  // every socket closed, every engine stopped, before the new run binds the same port
+  log::info("restarting");
+  const std::string failed = relaunch(drop, token);
+  log::error("could not restart: " + failed);
+  return 1;
 }
 
 }  // namespace quorum::node

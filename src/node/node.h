@@ -3,7 +3,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -15,7 +17,9 @@
 #include "node/config.h"
 #include "node/listeners.h"
 #include "node/metrics.h"
+#include "node/node_ui.h"
 #include "node/relay_client.h"
+#include "node/ui/ui_endpoints.h"
 
 namespace quorum::node {
 
@@ -47,15 +51,25 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Serves until SIGINT or SIGTERM; then stops accepting, lets responses in progress finish (up to 10 s,
-  // until every listener has drained), stops the engines and returns the exit code, 0. Once.
+  // Serves until SIGINT or SIGTERM (or a restart asked from the node's page); then stops accepting, lets
+  // responses in progress finish (up to 10 s, until every listener has drained), stops the engines and
+  // returns the exit code, 0. Once.
   int run();
+
+  // After run(): the page asked for a fresh start (relaunch.h), without these options of the command line.
+  bool relaunch_requested() const { return relaunch_; }
+  const std::vector<std::string>& relaunch_without() const { return relaunch_drop_; }
+  const std::string& ui_token() const { return ui_context_->token; }
 
  private:
   // The build steps after construction, in order; false when the node cannot start, the reason logged.
   bool add_engines();
   std::optional<ListenPlan> open_listeners();
   void join_cluster(const ListenPlan& plan);
+  // The local UI: its view of the node, its endpoints on the API's listener (node_ui.h).
+  void open_ui();
+  // From the UI's worker thread: stop as at SIGTERM, then re-execute without `drop`.
+  void restart(std::string reason, std::vector<std::string> drop);
   // One HttpServer per thread on `listener.host`, all or none, so that servers_[k] runs on
   // contexts_[k % threads]. Throws std::system_error when one cannot be bound.
   void open(const Listener& listener);
@@ -77,6 +91,15 @@ class Node {
   unsigned short port_ = 0;                                         // the one every listener has
   std::unique_ptr<ClusterNode> cluster_;                            // null outside a cluster
   std::shared_ptr<RelayClient> relay_;                              // null outside a cluster
+  std::shared_ptr<engines::llamacpp::LlamaCppBackend> embedded_;    // null with --no-embedded
+  // The UI goes first (its worker thread joined, then its view), while what it looks at still stands.
+  std::unique_ptr<NodeUi> ui_;
+  std::unique_ptr<ui::UiContext> ui_context_;
+  // The restart asked from the page: set by restart() on the UI's worker, read after run().
+  std::mutex stop_mutex_;
+  std::function<void(std::string)> stop_;  // set while run() serves: stops the node (any thread)
+  bool relaunch_ = false;
+  std::vector<std::string> relaunch_drop_;
 };
 
 // Node::create() and run(): the process exit code (1 when the node cannot start).

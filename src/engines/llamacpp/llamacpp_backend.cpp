@@ -130,6 +130,12 @@ Result<std::shared_ptr<LoadedModel>> LlamaCppBackend::model_for(const std::strin
   return manager_.acquire(*entry);
 }
 
+Status LlamaCppBackend::load(const std::string& id) {
+  auto model = model_for(id);
+  if (!model) return model.take_error();
+  return Ok{};
+}
+
 template <class Job>
 Status LlamaCppBackend::submit(const std::string& id, const std::shared_ptr<Job>& job,
                                const CallContext& context) {

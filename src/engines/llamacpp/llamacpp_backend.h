@@ -32,6 +32,14 @@ class LlamaCppBackend final : public Backend {
   // that requests run on are destroyed: model threads post events to them.
   void shutdown() override { manager_.shutdown(); }
 
+  // From the node's page (docs/ui-api.md). load(): starts loading `id` now, as a first request would, and
+  // returns without waiting (404 when no file serves it, 503 when it does not fit the memory budget).
+  // unload(): frees it now (404 when it is not loaded, 409 while a request runs on it).
+  Status load(const std::string& id);
+  Status unload(const std::string& id) { return manager_.unload(id); }
+  // The models folder's GGUF files and the --model files, as a request would find them.
+  std::vector<CatalogModel> files() { return catalog_.scan(); }
+
  private:
   // The loaded (or loading) model serving `id`, or the error the client should see.
   Result<std::shared_ptr<LoadedModel>> model_for(const std::string& id);

@@ -94,6 +94,23 @@ bool ModelManager::is_loaded(const std::string& id) const {
   return it != models_.end() && it->second.model->state() == LoadedModel::State::kReady;
 }
 
+Status ModelManager::unload(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto it = models_.find(id);
+  if (it == models_.end()) {
+    return ApiError::not_found("The model '" + id + "' is not loaded.", "id", "model_not_loaded");
+  }
+  if (it->second.model->busy() > 0) {
+    return ApiError{409, "invalid_request_error",
+                    "The model '" + id + "' is answering a request; unload it once that ends.", std::nullopt,
+                    std::string("model_busy")};
+  }
+  log::info("model '" + id + "': unloading (asked from the node's page)");
+  unload_later(std::move(it->second.model));
+  models_.erase(it);
+  return Ok{};
+}
+
 void ModelManager::retain(const std::set<std::string>& present) {
   std::lock_guard lock(mutex_);
   for (auto it = models_.begin(); it != models_.end();) {

@@ -43,6 +43,9 @@ class ModelManager {
   void shutdown();
   // True when `id` is in memory and ready.
   bool is_loaded(const std::string& id) const;
+  // Unloads `id` now (destroyed on the janitor thread): 404 when it is not in memory, 409 while a job runs on
+  // it (the caller may try again once it ends).
+  Status unload(const std::string& id);
   // Drops models whose id is not in `present` (their file is gone).
   void retain(const std::set<std::string>& present);
 

@@ -7,20 +7,22 @@
 #include "node/api/routes.h"
 #include "node/cluster_node.h"
 #include "node/cluster_peers.h"
+#include "node/ui/ui_endpoints.h"
 
 namespace quorum::node {
 
 namespace {
 
 router::RouterOptions router_options(const NodeConfig& config, const cluster::NodeIdentity& self,
-                                     Metrics& metrics) {
+                                     Metrics& metrics, const std::function<void()>& on_load) {
   router::RouterOptions o;
   o.self_id = self.id;
   o.self_name = self.name;
   o.max_retries = config.max_retries;
   o.capacity = config.cluster.capacity;
-  o.on_serving = [&metrics](const router::Served& served, const std::string& model, int delta) {
+  o.on_serving = [&metrics, &on_load](const router::Served& served, const std::string& model, int delta) {
     metrics.in_flight(served.engine, model, delta);
+    if (on_load) on_load();
   };
   return o;
 }
@@ -33,7 +35,7 @@ api::ApiSettings api_settings(const NodeConfig& config) {
 
 Api::Api(const NodeConfig& config, engines::EngineRegistry& registry, Metrics& metrics,
          const cluster::NodeIdentity& self)
-    : router_(registry, router_options(config, self, metrics)),
+    : router_(registry, router_options(config, self, metrics, on_load_)),
       context_(api_settings(config), self, registry, router_, metrics),
       auth_(auth::node_authenticator(self.id, std::nullopt)),
       own_names_(api::own_host_names({}, {}, {})) {
@@ -74,6 +76,10 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
       log::warn("refused a peer request from " + req.remote_address + ": " + caller.error().message);
     }
     return api::reply_error(w, caller.take_error(), std::move(request_id));
+  }
+  // The node's own page, on loopback only: elsewhere its paths are not found.
+  if (ui_ && caller->kind == auth::Caller::Kind::kLocal && ui::is_ui_request(req.target)) {
+    return ui::serve_ui(*ui_, req, w, std::move(request_id));
   }
   const std::string_view origin = req.headers.get("Origin");
   if (!api::origin_allowed(origin)) {

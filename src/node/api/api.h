@@ -9,6 +9,7 @@
 // called before serving (set_cluster(nullptr) again once serving stopped, before the cluster goes).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -23,6 +24,10 @@
 #include "node/config.h"
 #include "node/metrics.h"
 #include "router/router.h"
+
+namespace quorum::node::ui {
+struct UiContext;
+}
 
 namespace quorum::node {
 
@@ -69,6 +74,11 @@ class Api {
   void observe(std::unique_ptr<api::RequestObserver> observer) {
     context_.observers.add(std::move(observer));
   }
+  // Called whenever a request starts or stops being served by this node (any thread; before serving).
+  void on_load(std::function<void()> on_load) { on_load_ = std::move(on_load); }
+  // The local UI (node/ui/ui_endpoints.h): its paths are served to loopback callers. Before serving.
+  void set_ui(ui::UiContext* ui) { ui_ = ui; }
+  const api::ApiContext& context() const { return context_; }
 
  private:
   router::Router router_;
@@ -77,6 +87,8 @@ class Api {
   std::shared_ptr<auth::KeyBook> keys_ = std::make_shared<auth::KeyBook>();
   std::unique_ptr<ClusterPeers> peers_;
   std::vector<std::string> own_names_;
+  std::function<void()> on_load_;
+  ui::UiContext* ui_ = nullptr;
 };
 
 }  // namespace quorum::node

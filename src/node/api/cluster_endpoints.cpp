@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "cluster/peer_proof.h"
+#include "node/api/cluster_view.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "node/cluster_node.h"
@@ -32,18 +33,6 @@ cluster::NodeStatus local_status(const ApiContext& api) {
 
 namespace {
 
-json::array models_json(const std::vector<cluster::ModelState>& models) {
-  json::array out;
-  for (const auto& m : models) out.push_back(json::object{{"id", m.id}, {"loaded", m.loaded}});
-  return out;
-}
-
-json::array strings_json(const std::vector<std::string>& items) {
-  json::array out;
-  for (const auto& i : items) out.push_back(json::value(i));
-  return out;
-}
-
 json::object discovery_json(const ClusterNode& cluster) {
   auto d = cluster.discovery_status();
   if (!d) return json::object{{"mdns", false}};
@@ -51,29 +40,6 @@ json::object discovery_json(const ClusterNode& cluster) {
                       {"interfaces", strings_json(d->interfaces)},
                       {"nodes_heard", d->nodes_heard},
                       {"other_clusters", d->other_clusters}};
-}
-
-json::object peer_json(const cluster::PeerRecord& p, cluster::RegistryClock::time_point now) {
-  const cluster::LanPath* lan = p.lan_path();
-  json::object o{
-      {"id", p.status.id},
-      {"name", p.status.name},
-      {"address", lan ? lan->address : std::string()},
-      {"port", lan ? lan->port : p.status.port},
-      {"version", p.status.version},
-      {"state", std::string(cluster::to_string(p.state))},
-      {"static", p.configured()},
-      {"models", models_json(p.status.models)},
-      {"engines", strings_json(p.status.engines)},
-      {"in_flight", std::max(p.status.in_flight, p.forwarded)},
-      {"capacity", p.status.capacity},
-      {"last_seen_ms_ago", std::chrono::duration_cast<std::chrono::milliseconds>(now - p.last_seen).count()}};
-  // How this node reaches it now: "lan" or "relay" (the path its last heartbeat answered on).
-  const bool relay_now = !p.paths.empty() && p.active_path < p.paths.size() &&
-                         std::holds_alternative<cluster::RelayPath>(p.paths[p.active_path]);
-  o["path"] = p.paths.empty() ? "none" : relay_now ? "relay" : "lan";
-  if (!p.last_error.empty()) o["error"] = p.last_error;
-  return o;
 }
 
 ApiError peer_refusal(std::string message) {
@@ -100,19 +66,8 @@ net::Task<void> send_signed_answer(ApiContext& api, const net::HttpRequest& req,
 }  // namespace
 
 net::Task<void> serve_cluster_nodes(ApiContext& api, net::ResponseWriter& w) {
-  auto status = local_status(api);
   const ClusterNode* cluster = api.cluster;
-  json::object self{
-      {"id", api.self.id},
-      {"name", api.self.name},
-      {"address", cluster && !cluster->self_address().empty() ? cluster->self_address() : api.self_address},
-      {"port", api.self_port},
-      {"version", QUORUM_VERSION},
-      {"state", "self"},
-      {"models", models_json(status.models)},
-      {"engines", strings_json(status.engines)},
-      {"in_flight", status.in_flight},
-      {"capacity", status.capacity}};
+  json::object self = self_json(api);
   json::array data;
   if (cluster) {
     auto now = cluster::RegistryClock::now();

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <unordered_map>
 
+#include "node/api/cluster_view.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "node/cluster_node.h"
@@ -12,48 +13,6 @@ namespace quorum::node::api {
 namespace json = boost::json;
 
 namespace {
-
-struct ClusterModel {
-  std::string id;
-  int64_t created = 0;
-  std::string owned_by;
-  bool loaded = false;
-  std::vector<std::string> engines;  // this node's engines that offer it
-  json::array nodes;                 // [{id, name, loaded}]
-};
-
-std::vector<ClusterModel> cluster_models(const ApiContext& api) {
-  std::vector<ClusterModel> out;
-  std::unordered_map<std::string, size_t> index;  // a peer may list thousands of models
-  auto entry = [&](const std::string& id) -> ClusterModel& {
-    auto [it, added] = index.emplace(id, out.size());
-    if (added) out.push_back(ClusterModel{id});
-    return out[it->second];
-  };
-  auto merge = [](ClusterModel& m, int64_t created, const std::string& owned_by, bool loaded) {
-    if (created && (!m.created || created < m.created)) m.created = created;
-    if (m.owned_by.empty()) m.owned_by = owned_by;
-    m.loaded = m.loaded || loaded;
-  };
-  for (const auto& l : api.engines.models()) {
-    auto& m = entry(l.info.id);
-    merge(m, l.info.created, l.info.owned_by, l.info.loaded);
-    m.engines = l.engines;
-    m.nodes.push_back(json::object{{"id", api.self.id}, {"name", api.self.name}, {"loaded", l.info.loaded}});
-  }
-  if (api.cluster) {
-    for (const auto& peer : api.cluster->registry().snapshot()) {
-      if (peer.state != cluster::PeerState::kReachable) continue;
-      for (const auto& pm : peer.status.models) {
-        auto& m = entry(pm.id);
-        merge(m, pm.created, pm.owned_by, pm.loaded);
-        m.nodes.push_back(
-            json::object{{"id", peer.status.id}, {"name", peer.status.name}, {"loaded", pm.loaded}});
-      }
-    }
-  }
-  return out;
-}
 
 json::object model_json(const ClusterModel& m) {
   json::array engines;

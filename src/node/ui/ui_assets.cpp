@@ -1,0 +1,90 @@
+#include "node/ui/ui_assets.h"
+
+#include <array>
+#include <utility>
+
+namespace quorum::node::ui {
+
+namespace {
+
+constexpr std::string_view kLeftOutPage = R"(<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Quorum</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40em;margin:4em auto;padding:0 1em;color:#1f2937}
+code{background:#f3f4f6;padding:.1em .3em;border-radius:4px}</style></head>
+<body><h1>Quorum</h1>
+<p>This node works, but its window was left out of this build: npm was not found when it was built.</p>
+<p>The API is at <code>/v1</code> (for example <code>/v1/models</code>). To get the window, install Node.js and
+npm, then rebuild (<code>make build</code>).</p></body></html>
+)";
+
+std::string replace_all(std::string_view text, std::string_view from, std::string_view to) {
+  std::string out;
+  out.reserve(text.size() + to.size());
+  size_t at = 0;
+  while (true) {
+    const size_t found = text.find(from, at);
+    if (found == std::string_view::npos) break;
+    out.append(text.substr(at, found - at));
+    out.append(to);
+    at = found + from.size();
+  }
+  out.append(text.substr(at));
+  return out;
+}
+
+const EmbeddedAsset* find(const std::vector<EmbeddedAsset>& assets, std::string_view path) {
+  for (const auto& a : assets) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_ui_file_path(std::string_view path) {
+  return path == "/" || path == "/index.html" || path == "/favicon.svg" || path.starts_with("/assets/");
+}
+
+std::string_view content_type_for(std::string_view path) {
+  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kTypes{{
+      {".html", "text/html; charset=utf-8"},
+      {".js", "text/javascript; charset=utf-8"},
+      {".mjs", "text/javascript; charset=utf-8"},
+      {".css", "text/css; charset=utf-8"},
+      {".svg", "image/svg+xml"},
+      {".png", "image/png"},
+      {".ico", "image/x-icon"},
+      {".woff2", "font/woff2"},
+      {".json", "application/json"},
+      {".txt", "text/plain; charset=utf-8"},
+      {".map", "application/json"},
+  }};
+  for (const auto& [ext, type] : kTypes) {
+    if (path.ends_with(ext)) return type;
+  }
+  return "application/octet-stream";
+}
+
+UiFile ui_file(const std::vector<EmbeddedAsset>& assets, std::string_view path, std::string_view token) {
+  UiFile out;
+  const EmbeddedAsset* index = find(assets, "/index.html");
+  if (path == "/" || path == "/index.html") {
+    out.content_type = "text/html; charset=utf-8";
+    out.body = index ? replace_all(index->bytes, kTokenPlaceholder, token) : std::string(kLeftOutPage);
+    return out;
+  }
+  const EmbeddedAsset* asset = find(assets, path);
+  if (!asset) {
+    out.status = 404;
+    out.content_type = "text/plain; charset=utf-8";
+    out.body = "Not found.\n";
+    return out;
+  }
+  out.content_type = std::string(content_type_for(path));
+  out.body = std::string(asset->bytes);
+  out.etag = "\"" + asset->etag + "\"";
+  out.immutable = path.starts_with("/assets/");
+  return out;
+}
+
+}  // namespace quorum::node::ui
