@@ -87,6 +87,7 @@ void NodeUi::start() {
     notify(ui::UiPart::kEngines);
     notify(ui::UiPart::kModels);
     notify(ui::UiPart::kNodes);  // this node's own models and engines
+    notify(ui::UiPart::kModelsFolder);
   });
   if (parts_.cluster) {
     cluster_changes_ = parts_.cluster->registry().subscribe([this](const cluster::RegistryChange&) {

@@ -32,6 +32,8 @@ std::string_view event_name(UiPart part) {
       return "cluster";
     case UiPart::kSettings:
       return "settings";
+    case UiPart::kModelsFolder:
+      return "models_folder";
   }
   return "node";
 }
@@ -185,6 +187,9 @@ void UiHub::changed(UiPart part) {
       break;
     case UiPart::kSettings:
       source = &s.settings;
+      break;
+    case UiPart::kModelsFolder:
+      source = &s.models_folder;
       break;
   }
   broadcast(event_name(part), build(*source));

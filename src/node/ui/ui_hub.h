@@ -29,7 +29,7 @@
 
 namespace quorum::node::ui {
 
-enum class UiPart { kNode, kNodes, kModels, kEngines, kRelay, kCluster, kSettings };
+enum class UiPart { kNode, kNodes, kModels, kEngines, kRelay, kCluster, kSettings, kModelsFolder };
 
 // Builds each part of the state, on demand, from any thread.
 struct UiSources {
