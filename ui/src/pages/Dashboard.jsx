@@ -123,7 +123,7 @@ export default function Dashboard() {
   const recent = s.requests?.recent ?? [];
   const loaded = s.models.filter((m) => m.loaded).length;
   return (
-    <div className="flex flex-col gap-5">
+    <div className="space-y-5">
       <PageTitle title="Dashboard" subtitle={`${s.node.name} · version ${s.node.version}`} />
       <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
         <Stat

@@ -82,7 +82,7 @@ export default function Models() {
   const s = state.snapshot;
   if (!s) return <Waiting />;
   return (
-    <div className="flex flex-col gap-5">
+    <div className="space-y-5">
       <PageTitle title="Models" subtitle="Every model of the cluster, and the nodes that hold it" />
       <Card>
         {s.models.length ? (

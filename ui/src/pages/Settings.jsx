@@ -313,7 +313,7 @@ export default function Settings() {
   if (!s) return <Waiting />;
   const onRestart = (reason) => dispatch({ type: 'restarting', reason });
   return (
-    <div className="flex flex-col gap-5">
+    <div className="space-y-5">
       <PageTitle title="Settings" subtitle={`This node: ${s.node.name} · state in ${s.node.state_dir}`} />
       <Card title="Node">
         <NameForm key={s.node.name} name={s.node.name} />
