@@ -64,7 +64,7 @@ function Header({ snapshot, connection }) {
   if (!snapshot) {
     return (
       <header className="flex h-14 items-center border-b border-slate-200 bg-white px-6 text-sm text-slate-500">
-        Connecting to the node…
+        Local node
       </header>
     );
   }

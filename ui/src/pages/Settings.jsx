@@ -181,11 +181,13 @@ function JoinToken() {
   );
 }
 
-function ClusterCard({ cluster, onRestart }) {
+function ClusterCard({ cluster, onRestart, restarting }) {
   const [joinToken, setJoinToken] = useState('');
   const [confirmLeave, setConfirmLeave] = useState(false);
   const restartOn = (answer) => answer?.restarting && onRestart('cluster change');
-  const { run, busy, error } = useAction(restartOn);
+  const action = useAction(restartOn);
+  const { run, error } = action;
+  const busy = action.busy || restarting; // a cluster change is under way until the node is back
   if (!cluster) {
     return (
       <Card title="Cluster" actions={<Badge>not in a cluster</Badge>}>
@@ -336,7 +338,7 @@ export default function Settings() {
       <Card title="Models folder">
         <ModelsDirForm key={s.settings?.models_dir ?? ''} dir={s.settings?.models_dir ?? s.models_folder?.path ?? ''} />
       </Card>
-      <ClusterCard cluster={s.cluster} onRestart={onRestart} />
+      <ClusterCard cluster={s.cluster} onRestart={onRestart} restarting={!!state.restarting} />
       <RelayCard relay={s.relay} />
     </div>
   );
