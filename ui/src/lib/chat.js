@@ -3,7 +3,7 @@
 //   { servedBy, servedById }              when the response headers arrive (x-quorum-node, x-quorum-node-id)
 //   { reasoning, content, ttftMs }        as deltas arrive (whole text so far; ttftMs once, at the first delta)
 //   { usage, tps, status: "done" }        at the end
-//   { status: "stopped" }                 when `signal` aborted (Stop)
+//   { status: "stopped", tps }            when `signal` aborted (Stop); tps counts the deltas received
 //   { status: "error", error }            on an HTTP error (its {"error":{"message"}}), an error chunk, or a
 //                                         network failure
 // `clock` (ms) is injectable for tests.
@@ -32,7 +32,7 @@ export async function streamChat(body, { signal, onUpdate, clock = () => perform
   let failure = null;
   const stoppedOrError = (e) =>
     e?.name === 'AbortError' || signal?.aborted
-      ? onUpdate({ status: 'stopped' })
+      ? onUpdate({ status: 'stopped', tps: answerRate(deltas, firstAt, clock()) })
       : onUpdate({ status: 'error', error: e?.message || 'The request failed' });
   let res;
   try {

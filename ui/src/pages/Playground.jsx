@@ -150,11 +150,11 @@ export default function Playground() {
                 className={`${inputClass} resize-none`}
               />
               {busy ? (
-                <Button variant="danger" onClick={stop} data-testid="stop-button">
+                <Button key="stop" variant="danger" onClick={stop} data-testid="stop-button">
                   Stop
                 </Button>
               ) : (
-                <Button type="submit" variant="primary" disabled={!input.trim()} data-testid="send-button">
+                <Button key="send" type="submit" variant="primary" disabled={!input.trim()} data-testid="send-button">
                   Send
                 </Button>
               )}
