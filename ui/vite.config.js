@@ -1,0 +1,46 @@
+// Build and dev configuration of Quorum's local UI.
+// - `vite build` writes dist/index.html and dist/assets/* (base '/'): the node embeds them and serves them at '/'.
+// - `vite` (npm run dev) proxies /api and /v1 to a node on http://127.0.0.1:32768 (QUORUM_URL overrides it) and
+//   copies that node's per-launch UI token into the page, so writes work while developing.
+// - `vitest run` uses jsdom and src/test/setup.js.
+import { defineConfig } from 'vite';
+import react from '@vitejs/plugin-react';
+import tailwindcss from '@tailwindcss/vite';
+
+const NODE_URL = process.env.QUORUM_URL || 'http://127.0.0.1:32768';
+const TOKEN_PLACEHOLDER = '__QUORUM_UI_TOKEN__';
+
+// Dev only: the node writes its token into the index.html it serves; fetch that page and reuse the token.
+function devToken() {
+  return {
+    name: 'quorum-dev-token',
+    apply: 'serve',
+    async transformIndexHtml(html) {
+      try {
+        const page = await (await fetch(`${NODE_URL}/`)).text();
+        const m = page.match(/name="quorum-ui-token" content="([^"]*)"/);
+        if (m && m[1] !== TOKEN_PLACEHOLDER) return html.replace(TOKEN_PLACEHOLDER, m[1]);
+      } catch {
+        // no node running: keep the placeholder, writes will answer 403
+      }
+      return html;
+    },
+  };
+}
+
+export default defineConfig({
+  base: '/',
+  plugins: [react(), tailwindcss(), devToken()],
+  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: false },
+  server: {
+    proxy: {
+      '/api': { target: NODE_URL, changeOrigin: true },
+      '/v1': { target: NODE_URL, changeOrigin: true },
+    },
+  },
+  test: {
+    environment: 'jsdom',
+    setupFiles: ['./src/test/setup.js'],
+    include: ['src/**/*.test.{js,jsx}'],
+  },
+});
