@@ -3,6 +3,8 @@
 # package-lock.json, then `vite build`. Called by the build (CMakeLists.txt) whenever a file under ui/ changes.
 # Usage: build-ui.sh UI_DIR OUT_DIR
 set -euo pipefail
+source "$(dirname "$0")/node-env.sh"
+quorum_node_env
 ui_dir=$1
 out_dir=$2
 cd "$ui_dir"

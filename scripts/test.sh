@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` runs it (dependencies are installed by then):
 #   0. formatting: every tracked .cpp/.h as .clang-format wants it (`make format` fixes what it lists);
-#   1. release build, unit tests (ctest);
+#   1. release build (the local UI's npm build included), unit tests (ctest), the UI's component tests (Vitest);
 #   1b. fuzzing regression: each libFuzzer harness of fuzz/ (clang build in build-fuzz/) over its committed seeds,
 #       then a few seconds of fuzzing (scripts/fuzz.sh regress; `make fuzz` is the long run);
 #   2. llama-server from node-llama-cpp's pinned source (cached in ~/.cache/quorum), tiny generated models;
@@ -14,6 +14,9 @@ root=$(pwd)
 jobs=$(nproc)
 
 step() { printf '\n==== %s ====\n' "$*"; }
+# A Node.js new enough for the UI's build and tests (scripts/node-env.sh), for every step.
+source scripts/node-env.sh
+quorum_node_env
 
 step "format"
 make --no-print-directory format-check
@@ -23,6 +26,9 @@ make --no-print-directory build >/dev/null
 
 step "unit tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+step "UI component tests (Vitest)"
+(cd ui && npm test --silent)
 
 step "fuzzing regression (scripts/fuzz.sh regress)"
 bash scripts/fuzz.sh regress

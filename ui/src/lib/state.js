@@ -33,6 +33,8 @@ function replacePart(snapshot, event, data) {
       return { ...snapshot, cluster: data };
     case 'settings':
       return { ...snapshot, settings: data };
+    case 'models_folder':
+      return { ...snapshot, models_folder: data };
     case 'load':
       return { ...snapshot, requests: { ...snapshot.requests, in_flight: data.in_flight } };
     case 'request': {
@@ -66,5 +68,6 @@ export function reduce(state, action) {
 
 // The SSE event names the node sends (each is listened to by name).
 export const EVENT_NAMES = [
-  'snapshot', 'node', 'nodes', 'models', 'engines', 'load', 'request', 'relay', 'cluster', 'settings', 'restarting',
+  'snapshot', 'node', 'nodes', 'models', 'engines', 'load', 'request', 'relay', 'cluster', 'settings',
+  'models_folder', 'restarting', 'stopping',
 ];

@@ -25,6 +25,7 @@ describe('event-state reducer', () => {
       relay: [null, (s) => s.relay],
       cluster: [{ id: 'c2', fingerprint: 'f2' }, (s) => s.cluster],
       settings: [{ ...snap.settings, models_dir: '/m' }, (s) => s.settings],
+      models_folder: [{ path: '/m', files: [{ name: 'a.gguf', size_bytes: 1 }] }, (s) => s.models_folder],
     };
     for (const [kind, [data, part]] of Object.entries(cases)) {
       const next = reduce(base, ev(kind, data));
