@@ -18,10 +18,9 @@ namespace quorum::link {
 namespace asio = boost::asio;
 namespace json = boost::json;
 
-
 Result<RelayReply> relay_call(const std::string& base, const std::string& method, const std::string& target,
-                   const std::string& body, const cluster::SigningKey* sign_with,
-                   const std::string& node_id) {
+                              const std::string& body, const cluster::SigningKey* sign_with,
+                              const std::string& node_id) {
   asio::io_context io;
   std::optional<Result<RelayReply>> out;
   net::Headers headers;
@@ -74,14 +73,16 @@ std::string relay_error_message(const RelayReply& reply) {
   return "the relay answered " + std::to_string(reply.status);
 }
 
-Result<Enrolled> enrol_at_relay(const std::string& state_dir, const std::string& url, const std::string& token) {
+Result<Enrolled> enrol_at_relay(const std::string& state_dir, const std::string& url,
+                                const std::string& token) {
   if (!url.starts_with("http://") && !url.starts_with("https://"))
     return ApiError::invalid_request("the relay URL must be http(s)://", "url");
   auto self = cluster::load_or_create_identity(state_dir);
   if (!self) return self.take_error();
   auto m = cluster::load_membership(state_dir);
   if (!m) return m.take_error();
-  if (!*m) return ApiError::invalid_request("this node is in no cluster: `quorum cluster init` (or `join`) first");
+  if (!*m)
+    return ApiError::invalid_request("this node is in no cluster: `quorum cluster init` (or `join`) first");
   const auto& membership = **m;
   // The node's own key: kept when re-joining the same relay, new otherwise.
   auto existing = cluster::load_relay_membership(state_dir);
@@ -106,7 +107,8 @@ Result<Enrolled> enrol_at_relay(const std::string& state_dir, const std::string&
   if (!reply) return reply.take_error();
   if (reply->status != 200) {
     const int status = reply->status >= 400 && reply->status < 500 ? reply->status : 502;
-    return ApiError{status, "invalid_request_error", relay_error_message(*reply), std::nullopt, std::string("relay_refused")};
+    return ApiError{status, "invalid_request_error", relay_error_message(*reply), std::nullopt,
+                    std::string("relay_refused")};
   }
   Enrolled out{self->name, ""};
   if (reply->body.is_object()) {

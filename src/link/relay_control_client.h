@@ -1,6 +1,7 @@
-// Calls to a relay's control API from this machine (the CLI's `quorum relay|keys|usage`, and the node's page):
-// one request at a time, run to its end on a private io_context, so the caller's thread blocks. https is
-// checked against the system's trust store, or the CA file named by QUORUM_RELAY_CA_FILE (tests, private CAs).
+// Calls to a relay's control API from this machine (the CLI's `quorum relay|keys|usage`, and the node's
+// page): one request at a time, run to its end on a private io_context, so the caller's thread blocks. https
+// is checked against the system's trust store, or the CA file named by QUORUM_RELAY_CA_FILE (tests, private
+// CAs).
 #pragma once
 
 #include <boost/json/value.hpp>
@@ -31,6 +32,7 @@ struct Enrolled {
 // Enrols this node (state directory `state_dir`, which must be in a cluster) at the relay `url`, presenting
 // the operator's enrolment `token` (a cluster's first node; later ones need none), and writes relay.json. A
 // running node connects within seconds.
-Result<Enrolled> enrol_at_relay(const std::string& state_dir, const std::string& url, const std::string& token);
+Result<Enrolled> enrol_at_relay(const std::string& state_dir, const std::string& url,
+                                const std::string& token);
 
 }  // namespace quorum::link

@@ -144,8 +144,8 @@ json::value NodeUi::models_json() const {
     for (const auto& f : files) {
       if (f.id == m.id) {
         size = f.size;
-        embedded = parts_.embedded && std::find(m.engines.begin(), m.engines.end(), parts_.embedded->name()) !=
-                                          m.engines.end();
+        embedded = parts_.embedded &&
+                   std::find(m.engines.begin(), m.engines.end(), parts_.embedded->name()) != m.engines.end();
       }
     }
     out.push_back(json::object{{"id", m.id},
@@ -199,10 +199,11 @@ json::value NodeUi::settings_json() const {
       engines.push_back(json::object{{"name", e.name}, {"type", e.type}, {"url", e.url}});
     }
   }
-  return json::object{{"name", parts_.identity.name},
-                      {"models_dir", parts_.embedded ? parts_.embedded->location() : parts_.config.embedded.models_dir},
-                      {"engines", std::move(engines)},
-                      {"autodetect", parts_.config.autodetect}};
+  return json::object{
+      {"name", parts_.identity.name},
+      {"models_dir", parts_.embedded ? parts_.embedded->location() : parts_.config.embedded.models_dir},
+      {"engines", std::move(engines)},
+      {"autodetect", parts_.config.autodetect}};
 }
 
 json::value NodeUi::models_folder_json() const {
@@ -274,7 +275,8 @@ Result<json::object> NodeUi::add_engine(const json::object& body) {
   settings->engines.push_back(*spec);
   if (auto saved = save_settings(parts_.config.state_dir, *settings); !saved) return saved.take_error();
   parts_.registry.add(make_backend(*spec, parts_.config), /*autodetected=*/false);
-  log::info("engine '" + spec->name + "' (" + spec->type + ") at " + spec->url + ", added from the node's page");
+  log::info("engine '" + spec->name + "' (" + spec->type + ") at " + spec->url +
+            ", added from the node's page");
   parts_.refresh_engines();
   return json::object{{"engine", spec->name}};
 }
@@ -286,8 +288,9 @@ Result<json::object> NodeUi::remove_engine(const json::object& body) {
   const auto removed = std::erase_if(settings->engines, [&](const EngineSpec& e) { return e.name == name; });
   if (removed == 0) {
     return parts_.registry.contains(name)
-               ? conflict("The engine '" + name + "' was not added in Settings (it is found by itself, given by "
-                          "a flag, or built in), so it cannot be removed here.",
+               ? conflict("The engine '" + name +
+                              "' was not added in Settings (it is found by itself, given by "
+                              "a flag, or built in), so it cannot be removed here.",
                           "engine_not_removable")
                : ApiError::not_found("This node has no engine named '" + name + "'.", "name");
   }

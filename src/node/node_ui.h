@@ -41,11 +41,11 @@ struct NodeUiParts {
   const std::optional<cluster::Membership>& membership;
   engines::EngineRegistry& registry;
   Api& api;
-  ClusterNode* cluster = nullptr;                                      // null outside a cluster
-  std::shared_ptr<RelayClient> relay;                                  // null outside a cluster
-  std::shared_ptr<engines::llamacpp::LlamaCppBackend> embedded;        // null when --no-embedded
-  std::string listen;                                                  // "127.0.0.1:32768"
-  boost::asio::any_io_executor executor;                               // the node's first context
+  ClusterNode* cluster = nullptr;                                // null outside a cluster
+  std::shared_ptr<RelayClient> relay;                            // null outside a cluster
+  std::shared_ptr<engines::llamacpp::LlamaCppBackend> embedded;  // null when --no-embedded
+  std::string listen;                                            // "127.0.0.1:32768"
+  boost::asio::any_io_executor executor;                         // the node's first context
   // Stops the node and re-executes it without the options `drop` (relaunch.h); `reason` goes to the pages.
   std::function<void(std::string reason, std::vector<std::string> drop)> restart;
   // Refreshes the engines' model lists now (on the node's first context).

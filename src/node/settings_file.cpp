@@ -33,7 +33,8 @@ Result<NodeSettings> load_settings(const std::string& state_dir) {
   text << in.rdbuf();
   boost::system::error_code ec;
   json::value v = json::parse(text.str(), ec);
-  if (ec || !v.is_object()) return ApiError::server(500, path.string() + " is not a JSON object; fix or remove it");
+  if (ec || !v.is_object())
+    return ApiError::server(500, path.string() + " is not a JSON object; fix or remove it");
   const json::object& o = v.as_object();
   NodeSettings s;
   s.models_dir = string_field(o, "models_dir");
@@ -67,20 +68,25 @@ void apply_settings(const NodeSettings& settings, NodeConfig& config) {
   if (config.embedded.models_dir.empty()) config.embedded.models_dir = settings.models_dir;
 }
 
-Result<EngineSpec> engine_from_page(const std::string& name, const std::string& url, const std::string& type) {
-  if (name.empty() || name.size() > 64) return ApiError::invalid_request("An engine needs a name (1 to 64 characters).", "name");
+Result<EngineSpec> engine_from_page(const std::string& name, const std::string& url,
+                                    const std::string& type) {
+  if (name.empty() || name.size() > 64)
+    return ApiError::invalid_request("An engine needs a name (1 to 64 characters).", "name");
   for (char c : name) {
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
                     c == '_' || c == '.';
     if (!ok) {
-      return ApiError::invalid_request("An engine's name has only letters, digits, '-', '_' and '.'.", "name");
+      return ApiError::invalid_request("An engine's name has only letters, digits, '-', '_' and '.'.",
+                                       "name");
     }
   }
   if (!type.empty() && type != "openai" && type != "ollama") {
-    return ApiError::invalid_request("An engine's type is openai or ollama (or left empty to guess).", "type");
+    return ApiError::invalid_request("An engine's type is openai or ollama (or left empty to guess).",
+                                     "type");
   }
   auto spec = parse_engine_spec(name + "=" + (type.empty() ? "" : type + ":") + url);
-  if (!spec) return ApiError::invalid_request("The engine's URL must start with http:// (got '" + url + "').", "url");
+  if (!spec)
+    return ApiError::invalid_request("The engine's URL must start with http:// (got '" + url + "').", "url");
   return spec;
 }
 

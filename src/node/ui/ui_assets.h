@@ -1,5 +1,6 @@
 // The local UI's files (ui/, built by `vite build`), embedded in the binary at build time
-// (cmake/embed_ui.cmake), and how the node serves them. Pure: no sockets (tests/unit/node/ui_assets_test.cpp).
+// (cmake/embed_ui.cmake), and how the node serves them. Pure: no sockets
+// (tests/unit/node/ui_assets_test.cpp).
 //
 // The UI is a single-page app routed by the URL's hash: the node serves index.html at "/" and "/index.html",
 // and each other file at its own path ("/assets/index-3f2a.js"). index.html carries the placeholder
@@ -36,7 +37,7 @@ struct UiFile {
   int status = 200;  // 200, or 404 for a path under the UI's that is not embedded
   std::string content_type;
   std::string body;
-  std::string etag;  // empty for index.html (its body carries the token) and for 404
+  std::string etag;        // empty for index.html (its body carries the token) and for 404
   bool immutable = false;  // hashed file names under /assets/: cached for a year
 };
 

@@ -1,7 +1,7 @@
 #include "node/ui/ui_endpoints.h"
 
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -91,10 +91,11 @@ net::Task<void> serve_events(UiContext& ui, net::ResponseWriter& writer, std::st
 net::Task<void> serve_write(UiContext& ui, net::HttpRequest& request, net::ResponseWriter& writer,
                             std::string action, std::string request_id) {
   if (!ui_token_matches(request.headers.get("X-Quorum-UI-Token"), ui.token)) {
-    ApiError refused = ui_error(403,
-                                "This change needs the token of the node's own page: reload the page from the "
-                                "node (http://127.0.0.1:<port>/).",
-                                "ui_token");
+    ApiError refused =
+        ui_error(403,
+                 "This change needs the token of the node's own page: reload the page from the "
+                 "node (http://127.0.0.1:<port>/).",
+                 "ui_token");
     co_await api::reply_error(writer, std::move(refused), std::move(request_id));
     co_return;
   }

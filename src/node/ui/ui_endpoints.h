@@ -28,8 +28,8 @@ class UiActions {
 
 struct UiContext {
   std::shared_ptr<UiHub> hub;
-  std::string token;                     // the per-launch token (ui_guard.h)
-  UiActions* actions = nullptr;          // null: every write is refused (503)
+  std::string token;                    // the per-launch token (ui_guard.h)
+  UiActions* actions = nullptr;         // null: every write is refused (503)
   boost::asio::thread_pool workers{1};  // where UiActions::run runs
 };
 

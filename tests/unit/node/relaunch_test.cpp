@@ -12,8 +12,9 @@ TEST(Relaunch, DropsAnOptionInBothForms) {
             (Args{"quorum", "node", "--port", "1"}));
   EXPECT_EQ(without_options({"quorum", "node", "--name=a", "--port", "1"}, {"--name"}),
             (Args{"quorum", "node", "--port", "1"}));
-  EXPECT_EQ(without_options({"quorum", "node", "--models-dir", "/m", "--name", "x"}, {"--name", "--models-dir"}),
-            (Args{"quorum", "node"}));
+  EXPECT_EQ(
+      without_options({"quorum", "node", "--models-dir", "/m", "--name", "x"}, {"--name", "--models-dir"}),
+      (Args{"quorum", "node"}));
 }
 
 TEST(Relaunch, KeepsEverythingElse) {

@@ -8,8 +8,8 @@ namespace quorum::node::ui {
 namespace {
 
 TEST(UiGuard, OnlyLoopbackNamesInHost) {
-  for (const char* ok : {"localhost", "localhost:32768", "LOCALHOST.", "127.0.0.1", "127.0.0.1:32768", "[::1]",
-                         "[::1]:32768", "localhost.:80"}) {
+  for (const char* ok : {"localhost", "localhost:32768", "LOCALHOST.", "127.0.0.1", "127.0.0.1:32768",
+                         "[::1]", "[::1]:32768", "localhost.:80"}) {
     EXPECT_TRUE(loopback_host(ok)) << ok;
   }
   for (const char* bad : {"", "evil.com", "evil.com:32768", "127.0.0.1.evil.com", "localhost.evil.com",
