@@ -4,11 +4,11 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <memory>
-#include <optional>
 
 #include "app/health_probe.h"
 #include "app/node_child.h"
@@ -128,7 +128,8 @@ int run_app(const AppOptions& options) {
 int run_ui(int port) {
   std::string url = ui_url(port);
   if (!node_answers(port)) {
-    std::cerr << "quorum ui: no node answers on " << url << " (start one with `quorum node`, or run `quorum app`, "
+    std::cerr << "quorum ui: no node answers on " << url
+              << " (start one with `quorum node`, or run `quorum app`, "
               << "which starts one)\n";
     return 1;
   }

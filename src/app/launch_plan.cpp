@@ -2,7 +2,9 @@
 
 namespace quorum::app {
 
-std::string ui_url(int port) { return "http://127.0.0.1:" + std::to_string(port) + "/"; }
+std::string ui_url(int port) {
+  return "http://127.0.0.1:" + std::to_string(port) + "/";
+}
 
 Result<std::vector<std::string>> node_command(int port, const std::vector<std::string>& node_options) {
   for (const auto& option : node_options) {

@@ -1,6 +1,7 @@
-// The pure decisions of `quorum app` and `quorum ui`: the UI's URL, the command line of the node started beside
-// the window, whether it opens a native window or the browser (and the one line that says why not a window),
-// and what the window's title reads. No I/O here: desktop.cpp gathers the facts and acts on the answers.
+// The pure decisions of `quorum app` and `quorum ui`: the UI's URL, the command line of the node started
+// beside the window, whether it opens a native window or the browser (and the one line that says why not a
+// window), and what the window's title reads. No I/O here: desktop.cpp gathers the facts and acts on the
+// answers.
 #pragma once
 
 #include <string>

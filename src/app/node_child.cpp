@@ -30,7 +30,8 @@ Result<NodeChild> NodeChild::spawn(const std::string& executable, const std::vec
   argv.push_back(nullptr);
   pid_t parent = ::getpid();
   pid_t pid = ::fork();
-  if (pid < 0) return ApiError::server(500, std::string("cannot start the node: fork: ") + std::strerror(errno));
+  if (pid < 0)
+    return ApiError::server(500, std::string("cannot start the node: fork: ") + std::strerror(errno));
   if (pid == 0) {
     // The child: only async-signal-safe calls until exec.
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);

@@ -18,10 +18,10 @@ std::string describe_exit(int wait_status);
 
 class NodeChild {
  public:
-  // Runs `executable` with `args` (after argv[0], which is "quorum") in a child process that shares this one's
-  // standard streams. The child gets SIGTERM if this process dies first, so a killed app leaves no node behind.
-  // The node may re-exec itself (same pid) when it joins a cluster: that is not an exit. Call before any other
-  // thread exists (it forks). Fails when the process cannot be made.
+  // Runs `executable` with `args` (after argv[0], which is "quorum") in a child process that shares this
+  // one's standard streams. The child gets SIGTERM if this process dies first, so a killed app leaves no node
+  // behind. The node may re-exec itself (same pid) when it joins a cluster: that is not an exit. Call before
+  // any other thread exists (it forks). Fails when the process cannot be made.
   static Result<NodeChild> spawn(const std::string& executable, const std::vector<std::string>& args);
 
   NodeChild(NodeChild&& other) noexcept;
@@ -38,8 +38,8 @@ class NodeChild {
   std::optional<int> exited();
   // Waits up to `timeout` for the child to exit; its wait status, or nothing if it still runs.
   std::optional<int> wait_for(std::chrono::milliseconds timeout);
-  // Sends SIGTERM, waits up to `grace` for the child to exit, then SIGKILL and waits. Returns its wait status.
-  // Idempotent: after the child has been reaped it returns the status it had.
+  // Sends SIGTERM, waits up to `grace` for the child to exit, then SIGKILL and waits. Returns its wait
+  // status. Idempotent: after the child has been reaped it returns the status it had.
   int stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
  private:

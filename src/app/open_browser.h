@@ -10,9 +10,10 @@ enum class BrowserOutcome {
   printed,  // xdg-open is missing or failed: the URL was printed on stdout for the user to open
 };
 
-// Runs `xdg-open url` (sharing this process's standard streams) and waits for it to return: xdg-open hands the
-// URL to the browser and returns, or runs a text browser in this terminal until the user leaves it. On failure
-// prints "Open URL in a browser." on stdout (and why on stderr). Blocks; call from one thread at a time.
+// Runs `xdg-open url` (sharing this process's standard streams) and waits for it to return: xdg-open hands
+// the URL to the browser and returns, or runs a text browser in this terminal until the user leaves it. On
+// failure prints "Open URL in a browser." on stdout (and why on stderr). Blocks; call from one thread at a
+// time.
 BrowserOutcome open_browser(const std::string& url);
 
 }  // namespace quorum::app

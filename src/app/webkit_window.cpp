@@ -149,7 +149,8 @@ WindowEnd WebKitWindow::run(const std::string& url, int watch_fd) {
   g.gtk_container_add(s.window, view);
   g.g_signal_connect_data(view, "notify::title", reinterpret_cast<GCallback>(&on_title), &s, nullptr, 0);
   g.g_signal_connect_data(s.window, "destroy", reinterpret_cast<GCallback>(&on_destroy), &s, nullptr, 0);
-  guint sources[3] = {g.g_unix_signal_add(SIGINT, &on_signal, &s), g.g_unix_signal_add(SIGTERM, &on_signal, &s),
+  guint sources[3] = {g.g_unix_signal_add(SIGINT, &on_signal, &s),
+                      g.g_unix_signal_add(SIGTERM, &on_signal, &s),
                       watch_fd >= 0 ? g.g_unix_fd_add(watch_fd, kGIoIn, &on_fd, &s) : 0};
   g.webkit_web_view_load_uri(view, url.c_str());
   g.gtk_widget_show_all(s.window);

@@ -15,8 +15,8 @@ TEST(UiUrl, IsTheLoopbackListener) {
 }
 
 TEST(NodeCommand, ListensOnThePortAndPassesNodeOptionsThroughInOrder) {
-  auto argv = node_command(4000, {"--name", "desk", "--no-autodetect", "--model", "a=/m/a.gguf",
-                                  "--state-dir=/tmp/s"});
+  auto argv = node_command(
+      4000, {"--name", "desk", "--no-autodetect", "--model", "a=/m/a.gguf", "--state-dir=/tmp/s"});
   ASSERT_TRUE(argv.ok());
   EXPECT_EQ(*argv, (Args{"node", "--listen", "127.0.0.1:4000", "--name", "desk", "--no-autodetect", "--model",
                          "a=/m/a.gguf", "--state-dir=/tmp/s"}));

@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
-
 #include <unistd.h>
 
 #include <csignal>
@@ -40,7 +39,8 @@ TEST(NodeChild, StopKillsAChildThatIgnoresSigtermAfterTheGrace) {
   // The shell ignores TERM (and says so by creating `ready`), so only SIGKILL ends it.
   std::string ready = ::testing::TempDir() + "node_child_ready_" + std::to_string(::getpid());
   std::filesystem::remove(ready);
-  auto child = NodeChild::spawn("/bin/sh", {"-c", "trap '' TERM; : > " + ready + "; while :; do read -t 1 x; done"});
+  auto child =
+      NodeChild::spawn("/bin/sh", {"-c", "trap '' TERM; : > " + ready + "; while :; do read -t 1 x; done"});
   ASSERT_TRUE(child.ok());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (!std::filesystem::exists(ready) && std::chrono::steady_clock::now() < deadline) {
