@@ -1,7 +1,9 @@
-// The `quorum` program: `quorum node` runs the daemon; `quorum chat` and `quorum models` talk to one.
+// The `quorum` program: `quorum node` runs the daemon; `quorum chat` and `quorum models` talk to one; `quorum
+// app` and `quorum ui` show its UI.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "app/desktop.h"
 #include "cli/client_commands.h"
 #include "cli/cluster_commands.h"
 #include "cli/relay_commands.h"
@@ -210,7 +212,30 @@ int main(int argc, char** argv) {
     state_option(sub);
   }
 
+  // ---- quorum app / quorum ui ----
+  app::AppOptions app_options;
+  auto* app_cmd =
+      app.add_subcommand("app",
+                         "Open the node's UI in a window, starting a node beside it when none runs (options "
+                         "not listed here go to "
+                         "that node, as for `quorum node`); without a display or WebKitGTK, in the browser");
+  app_cmd->add_option("--port", app_options.port, "The node's loopback port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  app_cmd->allow_extras();
+  int ui_port = app::kDefaultPort;
+  auto* ui_cmd = app.add_subcommand("ui", "Open the running node's UI in the default browser");
+  ui_cmd->add_option("--port", ui_port, "The node's loopback port")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (app_cmd->parsed()) {
+    app_options.node_options = app_cmd->remaining();
+    return app::run_app(app_options);
+  }
+  if (ui_cmd->parsed()) return app::run_ui(ui_port);
 
   if (relay_cmd->parsed() || keys_cmd->parsed() || usage_cmd->parsed()) {
     if (relay_state_dir.empty()) relay_state_dir = node::default_state_dir();
