@@ -7,6 +7,7 @@
 #include "node/api/routes.h"
 #include "node/cluster_node.h"
 #include "node/cluster_peers.h"
+#include "node/ui/ui_assets.h"
 #include "node/ui/ui_endpoints.h"
 
 namespace quorum::node {

@@ -45,6 +45,11 @@ bool is_ui_file_path(std::string_view path) {
   return path == "/" || path == "/index.html" || path == "/favicon.svg" || path.starts_with("/assets/");
 }
 
+bool is_ui_request(std::string_view target) {
+  const std::string_view path = target.substr(0, target.find('?'));
+  return is_ui_file_path(path) || path.starts_with("/api/ui/") || path == "/api/ui";
+}
+
 std::string_view content_type_for(std::string_view path) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kTypes{{
       {".html", "text/html; charset=utf-8"},

@@ -29,6 +29,9 @@ inline constexpr std::string_view kTokenPlaceholder = "__QUORUM_UI_TOKEN__";
 // True for the paths the UI owns: "/", "/index.html", "/favicon.svg" and anything under "/assets/".
 bool is_ui_file_path(std::string_view path);
 
+// True for the targets the UI owns, whatever the method: its file paths and /api/ui/… (the query ignored).
+bool is_ui_request(std::string_view target);
+
 // The Content-Type for a file, from its extension (text/html; charset=utf-8, text/javascript, text/css,
 // image/svg+xml, image/png, font/woff2, application/json...), application/octet-stream otherwise.
 std::string_view content_type_for(std::string_view path);

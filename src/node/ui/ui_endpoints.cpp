@@ -138,11 +138,6 @@ net::Task<void> serve_write(UiContext& ui, net::HttpRequest& request, net::Respo
 
 }  // namespace
 
-bool is_ui_request(std::string_view path) {
-  path = path_of(path);
-  return is_ui_file_path(path) || path.starts_with(kApiPrefix) || path == "/api/ui";
-}
-
 net::Task<void> serve_ui(UiContext& ui, net::HttpRequest& request, net::ResponseWriter& writer,
                          std::string request_id) {
   const std::string_view host = request.headers.get("Host");

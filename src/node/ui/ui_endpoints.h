@@ -33,9 +33,6 @@ struct UiContext {
   boost::asio::thread_pool workers{1};  // where UiActions::run runs
 };
 
-// True for the paths the UI owns (its files and /api/ui/…), whatever the method.
-bool is_ui_request(std::string_view path);
-
 // Serves one request for a UI path from a loopback caller: checks Host, Origin and, for writes, the token,
 // then answers. `request` and `writer` outlive the task; `ui` outlives the node's servers.
 net::Task<void> serve_ui(UiContext& ui, net::HttpRequest& request, net::ResponseWriter& writer,

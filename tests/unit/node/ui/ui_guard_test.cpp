@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "node/ui/ui_endpoints.h"
+#include "node/ui/ui_assets.h"
 
 namespace quorum::node::ui {
 namespace {
