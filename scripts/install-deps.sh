@@ -13,6 +13,9 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev li
 # libclang-rt-14-dev, which clang-14 only recommends.
 test_pkgs=(libgtest-dev clang-format python3-numpy nginx-light jq curl iproute2 avahi-daemon avahi-utils dbus
   clang-14 libclang-rt-14-dev)
+# chromium: the local UI's browser tests (tests/integration/ui_browser.test.mjs) drive Debian's Chromium through
+# playwright-core; no browser is ever downloaded.
+test_pkgs+=(chromium)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
