@@ -126,7 +126,7 @@ async function screenshot(t, page, name) {
   t.diagnostic(`screenshot: ${file}`);
 }
 
-// The Playground's form: pick `model`, type `message`, send; resolves once the request has started (Stop shown).
+// The Playground's form: pick `model` (and `maxTokens`), type `message`, press Send.
 async function ask(page, model, message, { maxTokens } = {}) {
   await page.getByLabel("Model").selectOption(model);
   if (maxTokens) await page.getByLabel("Max tokens").fill(String(maxTokens));
