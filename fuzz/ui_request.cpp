@@ -41,7 +41,8 @@ bool independent_loopback(std::string_view host) {
 
 const std::vector<EmbeddedAsset>& assets() {
   static const std::vector<EmbeddedAsset> table{
-      {"/index.html", "e0", "<meta name=\"quorum-ui-token\" content=\"__QUORUM_UI_TOKEN__\">__QUORUM_UI_TOKEN__"},
+      {"/index.html", "e0",
+       "<meta name=\"quorum-ui-token\" content=\"__QUORUM_UI_TOKEN__\">__QUORUM_UI_TOKEN__"},
       {"/assets/index-1.js", "e1", "js"},
       {"/assets/index-2.css", "e2", "css"},
       {"/favicon.svg", "e3", "<svg/>"},
@@ -55,7 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   const size_t newline = input.find('\n');
   const std::string_view host = input.substr(0, newline);
-  const std::string_view target = newline == std::string_view::npos ? std::string_view() : input.substr(newline + 1);
+  const std::string_view target =
+      newline == std::string_view::npos ? std::string_view() : input.substr(newline + 1);
 
   FUZZ_CHECK(loopback_host(host) == independent_loopback(host), std::string(host));
 

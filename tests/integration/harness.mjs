@@ -157,9 +157,10 @@ export async function startLlamaServer({ model, port, extraArgs = [] }) {
   return { ...h, url, port };
 }
 
-// `quorum node` on a free port with its own state directory (`stateDir`, or a new one; removed at stop).
-// Autodetection is off unless `autodetect`.
-export async function startNode({ args = [], port, autodetect = false, stateDir } = {}) {
+// `quorum node` on a free port with its own state directory (`stateDir`, or a new one; removed at stop unless
+// `keepStateDir`, so that a test can start the node again on the same state). Autodetection is off unless
+// `autodetect`.
+export async function startNode({ args = [], port, autodetect = false, stateDir, keepStateDir = false } = {}) {
   port ??= await freePort();
   stateDir ??= fs.mkdtempSync(path.join(os.tmpdir(), "quorum-test-"));
   const all = ["node", "--listen", `127.0.0.1:${port}`, "--state-dir", stateDir, ...(autodetect ? [] : ["--no-autodetect"]), ...args];
@@ -173,7 +174,7 @@ export async function startNode({ args = [], port, autodetect = false, stateDir 
     stateDir,
     async stop() {
       const r = await h.stop();
-      fs.rmSync(stateDir, { recursive: true, force: true });
+      if (!keepStateDir) fs.rmSync(stateDir, { recursive: true, force: true });
       // A node that crashed (or was killed by a sanitizer) fails the test that owns it.
       if (r.signal && r.signal !== "SIGTERM") throw new Error(`quorum node died with ${r.signal}:\n${h.output().slice(-4000)}`);
       if (r.code !== 0 && r.code !== null) throw new Error(`quorum node exited with ${r.code}:\n${h.output().slice(-4000)}`);

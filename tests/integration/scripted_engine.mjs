@@ -201,6 +201,39 @@ const scripts = {
     res.write(`data: ${chunk({ role: "assistant", content: "awake" })}\n\n`);
     finish(res, body, 1);
   },
+  // llama-server's reasoning shape (`reasoning_content` only, as with --reasoning-format deepseek): the
+  // reasoning word by word, then the answer word by word, one event every 40 ms, so that a page shows each
+  // step. The words are reasoningWords and answerWords below.
+  "llama-reasoning": async (res, body) => {
+    res.write(`data: ${chunk({ role: "assistant", content: null })}\n\n`);
+    const gone = closed(res);
+    const say = async (field, words) => {
+      for (const w of words) {
+        await Promise.race([sleep(40), gone]);
+        if (res.destroyed) return;
+        res.write(`data: ${chunk({ [field]: w })}\n\n`);
+      }
+    };
+    await say("reasoning_content", reasoningWords);
+    await say("content", answerWords);
+    if (!res.destroyed) finish(res, body, reasoningWords.length + answerWords.length);
+  },
+  // One piece (piece(i)) every 50 ms for a minute, unless the client leaves first: a long generation to stop.
+  // stats.endlessPieces counts the pieces written, stats.endlessCut the streams whose client left.
+  "endless": async (res, body, stats) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\n`);
+    const gone = closed(res);
+    for (let i = 0; i < 1200; i++) {
+      await Promise.race([sleep(50), gone]);
+      if (res.destroyed) {
+        stats.endlessCut = (stats.endlessCut ?? 0) + 1;
+        return;
+      }
+      stats.endlessPieces = (stats.endlessPieces ?? 0) + 1;
+      res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
+    }
+    finish(res, body, 1200);
+  },
   // Silent forever after the head: the node's idle watchdog must end it.
   "stall": async (res) => {
     res.write(`data: ${chunk({ role: "assistant", content: "a" })}\n\n`);
@@ -209,13 +242,18 @@ const scripts = {
   },
 };
 
+// The words of "llama-reasoning": its reasoning, then its answer (each word with its trailing space).
+export const reasoningWords = "The user says hello. A short and friendly greeting is enough here. ".split(/(?<= )/);
+export const answerWords = "Hello! I am a tiny model answering through Quorum. What shall we do today?".split(/(?<= )/);
+
 // The scripts that write their own status and headers (the others stream SSE with a 200).
 const ownHead = new Set(["context-overflow", "crash", "bytes-error", "redirect", "infinite-embedding"]);
 
 // keepAliveTimeoutMs: how long the engine keeps an idle connection open (Node's default is 5 s).
 // prefix: offered model ids are the script names with this prefix (so two engines offer different models).
+// offer: the script names to list in /v1/models (default: all of them).
 // The engine's gate holds the "gated" scripts until openGate().
-export function startScriptedEngine({ keepAliveTimeoutMs, prefix = "" } = {}) {
+export function startScriptedEngine({ keepAliveTimeoutMs, prefix = "", offer = Object.keys(scripts) } = {}) {
   const requests = [];
   let openGate;
   const engine = { gate: { opened: new Promise((r) => (openGate = r)) } };
@@ -224,7 +262,7 @@ export function startScriptedEngine({ keepAliveTimeoutMs, prefix = "" } = {}) {
   const server = http.createServer(async (req, res) => {
     if (req.method === "GET" && req.url === "/v1/models") {
       res.writeHead(200, { "Content-Type": "application/json" });
-      res.end(JSON.stringify({ object: "list", data: Object.keys(scripts).map((id) => ({ id: prefix + id, object: "model", created: 0, owned_by: "script" })) }));
+      res.end(JSON.stringify({ object: "list", data: offer.map((id) => ({ id: prefix + id, object: "model", created: 0, owned_by: "script" })) }));
       return;
     }
     let raw = "";

@@ -86,15 +86,11 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   identity.n = request->n;
   identity.reasoning_field = api.settings.reasoning_field;
 
-  auto result = co_await (write_generation(w, *queue, request->stream, api.settings.keepalive_interval,
-                                           identity, request_id, tracker.started(), stream->served()) ||
-                          w.wait_client_gone());
   StreamOutcome outcome;
-  if (result.index() == 0) {
-    outcome = std::get<0>(result);
-  } else {
-    outcome.status = 499;  // nginx's "client closed request"
-  }
+  auto written = write_generation(w, *queue, request->stream, api.settings.keepalive_interval, identity,
+                                  request_id, tracker.started(), stream->served(), outcome);
+  auto result = co_await (std::move(written) || w.wait_client_gone());
+  if (result.index() == 1) outcome.status = 499;  // nginx's "client closed request"
   if (w.client_gone()) {
     outcome.status = 499;
     context.canceller->cancel();

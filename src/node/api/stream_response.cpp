@@ -10,11 +10,11 @@ namespace quorum::node::api {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& queue, bool stream,
-                                          std::chrono::seconds keepalive_interval,
-                                          const wire::StreamIdentity& identity, const std::string& request_id,
-                                          Clock::time_point start, const router::Served& served) {
-  StreamOutcome outcome;
+net::Task<void> write_generation(net::ResponseWriter& w, EventQueue& queue, bool stream,
+                                 std::chrono::seconds keepalive_interval,
+                                 const wire::StreamIdentity& identity, const std::string& request_id,
+                                 Clock::time_point start, const router::Served& served,
+                                 StreamOutcome& outcome) {
   wire::StreamWriter writer(identity);
   wire::ResponseAggregator aggregator(identity);
   bool head_sent = false;
@@ -36,13 +36,13 @@ net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& qu
   for (;;) {
     co_await queue.wait_until(last_write + keepalive_interval);
     if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) {
-      co_return outcome;
+      co_return;
     }
     if (queue.empty()) {
       if (Clock::now() < last_write + keepalive_interval) continue;
       if (stream) {
-        if (!co_await begin()) co_return outcome;
-        if (!co_await w.write(wire::sse_comment("keep-alive"))) co_return outcome;
+        if (!co_await begin()) co_return;
+        if (!co_await w.write(wire::sse_comment("keep-alive"))) co_return;
       }
       last_write = Clock::now();
       continue;
@@ -71,6 +71,8 @@ net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& qu
         }
       }
     }
+    // Kept up to date, so that a client leaving mid-way still has what it got recorded.
+    outcome.usage = stream ? writer.usage() : aggregator.usage();
 
     if (failure) {
       outcome.error_type = failure->type;
@@ -78,19 +80,18 @@ net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& qu
         // Nothing has reached the client yet: the error is the response, with its own status.
         outcome.status = failure->status;
         co_await send_error(w, *failure, request_id);
-        co_return outcome;
+        co_return;
       }
       writer.fail(*failure, out);  // after the first byte: in-band, then [DONE]
       if (co_await begin()) co_await w.end_stream(out);
-      co_return outcome;
+      co_return;
     }
     if (!stream) {
       if (finished) {
-        outcome.usage = aggregator.usage();
         net::Headers extra;
         add_served_by(extra, served);
         co_await send_json(w, 200, aggregator.result(), request_id, &extra);
-        co_return outcome;
+        co_return;
       }
       continue;
     }
@@ -98,13 +99,13 @@ net::Task<StreamOutcome> write_generation(net::ResponseWriter& w, EventQueue& qu
       writer.finish(out);
       outcome.usage = writer.usage();
       if (co_await begin()) co_await w.end_stream(out);  // the last events and the end, in one write
-      co_return outcome;
+      co_return;
     }
     if (!out.empty()) {
-      if (!co_await begin()) co_return outcome;
+      if (!co_await begin()) co_return;
       bool ok = co_await w.write(out);
       out.clear();
-      if (!ok) co_return outcome;
+      if (!ok) co_return;
       last_write = Clock::now();
     }
   }

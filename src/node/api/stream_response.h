@@ -32,11 +32,13 @@ struct StreamOutcome {
 
 // Drains `queue` into the client until the generation ends, fails, or the awaiting coroutine is cancelled
 // (the client left). Everything already queued goes out in one write. `served` is read when the response
-// head goes out (it names the node serving then). Runs on the queue's executor.
-net::Task<StreamOutcome> write_generation(net::ResponseWriter& writer, EventQueue& queue, bool stream,
-                                          std::chrono::seconds keepalive_interval,
-                                          const wire::StreamIdentity& identity, const std::string& request_id,
-                                          std::chrono::steady_clock::time_point start,
-                                          const router::Served& served);
+// head goes out (it names the node serving then). Runs on the queue's executor. `outcome` (the caller's, so
+// that it outlives a cancellation) is kept up to date as events go out: when the client leaves mid-way it
+// still holds the time to the first token and the tokens counted so far.
+net::Task<void> write_generation(net::ResponseWriter& writer, EventQueue& queue, bool stream,
+                                 std::chrono::seconds keepalive_interval,
+                                 const wire::StreamIdentity& identity, const std::string& request_id,
+                                 std::chrono::steady_clock::time_point start, const router::Served& served,
+                                 StreamOutcome& outcome);
 
 }  // namespace quorum::node::api
