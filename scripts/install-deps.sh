@@ -13,15 +13,12 @@ build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev li
 # libclang-rt-14-dev, which clang-14 only recommends.
 test_pkgs=(libgtest-dev clang-format python3-numpy nginx-light jq curl iproute2 avahi-daemon avahi-utils dbus
   clang-14 libclang-rt-14-dev)
-<<<<<<< HEAD
 # The desktop window's test (tests/integration/desktop.test.mjs): Xvfb, WebKitGTK (brings GTK 3), xdotool to find
 # the window, x11-apps for xwd (the screenshot). `quorum` itself loads GTK/WebKitGTK only when they are there.
 test_pkgs+=(xvfb libwebkit2gtk-4.1-0 xdotool x11-apps)
-=======
 # chromium: the local UI's browser tests (tests/integration/ui_browser.test.mjs) drive Debian's Chromium through
 # playwright-core; no browser is ever downloaded.
 test_pkgs+=(chromium)
->>>>>>> ui-e2e
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
