@@ -26,6 +26,7 @@ Result<NodeChild> NodeChild::spawn(const std::string& executable, const std::vec
   std::vector<std::string> all{"quorum"};
   all.insert(all.end(), args.begin(), args.end());
   std::vector<char*> argv;
+  argv.reserve(all.size() + 1);
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t parent = ::getpid();

@@ -277,8 +277,8 @@ void Node::open_ui() {
   parts.embedded = embedded_;
   parts.listen = config_.listen_host + ":" + std::to_string(port_);
   parts.executor = main;
-  parts.restart = [this](std::string reason, std::vector<std::string> drop) {
-    restart(std::move(reason), std::move(drop));
+  parts.restart = [this](const std::string& reason, std::vector<std::string> drop) {
+    restart(reason, std::move(drop));
   };
   parts.refresh_engines = [this, main] { asio::co_spawn(main, registry_.refresh(), asio::detached); };
   ui_ = std::make_unique<NodeUi>(std::move(parts));
@@ -289,7 +289,7 @@ void Node::open_ui() {
   api_.set_ui(ui_context_.get());
 }
 
-void Node::restart(std::string reason, std::vector<std::string> drop) {
+void Node::restart(const std::string& reason, std::vector<std::string> drop) {
   std::lock_guard lock(stop_mutex_);
   if (!stop_ || relaunch_) return;
   relaunch_ = true;

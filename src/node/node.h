@@ -69,7 +69,7 @@ class Node {
   // The local UI: its view of the node, its endpoints on the API's listener (node_ui.h).
   void open_ui();
   // From the UI's worker thread: stop as at SIGTERM, then re-execute without `drop`.
-  void restart(std::string reason, std::vector<std::string> drop);
+  void restart(const std::string& reason, std::vector<std::string> drop);
   // One HttpServer per thread on `listener.host`, all or none, so that servers_[k] runs on
   // contexts_[k % threads]. Throws std::system_error when one cannot be bound.
   void open(const Listener& listener);

@@ -41,6 +41,25 @@ std::string ui_state(std::string_view registry_state) {
   return std::string(registry_state);
 }
 
+// After a request, the engines are asked again at once (at most twice a second), so that a model the request
+// loaded shows as loaded now rather than at the engine watch's next round.
+class RefreshAfterRequest final : public api::RequestObserver {
+ public:
+  explicit RefreshAfterRequest(std::function<void()> refresh) : refresh_(std::move(refresh)) {}
+  void request_done(const api::RequestRecord&) override {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_ms_.load();
+    if (now - last < 500 || !last_ms_.compare_exchange_strong(last, now)) return;
+    refresh_();
+  }
+
+ private:
+  std::function<void()> refresh_;
+  std::atomic<int64_t> last_ms_{0};
+};
+
 json::object restarting() {
   return json::object{{"restarting", true}};
 }
@@ -80,6 +99,7 @@ ui::UiSources NodeUi::sources() {
 void NodeUi::start() {
   auto hub = std::weak_ptr<ui::UiHub>(hub_);
   parts_.api.observe(std::make_unique<ui::UiRequestObserver>(hub));
+  parts_.api.observe(std::make_unique<RefreshAfterRequest>(parts_.refresh_engines));
   parts_.api.on_load([hub] {
     if (auto h = hub.lock()) h->load_changed();
   });

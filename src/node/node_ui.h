@@ -47,8 +47,9 @@ struct NodeUiParts {
   std::string listen;                                            // "127.0.0.1:32768"
   boost::asio::any_io_executor executor;                         // the node's first context
   // Stops the node and re-executes it without the options `drop` (relaunch.h); `reason` goes to the pages.
-  std::function<void(std::string reason, std::vector<std::string> drop)> restart;
-  // Refreshes the engines' model lists now (on the node's first context).
+  std::function<void(const std::string& reason, std::vector<std::string> drop)> restart;
+  // Refreshes the engines' model lists now (on the node's first context): after the page's writes, and
+  // after requests (at most twice a second).
   std::function<void()> refresh_engines;
 };
 

@@ -50,6 +50,7 @@ std::string relaunch(const std::vector<std::string>& drop, const std::string& ui
   std::vector<std::string> args = without_options(launch_arguments(), drop);
   if (args.empty()) return "the node's command line was not recorded";
   std::vector<char*> argv;
+  argv.reserve(args.size() + 1);
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::setenv(kUiTokenVariable, ui_token.c_str(), 1);

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <cmath>
 
 namespace quorum::node::ui {
 
@@ -16,26 +17,32 @@ int64_t unix_ms_now() {
       .count();
 }
 
-std::string_view event_name(UiPart part) {
+// A part's event name and the source that builds it.
+struct PartSource {
+  std::string_view event;
+  std::function<json::value()> UiSources::*source;
+};
+
+PartSource part_source(UiPart part) {
   switch (part) {
     case UiPart::kNode:
-      return "node";
+      return {"node", &UiSources::node};
     case UiPart::kNodes:
-      return "nodes";
+      return {"nodes", &UiSources::nodes};
     case UiPart::kModels:
-      return "models";
+      return {"models", &UiSources::models};
     case UiPart::kEngines:
-      return "engines";
+      return {"engines", &UiSources::engines};
     case UiPart::kRelay:
-      return "relay";
+      return {"relay", &UiSources::relay};
     case UiPart::kCluster:
-      return "cluster";
+      return {"cluster", &UiSources::cluster};
     case UiPart::kSettings:
-      return "settings";
+      return {"settings", &UiSources::settings};
     case UiPart::kModelsFolder:
-      return "models_folder";
+      return {"models_folder", &UiSources::models_folder};
   }
-  return "node";
+  return {"node", &UiSources::node};
 }
 
 json::value build(const std::function<json::value()>& source) {
@@ -74,11 +81,11 @@ json::object request_record_json(const api::RequestRecord& r, int64_t unix_ms) {
                  {"engine", r.served.engine},
                  {"status", r.status},
                  {"error_type", r.error_type},
-                 {"duration_ms", static_cast<int64_t>(r.duration_seconds * 1000.0 + 0.5)},
+                 {"duration_ms", std::llround(r.duration_seconds * 1000.0)},
                  {"prompt_tokens", r.usage.prompt_tokens},
                  {"completion_tokens", r.usage.completion_tokens}};
   if (r.ttft_seconds) {
-    o["ttft_ms"] = static_cast<int64_t>(*r.ttft_seconds * 1000.0 + 0.5);
+    o["ttft_ms"] = std::llround(*r.ttft_seconds * 1000.0);
   } else {
     o["ttft_ms"] = nullptr;
   }
@@ -164,35 +171,8 @@ void UiHub::broadcast(std::string_view event, const json::value& data, bool clos
 }
 
 void UiHub::changed(UiPart part) {
-  const UiSources& s = sources_;
-  const std::function<json::value()>* source = nullptr;
-  switch (part) {
-    case UiPart::kNode:
-      source = &s.node;
-      break;
-    case UiPart::kNodes:
-      source = &s.nodes;
-      break;
-    case UiPart::kModels:
-      source = &s.models;
-      break;
-    case UiPart::kEngines:
-      source = &s.engines;
-      break;
-    case UiPart::kRelay:
-      source = &s.relay;
-      break;
-    case UiPart::kCluster:
-      source = &s.cluster;
-      break;
-    case UiPart::kSettings:
-      source = &s.settings;
-      break;
-    case UiPart::kModelsFolder:
-      source = &s.models_folder;
-      break;
-  }
-  broadcast(event_name(part), build(*source));
+  const PartSource p = part_source(part);
+  broadcast(p.event, build(sources_.*p.source));
 }
 
 void UiHub::load_changed() {

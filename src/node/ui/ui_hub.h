@@ -47,7 +47,7 @@ struct UiSources {
 // One open event stream. Its events are whole SSE records ("id: …\nevent: …\ndata: …\n\n").
 class UiListener : public std::enable_shared_from_this<UiListener> {
  public:
-  explicit UiListener(boost::asio::any_io_executor executor) : wake(std::move(executor)) {}
+  explicit UiListener(const boost::asio::any_io_executor& executor) : wake(executor) {}
   // Everything queued since the last call, concatenated (empty: nothing new).
   std::string take();
   // True once the hub closed the stream (shutdown or restart): send what take() gives, then end.

@@ -7,27 +7,35 @@ import { useQuorum } from '../store.jsx';
 import { useAction } from '../lib/useAction.js';
 import { Badge, Button, Card, ErrorText, Field, PageTitle, Waiting, inputClass } from '../components/ui.jsx';
 
-function NameForm({ name }) {
-  const [value, setValue] = useState(name);
+// One text setting with its own Save button: posts { [field]: value } to `path` when the value changed.
+function OneValueForm({ current, path, field, label, id, hint, saveLabel, mono = false }) {
+  const [value, setValue] = useState(current);
   const { run, busy, error } = useAction();
   return (
     <form
       className="flex flex-col gap-3"
       onSubmit={(e) => {
         e.preventDefault();
-        run('/api/ui/node', { name: value.trim() });
+        run(path, { [field]: value.trim() });
       }}
     >
-      <Field label="Node name" id="set-node-name" hint="How this node appears to the other nodes of the cluster.">
+      <Field label={label} id={id} hint={hint}>
         <div className="flex gap-2">
-          <input id="set-node-name" value={value} onChange={(e) => setValue(e.target.value)} className={inputClass} />
-          <Button type="submit" variant="primary" disabled={busy || !value.trim() || value.trim() === name}>
-            Save name
+          <input id={id} value={value} onChange={(e) => setValue(e.target.value)} className={mono ? `${inputClass} font-mono` : inputClass} />
+          <Button type="submit" variant="primary" disabled={busy || !value.trim() || value.trim() === current}>
+            {saveLabel}
           </Button>
         </div>
       </Field>
       <ErrorText>{error}</ErrorText>
     </form>
+  );
+}
+
+function NameForm({ name }) {
+  return (
+    <OneValueForm current={name} path="/api/ui/node" field="name" label="Node name" id="set-node-name"
+      hint="How this node appears to the other nodes of the cluster." saveLabel="Save name" />
   );
 }
 
@@ -111,26 +119,9 @@ function AddEngineForm() {
 }
 
 function ModelsDirForm({ dir }) {
-  const [value, setValue] = useState(dir);
-  const { run, busy, error } = useAction();
   return (
-    <form
-      className="flex flex-col gap-3"
-      onSubmit={(e) => {
-        e.preventDefault();
-        run('/api/ui/settings', { models_dir: value.trim() });
-      }}
-    >
-      <Field label="Models folder" id="set-models-dir" hint="Every .gguf file in this folder is served by the built-in engine.">
-        <div className="flex gap-2">
-          <input id="set-models-dir" value={value} onChange={(e) => setValue(e.target.value)} className={`${inputClass} font-mono`} />
-          <Button type="submit" variant="primary" disabled={busy || !value.trim() || value.trim() === dir}>
-            Save folder
-          </Button>
-        </div>
-      </Field>
-      <ErrorText>{error}</ErrorText>
-    </form>
+    <OneValueForm current={dir} path="/api/ui/settings" field="models_dir" label="Models folder" id="set-models-dir"
+      hint="Every .gguf file in this folder is served by the built-in engine." saveLabel="Save folder" mono />
   );
 }
 
