@@ -12,6 +12,7 @@
 #include "node/engines_setup.h"
 #include "node/relay_client.h"
 #include "node/settings_file.h"
+#include "wire/json_fields.h"
 
 namespace quorum::node {
 
@@ -27,8 +28,7 @@ int64_t unix_ms_now() {
 }
 
 std::string text_field(const json::object& body, std::string_view key) {
-  const json::value* v = body.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  return wire::string_field(body, key);
 }
 
 ApiError conflict(std::string message, std::string code) {

@@ -1,8 +1,11 @@
 #include "node/relaunch.h"
 
+#include <dirent.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +16,24 @@ namespace {
 std::vector<std::string>& recorded() {
   static std::vector<std::string> args;
   return args;
+}
+
+// Closes every descriptor above stderr, so that nothing of this run (a listening socket a thread still held,
+// an engine's pipe) lives on unowned in the next: a listening socket nobody accepts on would take a share of
+// the port's connections (SO_REUSEPORT) and leave them unanswered.
+void close_inherited_descriptors() {
+#ifdef SYS_close_range
+  if (::syscall(SYS_close_range, 3U, UINT_MAX, 0U) == 0) return;
+#endif
+  std::vector<int> open;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    while (dirent* entry = ::readdir(dir)) {
+      const int fd = std::atoi(entry->d_name);
+      if (fd > 2 && fd != ::dirfd(dir)) open.push_back(fd);
+    }
+    ::closedir(dir);
+  }
+  for (int fd : open) ::close(fd);
 }
 
 }  // namespace
@@ -54,7 +75,14 @@ std::string relaunch(const std::vector<std::string>& drop, const std::string& ui
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   ::setenv(kUiTokenVariable, ui_token.c_str(), 1);
-  ::execv("/proc/self/exe", argv.data());
+  // The program's own path (so that ps shows its name), or /proc/self/exe when it cannot be read.
+  std::string self(4096, '\0');
+  const ssize_t n = ::readlink("/proc/self/exe", self.data(), self.size() - 1);
+  self = n > 0 && !std::string_view(self.data(), static_cast<size_t>(n)).ends_with(" (deleted)")
+             ? self.substr(0, static_cast<size_t>(n))
+             : std::string("/proc/self/exe");
+  close_inherited_descriptors();
+  ::execv(self.c_str(), argv.data());
   return std::string("exec failed: ") + std::strerror(errno);
 }
 

@@ -22,8 +22,8 @@ std::vector<std::string> without_options(const std::vector<std::string>& args,
 inline constexpr const char* kUiTokenVariable = "QUORUM_UI_TOKEN";
 
 // Replaces this process with a new run of the same executable (/proc/self/exe) and the recorded arguments
-// minus `drop`, with `ui_token` in kUiTokenVariable. Call it once everything is closed. Returns only when
-// exec fails, with the reason.
+// minus `drop`, with `ui_token` in kUiTokenVariable, every descriptor but 0, 1 and 2 closed first. Call it
+// once everything is stopped. Returns only when exec fails, with the reason.
 std::string relaunch(const std::vector<std::string>& drop, const std::string& ui_token);
 
 }  // namespace quorum::node

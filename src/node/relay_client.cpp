@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "link/bridge.h"
 #include "link/relay_auth.h"
+#include "wire/json_fields.h"
 
 namespace quorum::node {
 
@@ -49,8 +50,7 @@ std::optional<json::object> frame_json(const Result<std::string>& message, Frame
 }
 
 std::string text_of(const json::object& o, std::string_view key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()).substr(0, 512) : std::string();
+  return wire::string_field(o, key, 512);
 }
 
 milliseconds jittered(int attempt) {

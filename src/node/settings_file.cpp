@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cluster/membership.h"
+#include "wire/json_fields.h"
 
 namespace quorum::node {
 
@@ -16,11 +17,6 @@ namespace {
 
 fs::path settings_path(const std::string& state_dir) {
   return fs::path(state_dir) / "settings.json";
-}
-
-std::string string_field(const json::object& o, std::string_view key) {
-  const json::value* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 }  // namespace
@@ -37,12 +33,13 @@ Result<NodeSettings> load_settings(const std::string& state_dir) {
     return ApiError::server(500, path.string() + " is not a JSON object; fix or remove it");
   const json::object& o = v.as_object();
   NodeSettings s;
-  s.models_dir = string_field(o, "models_dir");
+  s.models_dir = wire::string_field(o, "models_dir");
   if (const json::value* engines = o.if_contains("engines"); engines && engines->is_array()) {
     for (const auto& e : engines->as_array()) {
       if (!e.is_object()) continue;
-      auto spec = engine_from_page(string_field(e.as_object(), "name"), string_field(e.as_object(), "url"),
-                                   string_field(e.as_object(), "type"));
+      auto spec = engine_from_page(wire::string_field(e.as_object(), "name"),
+                                   wire::string_field(e.as_object(), "url"),
+                                   wire::string_field(e.as_object(), "type"));
       if (!spec) return ApiError::server(500, path.string() + ": " + spec.error().message);
       s.engines.push_back(std::move(*spec));
     }

@@ -10,6 +10,7 @@
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/relay_auth.h"
+#include "wire/json_fields.h"
 
 namespace quorum::relay {
 
@@ -19,10 +20,8 @@ using link::FrameType;
 
 namespace {
 
-std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 256) {
-  auto* v = o.if_contains(key);
-  if (!v || !v->is_string() || v->as_string().size() > max_bytes) return {};
-  return std::string(v->as_string());
+std::string text_of(const json::object& o, std::string_view key) {
+  return wire::string_field(o, key, 256);
 }
 
 uint64_t count_of(const json::object& o, std::string_view key) {

@@ -10,6 +10,7 @@
 #include "link/relay_auth.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
+#include "wire/json_fields.h"
 #include "wire/stream_writer.h"
 
 namespace quorum::relay {
@@ -50,9 +51,7 @@ ApiError model_not_found(const std::string& model) {
 }
 
 std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 512) {
-  auto* v = o.if_contains(key);
-  if (!v || !v->is_string() || v->as_string().size() > max_bytes) return {};
-  return std::string(v->as_string());
+  return wire::string_field(o, key, max_bytes);
 }
 
 // The request body as a JSON object; nullopt when it is not one.

@@ -27,14 +27,18 @@ async function modelsFolder(...names) {
 
 // The token as the node's page carries it.
 async function pageToken(node) {
-  const html = await (await fetch(`${node.url}/`)).text();
+  const html = await (await fetch(`${node.url}/`, { signal: timeout() })).text();
   const m = html.match(/<meta name="quorum-ui-token" content="([0-9a-f]{32})">/);
   assert.ok(m, `the page carries the token (was the UI built?):\n${html.slice(0, 300)}`);
   return m[1];
 }
 
+// Every request of this file gives up after 20 s, so that a node that stops answering fails the test.
+const timeout = () => AbortSignal.timeout(20000);
+
 function write(node, token, action, body = {}, headers = {}) {
   return fetch(`${node.url}/api/ui/${action}`, {
+    signal: timeout(),
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Quorum-UI-Token": token, ...headers },
     body: JSON.stringify(body),
@@ -153,7 +157,7 @@ describe("the local UI's API", () => {
     assert.equal(foreign.status, 403);
     const write403 = await write(node, token, "cluster/init", {}, { Origin: "https://evil.example" });
     assert.equal(write403.status, 403);
-    const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`)).json();
+    const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`, { signal: timeout() })).json();
     assert.equal(snapshot.cluster, null, "nothing changed");
   });
 
@@ -177,7 +181,7 @@ describe("the local UI's API", () => {
     assert.equal(notJson.status, 400);
     assert.equal((await write(node, token, "self-destruct")).status, 404);
     assert.equal((await fetch(`${node.url}/api/ui/snapshot`, { method: "POST" })).status, 405);
-    const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`)).json();
+    const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`, { signal: timeout() })).json();
     assert.equal(snapshot.cluster, null);
   });
 
@@ -206,7 +210,7 @@ describe("the local UI's API", () => {
       assert.ok(done.data.record.completion_tokens > 0);
       assert.ok(done.data.record.duration_ms >= 0);
       assert.ok(!stream.seen.some((r) => JSON.stringify(r.data).includes(secret)), "no prompt text in events");
-      const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`)).json();
+      const snapshot = await (await fetch(`${node.url}/api/ui/snapshot`, { signal: timeout() })).json();
       assert.equal(snapshot.requests.recent[0].request_id, done.data.record.request_id);
     } finally {
       await stream.close();
@@ -284,7 +288,7 @@ describe("the local UI's API", () => {
     await stream.close();
     const snapshot = await waitFor(
       async () => {
-        const s = await (await fetch(`${node.url}/api/ui/snapshot`)).json();
+        const s = await (await fetch(`${node.url}/api/ui/snapshot`, { signal: timeout() })).json();
         return s.cluster ? s : null;
       },
       { timeoutMs: 20000, what: "the node back in a cluster" },
@@ -297,7 +301,7 @@ describe("the local UI's API", () => {
     assert.ok(joinToken.length > 20);
     const renamed = await write(node, token, "node", { name: "renamed-node" });
     assert.equal(renamed.status, 200);
-    await waitFor(async () => (await (await fetch(`${node.url}/api/ui/snapshot`)).json()).node.name === "renamed-node", {
+    await waitFor(async () => (await (await fetch(`${node.url}/api/ui/snapshot`, { signal: timeout() })).json()).node.name === "renamed-node", {
       timeoutMs: 20000,
       what: "the new name (over --name ui-test)",
     });
