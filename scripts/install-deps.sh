@@ -16,6 +16,9 @@ test_pkgs=(libgtest-dev clang-format python3-numpy nginx-light jq curl iproute2 
 # The desktop window's test (tests/integration/desktop.test.mjs): Xvfb, WebKitGTK (brings GTK 3), xdotool to find
 # the window, x11-apps for xwd (the screenshot). `quorum` itself loads GTK/WebKitGTK only when they are there.
 test_pkgs+=(xvfb libwebkit2gtk-4.1-0 xdotool x11-apps)
+# The package test (tests/package/run.sh): lintian, a Debian 12 root from Debian's packages (mmdebstrap), booted
+# with systemd-nspawn (systemd-container).
+test_pkgs+=(lintian mmdebstrap systemd-container)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -34,6 +34,8 @@ std::string_view event_name(UiPart part) {
       return "settings";
     case UiPart::kModelsFolder:
       return "models_folder";
+    case UiPart::kUpdate:
+      return "update";
   }
   return "node";
 }
@@ -107,6 +109,7 @@ json::object UiHub::snapshot() {
       {"cluster", build(sources_.cluster)},
       {"settings", build(sources_.settings)},
       {"models_folder", build(sources_.models_folder)},
+      {"update", build(sources_.update)},
   };
 }
 
@@ -190,6 +193,9 @@ void UiHub::changed(UiPart part) {
       break;
     case UiPart::kModelsFolder:
       source = &s.models_folder;
+      break;
+    case UiPart::kUpdate:
+      source = &s.update;
       break;
   }
   broadcast(event_name(part), build(*source));
