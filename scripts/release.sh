@@ -69,7 +69,8 @@ strip_to "$build/quorum" "$out/quorum-linux-x86_64"
     sep=","
   done
   printf ']}\n'
-} > "$out/manifest.json"
+} > "$work/manifest.json"  # written aside: the manifest does not list itself
+mv "$work/manifest.json" "$out/manifest.json"
 openssl pkeyutl -sign -rawin -inkey "$key" -in "$out/manifest.json" -out "$out/manifest.json.sig"
 openssl pkeyutl -verify -rawin -pubin -inkey "$compiled_pub" -in "$out/manifest.json" \
   -sigfile "$out/manifest.json.sig" >/dev/null || die "the signature does not verify"
