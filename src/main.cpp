@@ -279,8 +279,7 @@ int main(int argc, char** argv) {
   }
   if (ui_cmd->parsed()) return app::run_ui(ui_port);
   if (trial_cmd->parsed()) {
-    // Straight out once decided: the watchdog has nothing to tear down, and waiting on the HTTP client's
-    // static state at exit has been seen to hang it.
+    // Straight out once decided: the watchdog (a copy of the previous binary) has nothing to tear down.
     const int code = node::run_update_trial(trial);
     std::fflush(nullptr);
     ::_exit(code);
