@@ -6,7 +6,7 @@ CMAKE_FLAGS ?=
 ARGS ?=
 
 .PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format format-check clean \
-  fuzz fuzz-regress fuzz-build fuzz-seeds
+  fuzz fuzz-regress fuzz-build fuzz-seeds package release
 
 run: deps build
 	./$(BUILD)/quorum node $(ARGS)
@@ -31,6 +31,16 @@ build-asan:
 	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DQUORUM_SANITIZE=ON -DQUORUM_BENCH=OFF \
 	  -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) >/dev/null
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+# The Debian packages in dist/ (scripts/package.sh; the version is CMakeLists.txt's project VERSION).
+package: build
+	bash scripts/package.sh --build $(BUILD) --out dist
+
+# A release in dist/: the packages, a tarball of each binary, manifest.json and its Ed25519 signature
+# (scripts/release.sh; RELEASE_KEY: the private key, default the development key; docs/release.md).
+RELEASE_KEY ?=
+release: build
+	bash scripts/release.sh --build $(BUILD) --out dist $(if $(RELEASE_KEY),--key $(RELEASE_KEY))
 
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
@@ -77,4 +87,4 @@ format-check:
 	}
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz
+	rm -rf $(BUILD) $(BUILD_ASAN) build-fuzz dist

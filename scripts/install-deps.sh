@@ -19,6 +19,9 @@ test_pkgs+=(xvfb libwebkit2gtk-4.1-0 xdotool x11-apps)
 # chromium: the local UI's browser tests (tests/integration/ui_browser.test.mjs) drive Debian's Chromium through
 # playwright-core; no browser is ever downloaded.
 test_pkgs+=(chromium)
+# The package test (tests/package/run.sh): lintian, a Debian 12 root from Debian's packages (mmdebstrap), booted
+# with systemd-nspawn (systemd-container).
+test_pkgs+=(lintian mmdebstrap systemd-container)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -73,18 +73,7 @@ put 0644 "$repo/packaging/quorum-relay.service" "$unitdir/quorum-relay.service"
 put 0644 "$repo/docs/relay-deploy.md" "$docdir/relay-deploy.md"
 if [ ! -e "$confdir/relay.env" ]; then
   install -d -m 0755 "$confdir"
-  cat > "$confdir/relay.env.installing" <<'ENV'
-# quorum-relay's settings, read by its systemd unit (docs/relay-deploy.md). After a change:
-#   systemctl restart quorum-relay
-# Where it listens: 127.0.0.1:8443 behind a proxy (Caddy) that holds the certificate, or 0.0.0.0:443 with
-# its own TLS (then add --tls-cert and --tls-key below).
-QUORUM_RELAY_LISTEN=127.0.0.1:8443
-# More flags of `quorum-relay serve`, e.g.
-#   --tls-cert /etc/quorum-relay/tls/fullchain.pem --tls-key /etc/quorum-relay/tls/privkey.pem
-#   --drain-timeout 30 --max-body-mb 8
-QUORUM_RELAY_ARGS=
-ENV
-  chmod 0644 "$confdir/relay.env.installing"
+  install -m 0644 "$repo/packaging/relay.env" "$confdir/relay.env.installing"
   mv -f "$confdir/relay.env.installing" "$confdir/relay.env"
 fi
 echo "installed $version: $bindir/quorum-relay, $unitdir/quorum-relay.service, $sbindir/quorum-relay-rollout"

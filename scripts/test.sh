@@ -6,6 +6,7 @@
 #       then a few seconds of fuzzing (scripts/fuzz.sh regress; `make fuzz` is the long run);
 #   2. llama-server from node-llama-cpp's pinned source (cached in ~/.cache/quorum), tiny generated models;
 #   3. integration tests (node --test) with the unmodified openai SDK against real processes on loopback;
+#   3b. the Debian packages in a clean Debian 12 root booted with systemd (tests/package/run.sh);
 #   4. the same unit and integration tests again under AddressSanitizer + UndefinedBehaviorSanitizer.
 # QUORUM_SKIP_ASAN=1 skips step 4 (quicker local runs); CI runs everything.
 set -euo pipefail
@@ -44,6 +45,9 @@ step "integration tests"
 (cd tests/integration && npm ci --no-audit --no-fund --silent)
 export QUORUM_BIN="$root/build/quorum"
 (cd tests/integration && node --test --test-concurrency=1 --test-timeout=300000)
+
+step "Debian packages (tests/package/run.sh)"
+bash tests/package/run.sh "$root/build"
 
 if [[ "${QUORUM_SKIP_ASAN:-0}" != 1 ]]; then
   step "sanitizers: build"

@@ -1,21 +1,29 @@
 // The `quorum` program: `quorum node` runs the daemon; `quorum chat` and `quorum models` talk to one; `quorum
 // app` and `quorum ui` show its UI.
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
+#include <cstdio>
 #include <iostream>
 
 #include "app/desktop.h"
 #include "cli/client_commands.h"
 #include "cli/cluster_commands.h"
 #include "cli/relay_commands.h"
+#include "cli/update_command.h"
+#include "core/version.h"
 #include "node/node.h"
 #include "node/relaunch.h"
+#include "node/update_relaunch.h"
+#include "update/feed_io.h"
+#include "update/release_key.h"
 
 int main(int argc, char** argv) {
   using namespace quorum;
   node::record_launch(argc, argv);  // a restart asked from the node's page runs the same command again
   CLI::App app{"Quorum: the machines you own as one OpenAI-compatible inference cluster."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", QUORUM_VERSION);
+  app.set_version_flag("--version", quorum::version());
 
   // ---- quorum node ----
   node::NodeConfig config;
@@ -123,6 +131,40 @@ int main(int argc, char** argv) {
                    "Requests this node serves well at once, for routing (0: from its engines)")
       ->check(CLI::Range(0, 100000))
       ->capture_default_str();
+
+  // The self-update (docs/update.md).
+  int update_trial_timeout = static_cast<int>(config.update.trial_timeout.count());
+  node_cmd->add_option("--update-feed", config.update.feed,
+                       "The release feed to update from (URL; default: none for a package install, the "
+                       "build's default feed for a tarball install)");
+  node_cmd
+      ->add_option("--update-trial-timeout", update_trial_timeout,
+                   "Seconds an updated binary has to report healthy before it is rolled back")
+      ->check(CLI::Range(5, 3600))
+      ->capture_default_str();
+
+  // ---- quorum update ----
+  cli::UpdateOptions update_options;
+  auto* update_cmd = app.add_subcommand(
+      "update", "Check the release feed and update this installation (a running node updates itself)");
+  update_cmd->add_flag("--check", update_options.check_only, "Only say whether a newer release is available");
+  update_cmd->add_option("--feed", update_options.feed,
+                         "The release feed's URL (default $QUORUM_UPDATE_FEED)");
+  update_cmd->add_option("--url", update_options.node_url,
+                         "The running node to update (default $QUORUM_URL or http://127.0.0.1:32768)");
+  update_cmd->add_flag("--allow-downgrade", update_options.allow_downgrade,
+                       "Install the feed's release even when it is older than this one");
+  // The update's watchdog, started by the node itself (node/update_relaunch.h); not for users.
+  node::TrialOptions trial;
+  auto* trial_cmd = app.add_subcommand("update-trial", "");
+  trial_cmd->group("");
+  trial_cmd->add_option("--pid", trial.pid)->required();
+  trial_cmd->add_option("--health", trial.health_url)->required();
+  trial_cmd->add_option("--expect", trial.expect)->required();
+  trial_cmd->add_option("--timeout", trial.timeout_seconds)->required();
+  trial_cmd->add_option("--target", trial.target)->required();
+  trial_cmd->add_option("--previous", trial.previous)->required();
+  trial_cmd->add_option("args", trial.args)->required();
 
   // ---- quorum chat ----
   cli::ChatOptions chat;
@@ -236,6 +278,13 @@ int main(int argc, char** argv) {
     return app::run_app(app_options);
   }
   if (ui_cmd->parsed()) return app::run_ui(ui_port);
+  if (trial_cmd->parsed()) {
+    // Straight out once decided: the watchdog (a copy of the previous binary) has nothing to tear down.
+    const int code = node::run_update_trial(trial);
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  if (update_cmd->parsed()) return cli::run_update(update_options);
 
   if (relay_cmd->parsed() || keys_cmd->parsed() || usage_cmd->parsed()) {
     if (relay_state_dir.empty()) relay_state_dir = node::default_state_dir();
@@ -312,6 +361,10 @@ int main(int argc, char** argv) {
         return 2;
       }
       emb.memory_budget = *bytes;
+    }
+    config.update.trial_timeout = std::chrono::seconds(update_trial_timeout);
+    if (config.update.feed.empty() && !update::managed_by_package(update::running_executable())) {
+      config.update.feed = std::string(update::default_update_feed());
     }
     return node::run_node(std::move(config));
   }

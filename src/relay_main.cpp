@@ -4,6 +4,7 @@
 #include <ctime>
 #include <iostream>
 
+#include "core/version.h"
 #include "relay/relay_server.h"
 #include "relay/store.h"
 
@@ -42,7 +43,7 @@ int main(int argc, char** argv) {
   CLI::App app{
       "quorum-relay: where Quorum nodes on different networks meet, and the cluster's one endpoint."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", QUORUM_VERSION);
+  app.set_version_flag("--version", quorum::version());
   std::string data_dir = "/var/lib/quorum-relay";
 
   relay::RelayConfig config;

@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/version.h"
 #include "net/client_tls.h"
 #include "net/connection_pool.h"
 
@@ -130,7 +131,7 @@ class Response final : public ClientResponse {
                     const Headers& headers, const std::string& body) {
     http::request<http::string_body> req{http::string_to_verb(method), target, 11};
     req.set(http::field::host, host);
-    req.set(http::field::user_agent, "quorum/" QUORUM_VERSION);
+    req.set(http::field::user_agent, std::string("quorum/") + quorum::version());
     for (const auto& [k, v] : headers.items()) req.set(k, v);
     req.body() = body;
     req.prepare_payload();

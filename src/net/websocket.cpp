@@ -12,6 +12,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/url/parse.hpp>
 
+#include "core/version.h"
 #include "net/client_tls.h"
 #include "net/websocket_upgrade.h"
 
@@ -144,7 +145,7 @@ Task<Result<WebSocket>> WebSocket::connect(asio::any_io_executor executor, const
   handshake_options.handshake_timeout = time_left();
 
   auto decorate = [headers, subprotocol](websocket::request_type& req) {
-    req.set(http::field::user_agent, "quorum/" QUORUM_VERSION);
+    req.set(http::field::user_agent, std::string("quorum/") + quorum::version());
     req.set(http::field::sec_websocket_protocol, subprotocol);
     for (const auto& [name, value] : headers.items()) req.set(name, value);
   };
@@ -228,7 +229,7 @@ Task<std::optional<WebSocket>> accept_websocket(beast::tcp_stream stream,
   auto& ws = *impl->plain;
   configure(ws, options);
   ws.set_option(websocket::stream_base::decorator([subprotocol](websocket::response_type& res) {
-    res.set(http::field::server, "quorum-relay/" QUORUM_VERSION);
+    res.set(http::field::server, std::string("quorum-relay/") + quorum::version());
     res.set(http::field::sec_websocket_protocol, subprotocol);
   }));
   co_await ws.async_accept(request, asio::redirect_error(use_awaitable, ec));

@@ -12,6 +12,7 @@
 #include "cluster/peer_proof.h"
 #include "cluster/peer_tls_key.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "net/http_client.h"
 
 namespace quorum::node {
@@ -100,7 +101,7 @@ void ClusterNode::start(unsigned short port, const std::vector<std::array<uint8_
     cluster::ServiceAnnouncement self;
     self.node_id = self_.id;
     self.name = self_.name;
-    self.version = QUORUM_VERSION;
+    self.version = quorum::version();
     self.fingerprint = membership_.fingerprint();
     self.port = port;
     self.addresses = addresses;

@@ -39,6 +39,13 @@ struct ClusterConfig {
   int capacity = 0;  // generations this node serves well at once; 0: from its engines
 };
 
+// The self-update (node/node_update.h, docs/update.md).
+struct UpdateConfig {
+  std::string feed;                        // --update-feed: the release feed's URL ("" = none)
+  std::chrono::seconds trial_timeout{60};  // --update-trial-timeout: the new binary's deadline to be healthy
+  std::chrono::hours check_every{24};      // between two automatic checks
+};
+
 struct NodeConfig {
   std::string listen_host = "127.0.0.1";
   unsigned short listen_port = 32768;
@@ -61,6 +68,7 @@ struct NodeConfig {
   std::string log_level = "info";
   EmbeddedEngineConfig embedded;
   ClusterConfig cluster;
+  UpdateConfig update;
 };
 
 // "8G", "512MiB", "1.5g", "1048576": a size in bytes (K/M/G/T are powers of 1024). Errors name the value.

@@ -17,12 +17,15 @@
 
 #include "cluster/mdns_service.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "engines/llamacpp/llamacpp_backend.h"
 #include "node/api/browser_guard.h"
 #include "node/engines_setup.h"
 #include "node/relaunch.h"
 #include "node/settings_file.h"
 #include "node/ui/ui_guard.h"
+#include "node/update_relaunch.h"
+#include "update/feed_io.h"
 
 namespace quorum::node {
 
@@ -132,6 +135,7 @@ Node::Node(Key, NodeConfig config, cluster::NodeIdentity identity,
       intake_(make_intake()) {}
 
 Node::~Node() {
+  if (update_) update_->stop();  // its worker tells the UI: it ends before the UI goes
   // The cluster goes before the contexts (members go in reverse order): a stream that a stopped context
   // still holds must find no peers to account to when it is destroyed.
   api_.set_cluster(nullptr);
@@ -281,11 +285,16 @@ void Node::open_ui() {
     restart(reason, std::move(drop));
   };
   parts.refresh_engines = [this, main] { asio::co_spawn(main, registry_.refresh(), asio::detached); };
+  update_ = std::make_shared<NodeUpdate>(
+      config_.update, update::running_executable(), main, [this] { ui_->update_changed(); },
+      [this](UpdateHandoff handoff) { restart_for_update(std::move(handoff)); });
+  parts.update = update_;
   ui_ = std::make_unique<NodeUi>(std::move(parts));
   context->hub = ui_->hub();
   context->actions = ui_.get();
   ui_context_ = std::move(context);
   ui_->start();
+  update_->start();
   api_.set_ui(ui_context_.get());
 }
 
@@ -295,6 +304,22 @@ void Node::restart(const std::string& reason, std::vector<std::string> drop) {
   relaunch_ = true;
   relaunch_drop_ = std::move(drop);
   stop_("restarting: " + reason);
+}
+
+void Node::restart_for_update(UpdateHandoff handoff) {
+  std::lock_guard lock(stop_mutex_);
+  if (!stop_ || relaunch_) return;
+  relaunch_ = true;
+  update_handoff_ = std::move(handoff);
+  stop_("restarting into " + update_handoff_->version);
+}
+
+std::string Node::health_url() const {
+  std::string host = config_.listen_host;
+  if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port_) + "/health";
 }
 
 int Node::run() {
@@ -317,6 +342,7 @@ int Node::run() {
     stop_watch.emit(asio::cancellation_type::terminal);
     if (cluster_) cluster_->stop();  // mDNS goodbye to the peers, no more heartbeats
     if (relay_) relay_->stop();
+    if (update_) update_->stop_timer();
     if (ui_) ui_->hub()->close_all(relaunch_ ? why : std::string());  // the pages' event streams end
     guards.clear();
     drain(grace);
@@ -332,8 +358,8 @@ int Node::run() {
     };
   }
 
-  log::info("quorum node " QUORUM_VERSION " listening on http://" + config_.listen_host + ":" +
-            std::to_string(port_) + " (" + std::to_string(contexts_.size()) + " thread(s), state in " +
+  log::info(std::string("quorum node ") + quorum::version() + " listening on http://" + config_.listen_host +
+            ":" + std::to_string(port_) + " (" + std::to_string(contexts_.size()) + " thread(s), state in " +
             config_.state_dir + ")");
   std::vector<std::thread> workers;
   for (size_t i = 1; i < contexts_.size(); ++i) workers.emplace_back([this, i] { contexts_[i]->run(); });
@@ -378,6 +404,15 @@ int run_node(NodeConfig config) {
   if (!node) return 1;
   const int code = node->run();
   if (!node->relaunch_requested()) return code;
+  if (auto handoff = node->update_handoff()) {
+    const std::string health = node->health_url();
+    const std::string token = node->ui_token();
+    node.reset();  // every socket closed, every engine stopped, before the new binary binds the same port
+    log::info("relaunching into " + handoff->version);
+    const std::string failed = relaunch_into_update(*handoff, health, launch_arguments(), token);
+    log::error("could not relaunch into the update (the watchdog rolls back): " + failed);
+    return 1;
+  }
   const std::vector<std::string> drop = node->relaunch_without();
   const std::string token = node->ui_token();
   node.reset();  // every socket closed, every engine stopped, before the new run binds the same port

@@ -18,6 +18,7 @@
 #include "node/listeners.h"
 #include "node/metrics.h"
 #include "node/node_ui.h"
+#include "node/node_update.h"
 #include "node/relay_client.h"
 #include "node/ui/ui_endpoints.h"
 
@@ -60,6 +61,10 @@ class Node {
   bool relaunch_requested() const { return relaunch_; }
   const std::vector<std::string>& relaunch_without() const { return relaunch_drop_; }
   const std::string& ui_token() const { return ui_context_->token; }
+  // After run(): an update was installed; relaunch into it (node/update_relaunch.h).
+  const std::optional<UpdateHandoff>& update_handoff() const { return update_handoff_; }
+  // The loopback URL of this node's /health (the update's watchdog probes it).
+  std::string health_url() const;
 
  private:
   // The build steps after construction, in order; false when the node cannot start, the reason logged.
@@ -70,6 +75,8 @@ class Node {
   void open_ui();
   // From the UI's worker thread: stop as at SIGTERM, then re-execute without `drop`.
   void restart(const std::string& reason, std::vector<std::string> drop);
+  // From the update's worker: stop as at SIGTERM (requests in flight finish), then relaunch into `handoff`.
+  void restart_for_update(UpdateHandoff handoff);
   // One HttpServer per thread on `listener.host`, all or none, so that servers_[k] runs on
   // contexts_[k % threads]. Throws std::system_error when one cannot be bound.
   void open(const Listener& listener);
@@ -93,6 +100,7 @@ class Node {
   std::shared_ptr<RelayClient> relay_;                              // null outside a cluster
   std::shared_ptr<engines::llamacpp::LlamaCppBackend> embedded_;    // null with --no-embedded
   // The UI goes first (its worker thread joined, then its view), while what it looks at still stands.
+  std::shared_ptr<NodeUpdate> update_;  // the self-update; stopped before the UI goes
   std::unique_ptr<NodeUi> ui_;
   std::unique_ptr<ui::UiContext> ui_context_;
   // The restart asked from the page: set by restart() on the UI's worker, read after run().
@@ -100,6 +108,7 @@ class Node {
   std::function<void(std::string)> stop_;  // set while run() serves: stops the node (any thread)
   bool relaunch_ = false;
   std::vector<std::string> relaunch_drop_;
+  std::optional<UpdateHandoff> update_handoff_;
 };
 
 // Node::create() and run(): the process exit code (1 when the node cannot start).

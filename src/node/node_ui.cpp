@@ -5,11 +5,13 @@
 #include <filesystem>
 
 #include "core/log.h"
+#include "core/version.h"
 #include "engines/llamacpp/llamacpp_backend.h"
 #include "link/relay_control_client.h"
 #include "node/api/cluster_view.h"
 #include "node/cluster_node.h"
 #include "node/engines_setup.h"
+#include "node/node_update.h"
 #include "node/relay_client.h"
 #include "node/settings_file.h"
 #include "wire/json_fields.h"
@@ -76,7 +78,7 @@ ui::UiSources NodeUi::sources() {
   s.node = [this] {
     return json::value(json::object{{"id", parts_.identity.id},
                                     {"name", parts_.identity.name},
-                                    {"version", QUORUM_VERSION},
+                                    {"version", quorum::version()},
                                     {"listen", parts_.listen},
                                     {"state_dir", parts_.config.state_dir},
                                     {"started_at", started_at_ms_}});
@@ -92,6 +94,7 @@ ui::UiSources NodeUi::sources() {
   };
   s.settings = [this] { return settings_json(); };
   s.models_folder = [this] { return models_folder_json(); };
+  s.update = [this] { return parts_.update ? parts_.update->status_json() : json::value(nullptr); };
   s.in_flight = [this] { return parts_.api.local_status().in_flight; };
   return s;
 }
@@ -119,6 +122,10 @@ void NodeUi::start() {
 
 void NodeUi::relay_changed() {
   notify(ui::UiPart::kRelay);
+}
+
+void NodeUi::update_changed() {
+  notify(ui::UiPart::kUpdate);
 }
 
 void NodeUi::notify(ui::UiPart part) {
@@ -247,6 +254,8 @@ Result<json::object> NodeUi::run(const std::string& action, const json::object& 
   if (action == "models/unload") return load_model(body, false);
   if (action.starts_with("cluster/")) return cluster_action(action.substr(8), body);
   if (action.starts_with("relay/")) return relay_action(action.substr(6), body);
+  if (action == "update/check" && parts_.update) return parts_.update->check();
+  if (action == "update/apply" && parts_.update) return parts_.update->apply();
   return ApiError::not_found("The node's page has no action '" + action + "'.", std::nullopt,
                              std::string("unknown_url"));
 }

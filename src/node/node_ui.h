@@ -33,6 +33,7 @@ class LlamaCppBackend;
 namespace quorum::node {
 
 class ClusterNode;
+class NodeUpdate;
 class RelayClient;
 
 struct NodeUiParts {
@@ -48,6 +49,7 @@ struct NodeUiParts {
   boost::asio::any_io_executor executor;                         // the node's first context
   // Stops the node and re-executes it without the options `drop` (relaunch.h); `reason` goes to the pages.
   std::function<void(const std::string& reason, std::vector<std::string> drop)> restart;
+  std::shared_ptr<NodeUpdate> update;  // the self-update (node_update.h)
   // Refreshes the engines' model lists now (on the node's first context): after the page's writes, and
   // after requests (at most twice a second).
   std::function<void()> refresh_engines;
@@ -63,6 +65,8 @@ class NodeUi final : public ui::UiActions {
   void start();
   // The relay link came up or went down.
   void relay_changed();
+  // The self-update's state changed (any thread).
+  void update_changed();
 
   Result<boost::json::object> run(const std::string& action, const boost::json::object& body) override;
 

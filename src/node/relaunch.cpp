@@ -18,9 +18,8 @@ std::vector<std::string>& recorded() {
   return args;
 }
 
-// Closes every descriptor above stderr, so that nothing of this run (a listening socket a thread still held,
-// an engine's pipe) lives on unowned in the next: a listening socket nobody accepts on would take a share of
-// the port's connections (SO_REUSEPORT) and leave them unanswered.
+}  // namespace
+
 void close_inherited_descriptors() {
 #ifdef SYS_close_range
   if (::syscall(SYS_close_range, 3U, UINT_MAX, 0U) == 0) return;
@@ -35,8 +34,6 @@ void close_inherited_descriptors() {
   }
   for (int fd : open) ::close(fd);
 }
-
-}  // namespace
 
 void record_launch(int argc, char** argv) {
   recorded().assign(argv, argv + argc);

@@ -21,6 +21,11 @@ std::vector<std::string> without_options(const std::vector<std::string>& args,
 // that asked for the restart keeps working.
 inline constexpr const char* kUiTokenVariable = "QUORUM_UI_TOKEN";
 
+// Closes every descriptor above stderr, before an exec, so that nothing of this run (a connection or a
+// listening socket something still held, an engine's pipe) lives on unowned in the next: a listening socket
+// nobody accepts on would take a share of the port's connections (SO_REUSEPORT) and leave them unanswered.
+void close_inherited_descriptors();
+
 // Replaces this process with a new run of the same executable (/proc/self/exe) and the recorded arguments
 // minus `drop`, with `ui_token` in kUiTokenVariable, every descriptor but 0, 1 and 2 closed first. Call it
 // once everything is stopped. Returns only when exec fails, with the reason.

@@ -10,6 +10,7 @@
 
 #include "cluster/crypto.h"
 #include "core/log.h"
+#include "core/version.h"
 #include "link/relay_auth.h"
 #include "net/http_server.h"
 #include "net/intake.h"
@@ -156,7 +157,7 @@ int run_relay(const RelayConfig& config) {
     return 1;
   }
   server->start();
-  log::info("quorum-relay " QUORUM_VERSION " (id " + id + ") listening on " + host + ":" +
+  log::info(std::string("quorum-relay ") + quorum::version() + " (id " + id + ") listening on " + host + ":" +
             std::to_string(server->port()) + (certificate ? " (TLS only)" : " (plain HTTP)"));
   if (certificate) log::info("relay: TLS certificate: " + certificate->describe());
 

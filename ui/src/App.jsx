@@ -11,6 +11,7 @@ import Playground from './pages/Playground.jsx';
 import Models from './pages/Models.jsx';
 import Nodes from './pages/Nodes.jsx';
 import Settings from './pages/Settings.jsx';
+import UpdateBanner from './components/UpdateBanner.jsx';
 
 const PAGES = { '/': Dashboard, '/playground': Playground, '/models': Models, '/nodes': Nodes, '/settings': Settings };
 
@@ -136,6 +137,7 @@ export default function App() {
       <div className="flex min-w-0 flex-1 flex-col">
         <Header snapshot={snapshot} connection={connection} />
         <ConnectionBanner connection={connection} restarting={restarting} />
+        <UpdateBanner update={snapshot?.update} />
         <main className="min-h-0 flex-1 overflow-y-auto px-6 py-5">
           <div className="mx-auto max-w-6xl">
             <Page />

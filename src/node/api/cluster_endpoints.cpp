@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 
 #include "cluster/peer_proof.h"
+#include "core/version.h"
 #include "node/api/cluster_view.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
@@ -18,7 +19,7 @@ cluster::NodeStatus local_status(const ApiContext& api) {
   cluster::NodeStatus s;
   s.id = api.self.id;
   s.name = api.self.name;
-  s.version = QUORUM_VERSION;
+  s.version = quorum::version();
   s.port = api.self_port;
   for (const auto& m : api.engines.models()) {
     s.models.push_back(cluster::ModelState{m.info.id, m.info.loaded, m.info.created, m.info.owned_by});

@@ -2,6 +2,7 @@
 
 #include <unordered_map>
 
+#include "core/version.h"
 #include "node/api/endpoints.h"
 #include "node/cluster_node.h"
 
@@ -62,7 +63,7 @@ json::object self_json(const ApiContext& api) {
       {"name", api.self.name},
       {"address", cluster && !cluster->self_address().empty() ? cluster->self_address() : api.self_address},
       {"port", api.self_port},
-      {"version", QUORUM_VERSION},
+      {"version", quorum::version()},
       {"state", "self"},
       {"models", model_states_json(status.models)},
       {"engines", strings_json(status.engines)},

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <map>
 
+#include "core/version.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "node/cluster_node.h"
@@ -49,7 +50,7 @@ net::Task<void> serve_health(ApiContext& api, net::ResponseWriter& w) {
                                    {"models", e.models.size()},
                                    {"error", e.last_error}});
   }
-  json::object body{{"status", "ok"}, {"version", QUORUM_VERSION}, {"engines", std::move(engines)}};
+  json::object body{{"status", "ok"}, {"version", quorum::version()}, {"engines", std::move(engines)}};
   const std::string no_request_id;
   co_await send_json(w, 200, body, no_request_id);
 }

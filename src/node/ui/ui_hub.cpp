@@ -41,6 +41,8 @@ PartSource part_source(UiPart part) {
       return {"settings", &UiSources::settings};
     case UiPart::kModelsFolder:
       return {"models_folder", &UiSources::models_folder};
+    case UiPart::kUpdate:
+      return {"update", &UiSources::update};
   }
   return {"node", &UiSources::node};
 }
@@ -114,6 +116,7 @@ json::object UiHub::snapshot() {
       {"cluster", build(sources_.cluster)},
       {"settings", build(sources_.settings)},
       {"models_folder", build(sources_.models_folder)},
+      {"update", build(sources_.update)},
   };
 }
 

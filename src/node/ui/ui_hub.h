@@ -29,7 +29,7 @@
 
 namespace quorum::node::ui {
 
-enum class UiPart { kNode, kNodes, kModels, kEngines, kRelay, kCluster, kSettings, kModelsFolder };
+enum class UiPart { kNode, kNodes, kModels, kEngines, kRelay, kCluster, kSettings, kModelsFolder, kUpdate };
 
 // Builds each part of the state, on demand, from any thread.
 struct UiSources {
@@ -41,6 +41,7 @@ struct UiSources {
   std::function<boost::json::value()> cluster;        // Cluster | null
   std::function<boost::json::value()> settings;       // Settings
   std::function<boost::json::value()> models_folder;  // {path, files}
+  std::function<boost::json::value()> update;         // Update (node/node_update.h)
   std::function<int()> in_flight;                     // requests this node serves now
 };
 

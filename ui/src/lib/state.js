@@ -35,6 +35,8 @@ function replacePart(snapshot, event, data) {
       return { ...snapshot, settings: data };
     case 'models_folder':
       return { ...snapshot, models_folder: data };
+    case 'update':
+      return { ...snapshot, update: data };
     case 'load':
       return { ...snapshot, requests: { ...snapshot.requests, in_flight: data.in_flight } };
     case 'request': {
@@ -69,5 +71,5 @@ export function reduce(state, action) {
 // The SSE event names the node sends (each is listened to by name).
 export const EVENT_NAMES = [
   'snapshot', 'node', 'nodes', 'models', 'engines', 'load', 'request', 'relay', 'cluster', 'settings',
-  'models_folder', 'restarting', 'stopping',
+  'models_folder', 'update', 'restarting', 'stopping',
 ];
