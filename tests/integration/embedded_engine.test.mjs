@@ -15,23 +15,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { startNode, modelsDir, readSse, waitFor } from "./harness.mjs";
+import { startNode, modelsDir, modelsFolder, readSse, waitFor } from "./harness.mjs";
 
 // ---- helpers ----
-
-const tempDirs = [];
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-// A fresh models folder holding copies of the named cached models (e.g. "tiny-a").
-async function modelsFolder(...names) {
-  const cache = await modelsDir();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-models-"));
-  tempDirs.push(dir);
-  for (const n of names) fs.copyFileSync(path.join(cache, `${n}.gguf`), path.join(dir, `${n}.gguf`));
-  return dir;
-}
 
 function sdk(node) {
   return new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "unused", maxRetries: 0 });

@@ -14,24 +14,17 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { startNode, modelsDir, readSse, waitFor, postJson as post } from "./harness.mjs";
+import { startNode, modelsDir, modelsFolder, readSse, waitFor, postJson as post } from "./harness.mjs";
 
 const user = (content) => [{ role: "user", content }];
-const tempDirs = [];
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
 
 // A fresh models folder with copies of the named cached models, and `padded` files: copies of tiny-a grown
 // (sparsely, taking no disk) to the given size in bytes, as a model that large would be.
-async function modelsFolder(names, padded = {}) {
-  const cache = await modelsDir();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-models-"));
-  tempDirs.push(dir);
-  for (const n of names) fs.copyFileSync(path.join(cache, `${n}.gguf`), path.join(dir, `${n}.gguf`));
+async function paddedModelsFolder(names, padded = {}) {
+  const dir = await modelsFolder(...names);
   for (const [id, size] of Object.entries(padded)) {
     const file = path.join(dir, `${id}.gguf`);
-    fs.copyFileSync(path.join(cache, "tiny-a.gguf"), file);
+    fs.copyFileSync(path.join(await modelsDir(), "tiny-a.gguf"), file);
     fs.truncateSync(file, size);
   }
   return dir;
@@ -71,7 +64,7 @@ describe("embedded engine: large embedding batches (cancel, queue, slices)", () 
   let node;
 
   before(async () => {
-    const dir = await modelsFolder(["tiny-a"]);
+    const dir = await modelsFolder("tiny-a");
     node = await startNode({
       args: ["--models-dir", dir, "--probe-interval", "1", "--model-slots", "1", "--model-queue", "2"],
     });
@@ -181,7 +174,7 @@ describe("embedded engine: a model larger than the memory budget", () => {
   const MiB = 1024 * 1024;
 
   test("--model-memory smaller than a model: 503 naming the model, its size and the budget; never loaded", async () => {
-    const dir = await modelsFolder(["tiny-a"], { big: 256 * MiB });
+    const dir = await paddedModelsFolder(["tiny-a"], { big: 256 * MiB });
     const node = await startNode({ args: ["--models-dir", dir, "--probe-interval", "1", "--model-memory", "64M"] });
     try {
       for (const [route, body] of [
@@ -209,7 +202,7 @@ describe("embedded engine: a model larger than the memory budget", () => {
   });
 
   test("by default the budget is three quarters of the RAM: a model twice the RAM is a 503, not an OOM kill", async () => {
-    const dir = await modelsFolder(["tiny-a"], { huge: 2 * os.totalmem() });
+    const dir = await paddedModelsFolder(["tiny-a"], { huge: 2 * os.totalmem() });
     const node = await startNode({ args: ["--models-dir", dir, "--probe-interval", "1"] });
     try {
       const r = await post(node, "/v1/chat/completions", { model: "huge", messages: user("hi"), max_tokens: 3 });

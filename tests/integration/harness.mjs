@@ -138,6 +138,22 @@ export function llamaServerBin() {
   return llamaServerPath;
 }
 
+// Folders made by modelsFolder(), removed when the test file's process ends.
+const modelFolders = [];
+process.on("exit", () => {
+  for (const d of modelFolders) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// A fresh models folder holding copies of the named cached test models (e.g. "tiny-a"); the cache is never
+// touched.
+export async function modelsFolder(...names) {
+  const cache = await modelsDir();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-models-"));
+  modelFolders.push(dir);
+  for (const n of names) fs.copyFileSync(path.join(cache, `${n}.gguf`), path.join(dir, `${n}.gguf`));
+  return dir;
+}
+
 export async function modelsDir() {
   const dir = process.env.QUORUM_TEST_MODELS || path.join(os.homedir(), ".cache/quorum/test-models");
   if (!fs.existsSync(path.join(dir, "tiny-a.gguf")) || !fs.existsSync(path.join(dir, "tiny-b.gguf"))) {

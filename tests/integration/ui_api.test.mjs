@@ -10,20 +10,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
-import { startNode, modelsDir, waitFor } from "./harness.mjs";
-
-const tempDirs = [];
-after(() => {
-  for (const d of tempDirs) fs.rmSync(d, { recursive: true, force: true });
-});
-
-async function modelsFolder(...names) {
-  const cache = await modelsDir();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "quorum-ui-models-"));
-  tempDirs.push(dir);
-  for (const n of names) fs.copyFileSync(path.join(cache, `${n}.gguf`), path.join(dir, `${n}.gguf`));
-  return dir;
-}
+import { startNode, modelsDir, modelsFolder, waitFor } from "./harness.mjs";
 
 // The token as the node's page carries it.
 async function pageToken(node) {

@@ -25,7 +25,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { freePort, modelsDir, quorumBin, startNode, waitFor } from "./harness.mjs";
+import { freePort, modelsFolder, quorumBin, startNode, waitFor } from "./harness.mjs";
 import { answerWords, reasoningWords, startScriptedEngine } from "./scripted_engine.mjs";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -55,12 +55,6 @@ function clusterJoin(token, stateDir) {
   execFileSync(quorumBin(), ["cluster", "join", token, "--state-dir", stateDir], { encoding: "utf8" });
 }
 
-// A models folder holding a copy of the cached test model `name` (the cache is never touched).
-async function modelsFolder(name) {
-  const dir = tempDir("quorum-ui-models-");
-  fs.copyFileSync(path.join(await modelsDir(), `${name}.gguf`), path.join(dir, `${name}.gguf`));
-  return dir;
-}
 
 async function snapshotOf(node) {
   const r = await fetch(`${node.url}/api/ui/snapshot`);
