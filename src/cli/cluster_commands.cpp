@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cluster/membership.h"
+#include "cluster/pasted_token.h"
 
 namespace quorum::cli {
 
@@ -65,11 +66,7 @@ int run_cluster_join(const std::string& state_dir, const std::string& token_arg,
       std::cerr << "Paste the join token (from `quorum cluster init`) and press Enter: ";
     if (!read_token_line(std::cin, token)) return fail("no join token on standard input");
   }
-  // Whatever a copy and paste brings around the token.
-  const auto first = token.find_first_not_of(" \t\r\n");
-  const auto last = token.find_last_not_of(" \t\r\n");
-  token = first == std::string::npos ? std::string() : token.substr(first, last - first + 1);
-  auto m = cluster::decode_join_token(token);
+  auto m = cluster::decode_join_token(cluster::trim_pasted_token(token));
   if (!m) return fail(m.error().message);
   auto identity = cluster::load_or_create_identity(state_dir);
   if (!identity) return fail(identity.error().message);

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <filesystem>
 
+#include "cluster/pasted_token.h"
 #include "core/log.h"
 #include "core/version.h"
 #include "engines/llamacpp/llamacpp_backend.h"
@@ -27,10 +28,6 @@ int64_t unix_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-std::string text_field(const json::object& body, std::string_view key) {
-  return wire::string_field(body, key);
 }
 
 ApiError conflict(std::string message, std::string code) {
@@ -261,7 +258,7 @@ Result<json::object> NodeUi::run(const std::string& action, const json::object& 
 }
 
 Result<json::object> NodeUi::rename(const json::object& body) {
-  const std::string name = text_field(body, "name");
+  const std::string name = wire::string_field(body, "name");
   if (name == parts_.identity.name) return json::object{};
   cluster::NodeIdentity identity = parts_.identity;
   if (auto renamed = cluster::rename_node(parts_.config.state_dir, identity, name); !renamed) {
@@ -277,7 +274,7 @@ Result<json::object> NodeUi::rename(const json::object& body) {
 
 Result<json::object> NodeUi::change_settings(const json::object& body) {
   if (!body.contains("models_dir")) return json::object{};
-  const std::string dir = text_field(body, "models_dir");
+  const std::string dir = wire::string_field(body, "models_dir");
   if (!dir.empty() && !fs::path(dir).is_absolute()) {
     return ApiError::invalid_request("The models folder must be an absolute path.", "models_dir");
   }
@@ -294,7 +291,8 @@ Result<json::object> NodeUi::change_settings(const json::object& body) {
 }
 
 Result<json::object> NodeUi::add_engine(const json::object& body) {
-  auto spec = engine_from_page(text_field(body, "name"), text_field(body, "url"), text_field(body, "type"));
+  auto spec = engine_from_page(wire::string_field(body, "name"), wire::string_field(body, "url"),
+                               wire::string_field(body, "type"));
   if (!spec) return spec.take_error();
   if (parts_.registry.contains(spec->name)) {
     return conflict("This node already has an engine named '" + spec->name + "'.", "engine_exists");
@@ -311,7 +309,7 @@ Result<json::object> NodeUi::add_engine(const json::object& body) {
 }
 
 Result<json::object> NodeUi::remove_engine(const json::object& body) {
-  const std::string name = text_field(body, "name");
+  const std::string name = wire::string_field(body, "name");
   auto settings = load_settings(parts_.config.state_dir);
   if (!settings) return settings.take_error();
   const auto removed = std::erase_if(settings->engines, [&](const EngineSpec& e) { return e.name == name; });
@@ -331,7 +329,7 @@ Result<json::object> NodeUi::remove_engine(const json::object& body) {
 
 Result<json::object> NodeUi::load_model(const json::object& body, bool load) {
   if (!parts_.embedded) return conflict("This node runs without its embedded engine.", "no_embedded_engine");
-  const std::string id = text_field(body, "id");
+  const std::string id = wire::string_field(body, "id");
   if (id.empty()) return ApiError::invalid_request("Name the model to load or unload.", "id");
   Status done = load ? parts_.embedded->load(id) : parts_.embedded->unload(id);
   if (!done) return done.take_error();
@@ -354,11 +352,7 @@ Result<json::object> NodeUi::cluster_action(const std::string& action, const jso
     return restarting();
   }
   if (action == "join") {
-    std::string token = text_field(body, "token");
-    const auto first = token.find_first_not_of(" \t\r\n");
-    const auto last = token.find_last_not_of(" \t\r\n");
-    token = first == std::string::npos ? std::string() : token.substr(first, last - first + 1);
-    auto m = cluster::decode_join_token(token);
+    auto m = cluster::decode_join_token(cluster::trim_pasted_token(wire::string_field(body, "token")));
     if (!m) {
       ApiError e = m.take_error();
       e.param = "token";
@@ -389,8 +383,8 @@ Result<json::object> NodeUi::relay_action(const std::string& action, const json:
     if (!parts_.membership) {
       return conflict("Create or join a cluster first: a relay serves a cluster.", "no_cluster");
     }
-    auto enrolled =
-        link::enrol_at_relay(parts_.config.state_dir, text_field(body, "url"), text_field(body, "token"));
+    auto enrolled = link::enrol_at_relay(parts_.config.state_dir, wire::string_field(body, "url"),
+                                         wire::string_field(body, "token"));
     if (!enrolled) return enrolled.take_error();
     notify(ui::UiPart::kRelay);
     return json::object{{"relay_id", enrolled->relay_id}};
