@@ -40,12 +40,16 @@ std::string ui_state(std::string_view registry_state) {
   return std::string(registry_state);
 }
 
-// After a request, the engines are asked again at once (at most twice a second), so that a model the request
-// loaded shows as loaded now rather than at the engine watch's next round.
+// After a request, while a page is open, the engines are asked again at once (at most twice a second), so
+// that a model the request loaded shows as loaded now rather than at the engine watch's next round. Without a
+// page nothing is asked: the engines are not polled for a view nobody has.
 class RefreshAfterRequest final : public api::RequestObserver {
  public:
-  explicit RefreshAfterRequest(std::function<void()> refresh) : refresh_(std::move(refresh)) {}
+  RefreshAfterRequest(std::weak_ptr<ui::UiHub> hub, std::function<void()> refresh)
+      : hub_(std::move(hub)), refresh_(std::move(refresh)) {}
   void request_done(const api::RequestRecord&) override {
+    auto hub = hub_.lock();
+    if (!hub || !hub->has_listeners()) return;
     const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now().time_since_epoch())
                             .count();
@@ -55,6 +59,7 @@ class RefreshAfterRequest final : public api::RequestObserver {
   }
 
  private:
+  std::weak_ptr<ui::UiHub> hub_;
   std::function<void()> refresh_;
   std::atomic<int64_t> last_ms_{0};
 };
@@ -92,14 +97,14 @@ ui::UiSources NodeUi::sources() {
   s.settings = [this] { return settings_json(); };
   s.models_folder = [this] { return models_folder_json(); };
   s.update = [this] { return parts_.update ? parts_.update->status_json() : json::value(nullptr); };
-  s.in_flight = [this] { return parts_.api.local_status().in_flight; };
+  s.in_flight = [this] { return parts_.api.context().router.local_in_flight(); };
   return s;
 }
 
 void NodeUi::start() {
   auto hub = std::weak_ptr<ui::UiHub>(hub_);
   parts_.api.observe(std::make_unique<ui::UiRequestObserver>(hub));
-  parts_.api.observe(std::make_unique<RefreshAfterRequest>(parts_.refresh_engines));
+  parts_.api.observe(std::make_unique<RefreshAfterRequest>(hub, parts_.refresh_engines));
   parts_.api.on_load([hub] {
     if (auto h = hub.lock()) h->load_changed();
   });

@@ -173,12 +173,20 @@ void UiHub::broadcast(std::string_view event, const json::value& data, bool clos
   for (const auto& l : to) l->push(text, close);
 }
 
+bool UiHub::has_listeners() {
+  std::lock_guard lock(mutex_);
+  return !listeners_.empty();
+}
+
 void UiHub::changed(UiPart part) {
+  // Nobody to tell: nothing is built (a page that opens later starts from a fresh snapshot).
+  if (!has_listeners()) return;
   const PartSource p = part_source(part);
   broadcast(p.event, build(sources_.*p.source));
 }
 
 void UiHub::load_changed() {
+  if (!has_listeners()) return;
   broadcast("load", json::object{{"in_flight", sources_.in_flight ? sources_.in_flight() : 0}});
 }
 

@@ -81,6 +81,10 @@ class UiHub : public std::enable_shared_from_this<UiHub> {
   std::shared_ptr<UiListener> listen(boost::asio::any_io_executor executor);
   void forget(const std::shared_ptr<UiListener>& listener);
 
+  // True while a page listens. Without one, changed() and load_changed() build nothing: they run on every
+  // registry change and at every request's start and end.
+  bool has_listeners();
+
   // `part` changed: one event with its new value to every listener.
   void changed(UiPart part);
   // A request this node serves started or ended (`load` event).

@@ -87,6 +87,26 @@ TEST(UiHub, CloseAllEndsEveryStreamAndRefusesNewOnes) {
   EXPECT_FALSE(f.hub->listen(io.get_executor()));
 }
 
+TEST(UiHub, WithoutAPageNothingIsBuilt) {
+  boost::asio::io_context io;
+  int built = 0;
+  UiSources sources;
+  sources.nodes = [&built] {
+    ++built;
+    return json::value(json::array{});
+  };
+  sources.in_flight = [&built] { return ++built; };
+  auto hub = std::make_shared<UiHub>(sources);
+  hub->changed(UiPart::kNodes);
+  hub->load_changed();
+  EXPECT_EQ(built, 0) << "no page open: neither the part nor the load is built";
+  auto listener = hub->listen(io.get_executor());
+  const int after_snapshot = built;
+  hub->changed(UiPart::kNodes);
+  hub->load_changed();
+  EXPECT_EQ(built, after_snapshot + 2);
+}
+
 TEST(UiHub, ListenersAreBounded) {
   boost::asio::io_context io;
   Fixture f;
