@@ -163,6 +163,10 @@ void UiHub::broadcast(std::string_view event, const json::value& data, bool clos
   {
     std::lock_guard lock(mutex_);
     if (closed_) return;
+    if (listeners_.empty() && !close) {
+      ++version_;  // the event happened; nobody to send it to, so it is not written
+      return;
+    }
     text = record(event, data);
     to = listeners_;
     if (close) {
