@@ -6,7 +6,8 @@
 //
 // Input: byte 0 chooses the dialect (bit 0: NDJSON), the kind (bit 1: text completion) and include_usage
 // (bit 2); byte 1 the request's n (1 + byte % 128); the rest is the engine's body, fed in deterministic
-// random pieces.
+// random pieces. An OpenAI body is read twice, on the full path and with the pass-through path
+// (OpenAiStreamReader), and served to a client each time.
 //
 // Invariants:
 //  - the client's stream keeps the wire contract (ARCHITECTURE.md, openai-wire.md §2.2, §4.1, §5.2): every
@@ -17,7 +18,8 @@
 //    on success every choice is finished; a usage chunk only when asked;
 //  - the aggregated response is a JSON object in valid UTF-8 with one finish_reason per choice;
 //  - the writer failed exactly when the aggregator did;
-//  - what reaches the client is bounded by a linear function of what the engine sent (kMaxOutputPerByte).
+//  - what reaches the client is bounded by a linear function of what the engine sent (kMaxOutputPerByte);
+//  - the two paths give the client the same stream (as parsed JSON), the same failure and the same aggregate.
 #include <boost/json.hpp>
 #include <map>
 #include <set>
@@ -25,6 +27,7 @@
 #include "support/harness.h"
 #include "wire/ollama_dialect.h"
 #include "wire/openai_dialect.h"
+#include "wire/openai_stream.h"
 #include "wire/sse.h"
 #include "wire/stream_writer.h"
 
@@ -44,43 +47,15 @@ constexpr size_t kFixedPerChoice = 1024;
 constexpr size_t kMaxOutputPerByte = 128;
 
 // The events of an OpenAI-compatible SSE body, as SseEventStream (src/engines/openai_backend.cpp) yields
-// them.
-std::vector<StreamEvent> openai_events(std::string_view body) {
+// them: through OpenAiStreamReader, with or without its pass-through path.
+std::vector<StreamEvent> openai_events(std::string_view body, bool pass_through) {
   std::vector<StreamEvent> out;
-  SseDecoder decoder;
-  std::vector<SseEvent> events;
-  bool done = false, finished = false;
+  OpenAiStreamReader reader(std::string(kEngine), pass_through);
   for (auto piece : quorum::fuzz::pieces(body)) {
-    events.clear();
-    decoder.feed(piece, events);
-    for (const auto& e : events) {
-      if (is_done_sentinel(e.data)) {
-        done = true;
-        break;
-      }
-      if (!e.error.empty() || e.event == "error") {
-        out.push_back(StreamError{engine_stream_error(e.error.empty() ? e.data : e.error, kEngine)});
-        done = true;
-        break;
-      }
-      if (e.data.empty()) continue;
-      std::vector<StreamEvent> parsed;
-      parse_openai_chunk(e.data, parsed, kEngine);
-      for (auto& p : parsed) {
-        finished = finished || std::holds_alternative<Finish>(p);
-        bool error = std::holds_alternative<StreamError>(p);
-        out.push_back(std::move(p));
-        if (error) {
-          done = true;
-          break;
-        }
-      }
-      if (done) break;
-    }
-    FUZZ_CHECK(!decoder.overflowed());
-    if (done) return out;
+    reader.feed(piece, out);
+    if (reader.ended()) return out;
   }
-  if (!finished) out.push_back(StreamError{ApiError::server(502, "closed before the generation finished")});
+  reader.end_of_body(out);
   return out;
 }
 
@@ -225,6 +200,19 @@ void check_aggregate(ResponseAggregator& aggregator, const StreamIdentity& id) {
   }
 }
 
+// The stream's payloads, JSON parsed (the [DONE] as a string), for comparing two streams as a client reads
+// them.
+std::vector<json::value> parsed_payloads(const std::string& sse) {
+  SseDecoder decoder;
+  std::vector<SseEvent> events;
+  decoder.feed(sse, events);
+  std::vector<json::value> out;
+  for (const auto& e : events) {
+    out.push_back(e.data == "[DONE]" ? json::value(e.data) : json::parse(e.data));
+  }
+  return out;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -239,24 +227,46 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   id.n = 1 + data[1] % 128;
   std::string_view body = quorum::fuzz::as_text(data + 2, size - 2);
 
-  std::vector<StreamEvent> events = options & 1 ? ollama_events(body) : openai_events(body);
-  StreamWriter writer(id);
-  ResponseAggregator aggregator(id);
-  std::string sse;
-  for (const auto& e : events) {
-    writer.on_event(e, sse);
-    aggregator.on_event(e);
-  }
-  writer.finish(sse);
+  // What the client gets from these events: the stream (checked), whether it failed, the aggregate.
+  struct Client {
+    std::string sse;
+    bool failed = false;
+    std::string aggregate;
+  };
+  auto serve = [&](const std::vector<StreamEvent>& events) {
+    StreamWriter writer(id);
+    ResponseAggregator aggregator(id);
+    Client client;
+    for (const auto& e : events) {
+      writer.on_event(e, client.sse);
+      aggregator.on_event(e);
+    }
+    writer.finish(client.sse);
+    const size_t bound = kFixedPerChoice * static_cast<size_t>(id.n) + kMaxOutputPerByte * body.size();
+    FUZZ_CHECK(client.sse.size() <= bound,
+               std::to_string(client.sse.size()) + " bytes out of " + std::to_string(body.size()));
+    client.failed = check_client_stream(client.sse, id);
+    FUZZ_CHECK(client.failed == aggregator.error().has_value(),
+               "the writer and the aggregator disagree on failure");
+    check_aggregate(aggregator, id);
+    if (!client.failed) {
+      client.aggregate = json::serialize(aggregator.result());
+      FUZZ_CHECK(client.aggregate.size() <= bound);
+    }
+    return client;
+  };
 
-  const size_t bound = kFixedPerChoice * static_cast<size_t>(id.n) + kMaxOutputPerByte * body.size();
-  FUZZ_CHECK(sse.size() <= bound,
-             std::to_string(sse.size()) + " bytes out of " + std::to_string(body.size()));
-  bool failed = check_client_stream(sse, id);
-  FUZZ_CHECK(failed == aggregator.error().has_value(), "the writer and the aggregator disagree on failure");
-  check_aggregate(aggregator, id);
-  if (!failed) {
-    FUZZ_CHECK(json::serialize(aggregator.result()).size() <= bound);
+  if (options & 1) {
+    serve(ollama_events(body));
+    return 0;
   }
+  // Both paths of the OpenAI reader, on purpose: the client must not be able to tell them apart. The
+  // pass-through path keeps the engine's escapes (\u00e9 for é), so streams compare as parsed JSON.
+  Client full = serve(openai_events(body, false));
+  Client fast = serve(openai_events(body, true));
+  FUZZ_CHECK(full.failed == fast.failed && full.aggregate == fast.aggregate,
+             "the pass-through path changed the answer");
+  FUZZ_CHECK(parsed_payloads(full.sse) == parsed_payloads(fast.sse),
+             "the pass-through path changed the stream");
   return 0;
 }

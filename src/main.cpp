@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
       ->add_option("--reasoning-field", config.reasoning_field, "Name of the reasoning field sent to clients")
       ->check(CLI::IsMember({"reasoning_content", "reasoning"}))
       ->capture_default_str();
+  bool no_pass_through = false;
+  node_cmd->add_flag("--no-pass-through", no_pass_through,
+                     "Parse and re-write every chunk of an engine's stream, none passed through as it is "
+                     "(for comparing the two paths; the answers are the same)");
   node_cmd->add_option("--log-level", config.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -321,6 +325,7 @@ int main(int argc, char** argv) {
       config.engines.push_back(*spec);
     }
     config.autodetect = !no_autodetect;
+    config.pass_through = !no_pass_through;
     if (autodetect_urls.empty()) {
       config.autodetect_candidates = node::default_autodetect_candidates();
     } else {

@@ -421,6 +421,41 @@ void relay_link_seeds() {
 
 }  // namespace
 
+// chunk_scan: one chunk's data. The shapes the pass-through path takes (llama-server's, vLLM's, a peer
+// node's own) and some it must refuse.
+void chunk_scan_seeds() {
+  write("chunk_scan", "llama_role",
+        "{\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":"
+        "null}}],\"created\":1753357673,\"id\":\"chatcmpl-x1\",\"model\":\"tiny\",\"system_fingerprint\":"
+        "\"b6123-abc\",\"object\":\"chat.completion.chunk\"}");
+  write("chunk_scan", "llama_content",
+        "{\"choices\":[{\"finish_reason\":null,\"index\":0,\"delta\":{\"content\":\" world\\n\\u00e9\"}}],"
+        "\"created\":1753357673,\"id\":\"chatcmpl-x1\",\"model\":\"tiny\",\"object\":\"chat.completion."
+        "chunk\"}");
+  write("chunk_scan", "node_content",
+        "{\"id\":\"chatcmpl-abc\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":"
+        "\"tiny\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"h\xC3\xA9 \\ud83d\\ude42\"},"
+        "\"logprobs\":null,\"finish_reason\":null}]}");
+  write("chunk_scan", "node_finish",
+        "{\"id\":\"chatcmpl-abc\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,\"model\":"
+        "\"tiny\",\"choices\":[{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"stop\"}]}");
+  write("chunk_scan", "vllm_reasoning",
+        "{\"id\":\"chatcmpl-v\",\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":null,"
+        "\"reasoning\":\"The user\"},\"logprobs\":null,\"finish_reason\":null,\"stop_reason\":null}],"
+        "\"usage\":null}");
+  write("chunk_scan", "completion_text",
+        "{\"id\":\"cmpl-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"m\",\"choices\":[{"
+        "\"index\":1,\"text\":\"abc\",\"logprobs\":null,\"finish_reason\":\"length\"}]}");
+  write("chunk_scan", "refused_lone_surrogate",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"\\ud800x\"}}]}");
+  write("chunk_scan", "refused_escaped_key",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"con\\u0074ent\":\"x\"}}]}");
+  write("chunk_scan", "refused_usage",
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":3,\"total_tokens\":8}}");
+  write("chunk_scan", "refused_cut_character",
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \xF0\x9F\"}}]}");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_make_seeds DIR\n";
@@ -430,6 +465,7 @@ int main(int argc, char** argv) {
   dns_seeds();
   sse_seeds();
   engine_stream_seeds();
+  chunk_scan_seeds();
   request_seeds();
   engine_error_seeds();
   node_status_seeds();

@@ -32,6 +32,9 @@ class EventStream {
  public:
   virtual ~EventStream() = default;
   virtual Task<std::optional<wire::StreamEvent>> next() = 0;
+  // True when next() would return without waiting for the engine (events of one read still to hand out):
+  // the caller may gather them into one write to its client. Optional; the default says false.
+  virtual bool buffered() const { return false; }
   virtual void cancel() = 0;
   // Called after next() returned the end: lets the adapter read what is left of the engine's response so that
   // its connection can be reused. Optional; the default does nothing.

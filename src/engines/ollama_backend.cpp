@@ -6,6 +6,7 @@
 #include "engines/engine_headers.h"
 #include "engines/openai_backend.h"
 #include "wire/ollama_dialect.h"
+#include "wire/openai_stream.h"
 #include "wire/sse.h"
 
 namespace quorum::engines {
@@ -44,7 +45,7 @@ class NdjsonEventStream final : public EventStream {
       if (parser_.done()) ended_ = true;
       if (splitter_.overflowed() && !parser_.done()) {
         ended_ = true;
-        pending_.push_back(wire::StreamError{engine_event_too_large(engine_)});
+        pending_.push_back(wire::StreamError{wire::engine_event_too_large(engine_)});
         continue;
       }
       if (ended_ && !parser_.done()) {

@@ -6,7 +6,7 @@
 #include "engines/engine_headers.h"
 #include "wire/json_number.h"
 #include "wire/openai_dialect.h"
-#include "wire/sse.h"
+#include "wire/openai_stream.h"
 
 namespace quorum::engines {
 namespace json = boost::json;
@@ -46,94 +46,63 @@ void events_from_response(const json::object& response, std::vector<wire::Stream
 
 }  // namespace
 
-ApiError engine_event_too_large(const std::string& engine) {
-  return ApiError::server(502, "Engine '" + engine + "' sent an event larger than " +
-                                   std::to_string(wire::kMaxEventBytes >> 20) + " MiB.");
+StreamPaths& stream_paths() {
+  static StreamPaths paths;
+  return paths;
 }
 
 namespace {
 
+// An engine's SSE body, read as it arrives (wire::OpenAiStreamReader does the reading).
 class SseEventStream final : public EventStream {
  public:
-  SseEventStream(std::unique_ptr<net::ClientResponse> response, std::string engine)
-      : response_(std::move(response)), engine_(std::move(engine)) {}
+  SseEventStream(std::unique_ptr<net::ClientResponse> response, const std::string& engine)
+      : response_(std::move(response)),
+        reader_(engine, stream_paths().pass_through.load(std::memory_order_relaxed)),
+        engine_(engine) {}
+
+  ~SseEventStream() override {
+    auto& paths = stream_paths();
+    paths.passed_through.fetch_add(reader_.passed_through(), std::memory_order_relaxed);
+    paths.parsed.fetch_add(reader_.parsed(), std::memory_order_relaxed);
+  }
 
   Task<std::optional<wire::StreamEvent>> next() override {
-    while (pending_.empty()) {
-      if (ended_) co_return std::nullopt;
+    while (next_ == pending_.size()) {
+      pending_.clear();
+      next_ = 0;
+      if (broken_ || reader_.ended()) co_return std::nullopt;
       auto piece = co_await response_->read_some();
       if (!piece) {
-        ended_ = true;
+        broken_ = true;
         ApiError e = piece.take_error();
         if (e.status < 500) e.status = 502;
         e.message = "Engine '" + engine_ + "' stream broke: " + e.message;
-        co_return wire::StreamEvent{wire::StreamError{std::move(e)}};
+        pending_.emplace_back(wire::StreamError{std::move(e)});
+      } else if (piece->empty()) {
+        reader_.end_of_body(pending_);
+      } else {
+        reader_.feed(*piece, pending_);
       }
-      if (piece->empty()) {
-        ended_ = true;
-        if (!done_ && !finished_) {
-          co_return wire::StreamEvent{wire::StreamError{ApiError::server(
-              502, "Engine '" + engine_ + "' closed the stream before the generation finished.")}};
-        }
-        co_return std::nullopt;
-      }
-      events_.clear();
-      decoder_.feed(*piece, events_);
-      for (auto& e : events_) {
-        if (done_) break;
-        if (wire::is_done_sentinel(e.data)) {
-          done_ = true;
-          saw_done_ = true;
-          break;
-        }
-        if (!e.error.empty() || e.event == "error") {
-          // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
-          // "closed the stream" once it hangs up.
-          pending_.push_back(
-              wire::StreamError{wire::engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
-          done_ = true;
-          break;
-        }
-        if (e.data.empty()) continue;
-        std::vector<wire::StreamEvent> parsed;
-        wire::parse_openai_chunk(e.data, parsed, engine_);
-        for (auto& p : parsed) {
-          if (std::holds_alternative<wire::Finish>(p)) finished_ = true;
-          bool error = std::holds_alternative<wire::StreamError>(p);
-          pending_.push_back(std::move(p));
-          if (error) {
-            done_ = true;
-            break;
-          }
-        }
-      }
-      if (decoder_.overflowed() && !done_) {
-        done_ = true;
-        pending_.push_back(wire::StreamError{engine_event_too_large(engine_)});
-      }
-      if (done_) ended_ = true;
     }
-    auto event = std::move(pending_.front());
-    pending_.pop_front();
-    co_return event;
+    co_return std::move(pending_[next_++]);
   }
+
+  bool buffered() const override { return next_ < pending_.size(); }
 
   void cancel() override { response_->cancel(); }
 
   Task<void> finish() override {
-    if (saw_done_) co_await response_->drain(std::chrono::milliseconds(1000));
+    if (reader_.saw_done()) co_await response_->drain(std::chrono::milliseconds(1000));
   }
 
  private:
   std::unique_ptr<net::ClientResponse> response_;
+  wire::OpenAiStreamReader reader_;
   std::string engine_;
-  wire::SseDecoder decoder_;
-  std::vector<wire::SseEvent> events_;
-  std::deque<wire::StreamEvent> pending_;
-  bool done_ = false;      // [DONE] or an error event seen
-  bool saw_done_ = false;  // [DONE] seen: the engine ended well, the connection may be worth keeping
-  bool finished_ = false;  // a finish_reason seen
-  bool ended_ = false;     // nothing more to read
+  bool broken_ = false;  // the read failed: its error is the stream's last event
+  std::vector<wire::StreamEvent> pending_;
+  size_t next_ = 0;  // the first of pending_ not yet returned
 };
 
 // Replays a fixed list of events (an engine that ignored "stream": true).

@@ -1,7 +1,9 @@
 // Adapter for any OpenAI-compatible server: llama.cpp's llama-server, vLLM, LM Studio, Ollama's /v1, MLX
-// servers. Always streams from the engine (asking for usage) and normalizes every chunk into events.
+// servers. Always streams from the engine (asking for usage) and reads every chunk into events: the common
+// chunk on the pass-through path (its text kept as the engine encoded it), any other on the full path.
 #pragma once
 
+#include <atomic>
 #include <functional>
 
 #include "engines/backend.h"
@@ -43,7 +45,14 @@ class OpenAiBackend final : public Backend {
 // Strips a trailing "/" and "/v1" from an engine URL.
 std::string normalize_engine_url(std::string url);
 
-// The error that ends a stream when an engine sends a line or an event over wire::kMaxEventBytes.
-ApiError engine_event_too_large(const std::string& engine);
+// Which path engines' chunks take (wire/openai_stream.h), process-wide: the switch, read when a stream
+// starts (`quorum node --no-pass-through` turns the pass-through path off, to compare the two), and how many
+// chunks each path has read (added when a stream ends; exported in /metrics).
+struct StreamPaths {
+  std::atomic<bool> pass_through{true};
+  std::atomic<uint64_t> passed_through{0};
+  std::atomic<uint64_t> parsed{0};
+};
+StreamPaths& stream_paths();
 
 }  // namespace quorum::engines

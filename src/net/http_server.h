@@ -12,6 +12,7 @@
 // thread with `reuse_port` to use several cores. A handler runs on that executor; it may co_await freely.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -47,28 +48,43 @@ struct HttpRequest : RequestHead {
   std::string body;
 };
 
-// The response side of one request. Exactly one of send() or begin_stream()…end_stream() is used.
-// Every call returns false once the client is gone; the handler should then stop promptly.
+// The response side of one request. Exactly one of send() or begin_stream()…end_stream() is used (but see
+// begin_stream()). Every call returns false once the client is gone; the handler should then stop promptly.
 // The server keeps the wire right whatever the handler sends: a HEAD request gets the head of the answer
 // without its body, and an HTTP/1.0 client gets a stream as a body that ends when the connection closes
 // (1.0 has no chunked encoding).
 class ResponseWriter {
  public:
   virtual ~ResponseWriter() = default;
-  // A complete response with Content-Length.
+  // A complete response with Content-Length. Also after begin_stream(), as long as no byte of the stream has
+  // gone out (a write, end_stream or a keep-alive): the stream is dropped and this is the response instead.
   virtual Task<bool> send(int status, const Headers& headers, std::string body) = 0;
   // Starts a streamed response (chunked; for an HTTP/1.0 client, ended by the close). The head goes out
   // with the first write() or end_stream(), in the same segment; a write failure is reported there.
   virtual Task<bool> begin_stream(int status, const Headers& headers) = 0;
-  // Writes one chunk and flushes it.
+  // Writes one chunk and flushes it. When the connection can take it at once (the common case), it is
+  // written without suspending.
   virtual Task<bool> write(std::string_view data) = 0;
   // Writes `last_data` (if any) as a chunk and then the final chunk, together; the response is complete.
   virtual Task<bool> end_stream(std::string_view last_data = {}) = 0;
   // Completes when the client closes or resets its connection (or when cancelled through the awaiting
   // coroutine's cancellation slot). While a handler runs nothing else reads from the connection.
   virtual Task<void> wait_client_gone() = 0;
-  // True once a write failed or wait_client_gone() observed the client leaving.
+  // True once a write failed, or wait_client_gone() or watch() observed the client leaving.
   virtual bool client_gone() const = 0;
+  // A byte of the response has gone out (a keep-alive counts), or a complete response was sent: an error now
+  // can only be told in-band.
+  virtual bool started() const = 0;
+
+  // For a handler that streams from its own coroutine alone: watches the connection from callbacks until
+  // unwatch() (or the writer's end), instead of a second coroutine. Calls `on_gone` once, on the connection's
+  // executor and never from inside a call of this writer, when the client closes or resets the connection
+  // (client_gone() is true by then). With `keepalive` above zero, after begin_stream(), writes `filler` as a
+  // chunk (the head first, if it has not gone out) whenever nothing was written for that long — only if the
+  // connection takes it without waiting: a client that does not read needs no keep-alive.
+  virtual void watch(std::function<void()> on_gone, std::chrono::milliseconds keepalive,
+                     std::string filler) = 0;
+  virtual void unwatch() = 0;
 };
 
 using Handler = std::function<Task<void>(HttpRequest&, ResponseWriter&)>;

@@ -1,9 +1,13 @@
 #include "net/server_writer.h"
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <span>
 
@@ -13,13 +17,88 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using asio::use_awaitable;
+using Clock = std::chrono::steady_clock;
+
+// What watch() keeps: shared with its callbacks, which may run after the writer is gone (they then see
+// `writer` null and do nothing).
+struct ServerWriter::Watch : std::enable_shared_from_this<Watch> {
+  explicit Watch(const asio::any_io_executor& executor) : timer(executor) {}
+
+  // Arms the keep-alive timer for the end of the current quiet period; re-arms itself from there.
+  void arm() {
+    timer.expires_at(last_write + keepalive);
+    timer.async_wait([self = shared_from_this()](const beast::error_code& ec) {
+      ServerWriter* w = self->writer;
+      if (ec || !w || w->gone_ || w->complete_) return;
+      if (Clock::now() >= self->last_write + self->keepalive) {
+        w->keep_alive_now(self->filler);
+        self->last_write = Clock::now();
+      }
+      self->arm();
+    });
+  }
+
+  ServerWriter* writer = nullptr;
+  std::function<void()> on_gone;
+  std::chrono::milliseconds keepalive{0};
+  std::string filler;
+  Clock::time_point last_write = Clock::now();
+  asio::steady_timer timer;
+  bool waiting_read = false;
+};
+
+namespace {
+
+// One non-blocking gathered send of `buffers`: how many bytes went, or -1 when the connection failed.
+ssize_t send_now(int fd, std::span<const asio::const_buffer> buffers) {
+  std::array<iovec, 8> iov{};
+  size_t count = 0;
+  for (const auto& b : buffers) {
+    if (b.size() == 0) continue;
+    iov[count].iov_base = const_cast<void*>(b.data());
+    iov[count].iov_len = b.size();
+    ++count;
+  }
+  msghdr msg{};
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = count;
+  for (;;) {
+    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -1;
+  }
+}
+
+// The bytes of `buffers` from `skip` on, copied.
+std::string rest_of(std::span<const asio::const_buffer> buffers, size_t skip) {
+  std::string rest;
+  for (const auto& b : buffers) {
+    if (skip >= b.size()) {
+      skip -= b.size();
+      continue;
+    }
+    rest.append(static_cast<const char*>(b.data()) + skip, b.size() - skip);
+    skip = 0;
+  }
+  return rest;
+}
+
+}  // namespace
 
 ServerWriter::ServerWriter(beast::tcp_stream& stream, unsigned version, bool keep_alive, bool head_only)
     : stream_(stream), version_(version), keep_alive_(keep_alive), head_only_(head_only) {}
 
+ServerWriter::~ServerWriter() {
+  unwatch();
+}
+
 Task<bool> ServerWriter::send(int status, const Headers& headers, std::string body) {
-  if (gone_ || started_) co_return false;
-  started_ = true;
+  if (gone_ || sent_any_ || complete_) co_return false;
+  owed_.clear();  // a stream begun but not sent: this response replaces it
+  streaming_ = false;
+  sent_any_ = true;
   http::response<http::string_body> res{static_cast<http::status>(status), version_};
   for (const auto& [k, v] : headers.items()) res.set(k, v);
   res.keep_alive(keep_alive_);
@@ -35,14 +114,13 @@ Task<bool> ServerWriter::send(int status, const Headers& headers, std::string bo
     co_await http::async_write(stream_, res, asio::redirect_error(use_awaitable, ec));
   }
   stream_.expires_never();
-  if (ec) gone_ = true;
+  if (ec) mark_gone();
   complete_ = !ec;
   co_return !ec;
 }
 
 Task<bool> ServerWriter::begin_stream(int status, const Headers& headers) {
-  if (gone_ || started_) co_return false;
-  started_ = true;
+  if (gone_ || sent_any_ || complete_) co_return false;
   streaming_ = true;
   http::response<http::empty_body> res{static_cast<http::status>(status), version_};
   for (const auto& [k, v] : headers.items()) res.set(k, v);
@@ -54,11 +132,12 @@ Task<bool> ServerWriter::begin_stream(int status, const Headers& headers) {
   http::response_serializer<http::empty_body> serializer{res};
   serializer.split(true);
   beast::error_code ec;
+  owed_.clear();
   while (!serializer.is_header_done() && !ec) {
     serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
       size_t n = 0;
       for (auto b : beast::buffers_range_ref(buffers)) {
-        head_.append(static_cast<const char*>(b.data()), b.size());
+        owed_.append(static_cast<const char*>(b.data()), b.size());
         n += b.size();
       }
       serializer.consume(n);
@@ -69,7 +148,7 @@ Task<bool> ServerWriter::begin_stream(int status, const Headers& headers) {
 
 Task<bool> ServerWriter::write(std::string_view data) {
   if (gone_ || !streaming_) co_return false;
-  if (data.empty() && head_.empty()) co_return true;
+  if (data.empty() && owed_.empty()) co_return true;
   co_return co_await send_body_part(data, false);
 }
 
@@ -77,6 +156,7 @@ Task<bool> ServerWriter::end_stream(std::string_view last_data) {
   if (gone_ || !streaming_) co_return false;
   bool ok = co_await send_body_part(last_data, true);
   complete_ = ok;
+  unwatch();
   co_return ok;
 }
 
@@ -105,6 +185,71 @@ Task<void> ServerWriter::wait_client_gone() {
   }
 }
 
+void ServerWriter::mark_gone() {
+  if (gone_) return;
+  gone_ = true;
+  if (watch_ && watch_->on_gone) {
+    // Never from inside a call of this writer: the handler may be in the middle of one.
+    asio::post(stream_.get_executor(), [w = watch_] {
+      if (w->writer && w->on_gone) std::exchange(w->on_gone, nullptr)();
+    });
+  }
+}
+
+void ServerWriter::watch(std::function<void()> on_gone, std::chrono::milliseconds keepalive,
+                         std::string filler) {
+  unwatch();
+  watch_ = std::make_shared<Watch>(stream_.get_executor());
+  watch_->writer = this;
+  watch_->on_gone = std::move(on_gone);
+  watch_->keepalive = keepalive;
+  watch_->filler = std::move(filler);
+
+  // The client leaving: the connection becomes readable with nothing to read (or fails).
+  watch_->waiting_read = true;
+  stream_.socket().async_wait(tcp::socket::wait_read, [w = watch_](const beast::error_code& ec) {
+    w->waiting_read = false;
+    ServerWriter* self = w->writer;
+    if (!self || ec == asio::error::operation_aborted) return;
+    beast::error_code aec;
+    size_t available = self->stream_.socket().available(aec);
+    if (ec || aec || available == 0) self->mark_gone();
+    // Else pipelined bytes from a live client: nothing to tell, and nothing more to watch for here.
+  });
+
+  // One timer per watch, re-armed once per quiet keep-alive period, never per write.
+  if (keepalive.count() > 0) watch_->arm();
+}
+
+void ServerWriter::unwatch() {
+  if (!watch_) return;
+  watch_->writer = nullptr;
+  watch_->on_gone = nullptr;
+  watch_->timer.cancel();
+  if (watch_->waiting_read) {
+    beast::error_code ec;
+    stream_.socket().cancel(ec);  // nothing else is pending on the socket between a handler's writes
+  }
+  watch_.reset();
+}
+
+void ServerWriter::keep_alive_now(std::string_view filler) {
+  if (!streaming_ || writing_ || head_only_ || filler.empty()) return;
+  char size_line[24];
+  int size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", filler.size());
+  std::array<asio::const_buffer, 4> buffers{
+      asio::buffer(owed_), asio::buffer(size_line, chunked_ ? size_len : 0),
+      asio::buffer(filler.data(), filler.size()), asio::buffer("\r\n", chunked_ ? 2 : 0)};
+  ssize_t n = send_now(stream_.socket().native_handle(), buffers);
+  if (n < 0) {
+    mark_gone();
+    return;
+  }
+  if (n == 0) return;  // the client is not reading: it needs no keep-alive, and owes nothing more
+  sent_any_ = true;
+  owed_ = rest_of(buffers, static_cast<size_t>(n));  // empty once it all went
+}
+
 Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
@@ -112,11 +257,11 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
     data = {};
     last = false;
   }
-  if (data.empty() && !last && head_.empty()) co_return true;
+  if (data.empty() && !last && owed_.empty()) co_return true;
   char size_line[24];
   std::array<asio::const_buffer, 5> buffers;
   size_t count = 0;
-  if (!head_.empty()) buffers[count++] = asio::buffer(head_);
+  if (!owed_.empty()) buffers[count++] = asio::buffer(owed_);
   if (!data.empty() && chunked_) {
     int size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
     buffers[count++] = asio::buffer(size_line, static_cast<size_t>(size_len));
@@ -126,17 +271,37 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
     buffers[count++] = asio::buffer(data.data(), data.size());
   }
   if (last && chunked_) buffers[count++] = asio::buffer(kLastChunk.data(), kLastChunk.size());
-  beast::error_code ec;
-  if (count > 0) {
-    stream_.expires_after(kWriteTimeout);
-    co_await asio::async_write(stream_, std::span(buffers.data(), count),
-                               asio::redirect_error(use_awaitable, ec));
-    stream_.expires_never();
+  if (count == 0) co_return true;
+  auto parts = std::span(buffers.data(), count);
+  const size_t total = asio::buffer_size(parts);
+  sent_any_ = true;
+  if (watch_) watch_->last_write = Clock::now();
+
+  ssize_t n = send_now(stream_.socket().native_handle(), parts);
+  if (n < 0) {
+    mark_gone();
+    co_return false;
   }
-  head_.clear();
-  head_.shrink_to_fit();
-  if (ec) gone_ = true;
-  co_return !ec;
+  if (static_cast<size_t>(n) == total) {
+    owed_.clear();
+    co_return true;
+  }
+  // The connection took part of it (or none): the rest waits for room, within the write timeout.
+  std::string rest = rest_of(parts, static_cast<size_t>(n));
+  owed_.clear();
+  owed_.shrink_to_fit();
+  beast::error_code ec;
+  writing_ = true;
+  stream_.expires_after(kWriteTimeout);
+  co_await asio::async_write(stream_, asio::buffer(rest), asio::redirect_error(use_awaitable, ec));
+  stream_.expires_never();
+  writing_ = false;
+  if (watch_) watch_->last_write = Clock::now();
+  if (ec) {
+    mark_gone();
+    co_return false;
+  }
+  co_return true;
 }
 
 }  // namespace quorum::net

@@ -66,6 +66,9 @@ struct NodeConfig {
   int max_retries = 3;
   std::string reasoning_field = "reasoning_content";
   std::string log_level = "info";
+  // Engines' common chunks take the pass-through path (wire/chunk_scan.h); false: every chunk is parsed and
+  // re-written (`--no-pass-through`, to compare the two paths).
+  bool pass_through = true;
   EmbeddedEngineConfig embedded;
   ClusterConfig cluster;
   UpdateConfig update;

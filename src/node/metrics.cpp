@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/log.h"
+#include "engines/openai_backend.h"
 
 namespace quorum::node {
 
@@ -127,6 +128,12 @@ std::string Metrics::render() const {
   o << "# HELP quorum_requests_in_flight Requests in progress (generations and embeddings).\n# TYPE "
        "quorum_requests_in_flight gauge\n";
   for (const auto& [k, v] : in_flight_) o << "quorum_requests_in_flight{" << labels2(k) << "} " << v << "\n";
+  const auto& paths = engines::stream_paths();
+  o << "# HELP quorum_stream_chunks_total Chunks of engines' and peers' streams read, by path (pass_through: "
+       "its text forwarded as the engine encoded it; parsed: read whole and re-written), counted when a "
+       "stream ends.\n# TYPE quorum_stream_chunks_total counter\n";
+  o << "quorum_stream_chunks_total{path=\"pass_through\"} " << paths.passed_through.load() << "\n";
+  o << "quorum_stream_chunks_total{path=\"parsed\"} " << paths.parsed.load() << "\n";
   return o.str();
 }
 

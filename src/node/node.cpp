@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/version.h"
 #include "engines/llamacpp/llamacpp_backend.h"
+#include "engines/openai_backend.h"
 #include "node/api/browser_guard.h"
 #include "node/engines_setup.h"
 #include "node/relaunch.h"
@@ -82,6 +83,7 @@ std::unique_ptr<Node> Node::create(NodeConfig config) {
   if (config.log_level == "debug") log::set_level(log::Level::kDebug);
   if (config.log_level == "warn") log::set_level(log::Level::kWarn);
   if (config.log_level == "error") log::set_level(log::Level::kError);
+  engines::stream_paths().pass_through.store(config.pass_through, std::memory_order_relaxed);
   if (config.state_dir.empty()) config.state_dir = default_state_dir();
   std::error_code fs_ec;
   std::filesystem::create_directories(config.state_dir, fs_ec);

@@ -22,6 +22,7 @@ class RoutedStream final : public engines::EventStream {
   ~RoutedStream() override;
 
   Task<std::optional<wire::StreamEvent>> next() override;
+  bool buffered() const override { return stream_ && !done_ && stream_->buffered(); }
   // Cancels the try under way and every later one.
   void cancel() override;
   // After the end: lets the serving adapter read the rest of its engine's response (connection reuse).

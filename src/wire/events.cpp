@@ -11,7 +11,7 @@ std::optional<ApiError> malformed_event(const StreamEvent& event, int choices) {
       [&](const auto& e) {
         using T = std::decay_t<decltype(e)>;
         if constexpr (std::is_same_v<T, TextDelta> || std::is_same_v<T, ReasoningDelta> ||
-                      std::is_same_v<T, Finish>) {
+                      std::is_same_v<T, EncodedText> || std::is_same_v<T, Finish>) {
           choice = e.choice;
         } else if constexpr (std::is_same_v<T, ToolCallDelta>) {
           choice = e.choice;

@@ -41,6 +41,16 @@ struct ToolCallDelta {
   std::string arguments;
 };
 
+// Text of a chunk that took the pass-through path (chunk_scan.h): still the JSON string token the engine
+// sent (quotes included), clean (is_clean_json_string) and never `""`. A streaming client gets it in the
+// writer's chunk as it is; whatever needs the text itself decodes it (decode_json_string). Means the same as
+// the TextDelta (or, with `reasoning`, the ReasoningDelta) of the decoded text.
+struct EncodedText {
+  int choice = 0;
+  bool reasoning = false;
+  std::string token;
+};
+
 struct Finish {
   int choice = 0;
   FinishReason reason = FinishReason::kStop;
@@ -59,7 +69,8 @@ struct StreamError {
   ApiError error;
 };
 
-using StreamEvent = std::variant<TextDelta, ReasoningDelta, ToolCallDelta, Finish, Usage, StreamError>;
+using StreamEvent =
+    std::variant<TextDelta, ReasoningDelta, EncodedText, ToolCallDelta, Finish, Usage, StreamError>;
 
 // Engines are not trusted (the node adopts whatever answers on a well-known local port), and the indexes they
 // send size the writer's state. A choice index must be below the request's `n`; a tool-call index below this.

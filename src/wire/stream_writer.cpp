@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "wire/json_string.h"
 #include "wire/sse.h"
 
 namespace quorum::wire {
@@ -45,32 +46,71 @@ json::object usage_json(const Usage& u) {
 }
 
 // ---------------- StreamWriter ----------------
+//
+// Chunks are written as text, not built as JSON values: the identity's part once (chunk_prefix_), then each
+// choice. The bytes are what boost::json::serialize gives for the same object, member for member (the unit
+// test StreamWriter.BytesAreTheSerializedChunks holds them to it).
 
-StreamWriter::StreamWriter(StreamIdentity identity) : id_(std::move(identity)) {}
-
-json::object StreamWriter::chunk_base() const {
-  json::object o;
-  o["id"] = id_.id;
-  o["object"] = id_.kind == GenerationKind::kChat ? "chat.completion.chunk" : "text_completion";
-  o["created"] = id_.created;
-  o["model"] = id_.model;
-  return o;
+StreamWriter::StreamWriter(StreamIdentity identity) : id_(std::move(identity)) {
+  chunk_prefix_ = "data: {\"id\":";
+  append_json_string(chunk_prefix_, id_.id);
+  chunk_prefix_ += id_.kind == GenerationKind::kChat ? ",\"object\":\"chat.completion.chunk\",\"created\":"
+                                                     : ",\"object\":\"text_completion\",\"created\":";
+  chunk_prefix_ += std::to_string(id_.created);
+  chunk_prefix_ += ",\"model\":";
+  append_json_string(chunk_prefix_, id_.model);
+  chunk_prefix_ += ",\"choices\":[";
+  reasoning_key_ = "{";
+  append_json_string(reasoning_key_, id_.reasoning_field);
+  reasoning_key_ += ':';
 }
 
-void StreamWriter::emit_delta(int index, json::object delta, std::string& out) {
-  json::object c;
-  c["index"] = index;
+namespace {
+
+constexpr std::string_view kChoiceTail = ",\"logprobs\":null,\"finish_reason\":null}";
+constexpr std::string_view kChunkEnd = "]}\n\n";
+
+}  // namespace
+
+void StreamWriter::begin_choice(int index, std::string& out) const {
+  out += chunk_prefix_;
+  out += "{\"index\":";
+  out += std::to_string(index);
+}
+
+void StreamWriter::emit_text(int index, bool reasoning, std::string_view text, bool encoded,
+                             std::string& out) {
+  begin_choice(index, out);
   if (id_.kind == GenerationKind::kChat) {
-    c["delta"] = std::move(delta);
+    out += ",\"delta\":";
+    out += reasoning ? std::string_view(reasoning_key_) : std::string_view("{\"content\":");
   } else {
-    auto it = delta.find("content");
-    c["text"] = it != delta.end() ? it->value() : json::value("");
+    out += ",\"text\":";
   }
-  c["logprobs"] = nullptr;
-  c["finish_reason"] = nullptr;
-  json::object chunk = chunk_base();
-  chunk["choices"] = json::array{std::move(c)};
-  out += sse_data(json::serialize(chunk));
+  if (encoded) {
+    out += text;
+  } else {
+    append_json_string(out, text);
+  }
+  if (id_.kind == GenerationKind::kChat) out += '}';
+  out += kChoiceTail;
+  out += kChunkEnd;
+}
+
+void StreamWriter::emit_role(int index, std::string& out) const {
+  begin_choice(index, out);
+  out += ",\"delta\":{\"role\":\"assistant\",\"content\":\"\"}";
+  out += kChoiceTail;
+  out += kChunkEnd;
+}
+
+void StreamWriter::emit_tool_call(int index, const json::object& call, std::string& out) const {
+  begin_choice(index, out);
+  out += ",\"delta\":{\"tool_calls\":[";
+  out += json::serialize(call);
+  out += "]}";
+  out += kChoiceTail;
+  out += kChunkEnd;
 }
 
 StreamWriter::ChoiceState& StreamWriter::choice(int index, std::string& out) {
@@ -81,9 +121,7 @@ StreamWriter::ChoiceState& StreamWriter::choice(int index, std::string& out) {
     int i = static_cast<int>(choices_.size());
     choices_.emplace_back();
     choices_.back().started = true;
-    if (id_.kind == GenerationKind::kChat) {
-      emit_delta(i, json::object{{"role", "assistant"}, {"content", ""}}, out);
-    }
+    if (id_.kind == GenerationKind::kChat) emit_role(i, out);
   }
   return choices_[index];
 }
@@ -107,7 +145,26 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
     if (c.finished) return;
     ++deltas_;
     std::string text = c.text.take(t->text);
-    if (!text.empty()) emit_delta(t->choice, json::object{{"content", std::move(text)}}, out);
+    if (!text.empty()) emit_text(t->choice, false, text, false, out);
+    return;
+  }
+  if (const auto* e = std::get_if<EncodedText>(&event)) {
+    auto& c = choice(e->choice, out);
+    if (c.finished) return;
+    Utf8Carry& carry = e->reasoning ? c.reasoning : c.text;
+    if (!carry.empty()) {
+      // Half a character is waiting from an earlier event: join them as the full path does.
+      std::string text = decode_json_string(e->token);
+      if (e->reasoning) {
+        on_event(ReasoningDelta{e->choice, std::move(text)}, out);
+      } else {
+        on_event(TextDelta{e->choice, std::move(text)}, out);
+      }
+      return;
+    }
+    ++deltas_;
+    if (!e->reasoning || id_.kind == GenerationKind::kChat)
+      emit_text(e->choice, e->reasoning, e->token, true, out);
     return;
   }
   if (const auto* r = std::get_if<ReasoningDelta>(&event)) {
@@ -115,9 +172,7 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
     if (c.finished) return;
     ++deltas_;
     std::string text = c.reasoning.take(r->text);
-    if (!text.empty() && id_.kind == GenerationKind::kChat) {
-      emit_delta(r->choice, json::object{{id_.reasoning_field, std::move(text)}}, out);
-    }
+    if (!text.empty() && id_.kind == GenerationKind::kChat) emit_text(r->choice, true, text, false, out);
     return;
   }
   if (const auto* tc = std::get_if<ToolCallDelta>(&event)) {
@@ -143,7 +198,7 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
     }
     fn["arguments"] = std::move(args);
     call["function"] = std::move(fn);
-    emit_delta(tc->choice, json::object{{"tool_calls", json::array{std::move(call)}}}, out);
+    emit_tool_call(tc->choice, call, out);
     return;
   }
   if (const auto* f = std::get_if<Finish>(&event)) {
@@ -159,32 +214,25 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
 void StreamWriter::flush_choice(int index, std::string& out) {
   auto& c = choices_[index];
   if (std::string r = c.reasoning.flush(); !r.empty() && id_.kind == GenerationKind::kChat) {
-    emit_delta(index, json::object{{id_.reasoning_field, std::move(r)}}, out);
+    emit_text(index, true, r, false, out);
   }
-  if (std::string t = c.text.flush(); !t.empty())
-    emit_delta(index, json::object{{"content", std::move(t)}}, out);
+  if (std::string t = c.text.flush(); !t.empty()) emit_text(index, false, t, false, out);
   for (auto& [engine_index, tool] : c.tools) {
     if (std::string a = tool.args.flush(); !a.empty()) {
       json::object call{{"index", tool.out_index}, {"function", json::object{{"arguments", std::move(a)}}}};
-      emit_delta(index, json::object{{"tool_calls", json::array{std::move(call)}}}, out);
+      emit_tool_call(index, call, out);
     }
   }
 }
 
 void StreamWriter::emit_finish(int index, FinishReason reason, std::string& out) {
   choices_[index].finished = true;
-  json::object c;
-  c["index"] = index;
-  if (id_.kind == GenerationKind::kChat) {
-    c["delta"] = json::object{};
-  } else {
-    c["text"] = "";
-  }
-  c["logprobs"] = nullptr;
-  c["finish_reason"] = to_string(reason);
-  json::object chunk = chunk_base();
-  chunk["choices"] = json::array{std::move(c)};
-  out += sse_data(json::serialize(chunk));
+  begin_choice(index, out);
+  out += id_.kind == GenerationKind::kChat ? ",\"delta\":{}" : ",\"text\":\"\"";
+  out += ",\"logprobs\":null,\"finish_reason\":\"";
+  out += to_string(reason);
+  out += "\"}";
+  out += kChunkEnd;
 }
 
 Usage StreamWriter::usage() const {
@@ -203,10 +251,10 @@ void StreamWriter::finish(std::string& out) {
     emit_finish(i, choices_[i].saw_tools ? FinishReason::kToolCalls : FinishReason::kStop, out);
   }
   if (id_.include_usage) {
-    json::object chunk = chunk_base();
-    chunk["choices"] = json::array{};
-    chunk["usage"] = usage_json(usage());
-    out += sse_data(json::serialize(chunk));
+    out += chunk_prefix_;
+    out += "],\"usage\":";
+    out += json::serialize(usage_json(usage()));
+    out += "}\n\n";
   }
   out += kSseDone;
   ended_ = true;
@@ -247,6 +295,10 @@ bool ResponseAggregator::on_event(const StreamEvent& event) {
           ++deltas_;
         } else if constexpr (std::is_same_v<T, ReasoningDelta>) {
           choice(e.choice).reasoning += e.text;
+          ++deltas_;
+        } else if constexpr (std::is_same_v<T, EncodedText>) {
+          auto& c = choice(e.choice);
+          (e.reasoning ? c.reasoning : c.text) += decode_json_string(e.token);
           ++deltas_;
         } else if constexpr (std::is_same_v<T, ToolCallDelta>) {
           auto& call = choice(e.choice).calls[e.index];

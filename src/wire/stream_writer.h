@@ -66,12 +66,19 @@ class StreamWriter {
   };
 
   ChoiceState& choice(int index, std::string& out);
-  void emit_delta(int index, boost::json::object delta, std::string& out);
+  // Appends the start of a chunk of one choice: the identity, `"choices":[{"index":N`.
+  void begin_choice(int index, std::string& out) const;
+  // A chunk of text (content, or reasoning under the configured name); `encoded`: `text` is already a clean
+  // JSON string token (EncodedText).
+  void emit_text(int index, bool reasoning, std::string_view text, bool encoded, std::string& out);
+  void emit_role(int index, std::string& out) const;
+  void emit_tool_call(int index, const boost::json::object& call, std::string& out) const;
   void emit_finish(int index, FinishReason reason, std::string& out);
   void flush_choice(int index, std::string& out);
-  boost::json::object chunk_base() const;
 
   StreamIdentity id_;
+  std::string chunk_prefix_;   // `data: {"id":…,"object":…,"created":…,"model":…,"choices":[`
+  std::string reasoning_key_;  // `{"<reasoning_field>":`
   std::vector<ChoiceState> choices_;
   std::optional<Usage> usage_;
   int64_t deltas_ = 0;

@@ -70,6 +70,21 @@ std::string Utf8Carry::flush() {
   return out;
 }
 
+bool utf8_valid(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    int len = sequence_length(b);
+    if (len == 0 || i + len > s.size() || !valid_sequence(s, i, len)) return false;
+    i += len;
+  }
+  return true;
+}
+
 std::string sanitize_utf8(std::string_view s) {
   static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
   std::string out;

@@ -24,6 +24,10 @@ class Utf8Carry {
   std::string carry_;
 };
 
+// True when `s` is valid UTF-8 throughout (no overlongs, surrogates, values above U+10FFFF, stray or missing
+// continuation bytes, nor a sequence cut at the end).
+bool utf8_valid(std::string_view s);
+
 // Replaces invalid UTF-8 byte sequences with U+FFFD so that strict decoders never fail on our output.
 std::string sanitize_utf8(std::string_view s);
 

@@ -1,27 +1,23 @@
-// Writing a generation to the client: the events a pump coroutine queues (Handoff) become SSE chunks
-// (StreamWriter) or one response object (ResponseAggregator). While nothing arrives the client gets
-// `: keep-alive` comments every keepalive interval (streams only); an error before the first byte is the
-// response itself with its own status, after it an in-band error and [DONE].
+// Writing a generation to the client from the connection's own coroutine: it reads the routed stream's
+// events and writes them as they come — all the events one engine read gave, in one write — as SSE chunks
+// (StreamWriter), or for a non-streaming client as one response object at the end (ResponseAggregator).
+// The connection is watched from callbacks (ResponseWriter::watch), not from a second coroutine: the client
+// leaving cancels the stream at once, and while the engine is silent a streaming client gets `: keep-alive`
+// comments every keep-alive interval. An error before the first byte is the response itself with its own
+// status; after it, an in-band error and [DONE].
 #pragma once
 
 #include <chrono>
 #include <optional>
 #include <string>
 
-#include "net/handoff.h"
+#include "engines/backend.h"
 #include "net/http_server.h"
 #include "router/route.h"
 #include "wire/events.h"
 #include "wire/stream_writer.h"
 
 namespace quorum::node::api {
-
-// What the pump queues: an event of the serving engine, or the end of the generation.
-struct QueueItem {
-  enum Kind { kEvent, kEnd } kind = kEnd;
-  wire::StreamEvent event;
-};
-using EventQueue = net::Handoff<QueueItem>;
 
 struct StreamOutcome {
   int status = 200;
@@ -30,15 +26,15 @@ struct StreamOutcome {
   wire::Usage usage;
 };
 
-// Drains `queue` into the client until the generation ends, fails, or the awaiting coroutine is cancelled
-// (the client left). Everything already queued goes out in one write. `served` is read when the response
-// head goes out (it names the node serving then). Runs on the queue's executor. `outcome` (the caller's, so
-// that it outlives a cancellation) is kept up to date as events go out: when the client leaves mid-way it
-// still holds the time to the first token and the tokens counted so far.
-net::Task<void> write_generation(net::ResponseWriter& writer, EventQueue& queue, bool stream,
-                                 std::chrono::seconds keepalive_interval,
-                                 const wire::StreamIdentity& identity, const std::string& request_id,
-                                 std::chrono::steady_clock::time_point start, const router::Served& served,
-                                 StreamOutcome& outcome);
+// Streams `stream` to the client until the generation ends (then stream.finish(), for the engine connection's
+// reuse), fails, or the client leaves (status 499; `stream` is cancelled, which stops every hop behind it).
+// `served` is read when the response head goes out (it names the node serving then). `outcome` (the
+// caller's) is kept up to date as events go out: when the client leaves mid-way it still holds the time to
+// the first token and the tokens counted so far. Runs on the writer's executor, as `stream` must.
+net::Task<void> stream_generation(net::ResponseWriter& writer, engines::EventStream& stream, bool stream_mode,
+                                  std::chrono::seconds keepalive_interval,
+                                  const wire::StreamIdentity& identity, const std::string& request_id,
+                                  std::chrono::steady_clock::time_point start, const router::Served& served,
+                                  StreamOutcome& outcome);
 
 }  // namespace quorum::node::api

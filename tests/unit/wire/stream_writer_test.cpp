@@ -275,6 +275,62 @@ TEST(StreamWriter, TextCompletionShape) {
   EXPECT_TRUE(c[2].at("choices").as_array().empty());
 }
 
+// The writer's chunks are written as text: these are the bytes boost::json::serialize gives for the chunk
+// objects the wire contract describes, member order included.
+TEST(StreamWriter, BytesAreTheSerializedChunks) {
+  auto id = chat_identity(true);
+  id.model = "ti\"ny";
+  id.reasoning_field = "reasoning";
+  StreamWriter w(id);
+  std::string out;
+  w.on_event(ReasoningDelta{0, "hm"}, out);
+  w.on_event(TextDelta{0, "a\nb"}, out);
+  w.on_event(EncodedText{0, false, "\"\\u00e9\""}, out);
+  w.on_event(ToolCallDelta{0, 0, "call_1", "f", "{}"}, out);
+  w.on_event(Usage{3, 2}, out);
+  w.finish(out);
+  const std::string head =
+      "data: {\"id\":\"chatcmpl-abc\",\"object\":\"chat.completion.chunk\",\"created\":1700000000,"
+      "\"model\":\"ti\\\"ny\",\"choices\":[";
+  const std::string tail = ",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
+  EXPECT_EQ(out,
+            head + "{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":\"\"}" + tail +  //
+                head + "{\"index\":0,\"delta\":{\"reasoning\":\"hm\"}" + tail +                 //
+                head + "{\"index\":0,\"delta\":{\"content\":\"a\\nb\"}" + tail +                //
+                head + "{\"index\":0,\"delta\":{\"content\":\"\\u00e9\"}" + tail +              //
+                head +
+                "{\"index\":0,\"delta\":{\"tool_calls\":[{\"index\":0,\"id\":\"call_1\",\"type\":"
+                "\"function\",\"function\":{\"name\":\"f\",\"arguments\":\"{}\"}}]}" +
+                tail +  //
+                head + "{\"index\":0,\"delta\":{},\"logprobs\":null,\"finish_reason\":\"tool_calls\"}]}\n\n" +
+                head + "],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n" +
+                "data: [DONE]\n\n");
+}
+
+TEST(StreamWriter, EncodedTextAfterHalfACharacterGoesThroughTheCarryLikeText) {
+  // Half a character held back, then text that does not complete it: the same bytes either way.
+  StreamWriter encoded(chat_identity()), decoded(chat_identity());
+  std::string a, b;
+  encoded.on_event(TextDelta{0, "lo \xF0\x9F"}, a);
+  encoded.on_event(EncodedText{0, false, "\"\\u00e9!\""}, a);
+  encoded.finish(a);
+  decoded.on_event(TextDelta{0, "lo \xF0\x9F"}, b);
+  decoded.on_event(TextDelta{0, "\xC3\xA9!"}, b);
+  decoded.finish(b);
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a.find("\xEF\xBF\xBD"), std::string::npos);  // the cut character became U+FFFD
+}
+
+TEST(ResponseAggregator, EncodedTextIsDecoded) {
+  ResponseAggregator a(chat_identity());
+  a.on_event(EncodedText{0, true, "\"h\\u00e9\""});
+  a.on_event(EncodedText{0, false, "\"\\ud83d\\ude42\""});
+  auto r = a.result();
+  auto& msg = r.at("choices").as_array().at(0).at("message").as_object();
+  EXPECT_EQ(msg.at("content"), "\xF0\x9F\x99\x82");
+  EXPECT_EQ(msg.at("reasoning_content"), "h\xC3\xA9");
+}
+
 TEST(ResponseAggregator, ChatCompletionWithUsageAndTools) {
   ResponseAggregator a(chat_identity());
   a.on_event(ReasoningDelta{0, "hmm"});

@@ -1,17 +1,17 @@
-// write_generation (src/node/api/stream_response.h) when the client leaves mid-stream: the caller's outcome
-// still holds the time to the first token and the tokens that went out, so that the request's record (the
-// Dashboard's row, the log line, the metrics) tells what the client got before it pressed Stop.
+// stream_generation (src/node/api/stream_response.h): what the client gets, and what the request's record
+// keeps, when a stream goes well, fails before its first byte, or the client leaves mid-way.
 #include "node/api/stream_response.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -19,72 +19,193 @@ namespace quorum::node::api {
 namespace {
 
 namespace asio = boost::asio;
-using namespace asio::experimental::awaitable_operators;
 using namespace std::chrono_literals;
 
-// A client that takes every write and wakes `wrote` each time.
+// An engine's stream: `reads` are what each read of the engine gives; after the last one it waits until
+// cancelled (an engine that would go on), unless `ends`.
+class FakeStream : public engines::EventStream {
+ public:
+  FakeStream(asio::io_context& io, std::vector<std::vector<wire::StreamEvent>> reads, bool ends)
+      : reads_(reads.begin(), reads.end()), ends_(ends), wake_(io) {}
+
+  net::Task<std::optional<wire::StreamEvent>> next() override {
+    while (current_.empty()) {
+      if (cancelled) co_return std::nullopt;
+      if (reads_.empty()) {
+        if (ends_) co_return std::nullopt;
+        wake_.expires_at(std::chrono::steady_clock::time_point::max());
+        boost::system::error_code ec;
+        co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      current_.assign(reads_.front().begin(), reads_.front().end());
+      reads_.pop_front();
+    }
+    auto event = std::move(current_.front());
+    current_.pop_front();
+    co_return event;
+  }
+  bool buffered() const override { return !current_.empty(); }
+  void cancel() override {
+    cancelled = true;
+    wake_.cancel();
+  }
+
+  bool cancelled = false;
+
+ private:
+  std::deque<std::vector<wire::StreamEvent>> reads_;
+  std::deque<wire::StreamEvent> current_;
+  bool ends_;
+  asio::steady_timer wake_;
+};
+
+// A client that takes every write; it leaves once `leave_after` has reached it.
 class FakeClient : public net::ResponseWriter {
  public:
-  explicit FakeClient(asio::io_context& io) : wrote(io) {}
-  net::Task<bool> send(int, const net::Headers&, std::string) override { co_return true; }
-  net::Task<bool> begin_stream(int, const net::Headers&) override { co_return true; }
+  explicit FakeClient(asio::io_context& io) : io_(io) {}
+  net::Task<bool> send(int s, const net::Headers&, std::string body) override {
+    if (started_) co_return false;
+    status = s;
+    received = std::move(body);
+    started_ = true;
+    co_return true;
+  }
+  net::Task<bool> begin_stream(int s, const net::Headers&) override {
+    status = s;
+    co_return true;
+  }
   net::Task<bool> write(std::string_view data) override {
+    if (gone_) co_return false;
+    started_ = true;
     received += data;
-    wrote.cancel();
+    ++writes;
+    if (!leave_after.empty() && received.find(leave_after) != std::string::npos) {
+      gone_ = true;
+      if (on_gone_) asio::post(io_, std::exchange(on_gone_, nullptr));
+    }
     co_return true;
   }
   net::Task<bool> end_stream(std::string_view last) override {
+    started_ = true;
     received += last;
+    ++writes;
     co_return true;
   }
   net::Task<void> wait_client_gone() override { co_return; }
-  bool client_gone() const override { return false; }
+  bool client_gone() const override { return gone_; }
+  bool started() const override { return started_; }
+  void watch(std::function<void()> on_gone, std::chrono::milliseconds, std::string) override {
+    on_gone_ = std::move(on_gone);
+  }
+  void unwatch() override { on_gone_ = nullptr; }
 
+  std::string leave_after;
   std::string received;
-  asio::steady_timer wrote;
+  int status = 0;
+  int writes = 0;
+
+ private:
+  asio::io_context& io_;
+  bool gone_ = false;
+  bool started_ = false;
+  std::function<void()> on_gone_;
 };
 
-TEST(WriteGeneration, AClientLeavingMidStreamKeepsTheFirstTokenTimeAndTheTokensSent) {
-  asio::io_context io{1};
-  FakeClient client(io);
-  EventQueue queue(io.get_executor(), 16);
-  wire::StreamIdentity identity;
-  identity.id = "chatcmpl-test";
+struct Run {
   StreamOutcome outcome;
   bool done = false;
+};
+
+Run stream(asio::io_context& io, FakeClient& client, FakeStream& engine, bool stream_mode = true) {
+  Run run;
+  wire::StreamIdentity identity;
+  identity.id = "chatcmpl-test";
+  const std::string request_id = "req-1";
+  const router::Served served;
   asio::co_spawn(
       io,
       [&]() -> net::Task<void> {
-        const std::vector<std::string> texts{"one ", "two ", "three "};
-        for (const std::string& text : texts) {
-          QueueItem item{QueueItem::kEvent, wire::TextDelta{0, text}};
-          co_await queue.push(std::move(item));
-        }
-        // The client leaves once the three tokens went out, while the engine would go on.
-        auto leaves = [&]() -> net::Task<void> {
-          while (client.received.find("three") == std::string::npos) {
-            client.wrote.expires_at(std::chrono::steady_clock::time_point::max());
-            boost::system::error_code ec;
-            co_await client.wrote.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-          }
-        };
-        // write_generation takes these by reference and starts later: named, so that they outlive it.
-        const std::string request_id = "req-1";
-        const router::Served served;
-        auto writing = write_generation(client, queue, /*stream=*/true, 15s, identity, request_id,
-                                        std::chrono::steady_clock::now(), served, outcome);
-        auto left = leaves();
-        auto first = co_await (std::move(writing) || std::move(left));
-        EXPECT_EQ(first.index(), 1u);
-        done = true;
+        co_await stream_generation(client, engine, stream_mode, 15s, identity, request_id,
+                                   std::chrono::steady_clock::now(), served, run.outcome);
+        run.done = true;
       },
       asio::detached);
   io.run_for(5s);
-  ASSERT_TRUE(done);
-  ASSERT_NE(client.received.find("three"), std::string::npos);
-  ASSERT_TRUE(outcome.ttft_seconds.has_value());
-  EXPECT_GE(*outcome.ttft_seconds, 0.0);
-  EXPECT_EQ(outcome.usage.completion_tokens, 3);
+  return run;
+}
+
+TEST(StreamGeneration, TheEventsOfOneReadGoOutInOneWrite) {
+  asio::io_context io{1};
+  FakeClient client(io);
+  FakeStream engine(io,
+                    {{wire::TextDelta{0, "one "}, wire::TextDelta{0, "two "}},
+                     {wire::TextDelta{0, "three"}},
+                     {wire::Finish{0, wire::FinishReason::kStop}}},
+                    true);
+  auto run = stream(io, client, engine);
+  ASSERT_TRUE(run.done);
+  // role + "one " + "two ", then "three", then the finish chunk, then (the engine's end) [DONE].
+  EXPECT_EQ(client.writes, 4);
+  EXPECT_NE(client.received.find("three"), std::string::npos);
+  EXPECT_NE(client.received.find("[DONE]"), std::string::npos);
+  EXPECT_EQ(run.outcome.status, 200);
+  EXPECT_EQ(run.outcome.usage.completion_tokens, 3);
+}
+
+TEST(StreamGeneration, AClientLeavingMidStreamKeepsTheFirstTokenTimeAndTheTokensSent) {
+  asio::io_context io{1};
+  FakeClient client(io);
+  client.leave_after = "three";
+  FakeStream engine(
+      io, {{wire::TextDelta{0, "one "}}, {wire::TextDelta{0, "two "}}, {wire::TextDelta{0, "three"}}}, false);
+  auto run = stream(io, client, engine);
+  ASSERT_TRUE(run.done);
+  EXPECT_TRUE(engine.cancelled);  // every hop behind the client is stopped
+  EXPECT_EQ(run.outcome.status, 499);
+  ASSERT_TRUE(run.outcome.ttft_seconds.has_value());
+  EXPECT_GE(*run.outcome.ttft_seconds, 0.0);
+  EXPECT_EQ(run.outcome.usage.completion_tokens, 3);
+}
+
+TEST(StreamGeneration, AnErrorBeforeTheFirstByteIsTheResponseWithItsStatus) {
+  asio::io_context io{1};
+  FakeClient client(io);
+  FakeStream engine(io, {{wire::StreamError{ApiError{400, "invalid_request_error", "too long", {}, {}}}}},
+                    true);
+  auto run = stream(io, client, engine);
+  ASSERT_TRUE(run.done);
+  EXPECT_EQ(client.status, 400);
+  EXPECT_EQ(run.outcome.status, 400);
+  EXPECT_NE(client.received.find("too long"), std::string::npos);
+  EXPECT_EQ(client.received.find("data:"), std::string::npos);
+}
+
+TEST(StreamGeneration, AnErrorAfterTheFirstByteIsInBandThenDone) {
+  asio::io_context io{1};
+  FakeClient client(io);
+  FakeStream engine(io,
+                    {{wire::TextDelta{0, "Hi"}},
+                     {wire::StreamError{ApiError::server(502, "Engine 'e' stream broke: reset.")}}},
+                    true);
+  auto run = stream(io, client, engine);
+  ASSERT_TRUE(run.done);
+  EXPECT_EQ(client.status, 200);
+  EXPECT_NE(client.received.find("data: {\"error\""), std::string::npos);
+  EXPECT_NE(client.received.rfind("data: [DONE]\n\n"), std::string::npos);
+  EXPECT_EQ(run.outcome.error_type, "server_error");
+}
+
+TEST(StreamGeneration, ANonStreamingClientGetsOneObject) {
+  asio::io_context io{1};
+  FakeClient client(io);
+  FakeStream engine(io, {{wire::TextDelta{0, "Hel"}}, {wire::TextDelta{0, "lo"}, wire::Usage{3, 2}}}, true);
+  auto run = stream(io, client, engine, /*stream_mode=*/false);
+  ASSERT_TRUE(run.done);
+  EXPECT_EQ(client.status, 200);
+  EXPECT_NE(client.received.find("\"content\":\"Hello\""), std::string::npos);
+  EXPECT_EQ(client.writes, 0);
+  EXPECT_EQ(run.outcome.usage.completion_tokens, 2);
 }
 
 }  // namespace

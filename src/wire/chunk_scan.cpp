@@ -1,0 +1,296 @@
+#include "wire/chunk_scan.h"
+
+#include "wire/json_string.h"
+#include "wire/request.h"
+
+namespace quorum::wire {
+
+namespace {
+
+constexpr int kMaxDepth = 16;
+
+// A cursor over one chunk. Every method returns false when the input is not what it accepts; the scan then
+// gives up (the full path decides what the chunk means).
+class Scanner {
+ public:
+  explicit Scanner(std::string_view s) : s_(s) {}
+
+  void skip_ws() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool at_end() {
+    skip_ws();
+    return i_ == s_.size();
+  }
+  // Consumes `c` (after whitespace).
+  bool eat(char c) {
+    skip_ws();
+    if (i_ < s_.size() && s_[i_] == c) {
+      ++i_;
+      return true;
+    }
+    return false;
+  }
+  bool peek(char c) {
+    skip_ws();
+    return i_ < s_.size() && s_[i_] == c;
+  }
+  bool literal(std::string_view word) {
+    skip_ws();
+    if (s_.substr(i_, word.size()) != word) return false;
+    i_ += word.size();
+    return true;
+  }
+  // A string token, its quotes included; `escaped` tells whether it holds a backslash. Checks only the
+  // framing: is_clean_json_string() is the caller's for a text it keeps.
+  bool string(std::string_view& token, bool& escaped) {
+    skip_ws();
+    if (i_ >= s_.size() || s_[i_] != '"') return false;
+    size_t start = i_++;
+    escaped = false;
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (c == '"') {
+        ++i_;
+        token = s_.substr(start, i_ - start);
+        return true;
+      }
+      if (static_cast<unsigned char>(c) < 0x20) return false;
+      if (c == '\\') {
+        escaped = true;
+        i_ += 2;
+        continue;
+      }
+      ++i_;
+    }
+    return false;
+  }
+  // A key: a string without escapes (an escaped spelling of "content" would be read as content by a JSON
+  // parser, not by a byte compare), then ':'.
+  bool key(std::string_view& name) {
+    std::string_view token;
+    bool escaped = false;
+    if (!string(token, escaped) || escaped || !eat(':')) return false;
+    name = token.substr(1, token.size() - 2);
+    return true;
+  }
+  // A non-negative integer without sign, fraction or exponent, at most `max`.
+  bool small_integer(int64_t max, int64_t& value) {
+    skip_ws();
+    size_t start = i_;
+    value = 0;
+    while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') {
+      if (i_ - start >= 9) return false;
+      value = value * 10 + (s_[i_] - '0');
+      ++i_;
+    }
+    if (i_ == start || (s_[start] == '0' && i_ - start > 1) || value > max) return false;
+    return i_ >= s_.size() || !is_number_char(s_[i_]);
+  }
+  // Any value, checked well enough that a JSON parser reads it too: strings clean as text or as opaque
+  // bytes (the full path accepts invalid UTF-8), numbers only of modest size, nesting at most kMaxDepth.
+  bool skip_value(int depth) {
+    if (depth > kMaxDepth) return false;
+    skip_ws();
+    if (i_ >= s_.size()) return false;
+    char c = s_[i_];
+    if (c == '"') {
+      std::string_view token;
+      bool escaped = false;
+      return string(token, escaped) && (!escaped || json_string_well_formed(token));
+    }
+    if (c == '{') {
+      ++i_;
+      if (eat('}')) return true;
+      do {
+        std::string_view name;
+        if (!key(name) || !skip_value(depth + 1)) return false;
+      } while (eat(','));
+      return eat('}');
+    }
+    if (c == '[') {
+      ++i_;
+      if (eat(']')) return true;
+      do {
+        if (!skip_value(depth + 1)) return false;
+      } while (eat(','));
+      return eat(']');
+    }
+    if (c == 't') return literal("true");
+    if (c == 'f') return literal("false");
+    if (c == 'n') return literal("null");
+    return number();
+  }
+
+ private:
+  static bool is_number_char(char c) {
+    return (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-';
+  }
+  // -?(0|[1-9][0-9]{0,17})(\.[0-9]{1,20})?([eE][+-]?[0-9]{1,2})?
+  bool number() {
+    auto digits = [&](size_t max) {
+      size_t start = i_;
+      while (i_ < s_.size() && s_[i_] >= '0' && s_[i_] <= '9') ++i_;
+      return i_ > start && i_ - start <= max;
+    };
+    if (i_ < s_.size() && s_[i_] == '-') ++i_;
+    size_t int_start = i_;
+    if (!digits(18)) return false;
+    if (s_[int_start] == '0' && i_ - int_start > 1) return false;
+    if (i_ < s_.size() && s_[i_] == '.') {
+      ++i_;
+      if (!digits(20)) return false;
+    }
+    if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+      ++i_;
+      if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+      if (!digits(2)) return false;
+    }
+    return i_ >= s_.size() || !is_number_char(s_[i_]);
+  }
+  std::string_view s_;
+  size_t i_ = 0;
+};
+
+// A member's value that is a string (the token) or null (empty token).
+bool string_or_null(Scanner& in, std::string_view& token) {
+  if (in.literal("null")) {
+    token = {};
+    return true;
+  }
+  bool escaped = false;
+  return in.string(token, escaped);
+}
+
+bool non_empty(std::string_view token) {
+  return token.size() > 2;
+}
+
+struct ChoiceFields {
+  int64_t index = 0;
+  bool seen_index = false, seen_delta = false, seen_text = false, seen_finish = false;
+  std::string_view content, reasoning_content, reasoning, thinking, text, finish;
+  bool seen_content = false, seen_reasoning_content = false, seen_reasoning = false, seen_thinking = false;
+};
+
+// Marks `seen`; false when it was already set (a repeated key: which one a JSON parser keeps is its own
+// business, so the scan does not guess).
+bool first(bool& seen) {
+  if (seen) return false;
+  seen = true;
+  return true;
+}
+
+bool scan_delta(Scanner& in, ChoiceFields& f) {
+  if (in.literal("null")) return true;  // the full path ignores a delta that is not an object
+  if (!in.eat('{')) return false;
+  if (in.eat('}')) return true;
+  do {
+    std::string_view name;
+    if (!in.key(name)) return false;
+    if (name == "content") {
+      if (!first(f.seen_content) || !string_or_null(in, f.content)) return false;
+    } else if (name == "reasoning_content") {
+      if (!first(f.seen_reasoning_content) || !string_or_null(in, f.reasoning_content)) return false;
+    } else if (name == "reasoning") {
+      if (!first(f.seen_reasoning) || !string_or_null(in, f.reasoning)) return false;
+    } else if (name == "thinking") {
+      if (!first(f.seen_thinking) || !string_or_null(in, f.thinking)) return false;
+    } else if (name == "tool_calls") {
+      if (!in.literal("null")) return false;  // tool calls take the full path
+    } else if (!in.skip_value(2)) {
+      return false;
+    }
+  } while (in.eat(','));
+  return in.eat('}');
+}
+
+bool scan_choice(Scanner& in, ChoiceFields& f) {
+  if (!in.eat('{')) return false;
+  if (in.eat('}')) return true;
+  do {
+    std::string_view name;
+    if (!in.key(name)) return false;
+    if (name == "index") {
+      if (!first(f.seen_index) || !in.small_integer(kMaxChoices - 1, f.index)) return false;
+    } else if (name == "delta") {
+      if (!first(f.seen_delta) || !scan_delta(in, f)) return false;
+    } else if (name == "text") {
+      if (!first(f.seen_text) || !string_or_null(in, f.text)) return false;
+    } else if (name == "finish_reason") {
+      if (!first(f.seen_finish) || !string_or_null(in, f.finish)) return false;
+    } else if (!in.skip_value(1)) {
+      return false;
+    }
+  } while (in.eat(','));
+  return in.eat('}');
+}
+
+}  // namespace
+
+std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
+  Scanner in(data);
+  if (!in.eat('{')) return std::nullopt;
+  bool seen_choices = false, seen_error = false, seen_usage = false, one_choice = false;
+  ChoiceFields f;
+  if (!in.eat('}')) {
+    do {
+      std::string_view name;
+      if (!in.key(name)) return std::nullopt;
+      if (name == "choices") {
+        if (!first(seen_choices) || !in.eat('[')) return std::nullopt;
+        if (!in.eat(']')) {
+          if (!scan_choice(in, f) || !in.eat(']')) return std::nullopt;  // one choice only
+          one_choice = true;
+        }
+      } else if (name == "error" || name == "usage") {
+        // An error, or the usage an engine reports: the full path's (null is nothing).
+        if (!first(name == "error" ? seen_error : seen_usage) || !in.literal("null")) return std::nullopt;
+      } else if (!in.skip_value(1)) {
+        return std::nullopt;
+      }
+    } while (in.eat(','));
+    if (!in.eat('}')) return std::nullopt;
+  }
+  if (!in.at_end()) return std::nullopt;
+
+  PlainChunk chunk;
+  if (!one_choice) return chunk;
+  chunk.choice = static_cast<int>(f.index);
+  // The full path's order: reasoning (the first non-empty of its three names), content, then `text`.
+  std::string_view reasoning = non_empty(f.reasoning_content) ? f.reasoning_content
+                               : non_empty(f.reasoning)       ? f.reasoning
+                                                              : f.thinking;
+  int texts = 0;
+  if (non_empty(reasoning)) {
+    chunk.text = PlainChunk::Text::kReasoning;
+    chunk.token = reasoning;
+    ++texts;
+  }
+  if (non_empty(f.content)) {
+    chunk.text = PlainChunk::Text::kContent;
+    chunk.token = f.content;
+    ++texts;
+  }
+  if (non_empty(f.text)) {
+    chunk.text = PlainChunk::Text::kContent;
+    chunk.token = f.text;
+    ++texts;
+  }
+  if (texts > 1) return std::nullopt;
+  if (texts == 1 && !is_clean_json_string(chunk.token)) return std::nullopt;
+  // Strings the full path reads but this one does not keep still must be what a JSON parser accepts.
+  for (std::string_view other : {f.reasoning_content, f.reasoning, f.thinking, f.content, f.text}) {
+    if (!other.empty() && other.data() != chunk.token.data() && !is_clean_json_string(other)) {
+      return std::nullopt;
+    }
+  }
+  if (non_empty(f.finish)) {
+    std::string_view reason = f.finish.substr(1, f.finish.size() - 2);
+    if (reason.find('\\') != std::string_view::npos || reason == "error") return std::nullopt;
+    chunk.finish = parse_finish_reason(reason);
+  }
+  return chunk;
+}
+
+}  // namespace quorum::wire

@@ -1,0 +1,80 @@
+#include "wire/openai_stream.h"
+
+#include "wire/chunk_scan.h"
+#include "wire/openai_dialect.h"
+
+namespace quorum::wire {
+
+ApiError engine_event_too_large(std::string_view engine) {
+  return ApiError::server(502, "Engine '" + std::string(engine) + "' sent an event larger than " +
+                                   std::to_string(kMaxEventBytes >> 20) + " MiB.");
+}
+
+OpenAiStreamReader::OpenAiStreamReader(std::string engine, bool pass_through)
+    : engine_(std::move(engine)), pass_through_(pass_through) {}
+
+void OpenAiStreamReader::feed(std::string_view bytes, std::vector<StreamEvent>& out) {
+  if (ended_) return;
+  events_.clear();
+  decoder_.feed(bytes, events_);
+  for (const auto& e : events_) {
+    if (is_done_sentinel(e.data)) {
+      saw_done_ = true;
+      ended_ = true;
+      return;
+    }
+    if (!e.error.empty() || e.event == "error") {
+      // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
+      // "closed the stream" once it hangs up.
+      out.emplace_back(StreamError{engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
+      ended_ = true;
+      return;
+    }
+    if (e.data.empty()) continue;
+    chunk(e.data, out);
+    if (ended_) return;
+  }
+  if (decoder_.overflowed()) {
+    out.emplace_back(StreamError{engine_event_too_large(engine_)});
+    ended_ = true;
+  }
+}
+
+void OpenAiStreamReader::chunk(const std::string& data, std::vector<StreamEvent>& out) {
+  if (pass_through_) {
+    if (auto plain = scan_plain_chunk(data)) {
+      ++passed_through_;
+      if (plain->text != PlainChunk::Text::kNone) {
+        out.emplace_back(EncodedText{plain->choice, plain->text == PlainChunk::Text::kReasoning,
+                                     std::string(plain->token)});
+      }
+      if (plain->finish) {
+        finished_ = true;
+        out.emplace_back(Finish{plain->choice, *plain->finish});
+      }
+      return;
+    }
+  }
+  ++parsed_;
+  size_t first = out.size();
+  parse_openai_chunk(data, out, engine_);
+  for (size_t i = first; i < out.size(); ++i) {
+    if (std::holds_alternative<Finish>(out[i])) finished_ = true;
+    if (std::holds_alternative<StreamError>(out[i])) {
+      out.resize(i + 1);  // nothing after an error
+      ended_ = true;
+      return;
+    }
+  }
+}
+
+void OpenAiStreamReader::end_of_body(std::vector<StreamEvent>& out) {
+  if (ended_) return;
+  ended_ = true;
+  if (!finished_) {
+    out.emplace_back(StreamError{
+        ApiError::server(502, "Engine '" + engine_ + "' closed the stream before the generation finished.")});
+  }
+}
+
+}  // namespace quorum::wire

@@ -1,0 +1,103 @@
+// The pass-through scanner: the chunks real engines and peer nodes send take it, with the same meaning the
+// full parser gives them; anything it cannot vouch for is left to the full parser.
+#include "wire/chunk_scan.h"
+
+#include <gtest/gtest.h>
+
+#include "wire/json_string.h"
+#include "wire/openai_dialect.h"
+
+namespace quorum::wire {
+namespace {
+
+// The events the full parser gives the chunk.
+std::vector<StreamEvent> parsed(std::string_view data) {
+  std::vector<StreamEvent> out;
+  parse_openai_chunk(data, out, "engine");
+  return out;
+}
+
+TEST(ChunkScan, LlamaServerContentChunkKeepsTheEnginesEncoding) {
+  std::string_view chunk =
+      R"({"choices":[{"finish_reason":null,"index":0,"delta":{"content":" w\u00e9\n"}}],)"
+      R"("created":1753357673,"id":"chatcmpl-x1","model":"tiny","system_fingerprint":"b6123",)"
+      R"("object":"chat.completion.chunk","timings":{"predicted_per_second":412.5}})";
+  auto plain = scan_plain_chunk(chunk);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->choice, 0);
+  EXPECT_EQ(plain->text, PlainChunk::Text::kContent);
+  EXPECT_EQ(plain->token, R"(" w\u00e9\n")");
+  EXPECT_FALSE(plain->finish);
+  auto full = parsed(chunk);
+  ASSERT_EQ(full.size(), 1u);
+  EXPECT_EQ(std::get<TextDelta>(full[0]).text, decode_json_string(plain->token));
+}
+
+TEST(ChunkScan, RoleChunkAndEmptyContentHaveNoEvents) {
+  for (std::string_view chunk :
+       {R"({"choices":[{"index":0,"delta":{"role":"assistant","content":null},"finish_reason":null}]})",
+        R"({"id":"x","choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,)"
+        R"("finish_reason":null}]})",
+        R"({"choices":[]})", R"({})"}) {
+    auto plain = scan_plain_chunk(chunk);
+    ASSERT_TRUE(plain) << chunk;
+    EXPECT_EQ(plain->text, PlainChunk::Text::kNone) << chunk;
+    EXPECT_FALSE(plain->finish) << chunk;
+    EXPECT_TRUE(parsed(chunk).empty()) << chunk;
+  }
+}
+
+TEST(ChunkScan, APeerNodesFinishChunkAndACompletionsTextChunk) {
+  auto finish = scan_plain_chunk(
+      R"({"id":"chatcmpl-a","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,)"
+      R"("delta":{},"logprobs":null,"finish_reason":"length"}]})");
+  ASSERT_TRUE(finish);
+  EXPECT_EQ(finish->text, PlainChunk::Text::kNone);
+  EXPECT_EQ(finish->finish, FinishReason::kLength);
+
+  auto text = scan_plain_chunk(R"({"choices":[{"index":2,"text":"abc","finish_reason":"stop"}]})");
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->choice, 2);
+  EXPECT_EQ(text->text, PlainChunk::Text::kContent);
+  EXPECT_EQ(text->token, "\"abc\"");
+  EXPECT_EQ(text->finish, FinishReason::kStop);
+}
+
+TEST(ChunkScan, ReasoningUnderAnyOfItsNamesTheFirstNonEmptyWins) {
+  auto r =
+      scan_plain_chunk(R"({"choices":[{"index":0,"delta":{"reasoning_content":null,"reasoning":"hm"}}]})");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->text, PlainChunk::Text::kReasoning);
+  EXPECT_EQ(r->token, "\"hm\"");
+  auto both =
+      scan_plain_chunk(R"({"choices":[{"index":0,"delta":{"reasoning_content":"a","thinking":"b"}}]})");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->token, "\"a\"");
+}
+
+TEST(ChunkScan, RefusesWhatItCannotVouchFor) {
+  for (std::string_view chunk : {
+           R"({"choices":[{"index":0,"delta":{"content":"\ud800"}}]})",              // lone surrogate
+           "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \xF0\x9F\"}}]}",  // cut character
+           R"({"choices":[{"index":0,"delta":{"con\u0074ent":"x"}}]})",              // escaped key
+           R"({"choices":[{"index":0,"delta":{"content":"a","content":"b"}}]})",     // repeated key
+           R"({"choices":[{"index":0,"delta":{"reasoning":"a","content":"b"}}]})",   // two texts
+           R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0}]}}]})",
+           R"({"choices":[{"index":0},{"index":1}]})",
+           R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}})",
+           R"({"error":{"message":"boom"}})",
+           R"({"choices":[{"index":0,"finish_reason":"error"}]})",
+           R"({"choices":[{"index":128,"delta":{"content":"x"}}]})",
+           R"({"choices":[{"index":-1,"delta":{"content":"x"}}]})",
+           R"({"choices":[{"index":1.0,"delta":{"content":"x"}}]})",
+           R"({"created":1e400,"choices":[]})",
+           R"({"choices":[{"index":0,"delta":{"content":"x"}}]} trailing)",
+           R"({"choices":[{"index":0,"delta":{"content":"x"}}],})",
+           R"([1,2])",
+       }) {
+    EXPECT_FALSE(scan_plain_chunk(chunk)) << chunk;
+  }
+}
+
+}  // namespace
+}  // namespace quorum::wire
