@@ -79,8 +79,12 @@ void set_level(Level level) {
   g_level = level;
 }
 
+bool enabled(Level level) {
+  return level >= g_level.load(std::memory_order_relaxed);
+}
+
 void write(Level level, std::string_view message) {
-  if (level < g_level.load()) return;
+  if (!enabled(level)) return;
   auto now = std::chrono::system_clock::now();
   auto t = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;

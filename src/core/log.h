@@ -18,6 +18,8 @@ inline constexpr size_t kMaxPrintable = 128;
 std::string printable(std::string_view text, size_t max_bytes = kMaxPrintable);
 
 void set_level(Level level);
+// Whether a line of `level` would be written: callers skip building a line nobody will see.
+bool enabled(Level level);
 void write(Level level, std::string_view message);
 inline void debug(std::string_view m) {
   write(Level::kDebug, m);

@@ -162,7 +162,7 @@ class Response final : public ClientResponse {
   const Headers& headers() const override { return headers_; }
 
   // Reads into a small buffer that lives only while this call waits (a streamed token fits; an open stream
-  // between tokens holds 1 KB), and when that fills, takes whatever else is already there in large reads
+  // between tokens holds 512 bytes), and when that fills, takes whatever else is already there in large reads
   // through the thread's scratch, without waiting. Bytes are parsed where they were read; the de-chunked
   // body goes straight into the returned string. Only an incomplete piece of framing (a chunk-size line cut
   // short) is kept, in buffer_, for the next read.
@@ -179,7 +179,7 @@ class Response final : public ClientResponse {
         if (buffer_.size() == 0) buffer_.shrink_to_fit();
       }
       if (!out.empty() || parser_.is_done()) co_return out;
-      std::array<char, 1024> first;
+      std::array<char, 512> first;
       beast::error_code ec;
       watch_->begin_wait(options_.read_idle_timeout);
       size_t n = co_await stream_.socket().async_read_some(asio::buffer(first),
@@ -288,19 +288,21 @@ class Response final : public ClientResponse {
   // Feeds `input` to the parser, appending body bytes to `out`; returns how many bytes it used. What is left
   // is an incomplete piece of framing that needs more input.
   Result<size_t> parse(asio::const_buffer input, std::string& out) {
+    // Body bytes never outnumber the raw bytes they arrive in, so room for the input is always enough. The
+    // parser writes into the thread's scratch (growing it never costs a fill per read), then they are
+    // appended.
+    static thread_local std::string body_room;
+    if (body_room.size() < input.size()) body_room.resize(input.size());
     size_t used_total = 0;
     while (used_total < input.size() && !parser_.is_done()) {
-      // Body bytes never outnumber the raw bytes they arrive in, so this room is always enough.
-      size_t before = out.size();
       size_t room = input.size() - used_total;
-      out.resize(before + room);
       auto& body = parser_.get().body();
-      body.data = out.data() + before;
+      body.data = body_room.data();
       body.size = room;
       beast::error_code ec;
       size_t used = parser_.put(input + used_total, ec);
       used_total += used;
-      out.resize(before + (room - body.size));
+      out.append(body_room.data(), room - body.size);
       if (ec == http::error::need_more) break;
       if (ec && ec != http::error::need_buffer) {
         broken_ = true;

@@ -145,6 +145,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   // close after it.
   Task<bool> serve_request(const std::shared_ptr<Connection>& connection, beast::flat_buffer& buffer,
                            bool first);
+  // A request read whole and admitted, ready for the handler.
+  struct ReadRequest {
+    HttpRequest request;
+    unsigned version = 11;
+    bool keep_alive = false;
+  };
+  // Reads the next request on `connection` up to its handler: its head, admission, body. Answers what it
+  // refuses itself; nullopt when the connection is to close (or was handed off) without a handler. Its own
+  // coroutine, so that the parser and everything else of the reading is freed before a (long) response.
+  Task<std::optional<ReadRequest>> read_request(const std::shared_ptr<Connection>& connection,
+                                                beast::flat_buffer& buffer, bool first);
   // Answers `fault`, met while reading a request, as read_faults.h says (nothing for kGone), then closes.
   Task<void> answer_read_fault(beast::tcp_stream& stream, unsigned version, ReadFault fault) const {
     auto answer = answer_for(fault, limits.max_body_bytes, limits.max_header_bytes);
@@ -243,8 +254,8 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   notify_if_drained();
 }
 
-Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& connection,
-                                           beast::flat_buffer& buffer, bool first) {
+Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_request(
+    const std::shared_ptr<Connection>& connection, beast::flat_buffer& buffer, bool first) {
   auto& stream = connection->stream;
   http::request_parser<http::string_body> parser;
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -257,7 +268,7 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
     arm_read_deadline(connection, limits.idle_keepalive);
     co_await stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
     disarm_read_deadline(*connection);
-    if (ec) co_return false;
+    if (ec) co_return std::nullopt;
   }
   arm_read_deadline(connection, limits.header_timeout);
   co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
@@ -268,7 +279,7 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
     const auto fault =
         classify_read_error(ec, connection->timed_out, pipelined || parser.got_some() || buffer.size() > 0);
     co_await answer_read_fault(stream, 11, fault);
-    co_return false;
+    co_return std::nullopt;
   }
   const unsigned version = parser.get().version();
   RequestHead head = head_of(parser, *connection);
@@ -277,7 +288,7 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   if (!admission.admitted) {
     co_await answer_and_close(stream, version, admission.status, admission.headers,
                               std::move(admission.body));
-    co_return false;
+    co_return std::nullopt;
   }
   if (websocket && !too_large && is_websocket_upgrade(parser.get()) &&
       target_path(head.target) == websocket->path) {
@@ -285,13 +296,13 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
     auto upgraded = co_await accept_websocket(std::move(stream), parser.release(), websocket->subprotocol,
                                               connection->remote, websocket->options);
     if (upgraded) websocket->on_open(std::move(*upgraded), std::move(head));
-    co_return false;
+    co_return std::nullopt;
   }
   // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
   const auto declared = too_large ? boost::none : parser.content_length();
   if (too_large || (declared && *declared > limits.max_body_bytes)) {
     co_await answer_read_fault(stream, version, ReadFault::kBodyTooLarge);
-    co_return false;
+    co_return std::nullopt;
   }
   // An unverified body holds its room in the intake while it is read (the longest it may be when chunked).
   const bool unverified_body = !admission.verified && !parser.is_done();
@@ -306,14 +317,14 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
                               plain_error_json("The node is reading as many unverified request bodies as it "
                                                "accepts at once; try again shortly.",
                                                "server_error", "busy"));
-    co_return false;
+    co_return std::nullopt;
   }
   if (beast::iequals(parser.get()[http::field::expect], "100-continue") && !parser.is_done()) {
     http::response<http::empty_body> cont{http::status::continue_, version};
     stream.expires_after(kWriteTimeout);
     co_await http::async_write(stream, cont, asio::redirect_error(use_awaitable, ec));
     stream.expires_never();
-    if (ec) co_return false;
+    if (ec) co_return std::nullopt;
   }
   arm_read_deadline(connection, limits.body_timeout);
   co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
@@ -322,17 +333,26 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   if (ec) {
     const auto fault = classify_read_error(ec, connection->timed_out, true);
     co_await answer_read_fault(stream, version, fault);
-    co_return false;
+    co_return std::nullopt;
   }
 
-  // Only `req` stays for the (possibly long) response: the parsed message and the read buffer's room go now.
-  HttpRequest req;
-  static_cast<RequestHead&>(req) = std::move(head);
-  const bool keep_alive = parser.get().keep_alive() && !stopping;
-  req.body = std::move(parser.release().body());
+  // Only the request stays for the (possibly long) response: the parsed message and the read buffer's room
+  // go now.
+  ReadRequest read;
+  static_cast<RequestHead&>(read.request) = std::move(head);
+  read.keep_alive = parser.get().keep_alive() && !stopping;
+  read.version = version;
+  read.request.body = std::move(parser.release().body());
   if (buffer.size() == 0) buffer.shrink_to_fit();
+  co_return read;
+}
 
-  ServerWriter writer(stream, version, keep_alive, req.method == "HEAD");
+Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& connection,
+                                           beast::flat_buffer& buffer, bool first) {
+  auto read = co_await read_request(connection, buffer, first);
+  if (!read) co_return false;
+  HttpRequest& req = read->request;
+  ServerWriter writer(connection->stream, read->version, read->keep_alive, req.method == "HEAD");
   connection->busy = true;
   bool failed = false;
   try {

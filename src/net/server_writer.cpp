@@ -8,7 +8,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <cerrno>
-#include <cstdio>
 #include <span>
 
 namespace quorum::net {
@@ -48,6 +47,21 @@ struct ServerWriter::Watch : std::enable_shared_from_this<Watch> {
 };
 
 namespace {
+
+// "<size in hex>\r\n", a chunk's size line, into `line` (at least 20 bytes); its length.
+size_t chunk_size_line(size_t size, char* line) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  size_t n = 0;
+  do {
+    digits[n++] = kHex[size & 15];
+    size >>= 4;
+  } while (size != 0);
+  for (size_t k = 0; k < n; ++k) line[k] = digits[n - 1 - k];
+  line[n] = '\r';
+  line[n + 1] = '\n';
+  return n + 2;
+}
 
 // One non-blocking gathered send of `buffers`: how many bytes went, or -1 when the connection failed.
 ssize_t send_now(int fd, std::span<const asio::const_buffer> buffers) {
@@ -236,7 +250,7 @@ void ServerWriter::unwatch() {
 void ServerWriter::keep_alive_now(std::string_view filler) {
   if (!streaming_ || writing_ || head_only_ || filler.empty()) return;
   char size_line[24];
-  int size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", filler.size());
+  const size_t size_len = chunk_size_line(filler.size(), size_line);
   std::array<asio::const_buffer, 4> buffers{
       asio::buffer(owed_), asio::buffer(size_line, chunked_ ? size_len : 0),
       asio::buffer(filler.data(), filler.size()), asio::buffer("\r\n", chunked_ ? 2 : 0)};
@@ -263,8 +277,7 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
   size_t count = 0;
   if (!owed_.empty()) buffers[count++] = asio::buffer(owed_);
   if (!data.empty() && chunked_) {
-    int size_len = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
-    buffers[count++] = asio::buffer(size_line, static_cast<size_t>(size_len));
+    buffers[count++] = asio::buffer(size_line, chunk_size_line(data.size(), size_line));
     buffers[count++] = asio::buffer(data.data(), data.size());
     buffers[count++] = asio::buffer(kCrlf.data(), kCrlf.size());
   } else if (!data.empty()) {

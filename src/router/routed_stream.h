@@ -30,6 +30,8 @@ class RoutedStream final : public engines::EventStream {
 
   // Who serves (or was tried last); empty before the first try started. Responses, logs and metrics name it.
   const Served& served() const { return served_; }
+  // The request it serves (as the client sent it).
+  const wire::GenerationRequest& request() const { return *request_; }
 
  private:
   // Starts the next holder of the plan; false (and `final_` set) when none is left.

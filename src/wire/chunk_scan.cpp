@@ -1,5 +1,6 @@
 #include "wire/chunk_scan.h"
 
+#include "wire/byte_scan.h"
 #include "wire/json_string.h"
 #include "wire/request.h"
 
@@ -48,22 +49,19 @@ class Scanner {
     if (i_ >= s_.size() || s_[i_] != '"') return false;
     size_t start = i_++;
     escaped = false;
-    while (i_ < s_.size()) {
+    for (;;) {
+      i_ = find_string_special(s_, i_);
+      if (i_ >= s_.size()) return false;
       char c = s_[i_];
       if (c == '"') {
         ++i_;
         token = s_.substr(start, i_ - start);
         return true;
       }
-      if (static_cast<unsigned char>(c) < 0x20) return false;
-      if (c == '\\') {
-        escaped = true;
-        i_ += 2;
-        continue;
-      }
-      ++i_;
+      if (c != '\\') return false;  // a raw control character
+      escaped = true;
+      i_ += 2;
     }
-    return false;
   }
   // A key: a string without escapes (an escaped spelling of "content" would be read as content by a JSON
   // parser, not by a byte compare), then ':'.

@@ -1,5 +1,7 @@
 #include "wire/sse.h"
 
+#include "wire/byte_scan.h"
+
 namespace quorum::wire {
 
 std::string sse_data(std::string_view payload) {
@@ -39,15 +41,17 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   size_t start = 0;
   if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
   last_was_cr_ = false;
-  for (size_t i = start; i < bytes.size(); ++i) {
-    char c = bytes[i];
-    if (c != '\n' && c != '\r') continue;
+  for (size_t i = find_line_end(bytes, start); i != std::string_view::npos; i = find_line_end(bytes, start)) {
     if (partial_.size() + (i - start) > kMaxEventBytes) return overflow();
-    partial_.append(bytes.substr(start, i - start));
-    line(partial_, out);
-    partial_.clear();
+    if (partial_.empty()) {
+      line(bytes.substr(start, i - start), out);  // a whole line in this piece: no copy
+    } else {
+      partial_.append(bytes.substr(start, i - start));
+      line(partial_, out);
+      partial_.clear();
+    }
     if (overflowed_) return;
-    if (c == '\r') {
+    if (bytes[i] == '\r') {
       if (i + 1 < bytes.size()) {
         if (bytes[i + 1] == '\n') ++i;
       } else {

@@ -7,6 +7,7 @@
 namespace quorum::node::api {
 
 void RequestLog::request_done(const RequestRecord& r) {
+  if (!log::enabled(log::Level::kInfo)) return;
   char buf[256];
   std::snprintf(buf, sizeof(buf), " status=%d ttft_ms=%s tokens=%lld duration_ms=%.1f id=%s", r.status,
                 r.ttft_seconds ? std::to_string(static_cast<int64_t>(*r.ttft_seconds * 1000)).c_str() : "-",

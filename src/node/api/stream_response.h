@@ -1,6 +1,6 @@
 // Writing a generation to the client from the connection's own coroutine: it reads the routed stream's
-// events and writes them as they come — all the events one engine read gave, in one write — as SSE chunks
-// (StreamWriter), or for a non-streaming client as one response object at the end (ResponseAggregator).
+// events and writes them as they come — all the events one engine read gave, in one write — as SSE chunks,
+// or for a non-streaming client as one response object at the end (GenerationReply decides what to send).
 // The connection is watched from callbacks (ResponseWriter::watch), not from a second coroutine: the client
 // leaving cancels the stream at once, and while the engine is silent a streaming client gets `: keep-alive`
 // comments every keep-alive interval. An error before the first byte is the response itself with its own
@@ -8,23 +8,14 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <string>
 
 #include "engines/backend.h"
 #include "net/http_server.h"
+#include "node/api/generation_reply.h"
 #include "router/route.h"
-#include "wire/events.h"
-#include "wire/stream_writer.h"
 
 namespace quorum::node::api {
-
-struct StreamOutcome {
-  int status = 200;
-  std::string error_type;
-  std::optional<double> ttft_seconds;
-  wire::Usage usage;
-};
 
 // Streams `stream` to the client until the generation ends (then stream.finish(), for the engine connection's
 // reuse), fails, or the client leaves (status 499; `stream` is cancelled, which stops every hop behind it).

@@ -102,7 +102,7 @@ json::object UiHub::snapshot() {
   {
     std::lock_guard lock(mutex_);
     version = version_;
-    for (const auto& r : recent_) recent.push_back(r);
+    for (const auto& [r, at] : recent_) recent.push_back(request_record_json(r, at));
   }
   return json::object{
       {"version", version},
@@ -195,13 +195,18 @@ void UiHub::load_changed() {
 }
 
 void UiHub::request_done(const api::RequestRecord& record) {
-  json::object r = request_record_json(record, unix_ms_now());
+  // Kept as it is: JSON is made only for a page (a snapshot, or the event below when one listens).
+  const int64_t at = unix_ms_now();
   {
     std::lock_guard lock(mutex_);
-    recent_.push_front(r);
+    recent_.emplace_front(record, at);
     if (recent_.size() > kRecentRequests) recent_.pop_back();
+    if (listeners_.empty()) {
+      ++version_;  // as broadcast() counts an event nobody hears
+      return;
+    }
   }
-  broadcast("request", json::object{{"record", std::move(r)},
+  broadcast("request", json::object{{"record", request_record_json(record, at)},
                                     {"in_flight", sources_.in_flight ? sources_.in_flight() : 0}});
 }
 

@@ -103,7 +103,7 @@ class UiHub : public std::enable_shared_from_this<UiHub> {
   const UiSources sources_;
   std::mutex mutex_;
   uint64_t version_ = 0;
-  std::deque<boost::json::object> recent_;  // newest first
+  std::deque<std::pair<api::RequestRecord, int64_t>> recent_;  // newest first, with when each ended (Unix ms)
   std::vector<std::shared_ptr<UiListener>> listeners_;
   bool closed_ = false;
 };
