@@ -10,8 +10,8 @@ wire::StreamWriter* writer_of(std::variant<wire::StreamWriter, wire::ResponseAgg
 
 }  // namespace
 
-GenerationReply::GenerationReply(bool stream_mode, const wire::StreamIdentity& identity, Clock::time_point start,
-                                 StreamOutcome& outcome)
+GenerationReply::GenerationReply(bool stream_mode, const wire::StreamIdentity& identity,
+                                 Clock::time_point start, StreamOutcome& outcome)
     : reply_(stream_mode ? decltype(reply_)(std::in_place_type<wire::StreamWriter>, identity)
                          : decltype(reply_)(std::in_place_type<wire::ResponseAggregator>, identity)),
       choices_(identity.n),
