@@ -29,7 +29,12 @@
 #
 # Environment (all optional):
 #   BUILD             build directory holding quorum, quorum-relay, quorum-fake-engine, quorum-load (default: build)
-#   BENCH_THREADS     node threads = nginx worker_processes = engine threads (default: nproc, at most 4)
+#   BENCH_PIN         1 (default where there are 2 cores or more): the load driver runs on cores of its own
+#                     (the upper half, BENCH_DRIVER_CPUS) and every server (engine, nodes, nginx, relay) on the
+#                     others (BENCH_SERVER_CPUS), with `taskset`, so that the driver never takes CPU from the
+#                     proxy under test; 0: nothing is pinned
+#   BENCH_THREADS     node threads = nginx worker_processes = engine threads (default: the server cores, at
+#                     most 4)
 #   BENCH_DURATION    seconds per measured run (default 10), BENCH_WARMUP seconds ignored at its start (2)
 #   BENCH_CONCURRENCY concurrency levels (default "1 100 1000")
 #   BENCH_TARGETS     paths to measure (default: all: "direct node nginx nginx_node relay hop hop_plain")
@@ -48,7 +53,19 @@ RELAY=$BUILD/quorum-relay
 ENGINE=$BUILD/quorum-fake-engine
 LOAD=$BUILD/quorum-load
 NPROC=$(nproc)
-THREADS=${BENCH_THREADS:-$((NPROC < 4 ? NPROC : 4))}
+PIN=${BENCH_PIN:-$((NPROC >= 2 ? 1 : 0))}
+if [[ $PIN = 1 ]]; then
+  DRIVER_CPUS=${BENCH_DRIVER_CPUS:-$((NPROC / 2))-$((NPROC - 1))}
+  SERVER_CPUS=${BENCH_SERVER_CPUS:-0-$((NPROC / 2 - 1))}
+  SERVER_PIN=(taskset -c "$SERVER_CPUS")
+  DRIVER_PIN=(taskset -c "$DRIVER_CPUS")
+  SERVER_CORES=$(taskset -c "$SERVER_CPUS" nproc)
+else
+  SERVER_PIN=()
+  DRIVER_PIN=()
+  SERVER_CORES=$NPROC
+fi
+THREADS=${BENCH_THREADS:-$((SERVER_CORES < 4 ? SERVER_CORES : 4))}
 DURATION=${BENCH_DURATION:-10}
 WARMUP=${BENCH_WARMUP:-2}
 CONCURRENCY=${BENCH_CONCURRENCY:-"1 100 1000"}
@@ -123,7 +140,7 @@ CLK_TCK=$(getconf CLK_TCK)
 start_engine() {
   local name=$1
   shift
-  "$ENGINE" --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  "${SERVER_PIN[@]}" "$ENGINE" --port 0 "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   ENGINE_PID=$!
   PIDS+=("$ENGINE_PID")
   for _ in $(seq 100); do
@@ -138,7 +155,7 @@ start_engine() {
 start_node() {
   local name=$1
   NODE_PORT=$(free_port)
-  "$QUORUM" node --listen "127.0.0.1:$NODE_PORT" --no-autodetect --engine "bench=http://127.0.0.1:$2" \
+  "${SERVER_PIN[@]}" "$QUORUM" node --listen "127.0.0.1:$NODE_PORT" --no-autodetect --engine "bench=http://127.0.0.1:$2" \
     --state-dir "$WORK/$name-state" --log-level warn --threads "$THREADS" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   NODE_PID=$!
   PIDS+=("$NODE_PID")
@@ -176,7 +193,7 @@ start_cluster_hop() {
 hop_node() {
   local name=$1 port=$2 state=$3
   shift 3
-  env "${HOP_ENV[@]}" "$QUORUM" node --listen "127.0.0.1:$port" --state-dir "$state" --no-autodetect --no-embedded --no-mdns \
+  "${SERVER_PIN[@]}" env "${HOP_ENV[@]}" "$QUORUM" node --listen "127.0.0.1:$port" --state-dir "$state" --no-autodetect --no-embedded --no-mdns \
     --advertise 127.0.0.1 --log-level warn --threads "$THREADS" "$@" >"$WORK/hop-$name.out" 2>"$WORK/hop-$name.err" &
   LAUNCHED_PID=$!
   PIDS+=("$LAUNCHED_PID")
@@ -223,7 +240,7 @@ http {
   }
 }
 EOF
-  "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out" 2>&1 &
+  "${SERVER_PIN[@]}" "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out" 2>&1 &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
   wait_http "http://127.0.0.1:$NGINX_PORT/v1/models"
@@ -236,7 +253,7 @@ start_relay() {
   local name=$1
   RELAY_DATA="$WORK/$name-data"
   RELAY_PORT=$(free_port)
-  "$RELAY" serve --listen "127.0.0.1:$RELAY_PORT" --data "$RELAY_DATA" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  "${SERVER_PIN[@]}" "$RELAY" serve --listen "127.0.0.1:$RELAY_PORT" --data "$RELAY_DATA" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   RELAY_PID=$!
   PIDS+=("$RELAY_PID")
   wait_http "http://127.0.0.1:$RELAY_PORT/health"
@@ -275,6 +292,7 @@ relay_metric() {  # PORT NAME: the value of one of the relay's /metrics gauges
 busy=$(awk '{ print ($1 > 0.5) }' /proc/loadavg)
 ((busy == 0)) || log "warning: load average $(cut -d' ' -f1 /proc/loadavg) before start: other work will add noise"
 log "machine: $NPROC cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'); threads per server: $THREADS"
+if [[ $PIN = 1 ]]; then log "pinned: load driver on CPUs $DRIVER_CPUS, servers on CPUs $SERVER_CPUS"; else log "nothing pinned"; fi
 start_engine engine --tokens "$TOKENS" --delay-ms "$DELAY_MS" --threads "$THREADS"
 E_PORT=$ENGINE_PORT
 E_PID=$ENGINE_PID
@@ -307,7 +325,7 @@ auth_args() {  # TARGET: quorum-load's flags for the target's API key (none when
 
 for t in "${TARGETS[@]}"; do  # smoke test: one stream each way, checked end to end
   # shellcheck disable=SC2046
-  "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
+  "${DRIVER_PIN[@]}" "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency 1 --requests 3 --include-usage --json >"$WORK/smoke-$t.json" ||
     die "smoke test through $t failed: $(cat "$WORK/smoke-$t.json")"
   [[ $(jq .errors "$WORK/smoke-$t.json") = 0 ]] || die "smoke test through $t: $(jq -c .error_messages "$WORK/smoke-$t.json")"
 done
@@ -323,7 +341,7 @@ for c in $CONCURRENCY; do
     relay_failed0=$(relay_failures)
     engine0=$(cpu_ticks "$E_PID")
     # shellcheck disable=SC2046
-    "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --ramp "$ramp" \
+    "${DRIVER_PIN[@]}" "$LOAD" --url "${URL[$t]}" $(auth_args "$t") --concurrency "$c" --duration "$DURATION" --warmup "$WARMUP" --ramp "$ramp" \
       --json >"$WORK/run-$t-$c.json" 2>"$WORK/run-$t-$c.err" || die "load via $t failed: $(cat "$WORK/run-$t-$c.err")"
     # shellcheck disable=SC2086
     echo $(($(cpu_ticks ${PROXY_PIDS[$t]}) - proxy0)) $(($(cpu_ticks "$E_PID") - engine0)) \
@@ -364,7 +382,7 @@ fi
 for t in "${HOLD_TARGETS[@]}"; do
   n=${HOLD_N[$t]}
   # shellcheck disable=SC2046
-  "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency 4 --requests 20 --max-tokens 2 --json >/dev/null ||
+  "${DRIVER_PIN[@]}" "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency 4 --requests 20 --max-tokens 2 --json >/dev/null ||
     die "warm-up through hold $t failed"
   sleep 0.5
   # shellcheck disable=SC2086
@@ -372,7 +390,7 @@ for t in "${HOLD_TARGETS[@]}"; do
   log "holding $n streams via $t"
   ramp=$(awk -v n="$n" 'BEGIN { print n / 1000 }')
   # shellcheck disable=SC2046
-  "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency "$n" --hold --ramp "$ramp" --duration 4 --json \
+  "${DRIVER_PIN[@]}" "$LOAD" --url "${HOLD_URL[$t]}" $(auth_args "$t") --concurrency "$n" --hold --ramp "$ramp" --duration 4 --json \
     >"$WORK/hold-$t.json" 2>"$WORK/hold-$t.err" &
   load_pid=$!
   PIDS+=("$load_pid")
@@ -405,7 +423,9 @@ declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="t
   [nginx_node]="nginx in front of a node" [relay]="quorum-relay in front of a node" )
 
 echo
-echo "### Streaming through a proxy on loopback ($NPROC cores; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
+pinned="nothing pinned"
+[[ $PIN = 1 ]] && pinned="load driver on CPUs $DRIVER_CPUS, servers on CPUs $SERVER_CPUS"
+echo "### Streaming through a proxy on loopback ($NPROC cores, $pinned; ${TOKENS} tokens per stream, ${DELAY_MS} ms apart; ${THREADS} threads per server)"
 echo
 echo "| streams | path | TTFT p50 ms | TTFT p99 ms | added p50 ms | added p99 ms | streams/s | tokens/s | errors | proxy CPU µs/stream |"
 echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|"
@@ -487,40 +507,71 @@ $(grep -E '^quorum_relay_(connected_nodes|open_streams|requests_total) ' "$WORK/
 fi
 
 echo
-echo "### Against the targets"
+echo "### Against the targets (issue 14: each against nginx in this run)"
 echo
 echo "| target | measured | met |"
 echo "|---|---|---|"
-first=${CONCURRENCY%% *}
-last=${CONCURRENCY##* }
-n50=$(sub "$(j "$WORK/run-node-$first.json" .ttft_ms.p50)" "$(j "$WORK/run-direct-$first.json" .ttft_ms.p50)")
-n99=$(sub "$(j "$WORK/run-node-$first.json" .ttft_ms.p99)" "$(j "$WORK/run-direct-$first.json" .ttft_ms.p99)")
 ok() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v <= lim ? "yes" : "no") }'; }
-echo "| added TTFT p50 <= 0.2 ms ($first streams) | $n50 ms | $(ok "$n50" 0.2) |"
-echo "| added TTFT p99 <= 1 ms ($first streams) | $n99 ms | $(ok "$n99" 1) |"
-for c in $CONCURRENCY; do
-  ns=$(j "$WORK/run-node-$c.json" .streams_per_s)
-  gs=$(j "$WORK/run-nginx-$c.json" .streams_per_s)
-  met=$(awk -v n="$ns" -v g="$gs" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
-  echo "| node streams/s >= nginx's ($c streams) | $(fmt "$ns" 0) vs $(fmt "$gs" 0) | $met |"
+at_most() {  # NAME VALUE LIMIT UNIT: a row "VALUE vs LIMIT" met when VALUE <= LIMIT
+  echo "| $1 | $2 vs $3 $4 | $(ok "$2" "$3") |"
+}
+added() {  # TARGET LEVEL FIELD: the target's TTFT minus direct's
+  sub "$(j "$WORK/run-$1-$2.json" ".ttft_ms.$3")" "$(j "$WORK/run-direct-$2.json" ".ttft_ms.$3")"
+}
+cpu_of() {  # TARGET LEVEL: µs of proxy CPU per completed stream
+  local ticks
+  read -r ticks _ <"$WORK/cpu-$1-$2"
+  per_stream "$ticks" "$(j "$WORK/run-$1-$2.json" .completed)"
+}
+has node && has nginx && has direct && for c in $CONCURRENCY; do
+  ((c <= 100)) || continue
+  for q in p50 p99; do
+    at_most "added TTFT $q, node vs nginx ($c streams)" "$(added node "$c" "$q")" "$(added nginx "$c" "$q")" ms
+  done
 done
-for c in $CONCURRENCY; do
-  # What the second node adds, against what nginx adds in front of the engine.
-  hop=$(sub "$(j "$WORK/run-hop-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-node-$c.json" .ttft_ms.p50)")
-  ngx=$(sub "$(j "$WORK/run-nginx-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-direct-$c.json" .ttft_ms.p50)")
-  met=$(awk -v h="$hop" -v g="$ngx" 'BEGIN { print (h <= g ? "yes" : "no") }')
-  echo "| a cluster hop adds no more TTFT p50 than nginx ($c streams) | $hop vs $ngx ms | $met |"
-done
-for c in $CONCURRENCY; do
-  # What TLS adds to a hop: the TLS hop against the same hop in plain text (benchmark knob), same run.
-  tls=$(sub "$(j "$WORK/run-hop-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-hop_plain-$c.json" .ttft_ms.p50)")
-  echo "| (for information) TLS's addition to a hop's TTFT p50 ($c streams) | $tls ms | — |"
-done
+last=${CONCURRENCY##* }
+if has node && has nginx && ((last >= 1000)); then
+  for f in streams_per_s tokens_per_s; do
+    n=$(j "$WORK/run-node-$last.json" ".$f")
+    g=$(j "$WORK/run-nginx-$last.json" ".$f")
+    met=$(awk -v n="$n" -v g="$g" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
+    echo "| ${f//_per_s/\/s}, node vs nginx ($last streams) | $(fmt "$n" 0) vs $(fmt "$g" 0) | $met |"
+  done
+  e=$(j "$WORK/run-node-$last.json" .errors)
+  echo "| errors through the node ($last streams) | $e | $([[ $e = 0 ]] && echo yes || echo no) |"
+  echo "| (for information) proxy CPU per stream, node vs nginx ($last streams) | $(cpu_of node "$last") vs $(cpu_of nginx "$last") µs | — |"
+fi
 if [[ ${BENCH_SKIP_HOLD:-0} != 1 ]]; then
   read -r before peak <"$WORK/rss-node"
   held=$(j "$WORK/hold-node.json" .held)
   per=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 1e9 }')
-  echo "| <= 16 KB per open stream ($HOLD streams) | $per KB | $(ok "$per" 16) |"
+  read -r before peak <"$WORK/rss-nginx"
+  held=$(j "$WORK/hold-nginx.json" .held)
+  ngx=$(awk -v b="$before" -v p="$peak" -v n="$held" 'BEGIN { if (n > 0) printf "%.1f", (p - b) / n; else print 0 }')
+  echo "| <= 16 KB per open stream ($HOLD streams; nginx: $ngx KB) | $per KB | $(ok "$per" 16) |"
+fi
+if has hop && has node && has nginx; then
+  for c in $CONCURRENCY; do
+    ((c <= 100)) || continue
+    # What the second node adds, against what nginx adds in front of the engine.
+    for q in p50 p99; do
+      hop=$(sub "$(j "$WORK/run-hop-$c.json" ".ttft_ms.$q")" "$(j "$WORK/run-node-$c.json" ".ttft_ms.$q")")
+      at_most "a cluster hop's added TTFT $q vs nginx's hop ($c streams)" "$hop" "$(added nginx "$c" "$q")" ms
+    done
+  done
+  for c in $CONCURRENCY; do
+    ((c >= 100)) || continue  # at 1 stream, idle timers dominate CPU per stream
+    two=$(cpu_of hop "$c")
+    one=$(cpu_of node "$c")
+    lim=$(awk -v o="$one" 'BEGIN { printf "%.0f", 1.3 * o }')
+    echo "| two nodes' CPU per stream <= 1.3x one node's ($c streams) | $two vs 1.3 x $one = $lim µs | $(ok "$two" "$lim") |"
+  done
+  for c in $CONCURRENCY; do
+    has hop_plain || break
+    # What TLS adds to a hop: the TLS hop against the same hop in plain text (benchmark knob), same run.
+    tls=$(sub "$(j "$WORK/run-hop-$c.json" .ttft_ms.p50)" "$(j "$WORK/run-hop_plain-$c.json" .ttft_ms.p50)")
+    echo "| (for information) TLS's addition to a hop's TTFT p50 ($c streams) | $tls ms | — |"
+  done
 fi
 if has node && has nginx_node && has relay; then
   for c in $CONCURRENCY; do

@@ -12,6 +12,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
 #include <filesystem>
 #include <thread>
 
@@ -405,7 +406,14 @@ int run_node(NodeConfig config) {
   auto node = Node::create(std::move(config));
   if (!node) return 1;
   const int code = node->run();
-  if (!node->relaunch_requested()) return code;
+  if (!node->relaunch_requested()) {
+    // The node has stopped and what is left is tearing down: a late SIGTERM or SIGINT (a supervisor or a
+    // test repeating itself) must not turn this clean exit into a death by signal. (run() handled signals
+    // until its signal_set went; a relaunch keeps the defaults for the program it becomes.)
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
+    return code;
+  }
   if (auto handoff = node->update_handoff()) {
     const std::string health = node->health_url();
     const std::string token = node->ui_token();

@@ -15,29 +15,30 @@ OpenAiStreamReader::OpenAiStreamReader(std::string engine, bool pass_through)
 
 void OpenAiStreamReader::feed(std::string_view bytes, std::vector<StreamEvent>& out) {
   if (ended_) return;
-  events_.clear();
-  decoder_.feed(bytes, events_);
-  for (const auto& e : events_) {
-    if (is_done_sentinel(e.data)) {
-      saw_done_ = true;
-      ended_ = true;
-      return;
-    }
-    if (!e.error.empty() || e.event == "error") {
-      // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
-      // "closed the stream" once it hangs up.
-      out.emplace_back(StreamError{engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
-      ended_ = true;
-      return;
-    }
-    if (e.data.empty()) continue;
-    chunk(e.data, out);
-    if (ended_) return;
-  }
-  if (decoder_.overflowed()) {
+  out_ = &out;
+  decoder_.feed(bytes, *this);
+  out_ = nullptr;
+  if (decoder_.overflowed() && !ended_) {
     out.emplace_back(StreamError{engine_event_too_large(engine_)});
     ended_ = true;
   }
+}
+
+void OpenAiStreamReader::on_event(SseEvent& e) {
+  if (ended_) return;  // nothing after the end, even in the same piece
+  if (is_done_sentinel(e.data)) {
+    saw_done_ = true;
+    ended_ = true;
+    return;
+  }
+  if (!e.error.empty() || e.event == "error") {
+    // llama.cpp's legacy `error: {…}` field, or `event: error`: the engine's own message, not a generic
+    // "closed the stream" once it hangs up.
+    out_->emplace_back(StreamError{engine_stream_error(e.error.empty() ? e.data : e.error, engine_)});
+    ended_ = true;
+    return;
+  }
+  if (!e.data.empty()) chunk(e.data, *out_);
 }
 
 void OpenAiStreamReader::chunk(const std::string& data, std::vector<StreamEvent>& out) {

@@ -15,7 +15,7 @@
 
 namespace quorum::wire {
 
-class OpenAiStreamReader {
+class OpenAiStreamReader final : private SseDecoder::Sink {
  public:
   // `engine` names the engine in error messages. `pass_through` false: every chunk takes the full path.
   OpenAiStreamReader(std::string engine, bool pass_through);
@@ -36,12 +36,13 @@ class OpenAiStreamReader {
   uint64_t parsed() const { return parsed_; }
 
  private:
+  void on_event(SseEvent& event) override;
   void chunk(const std::string& data, std::vector<StreamEvent>& out);
 
   std::string engine_;
   bool pass_through_;
   SseDecoder decoder_;
-  std::vector<SseEvent> events_;
+  std::vector<StreamEvent>* out_ = nullptr;  // feed()'s, while it runs
   bool ended_ = false;
   bool saw_done_ = false;
   bool finished_ = false;  // a finish_reason seen

@@ -37,6 +37,15 @@ void SseDecoder::overflow() {
 }
 
 void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
+  struct ToVector final : Sink {
+    explicit ToVector(std::vector<SseEvent>& v) : events(v) {}
+    void on_event(SseEvent& event) override { events.push_back(std::move(event)); }
+    std::vector<SseEvent>& events;
+  } sink(out);
+  feed(bytes, sink);
+}
+
+void SseDecoder::feed(std::string_view bytes, Sink& out) {
   if (overflowed_) return;
   size_t start = 0;
   if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
@@ -64,10 +73,12 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
   partial_.append(bytes.substr(start));
 }
 
-void SseDecoder::line(std::string_view text, std::vector<SseEvent>& out) {
+void SseDecoder::line(std::string_view text, Sink& out) {
   if (text.empty()) {
-    if (have_data_ || have_event_ || have_error_) out.push_back(std::move(pending_));
-    pending_ = SseEvent{};
+    if (have_data_ || have_event_ || have_error_) out.on_event(pending_);
+    pending_.event.clear();
+    pending_.data.clear();
+    pending_.error.clear();
     have_data_ = have_event_ = have_error_ = false;
     return;
   }

@@ -39,8 +39,17 @@ inline constexpr size_t kMaxEventBytes = size_t{1} << 20;
 // held and decodes nothing more, and the caller ends the stream with an error.
 class SseDecoder {
  public:
+  // Receives each event as it is completed. The event is the decoder's own: it may be moved from or
+  // read in place, and is cleared (its strings keeping their room) once on_event returns.
+  class Sink {
+   public:
+    virtual ~Sink() = default;
+    virtual void on_event(SseEvent& event) = 0;
+  };
   // Decodes `bytes` and appends every event completed by them to `out`.
   void feed(std::string_view bytes, std::vector<SseEvent>& out);
+  // The same, handing each event to `sink` in place: a stream of events reuses one event's room.
+  void feed(std::string_view bytes, Sink& sink);
   // True when a partial line or an undispatched event is pending (an unterminated final event is dropped,
   // like the SDKs do; callers use this to tell a truncated stream apart).
   bool has_pending() const;
@@ -48,7 +57,7 @@ class SseDecoder {
   bool overflowed() const { return overflowed_; }
 
  private:
-  void line(std::string_view text, std::vector<SseEvent>& out);
+  void line(std::string_view text, Sink& sink);
   void overflow();
   bool overflowed_ = false;
   std::string partial_;       // bytes of the current incomplete line
