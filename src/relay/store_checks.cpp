@@ -1,5 +1,6 @@
 #include "relay/store_checks.h"
 
+#include <boost/json.hpp>
 #include <string>
 
 #include "relay/store.h"
@@ -60,6 +61,43 @@ Status all(std::initializer_list<Status> checks) {
     if (!check) return check.error();
   }
   return Ok{};
+}
+
+namespace {
+constexpr size_t kMaxModels = 256;
+}  // namespace
+
+Status new_key(std::string_view cluster_id, std::string_view name, const std::vector<std::string>& models) {
+  if (auto ok = all({text("cluster id", cluster_id), text("key name", name)}); !ok) return ok;
+  if (models.size() > kMaxModels) {
+    return ApiError::invalid_request("a key names at most " + std::to_string(kMaxModels) + " models",
+                                     "models");
+  }
+  for (const auto& m : models) {
+    if (auto ok = text("model", m); !ok) return ok;
+  }
+  return Ok{};
+}
+
+std::string models_json(const std::vector<std::string>& models) {
+  boost::json::array array;
+  for (const auto& m : models) array.emplace_back(m);
+  return boost::json::serialize(array);
+}
+
+Result<std::vector<std::string>> models_from_json(std::string_view text, std::string_view key_id) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  std::vector<std::string> models;
+  if (!ec && v.is_array()) {
+    for (const auto& m : v.get_array()) {
+      if (!m.is_string()) break;
+      models.emplace_back(m.get_string());
+    }
+    if (models.size() == v.get_array().size()) return models;
+  }
+  return ApiError::server(500, "relay database: the models of key " + std::string(key_id) + " are damaged",
+                          "database_error");
 }
 
 }  // namespace quorum::relay::store_checks
