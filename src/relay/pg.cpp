@@ -41,7 +41,8 @@ enum class Ready { yes, timed_out, failed };
 Task<Ready> wait_on(asio::posix::stream_descriptor& sd, bool write, Clock::time_point deadline) {
   asio::steady_timer timer(sd.get_executor());
   timer.expires_at(deadline);
-  const auto kind = write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
+  const auto kind =
+      write ? asio::posix::stream_descriptor::wait_write : asio::posix::stream_descriptor::wait_read;
   auto which = co_await (sd.async_wait(kind, asio::as_tuple(asio::use_awaitable)) ||
                          timer.async_wait(asio::as_tuple(asio::use_awaitable)));
   if (which.index() == 1) co_return Ready::timed_out;
@@ -138,7 +139,7 @@ bool Row::boolean(int column) const {
 
 struct Connection::Io {
   asio::posix::stream_descriptor socket;
-  explicit Io(asio::any_io_executor executor) : socket(std::move(executor)) {}
+  explicit Io(const asio::any_io_executor& executor) : socket(executor) {}
 };
 
 Connection::Connection(pg_conn* conn, std::unique_ptr<Io> io) : conn_(conn), io_(std::move(io)) {}
@@ -148,7 +149,8 @@ Connection::~Connection() {
   PQfinish(conn_);
 }
 
-Task<Result<std::unique_ptr<Connection>>> Connection::connect(asio::any_io_executor executor, std::string conninfo) {
+Task<Result<std::unique_ptr<Connection>>> Connection::connect(asio::any_io_executor executor,
+                                                              std::string conninfo) {
   PGconn* conn = PQconnectStart(conninfo.c_str());
   if (conn == nullptr) co_return unavailable("out of memory");
   struct Closer {
@@ -165,8 +167,8 @@ Task<Result<std::unique_ptr<Connection>>> Connection::connect(asio::any_io_execu
   while (poll != PGRES_POLLING_OK) {
     if (poll == PGRES_POLLING_FAILED) co_return unavailable(message_of(conn));
     const Ready ready = co_await wait_fd(executor, PQsocket(conn), poll == PGRES_POLLING_WRITING, deadline);
-    if (ready == Ready::timed_out) co_return unavailable("no connection within " +
-                                                         std::to_string(kConnectTimeout.count()) + " s");
+    if (ready == Ready::timed_out)
+      co_return unavailable("no connection within " + std::to_string(kConnectTimeout.count()) + " s");
     if (ready == Ready::failed) co_return unavailable("cannot wait on the connection's socket");
     poll = PQconnectPoll(conn);
   }
@@ -233,7 +235,7 @@ Task<Status> Connection::script(std::string sql) {
 // Sends what libpq still holds, then reads every result of the statement(s) sent. The first error wins.
 Task<Result<Rows>> Connection::finish(std::string_view what) {
   const auto deadline = Clock::now() + kQueryTimeout;
-  auto lost = [&](std::string why) {
+  auto lost = [&](const std::string& why) {
     broken_ = true;
     return unavailable(why);
   };
@@ -270,7 +272,8 @@ Task<Result<Rows>> Connection::finish(std::string_view what) {
               if (PQgetisnull(res, r, c) != 0) {
                 row.cells.emplace_back(std::nullopt);
               } else {
-                row.cells.emplace_back(std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
+                row.cells.emplace_back(
+                    std::string(PQgetvalue(res, r, c), static_cast<size_t>(PQgetlength(res, r, c))));
               }
             }
             rows.rows.push_back(std::move(row));
@@ -288,7 +291,9 @@ Task<Result<Rows>> Connection::finish(std::string_view what) {
           broken_ = true;
           error = unavailable(message);
         } else {
-          error = failed(message + (sqlstate.empty() ? "" : " (SQLSTATE " + sqlstate + ")"));
+          std::string described = message;
+          if (!sqlstate.empty()) described += " (SQLSTATE " + sqlstate + ")";
+          error = failed(described);
         }
       }
       PQclear(res);
@@ -305,10 +310,14 @@ Task<Result<Rows>> Connection::finish(std::string_view what) {
 // ---- Pool ----
 
 Lease::~Lease() {
-  if (pool_ != nullptr && conn_) pool_->give_back(std::move(conn_));
+  if (pool_ == nullptr || !conn_) return;
+  try {
+    pool_->give_back(std::move(conn_));
+  } catch (...) {  // cancelling the waiters' timer failed: nothing more to do here
+  }
 }
 
-Pool::Pool(asio::any_io_executor executor, std::string conninfo, size_t size)
+Pool::Pool(const asio::any_io_executor& executor, std::string conninfo, size_t size)
     : executor_(executor), conninfo_(std::move(conninfo)), size_(size == 0 ? 1 : size), available_(executor) {
   available_.expires_at(asio::steady_timer::time_point::max());
 }
@@ -352,7 +361,11 @@ void Pool::give_back(std::unique_ptr<Connection> conn) {
     --open_;
     conn.reset();
   } else {
-    idle_.push_back(std::move(conn));
+    try {
+      idle_.push_back(std::move(conn));
+    } catch (...) {  // out of memory: closed instead of kept
+      --open_;
+    }
   }
   available_.cancel_one();
 }

@@ -123,7 +123,7 @@ class Lease {
 class Pool {
  public:
   // At most `size` connections, opened when needed. `conninfo` is kept for reconnecting.
-  Pool(boost::asio::any_io_executor executor, std::string conninfo, size_t size);
+  Pool(const boost::asio::any_io_executor& executor, std::string conninfo, size_t size);
   ~Pool();
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;

@@ -94,8 +94,8 @@ constexpr const char* kVersionTable =
 ApiError too_new(int version) {
   return ApiError::server(500,
                           "relay database: schema version " + std::to_string(version) +
-                              " is newer than this quorum-relay knows (" + std::to_string(migrations().size()) +
-                              "); run a newer quorum-relay",
+                              " is newer than this quorum-relay knows (" +
+                              std::to_string(migrations().size()) + "); run a newer quorum-relay",
                           "database_error");
 }
 
@@ -136,7 +136,8 @@ pg::Task<Status> migrate(pg::Pool& pool) {
     std::vector<pg::Param> version_param;  // named: g++ 12 cannot keep a braced list across co_await
     version_param.push_back(pg::param(m.version));
     auto noted = co_await conn->query(
-        "INSERT INTO quorum_schema_version (version, applied_at) VALUES ($1, extract(epoch from now())::bigint)",
+        "INSERT INTO quorum_schema_version (version, applied_at) VALUES ($1, extract(epoch from "
+        "now())::bigint)",
         std::move(version_param));
     if (!noted) co_return noted.take_error();
     if (auto committed = co_await conn->script("COMMIT"); !committed) co_return committed;

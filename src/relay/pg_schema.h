@@ -1,7 +1,7 @@
 // The relay database's schema in PostgreSQL: the same tables, columns and constraints as SQLite's
-// (store_schema.h), as an ordered list of migrations of its own. Table quorum_schema_version holds one row per
-// migration applied; opening applies the missing ones, each in its own transaction under an advisory lock (so
-// relays starting together against one database migrate it once). A database of a later version than this
+// (store_schema.h), as an ordered list of migrations of its own. Table quorum_schema_version holds one row
+// per migration applied; opening applies the missing ones, each in its own transaction under an advisory lock
+// (so relays starting together against one database migrate it once). A database of a later version than this
 // program knows is refused (500 naming both versions) and left untouched. A migration is never edited once
 // released: a change is a new migration at the end of the list (in both dialects).
 #pragma once

@@ -25,7 +25,13 @@ Cluster read_cluster(const pg::Row& r) {
 }
 
 Node read_node(const pg::Row& r) {
-  return {r.text(0), r.text(1), r.text(2), r.bytes(3), r.integer(4), r.optional_integer(5), r.optional_integer(6)};
+  return {r.text(0),
+          r.text(1),
+          r.text(2),
+          r.bytes(3),
+          r.integer(4),
+          r.optional_integer(5),
+          r.optional_integer(6)};
 }
 
 }  // namespace
@@ -80,9 +86,9 @@ StoreTask<std::vector<EnrolToken>> PgStore::list_enrol_tokens() {
 }
 
 StoreTask<bool> PgStore::revoke_enrol_token(std::string_view id) {
-  co_return co_await changed_one(*pool_,
-                                 "UPDATE enrol_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2",
-                                 params(clock_(), id));
+  co_return co_await changed_one(
+      *pool_, "UPDATE enrol_tokens SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2",
+      params(clock_(), id));
 }
 
 // ---- clusters ----
@@ -113,12 +119,12 @@ StoreTask<std::optional<Cluster>> PgStore::cluster(std::string_view id) {
 StoreTask<bool> PgStore::revoke_cluster(std::string_view id) {
   const UnixSeconds now = clock_();
   co_return co_await transaction<bool>(*pool_, [&](pg::Lease& c) -> pg::Task<Result<bool>> {
-    auto revoked = co_await c->query("UPDATE clusters SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2",
-                                     params(now, id));
+    auto revoked = co_await c->query(
+        "UPDATE clusters SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2", params(now, id));
     if (!revoked) co_return revoked.take_error();
     if (revoked->affected != 1) co_return false;
-    auto nodes = co_await c->query("UPDATE nodes SET revoked_at = $1 WHERE cluster_id = $2 AND revoked_at IS NULL",
-                                   params(now, id));
+    auto nodes = co_await c->query(
+        "UPDATE nodes SET revoked_at = $1 WHERE cluster_id = $2 AND revoked_at IS NULL", params(now, id));
     if (!nodes) co_return nodes.take_error();
     auto keys = co_await c->query(
         "UPDATE api_keys SET revoked_at = $1 WHERE cluster_id = $2 AND revoked_at IS NULL", params(now, id));
@@ -129,7 +135,8 @@ StoreTask<bool> PgStore::revoke_cluster(std::string_view id) {
 
 StoreTask<std::vector<Cluster>> PgStore::list_clusters() {
   auto rows = co_await pool_->query(
-      "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters ORDER BY created_at, id COLLATE "
+      "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters ORDER BY created_at, id "
+      "COLLATE "
       "\"C\"");
   if (!rows) co_return rows.take_error();
   std::vector<Cluster> out;
@@ -172,7 +179,8 @@ StoreTask<EnrolResult> PgStore::enrol_node(const Node& node) {
 
 StoreTask<std::optional<Node>> PgStore::node(std::string_view id) {
   auto rows = co_await pool_->query(
-      "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes WHERE id = $1",
+      "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes WHERE id = "
+      "$1",
       params(id));
   if (!rows) co_return rows.take_error();
   if (rows->rows.empty()) co_return std::optional<Node>();
@@ -180,8 +188,8 @@ StoreTask<std::optional<Node>> PgStore::node(std::string_view id) {
 }
 
 StoreTask<bool> PgStore::revoke_node(std::string_view id) {
-  co_return co_await changed_one(*pool_, "UPDATE nodes SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2",
-                                 params(clock_(), id));
+  co_return co_await changed_one(
+      *pool_, "UPDATE nodes SET revoked_at = coalesce(revoked_at, $1) WHERE id = $2", params(clock_(), id));
 }
 
 StoreTask<std::vector<Node>> PgStore::nodes_of(std::string_view cluster_id) {
@@ -210,8 +218,9 @@ StoreTask<int64_t> PgStore::session_opened(std::string_view node_id) {
     auto seen = co_await c->query("UPDATE nodes SET last_seen_at = $1 WHERE id = $2", params(now, node_id));
     if (!seen) co_return seen.take_error();
     if (seen->affected != 1) co_return ApiError::not_found("no node " + std::string(node_id), "node_id");
-    auto opened = co_await c->query(
-        "INSERT INTO node_sessions (node_id, connected_at) VALUES ($1, $2) RETURNING id", params(node_id, now));
+    auto opened =
+        co_await c->query("INSERT INTO node_sessions (node_id, connected_at) VALUES ($1, $2) RETURNING id",
+                          params(node_id, now));
     if (!opened) co_return opened.take_error();
     co_return opened->rows.empty() ? int64_t{0} : opened->rows[0].integer(0);
   });
@@ -222,7 +231,8 @@ StoreTask<bool> PgStore::session_closed(int64_t session_id, std::string_view rea
   const UnixSeconds now = clock_();
   co_return co_await transaction<bool>(*pool_, [&](pg::Lease& c) -> pg::Task<Result<bool>> {
     auto closed = co_await c->query(
-        "UPDATE node_sessions SET disconnected_at = $1, reason = $2 WHERE id = $3 AND disconnected_at IS NULL",
+        "UPDATE node_sessions SET disconnected_at = $1, reason = $2 WHERE id = $3 AND disconnected_at IS "
+        "NULL",
         params(now, reason, session_id));
     if (!closed) co_return closed.take_error();
     if (closed->affected != 1) co_return false;

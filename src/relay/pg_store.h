@@ -49,8 +49,8 @@ class PgStore final : public Store {
   StoreTask<int64_t> close_open_sessions(std::string_view reason) override;
   StoreTask<int64_t> prune_sessions(UnixSeconds before) override;
 
-  StoreTask<std::string> create_key(std::string_view cluster_id, std::string_view name, const KeyLimits& limits,
-                                    const std::vector<std::string>& models,
+  StoreTask<std::string> create_key(std::string_view cluster_id, std::string_view name,
+                                    const KeyLimits& limits, const std::vector<std::string>& models,
                                     std::optional<UnixSeconds> expires_at) override;
   StoreTask<std::optional<ApiKey>> find_key(std::string_view id) override;
   StoreTask<std::vector<ApiKey>> keys_of(std::string_view cluster_id) override;

@@ -59,8 +59,8 @@ UsageRecord read_usage(const pg::Row& r) {
 }
 
 // `column` + EXCLUDED.`column`, saturating at the largest BIGINT (both are at least 0), as in SQLite.
-#define SATURATING_SUM(column)                                                                          \
-  "CASE WHEN usage_daily." column " > 9223372036854775807 - EXCLUDED." column                           \
+#define SATURATING_SUM(column)                                                \
+  "CASE WHEN usage_daily." column " > 9223372036854775807 - EXCLUDED." column \
   " THEN 9223372036854775807 ELSE usage_daily." column " + EXCLUDED." column " END"
 
 constexpr const char* kAddUsage =
@@ -86,11 +86,13 @@ StoreTask<std::string> PgStore::create_key(std::string_view cluster_id, std::str
     auto live = co_await c->query("SELECT 1 FROM clusters WHERE id = $1 AND revoked_at IS NULL FOR SHARE",
                                   params(cluster_id));
     if (!live) co_return live.take_error();
-    if (live->rows.empty()) co_return ApiError::not_found("no cluster " + std::string(cluster_id), "cluster_id");
+    if (live->rows.empty())
+      co_return ApiError::not_found("no cluster " + std::string(cluster_id), "cluster_id");
     for (int attempt = 0; attempt < checks::kIdAttempts; ++attempt) {
       auto key = api_key::generate(api_key::Kind::key);
       auto added = co_await c->query(
-          "INSERT INTO api_keys (id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, expires_at, "
+          "INSERT INTO api_keys (id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, "
+          "expires_at, "
           "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING",
           params(key.id, cluster_id, name, key.secret_hash, models_text, limits.rpm, limits.tpm,
                  limits.max_parallel, expires_at, now));
@@ -169,8 +171,9 @@ StoreTask<Ok> PgStore::record_usage(std::span<const UsageRecord> records) {
   }
   co_return co_await transaction<Ok>(*pool_, [&](pg::Lease& c) -> pg::Task<Result<Ok>> {
     for (const auto& r : records) {
-      auto added = co_await c->query(kAddUsage, params(r.day, r.cluster_id, r.key_id, r.node_id, r.model, r.requests,
-                                                       r.failed, r.prompt_tokens, r.completion_tokens));
+      auto added =
+          co_await c->query(kAddUsage, params(r.day, r.cluster_id, r.key_id, r.node_id, r.model, r.requests,
+                                              r.failed, r.prompt_tokens, r.completion_tokens));
       if (!added) co_return added.take_error();
     }
     co_return Ok{};

@@ -40,8 +40,8 @@ pg::Task<Result<T>> transaction(pg::Pool& pool, Body body) {
 
 // Runs `update` ($1 the time, $2 the id, $3 kTouchEvery); when it changed nothing, whether `exists` ($1 the
 // id) finds the row. A touch that moves nothing is a read.
-inline pg::Task<Result<bool>> touch(pg::Pool& pool, std::string update, std::string exists, std::string_view id,
-                                    UnixSeconds at) {
+inline pg::Task<Result<bool>> touch(pg::Pool& pool, std::string update, std::string exists,
+                                    std::string_view id, UnixSeconds at) {
   auto written = co_await changed_one(pool, std::move(update), params(at, id, kTouchEvery));
   if (!written) co_return written.take_error();
   if (*written) co_return true;

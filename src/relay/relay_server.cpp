@@ -87,6 +87,7 @@ T run_now(asio::io_context& ctx, asio::awaitable<T> task) {
   ctx.restart();
   while (!out && ctx.run_one() > 0) {
   }
+  ctx.restart();  // the loop stops itself when it runs out of work: ready for the next run
   return std::move(*out);
 }
 

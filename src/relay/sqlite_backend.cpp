@@ -36,9 +36,13 @@ class SqliteBackend final : public Store {
   StoreTask<std::vector<Node>> nodes_of(std::string_view cluster_id) override {
     co_return db_->nodes_of(cluster_id);
   }
-  StoreTask<bool> touch_node(std::string_view id, UnixSeconds at) override { co_return db_->touch_node(id, at); }
+  StoreTask<bool> touch_node(std::string_view id, UnixSeconds at) override {
+    co_return db_->touch_node(id, at);
+  }
 
-  StoreTask<int64_t> session_opened(std::string_view node_id) override { co_return db_->session_opened(node_id); }
+  StoreTask<int64_t> session_opened(std::string_view node_id) override {
+    co_return db_->session_opened(node_id);
+  }
   StoreTask<bool> session_closed(int64_t session_id, std::string_view reason) override {
     co_return db_->session_closed(session_id, reason);
   }
@@ -47,8 +51,8 @@ class SqliteBackend final : public Store {
   }
   StoreTask<int64_t> prune_sessions(UnixSeconds before) override { co_return db_->prune_sessions(before); }
 
-  StoreTask<std::string> create_key(std::string_view cluster_id, std::string_view name, const KeyLimits& limits,
-                                    const std::vector<std::string>& models,
+  StoreTask<std::string> create_key(std::string_view cluster_id, std::string_view name,
+                                    const KeyLimits& limits, const std::vector<std::string>& models,
                                     std::optional<UnixSeconds> expires_at) override {
     co_return db_->create_key(cluster_id, name, limits, models, expires_at);
   }
@@ -62,7 +66,9 @@ class SqliteBackend final : public Store {
   StoreTask<std::vector<KeyHash>> key_hashes_of(std::string_view cluster_id) override {
     co_return db_->key_hashes_of(cluster_id);
   }
-  StoreTask<bool> touch_key(std::string_view id, UnixSeconds at) override { co_return db_->touch_key(id, at); }
+  StoreTask<bool> touch_key(std::string_view id, UnixSeconds at) override {
+    co_return db_->touch_key(id, at);
+  }
   StoreTask<KeyCheck> check_key(std::string_view text) override { co_return db_->check_key(text); }
 
   StoreTask<Ok> record_usage(std::span<const UsageRecord> records) override {
@@ -110,10 +116,11 @@ boost::asio::awaitable<Result<std::unique_ptr<Store>>> open_store(std::string da
                                                                   Clock clock) {
   if (is_postgres_url(database)) co_return co_await PgStore::open(database, executor, std::move(clock));
   if (!database.empty()) {
-    co_return ApiError::server(500,
-                               "relay database: " + redacted_database(database) +
-                                   " is not a postgres:// URL (leave it out for SQLite in the data directory)",
-                               "database_error");
+    co_return ApiError::server(
+        500,
+        "relay database: " + redacted_database(database) +
+            " is not a postgres:// URL (leave it out for SQLite in the data directory)",
+        "database_error");
   }
   auto db = SqliteStore::open(data_dir, std::move(clock));
   if (!db) co_return db.take_error();

@@ -1,5 +1,5 @@
-// The Store (store.h) in SQLite, synchronous: one file, <dir>/relay.db (directory 0700 when created here, file
-// 0600 always), in WAL mode with a busy timeout and foreign keys on; the schema is migrated on open
+// The Store (store.h) in SQLite, synchronous: one file, <dir>/relay.db (directory 0700 when created here,
+// file 0600 always), in WAL mode with a busy timeout and foreign keys on; the schema is migrated on open
 // (store_schema.h). Each call is a few statements on a local file, so the asynchronous Store over it
 // (open_store) completes them inline. The calls and their errors are those of store.h; a database locked by
 // another process past the busy timeout (5 s) is a 503.

@@ -160,25 +160,26 @@ boost::asio::awaitable<Result<CopyReport>> copy_sqlite_to_postgres(std::string f
                                  "): migrate copies into an empty database only");
     }
   }
-  co_return co_await pg_support::transaction<CopyReport>(pool, [&](pg::Lease& c) -> pg::Task<Result<CopyReport>> {
-    CopyReport report;
-    for (const auto& t : tables()) {
-      auto rows = read_table(**db, t);
-      if (!rows) co_return rows.take_error();
-      const std::string insert = statements(t).second;
-      for (auto& row : *rows) {
-        auto added = co_await c->query(insert, std::move(row));
-        if (!added) co_return added.take_error();
-      }
-      report.tables.emplace_back(t.name, static_cast<int64_t>(rows->size()));
-    }
-    // New sessions take ids after the copied ones.
-    auto moved = co_await c->query(
-        "SELECT setval(pg_get_serial_sequence('node_sessions', 'id'), coalesce(max(id), 0) + 1, false) "
-        "FROM node_sessions");
-    if (!moved) co_return moved.take_error();
-    co_return report;
-  });
+  co_return co_await pg_support::transaction<CopyReport>(
+      pool, [&](pg::Lease& c) -> pg::Task<Result<CopyReport>> {
+        CopyReport report;
+        for (const auto& t : tables()) {
+          auto rows = read_table(**db, t);
+          if (!rows) co_return rows.take_error();
+          const std::string insert = statements(t).second;
+          for (auto& row : *rows) {
+            auto added = co_await c->query(insert, std::move(row));
+            if (!added) co_return added.take_error();
+          }
+          report.tables.emplace_back(t.name, static_cast<int64_t>(rows->size()));
+        }
+        // New sessions take ids after the copied ones.
+        auto moved = co_await c->query(
+            "SELECT setval(pg_get_serial_sequence('node_sessions', 'id'), coalesce(max(id), 0) + 1, false) "
+            "FROM node_sessions");
+        if (!moved) co_return moved.take_error();
+        co_return report;
+      });
 }
 
 }  // namespace quorum::relay

@@ -1,7 +1,7 @@
-// `quorum-relay migrate`: copies a relay's SQLite database (relay.db) into an empty PostgreSQL database, every
-// table and row as they are (ids, hashes, times, counts), in one PostgreSQL transaction: the copy is whole or
-// absent. The SQLite file is first brought to the latest schema, as opening it would; the PostgreSQL one gets
-// its schema (pg_schema.h). A target holding any row is refused (409) and left untouched.
+// `quorum-relay migrate`: copies a relay's SQLite database (relay.db) into an empty PostgreSQL database,
+// every table and row as they are (ids, hashes, times, counts), in one PostgreSQL transaction: the copy is
+// whole or absent. The SQLite file is first brought to the latest schema, as opening it would; the PostgreSQL
+// one gets its schema (pg_schema.h). A target holding any row is refused (409) and left untouched.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>

@@ -64,7 +64,9 @@ class SyncStore {
   boost::asio::any_io_executor executor() { return loop_.executor(); }
 
   // The calls of store.h, each run to completion.
-  Result<std::string> create_enrol_token(std::string_view note) { return run(store_->create_enrol_token(note)); }
+  Result<std::string> create_enrol_token(std::string_view note) {
+    return run(store_->create_enrol_token(note));
+  }
   Result<bool> redeem_enrol_token(std::string_view text, std::string_view cluster_id) {
     return run(store_->redeem_enrol_token(text, cluster_id));
   }
@@ -77,13 +79,17 @@ class SyncStore {
   Result<EnrolResult> enrol_node(const Node& node) { return run(store_->enrol_node(node)); }
   Result<std::optional<Node>> node(std::string_view id) { return run(store_->node(id)); }
   Result<bool> revoke_node(std::string_view id) { return run(store_->revoke_node(id)); }
-  Result<std::vector<Node>> nodes_of(std::string_view cluster_id) { return run(store_->nodes_of(cluster_id)); }
+  Result<std::vector<Node>> nodes_of(std::string_view cluster_id) {
+    return run(store_->nodes_of(cluster_id));
+  }
   Result<bool> touch_node(std::string_view id, UnixSeconds at) { return run(store_->touch_node(id, at)); }
   Result<int64_t> session_opened(std::string_view node_id) { return run(store_->session_opened(node_id)); }
   Result<bool> session_closed(int64_t session_id, std::string_view reason) {
     return run(store_->session_closed(session_id, reason));
   }
-  Result<int64_t> close_open_sessions(std::string_view reason) { return run(store_->close_open_sessions(reason)); }
+  Result<int64_t> close_open_sessions(std::string_view reason) {
+    return run(store_->close_open_sessions(reason));
+  }
   Result<int64_t> prune_sessions(UnixSeconds before) { return run(store_->prune_sessions(before)); }
   Result<std::string> create_key(std::string_view cluster_id, std::string_view name, const KeyLimits& limits,
                                  const std::vector<std::string>& models = {},
@@ -91,7 +97,9 @@ class SyncStore {
     return run(store_->create_key(cluster_id, name, limits, models, expires_at));
   }
   Result<std::optional<ApiKey>> find_key(std::string_view id) { return run(store_->find_key(id)); }
-  Result<std::vector<ApiKey>> keys_of(std::string_view cluster_id) { return run(store_->keys_of(cluster_id)); }
+  Result<std::vector<ApiKey>> keys_of(std::string_view cluster_id) {
+    return run(store_->keys_of(cluster_id));
+  }
   Result<bool> revoke_key(std::string_view cluster_id, std::string_view id) {
     return run(store_->revoke_key(cluster_id, id));
   }

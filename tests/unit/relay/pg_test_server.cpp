@@ -37,6 +37,7 @@ pid_t spawn(const std::vector<std::string>& argv, const passwd* user, const std:
       if (f != nullptr) ::dup2(::fileno(stdout), 2);
     }
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     ::execv(args[0], args.data());
@@ -76,8 +77,8 @@ class Server {
       *why = "initdb failed (see " + log + ")";
       return false;
     }
-    pid_ = spawn({std::string(kPgBin) + "/postgres", "-D", data, "-k", dir_, "-c", "listen_addresses=",
-                  "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"},
+    pid_ = spawn({std::string(kPgBin) + "/postgres", "-D", data, "-k", dir_, "-c", "listen_addresses=", "-c",
+                  "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"},
                  user, log, true, nullptr);
     if (pid_ < 0) {
       *why = "cannot start postgres";

@@ -27,8 +27,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, PgStoreTest, ::testing::Values(Backend::postg
 TEST(PgStore, AServerThatIsDownAtStartIsA503) {
   TempDir tmp;  // no server listens here
   SyncLoop loop;
-  auto store = loop.run(open_store("postgresql:///quorum?host=" + tmp.path() + "&user=quorum&password=hunter2",
-                                   tmp.path(), loop.executor()));
+  auto store =
+      loop.run(open_store("postgresql:///quorum?host=" + tmp.path() + "&user=quorum&password=hunter2",
+                          tmp.path(), loop.executor()));
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().status, 503) << store.error().message;
   EXPECT_EQ(store.error().message.find("hunter2"), std::string::npos) << store.error().message;
@@ -92,11 +93,12 @@ TEST(Store, AnExistingRelayDbOpensWithItsData) {
     auto db = sqlite::Database::open(tmp.path() + "/relay.db");
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec(schema_migrations()[0].sql).ok());
-    ASSERT_TRUE(sqlite::run(**db,
-                            "INSERT INTO clusters (id, name, enrol_public_key, created_at) VALUES ('c1', 'home', "
-                            "?1, 1700000000)",
-                            sqlite::Blob{key})
-                    .ok());
+    ASSERT_TRUE(
+        sqlite::run(**db,
+                    "INSERT INTO clusters (id, name, enrol_public_key, created_at) VALUES ('c1', 'home', "
+                    "?1, 1700000000)",
+                    sqlite::Blob{key})
+            .ok());
   }
   auto store = SyncStore::open("", tmp.path());
   ASSERT_TRUE(store.ok()) << store.error().message;
