@@ -117,7 +117,7 @@ std::string Row::text(int column) const {
   return cell(*this, column).value_or("");
 }
 
-std::string Row::bytes(int column) const {
+std::string Row::blob(int column) const {
   const std::string hex = text(column);
   if (hex.size() < 2 || hex[0] != '\\' || hex[1] != 'x') return "";
   std::string out;
@@ -310,15 +310,21 @@ Task<Result<Rows>> Connection::finish(std::string_view what) {
 // ---- Pool ----
 
 Lease::~Lease() {
-  if (pool_ == nullptr || !conn_) return;
+  if (!conn_) return;
+  auto pool = pool_.lock();
+  if (!pool) return;  // the pool is gone: conn_ closes with the lease
   try {
-    pool_->give_back(std::move(conn_));
+    (*pool)->give_back(std::move(conn_));
   } catch (...) {  // cancelling the waiters' timer failed: nothing more to do here
   }
 }
 
 Pool::Pool(const asio::any_io_executor& executor, std::string conninfo, size_t size)
-    : executor_(executor), conninfo_(std::move(conninfo)), size_(size == 0 ? 1 : size), available_(executor) {
+    : executor_(executor),
+      conninfo_(std::move(conninfo)),
+      size_(size == 0 ? 1 : size),
+      available_(executor),
+      self_(std::make_shared<Pool*>(this)) {
   available_.expires_at(asio::steady_timer::time_point::max());
 }
 
@@ -333,7 +339,7 @@ Task<Result<Lease>> Pool::acquire() {
         --open_;
         continue;
       }
-      co_return Lease(this, std::move(conn));
+      co_return Lease(self_, std::move(conn));
     }
     if (open_ < size_) {
       ++open_;
@@ -343,7 +349,7 @@ Task<Result<Lease>> Pool::acquire() {
         available_.cancel_one();
         co_return conn.take_error();
       }
-      co_return Lease(this, std::move(*conn));
+      co_return Lease(self_, std::move(*conn));
     }
     co_await available_.async_wait(asio::as_tuple(asio::use_awaitable));
   }

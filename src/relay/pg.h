@@ -56,7 +56,7 @@ struct Row {
   int64_t integer(int column) const;                          // 0 for NULL
   std::optional<int64_t> optional_integer(int column) const;  // nullopt for NULL
   std::string text(int column) const;                         // "" for NULL
-  std::string bytes(int column) const;                        // bytea decoded; "" for NULL
+  std::string blob(int column) const;                         // bytea decoded; "" for NULL
   bool boolean(int column) const;                             // 't'
 };
 
@@ -104,10 +104,12 @@ class Connection {
 class Pool;
 
 // A connection taken from the pool; given back when destroyed, or dropped when broken or still inside a
-// transaction (closing it rolls the transaction back).
+// transaction (closing it rolls the transaction back), or when the pool is gone (a coroutine destroyed with
+// its loop after the store).
 class Lease {
  public:
-  Lease(Pool* pool, std::unique_ptr<Connection> conn) : pool_(pool), conn_(std::move(conn)) {}
+  Lease(std::weak_ptr<Pool*> pool, std::unique_ptr<Connection> conn)
+      : pool_(std::move(pool)), conn_(std::move(conn)) {}
   Lease(Lease&& other) noexcept = default;
   Lease& operator=(Lease&&) = delete;
   Lease(const Lease&) = delete;
@@ -116,7 +118,7 @@ class Lease {
   Connection* operator->() { return conn_.get(); }
 
  private:
-  Pool* pool_;
+  std::weak_ptr<Pool*> pool_;
   std::unique_ptr<Connection> conn_;
 };
 
@@ -129,7 +131,7 @@ class Pool {
   Pool& operator=(const Pool&) = delete;
 
   // An idle connection, a new one while fewer than `size` are open, or the next one given back. 503 when a
-  // new one cannot be opened. REQUIRES: the pool outlives the lease.
+  // new one cannot be opened.
   Task<Result<Lease>> acquire();
   // One statement on a connection of the pool.
   Task<Result<Rows>> query(std::string sql, std::vector<Param> params = {});
@@ -146,6 +148,7 @@ class Pool {
   size_t open_ = 0;
   std::deque<std::unique_ptr<Connection>> idle_;
   boost::asio::steady_timer available_;  // cancelled (one waiter woken) when a place frees up
+  std::shared_ptr<Pool*> self_;          // what leases hold a weak reference to
 };
 
 }  // namespace quorum::relay::pg

@@ -6,6 +6,7 @@
 #include "relay/pg_schema.h"
 #include "relay/pg_store_support.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
@@ -13,28 +14,6 @@ namespace checks = store_checks;
 using pg_support::changed_one;
 using pg_support::params;
 using pg_support::transaction;
-
-namespace {
-
-EnrolToken read_token(const pg::Row& r) {
-  return {r.text(0), r.text(1), r.integer(2), r.optional_integer(3), r.text(4), r.optional_integer(5)};
-}
-
-Cluster read_cluster(const pg::Row& r) {
-  return {r.text(0), r.text(1), r.bytes(2), r.integer(3), r.optional_integer(4)};
-}
-
-Node read_node(const pg::Row& r) {
-  return {r.text(0),
-          r.text(1),
-          r.text(2),
-          r.bytes(3),
-          r.integer(4),
-          r.optional_integer(5),
-          r.optional_integer(6)};
-}
-
-}  // namespace
 
 StoreTask<std::unique_ptr<Store>> PgStore::open(std::string url, boost::asio::any_io_executor executor,
                                                 Clock clock) {
@@ -76,13 +55,11 @@ StoreTask<bool> PgStore::redeem_enrol_token(std::string_view text, std::string_v
 }
 
 StoreTask<std::vector<EnrolToken>> PgStore::list_enrol_tokens() {
-  auto rows = co_await pool_->query(
+  co_return co_await pg_support::rows<EnrolToken>(
+      *pool_,
       "SELECT id, note, created_at, used_at, coalesce(cluster_id, ''), revoked_at FROM enrol_tokens "
-      "ORDER BY created_at, id COLLATE \"C\"");
-  if (!rows) co_return rows.take_error();
-  std::vector<EnrolToken> out;
-  for (const auto& r : rows->rows) out.push_back(read_token(r));
-  co_return out;
+      "ORDER BY created_at, id COLLATE \"C\"",
+      {}, store_rows::token<pg::Row>);
 }
 
 StoreTask<bool> PgStore::revoke_enrol_token(std::string_view id) {
@@ -109,11 +86,9 @@ StoreTask<bool> PgStore::add_cluster(const Cluster& cluster) {
 }
 
 StoreTask<std::optional<Cluster>> PgStore::cluster(std::string_view id) {
-  auto rows = co_await pool_->query(
-      "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters WHERE id = $1", params(id));
-  if (!rows) co_return rows.take_error();
-  if (rows->rows.empty()) co_return std::optional<Cluster>();
-  co_return read_cluster(rows->rows[0]);
+  co_return co_await pg_support::first_row<Cluster>(
+      *pool_, "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters WHERE id = $1",
+      params(id), store_rows::cluster<pg::Row>);
 }
 
 StoreTask<bool> PgStore::revoke_cluster(std::string_view id) {
@@ -134,14 +109,11 @@ StoreTask<bool> PgStore::revoke_cluster(std::string_view id) {
 }
 
 StoreTask<std::vector<Cluster>> PgStore::list_clusters() {
-  auto rows = co_await pool_->query(
-      "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters ORDER BY created_at, id "
-      "COLLATE "
-      "\"C\"");
-  if (!rows) co_return rows.take_error();
-  std::vector<Cluster> out;
-  for (const auto& r : rows->rows) out.push_back(read_cluster(r));
-  co_return out;
+  co_return co_await pg_support::rows<Cluster>(*pool_,
+                                               "SELECT id, name, enrol_public_key, created_at, revoked_at "
+                                               "FROM clusters ORDER BY created_at, id COLLATE "
+                                               "\"C\"",
+                                               {}, store_rows::cluster<pg::Row>);
 }
 
 // ---- nodes ----
@@ -178,13 +150,10 @@ StoreTask<EnrolResult> PgStore::enrol_node(const Node& node) {
 }
 
 StoreTask<std::optional<Node>> PgStore::node(std::string_view id) {
-  auto rows = co_await pool_->query(
-      "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes WHERE id = "
-      "$1",
-      params(id));
-  if (!rows) co_return rows.take_error();
-  if (rows->rows.empty()) co_return std::optional<Node>();
-  co_return read_node(rows->rows[0]);
+  co_return co_await pg_support::first_row<Node>(*pool_,
+                                                 "SELECT id, cluster_id, name, public_key, enrolled_at, "
+                                                 "revoked_at, last_seen_at FROM nodes WHERE id = $1",
+                                                 params(id), store_rows::node<pg::Row>);
 }
 
 StoreTask<bool> PgStore::revoke_node(std::string_view id) {
@@ -193,14 +162,11 @@ StoreTask<bool> PgStore::revoke_node(std::string_view id) {
 }
 
 StoreTask<std::vector<Node>> PgStore::nodes_of(std::string_view cluster_id) {
-  auto rows = co_await pool_->query(
+  co_return co_await pg_support::rows<Node>(
+      *pool_,
       "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes "
       "WHERE cluster_id = $1 ORDER BY name COLLATE \"C\", id COLLATE \"C\"",
-      params(cluster_id));
-  if (!rows) co_return rows.take_error();
-  std::vector<Node> out;
-  for (const auto& r : rows->rows) out.push_back(read_node(r));
-  co_return out;
+      params(cluster_id), store_rows::node<pg::Row>);
 }
 
 StoreTask<bool> PgStore::touch_node(std::string_view id, UnixSeconds at) {

@@ -4,6 +4,7 @@
 #include "relay/pg_store.h"
 #include "relay/pg_store_support.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
@@ -17,46 +18,6 @@ namespace {
 constexpr const char* kKeyColumns =
     "SELECT id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, expires_at, created_at, "
     "last_used_at, revoked_at FROM api_keys ";
-
-Result<ApiKey> read_key(const pg::Row& r) {
-  ApiKey key;
-  key.id = r.text(0);
-  key.cluster_id = r.text(1);
-  key.name = r.text(2);
-  key.secret_hash = r.text(3);
-  auto models = checks::models_from_json(r.text(4), key.id);
-  if (!models) return models.take_error();
-  key.models = std::move(*models);
-  key.limits = {static_cast<uint64_t>(r.integer(5)), static_cast<uint64_t>(r.integer(6)),
-                static_cast<uint64_t>(r.integer(7))};
-  key.expires_at = r.optional_integer(8);
-  key.created_at = r.integer(9);
-  key.last_used_at = r.optional_integer(10);
-  key.revoked_at = r.optional_integer(11);
-  return key;
-}
-
-Result<std::vector<ApiKey>> read_keys(const pg::Rows& rows) {
-  std::vector<ApiKey> keys;
-  for (const auto& r : rows.rows) {
-    auto key = read_key(r);
-    if (!key) return key.take_error();
-    keys.push_back(std::move(*key));
-  }
-  return keys;
-}
-
-UsageRecord read_usage(const pg::Row& r) {
-  return {r.text(0),
-          r.text(1),
-          r.text(2),
-          r.text(3),
-          r.text(4),
-          static_cast<uint64_t>(r.integer(5)),
-          static_cast<uint64_t>(r.integer(6)),
-          static_cast<uint64_t>(r.integer(7)),
-          static_cast<uint64_t>(r.integer(8))};
-}
 
 // `column` + EXCLUDED.`column`, saturating at the largest BIGINT (both are at least 0), as in SQLite.
 #define SATURATING_SUM(column)                                                \
@@ -107,19 +68,14 @@ StoreTask<std::string> PgStore::create_key(std::string_view cluster_id, std::str
 
 StoreTask<std::optional<ApiKey>> PgStore::find_key(std::string_view id) {
   std::string sql = std::string(kKeyColumns) + "WHERE id = $1";
-  auto rows = co_await pool_->query(std::move(sql), params(id));
-  if (!rows) co_return rows.take_error();
-  if (rows->rows.empty()) co_return std::optional<ApiKey>();
-  auto key = read_key(rows->rows[0]);
-  if (!key) co_return key.take_error();
-  co_return std::optional<ApiKey>(std::move(*key));
+  co_return co_await pg_support::first_row<ApiKey>(*pool_, std::move(sql), params(id),
+                                                   store_rows::key<pg::Row>);
 }
 
 StoreTask<std::vector<ApiKey>> PgStore::keys_of(std::string_view cluster_id) {
   std::string sql = std::string(kKeyColumns) + "WHERE cluster_id = $1 ORDER BY created_at, id COLLATE \"C\"";
-  auto rows = co_await pool_->query(std::move(sql), params(cluster_id));
-  if (!rows) co_return rows.take_error();
-  co_return read_keys(*rows);
+  co_return co_await pg_support::rows<ApiKey>(*pool_, std::move(sql), params(cluster_id),
+                                              store_rows::key<pg::Row>);
 }
 
 StoreTask<bool> PgStore::revoke_key(std::string_view cluster_id, std::string_view id) {
@@ -131,13 +87,7 @@ StoreTask<bool> PgStore::revoke_key(std::string_view cluster_id, std::string_vie
 StoreTask<std::vector<KeyHash>> PgStore::key_hashes_of(std::string_view cluster_id) {
   auto keys = co_await keys_of(cluster_id);
   if (!keys) co_return keys.take_error();
-  std::vector<KeyHash> hashes;
-  hashes.reserve(keys->size());
-  for (auto& k : *keys) {
-    hashes.push_back({std::move(k.id), std::move(k.secret_hash), std::move(k.models), k.limits, k.expires_at,
-                      k.revoked_at.has_value()});
-  }
-  co_return hashes;
+  co_return checks::key_hashes(std::move(*keys));
 }
 
 StoreTask<bool> PgStore::touch_key(std::string_view id, UnixSeconds at) {
@@ -152,17 +102,7 @@ StoreTask<KeyCheck> PgStore::check_key(std::string_view text) {
   if (!parsed) co_return KeyCheck{KeyVerdict::malformed, std::nullopt};
   auto key = co_await find_key(parsed->id);
   if (!key) co_return key.take_error();
-  if (!*key || !api_key::matches(parsed->secret, (*key)->secret_hash))
-    co_return KeyCheck{KeyVerdict::unknown, std::nullopt};
-  switch ((*key)->state(clock_())) {
-    case KeyState::revoked:
-      co_return KeyCheck{KeyVerdict::revoked, std::move(*key)};
-    case KeyState::expired:
-      co_return KeyCheck{KeyVerdict::expired, std::move(*key)};
-    case KeyState::active:
-      break;
-  }
-  co_return KeyCheck{KeyVerdict::ok, std::move(*key)};
+  co_return checks::verdict(std::move(*key), parsed->secret, clock_());
 }
 
 StoreTask<Ok> PgStore::record_usage(std::span<const UsageRecord> records) {
@@ -184,15 +124,12 @@ StoreTask<std::vector<UsageRecord>> PgStore::usage(std::string_view cluster_id, 
                                                    std::string_view to_day) {
   if (auto ok = checks::all({checks::day("from", from_day, false), checks::day("to", to_day, false)}); !ok)
     co_return ok.take_error();
-  auto rows = co_await pool_->query(
+  co_return co_await pg_support::rows<UsageRecord>(
+      *pool_,
       "SELECT day, cluster_id, key_id, node_id, model, requests, failed, prompt_tokens, completion_tokens "
       "FROM usage_daily WHERE cluster_id = $1 AND day COLLATE \"C\" BETWEEN $2 AND $3 "
       "ORDER BY day COLLATE \"C\", key_id COLLATE \"C\", node_id COLLATE \"C\", model COLLATE \"C\"",
-      params(cluster_id, from_day, to_day));
-  if (!rows) co_return rows.take_error();
-  std::vector<UsageRecord> out;
-  for (const auto& r : rows->rows) out.push_back(read_usage(r));
-  co_return out;
+      params(cluster_id, from_day, to_day), store_rows::usage<pg::Row>);
 }
 
 }  // namespace quorum::relay

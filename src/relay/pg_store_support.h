@@ -2,7 +2,9 @@
 // changes one row, a transaction around a body, and the throttled touch. Not part of the Store's interface.
 #pragma once
 
+#include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "relay/pg.h"
@@ -20,6 +22,37 @@ inline pg::Task<Result<bool>> changed_one(pg::Pool& pool, std::string sql, std::
   auto done = co_await pool.query(std::move(sql), std::move(args));
   if (!done) co_return done.take_error();
   co_return done->affected == 1;
+}
+
+// The rows of `sql`, each made by `read(row)`, which returns a T or a Result<T> (a row it refuses fails the
+// whole query), as sqlite::rows does.
+template <class T, class Read>
+pg::Task<Result<std::vector<T>>> rows(pg::Pool& pool, std::string sql, std::vector<pg::Param> args,
+                                      Read read) {
+  auto done = co_await pool.query(std::move(sql), std::move(args));
+  if (!done) co_return done.take_error();
+  std::vector<T> out;
+  out.reserve(done->rows.size());
+  for (const auto& r : done->rows) {
+    if constexpr (std::is_same_v<std::invoke_result_t<Read, const pg::Row&>, T>) {
+      out.push_back(read(r));
+    } else {
+      auto row = read(r);
+      if (!row) co_return row.take_error();
+      out.push_back(std::move(*row));
+    }
+  }
+  co_return out;
+}
+
+// The first row of `sql`, or nullopt when there is none.
+template <class T, class Read>
+pg::Task<Result<std::optional<T>>> first_row(pg::Pool& pool, std::string sql, std::vector<pg::Param> args,
+                                             Read read) {
+  auto all = co_await rows<T>(pool, std::move(sql), std::move(args), read);
+  if (!all) co_return all.take_error();
+  if (all->empty()) co_return std::optional<T>();
+  co_return std::optional<T>(std::move(all->front()));
 }
 
 // Runs `body` (a coroutine taking the pg::Lease) between BEGIN and COMMIT on one connection; an error from it

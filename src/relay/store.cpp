@@ -13,6 +13,7 @@
 #include "relay/sqlite.h"
 #include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 #include "relay/store_schema.h"
 
 namespace quorum::relay {
@@ -60,14 +61,6 @@ Status configure(sqlite::Database& db) {
                             "database_error");
   }
   return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
-}
-
-EnrolToken read_token(const sqlite::Statement& st) {
-  return {st.text(0), st.text(1), st.integer(2), st.optional_integer(3), st.text(4), st.optional_integer(5)};
-}
-
-Cluster read_cluster(const sqlite::Statement& st) {
-  return {st.text(0), st.text(1), st.blob(2), st.integer(3), st.optional_integer(4)};
 }
 
 }  // namespace
@@ -146,7 +139,7 @@ Result<std::vector<EnrolToken>> SqliteStore::list_enrol_tokens() {
       *db_,
       "SELECT id, note, created_at, used_at, coalesce(cluster_id, ''), revoked_at FROM enrol_tokens "
       "ORDER BY created_at, id",
-      read_token);
+      store_rows::token<sqlite::Statement>);
 }
 
 Result<bool> SqliteStore::revoke_enrol_token(std::string_view id) {
@@ -175,7 +168,7 @@ Result<std::optional<Cluster>> SqliteStore::cluster(std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::first_row<Cluster>(
       *db_, "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters WHERE id = ?1",
-      read_cluster, id);
+      store_rows::cluster<sqlite::Statement>, id);
 }
 
 Result<bool> SqliteStore::revoke_cluster(std::string_view id) {
@@ -200,7 +193,7 @@ Result<std::vector<Cluster>> SqliteStore::list_clusters() {
   std::lock_guard lock(mutex_);
   return sqlite::rows<Cluster>(
       *db_, "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters ORDER BY created_at, id",
-      read_cluster);
+      store_rows::cluster<sqlite::Statement>);
 }
 
 }  // namespace quorum::relay

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <string>
 
+#include "auth/api_key.h"
 #include "relay/store.h"
 
 namespace quorum::relay::store_checks {
@@ -98,6 +99,29 @@ Result<std::vector<std::string>> models_from_json(std::string_view text, std::st
   }
   return ApiError::server(500, "relay database: the models of key " + std::string(key_id) + " are damaged",
                           "database_error");
+}
+
+std::vector<KeyHash> key_hashes(std::vector<ApiKey> keys) {
+  std::vector<KeyHash> hashes;
+  hashes.reserve(keys.size());
+  for (auto& k : keys) {
+    hashes.push_back({std::move(k.id), std::move(k.secret_hash), std::move(k.models), k.limits, k.expires_at,
+                      k.revoked_at.has_value()});
+  }
+  return hashes;
+}
+
+KeyCheck verdict(std::optional<ApiKey> key, std::string_view secret, UnixSeconds now) {
+  if (!key || !api_key::matches(secret, key->secret_hash)) return KeyCheck{KeyVerdict::unknown, std::nullopt};
+  switch (key->state(now)) {
+    case KeyState::revoked:
+      return KeyCheck{KeyVerdict::revoked, std::move(key)};
+    case KeyState::expired:
+      return KeyCheck{KeyVerdict::expired, std::move(key)};
+    case KeyState::active:
+      break;
+  }
+  return KeyCheck{KeyVerdict::ok, std::move(key)};
 }
 
 }  // namespace quorum::relay::store_checks

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,11 @@ Status all(std::initializer_list<Status> checks);
 Status new_key(std::string_view cluster_id, std::string_view name, const std::vector<std::string>& models);
 // The draws of a new key id before giving up (a 71-bit random id collides essentially never).
 inline constexpr int kIdAttempts = 3;
+
+// What the relay sends a cluster's nodes of its keys (Store::key_hashes_of).
+std::vector<KeyHash> key_hashes(std::vector<ApiKey> keys);
+// check_key()'s answer for the key found under the bearer key's id (nullopt: none), its secret and now.
+KeyCheck verdict(std::optional<ApiKey> key, std::string_view secret, UnixSeconds now);
 
 // The models a key may use, as stored: a JSON array of strings.
 std::string models_json(const std::vector<std::string>& models);

@@ -3,6 +3,7 @@
 #include "relay/sqlite.h"
 #include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
@@ -10,31 +11,12 @@ namespace checks = store_checks;
 
 namespace {
 
-// The columns of the key SELECTs below, in their order.
-Result<ApiKey> read_key(const sqlite::Statement& st) {
-  ApiKey key;
-  key.id = st.text(0);
-  key.cluster_id = st.text(1);
-  key.name = st.text(2);
-  key.secret_hash = st.text(3);
-  auto models = checks::models_from_json(st.text(4), key.id);
-  if (!models) return models.take_error();
-  key.models = std::move(*models);
-  key.limits = {static_cast<uint64_t>(st.integer(5)), static_cast<uint64_t>(st.integer(6)),
-                static_cast<uint64_t>(st.integer(7))};
-  key.expires_at = st.optional_integer(8);
-  key.created_at = st.integer(9);
-  key.last_used_at = st.optional_integer(10);
-  key.revoked_at = st.optional_integer(11);
-  return key;
-}
-
 Result<std::optional<ApiKey>> key_by_id(sqlite::Database& db, std::string_view id) {
   return sqlite::first_row<ApiKey>(
       db,
       "SELECT id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, "
       "expires_at, created_at, last_used_at, revoked_at FROM api_keys WHERE id = ?1",
-      read_key, id);
+      store_rows::key<sqlite::Statement>, id);
 }
 
 }  // namespace
@@ -96,7 +78,7 @@ Result<std::vector<ApiKey>> SqliteStore::keys_of(std::string_view cluster_id) {
                               "SELECT id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, "
                               "expires_at, created_at, last_used_at, revoked_at FROM api_keys "
                               "WHERE cluster_id = ?1 ORDER BY created_at, id",
-                              read_key, cluster_id);
+                              store_rows::key<sqlite::Statement>, cluster_id);
 }
 
 Result<bool> SqliteStore::revoke_key(std::string_view cluster_id, std::string_view id) {
@@ -109,13 +91,7 @@ Result<bool> SqliteStore::revoke_key(std::string_view cluster_id, std::string_vi
 Result<std::vector<KeyHash>> SqliteStore::key_hashes_of(std::string_view cluster_id) {
   auto keys = keys_of(cluster_id);
   if (!keys) return keys.take_error();
-  std::vector<KeyHash> hashes;
-  hashes.reserve(keys->size());
-  for (auto& k : *keys) {
-    hashes.push_back({std::move(k.id), std::move(k.secret_hash), std::move(k.models), k.limits, k.expires_at,
-                      k.revoked_at.has_value()});
-  }
-  return hashes;
+  return checks::key_hashes(std::move(*keys));
 }
 
 Result<bool> SqliteStore::touch_key(std::string_view id, UnixSeconds at) {
@@ -132,17 +108,7 @@ Result<KeyCheck> SqliteStore::check_key(std::string_view text) {
   std::lock_guard lock(mutex_);
   auto key = key_by_id(*db_, parsed->id);
   if (!key) return key.take_error();
-  if (!*key || !api_key::matches(parsed->secret, (*key)->secret_hash))
-    return KeyCheck{KeyVerdict::unknown, std::nullopt};
-  switch ((*key)->state(clock_())) {
-    case KeyState::revoked:
-      return KeyCheck{KeyVerdict::revoked, std::move(*key)};
-    case KeyState::expired:
-      return KeyCheck{KeyVerdict::expired, std::move(*key)};
-    case KeyState::active:
-      break;
-  }
-  return KeyCheck{KeyVerdict::ok, std::move(*key)};
+  return checks::verdict(std::move(*key), parsed->secret, clock_());
 }
 
 }  // namespace quorum::relay

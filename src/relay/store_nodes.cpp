@@ -2,23 +2,13 @@
 #include "relay/sqlite.h"
 #include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
 namespace checks = store_checks;
 
 namespace {
-
-// The columns of the node SELECTs below, in their order.
-Node read_node(const sqlite::Statement& st) {
-  return {st.text(0),
-          st.text(1),
-          st.text(2),
-          st.blob(3),
-          st.integer(4),
-          st.optional_integer(5),
-          st.optional_integer(6)};
-}
 
 struct Standing {
   std::string cluster_id;
@@ -67,7 +57,7 @@ Result<std::optional<Node>> SqliteStore::node(std::string_view id) {
   return sqlite::first_row<Node>(*db_,
                                  "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, "
                                  "last_seen_at FROM nodes WHERE id = ?1",
-                                 read_node, id);
+                                 store_rows::node<sqlite::Statement>, id);
 }
 
 Result<bool> SqliteStore::revoke_node(std::string_view id) {
@@ -82,7 +72,7 @@ Result<std::vector<Node>> SqliteStore::nodes_of(std::string_view cluster_id) {
       *db_,
       "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes "
       "WHERE cluster_id = ?1 ORDER BY name, id",
-      read_node, cluster_id);
+      store_rows::node<sqlite::Statement>, cluster_id);
 }
 
 Result<bool> SqliteStore::touch_node(std::string_view id, UnixSeconds at) {

@@ -5,26 +5,11 @@
 #include "relay/sqlite.h"
 #include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
 namespace checks = store_checks;
-
-namespace {
-
-UsageRecord read_usage(const sqlite::Statement& st) {
-  return {st.text(0),
-          st.text(1),
-          st.text(2),
-          st.text(3),
-          st.text(4),
-          static_cast<uint64_t>(st.integer(5)),
-          static_cast<uint64_t>(st.integer(6)),
-          static_cast<uint64_t>(st.integer(7)),
-          static_cast<uint64_t>(st.integer(8))};
-}
-
-}  // namespace
 
 std::string utc_day(UnixSeconds t) {
   const std::time_t time = static_cast<std::time_t>(t);
@@ -85,7 +70,7 @@ Result<std::vector<UsageRecord>> SqliteStore::usage(std::string_view cluster_id,
                                    "prompt_tokens, completion_tokens FROM usage_daily "
                                    "WHERE cluster_id = ?1 AND day BETWEEN ?2 AND ?3 "
                                    "ORDER BY day, key_id, node_id, model",
-                                   read_usage, cluster_id, from_day, to_day);
+                                   store_rows::usage<sqlite::Statement>, cluster_id, from_day, to_day);
 }
 
 }  // namespace quorum::relay
