@@ -27,19 +27,28 @@ export async function startPostgres() {
   { stdio: "ignore" });
   const [cmd, args] = as(path.join(pgBin, "postgres"),
     ["-D", path.join(dir, "data"), "-k", dir, "-c", "listen_addresses=", "-c", "fsync=off"]);
-  const proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  proc.stdout.on("data", (d) => (output += d));
-  proc.stderr.on("data", (d) => (output += d));
-  const exited = new Promise((resolve) => proc.on("exit", resolve));
-  await waitFor(() => {
+  let proc, exited;
+  const ready = () => {
     try {
       execFileSync(path.join(pgBin, "pg_isready"), ["-q", "-h", dir], { stdio: "ignore" });
       return true;
     } catch {
       return false;
     }
-  }, { timeoutMs: 30000, what: `postgres to start:\n${output}` });
+  };
+  const launch = async () => {
+    proc = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    proc.stdout.on("data", (d) => (output += d));
+    proc.stderr.on("data", (d) => (output += d));
+    exited = new Promise((resolve) => proc.on("exit", resolve));
+    await waitFor(ready, { timeoutMs: 30000, what: `postgres to start:\n${output}` });
+  };
+  const halt = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGINT");  // fast shutdown
+    await exited;
+  };
+  await launch();
   return {
     dir,
     output: () => output,
@@ -48,9 +57,11 @@ export async function startPostgres() {
       execFileSync(path.join(pgBin, "createdb"), ["-h", dir, "-U", "postgres", name], { stdio: "ignore" });
       return `postgresql:///${name}?host=${dir}&user=postgres${extra}`;
     },
+    // Down (fast shutdown: every connection is ended) until start() brings it back on the same data.
+    halt,
+    start: launch,
     async stop() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGINT");  // fast shutdown
-      await exited;
+      await halt();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

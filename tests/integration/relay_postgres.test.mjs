@@ -1,7 +1,8 @@
 // The relay on PostgreSQL, end to end on loopback, with a PostgreSQL 15 the test starts itself
 // (pg_server.mjs): `quorum-relay serve --database postgres://…` (the URL from QUORUM_RELAY_DATABASE, so not in
 // `ps`) takes a node's enrolment, a key made by `quorum keys create`, a request through the relay with that
-// key, and records its usage; the password in the URL is never logged. Then `quorum-relay migrate` copies a
+// key, and records its usage; the password in the URL is never logged; PostgreSQL going away mid-run makes
+// requests 503 without stopping the relay, which connects again when it is back. Then `quorum-relay migrate` copies a
 // relay.db made by a real SQLite relay run into an empty PostgreSQL database, refuses a database that holds
 // rows, and the relay started again on the copy serves the same node and key, with its usage kept.
 import { test, before, after } from "node:test";
@@ -116,6 +117,18 @@ test("quorum-relay serve --database postgres://…: enrol, key, a request throug
   assert.ok(!fs.existsSync(path.join(relay.dataDir, "relay.db")), "no relay.db when the store is PostgreSQL");
   assert.match(relay.output(), /store: PostgreSQL at postgresql:\/\/\/relay_live\?.*password=\*\*\*/);
   assert.ok(!relay.output().includes("pw-never-logged"), "the password is not in the relay's log");
+
+  // PostgreSQL goes away while the relay runs: a request needing the store is a 503, the relay and its node
+  // link stay up; once PostgreSQL is back, the relay's pool connects again by itself.
+  await pg.halt();
+  const down = await ask(relay, key);
+  assert.equal(down.status, 503, JSON.stringify(down.body));
+  assert.match(down.body.error.message, /relay database unavailable/);
+  const health = await (await fetch(`${relay.url}/health`)).json();
+  assert.equal(health.nodes, 1, "the node stays linked");
+  await pg.start();
+  await waitFor(async () => (await ask(relay, key)).status === 200, { timeoutMs: 20000, intervalMs: 500, what: "the relay on PostgreSQL again" });
+  assert.equal(relay.proc.exitCode, null, "the relay never stopped");
   await node.stop();
   await relay.stop();
 });
