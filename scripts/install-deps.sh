@@ -3,10 +3,10 @@
 # use. Packages already present are not touched, so a second run takes a second.
 set -euo pipefail
 
-# npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine. libsqlite3-dev: the
-# relay's control-plane store (src/relay/).
+# npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine. libsqlite3-dev,
+# libpq-dev: the relay's control-plane store (src/relay/), in SQLite or PostgreSQL.
 build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev libboost1.81-dev libboost-json1.81-dev
-  libboost-url1.81-dev libcli11-dev libsqlite3-dev)
+  libboost-url1.81-dev libcli11-dev libsqlite3-dev libpq-dev)
 # avahi-daemon, avahi-utils, dbus: the mDNS interoperability test runs its own avahi-daemon and D-Bus in a
 # network namespace, never the host's (which apt starts only where systemd runs).
 # clang-14, libclang-rt-14-dev: the fuzzing build (scripts/fuzz.sh); libFuzzer and the sanitizer runtimes are in
@@ -19,6 +19,10 @@ test_pkgs+=(xvfb libwebkit2gtk-4.1-0 xdotool x11-apps)
 # chromium: the local UI's browser tests (tests/integration/ui_browser.test.mjs) drive Debian's Chromium through
 # playwright-core; no browser is ever downloaded.
 test_pkgs+=(chromium)
+# postgresql-15: the relay's store tests run on PostgreSQL too (tests/unit/relay/pg_test_server.h and
+# tests/integration/relay_postgres.test.mjs start a server of their own in a temporary directory; the
+# package's own cluster is not used).
+test_pkgs+=(postgresql-15)
 # The package test (tests/package/run.sh): lintian, a Debian 12 root from Debian's packages (mmdebstrap), booted
 # with systemd-nspawn (systemd-container).
 test_pkgs+=(lintian mmdebstrap systemd-container)

@@ -1,5 +1,6 @@
-// The `quorum-relay` program: `serve` runs the relay; the other commands manage its data directory (the
-// operator's side of the control plane). It links neither llama.cpp nor the node.
+// The `quorum-relay` program: `serve` runs the relay; the other commands manage its store (the operator's
+// side of the control plane): SQLite in the data directory, or PostgreSQL (--database or
+// QUORUM_RELAY_DATABASE); `migrate` copies the one into the other. It links neither llama.cpp nor the node.
 #include <CLI/CLI.hpp>
 #include <ctime>
 #include <iostream>
@@ -7,6 +8,8 @@
 #include "core/version.h"
 #include "relay/relay_server.h"
 #include "relay/store.h"
+#include "relay/store_copy.h"
+#include "relay/sync_store.h"
 
 namespace {
 
@@ -18,10 +21,12 @@ std::string when(std::optional<int64_t> t) {
   return buf;
 }
 
-std::unique_ptr<quorum::relay::Store> open_store(const std::string& dir) {
-  auto store = quorum::relay::Store::open(dir);
+std::unique_ptr<quorum::relay::SyncStore> open_store(const std::string& database, const std::string& dir) {
+  auto store = quorum::relay::SyncStore::open(database, dir);
   if (!store) {
-    std::cerr << "quorum-relay: cannot open " << dir << ": " << store.error().message << "\n";
+    std::cerr << "quorum-relay: cannot open "
+              << (database.empty() ? dir : quorum::relay::redacted_database(database)) << ": "
+              << store.error().message << "\n";
     std::exit(1);
   }
   return std::move(*store);
@@ -95,15 +100,54 @@ int main(int argc, char** argv) {
   usage->add_option("--cluster", usage_cluster, "The cluster (default: every cluster)");
   usage->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
 
+  std::string migrate_from, migrate_to;
+  auto* migrate = app.add_subcommand(
+      "migrate", "Copy a relay's SQLite database into an empty PostgreSQL database (docs/relay.md).");
+  migrate->add_option("--from", migrate_from, "The data directory (its relay.db) or the SQLite file")
+      ->required();
+  migrate->add_option("--to", migrate_to, "The PostgreSQL database (postgres://…)")
+      ->envname("QUORUM_RELAY_DATABASE")
+      ->required();
+
+  // Where the state is: SQLite in --data unless --database (or the environment, kept out of `ps`) names a
+  // PostgreSQL database.
+  std::string database;
+  for (auto* command :
+       {serve, token_create, token_list, token_revoke, cluster_list, cluster_revoke, node_revoke, usage}) {
+    command
+        ->add_option("--database", database,
+                     "PostgreSQL instead of SQLite in --data: postgres://USER@HOST/DB (or set "
+                     "QUORUM_RELAY_DATABASE, which `ps` does not show)")
+        ->envname("QUORUM_RELAY_DATABASE");
+  }
+
   CLI11_PARSE(app, argc, argv);
+
+  if (migrate->parsed()) {
+    relay::SyncLoop loop;
+    auto copied = loop.run(relay::copy_sqlite_to_postgres(migrate_from, migrate_to, loop.executor()));
+    if (!copied) {
+      std::cerr << "quorum-relay: " << copied.error().message << "\n";
+      return 1;
+    }
+    int64_t total = 0;
+    std::cout << "Copied into " << relay::redacted_database(migrate_to) << ":\n";
+    for (const auto& [table, rows] : copied->tables) {
+      std::cout << "  " << table << ": " << rows << " rows\n";
+      total += rows;
+    }
+    std::cout << total << " rows in all. Start the relay with --database (or QUORUM_RELAY_DATABASE) now.\n";
+    return 0;
+  }
 
   if (serve->parsed()) {
     config.data_dir = data_dir;
+    config.database = database;
     config.drain_timeout = std::chrono::seconds(drain);
     config.max_body_bytes = max_body_mb << 20;
     return relay::run_relay(config);
   }
-  auto store = open_store(data_dir);
+  auto store = open_store(database, data_dir);
   if (token_create->parsed()) {
     const std::string text = or_exit(store->create_enrol_token(note));
     std::cout << "Enrolment token (shown once; give it to the cluster's first node: quorum relay join URL "

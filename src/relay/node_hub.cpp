@@ -96,7 +96,8 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   const auto& auth = body.as_object();
   const std::string node_id = text_of(auth, "node_id");
   const std::string signature = cluster::base64url_decode(text_of(auth, "signature"));
-  auto record = node_id.empty() ? Result<std::optional<Node>>(std::optional<Node>()) : store_.node(node_id);
+  Result<std::optional<Node>> record = std::optional<Node>();
+  if (!node_id.empty()) record = co_await store_.node(node_id);
   if (!record || !record.value()) {
     co_await refuse("not_enrolled", "this node is not enrolled here (quorum relay join)");
     co_return;
@@ -106,7 +107,7 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
     co_await refuse("revoked", "this node was revoked");
     co_return;
   }
-  auto cluster = store_.cluster(enrolled.cluster_id);
+  auto cluster = co_await store_.cluster(enrolled.cluster_id);
   if (!cluster || !cluster.value() || cluster.value()->revoked_at) {
     co_await refuse("revoked", "this node's cluster is not enrolled here");
     co_return;
@@ -137,8 +138,7 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
                             json::serialize(json::object{{"reason", "replaced"}, {"reconnect_in_ms", 0}}));
     previous->session->close("replaced by a newer connection");
   }
-  if (auto row = store_.session_opened(node->id)) node->session_row = *row;
-  store_.touch_node(node->id, unix_now());
+  asio::co_spawn(executor_, open_session(node), asio::detached);
   nodes_[node->id] = node;
   log::info("relay: node '" + log::printable(node->name) + "' (" + node->id + ") connected from " +
             node->address);
@@ -157,8 +157,11 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
   handlers.on_closed = [this, weak](const std::string& reason) {
     auto n = weak.lock();
     if (!n) return;
-    store_.session_closed(n->session_row, reason);
-    store_.touch_node(n->id, unix_now());
+    if (n->session_recorded) {
+      asio::co_spawn(executor_, close_session(n->session_row, reason), asio::detached);
+    } else if (!n->closed_reason) {
+      n->closed_reason = reason;
+    }
     if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) {
       nodes_.erase(it);
       tell_members(n->cluster_id);
@@ -170,12 +173,35 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
   send_keys(node);
 }
 
+// The session's row (which also sets the node's last_seen_at); closed at once if the link closed meanwhile.
+net::Task<void> NodeHub::open_session(std::shared_ptr<ConnectedNode> node) {
+  auto row = co_await store_.session_opened(node->id);
+  if (!row) {
+    log::warn("relay: cannot record the session of node " + node->id + ": " + row.error().message);
+    co_return;
+  }
+  node->session_row = *row;
+  node->session_recorded = true;
+  if (node->closed_reason) co_await close_session(*row, *node->closed_reason);
+}
+
+net::Task<void> NodeHub::close_session(int64_t row, std::string reason) {
+  auto closed = co_await store_.session_closed(row, reason);
+  if (!closed) log::warn("relay: cannot record the end of a session: " + closed.error().message);
+}
+
 void NodeHub::send_keys(const std::shared_ptr<ConnectedNode>& node) {
-  auto hashes = store_.key_hashes_of(node->cluster_id);
+  asio::co_spawn(executor_, send_keys_now(node, ++node->keys_asked), asio::detached);
+}
+
+net::Task<void> NodeHub::send_keys_now(std::shared_ptr<ConnectedNode> node, uint64_t asked) {
+  auto hashes = co_await store_.key_hashes_of(node->cluster_id);
   if (!hashes) {
     log::warn("relay: cannot read the keys of cluster " + node->cluster_id + ": " + hashes.error().message);
-    return;
+    co_return;
   }
+  if (asked < node->keys_sent || !node->session->is_open()) co_return;
+  node->keys_sent = asked;
   std::vector<auth::KeyEntry> entries;
   for (const auto& h : *hashes) {
     entries.push_back(auth::KeyEntry{h.id, h.secret_hash, h.models, h.expires_at, h.revoked});
@@ -225,7 +251,7 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
       r.prompt_tokens = count_of(o, "prompt_tokens");
       r.completion_tokens = count_of(o, "completion_tokens");
       if (r.model.empty()) return;
-      if (usage_.add(r)) flush_usage();
+      if (usage_.add(r)) asio::co_spawn(executor_, flush_usage(), asio::detached);
       if (auto id = text_of(o, "request_id"); !id.empty() && on_usage) {
         on_usage(id, r.prompt_tokens + r.completion_tokens);
       }
@@ -286,10 +312,10 @@ std::shared_ptr<ConnectedNode> NodeHub::node(const std::string& id) const {
   return it == nodes_.end() ? nullptr : it->second;
 }
 
-void NodeHub::flush_usage() {
-  if (usage_.empty()) return;
-  auto rows = usage_.take();
-  auto written = store_.record_usage(rows);
+net::Task<void> NodeHub::flush_usage() {
+  if (usage_.empty()) co_return;
+  const auto rows = usage_.take();
+  auto written = co_await store_.record_usage(rows);
   if (!written) {
     log::warn("relay: usage not written yet (" + written.error().message + "); kept for the next try");
     for (const auto& r : rows) usage_.add(r);

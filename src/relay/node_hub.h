@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,15 @@ struct ConnectedNode {
   cluster::NodeStatus status;
   bool has_status = false;
   int relayed = 0;  // requests the relay carries to it now
+  // Its row in node_sessions, once the store gave it (session_recorded); a link that closes before then is
+  // recorded as closed by the coroutine that opened the row (closed_reason).
   int64_t session_row = 0;
+  bool session_recorded = false;
+  std::optional<std::string> closed_reason;
+  // The key lists asked of the store for it, and the newest one sent: a list read earlier that completes
+  // later (the PostgreSQL store runs reads at once) is not sent over a newer one.
+  uint64_t keys_asked = 0;
+  uint64_t keys_sent = 0;
 };
 
 class NodeHub {
@@ -68,7 +77,7 @@ class NodeHub {
 
   // Writes the usage gathered since the last call (the relay calls it every kUsageFlush and at shutdown);
   // rows the store cannot take now are kept for the next call.
-  void flush_usage();
+  net::Task<void> flush_usage();
   static constexpr std::chrono::seconds kUsageFlush{5};
 
   size_t connected() const { return nodes_.size(); }
@@ -84,7 +93,11 @@ class NodeHub {
   void tell_members(const std::string& cluster_id);
   // Sends `node` (or, with a cluster id, every connected node of it) the cluster's API keys as hashes
   // (NOTICE "keys", auth/key_book.h), so that they work on the nodes' LAN listeners too.
+  // Reads the cluster's keys and sends them to the node (in a coroutine of its own).
   void send_keys(const std::shared_ptr<ConnectedNode>& node);
+  net::Task<void> send_keys_now(std::shared_ptr<ConnectedNode> node, uint64_t asked);
+  net::Task<void> open_session(std::shared_ptr<ConnectedNode> node);
+  net::Task<void> close_session(int64_t row, std::string reason);
 
  public:
   // The cluster's keys changed (made, revoked): every connected node of it gets the new list at once.

@@ -144,7 +144,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     co_await send_error(writer, refusal);
     co_return;
   }
-  auto check = store_.check_key(authorization.substr(7));
+  auto check = co_await store_.check_key(authorization.substr(7));
   if (!check) {
     const ApiError& refusal = check.error();
     co_await send_error(writer, refusal);
@@ -160,7 +160,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     co_return;
   }
   const ApiKey& key = *check->key;
-  store_.touch_key(key.id, unix_now());
+  co_await store_.touch_key(key.id, unix_now());
 
   if (is_get) {
     json::array data;
@@ -326,7 +326,7 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
     co_await send_error(writer, refusal);
     co_return;
   }
-  auto known = store_.cluster(cluster_id);
+  auto known = co_await store_.cluster(cluster_id);
   if (!known) {
     const ApiError& refusal = known.error();
     co_await send_error(writer, refusal);
@@ -341,7 +341,8 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
       co_return;
     }
   } else {
-    auto redeemed = token.empty() ? Result<bool>(false) : store_.redeem_enrol_token(token, cluster_id);
+    Result<bool> redeemed = false;
+    if (!token.empty()) redeemed = co_await store_.redeem_enrol_token(token, cluster_id);
     if (!redeemed || !*redeemed) {
       const ApiError refusal =
           ApiError{401, "invalid_request_error",
@@ -355,14 +356,14 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
     c.id = cluster_id;
     c.name = cluster_name.empty() ? cluster_id : cluster_name;
     c.enrol_public_key = enrol_key;
-    store_.add_cluster(c);
+    co_await store_.add_cluster(c);
   }
   Node n;
   n.id = node_id;
   n.cluster_id = cluster_id;
   n.name = node_name.empty() ? node_id : node_name;
   n.public_key = node_key;
-  auto result = store_.enrol_node(n);
+  auto result = co_await store_.enrol_node(n);
   if (!result) {
     const ApiError& refusal = result.error();
     co_await send_error(writer, refusal);
@@ -388,7 +389,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   const auto now = unix_now();
   std::optional<Node> caller;
   if (auth && std::abs(auth->unix_seconds - now) <= link::kMaxClockSkewSeconds) {
-    auto n = store_.node(auth->node_id);
+    auto n = co_await store_.node(auth->node_id);
     if (n && *n && !(*n)->revoked_at &&
         cluster::verify_signature((*n)->public_key,
                                   link::control_message(request.method, request.target, auth->unix_seconds,
@@ -409,7 +410,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   const std::string cluster_id = caller->cluster_id;
   const std::string path(path_of(request.target));
   if (path == "/v1/relay/keys" && request.method == "GET") {
-    auto keys = store_.keys_of(cluster_id);
+    auto keys = co_await store_.keys_of(cluster_id);
     if (!keys) {
       const ApiError& refusal = keys.error();
       co_await send_error(writer, refusal);
@@ -443,7 +444,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     }
     std::optional<UnixSeconds> expires;
     if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
-    auto created = store_.create_key(cluster_id, text_of(o, "name", kMaxTextBytes), limits, models, expires);
+    const std::string name = text_of(o, "name", kMaxTextBytes);
+    auto created = co_await store_.create_key(cluster_id, name, limits, models, expires);
     if (!created) {
       const ApiError& refusal = created.error();
       co_await send_error(writer, refusal);
@@ -455,7 +457,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     co_await send_json(writer, 200, answer);
   } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
     const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
-    auto revoked = store_.revoke_key(cluster_id, id);
+    auto revoked = co_await store_.revoke_key(cluster_id, id);
     if (!revoked) {
       const ApiError& refusal = revoked.error();
       co_await send_error(writer, refusal);
@@ -472,8 +474,9 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
   } else if (path == "/v1/relay/usage" && request.method == "GET") {
     const std::string today = utc_day(now);
     std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    auto rows = store_.usage(cluster_id, from.empty() ? utc_day(now - int64_t{29} * 86400) : from,
-                             to.empty() ? today : to);
+    const std::string from_day = from.empty() ? utc_day(now - int64_t{29} * 86400) : from;
+    const std::string to_day = to.empty() ? today : to;
+    auto rows = co_await store_.usage(cluster_id, from_day, to_day);
     if (!rows) {
       const ApiError& refusal = rows.error();
       co_await send_error(writer, refusal);
@@ -493,7 +496,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const json::value answer = json::object{{"object", "list"}, {"data", data}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/nodes" && request.method == "GET") {
-    auto nodes = store_.nodes_of(cluster_id);
+    auto nodes = co_await store_.nodes_of(cluster_id);
     if (!nodes) {
       const ApiError& refusal = nodes.error();
       co_await send_error(writer, refusal);

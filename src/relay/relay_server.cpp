@@ -2,11 +2,16 @@
 
 #include <sys/resource.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "cluster/crypto.h"
 #include "core/log.h"
@@ -52,22 +57,38 @@ std::shared_ptr<net::Intake> relay_intake(uint64_t descriptors) {
   return std::make_shared<net::Intake>(net::fit_to_descriptors(limits, descriptors));
 }
 
-// Polls the store for revocations of connected nodes (the CLI writes them from another process).
-void watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
-  timer.expires_after(std::chrono::seconds(1));
-  timer.async_wait([&timer, &store, &hub](const boost::system::error_code& ec) {
-    if (ec) return;
+// Polls the store for revocations of connected nodes (the CLI writes them from another process), every
+// second until the timer is cancelled. A read that fails (the database unavailable for now) revokes nothing.
+net::Task<void> watch_revocations(asio::steady_timer& timer, Store& store, NodeHub& hub) {
+  for (;;) {
+    timer.expires_after(std::chrono::seconds(1));
+    auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
     std::vector<std::string> revoked;
     for (const auto& n : hub.all_nodes()) {
-      auto record = store.node(n->id);
-      auto cluster = store.cluster(n->cluster_id);
-      const bool node_out = !record || !*record || (*record)->revoked_at;
-      const bool cluster_out = !cluster || !*cluster || (*cluster)->revoked_at;
+      auto record = co_await store.node(n->id);
+      auto cluster = co_await store.cluster(n->cluster_id);
+      if (!record || !cluster) continue;
+      const bool node_out = !*record || (*record)->revoked_at;
+      const bool cluster_out = !*cluster || (*cluster)->revoked_at;
       if (node_out || cluster_out) revoked.push_back(n->id);
     }
     for (const auto& id : revoked) hub.disconnect(id, "revoked");
-    watch_revocations(timer, store, hub);
-  });
+  }
+}
+
+// Runs `task` on `ctx` until it completes (before the relay's loop runs, or after it stopped): handlers run
+// one at a time until it is done, so what else is pending on the loop does not keep this waiting.
+template <class T>
+T run_now(asio::io_context& ctx, asio::awaitable<T> task) {
+  std::optional<T> out;
+  asio::co_spawn(
+      ctx, [&]() -> asio::awaitable<void> { out.emplace(co_await std::move(task)); }, asio::detached);
+  ctx.restart();
+  while (!out && ctx.run_one() > 0) {
+  }
+  ctx.restart();  // the loop stops itself when it runs out of work: ready for the next run
+  return std::move(*out);
 }
 
 // On every SIGHUP, reads the certificate again (when there is one).
@@ -100,15 +121,20 @@ std::string relay_id(const std::string& data_dir) {
 
 int run_relay(const RelayConfig& config) {
   const uint64_t descriptors = raise_descriptor_limit();
-  auto store = Store::open(config.data_dir);
+  asio::io_context ctx(1);
+  const std::string where = config.database.empty() ? "SQLite in " + config.data_dir
+                                                    : "PostgreSQL at " + redacted_database(config.database);
+  auto store = run_now(ctx, open_store(config.database, config.data_dir, ctx.get_executor()));
   if (!store) {
-    log::error("relay: cannot open the store in " + config.data_dir + ": " + store.error().message);
+    log::error("relay: cannot open the store (" + where + "): " + store.error().message);
     return 1;
   }
-  (*store)->close_open_sessions("relay restarted");
+  log::info("relay: store: " + where);
+  if (auto closed = run_now(ctx, (*store)->close_open_sessions("relay restarted")); !closed) {
+    log::warn("relay: cannot close the sessions a previous run left open: " + closed.error().message);
+  }
   const std::string id = relay_id(config.data_dir);
 
-  asio::io_context ctx(1);
   NodeHub hub(ctx.get_executor(), **store, id);
   RelayApi api(**store, hub, id);
   hub.on_usage = [&api](const std::string& request_id, uint64_t tokens) {
@@ -165,13 +191,13 @@ int run_relay(const RelayConfig& config) {
   reload_on_hangup(hangups, certificate);
 
   asio::steady_timer revocations(ctx);
-  watch_revocations(revocations, **store, hub);
+  asio::co_spawn(ctx, watch_revocations(revocations, **store, hub), asio::detached);
   asio::steady_timer usage_timer(ctx);
   std::function<void()> flush_periodically = [&] {
     usage_timer.expires_after(NodeHub::kUsageFlush);
     usage_timer.async_wait([&](const boost::system::error_code& ec) {
       if (ec) return;
-      hub.flush_usage();
+      asio::co_spawn(ctx, hub.flush_usage(), asio::detached);
       flush_periodically();
     });
   };
@@ -206,7 +232,11 @@ int run_relay(const RelayConfig& config) {
     });
   });
   ctx.run();
-  hub.flush_usage();
+  // What the last seconds gathered; the loop runs again for it (and only it: the server and timers are done).
+  run_now(ctx, [&hub]() -> asio::awaitable<bool> {
+    co_await hub.flush_usage();
+    co_return true;
+  }());
   log::info("relay: stopped");
   return 0;
 }

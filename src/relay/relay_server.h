@@ -22,6 +22,8 @@ namespace quorum::relay {
 struct RelayConfig {
   std::string listen = "127.0.0.1:8443";
   std::string data_dir;
+  // "" for SQLite in data_dir; or a postgres:// URL (never logged with its password).
+  std::string database;
   std::chrono::seconds drain_timeout{30};
   size_t max_body_bytes = size_t{8} << 20;
   // Both or neither: PEM files of the certificate chain and its private key.

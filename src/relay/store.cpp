@@ -1,7 +1,5 @@
-// The Store's opening, its enrolment tokens and its clusters (store.h). Nodes and sessions are in
-// store_nodes.cpp, keys in store_keys.cpp, usage in store_usage.cpp.
-#include "relay/store.h"
-
+// The SQLite store's opening, its enrolment tokens and its clusters (sqlite_store.h). Nodes and sessions are
+// in store_nodes.cpp, keys in store_keys.cpp, usage in store_usage.cpp.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,7 +11,9 @@
 
 #include "auth/api_key.h"
 #include "relay/sqlite.h"
+#include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 #include "relay/store_schema.h"
 
 namespace quorum::relay {
@@ -63,14 +63,6 @@ Status configure(sqlite::Database& db) {
   return db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;");
 }
 
-EnrolToken read_token(const sqlite::Statement& st) {
-  return {st.text(0), st.text(1), st.integer(2), st.optional_integer(3), st.text(4), st.optional_integer(5)};
-}
-
-Cluster read_cluster(const sqlite::Statement& st) {
-  return {st.text(0), st.text(1), st.blob(2), st.integer(3), st.optional_integer(4)};
-}
-
 }  // namespace
 
 UnixSeconds unix_now() {
@@ -78,28 +70,29 @@ UnixSeconds unix_now() {
       .count();
 }
 
-Store::Store(std::unique_ptr<sqlite::Database> db, Clock clock)
+SqliteStore::SqliteStore(std::unique_ptr<sqlite::Database> db, Clock clock)
     : db_(std::move(db)), clock_(std::move(clock)) {}
 
-Store::~Store() = default;
+SqliteStore::~SqliteStore() = default;
 
-Result<std::unique_ptr<Store>> Store::open(const std::string& dir, Clock clock) {
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& dir, Clock clock) {
   const fs::path file = fs::path(dir) / kFileName;
   if (auto ready = prepare_files(dir, file); !ready) return ready.take_error();
   auto db = sqlite::Database::open(file.string());
   if (!db) return db.take_error();
   if (auto configured = configure(**db); !configured) return configured.take_error();
   if (auto migrated = migrate(**db); !migrated) return migrated.take_error();
-  return std::unique_ptr<Store>(new Store(std::move(*db), clock ? std::move(clock) : Clock(unix_now)));
+  return std::unique_ptr<SqliteStore>(
+      new SqliteStore(std::move(*db), clock ? std::move(clock) : Clock(unix_now)));
 }
 
-Result<int> Store::schema_version() {
+Result<int> SqliteStore::schema_version() {
   std::lock_guard lock(mutex_);
   return relay::schema_version(*db_);
 }
 
-Result<bool> Store::touch(std::string_view update, std::string_view exists, std::string_view id,
-                          UnixSeconds at) {
+Result<bool> SqliteStore::touch(std::string_view update, std::string_view exists, std::string_view id,
+                                UnixSeconds at) {
   // A touch that moves nothing is a read: no transaction is written, nothing is synced.
   auto written = sqlite::changed_one(*db_, update, at, id, kTouchEvery);
   if (!written) return written.take_error();
@@ -112,7 +105,7 @@ Result<bool> Store::touch(std::string_view update, std::string_view exists, std:
 
 // ---- enrolment tokens ----
 
-Result<std::string> Store::create_enrol_token(std::string_view note) {
+Result<std::string> SqliteStore::create_enrol_token(std::string_view note) {
   if (auto ok = checks::text("note", note, true); !ok) return ok.take_error();
   std::lock_guard lock(mutex_);
   auto token = api_key::generate(api_key::Kind::enrol_token);
@@ -123,7 +116,7 @@ Result<std::string> Store::create_enrol_token(std::string_view note) {
   return std::move(token.text);
 }
 
-Result<bool> Store::redeem_enrol_token(std::string_view text, std::string_view cluster_id) {
+Result<bool> SqliteStore::redeem_enrol_token(std::string_view text, std::string_view cluster_id) {
   if (auto ok = checks::text("cluster id", cluster_id); !ok) return ok.take_error();
   auto parsed = api_key::parse(text, api_key::Kind::enrol_token);
   if (!parsed) return false;
@@ -140,16 +133,16 @@ Result<bool> Store::redeem_enrol_token(std::string_view text, std::string_view c
                              clock_(), cluster_id, parsed->id);
 }
 
-Result<std::vector<EnrolToken>> Store::list_enrol_tokens() {
+Result<std::vector<EnrolToken>> SqliteStore::list_enrol_tokens() {
   std::lock_guard lock(mutex_);
   return sqlite::rows<EnrolToken>(
       *db_,
       "SELECT id, note, created_at, used_at, coalesce(cluster_id, ''), revoked_at FROM enrol_tokens "
       "ORDER BY created_at, id",
-      read_token);
+      store_rows::token<sqlite::Statement>);
 }
 
-Result<bool> Store::revoke_enrol_token(std::string_view id) {
+Result<bool> SqliteStore::revoke_enrol_token(std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::changed_one(
       *db_, "UPDATE enrol_tokens SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2", clock_(), id);
@@ -157,7 +150,7 @@ Result<bool> Store::revoke_enrol_token(std::string_view id) {
 
 // ---- clusters ----
 
-Result<bool> Store::add_cluster(const Cluster& cluster) {
+Result<bool> SqliteStore::add_cluster(const Cluster& cluster) {
   if (auto ok =
           checks::all({checks::text("cluster id", cluster.id), checks::text("cluster name", cluster.name),
                        checks::public_key("enrol_public_key", cluster.enrol_public_key)});
@@ -171,14 +164,14 @@ Result<bool> Store::add_cluster(const Cluster& cluster) {
                              cluster.id, cluster.name, sqlite::Blob{cluster.enrol_public_key}, clock_());
 }
 
-Result<std::optional<Cluster>> Store::cluster(std::string_view id) {
+Result<std::optional<Cluster>> SqliteStore::cluster(std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::first_row<Cluster>(
       *db_, "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters WHERE id = ?1",
-      read_cluster, id);
+      store_rows::cluster<sqlite::Statement>, id);
 }
 
-Result<bool> Store::revoke_cluster(std::string_view id) {
+Result<bool> SqliteStore::revoke_cluster(std::string_view id) {
   std::lock_guard lock(mutex_);
   sqlite::Transaction tx(*db_);
   if (auto begun = tx.begin(); !begun) return begun.take_error();
@@ -196,11 +189,11 @@ Result<bool> Store::revoke_cluster(std::string_view id) {
   return true;
 }
 
-Result<std::vector<Cluster>> Store::list_clusters() {
+Result<std::vector<Cluster>> SqliteStore::list_clusters() {
   std::lock_guard lock(mutex_);
   return sqlite::rows<Cluster>(
       *db_, "SELECT id, name, enrol_public_key, created_at, revoked_at FROM clusters ORDER BY created_at, id",
-      read_cluster);
+      store_rows::cluster<sqlite::Statement>);
 }
 
 }  // namespace quorum::relay

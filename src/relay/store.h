@@ -1,25 +1,28 @@
-// The relay's persistent state (its control plane), in SQLite: enrolment tokens, clusters, nodes and their
-// connection sessions, API keys, and daily usage. One file, <dir>/relay.db (directory 0700 when created here,
-// file 0600 always), in WAL mode with a busy timeout and foreign keys on; the schema is migrated on open
-// (store_schema.h).
+// The relay's persistent state (its control plane): enrolment tokens, clusters, nodes and their connection
+// sessions, API keys, and daily usage. One interface, two databases with the same schema and behaviour:
+// SQLite, one file in the data directory (sqlite_store.h, the default), and PostgreSQL for relays that
+// outgrow one machine (pg_store.h). The schema is migrated when a store opens (store_schema.h, pg_schema.h).
 //
 // Secrets: keys and tokens are stored as SHA-256 of their secret only (api_key.h); their full text is
 // returned once, by the call that creates them. Nodes and clusters are known by Ed25519 public keys
 // (signing_key.h): a cluster's enrolment key is derived from the cluster secret, which the relay never sees.
 // Usage is counts per day, key, node and model: no column holds prompt or completion text.
 //
-// Every call returns its error as a value: 400 for an argument the store refuses (an empty or over-long name,
-// a public key that is not 32 bytes, a malformed day), 404 where it says so, 503 when the database stayed
-// locked by another process past the busy timeout (5 s), 500 for the database failing. Text arguments are
-// bound as parameters and stored verbatim. Times are Unix seconds from the clock given to open().
-//
-// Thread-safe: one mutex serialises the calls (each is a few statements; none waits on the network).
+// Every call is an awaitable for the relay's coroutines, run on the executor the store was opened with (the
+// SQLite store completes inline; the PostgreSQL one waits on its sockets, never blocking the loop). Every
+// call returns its error as a value: 400 for an argument the store refuses (an empty or over-long name, a
+// public key that is not 32 bytes, a malformed day), 404 where it says so, 503 when the database is
+// unavailable for now (SQLite locked by another process past its busy timeout; PostgreSQL unreachable or its
+// connection lost: the next call connects again), 500 for the database failing. Text arguments are bound as
+// parameters and stored verbatim. Times are Unix seconds from the clock given to open_store(). The
+// arguments a call is given (views, spans) must live until it completes: co_await it at once.
 #pragma once
 
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -33,10 +36,6 @@
 namespace quorum::relay {
 
 namespace api_key = auth::api_key;
-
-namespace sqlite {
-class Database;
-}
 
 using UnixSeconds = int64_t;
 using Clock = std::function<UnixSeconds()>;
@@ -142,98 +141,97 @@ struct UsageRecord {
   uint64_t completion_tokens = 0;
 };
 
+template <class T>
+using StoreTask = boost::asio::awaitable<Result<T>>;
+
 class Store {
  public:
-  // Opens or creates <dir>/relay.db (creating `dir` with mode 0700 when missing) and migrates it. `clock`
-  // gives every time the store writes.
-  static Result<std::unique_ptr<Store>> open(const std::string& dir, Clock clock = unix_now);
-  ~Store();
-  Store(const Store&) = delete;
-  Store& operator=(const Store&) = delete;
+  virtual ~Store() = default;
+
+  // "sqlite" or "postgres".
+  virtual std::string_view backend() const = 0;
 
   // ---- enrolment tokens (single use; a cluster's first node presents one) ----
   // A new token's full text ("qe_…"), shown once; only its hash is kept.
-  Result<std::string> create_enrol_token(std::string_view note);
+  virtual StoreTask<std::string> create_enrol_token(std::string_view note) = 0;
   // Spends the token on `cluster_id`: true once; false when the token is malformed, unknown, wrong, used or
   // revoked. Then add_cluster() (a token spent on a cluster that add_cluster() then refuses stays spent).
-  Result<bool> redeem_enrol_token(std::string_view text, std::string_view cluster_id);
-  Result<std::vector<EnrolToken>> list_enrol_tokens();  // oldest first
+  virtual StoreTask<bool> redeem_enrol_token(std::string_view text, std::string_view cluster_id) = 0;
+  virtual StoreTask<std::vector<EnrolToken>> list_enrol_tokens() = 0;  // oldest first
   // False when there is no such token. Revoking again keeps the first time.
-  Result<bool> revoke_enrol_token(std::string_view id);
+  virtual StoreTask<bool> revoke_enrol_token(std::string_view id) = 0;
 
   // ---- clusters ----
   // Adds a cluster (id, name, enrol_public_key are used; times are set here). False when the id exists.
-  Result<bool> add_cluster(const Cluster& cluster);
-  Result<std::optional<Cluster>> cluster(std::string_view id);
+  virtual StoreTask<bool> add_cluster(const Cluster& cluster) = 0;
+  virtual StoreTask<std::optional<Cluster>> cluster(std::string_view id) = 0;
   // Revokes the cluster and, in the same transaction, its nodes and keys not yet revoked. False when unknown.
-  Result<bool> revoke_cluster(std::string_view id);
-  Result<std::vector<Cluster>> list_clusters();  // oldest first
+  virtual StoreTask<bool> revoke_cluster(std::string_view id) = 0;
+  virtual StoreTask<std::vector<Cluster>> list_clusters() = 0;  // oldest first
 
   // ---- nodes ----
   // Enrols (id, cluster_id, name, public_key are used) or re-enrols: the same id in the same cluster gets the
   // new name and key (enrolled_at set to now) unless revoked. See EnrolResult.
-  Result<EnrolResult> enrol_node(const Node& node);
-  Result<std::optional<Node>> node(std::string_view id);
+  virtual StoreTask<EnrolResult> enrol_node(const Node& node) = 0;
+  virtual StoreTask<std::optional<Node>> node(std::string_view id) = 0;
   // False when unknown. A revoked node cannot enrol again.
-  Result<bool> revoke_node(std::string_view id);
-  Result<std::vector<Node>> nodes_of(std::string_view cluster_id);  // by name, then id
+  virtual StoreTask<bool> revoke_node(std::string_view id) = 0;
+  virtual StoreTask<std::vector<Node>> nodes_of(std::string_view cluster_id) = 0;  // by name, then id
   // Sets last_seen_at to `at` when that moves it forward by kTouchEvery or more (so it may be called on every
   // message: the others read, and write nothing). False when unknown.
-  Result<bool> touch_node(std::string_view id, UnixSeconds at);
+  virtual StoreTask<bool> touch_node(std::string_view id, UnixSeconds at) = 0;
 
   // ---- presence: one row per connection of a node (transitions only, never heartbeats) ----
   // A session that starts now; its id. Sets the node's last_seen_at.
-  Result<int64_t> session_opened(std::string_view node_id);
+  virtual StoreTask<int64_t> session_opened(std::string_view node_id) = 0;
   // Ends a session now with `reason` ("closed", "replaced", "timeout", …). False when unknown or already
   // closed. Sets the node's last_seen_at.
-  Result<bool> session_closed(int64_t session_id, std::string_view reason);
+  virtual StoreTask<bool> session_closed(int64_t session_id, std::string_view reason) = 0;
   // Ends every session still open with `reason`: at start-up, for those a previous run left open. The count.
-  Result<int64_t> close_open_sessions(std::string_view reason);
+  virtual StoreTask<int64_t> close_open_sessions(std::string_view reason) = 0;
   // Deletes the sessions that ended before `before`. The count.
-  Result<int64_t> prune_sessions(UnixSeconds before);
+  virtual StoreTask<int64_t> prune_sessions(UnixSeconds before) = 0;
 
   // ---- API keys ----
   // A new key of the cluster (which must exist, not revoked: 404 otherwise): its full text ("qk_…"), shown
   // once; only its hash is kept. `models` empty: every model; `expires_at` nullopt: never.
-  Result<std::string> create_key(std::string_view cluster_id, std::string_view name, const KeyLimits& limits,
-                                 const std::vector<std::string>& models = {},
-                                 std::optional<UnixSeconds> expires_at = std::nullopt);
-  Result<std::optional<ApiKey>> find_key(std::string_view id);
-  Result<std::vector<ApiKey>> keys_of(std::string_view cluster_id);  // oldest first
+  virtual StoreTask<std::string> create_key(std::string_view cluster_id, std::string_view name,
+                                            const KeyLimits& limits, const std::vector<std::string>& models,
+                                            std::optional<UnixSeconds> expires_at) = 0;
+  virtual StoreTask<std::optional<ApiKey>> find_key(std::string_view id) = 0;
+  virtual StoreTask<std::vector<ApiKey>> keys_of(std::string_view cluster_id) = 0;  // oldest first
   // False when the key is not `cluster_id`'s (or unknown). Revoking again keeps the first time.
-  Result<bool> revoke_key(std::string_view cluster_id, std::string_view id);
-  Result<std::vector<KeyHash>> key_hashes_of(std::string_view cluster_id);  // revoked ones included
+  virtual StoreTask<bool> revoke_key(std::string_view cluster_id, std::string_view id) = 0;
+  virtual StoreTask<std::vector<KeyHash>> key_hashes_of(std::string_view cluster_id) = 0;  // revoked included
   // Sets last_used_at to `at`, as touch_node() does (may be called on every request). False when unknown.
-  Result<bool> touch_key(std::string_view id, UnixSeconds at);
+  virtual StoreTask<bool> touch_key(std::string_view id, UnixSeconds at) = 0;
   // Everything the relay asks of a bearer key: parse, look up, compare the secret (constant time), state now.
-  Result<KeyCheck> check_key(std::string_view text);
+  virtual StoreTask<KeyCheck> check_key(std::string_view text) = 0;
 
   // ---- usage (daily aggregates; counts only) ----
-  // Adds the record's counts to its day's row (creating it). The cluster must exist. Each call is a
-  // transaction synced to disk: gather a busy relay's records in a UsageBatch (usage_batch.h) and write them
-  // every few seconds.
-  Status record_usage(const UsageRecord& record);
-  // The same for a batch, in one transaction: all are added or none.
-  Status record_usage(std::span<const UsageRecord> records);
+  // Adds the records' counts to their days' rows (creating them), in one transaction: all are added or none.
+  // Each cluster must exist. Each call is a synced transaction: gather a busy relay's records in a UsageBatch
+  // (usage_batch.h) and write them every few seconds.
+  virtual StoreTask<Ok> record_usage(std::span<const UsageRecord> records) = 0;
   // The rows of `cluster_id` from `from_day` to `to_day` (both included), by day, key, node, model. The
   // bounds need only the shape YYYY-MM-DD ("0000-00-00" to "9999-99-99" is everything).
-  Result<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
-                                         std::string_view to_day);
+  virtual StoreTask<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
+                                                    std::string_view to_day) = 0;
 
-  // PRAGMA user_version (for tests and `quorum-relay` diagnostics).
-  Result<int> schema_version();
-
- private:
-  Store(std::unique_ptr<sqlite::Database> db, Clock clock);
-  // REQUIRES (both): mutex_ held.
-  Status add_usage(const UsageRecord& record);
-  // Runs `update` (?1 the time, ?2 the id, ?3 kTouchEvery); when it changed nothing, whether `exists` (?1 the
-  // id) finds the row.
-  Result<bool> touch(std::string_view update, std::string_view exists, std::string_view id, UnixSeconds at);
-
-  std::mutex mutex_;
-  std::unique_ptr<sqlite::Database> db_;
-  Clock clock_;
+  // The number of schema migrations applied (for tests and diagnostics).
+  virtual StoreTask<int> schema_version() = 0;
 };
+
+// True for "postgres://…" and "postgresql://…" (libpq's URIs).
+bool is_postgres_url(std::string_view database);
+// The URL with its password (and a `password=` parameter) replaced by "***": what logs and errors show.
+std::string redacted_database(std::string_view database);
+
+// Opens the store that `database` names, on `executor`: a PostgreSQL URL (is_postgres_url), or "" for SQLite
+// in `data_dir` (<data_dir>/relay.db, the directory made 0700 when missing). Either is migrated to the
+// latest schema; a database newer than this program is refused (500). An unreachable PostgreSQL is a 503.
+boost::asio::awaitable<Result<std::unique_ptr<Store>>> open_store(std::string database, std::string data_dir,
+                                                                  boost::asio::any_io_executor executor,
+                                                                  Clock clock = unix_now);
 
 }  // namespace quorum::relay

@@ -1,7 +1,9 @@
 #include "relay/store_checks.h"
 
+#include <boost/json.hpp>
 #include <string>
 
+#include "auth/api_key.h"
 #include "relay/store.h"
 
 namespace quorum::relay::store_checks {
@@ -60,6 +62,66 @@ Status all(std::initializer_list<Status> checks) {
     if (!check) return check.error();
   }
   return Ok{};
+}
+
+namespace {
+constexpr size_t kMaxModels = 256;
+}  // namespace
+
+Status new_key(std::string_view cluster_id, std::string_view name, const std::vector<std::string>& models) {
+  if (auto ok = all({text("cluster id", cluster_id), text("key name", name)}); !ok) return ok;
+  if (models.size() > kMaxModels) {
+    return ApiError::invalid_request("a key names at most " + std::to_string(kMaxModels) + " models",
+                                     "models");
+  }
+  for (const auto& m : models) {
+    if (auto ok = text("model", m); !ok) return ok;
+  }
+  return Ok{};
+}
+
+std::string models_json(const std::vector<std::string>& models) {
+  boost::json::array array;
+  for (const auto& m : models) array.emplace_back(m);
+  return boost::json::serialize(array);
+}
+
+Result<std::vector<std::string>> models_from_json(std::string_view text, std::string_view key_id) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(text, ec);
+  std::vector<std::string> models;
+  if (!ec && v.is_array()) {
+    for (const auto& m : v.get_array()) {
+      if (!m.is_string()) break;
+      models.emplace_back(m.get_string());
+    }
+    if (models.size() == v.get_array().size()) return models;
+  }
+  return ApiError::server(500, "relay database: the models of key " + std::string(key_id) + " are damaged",
+                          "database_error");
+}
+
+std::vector<KeyHash> key_hashes(std::vector<ApiKey> keys) {
+  std::vector<KeyHash> hashes;
+  hashes.reserve(keys.size());
+  for (auto& k : keys) {
+    hashes.push_back({std::move(k.id), std::move(k.secret_hash), std::move(k.models), k.limits, k.expires_at,
+                      k.revoked_at.has_value()});
+  }
+  return hashes;
+}
+
+KeyCheck verdict(std::optional<ApiKey> key, std::string_view secret, UnixSeconds now) {
+  if (!key || !api_key::matches(secret, key->secret_hash)) return KeyCheck{KeyVerdict::unknown, std::nullopt};
+  switch (key->state(now)) {
+    case KeyState::revoked:
+      return KeyCheck{KeyVerdict::revoked, std::move(key)};
+    case KeyState::expired:
+      return KeyCheck{KeyVerdict::expired, std::move(key)};
+    case KeyState::active:
+      break;
+  }
+  return KeyCheck{KeyVerdict::ok, std::move(key)};
 }
 
 }  // namespace quorum::relay::store_checks

@@ -1,82 +1,22 @@
-// The Store's API keys (store.h). The models a key may use are kept as a JSON array of strings.
-#include <boost/json.hpp>
-
+// The SQLite store's API keys (sqlite_store.h). The models a key may use are kept as a JSON array of strings.
 #include "auth/api_key.h"
 #include "relay/sqlite.h"
-#include "relay/store.h"
+#include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
 namespace checks = store_checks;
-namespace json = boost::json;
 
 namespace {
-
-constexpr size_t kMaxModels = 256;
-constexpr int kIdAttempts = 3;  // a 71-bit random id collides essentially never; a few draws make it never
-
-std::string models_json(const std::vector<std::string>& models) {
-  json::array array;
-  for (const auto& m : models) array.emplace_back(m);
-  return json::serialize(array);
-}
-
-// A damaged list fails the read: read as "every model", it would widen what the key may do.
-Result<std::vector<std::string>> models_from_json(std::string_view text, std::string_view key_id) {
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  std::vector<std::string> models;
-  if (!ec && v.is_array()) {
-    for (const auto& m : v.get_array()) {
-      if (!m.is_string()) break;
-      models.emplace_back(m.get_string());
-    }
-    if (models.size() == v.get_array().size()) return models;
-  }
-  return ApiError::server(500, "relay database: the models of key " + std::string(key_id) + " are damaged",
-                          "database_error");
-}
-
-// The columns of the key SELECTs below, in their order.
-Result<ApiKey> read_key(const sqlite::Statement& st) {
-  ApiKey key;
-  key.id = st.text(0);
-  key.cluster_id = st.text(1);
-  key.name = st.text(2);
-  key.secret_hash = st.text(3);
-  auto models = models_from_json(st.text(4), key.id);
-  if (!models) return models.take_error();
-  key.models = std::move(*models);
-  key.limits = {static_cast<uint64_t>(st.integer(5)), static_cast<uint64_t>(st.integer(6)),
-                static_cast<uint64_t>(st.integer(7))};
-  key.expires_at = st.optional_integer(8);
-  key.created_at = st.integer(9);
-  key.last_used_at = st.optional_integer(10);
-  key.revoked_at = st.optional_integer(11);
-  return key;
-}
 
 Result<std::optional<ApiKey>> key_by_id(sqlite::Database& db, std::string_view id) {
   return sqlite::first_row<ApiKey>(
       db,
       "SELECT id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, "
       "expires_at, created_at, last_used_at, revoked_at FROM api_keys WHERE id = ?1",
-      read_key, id);
-}
-
-Status check_new_key(std::string_view cluster_id, std::string_view name,
-                     const std::vector<std::string>& models) {
-  if (auto ok = checks::all({checks::text("cluster id", cluster_id), checks::text("key name", name)}); !ok)
-    return ok;
-  if (models.size() > kMaxModels) {
-    return ApiError::invalid_request("a key names at most " + std::to_string(kMaxModels) + " models",
-                                     "models");
-  }
-  for (const auto& m : models) {
-    if (auto ok = checks::text("model", m); !ok) return ok;
-  }
-  return Ok{};
+      store_rows::key<sqlite::Statement>, id);
 }
 
 }  // namespace
@@ -95,10 +35,10 @@ bool ApiKey::allows(std::string_view model) const {
   return false;
 }
 
-Result<std::string> Store::create_key(std::string_view cluster_id, std::string_view name,
-                                      const KeyLimits& limits, const std::vector<std::string>& models,
-                                      std::optional<UnixSeconds> expires_at) {
-  if (auto ok = check_new_key(cluster_id, name, models); !ok) return ok.take_error();
+Result<std::string> SqliteStore::create_key(std::string_view cluster_id, std::string_view name,
+                                            const KeyLimits& limits, const std::vector<std::string>& models,
+                                            std::optional<UnixSeconds> expires_at) {
+  if (auto ok = checks::new_key(cluster_id, name, models); !ok) return ok.take_error();
   std::lock_guard lock(mutex_);
   sqlite::Transaction tx(*db_);
   if (auto begun = tx.begin(); !begun) return begun.take_error();
@@ -107,8 +47,8 @@ Result<std::string> Store::create_key(std::string_view cluster_id, std::string_v
       [](const sqlite::Statement& st) { return st.integer(0); }, cluster_id);
   if (!live) return live.take_error();
   if (!*live) return ApiError::not_found("no cluster " + std::string(cluster_id), "cluster_id");
-  const std::string models_text = models_json(models);
-  for (int attempt = 0; attempt < kIdAttempts; ++attempt) {
+  const std::string models_text = checks::models_json(models);
+  for (int attempt = 0; attempt < checks::kIdAttempts; ++attempt) {
     auto key = api_key::generate(api_key::Kind::key);
     auto added = sqlite::changed_one(
         *db_,
@@ -122,45 +62,39 @@ Result<std::string> Store::create_key(std::string_view cluster_id, std::string_v
     if (auto committed = tx.commit(); !committed) return committed.take_error();
     return std::move(key.text);
   }
-  return ApiError::server(500,
-                          "relay database: no free key id after " + std::to_string(kIdAttempts) + " draws",
-                          "database_error");
+  return ApiError::server(
+      500, "relay database: no free key id after " + std::to_string(checks::kIdAttempts) + " draws",
+      "database_error");
 }
 
-Result<std::optional<ApiKey>> Store::find_key(std::string_view id) {
+Result<std::optional<ApiKey>> SqliteStore::find_key(std::string_view id) {
   std::lock_guard lock(mutex_);
   return key_by_id(*db_, id);
 }
 
-Result<std::vector<ApiKey>> Store::keys_of(std::string_view cluster_id) {
+Result<std::vector<ApiKey>> SqliteStore::keys_of(std::string_view cluster_id) {
   std::lock_guard lock(mutex_);
   return sqlite::rows<ApiKey>(*db_,
                               "SELECT id, cluster_id, name, secret_hash, models, rpm, tpm, max_parallel, "
                               "expires_at, created_at, last_used_at, revoked_at FROM api_keys "
                               "WHERE cluster_id = ?1 ORDER BY created_at, id",
-                              read_key, cluster_id);
+                              store_rows::key<sqlite::Statement>, cluster_id);
 }
 
-Result<bool> Store::revoke_key(std::string_view cluster_id, std::string_view id) {
+Result<bool> SqliteStore::revoke_key(std::string_view cluster_id, std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::changed_one(
       *db_, "UPDATE api_keys SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2 AND cluster_id = ?3",
       clock_(), id, cluster_id);
 }
 
-Result<std::vector<KeyHash>> Store::key_hashes_of(std::string_view cluster_id) {
+Result<std::vector<KeyHash>> SqliteStore::key_hashes_of(std::string_view cluster_id) {
   auto keys = keys_of(cluster_id);
   if (!keys) return keys.take_error();
-  std::vector<KeyHash> hashes;
-  hashes.reserve(keys->size());
-  for (auto& k : *keys) {
-    hashes.push_back({std::move(k.id), std::move(k.secret_hash), std::move(k.models), k.limits, k.expires_at,
-                      k.revoked_at.has_value()});
-  }
-  return hashes;
+  return checks::key_hashes(std::move(*keys));
 }
 
-Result<bool> Store::touch_key(std::string_view id, UnixSeconds at) {
+Result<bool> SqliteStore::touch_key(std::string_view id, UnixSeconds at) {
   std::lock_guard lock(mutex_);
   return touch(
       "UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2 AND "
@@ -168,23 +102,13 @@ Result<bool> Store::touch_key(std::string_view id, UnixSeconds at) {
       "SELECT 1 FROM api_keys WHERE id = ?1", id, at);
 }
 
-Result<KeyCheck> Store::check_key(std::string_view text) {
+Result<KeyCheck> SqliteStore::check_key(std::string_view text) {
   auto parsed = api_key::parse(text, api_key::Kind::key);
   if (!parsed) return KeyCheck{KeyVerdict::malformed, std::nullopt};
   std::lock_guard lock(mutex_);
   auto key = key_by_id(*db_, parsed->id);
   if (!key) return key.take_error();
-  if (!*key || !api_key::matches(parsed->secret, (*key)->secret_hash))
-    return KeyCheck{KeyVerdict::unknown, std::nullopt};
-  switch ((*key)->state(clock_())) {
-    case KeyState::revoked:
-      return KeyCheck{KeyVerdict::revoked, std::move(*key)};
-    case KeyState::expired:
-      return KeyCheck{KeyVerdict::expired, std::move(*key)};
-    case KeyState::active:
-      break;
-  }
-  return KeyCheck{KeyVerdict::ok, std::move(*key)};
+  return checks::verdict(std::move(*key), parsed->secret, clock_());
 }
 
 }  // namespace quorum::relay

@@ -1,24 +1,14 @@
-// The Store's nodes and their sessions (store.h).
+// The SQLite store's nodes and their sessions (sqlite_store.h).
 #include "relay/sqlite.h"
-#include "relay/store.h"
+#include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
 namespace checks = store_checks;
 
 namespace {
-
-// The columns of the node SELECTs below, in their order.
-Node read_node(const sqlite::Statement& st) {
-  return {st.text(0),
-          st.text(1),
-          st.text(2),
-          st.blob(3),
-          st.integer(4),
-          st.optional_integer(5),
-          st.optional_integer(6)};
-}
 
 struct Standing {
   std::string cluster_id;
@@ -27,7 +17,7 @@ struct Standing {
 
 }  // namespace
 
-Result<EnrolResult> Store::enrol_node(const Node& node) {
+Result<EnrolResult> SqliteStore::enrol_node(const Node& node) {
   if (auto ok = checks::all({checks::text("node id", node.id), checks::text("cluster id", node.cluster_id),
                              checks::text("node name", node.name),
                              checks::public_key("public_key", node.public_key)});
@@ -62,30 +52,30 @@ Result<EnrolResult> Store::enrol_node(const Node& node) {
   return EnrolResult::enrolled;
 }
 
-Result<std::optional<Node>> Store::node(std::string_view id) {
+Result<std::optional<Node>> SqliteStore::node(std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::first_row<Node>(*db_,
                                  "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, "
                                  "last_seen_at FROM nodes WHERE id = ?1",
-                                 read_node, id);
+                                 store_rows::node<sqlite::Statement>, id);
 }
 
-Result<bool> Store::revoke_node(std::string_view id) {
+Result<bool> SqliteStore::revoke_node(std::string_view id) {
   std::lock_guard lock(mutex_);
   return sqlite::changed_one(*db_, "UPDATE nodes SET revoked_at = coalesce(revoked_at, ?1) WHERE id = ?2",
                              clock_(), id);
 }
 
-Result<std::vector<Node>> Store::nodes_of(std::string_view cluster_id) {
+Result<std::vector<Node>> SqliteStore::nodes_of(std::string_view cluster_id) {
   std::lock_guard lock(mutex_);
   return sqlite::rows<Node>(
       *db_,
       "SELECT id, cluster_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM nodes "
       "WHERE cluster_id = ?1 ORDER BY name, id",
-      read_node, cluster_id);
+      store_rows::node<sqlite::Statement>, cluster_id);
 }
 
-Result<bool> Store::touch_node(std::string_view id, UnixSeconds at) {
+Result<bool> SqliteStore::touch_node(std::string_view id, UnixSeconds at) {
   std::lock_guard lock(mutex_);
   return touch(
       "UPDATE nodes SET last_seen_at = ?1 WHERE id = ?2 AND "
@@ -93,7 +83,7 @@ Result<bool> Store::touch_node(std::string_view id, UnixSeconds at) {
       "SELECT 1 FROM nodes WHERE id = ?1", id, at);
 }
 
-Result<int64_t> Store::session_opened(std::string_view node_id) {
+Result<int64_t> SqliteStore::session_opened(std::string_view node_id) {
   std::lock_guard lock(mutex_);
   sqlite::Transaction tx(*db_);
   if (auto begun = tx.begin(); !begun) return begun.take_error();
@@ -109,7 +99,7 @@ Result<int64_t> Store::session_opened(std::string_view node_id) {
   return id;
 }
 
-Result<bool> Store::session_closed(int64_t session_id, std::string_view reason) {
+Result<bool> SqliteStore::session_closed(int64_t session_id, std::string_view reason) {
   if (auto ok = checks::text("reason", reason); !ok) return ok.take_error();
   std::lock_guard lock(mutex_);
   sqlite::Transaction tx(*db_);
@@ -129,7 +119,7 @@ Result<bool> Store::session_closed(int64_t session_id, std::string_view reason) 
   return true;
 }
 
-Result<int64_t> Store::close_open_sessions(std::string_view reason) {
+Result<int64_t> SqliteStore::close_open_sessions(std::string_view reason) {
   if (auto ok = checks::text("reason", reason); !ok) return ok.take_error();
   std::lock_guard lock(mutex_);
   return sqlite::changes(
@@ -137,7 +127,7 @@ Result<int64_t> Store::close_open_sessions(std::string_view reason) {
       clock_(), reason);
 }
 
-Result<int64_t> Store::prune_sessions(UnixSeconds before) {
+Result<int64_t> SqliteStore::prune_sessions(UnixSeconds before) {
   std::lock_guard lock(mutex_);
   return sqlite::changes(*db_, "DELETE FROM node_sessions WHERE disconnected_at < ?1", before);
 }

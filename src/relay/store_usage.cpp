@@ -1,29 +1,15 @@
-// The Store's daily usage (store.h): counts added to one row per (day, cluster, key, node, model).
+// The SQLite store's daily usage (sqlite_store.h): counts added to one row per (day, cluster, key, node,
+// model).
 #include <ctime>
 
 #include "relay/sqlite.h"
-#include "relay/store.h"
+#include "relay/sqlite_store.h"
 #include "relay/store_checks.h"
+#include "relay/store_rows.h"
 
 namespace quorum::relay {
 
 namespace checks = store_checks;
-
-namespace {
-
-UsageRecord read_usage(const sqlite::Statement& st) {
-  return {st.text(0),
-          st.text(1),
-          st.text(2),
-          st.text(3),
-          st.text(4),
-          static_cast<uint64_t>(st.integer(5)),
-          static_cast<uint64_t>(st.integer(6)),
-          static_cast<uint64_t>(st.integer(7)),
-          static_cast<uint64_t>(st.integer(8))};
-}
-
-}  // namespace
 
 std::string utc_day(UnixSeconds t) {
   const std::time_t time = static_cast<std::time_t>(t);
@@ -42,7 +28,7 @@ std::string utc_day(UnixSeconds t) {
 
 // Sums saturate at SQLite's largest integer: an overflow would turn the sum into a REAL, which the STRICT
 // table refuses, and the whole batch with it.
-Status Store::add_usage(const UsageRecord& r) {
+Status SqliteStore::add_usage(const UsageRecord& r) {
   return sqlite::run(*db_,
                      "INSERT INTO usage_daily (day, cluster_id, key_id, node_id, model, requests, failed, "
                      "prompt_tokens, completion_tokens) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
@@ -57,11 +43,11 @@ Status Store::add_usage(const UsageRecord& r) {
 
 #undef SATURATING_SUM
 
-Status Store::record_usage(const UsageRecord& record) {
+Status SqliteStore::record_usage(const UsageRecord& record) {
   return record_usage(std::span<const UsageRecord>(&record, 1));
 }
 
-Status Store::record_usage(std::span<const UsageRecord> records) {
+Status SqliteStore::record_usage(std::span<const UsageRecord> records) {
   for (const auto& r : records) {
     if (auto ok = checks::usage_record(r); !ok) return ok;
   }
@@ -74,8 +60,8 @@ Status Store::record_usage(std::span<const UsageRecord> records) {
   return tx.commit();
 }
 
-Result<std::vector<UsageRecord>> Store::usage(std::string_view cluster_id, std::string_view from_day,
-                                              std::string_view to_day) {
+Result<std::vector<UsageRecord>> SqliteStore::usage(std::string_view cluster_id, std::string_view from_day,
+                                                    std::string_view to_day) {
   if (auto ok = checks::all({checks::day("from", from_day, false), checks::day("to", to_day, false)}); !ok)
     return ok.take_error();
   std::lock_guard lock(mutex_);
@@ -84,7 +70,7 @@ Result<std::vector<UsageRecord>> Store::usage(std::string_view cluster_id, std::
                                    "prompt_tokens, completion_tokens FROM usage_daily "
                                    "WHERE cluster_id = ?1 AND day BETWEEN ?2 AND ?3 "
                                    "ORDER BY day, key_id, node_id, model",
-                                   read_usage, cluster_id, from_day, to_day);
+                                   store_rows::usage<sqlite::Statement>, cluster_id, from_day, to_day);
 }
 
 }  // namespace quorum::relay

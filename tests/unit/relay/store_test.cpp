@@ -8,6 +8,8 @@
 #include <fstream>
 
 #include "auth/api_key.h"
+#include "relay/pg.h"
+#include "relay/pg_schema.h"
 #include "relay/sqlite.h"
 #include "relay/store_schema.h"
 #include "store_test_support.h"
@@ -19,13 +21,18 @@ using testing::ok;
 using testing::StoreTest;
 using testing::TempDir;
 
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
+                         ::testing::Values(testing::Backend::sqlite, testing::Backend::postgres),
+                         testing::backend_name);
+
 mode_t mode_of(const std::string& path) {
   struct stat st {};
   EXPECT_EQ(::stat(path.c_str(), &st), 0) << path;
   return st.st_mode & 07777;
 }
 
-TEST_F(StoreTest, TheDirectoryAndEveryDatabaseFileAreTheOwnersOnly) {
+TEST_P(StoreTest, TheDirectoryAndEveryDatabaseFileAreTheOwnersOnly) {
+  if (postgres()) GTEST_SKIP() << "SQLite's files only";
   ASSERT_TRUE(store().create_enrol_token("first").ok());  // a write: the WAL file now exists
   EXPECT_EQ(mode_of(dir()), 0700u);
   EXPECT_EQ(mode_of(dir() + "/relay.db"), 0600u);
@@ -37,7 +44,7 @@ TEST(Store, AnExistingDatabaseFileIsMadeOwnerOnly) {
   TempDir tmp;
   { std::ofstream(tmp.path() + "/relay.db"); }
   ASSERT_EQ(::chmod((tmp.path() + "/relay.db").c_str(), 0644), 0);
-  auto store = Store::open(tmp.path());
+  auto store = SyncStore::open("", tmp.path());
   ASSERT_TRUE(store.ok()) << store.error().message;
   EXPECT_EQ(mode_of(tmp.path() + "/relay.db"), 0600u);
 }
@@ -45,13 +52,13 @@ TEST(Store, AnExistingDatabaseFileIsMadeOwnerOnly) {
 TEST(Store, APathThatIsAFileIsRefused) {
   TempDir tmp;
   { std::ofstream(tmp.path() + "/file"); }
-  auto store = Store::open(tmp.path() + "/file");
+  auto store = SyncStore::open("", tmp.path() + "/file");
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.error().status, 500);
   EXPECT_NE(store.error().message.find("not a directory"), std::string::npos) << store.error().message;
 }
 
-TEST_F(StoreTest, ReopeningKeepsEverything) {
+TEST_P(StoreTest, ReopeningKeepsEverything) {
   auto c = add_cluster("c1", "home lab");
   auto n = enrol("n1", "c1", "gpu box");
   auto key = store().create_key("c1", "ci", {.rpm = 60}, {"llama3"});
@@ -81,7 +88,7 @@ TEST_F(StoreTest, ReopeningKeepsEverything) {
   EXPECT_EQ((*usage)[0].completion_tokens, 20u);
 }
 
-TEST_F(StoreTest, MigrationsRunOnceAndReopeningChangesNothing) {
+TEST_P(StoreTest, MigrationsRunOnceAndReopeningChangesNothing) {
   auto version = store().schema_version();
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(*version, latest_schema_version());
@@ -93,6 +100,16 @@ TEST_F(StoreTest, MigrationsRunOnceAndReopeningChangesNothing) {
   EXPECT_TRUE(store().cluster("c1")->has_value());
 
   // Straight on the database: migrating a migrated database does nothing, and says so without error.
+  if (postgres()) {
+    SyncLoop loop;
+    pg::Pool pool(loop.executor(), database(), 1);
+    EXPECT_TRUE(loop.run(pg_schema::migrate(pool)).ok());
+    EXPECT_TRUE(loop.run(pg_schema::migrate(pool)).ok());
+    EXPECT_EQ(ok(loop.run(pg_schema::version(pool))), latest_schema_version());
+    EXPECT_EQ(raw("", "SELECT count(*) FROM quorum_schema_version")[0][0],
+              std::to_string(latest_schema_version()));
+    return;
+  }
   auto db = sqlite::Database::open(dir() + "/relay.db");
   ASSERT_TRUE(db.ok());
   EXPECT_TRUE(migrate(**db).ok());
@@ -119,7 +136,7 @@ TEST(Store, ADatabaseFromANewerRelayIsRefusedAndLeftAlone) {
     ASSERT_TRUE(db.ok());
     ASSERT_TRUE((*db)->exec("PRAGMA user_version = 99").ok());
   }
-  auto store = Store::open(tmp.path());
+  auto store = SyncStore::open("", tmp.path());
   ASSERT_FALSE(store.ok());
   EXPECT_NE(store.error().message.find("newer"), std::string::npos) << store.error().message;
   auto db = sqlite::Database::open(tmp.path() + "/relay.db");
@@ -128,7 +145,23 @@ TEST(Store, ADatabaseFromANewerRelayIsRefusedAndLeftAlone) {
 
 // The schema has no place for content: whatever column is about prompts, completions, messages or bodies is
 // a count.
-TEST_F(StoreTest, NoColumnCanHoldPromptOrCompletionText) {
+TEST_P(StoreTest, NoColumnCanHoldPromptOrCompletionText) {
+  if (postgres()) {
+    auto columns = raw("",
+                       "SELECT table_name, column_name, data_type FROM information_schema.columns "
+                       "WHERE table_schema = 'public'",
+                       {}, 3);
+    int counted = 0;
+    for (const auto& c : columns) {
+      for (const char* word : {"prompt", "completion", "message", "content", "body", "response", "text"}) {
+        if (c[1].find(word) == std::string::npos) continue;
+        EXPECT_EQ(c[2], "bigint") << c[0] << "." << c[1];
+        ++counted;
+      }
+    }
+    EXPECT_EQ(counted, 2);  // usage_daily.prompt_tokens and completion_tokens
+    return;
+  }
   auto db = sqlite::Database::open(dir() + "/relay.db");
   ASSERT_TRUE(db.ok());
   auto tables = sqlite::rows<std::string>(**db, "SELECT name FROM sqlite_schema WHERE type = 'table'",
@@ -160,7 +193,7 @@ TEST_F(StoreTest, NoColumnCanHoldPromptOrCompletionText) {
 
 // ---- enrolment tokens ----
 
-TEST_F(StoreTest, AnEnrolmentTokenWorksOnceAndRemembersItsCluster) {
+TEST_P(StoreTest, AnEnrolmentTokenWorksOnceAndRemembersItsCluster) {
   auto token = store().create_enrol_token("office");
   ASSERT_TRUE(token.ok());
   auto parsed = api_key::parse(*token, api_key::Kind::enrol_token);
@@ -183,7 +216,7 @@ TEST_F(StoreTest, AnEnrolmentTokenWorksOnceAndRemembersItsCluster) {
   EXPECT_EQ((*listed)[0].cluster_id, "cluster-a");
 }
 
-TEST_F(StoreTest, WrongUnknownRevokedAndForeignTokensAreNotRedeemed) {
+TEST_P(StoreTest, WrongUnknownRevokedAndForeignTokensAreNotRedeemed) {
   auto token = store().create_enrol_token("");
   ASSERT_TRUE(token.ok());
   auto parsed = api_key::parse(*token, api_key::Kind::enrol_token);
@@ -204,21 +237,20 @@ TEST_F(StoreTest, WrongUnknownRevokedAndForeignTokensAreNotRedeemed) {
   EXPECT_FALSE(ok(store().list_enrol_tokens())[0].used_at.has_value());
 }
 
-TEST_F(StoreTest, TokensAreStoredHashed) {
+TEST_P(StoreTest, TokensAreStoredHashed) {
   auto token = store().create_enrol_token("n");
   ASSERT_TRUE(token.ok());
   auto parsed = api_key::parse(*token, api_key::Kind::enrol_token);
-  auto db = sqlite::Database::open(dir() + "/relay.db");
-  auto stored = sqlite::first_row<std::string>(
-      **db, "SELECT secret_hash FROM enrol_tokens WHERE id = ?1",
-      [](const sqlite::Statement& st) { return st.text(0); }, parsed->id);
-  ASSERT_TRUE(stored.ok() && *stored);
-  EXPECT_EQ(**stored, api_key::secret_hash(parsed->secret));
+  auto stored = raw("SELECT secret_hash FROM enrol_tokens WHERE id = ?1",
+                    "SELECT secret_hash FROM enrol_tokens WHERE id = $1", {parsed->id});
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0][0], api_key::secret_hash(parsed->secret));
+  EXPECT_EQ(token->find(stored[0][0]), std::string::npos);
 }
 
 // ---- clusters ----
 
-TEST_F(StoreTest, ClustersAreAddedOnceAndListed) {
+TEST_P(StoreTest, ClustersAreAddedOnceAndListed) {
   auto c = add_cluster("5e0c9a1f3b7d2e48", "home");
   now_ += 5;
   add_cluster("0000000000000001", "office");
@@ -238,7 +270,7 @@ TEST_F(StoreTest, ClustersAreAddedOnceAndListed) {
   EXPECT_EQ((*all)[1].name, "office");
 }
 
-TEST_F(StoreTest, BadClusterArgumentsAreRefusedWith400) {
+TEST_P(StoreTest, BadClusterArgumentsAreRefusedWith400) {
   const std::string key(32, 'k');
   for (const Cluster& bad : {Cluster{"", "n", key}, Cluster{"c", "", key}, Cluster{"c", "n", key.substr(1)},
                              Cluster{"c", "n", key + "k"}, Cluster{"c", std::string(300, 'n'), key},
@@ -250,7 +282,7 @@ TEST_F(StoreTest, BadClusterArgumentsAreRefusedWith400) {
   EXPECT_TRUE(store().list_clusters()->empty());
 }
 
-TEST_F(StoreTest, RevokingAClusterRevokesItsNodesAndKeys) {
+TEST_P(StoreTest, RevokingAClusterRevokesItsNodesAndKeys) {
   add_cluster("c1");
   add_cluster("c2");
   enrol("n1", "c1");
@@ -273,7 +305,7 @@ TEST_F(StoreTest, RevokingAClusterRevokesItsNodesAndKeys) {
   EXPECT_FALSE(ok(store().revoke_cluster("nope")));
 }
 
-TEST_F(StoreTest, InjectionLookingTextIsStoredVerbatim) {
+TEST_P(StoreTest, InjectionLookingTextIsStoredVerbatim) {
   const std::string name = "x'); DROP TABLE clusters; -- \"quoted\" ?1 %s \\ \xE2\x9C\x93";
   add_cluster(name, name);
   enrol(name + "-node", name, name);

@@ -20,7 +20,7 @@ TEST(UtcDay, IsTheUtcCalendarDay) {
   EXPECT_EQ(utc_day(1'709'251'200), "2024-03-01");
 }
 
-TEST_F(StoreTest, UsageOfOneDayKeyNodeAndModelIsSummed) {
+TEST_P(StoreTest, UsageOfOneDayKeyNodeAndModelIsSummed) {
   add_cluster("c1");
   const std::string day = utc_day(now_);
   ASSERT_TRUE(store().record_usage({day, "c1", "key1", "n1", "llama3", 1, 0, 100, 20}).ok());
@@ -39,7 +39,7 @@ TEST_F(StoreTest, UsageOfOneDayKeyNodeAndModelIsSummed) {
   EXPECT_EQ(r.completion_tokens, 25u);
 }
 
-TEST_F(StoreTest, UsageRowsAreApartPerKeyNodeModelAndDayAndReadByRange) {
+TEST_P(StoreTest, UsageRowsAreApartPerKeyNodeModelAndDayAndReadByRange) {
   add_cluster("c1");
   add_cluster("c2");
   std::vector<UsageRecord> batch = {
@@ -63,7 +63,7 @@ TEST_F(StoreTest, UsageRowsAreApartPerKeyNodeModelAndDayAndReadByRange) {
   EXPECT_TRUE(store().usage("c1", "2024-04-01", "2024-04-30")->empty());
 }
 
-TEST_F(StoreTest, ABatchIsAddedWhollyOrNotAtAll) {
+TEST_P(StoreTest, ABatchIsAddedWhollyOrNotAtAll) {
   add_cluster("c1");
   const std::string day = utc_day(now_);
   // The second record names a cluster the store does not know: the database refuses it, and the first is
@@ -82,7 +82,7 @@ TEST_F(StoreTest, ABatchIsAddedWhollyOrNotAtAll) {
   EXPECT_TRUE(store().usage("c1", day, day)->empty());
 }
 
-TEST_F(StoreTest, MalformedDaysAndTextsAreRefusedWith400) {
+TEST_P(StoreTest, MalformedDaysAndTextsAreRefusedWith400) {
   add_cluster("c1");
   for (const char* day :
        {"", "2024-3-01", "2024-13-01", "2024-00-10", "2024-01-32", "2024-01-0a", "2024_01_01"}) {
@@ -103,7 +103,7 @@ TEST_F(StoreTest, MalformedDaysAndTextsAreRefusedWith400) {
 }
 
 // A sum past SQLite's largest integer would become a REAL, which the table refuses with the whole batch.
-TEST_F(StoreTest, UsageSumsSaturateInsteadOfFailingTheBatch) {
+TEST_P(StoreTest, UsageSumsSaturateInsteadOfFailingTheBatch) {
   add_cluster("c1");
   const std::string day = utc_day(now_);
   const uint64_t huge = static_cast<uint64_t>(INT64_MAX) - 1;
@@ -119,7 +119,7 @@ TEST_F(StoreTest, UsageSumsSaturateInsteadOfFailingTheBatch) {
 }
 
 // The relay calls the store from one thread, but the store does not rely on it.
-TEST_F(StoreTest, CallsFromSeveralThreadsAreSerialised) {
+TEST_P(StoreTest, CallsFromSeveralThreadsAreSerialised) {
   add_cluster("c1");
   const std::string day = utc_day(now_);
   std::vector<std::thread> threads;
