@@ -105,7 +105,10 @@ ServerWriter::ServerWriter(beast::tcp_stream& stream, unsigned version, bool kee
     : stream_(stream), version_(version), keep_alive_(keep_alive), head_only_(head_only) {}
 
 ServerWriter::~ServerWriter() {
-  unwatch();
+  try {
+    unwatch();
+  } catch (...) {  // a timer that fails to cancel leaves its callback to find `writer` null
+  }
 }
 
 Task<bool> ServerWriter::send(int status, const Headers& headers, std::string body) {
