@@ -58,8 +58,7 @@ class SseEventStream final : public EventStream {
  public:
   SseEventStream(std::unique_ptr<net::ClientResponse> response, const std::string& engine)
       : response_(std::move(response)),
-        reader_(engine, stream_paths().pass_through.load(std::memory_order_relaxed)),
-        engine_(engine) {}
+        reader_(engine, stream_paths().pass_through.load(std::memory_order_relaxed)) {}
 
   ~SseEventStream() override {
     auto& paths = stream_paths();
@@ -77,7 +76,7 @@ class SseEventStream final : public EventStream {
         broken_ = true;
         ApiError e = piece.take_error();
         if (e.status < 500) e.status = 502;
-        e.message = "Engine '" + engine_ + "' stream broke: " + e.message;
+        e.message = "Engine '" + reader_.engine() + "' stream broke: " + e.message;
         pending_.emplace_back(wire::StreamError{std::move(e)});
       } else if (piece->empty()) {
         reader_.end_of_body(pending_);
@@ -99,7 +98,6 @@ class SseEventStream final : public EventStream {
  private:
   std::unique_ptr<net::ClientResponse> response_;
   wire::OpenAiStreamReader reader_;
-  std::string engine_;
   bool broken_ = false;  // the read failed: its error is the stream's last event
   std::vector<wire::StreamEvent> pending_;
   size_t next_ = 0;  // the first of pending_ not yet returned

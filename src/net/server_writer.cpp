@@ -48,8 +48,8 @@ struct ServerWriter::Watch : std::enable_shared_from_this<Watch> {
 
 namespace {
 
-// "<size in hex>\r\n", a chunk's size line, into `line` (at least 20 bytes); its length.
-size_t chunk_size_line(size_t size, char* line) {
+// "<size in hex>\r\n", a chunk's size line, into `line`; its length.
+size_t chunk_size_line(size_t size, char (&line)[ServerWriter::kSizeLineBytes]) {
   static constexpr char kHex[] = "0123456789abcdef";
   char digits[16];
   size_t n = 0;
@@ -83,6 +83,15 @@ ssize_t send_now(int fd, std::span<const asio::const_buffer> buffers) {
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
     return -1;
   }
+}
+
+// After a wait for readability on a connection that a handler is answering (nothing else reads it): whether
+// the client has left — the wait failed, or the connection is readable with nothing to read (its end). Bytes
+// waiting are a pipelined request from a live client.
+bool client_left(tcp::socket& socket, const beast::error_code& waited) {
+  beast::error_code ec;
+  const size_t available = socket.available(ec);
+  return waited || ec || available == 0;
 }
 
 // The bytes of `buffers` from `skip` on, copied.
@@ -188,9 +197,7 @@ Task<void> ServerWriter::wait_client_gone() {
       if (!socket.is_open()) gone_ = true;
       co_return;
     }
-    beast::error_code aec;
-    size_t available = socket.available(aec);
-    if (ec || aec || available == 0) {
+    if (client_left(socket, ec)) {
       gone_ = true;
       co_return;
     }
@@ -228,9 +235,7 @@ void ServerWriter::watch(std::function<void()> on_gone, std::chrono::millisecond
     w->waiting_read = false;
     ServerWriter* self = w->writer;
     if (!self || ec == asio::error::operation_aborted) return;
-    beast::error_code aec;
-    size_t available = self->stream_.socket().available(aec);
-    if (ec || aec || available == 0) self->mark_gone();
+    if (client_left(self->stream_.socket(), ec)) self->mark_gone();
     // Else pipelined bytes from a live client: nothing to tell, and nothing more to watch for here.
   });
 
@@ -252,31 +257,23 @@ void ServerWriter::unwatch() {
 
 void ServerWriter::keep_alive_now(std::string_view filler) {
   if (!streaming_ || writing_ || head_only_ || filler.empty()) return;
-  char size_line[24];
-  const size_t size_len = chunk_size_line(filler.size(), size_line);
-  std::array<asio::const_buffer, 4> buffers{
-      asio::buffer(owed_), asio::buffer(size_line, chunked_ ? size_len : 0),
-      asio::buffer(filler.data(), filler.size()), asio::buffer("\r\n", chunked_ ? 2 : 0)};
-  ssize_t n = send_now(stream_.socket().native_handle(), buffers);
+  char size_line[kSizeLineBytes];
+  std::array<asio::const_buffer, 5> buffers;
+  const auto parts = std::span(buffers.data(), frame(filler, false, size_line, buffers));
+  ssize_t n = send_now(stream_.socket().native_handle(), parts);
   if (n < 0) {
     mark_gone();
     return;
   }
   if (n == 0) return;  // the client is not reading: it needs no keep-alive, and owes nothing more
   sent_any_ = true;
-  owed_ = rest_of(buffers, static_cast<size_t>(n));  // empty once it all went
+  owed_ = rest_of(parts, static_cast<size_t>(n));  // empty once it all went
 }
 
-Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
+size_t ServerWriter::frame(std::string_view data, bool last, char (&size_line)[kSizeLineBytes],
+                           std::array<asio::const_buffer, 5>& buffers) const {
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
-  if (head_only_) {
-    data = {};
-    last = false;
-  }
-  if (data.empty() && !last && owed_.empty()) co_return true;
-  char size_line[24];
-  std::array<asio::const_buffer, 5> buffers;
   size_t count = 0;
   if (!owed_.empty()) buffers[count++] = asio::buffer(owed_);
   if (!data.empty() && chunked_) {
@@ -287,6 +284,18 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
     buffers[count++] = asio::buffer(data.data(), data.size());
   }
   if (last && chunked_) buffers[count++] = asio::buffer(kLastChunk.data(), kLastChunk.size());
+  return count;
+}
+
+Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
+  if (head_only_) {
+    data = {};
+    last = false;
+  }
+  if (data.empty() && !last && owed_.empty()) co_return true;
+  char size_line[kSizeLineBytes];
+  std::array<asio::const_buffer, 5> buffers;
+  const size_t count = frame(data, last, size_line, buffers);
   if (count == 0) co_return true;
   auto parts = std::span(buffers.data(), count);
   const size_t total = asio::buffer_size(parts);

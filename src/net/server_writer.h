@@ -10,6 +10,7 @@
 // Runs on the connection's executor; the stream must outlive it.
 #pragma once
 
+#include <array>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <memory>
 #include <string>
@@ -43,6 +44,9 @@ class ServerWriter final : public ResponseWriter {
   // connection (an HTTP/1.0 stream does).
   bool keeps_alive() const { return keep_alive_; }
 
+  // Room for a chunk's size line: 16 hex digits and CRLF.
+  static constexpr size_t kSizeLineBytes = 18;
+
  private:
   struct Watch;
 
@@ -50,6 +54,10 @@ class ServerWriter final : public ResponseWriter {
   // of the body, in one gathered write: as chunks, or as they are for an HTTP/1.0 stream, or nothing but the
   // head for HEAD.
   Task<bool> send_body_part(std::string_view data, bool last);
+  // The buffers of one gathered write: what is owed, `data` (as a chunk, framed with its size line written
+  // into `size_line`, unless the stream is HTTP/1.0) and, if `last`, the end of a chunked body. Their count.
+  size_t frame(std::string_view data, bool last, char (&size_line)[kSizeLineBytes],
+               std::array<boost::asio::const_buffer, 5>& buffers) const;
   // From a watch's timer: writes the filler if the connection takes it now; what it could not take is owed.
   void keep_alive_now(std::string_view filler);
   void mark_gone();

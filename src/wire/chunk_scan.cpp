@@ -32,10 +32,6 @@ class Scanner {
     }
     return false;
   }
-  bool peek(char c) {
-    skip_ws();
-    return i_ < s_.size() && s_[i_] == c;
-  }
   bool literal(std::string_view word) {
     skip_ws();
     if (s_.substr(i_, word.size()) != word) return false;

@@ -28,6 +28,7 @@ class OpenAiStreamReader final : private SseDecoder::Sink {
   // and no finish_reason), unless it had ended already.
   void end_of_body(std::vector<StreamEvent>& out);
 
+  const std::string& engine() const { return engine_; }
   bool ended() const { return ended_; }
   // `[DONE]` was read: the engine ended well, and its connection is worth keeping.
   bool saw_done() const { return saw_done_; }
