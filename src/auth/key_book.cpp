@@ -67,7 +67,8 @@ Result<std::vector<KeyEntry>> KeyBook::parse(std::string_view text) {
     KeyEntry k;
     auto* id = o.if_contains("id");
     auto* hash = o.if_contains("hash");
-    if (!id || !id->is_string() || !hash || !hash->is_string() || hash->as_string().size() != 64) {
+    if (!id || !id->is_string() || id->as_string().empty() || !hash || !hash->is_string() ||
+        hash->as_string().size() != 64) {
       return ApiError::invalid_request("a key without id or hash");
     }
     k.id = std::string(id->as_string());

@@ -44,7 +44,8 @@ class KeyBook {
   size_t size() const;
 
   // The list as JSON ({"keys":[{id, hash, models, expires_at, revoked}]}), as the relay sends it and
-  // keys.json keeps it; parse fails (400) on anything else. At most kMaxKeys entries.
+  // keys.json keeps it; parse fails (400) on anything else, a key with an empty id or a hash that is not 64
+  // characters among it. At most kMaxKeys entries.
   static constexpr size_t kMaxKeys = 100000;
   static std::string to_json(const std::vector<KeyEntry>& keys);
   static Result<std::vector<KeyEntry>> parse(std::string_view json);
