@@ -59,7 +59,7 @@ bench-engine: test-deps
 
 # libFuzzer harnesses over the pure code (fuzz/, built with clang into build-fuzz/; docs/reliability.md):
 # `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints the executions per harness; `make fuzz-regress`
-# runs each over its committed seeds plus a few seconds, as the test suite does.
+# runs each over its committed seeds plus a fixed, seeded number of mutations, as the test suite does.
 fuzz: test-deps
 	bash scripts/fuzz.sh run
 
