@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format format-check clean \
+.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine bench-store format format-check clean \
   fuzz fuzz-regress fuzz-build fuzz-seeds package release
 
 run: deps build
@@ -50,6 +50,12 @@ bench: test-deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh
+
+# The relay's control-plane store, SQLite next to PostgreSQL (bench/store.sh); Markdown on stdout.
+bench-store: test-deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target quorum-store-bench
+	bash bench/store.sh
 
 # The embedded llama.cpp engine next to llama-server on the same generated 58M model; Markdown on stdout.
 bench-engine: test-deps
