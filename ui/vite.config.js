@@ -1,5 +1,7 @@
 // Build and dev configuration of Quorum's local UI.
-// - `vite build` writes dist/index.html and dist/assets/* (base '/'): the node embeds them and serves them at '/'.
+// - `vite build` writes two pages and their files (base '/'): dist/index.html, the node's local UI (the node
+//   embeds dist/ and serves index.html at '/'), and dist/relay.html, the relay's dashboard (quorum-relay serves
+//   it at '/'); dist/assets/* holds both pages' scripts and styles (shared chunks included).
 // - `vite` (npm run dev) proxies /api and /v1 to a node on http://127.0.0.1:32768 (QUORUM_URL overrides it) and
 //   copies that node's per-launch UI token into the page, so writes work while developing.
 // - `vitest run` uses jsdom and src/test/setup.js.
@@ -31,7 +33,16 @@ function devToken() {
 export default defineConfig({
   base: '/',
   plugins: [react(), tailwindcss(), devToken()],
-  build: { outDir: 'dist', assetsDir: 'assets', sourcemap: false },
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    sourcemap: false,
+    rollupOptions: {
+      input: { index: 'index.html', relay: 'relay.html' },
+      // What both pages use (React, the shared components, formatting, styles) goes in one "shared" chunk.
+      output: { codeSplitting: { groups: [{ name: 'shared', test: /node_modules|modulepreload-polyfill|[\\/]src[\\/](lib|components)[\\/]|index\.css/ }] } },
+    },
+  },
   server: {
     proxy: {
       '/api': { target: NODE_URL, changeOrigin: true },
