@@ -10,6 +10,8 @@
 //   POST /_fake/usage {key_id,node_id,model,requests,prompt_tokens,completion_tokens}   today's usage grows
 //   POST /_fake/drop-streams                    ends every event stream (the page reconnects)
 //   POST /_fake/sign-in-link {email}            → {url}: a one-time sign-in link
+// and GET /v1/models with `Authorization: Bearer qk_…` (a key created here: 200 while active, 401 once revoked),
+// so that a test can use a key the way a client would.
 // Also importable: startFakeRelay({port, host, dist}) → {url, close()} (tests/integration uses it).
 // Not part of the product; loopback only; passwords kept in plain text because nothing here is real.
 import http from 'node:http';
@@ -47,6 +49,7 @@ function makeState() {
     usage: usageRows(),
     audit: auditEntries(),
     nextAudit: 4,
+    secrets: new Map(), // full key → key id
   };
 }
 
@@ -214,7 +217,9 @@ export async function startFakeRelay({ port = 0, host = '127.0.0.1', dist } = {}
       s.keys.unshift(key);
       broadcast('key', key);
       audit(email, 'key.create', id, { name: key.name });
-      return json(res, 200, { id, key: `qk_${id}_${randomBytes(24).toString('base64url')}` });
+      const full = `qk_${id}_${randomBytes(24).toString('base64url')}`;
+      s.secrets.set(full, id);
+      return json(res, 200, { id, key: full });
     }
     const keyDel = rest.match(/^\/keys\/([^/]+)$/);
     if (method === 'DELETE' && keyDel) {
@@ -343,6 +348,15 @@ export async function startFakeRelay({ port = 0, host = '127.0.0.1', dist } = {}
     return fail(res, 404, 'not_found', 'No such cluster or route');
   }
 
+  function v1Models(req, res) {
+    const bearer = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
+    const key = s.keys.find((k) => k.id === s.secrets.get(bearer));
+    if (!key || key.state !== 'active') return fail(res, 401, 'invalid_api_key', 'Invalid or revoked API key');
+    key.last_used_at = nowS();
+    broadcast('key', key);
+    return json(res, 200, { object: 'list', data: models().map((m) => ({ id: m.id, object: 'model', owned_by: 'quorum' })) });
+  }
+
   async function file(res, path) {
     const rel = path.startsWith('/assets/') ? normalize(path).replace(/^\/+/, '') : 'relay.html';
     if (rel.startsWith('..')) return fail(res, 404, 'not_found', 'not found');
@@ -361,6 +375,7 @@ export async function startFakeRelay({ port = 0, host = '127.0.0.1', dist } = {}
     try {
       if (path.startsWith('/_fake/') && req.method === 'POST') return await controls(req, res, path);
       if (path.startsWith('/api/')) return await apiRoute(req, res, path);
+      if (path === '/v1/models' && req.method === 'GET') return v1Models(req, res);
       return await file(res, path);
     } catch (e) {
       return fail(res, 500, 'internal', e.message);
