@@ -11,6 +11,9 @@
 //   { url, email, password,            a relay serving the dashboard at url + "/", and an owner's credentials
 //     nodes: [id, id],                 two nodes of the owner's only cluster, online
 //     takeNodeOffline(id),             makes that node drop its link (the real one: stop the node's process)
+//     signInLink(email),               → a one-time sign-in URL (the real one: `quorum-relay sign-in-link EMAIL`)
+//     dropStreams(),                   optional: ends the dashboard's event streams (the real one: restart the
+//                                      relay on the same port and data); the reconnect test skips without it
 //     close() }
 // Screenshots go to a temporary folder always (named in the test's diagnostics), and to
 // docs/screenshots/relay-PAGE.png when QUORUM_WRITE_SCREENSHOTS=1.
@@ -49,6 +52,11 @@ async function startRelay() {
     password: "password123",
     nodes: ["n-studio-0001", "n-laptop-0002"],
     takeNodeOffline: (id) => control(`/_fake/node/${encodeURIComponent(id)}/offline`),
+    signInLink: async (email) => {
+      const r = await fetch(`${relay.url}/_fake/sign-in-link`, { method: "POST", body: JSON.stringify({ email }) });
+      return (await r.json()).url;
+    },
+    dropStreams: () => control("/_fake/drop-streams"),
     close: () => relay.close(),
   };
 }
@@ -133,6 +141,19 @@ describe("the relay dashboard in Chromium", { skip }, () => {
     await page.getByRole("button", { name: "Sign in" }).click();
     await until(page, () => /Wrong email or password|invalid/i.test(document.querySelector('[role="alert"]')?.textContent ?? ""), undefined, "the refusal");
     await screenshot(t, page, "signin");
+  });
+
+  test("a sign-in link signs in once; spent, it lands on sign-in saying why", async (t) => {
+    const url = await relay.signInLink(relay.email);
+    const page = await newPage(t);
+    await page.goto(url);
+    await page.getByTestId("header-user").waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByTestId("header-user").textContent(), relay.email);
+    const again = await newPage(t);
+    await again.goto(url);
+    await again.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: WAIT_MS });
+    assert.match(again.url(), /#signin\?error=link$/);
+    assert.match(await again.getByRole("alert").textContent(), /sign-in link was already used/);
   });
 
   test("sign in, the fleet live, a key shown once, used, revoked", async (t) => {
@@ -250,5 +271,27 @@ describe("the relay dashboard in Chromium", { skip }, () => {
 
     // The owner's page got the new member live.
     await owner.locator('[data-testid="member-row"]', { hasText: email }).waitFor({ timeout: WAIT_MS });
+  });
+
+  // Last: it takes the other node offline too.
+  test("the event stream comes back after it drops, with the reconnecting banner meanwhile", async (t) => {
+    if (!relay.dropStreams) return t.skip("this relay cannot drop its streams on demand");
+    const page = await newPage(t);
+    await signIn(page);
+    await page.getByTestId("node-card").first().waitFor({ timeout: WAIT_MS });
+    await page.evaluate(() => {
+      window.__banner = [];
+      new MutationObserver(() => {
+        const b = document.querySelector('[data-testid="connection-banner"]');
+        if (b && window.__banner.at(-1) !== b.dataset.state) window.__banner.push(b.dataset.state);
+      }).observe(document.body, { subtree: true, childList: true, attributes: true });
+    });
+    await relay.dropStreams();
+    await until(page, () => window.__banner.includes("reconnecting") && !document.querySelector('[data-testid="connection-banner"]'),
+      undefined, "the banner to come and go");
+    // Live again: a node change arrives on the new stream.
+    await relay.takeNodeOffline(relay.nodes[0]);
+    await until(page, (id) => document.querySelector(`[data-testid="node-card"][data-node-id="${id}"]`)?.dataset.online === "false",
+      relay.nodes[0], "the node shown offline on the new stream");
   });
 });
