@@ -10,6 +10,7 @@
 // return the same shape:
 //   { url, email, password,            a relay serving the dashboard at url + "/", and an owner's credentials
 //     nodes: [id, id],                 two nodes of the owner's only cluster, online
+//     model,                           a model the first of them serves (for chat completions with a new key)
 //     takeNodeOffline(id),             makes that node drop its link (the real one: stop the node's process)
 //     signInLink(email),               → a one-time sign-in URL (the real one: `quorum-relay sign-in-link EMAIL`)
 //     dropStreams(),                   optional: ends the dashboard's event streams (the real one: restart the
@@ -51,6 +52,7 @@ async function startRelay() {
     email: "alice@example.com",
     password: "password123",
     nodes: ["n-studio-0001", "n-laptop-0002"],
+    model: "qwen2.5-0.5b-instruct",
     takeNodeOffline: (id) => control(`/_fake/node/${encodeURIComponent(id)}/offline`),
     signInLink: async (email) => {
       const r = await fetch(`${relay.url}/_fake/sign-in-link`, { method: "POST", body: JSON.stringify({ email }) });
@@ -108,6 +110,16 @@ async function signIn(page) {
 
 const onlineOf = (page) =>
   page.evaluate(() => Object.fromEntries([...document.querySelectorAll('[data-testid="node-card"]')].map((c) => [c.dataset.nodeId, c.dataset.online])));
+
+async function chat(key) {
+  const r = await fetch(`${relay.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: relay.model, messages: [{ role: "user", content: "Say hi" }], max_tokens: 8 }),
+  });
+  await r.arrayBuffer();
+  return r.status;
+}
 
 async function useKey(key) {
   const r = await fetch(`${relay.url}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
@@ -198,6 +210,8 @@ describe("the relay dashboard in Chromium", { skip }, () => {
     assert.match(await dialog.getByRole("note").textContent(), /only time the key is shown/);
     await screenshot(t, page, "key-once");
     assert.equal(await useKey(key), 200, "the new key works");
+    const REQUESTS = 3;
+    for (let i = 0; i < REQUESTS; i++) assert.equal(await chat(key), 200, "a chat completion with the new key");
     await dialog.getByRole("button", { name: "Done" }).click();
     await dialog.waitFor({ state: "detached", timeout: WAIT_MS });
     const row = page.locator('[data-testid="key-row"]', { hasText: name });
@@ -221,6 +235,11 @@ describe("the relay dashboard in Chromium", { skip }, () => {
     const chart = page.getByTestId("usage-by-key").getByRole("img");
     await chart.waitFor({ timeout: WAIT_MS });
     assert.match(await chart.getAttribute("aria-label"), /requests over \d+ days/);
+    // The chart counts the key's requests (the relay flushes usage every few seconds: waited for, not slept).
+    await until(page, ({ n, count }) => {
+      const label = document.querySelector('[data-testid="usage-by-key"] [role="img"]')?.getAttribute("aria-label") ?? "";
+      return label.split(", ").some((part) => part.endsWith(`${n} ${count}`));
+    }, { n: name, count: REQUESTS }, "the new key's requests in the usage chart");
     await screenshot(t, page, "usage");
     await page.getByRole("link", { name: "Audit log" }).click();
     await until(page, (n) => {

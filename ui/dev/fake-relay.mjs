@@ -10,8 +10,9 @@
 //   POST /_fake/usage {key_id,node_id,model,requests,prompt_tokens,completion_tokens}   today's usage grows
 //   POST /_fake/drop-streams                    ends every event stream (the page reconnects)
 //   POST /_fake/sign-in-link {email}            → {url}: a one-time sign-in link
-// and GET /v1/models with `Authorization: Bearer qk_…` (a key created here: 200 while active, 401 once revoked),
-// so that a test can use a key the way a client would.
+// and GET /v1/models, POST /v1/chat/completions (not streamed; a canned answer from the first online node with
+// the model, counted in usage at once) with `Authorization: Bearer qk_…` (a key created here: 200 while active,
+// 401 once revoked), so that a test can use a key the way a client would.
 // Also importable: startFakeRelay({port, host, dist}) → {url, close()} (tests/integration uses it).
 // Not part of the product; loopback only; passwords kept in plain text because nothing here is real.
 import http from 'node:http';
@@ -348,13 +349,38 @@ export async function startFakeRelay({ port = 0, host = '127.0.0.1', dist } = {}
     return fail(res, 404, 'not_found', 'No such cluster or route');
   }
 
-  function v1Models(req, res) {
+  // The active key of a request's bearer, its last use recorded; null after answering 401.
+  function keyOf(req, res) {
     const bearer = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '');
     const key = s.keys.find((k) => k.id === s.secrets.get(bearer));
-    if (!key || key.state !== 'active') return fail(res, 401, 'invalid_api_key', 'Invalid or revoked API key');
+    if (!key || key.state !== 'active') {
+      fail(res, 401, 'invalid_api_key', 'Invalid or revoked API key');
+      return null;
+    }
     key.last_used_at = nowS();
     broadcast('key', key);
+    return key;
+  }
+
+  function v1Models(req, res) {
+    if (!keyOf(req, res)) return undefined;
     return json(res, 200, { object: 'list', data: models().map((m) => ({ id: m.id, object: 'model', owned_by: 'quorum' })) });
+  }
+
+  async function v1Chat(req, res) {
+    const key = keyOf(req, res);
+    if (!key) return undefined;
+    const { body } = await readBody(req);
+    const node = s.nodes.find((n) => n.online && n.models.some((m) => m.id === body?.model));
+    if (!node) return fail(res, 404, 'model_not_found', `No online node has ${body?.model}`);
+    const usage = { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 };
+    addUsage({ key_id: key.id, node_id: node.id, model: body.model, requests: 1, prompt_tokens: usage.prompt_tokens,
+      completion_tokens: usage.completion_tokens });
+    return json(res, 200, {
+      id: `chatcmpl-${hex(6)}`, object: 'chat.completion', created: nowS(), model: body.model,
+      choices: [{ index: 0, message: { role: 'assistant', content: 'Hello from the fake relay.' }, finish_reason: 'stop' }],
+      usage,
+    }, { 'x-quorum-node': node.name });
   }
 
   async function file(res, path) {
@@ -376,6 +402,7 @@ export async function startFakeRelay({ port = 0, host = '127.0.0.1', dist } = {}
       if (path.startsWith('/_fake/') && req.method === 'POST') return await controls(req, res, path);
       if (path.startsWith('/api/')) return await apiRoute(req, res, path);
       if (path === '/v1/models' && req.method === 'GET') return v1Models(req, res);
+      if (path === '/v1/chat/completions' && req.method === 'POST') return await v1Chat(req, res);
       return await file(res, path);
     } catch (e) {
       return fail(res, 500, 'internal', e.message);
