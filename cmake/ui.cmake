@@ -12,7 +12,8 @@ function(quorum_embed_ui target)
   set(dist_dependency "")
   if(QUORUM_UI AND QUORUM_NPM AND EXISTS ${ui_source}/package.json)
     file(GLOB_RECURSE ui_inputs CONFIGURE_DEPENDS ${ui_source}/src/* ${ui_source}/public/*)
-    list(APPEND ui_inputs ${ui_source}/index.html ${ui_source}/package.json ${ui_source}/package-lock.json)
+    list(APPEND ui_inputs ${ui_source}/index.html ${ui_source}/relay.html ${ui_source}/package.json
+         ${ui_source}/package-lock.json)
     file(GLOB ui_configs CONFIGURE_DEPENDS ${ui_source}/vite.config.* ${ui_source}/tsconfig*.json)
     list(APPEND ui_inputs ${ui_configs})
     add_custom_command(
