@@ -6,6 +6,7 @@
 // That is the only timer here: data never comes from polling, only from the stream.
 import { createContext, useContext, useEffect, useReducer } from 'react';
 import { EVENT_NAMES, initialState, reduce } from './lib/state.js';
+import { listenForEvents } from './lib/eventSource.js';
 
 export const RECONNECT_MS = 2000;
 const EVENTS_URL = '/api/ui/events';
@@ -28,17 +29,9 @@ export function useEventStream(dispatch, url = EVENTS_URL) {
           retry = setTimeout(open, RECONNECT_MS);
         }
       };
-      for (const name of EVENT_NAMES) {
-        source.addEventListener(name, (e) => {
-          let data;
-          try {
-            data = JSON.parse(e.data);
-          } catch {
-            return;
-          }
-          dispatch({ type: 'event', event: name, data, at: Date.now() });
-        });
-      }
+      listenForEvents(source, EVENT_NAMES, (name, data) =>
+        dispatch({ type: 'event', event: name, data, at: Date.now() }),
+      );
     };
     open();
     return () => {

@@ -39,6 +39,23 @@ const BUTTONS = {
   danger: 'bg-white text-rose-700 ring-1 ring-inset ring-rose-300 hover:bg-rose-50 disabled:text-rose-300',
 };
 
+// A node's models as badges, green when loaded (the word is there for screen readers too); "none" when empty.
+export function ModelBadges({ models }) {
+  if (!models.length) return 'none';
+  return (
+    <ul className="flex flex-wrap gap-1">
+      {models.map((m) => (
+        <li key={m.id}>
+          <Badge tone={m.loaded ? 'green' : 'gray'} title={m.loaded ? 'loaded' : 'not loaded'}>
+            {m.id}
+            {m.loaded && <span className="sr-only"> (loaded)</span>}
+          </Badge>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 export function Button({ variant = 'secondary', className = '', type = 'button', ...rest }) {
   return (
     <button

@@ -3,7 +3,7 @@
 // counted from when the nodes list arrived.
 import { useNow, useQuorum } from '../store.jsx';
 import { formatAgo } from '../lib/format.js';
-import { Badge, Empty, PageTitle, Waiting } from '../components/ui.jsx';
+import { Badge, Empty, ModelBadges, PageTitle, Waiting } from '../components/ui.jsx';
 
 const STATE_TONE = { online: 'green', pending: 'amber', unreachable: 'red' };
 const PATH_LABEL = { self: 'this node', lan: 'LAN', relay: 'via relay', none: 'no path' };
@@ -47,20 +47,7 @@ export function NodeCard({ node, lastSeenMs }) {
         <Row label="Version">{node.version || '—'}</Row>
         <Row label="Engines">{node.engines.length ? node.engines.join(', ') : 'none'}</Row>
         <Row label="Models">
-          {node.models.length ? (
-            <ul className="flex flex-wrap gap-1">
-              {node.models.map((m) => (
-                <li key={m.id}>
-                  <Badge tone={m.loaded ? 'green' : 'gray'} title={m.loaded ? 'loaded' : 'not loaded'}>
-                    {m.id}
-                    {m.loaded && <span className="sr-only"> (loaded)</span>}
-                  </Badge>
-                </li>
-              ))}
-            </ul>
-          ) : (
-            'none'
-          )}
+          <ModelBadges models={node.models} />
         </Row>
         <Row label="Load">
           <div className="flex items-center gap-2">

@@ -9,6 +9,7 @@ import { useEffect } from 'react';
 import { CLUSTER_EVENTS } from './lib/clusterState.js';
 import { backoffMs } from './lib/backoff.js';
 import { get } from './lib/api.js';
+import { listenForEvents } from '../lib/eventSource.js';
 
 const CLOSED = 2; // EventSource.CLOSED
 
@@ -40,17 +41,7 @@ export function useClusterStream(clusterId, dispatch) {
             if (!stopped) retry = setTimeout(open, delay);
           });
       };
-      for (const name of CLUSTER_EVENTS) {
-        source.addEventListener(name, (e) => {
-          let data;
-          try {
-            data = JSON.parse(e.data);
-          } catch {
-            return;
-          }
-          dispatch({ type: 'event', event: name, data });
-        });
-      }
+      listenForEvents(source, CLUSTER_EVENTS, (name, data) => dispatch({ type: 'event', event: name, data }));
     };
     dispatch({ type: 'connection', connection: 'connecting' });
     open();

@@ -1,6 +1,6 @@
 // Fleet: one card per node of the cluster — name, online (since when) or offline since when, how it reaches the
 // relay, address, engines, models (loaded or not), load, version. Cards change as `node` events arrive.
-import { Badge, Empty, PageTitle } from '../../components/ui.jsx';
+import { Badge, Empty, ModelBadges, PageTitle } from '../../components/ui.jsx';
 import { formatAgo, formatDateTime } from '../../lib/format.js';
 import { useNow } from '../../lib/useNow.js';
 
@@ -70,20 +70,7 @@ export function NodeCard({ node, now }) {
           )}
         </Row>
         <Row label="Models">
-          {models.length ? (
-            <ul className="flex flex-wrap gap-1">
-              {models.map((m) => (
-                <li key={m.id}>
-                  <Badge tone={m.loaded ? 'green' : 'gray'} title={m.loaded ? 'loaded' : 'not loaded'}>
-                    {m.id}
-                    {m.loaded && <span className="sr-only"> (loaded)</span>}
-                  </Badge>
-                </li>
-              ))}
-            </ul>
-          ) : (
-            'none'
-          )}
+          <ModelBadges models={models} />
         </Row>
         <Row label="Load">
           <span className="tabular-nums" data-testid="node-load">
