@@ -456,6 +456,15 @@ void chunk_scan_seeds() {
         "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \xF0\x9F\"}}]}");
 }
 
+// ui_request: a Host header, a newline, a request target: what the local UI's Host check and file paths read.
+void ui_request_seeds() {
+  write("ui_request", "root", "localhost:32768\n/");
+  write("ui_request", "asset", "127.0.0.1\n/assets/index-1.js?v=1");
+  write("ui_request", "events", "[::1]:80\n/api/ui/events");
+  write("ui_request", "dots", "LOCALHOST.\n/assets/../index.html");
+  write("ui_request", "evil", "evil.example\n/index.html");
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_make_seeds DIR\n";
@@ -475,5 +484,6 @@ int main(int argc, char** argv) {
   relay_link_seeds();
   gguf_seeds();
   http_seeds();
+  ui_request_seeds();
   return 0;
 }
