@@ -196,7 +196,7 @@ void StreamWriter::on_event(const StreamEvent& event, std::string& out) {
     } else if (args.empty()) {
       return;  // nothing new: a repeated id or name is dropped (the SDKs would concatenate it)
     }
-    fn["arguments"] = std::move(args);
+    fn["arguments"] = args;  // json::string copies from a std::string either way
     call["function"] = std::move(fn);
     emit_tool_call(tc->choice, call, out);
     return;
