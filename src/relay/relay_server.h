@@ -29,6 +29,9 @@ struct RelayConfig {
   // Both or neither: PEM files of the certificate chain and its private key.
   std::string tls_cert;
   std::string tls_key;
+  // The URL other relays sharing the database and nodes told to move reach this relay at; "" for
+  // http(s)://<listen> (docs/relay.md, "Several relays").
+  std::string advertise;
 };
 
 // Runs until a signal ends it; the exit status.
