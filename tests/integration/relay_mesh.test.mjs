@@ -8,12 +8,13 @@
 // survivors work again, within a deadline (polled).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import crypto from "node:crypto";
 import fs from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import OpenAI from "openai";
 import { freePort, quorumBin, readSse, relayBin, startNode, startRelay, waitFor } from "./harness.mjs";
 import { pgBin, startPostgres } from "./pg_server.mjs";
@@ -23,6 +24,9 @@ let pg;
 const cleanups = [];
 
 const quorum = (...args) => execFileSync(quorumBin(), args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+// The same without blocking this process's event loop: for the commands that go through the load balancer,
+// which runs in it.
+const quorumAsync = async (...args) => (await promisify(execFile)(quorumBin(), args, { encoding: "utf8" })).stdout;
 const lastLine = (text) => text.trim().split("\n").at(-1);
 
 before(async () => {
@@ -113,6 +117,9 @@ async function streamThrough(relay, key, model, content) {
   return { status: 200, headers: r.headers, events: await readSse(r) };
 }
 
+// Progress on stderr, so that a run that stops says where.
+const step = (what) => process.stderr.write(`relay_mesh: ${what}\n`);
+
 const textOf = (events) =>
   events.filter((e) => e !== "[DONE]").map((e) => JSON.parse(e)).map((e) => e.choices?.[0]?.delta?.content ?? "").join("");
 
@@ -130,6 +137,7 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
       r.remove();
     }
   });
+  step(`relays ${relays.map((r) => `${r.id}@${r.port}`).join(", ")}`);
   // Every relay registered itself at its advertised URL, and they share one secret.
   await waitFor(() => sql("SELECT count(*) FROM relays") === "3", { what: "three relays in the registry" });
   assert.deepEqual(sql("SELECT id || ' ' || url FROM relays ORDER BY id").split("\n"),
@@ -145,23 +153,25 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
   quorum("cluster", "init", "--state-dir", stateDir);
   const token = lastLine(execFileSync(relayBin(), ["token", "create", "--data", relays[0].dataDir],
     { encoding: "utf8", env: { ...process.env, QUORUM_RELAY_DATABASE: databaseUrl } }));
-  quorum("relay", "join", balancer.url, token, "--state-dir", stateDir);
+  await quorumAsync("relay", "join", balancer.url, token, "--state-dir", stateDir);
   const engine = await startScriptedEngine({ offer: ["echo", "endless"] });
   cleanups.push(() => engine.stop());
   const node = await startNode({ stateDir, keepStateDir: true,
     args: ["--name", "mesh-node", "--no-mdns", "--no-embedded", "--probe-interval", "1", "--engine", `script=${engine.url}`] });
   cleanups.push(() => node.stop());
-  const key = lastLine(quorum("keys", "create", "mesh", "--state-dir", stateDir));
+  const key = lastLine(await quorumAsync("keys", "create", "mesh", "--state-dir", stateDir));
   assert.match(key, /^qk_/);
   const keyId = sql("SELECT id FROM api_keys");
   const clusterId = sql("SELECT id FROM clusters");
 
+  step("node and key ready");
   // The node ends up at its cluster's home relay, and only there.
   const home = homeOf(clusterId, relays);
   const others = relays.filter((r) => r !== home);
   await waitFor(async () => (await linkedNodes(home)) === 1 && (await linkedNodes(others[0])) === 0 && (await linkedNodes(others[1])) === 0,
     { timeoutMs: 20000, what: `the node linked to its home relay ${home.id}` });
 
+  step(`node at its home ${home.id}`);
   // A streaming request through each relay: the same answer, token by token; the two others forward it one hop
   // (their answer names the home). Then once more with the OpenAI SDK through a non-home relay.
   await waitFor(async () => (await streamThrough(home, key, "echo", "warm-up")).status === 200,
@@ -188,6 +198,7 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
   assert.equal(sdkText, "echo:sdk");
   const models = await sdk.models.list();
   assert.ok(models.data.some((m) => m.id === "echo"), "/v1/models forwarded too");
+  step("served through the three");
   // 1 warm-up + 3 + 1 chat requests reached the engine, each once; the usage (written every 5 s by the home
   // relay) counts each once.
   assert.equal(engine.requests.filter((r) => r.body.model === "echo").length, 5);
@@ -215,6 +226,7 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
   assert.equal(forged.status, 401);
   assert.equal((await forged.json()).error.code, "invalid_mesh_signature");
 
+  step("loop guard checked");
   // Mid-traffic, the home relay is killed: a stream through a survivor (forwarded to the home) ends in band.
   const survivor = others[0];
   const endless = await fetch(`${survivor.url}/v1/chat/completions`, {
@@ -239,6 +251,7 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
   relays.splice(relays.indexOf(home), 1);
   home.remove();
 
+  step("home killed mid-stream");
   // The registry drops the dead relay (kRelayLiveFor), the cluster's new home is one of the survivors, the
   // node moves there, and requests through both survivors work again.
   const newHome = homeOf(clusterId, relays);
