@@ -11,6 +11,7 @@
 #include "auth/api_key.h"
 #include "core/log.h"
 #include "link/goaway.h"
+#include "link/relay_auth.h"
 #include "net/http_client.h"
 #include "relay/mesh_home.h"
 #include "wire/sse.h"
@@ -168,24 +169,39 @@ net::Task<std::optional<std::string>> Mesh::cluster_of_key(std::string key_id) {
   co_return (*key)->cluster_id;
 }
 
-net::Task<bool> Mesh::route(net::HttpRequest& request, net::ResponseWriter& writer) {
+net::Task<std::optional<std::string>> Mesh::cluster_of_node(std::string node_id) {
+  if (auto it = node_clusters_.find(node_id); it != node_clusters_.end()) co_return it->second;
+  auto node = co_await store_.node(node_id);
+  if (!node || !*node) co_return std::nullopt;
+  if (node_clusters_.size() >= kMaxRememberedKeys) node_clusters_.clear();
+  node_clusters_[node_id] = (*node)->cluster_id;
+  co_return (*node)->cluster_id;
+}
+
+net::Task<Mesh::Inbound> Mesh::inbound(net::HttpRequest& request, net::ResponseWriter& writer) {
   const std::string_view from = request.headers.get(kMeshFromHeader);
-  if (!from.empty() || request.headers.has(kMeshSignatureHeader) || request.headers.has(kMeshTimeHeader)) {
-    if (mesh_signature_ok(secret_, request.method, request.target, request.body,
-                          request.headers.get(kMeshTimeHeader), from,
-                          request.headers.get(kMeshSignatureHeader), unix_now())) {
-      ++forwarded_in_;
-      co_return false;  // forwarded by a relay of this database: served here, never forwarded again
-    }
-    const ApiError refusal{
-        401, "invalid_request_error",
-        "This request carries relay-to-relay headers that do not prove it came from a relay "
-        "of this group.",
-        std::nullopt, "invalid_mesh_signature"};
-    net::Headers none;
-    co_await send_error(writer, refusal, std::move(none));
-    co_return true;
+  if (from.empty() && !request.headers.has(kMeshSignatureHeader) && !request.headers.has(kMeshTimeHeader)) {
+    co_return Inbound::kFromClient;
   }
+  if (mesh_signature_ok(secret_, request.method, request.target, request.body,
+                        request.headers.get(kMeshTimeHeader), from, request.headers.get(kMeshSignatureHeader),
+                        unix_now())) {
+    ++forwarded_in_;
+    co_return Inbound::kFromRelay;
+  }
+  const ApiError refusal{401, "invalid_request_error",
+                         "This request carries relay-to-relay headers that do not prove it came from a relay "
+                         "of this group.",
+                         std::nullopt, "invalid_mesh_signature"};
+  net::Headers none;
+  co_await send_error(writer, refusal, std::move(none));
+  co_return Inbound::kRefused;
+}
+
+net::Task<bool> Mesh::route(net::HttpRequest& request, net::ResponseWriter& writer) {
+  const Inbound from = co_await inbound(request, writer);
+  // Forwarded by a relay of this group: served here, never forwarded again (the loop guard).
+  if (from != Inbound::kFromClient) co_return from == Inbound::kRefused;
   if (live_.size() < 2 || (request.method != "GET" && request.method != "POST")) co_return false;
   const std::string_view authorization = request.headers.get("Authorization");
   if (authorization.size() < 7 || !net::iequals(authorization.substr(0, 7), "Bearer ")) co_return false;
@@ -193,6 +209,20 @@ net::Task<bool> Mesh::route(net::HttpRequest& request, net::ResponseWriter& writ
   if (!parsed) co_return false;  // refused here as it would be at home
   auto cluster = co_await cluster_of_key(parsed->id);
   if (!cluster) co_return false;  // unknown key (or the store unavailable): answered here
+  RelayRecord home = home_of(*cluster);
+  if (home.id == self_id_) co_return false;
+  co_await forward(std::move(home), request, writer);
+  co_return true;
+}
+
+net::Task<bool> Mesh::route_control(net::HttpRequest& request, net::ResponseWriter& writer) {
+  const Inbound from = co_await inbound(request, writer);
+  if (from != Inbound::kFromClient) co_return from == Inbound::kRefused;
+  if (live_.size() < 2) co_return false;
+  auto auth = link::parse_control_authorization(request.headers.get("Authorization"));
+  if (!auth) co_return false;  // refused here as it would be at home
+  auto cluster = co_await cluster_of_node(auth->node_id);
+  if (!cluster) co_return false;
   RelayRecord home = home_of(*cluster);
   if (home.id == self_id_) co_return false;
   co_await forward(std::move(home), request, writer);

@@ -9,6 +9,9 @@
 //    for a request of its own. A request that arrives signed is served here, never forwarded again; one
 //    with a mesh header that does not prove itself is refused (401). A home that cannot be reached is a 503
 //    (relay_unavailable) until the registry drops it and the cluster moves.
+//  - Control requests (route_control(), /v1/relay/* but enrolment: `quorum keys`, `quorum usage`, `quorum
+//    nodes`), signed by an enrolled node: forwarded the same way to the home of that node's cluster, where
+//    its nodes are linked (so a key made or revoked anywhere reaches them at once, and "online" is true).
 //  - Node links: every kMoveCheck, a connected node whose cluster is homed elsewhere is told GOAWAY "moved"
 //    with the home's URL (link/goaway.h); its link is closed once no stream runs on it, or kMoveGrace after.
 //    Until then it keeps serving the requests that reach this relay.
@@ -48,6 +51,8 @@ class Mesh {
   // True when the request was answered here (forwarded to its home relay, or refused); false: the caller
   // serves it as usual.
   net::Task<bool> route(net::HttpRequest& request, net::ResponseWriter& writer);
+  // The same for a control request (RelayApi::control, before its signature is checked).
+  net::Task<bool> route_control(net::HttpRequest& request, net::ResponseWriter& writer);
 
   // The home relay of `cluster_id` among the live relays as this relay last read them.
   RelayRecord home_of(const std::string& cluster_id) const;
@@ -60,6 +65,11 @@ class Mesh {
   net::Task<void> refresh();
   void move_misplaced();
   net::Task<std::optional<std::string>> cluster_of_key(std::string key_id);
+  net::Task<std::optional<std::string>> cluster_of_node(std::string node_id);
+  enum class Inbound { kFromClient, kFromRelay, kRefused };
+  // Whether `request` was forwarded by a relay of this group (it proves it), comes from a client, or carries
+  // mesh headers that prove nothing (then answered here: 401).
+  net::Task<Inbound> inbound(net::HttpRequest& request, net::ResponseWriter& writer);
   net::Task<void> forward(RelayRecord home, net::HttpRequest& request, net::ResponseWriter& writer);
 
   net::asio::any_io_executor executor_;
@@ -68,8 +78,10 @@ class Mesh {
   std::string self_id_;
   std::string advertise_;
   std::string secret_;
-  std::vector<RelayRecord> live_;                    // by id; this relay always among them
-  std::map<std::string, std::string> key_clusters_;  // key id → its cluster (a key never changes cluster)
+  std::vector<RelayRecord> live_;  // by id; this relay always among them
+  // Key and node ids → their cluster (neither ever changes cluster).
+  std::map<std::string, std::string> key_clusters_;
+  std::map<std::string, std::string> node_clusters_;
   // Links told to move, and when: closed when idle or kMoveGrace later.
   std::map<std::shared_ptr<link::LinkSession>, std::chrono::steady_clock::time_point> told_;
   std::shared_ptr<net::asio::steady_timer> timer_;

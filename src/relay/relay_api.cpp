@@ -390,6 +390,10 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
 }
 
 net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter& writer) {
+  if (mesh) {
+    const bool routed = co_await mesh->route_control(request, writer);  // to the cluster's home relay
+    if (routed) co_return;
+  }
   auto auth = link::parse_control_authorization(request.headers.get("Authorization"));
   const auto now = unix_now();
   std::optional<Node> caller;

@@ -87,6 +87,24 @@ async function startBalancer(backends) {
   } };
 }
 
+// A control request to `relay` signed with the key of the node whose state is in `stateDir`, as `quorum keys`
+// signs its own (relay_cluster.mjs's signedGet, with a body): the status and the JSON answer.
+async function signedRequest(stateDir, relay, method, target, body = "") {
+  const { node_key: seed } = JSON.parse(fs.readFileSync(path.join(stateDir, "relay.json"), "utf8"));
+  const nodeId = JSON.parse(quorum("cluster", "show", "--json", "--state-dir", stateDir)).node_id;
+  const pkcs8 = Buffer.concat([Buffer.from("302e020100300506032b657004220420", "hex"), Buffer.from(seed, "base64url")]);
+  const key = crypto.createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" });
+  const time = Math.floor(Date.now() / 1000);
+  const nonce = crypto.randomBytes(12).toString("hex");
+  const message = ["quorum-relay-control-v1", method, target, String(time), nonce].join("\n") + "\n" + body;
+  const signature = crypto.sign(null, Buffer.from(message), key).toString("base64url");
+  const r = await fetch(relay.url + target, {
+    method, body: body || undefined,
+    headers: { Authorization: `Quorum-Node ${nodeId}.${time}.${nonce}.${signature}`, "Content-Type": "application/json" },
+  });
+  return { status: r.status, body: await r.json() };
+}
+
 // The home relay of `clusterId` among `relays`, as mesh_home.h chooses it: the largest first 8 bytes of
 // SHA-256(cluster id, NUL, relay id); the smaller id on a tie.
 function homeOf(clusterId, relays) {
@@ -227,6 +245,22 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
   assert.equal((await forged.json()).error.code, "invalid_mesh_signature");
 
   step("loop guard checked");
+
+  // Control requests go to the home too: a key is made through a relay that is not the home; the node is
+  // online in the view of every relay (each answers from the home's); and the key's limit (2 a minute) holds
+  // across the three relays, since it is counted at the home only.
+  const made = await signedRequest(stateDir, others[1], "POST", "/v1/relay/keys", JSON.stringify({ name: "two-a-minute", rpm: 2 }));
+  assert.equal(made.status, 200, JSON.stringify(made.body));
+  const limitedKey = made.body.key;
+  for (const relay of relays) {
+    const listed = await signedRequest(stateDir, relay, "GET", "/v1/relay/nodes");
+    assert.equal(listed.status, 200);
+    assert.equal(listed.body.data[0].online, true, `online as relay ${relay.id} answers`);
+  }
+  const limits = [];
+  for (const relay of [others[0], home, others[1]]) limits.push((await streamThrough(relay, limitedKey, "echo", "limited")).status);
+  assert.deepEqual(limits, [200, 200, 429]);
+  step("control forwarded, limits exact");
   // Mid-traffic, the home relay is killed: a stream through a survivor (forwarded to the home) ends in band.
   const survivor = others[0];
   const endless = await fetch(`${survivor.url}/v1/chat/completions`, {
