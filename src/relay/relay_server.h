@@ -10,6 +10,8 @@
 // node GOAWAY "restarting" (reconnect in about a second, to this relay's successor), then exit. Streams still
 // running at `drain_timeout` end with an in-band error and [DONE] as the links close (a few seconds more at
 // most), never with a cut connection.
+// Several relays on one database (mesh.h): the relay registers at start (at `advertise`), refreshes its row
+// every 2 s, and leaves the registry when it starts stopping, so that the others take its clusters at once.
 // Revocations made with the CLI while it runs (same data directory) reach it within a second: a revoked
 // node's link is dropped; keys are checked against the store on every request.
 #pragma once
