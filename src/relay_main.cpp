@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--max-body-mb", max_body_mb, "Largest request body accepted, in MiB")
       ->capture_default_str();
+  serve->add_option("--advertise", config.advertise,
+                    "URL other relays sharing the database, and nodes told to move, reach this relay at "
+                    "(default: http(s)://<listen>)");
   auto* tls_cert = serve->add_option("--tls-cert", config.tls_cert,
                                      "Serve TLS only (HTTPS, WSS) with this PEM certificate chain; SIGHUP "
                                      "reloads it");

@@ -11,6 +11,7 @@
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/bridge.h"
+#include "link/goaway.h"
 #include "link/relay_auth.h"
 #include "wire/json_fields.h"
 
@@ -105,7 +106,14 @@ net::Task<void> RelayClient::run() {
     }
     told_missing = false;
     const auto started = std::chrono::steady_clock::now();
-    auto delay = co_await connect_once(**relay);
+    std::string dial = moved_to_.empty() ? (*relay)->url : moved_to_;
+    const bool moved = !moved_to_.empty();
+    moved_to_.clear();  // set again only by this link's own GOAWAY "moved"
+    auto delay = co_await connect_once(**relay, std::move(dial));
+    if (moved && !welcomed_ && moved_to_.empty()) {
+      log::info("relay: the relay this node was moved to cannot be reached; back to " + (*relay)->url);
+      delay = kMinBackoff;
+    }
     if (std::chrono::steady_clock::now() - started > std::chrono::minutes(1)) attempt = 0;
     if (stopped_) break;
     if (delay.count() < 0) delay = jittered(attempt++);
@@ -113,8 +121,9 @@ net::Task<void> RelayClient::run() {
   }
 }
 
-net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership& relay) {
-  const std::string url = link_url(relay.url);
+net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership& relay, std::string dial) {
+  welcomed_ = false;
+  const std::string url = link_url(dial);
   auto key = cluster::SigningKey::from_seed(cluster::base64url_decode(relay.node_key_seed));
   if (!key) {
     log::warn("relay: relay.json holds no usable node key; run `quorum relay join` again");
@@ -140,7 +149,7 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   if (!co_await ws->write(link::encode(FrameType::kAuth, 0, auth))) co_return milliseconds(-1);
   auto reply = co_await ws->read();
   if (auto denied = frame_json(reply, FrameType::kDeny)) {
-    log::warn("relay: " + relay.url + " refused this node: " + text_of(*denied, "message"));
+    log::warn("relay: " + dial + " refused this node: " + text_of(*denied, "message"));
     co_return milliseconds(30000);
   }
   if (!frame_json(reply, FrameType::kWelcome)) co_return milliseconds(-1);
@@ -149,7 +158,8 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
       std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kNode);
   session_ = session;
   connected_ = true;
-  log::info("relay: connected to " + relay.url + " (relay " + relay_id + ")");
+  welcomed_ = true;
+  log::info("relay: connected to " + dial + " (relay " + relay_id + ")");
   auto closed = std::make_shared<asio::steady_timer>(executor_, asio::steady_timer::time_point::max());
   auto next = std::make_shared<milliseconds>(-1);
   link::LinkSession::Handlers handlers;
@@ -157,7 +167,7 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   handlers.on_open = [weak](std::shared_ptr<link::LinkStream> stream) {
     if (auto me = weak.lock()) me->on_open(stream);
   };
-  handlers.on_link_frame = [next, weak](const link::Frame& frame) {
+  handlers.on_link_frame = [next, weak, configured = relay.url](const link::Frame& frame) {
     if (frame.type != FrameType::kGoaway && frame.type != FrameType::kNotice) return;
     boost::system::error_code ec;
     auto v = json::parse(frame.payload, ec);
@@ -184,6 +194,14 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
       }
       me->on_members(members, true);
       return;
+    }
+    if (auto goaway = link::parse_goaway(frame.payload); goaway && goaway->reason == "moved") {
+      auto me = weak.lock();
+      std::string to = link::acceptable_move(configured, goaway->url);
+      if (me && !to.empty()) {
+        log::info("relay: moving to " + log::printable(to) + ", this cluster's home relay");
+        me->moved_to_ = std::move(to);
+      }
     }
     if (auto* ms = v.as_object().if_contains("reconnect_in_ms"); ms && ms->is_int64()) {
       // Spread the reconnections of every node over the time the relay gave.

@@ -7,7 +7,10 @@
 //    node of the cluster, TLS inside) are handed to the node's HTTP server as connections (Adopt);
 //  - USAGE after each request of a relay client (counts only);
 //  - reconnects with full-jitter backoff (kMinBackoff..kMaxBackoff, reset after a minute connected), or
-//    when GOAWAY says, and at once after a DENY is fixed (relay.json changes).
+//    when GOAWAY says, and at once after a DENY is fixed (relay.json changes);
+//  - GOAWAY "moved" with a URL (several relays share one database and this cluster is homed at another one,
+//    link/goaway.h): the next link goes to that URL; when it fails, or when that link ends without another
+//    "moved", the one after goes back to relay.json's URL.
 // Runs on one executor; report_usage() may be called from any thread.
 #pragma once
 
@@ -59,7 +62,9 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
  private:
   net::Task<void> run();
   // One connection, from dialling to its end; the delay before the next one.
-  net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay);
+  // One connection to `dial` (relay.json's URL, or where a GOAWAY "moved" sent this node), from dialling to
+  // its end; the delay before the next one.
+  net::Task<std::chrono::milliseconds> connect_once(const cluster::RelayMembership& relay, std::string dial);
   // STATUS every kStatusInterval while `session` is open; closes it when relay.json no longer names `url`.
   net::Task<void> status_loop(std::shared_ptr<link::LinkSession> session, std::string url);
   void on_open(const std::shared_ptr<link::LinkStream>& stream);
@@ -74,6 +79,9 @@ class RelayClient : public std::enable_shared_from_this<RelayClient> {
   std::atomic<bool> connected_{false};
   bool stopped_ = false;
   net::asio::steady_timer wake_;
+  // Where the last link's GOAWAY "moved" sent this node; "" for relay.json's URL.
+  std::string moved_to_;
+  bool welcomed_ = false;  // the last connect_once() got past the handshake
 };
 
 // Reports each finished request of a relay client to the relay (USAGE: ids and token counts only).

@@ -81,8 +81,24 @@ CREATE TABLE usage_daily (
 CREATE INDEX usage_by_cluster_day ON usage_daily (cluster_id, day);
 )sql";
 
+// Version 2: store_schema.cpp's version 2 (the relays and their shared secret).
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE relays (
+  id           TEXT PRIMARY KEY NOT NULL,
+  url          TEXT NOT NULL,
+  started_at   BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL
+);
+
+CREATE TABLE mesh (
+  id     INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+  secret TEXT NOT NULL
+);
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kVersion1},
+    Migration{2, kVersion2},
 };
 
 // Any constant: the lock that serialises migrations of one database.

@@ -63,6 +63,11 @@ class PgStore final : public Store {
   StoreTask<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
                                             std::string_view to_day) override;
 
+  StoreTask<Ok> announce_relay(std::string_view id, std::string_view url) override;
+  StoreTask<std::vector<RelayRecord>> relays_seen_since(UnixSeconds since) override;
+  StoreTask<bool> remove_relay(std::string_view id) override;
+  StoreTask<std::string> mesh_secret() override;
+
   StoreTask<int> schema_version() override;
 
  private:

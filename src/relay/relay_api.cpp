@@ -8,6 +8,7 @@
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/relay_auth.h"
+#include "relay/mesh.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
 #include "wire/json_fields.h"
@@ -136,6 +137,10 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
         ApiError{405, "invalid_request_error", "Method not allowed.", std::nullopt, "method_not_allowed"};
     co_await send_error(writer, refusal);
     co_return;
+  }
+  if (mesh) {
+    const bool routed = co_await mesh->route(request, writer);  // forwarded to the cluster's home relay
+    if (routed) co_return;
   }
   // The key.
   std::string_view authorization = request.headers.get("Authorization");
@@ -385,6 +390,10 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
 }
 
 net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter& writer) {
+  if (mesh) {
+    const bool routed = co_await mesh->route_control(request, writer);  // to the cluster's home relay
+    if (routed) co_return;
+  }
   auto auth = link::parse_control_authorization(request.headers.get("Authorization"));
   const auto now = unix_now();
   std::optional<Node> caller;

@@ -28,6 +28,8 @@
 
 namespace quorum::relay {
 
+class Mesh;
+
 class RelayApi {
  public:
   static constexpr int kMaxTries = 3;
@@ -36,6 +38,9 @@ class RelayApi {
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
   // Called by the hub for each USAGE frame that names a request: charges its tokens to its key's limits.
   void usage_reported(const std::string& request_id, uint64_t tokens);
+  // Set when several relays share the database (mesh.h): a /v1/* or control request of a cluster homed at
+  // another relay goes there (Mesh::route, Mesh::route_control) before anything else is checked here.
+  Mesh* mesh = nullptr;
 
  private:
   net::Task<void> public_api(net::HttpRequest& request, net::ResponseWriter& writer);

@@ -21,6 +21,7 @@
 #include "net/intake.h"
 #include "net/server_certificate.h"
 #include "net/server_limits.h"
+#include "relay/mesh.h"
 #include "relay/node_hub.h"
 #include "relay/relay_api.h"
 #include "relay/store.h"
@@ -182,6 +183,26 @@ int run_relay(const RelayConfig& config) {
     log::error("relay: cannot listen on " + config.listen + ": " + e.what());
     return 1;
   }
+  // The registry of relays sharing this database: this relay joins it before it serves.
+  std::string advertise = config.advertise;
+  if (advertise.empty()) {
+    advertise = std::string(certificate ? "https://" : "http://") +
+                (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
+                std::to_string(server->port());
+    if (host == "0.0.0.0" || host == "::") {
+      log::warn("relay: --advertise is not set and --listen is " + config.listen +
+                ": other relays sharing the database cannot reach this one at " + advertise);
+    }
+  }
+  Mesh mesh(ctx.get_executor(), **store, hub, id, advertise);
+  if (auto joined = run_now(ctx, mesh.join()); !joined) {
+    log::error("relay: cannot register in the relay registry: " + joined.error().message);
+    return 1;
+  }
+  api.mesh = &mesh;
+  mesh.start();
+  log::info("relay: advertised at " + log::printable(advertise));
+
   server->start();
   log::info(std::string("quorum-relay ") + quorum::version() + " (id " + id + ") listening on " + host + ":" +
             std::to_string(server->port()) + (certificate ? " (TLS only)" : " (plain HTTP)"));
@@ -211,6 +232,9 @@ int run_relay(const RelayConfig& config) {
               std::to_string(config.drain_timeout.count()) + " s to finish");
     revocations.cancel();
     hangups.cancel();
+    // Out of the registry at once: the others take this relay's clusters now, not kRelayLiveFor later.
+    mesh.stop();
+    asio::co_spawn(ctx, mesh.leave(), asio::detached);
     usage_timer.cancel();
     server->stop(false, [&] {
       hub.go_away(kRestarting, std::chrono::milliseconds(1000));

@@ -10,6 +10,8 @@
 // node GOAWAY "restarting" (reconnect in about a second, to this relay's successor), then exit. Streams still
 // running at `drain_timeout` end with an in-band error and [DONE] as the links close (a few seconds more at
 // most), never with a cut connection.
+// Several relays on one database (mesh.h): the relay registers at start (at `advertise`), refreshes its row
+// every 2 s, and leaves the registry when it starts stopping, so that the others take its clusters at once.
 // Revocations made with the CLI while it runs (same data directory) reach it within a second: a revoked
 // node's link is dropped; keys are checked against the store on every request.
 #pragma once
@@ -29,6 +31,9 @@ struct RelayConfig {
   // Both or neither: PEM files of the certificate chain and its private key.
   std::string tls_cert;
   std::string tls_key;
+  // The URL other relays sharing the database and nodes told to move reach this relay at; "" for
+  // http(s)://<listen> (docs/relay.md, "Several relays").
+  std::string advertise;
 };
 
 // Runs until a signal ends it; the exit status.

@@ -79,6 +79,15 @@ class SqliteBackend final : public Store {
     co_return db_->usage(cluster_id, from_day, to_day);
   }
 
+  StoreTask<Ok> announce_relay(std::string_view id, std::string_view url) override {
+    co_return db_->announce_relay(id, url);
+  }
+  StoreTask<std::vector<RelayRecord>> relays_seen_since(UnixSeconds since) override {
+    co_return db_->relays_seen_since(since);
+  }
+  StoreTask<bool> remove_relay(std::string_view id) override { co_return db_->remove_relay(id); }
+  StoreTask<std::string> mesh_secret() override { co_return db_->mesh_secret(); }
+
   StoreTask<int> schema_version() override { co_return db_->schema_version(); }
 
  private:

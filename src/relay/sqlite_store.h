@@ -96,6 +96,12 @@ class SqliteStore {
   Result<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
                                          std::string_view to_day);
 
+  // ---- relays sharing this database (store.h) ----
+  Status announce_relay(std::string_view id, std::string_view url);
+  Result<std::vector<RelayRecord>> relays_seen_since(UnixSeconds since);
+  Result<bool> remove_relay(std::string_view id);
+  Result<std::string> mesh_secret();
+
   // PRAGMA user_version (for tests and `quorum-relay` diagnostics).
   Result<int> schema_version();
 

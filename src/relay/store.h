@@ -32,6 +32,7 @@
 #include "auth/api_key.h"
 #include "core/result.h"
 #include "relay/key_limits.h"
+#include "relay/mesh_registry.h"
 
 namespace quorum::relay {
 
@@ -217,6 +218,18 @@ class Store {
   // bounds need only the shape YYYY-MM-DD ("0000-00-00" to "9999-99-99" is everything).
   virtual StoreTask<std::vector<UsageRecord>> usage(std::string_view cluster_id, std::string_view from_day,
                                                     std::string_view to_day) = 0;
+
+  // ---- relays sharing this database (mesh_registry.h) ----
+  // Registers relay `id` at `url`, or refreshes its row: last_seen_at is now (and url replaced); started_at
+  // is set when the row is made.
+  virtual StoreTask<Ok> announce_relay(std::string_view id, std::string_view url) = 0;
+  // The relays seen at `since` or later, by id.
+  virtual StoreTask<std::vector<RelayRecord>> relays_seen_since(UnixSeconds since) = 0;
+  // Deletes relay `id`'s row (a clean shutdown). False when there was none.
+  virtual StoreTask<bool> remove_relay(std::string_view id) = 0;
+  // The secret every relay of this database shares (64 hex digits): made at random by the first call, the
+  // same for every later one (of two first calls at once, one's is kept and both return it).
+  virtual StoreTask<std::string> mesh_secret() = 0;
 
   // The number of schema migrations applied (for tests and diagnostics).
   virtual StoreTask<int> schema_version() = 0;

@@ -84,8 +84,27 @@ CREATE INDEX usage_by_cluster_day ON usage_daily (cluster_id, day);
 PRAGMA user_version = 1;
 )sql";
 
+// Version 2: the relays sharing this database (mesh_registry.h) and their shared secret (one row). The
+// secret is kept as it is: relays sign with it, so it cannot be a hash.
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE relays (
+  id           TEXT PRIMARY KEY NOT NULL,
+  url          TEXT NOT NULL,
+  started_at   INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE mesh (
+  id     INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+  secret TEXT NOT NULL
+) STRICT;
+
+PRAGMA user_version = 2;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kVersion1},
+    Migration{2, kVersion2},
 };
 
 }  // namespace

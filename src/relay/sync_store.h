@@ -116,6 +116,14 @@ class SyncStore {
                                          std::string_view to_day) {
     return run(store_->usage(cluster_id, from_day, to_day));
   }
+  Status announce_relay(std::string_view id, std::string_view url) {
+    return run(store_->announce_relay(id, url));
+  }
+  Result<std::vector<RelayRecord>> relays_seen_since(UnixSeconds since) {
+    return run(store_->relays_seen_since(since));
+  }
+  Result<bool> remove_relay(std::string_view id) { return run(store_->remove_relay(id)); }
+  Result<std::string> mesh_secret() { return run(store_->mesh_secret()); }
   Result<int> schema_version() { return run(store_->schema_version()); }
 
  private:
