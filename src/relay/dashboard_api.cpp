@@ -423,8 +423,8 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
     co_await send_error(writer, refusal);
     co_return;
   }
-  co_await audit(invite.cluster_id, user->email, "invite.accept", invite.id,
-                 json::object{{"role", role_name(role)}, {"user_id", user->id}});
+  json::object detail = json::object{{"role", role_name(role)}, {"user_id", user->id}};
+  co_await audit(invite.cluster_id, user->email, "invite.accept", invite.id, std::move(detail));
   events_.publish(invite.cluster_id, "member",
                   json::object{{"user_id", user->id}, {"email", user->email}, {"role", role_name(role)}});
   net::Headers headers;
@@ -540,7 +540,7 @@ net::Task<Result<json::object>> DashboardApi::snapshot(const Cluster& c, Role ro
       {"invites", invites}};
 }
 
-net::Task<void> DashboardApi::audit(std::string cluster_id, std::string actor, std::string action,
+net::Task<void> DashboardApi::audit(std::string cluster_id, std::string actor, const char* action,
                                     std::string object, json::object detail) {
   AuditEntry entry;
   entry.cluster_id = cluster_id;
@@ -550,7 +550,8 @@ net::Task<void> DashboardApi::audit(std::string cluster_id, std::string actor, s
   entry.detail = json::serialize(detail);
   auto added = co_await store_.add_audit(entry);
   if (!added) {
-    log::warn("relay: dashboard: cannot write the audit entry " + action + ": " + added.error().message);
+    log::warn("relay: dashboard: cannot write the audit entry " + std::string(action) + ": " +
+              added.error().message);
     co_return;
   }
   events_.publish(cluster_id, "audit", audit_json(*added));
@@ -651,7 +652,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     const auto parsed = api_key::parse(*created);
     const std::string id = parsed ? parsed->id : "";
     hub_.keys_changed(cluster_id);
-    co_await audit(cluster_id, user.email, "key.create", id, json::object{{"name", name}});
+    json::object detail = json::object{{"name", name}};
+    co_await audit(cluster_id, user.email, "key.create", id, std::move(detail));
     auto stored = co_await store_.find_key(id);
     if (stored && *stored) events_.publish(cluster_id, "key", key_json(**stored, now));
     const json::value answer = json::object{{"id", id}, {"key", *created}};
@@ -666,7 +668,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       co_return;
     }
     hub_.keys_changed(cluster_id);
-    co_await audit(cluster_id, user.email, "key.revoke", id, json::object{});
+    json::object detail = json::object{};
+    co_await audit(cluster_id, user.email, "key.revoke", id, std::move(detail));
     auto stored = co_await store_.find_key(id);
     if (stored && *stored) events_.publish(cluster_id, "key", key_json(**stored, now));
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
@@ -691,8 +694,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       co_await send_error(writer, refusal);
       co_return;
     }
-    co_await audit(cluster_id, user.email, "invite.create", made->invite.id,
-                   json::object{{"role", role_name(*invited)}, {"email", made->invite.email}});
+    json::object detail = json::object{{"role", role_name(*invited)}, {"email", made->invite.email}};
+    co_await audit(cluster_id, user.email, "invite.create", made->invite.id, std::move(detail));
     events_.publish(cluster_id, "invite", invite_json(made->invite));
     const json::value answer = json::object{{"id", made->invite.id},
                                             {"url", origin(request) + "/#invite/" + made->token},
@@ -707,7 +710,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       co_await send_error(writer, refusal);
       co_return;
     }
-    co_await audit(cluster_id, user.email, "invite.revoke", id, json::object{});
+    json::object detail = json::object{};
+    co_await audit(cluster_id, user.email, "invite.revoke", id, std::move(detail));
     events_.publish(cluster_id, "invite", json::object{{"id", id}, {"revoked", true}});
     const net::Headers no_headers;
     co_await writer.send(204, no_headers, "");
@@ -756,10 +760,9 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
         co_await send_error(writer, refusal);
         co_return;
       }
-      co_await audit(
-          cluster_id, user.email, "member.role", target,
-          json::object{
-              {"email", before.email}, {"from", role_name(before.role)}, {"to", role_name(*new_role)}});
+      json::object detail = json::object{
+          {"email", before.email}, {"from", role_name(before.role)}, {"to", role_name(*new_role)}};
+      co_await audit(cluster_id, user.email, "member.role", target, std::move(detail));
       Membership after = before;
       after.role = *new_role;
       events_.publish(cluster_id, "member", member_json(after));
@@ -772,7 +775,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
         co_await send_error(writer, refusal);
         co_return;
       }
-      co_await audit(cluster_id, user.email, "member.remove", target, json::object{{"email", before.email}});
+      json::object detail = json::object{{"email", before.email}};
+      co_await audit(cluster_id, user.email, "member.remove", target, std::move(detail));
       events_.publish(
           cluster_id, "member",
           json::object{{"user_id", target}, {"email", before.email}, {"role", nullptr}, {"removed", true}});

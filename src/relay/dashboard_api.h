@@ -59,7 +59,7 @@ class DashboardApi {
   // The caller's role in the cluster: nullopt when it is unknown, revoked, or the caller is not a member.
   net::Task<Result<std::optional<Role>>> role_in(const User& user, const std::string& cluster_id);
   // Writes the audit entry and publishes it (and nothing else).
-  net::Task<void> audit(std::string cluster_id, std::string actor, std::string action, std::string object,
+  net::Task<void> audit(std::string cluster_id, std::string actor, const char* action, std::string object,
                         boost::json::object detail);
 
   Store& store_;
