@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { relayBin, waitFor } from "./harness.mjs";
-import { lastLine, quorum, relayCli, startRelayCluster } from "./relay_cluster.mjs";
+import { lastLine, relayCli, startRelayCluster } from "./relay_cluster.mjs";
 
 const PASSWORD = "correct horse battery";
 
@@ -70,7 +70,8 @@ test("the dashboard API: sign-in, snapshot, keys, roles, CSRF and live events", 
   t.after(() => cluster.stop());
   const { relay } = cluster;
   const [member] = cluster.members;
-  const clusterId = JSON.parse(quorum("cluster", "show", "--json", "--state-dir", member.stateDir)).cluster_id;
+  // The relay knows the cluster by its fingerprint: the first word of `quorum-relay cluster list`.
+  const clusterId = relayCli("cluster", "list", "--data", relay.dataDir).trim().split("\n")[0].split(/\s+/)[0];
   assert.ok(clusterId);
 
   addUser(relay, "Ann@Example.com", { password: PASSWORD });
