@@ -226,6 +226,28 @@ test("the dashboard API: sign-in, snapshot, keys, roles, CSRF and live events", 
   assert.match(pageAnswer.headers.get("content-type"), /text\/html/);
   assert.equal(pageAnswer.headers.get("x-frame-options"), "DENY");
 
+  // Behind a proxy on the same machine that says the browser came over HTTPS: the cookie is Secure, and the
+  // relay's origin is https://.
+  const host = new URL(relay.url).host;
+  const proxied = await fetch(`${relay.url}/api/session`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Origin: `https://${host}`, "X-Forwarded-Proto": "https" },
+    body: JSON.stringify({ email: "ann@example.com", password: PASSWORD }),
+  });
+  assert.equal(proxied.status, 200);
+  assert.match(proxied.headers.get("set-cookie"), /; Secure/);
+
+  // Failed sign-ins are limited: the 11th within a minute is a 429 with Retry-After.
+  let limited;
+  for (let i = 0; i < 11 && !limited; i++) {
+    const r = await anon.fetch("/api/session", { method: "POST", body: { email: "ann@example.com", password: `wrong-${i}-password` } });
+    if (r.status === 429) limited = r;
+    else assert.equal(r.status, 401);
+  }
+  assert.ok(limited, "a 429 after repeated failures");
+  assert.ok(Number(limited.headers.get("retry-after")) > 0);
+  assert.equal((await limited.json()).error.code, "rate_limited");
+
   // The node stops: the stream says it is offline.
   await member.node.stop();
   member.alive = false;
