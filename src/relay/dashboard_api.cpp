@@ -600,7 +600,7 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     const json::value answer = std::move(*snap);
     co_await send_json(writer, 200, answer);
   } else if (rest == "events" && method == "GET") {
-    co_await events(writer, cluster_id, role);
+    co_await events(writer, cluster_id, user.id, role);
   } else if (rest == "usage" && method == "GET") {
     const std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
     const std::string from_day = from.empty() ? utc_day(now - int64_t{29} * 86400) : from;
@@ -696,7 +696,7 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     }
     json::object detail = json::object{{"role", role_name(*invited)}, {"email", made->invite.email}};
     co_await audit(cluster_id, user.email, "invite.create", made->invite.id, std::move(detail));
-    events_.publish(cluster_id, "invite", invite_json(made->invite));
+    events_.publish(cluster_id, "invite", invite_json(made->invite), Role::admin);
     const json::value answer = json::object{{"id", made->invite.id},
                                             {"url", origin(request) + "/#invite/" + made->token},
                                             {"expires_at", made->invite.expires_at}};
@@ -712,7 +712,7 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     }
     json::object detail = json::object{};
     co_await audit(cluster_id, user.email, "invite.revoke", id, std::move(detail));
-    events_.publish(cluster_id, "invite", json::object{{"id", id}, {"revoked", true}});
+    events_.publish(cluster_id, "invite", json::object{{"id", id}, {"revoked", true}}, Role::admin);
     const net::Headers no_headers;
     co_await writer.send(204, no_headers, "");
   } else if (rest.starts_with("members/") && (method == "PATCH" || method == "DELETE")) {
@@ -766,6 +766,7 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       Membership after = before;
       after.role = *new_role;
       events_.publish(cluster_id, "member", member_json(after));
+      events_.drop_user(cluster_id, target);
       const json::value answer = member_json(after);
       co_await send_json(writer, 200, answer);
     } else {
@@ -780,6 +781,7 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       events_.publish(
           cluster_id, "member",
           json::object{{"user_id", target}, {"email", before.email}, {"role", nullptr}, {"removed", true}});
+      events_.drop_user(cluster_id, target);
       const net::Headers no_headers;
       co_await writer.send(204, no_headers, "");
     }
@@ -790,9 +792,10 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
   }
 }
 
-net::Task<void> DashboardApi::events(net::ResponseWriter& writer, const std::string& cluster_id, Role role) {
+net::Task<void> DashboardApi::events(net::ResponseWriter& writer, const std::string& cluster_id,
+                                     const std::string& user_id, Role role) {
   auto executor = co_await asio::this_coro::executor;
-  auto sub = events_.subscribe(cluster_id, executor);
+  auto sub = events_.subscribe(cluster_id, user_id, role, executor);
   if (!sub) {
     const ApiError refusal = error(503, "too_many_streams", "Too many dashboards are open; try again later.");
     co_await send_error(writer, refusal);

@@ -53,7 +53,8 @@ class DashboardApi {
   net::Task<void> me(const User& user, net::ResponseWriter& writer);
   net::Task<void> cluster(net::HttpRequest& request, net::ResponseWriter& writer, const User& user,
                           std::string cluster_id, std::string rest);
-  net::Task<void> events(net::ResponseWriter& writer, const std::string& cluster_id, Role role);
+  net::Task<void> events(net::ResponseWriter& writer, const std::string& cluster_id,
+                         const std::string& user_id, Role role);
   // The snapshot of the cluster for a member with `role`; nullopt (and the error) when the store fails.
   net::Task<Result<boost::json::object>> snapshot(const Cluster& cluster, Role role);
   // The caller's role in the cluster: nullopt when it is unknown, revoked, or the caller is not a member.

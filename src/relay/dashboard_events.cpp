@@ -10,9 +10,10 @@ std::string EventSubscriber::take() {
 }
 
 std::shared_ptr<EventSubscriber> DashboardEvents::subscribe(const std::string& cluster_id,
+                                                            const std::string& user_id, Role role,
                                                             const boost::asio::any_io_executor& executor) {
   if (subscribers() >= kMaxSubscribers) return nullptr;
-  auto s = std::make_shared<EventSubscriber>(executor);
+  auto s = std::make_shared<EventSubscriber>(executor, user_id, role);
   by_cluster_[cluster_id].push_back(s);
   return s;
 }
@@ -23,6 +24,22 @@ void DashboardEvents::unsubscribe(const std::shared_ptr<EventSubscriber>& subscr
     list.erase(std::remove(list.begin(), list.end(), subscriber), list.end());
     it = list.empty() ? by_cluster_.erase(it) : std::next(it);
   }
+}
+
+void DashboardEvents::drop_user(const std::string& cluster_id, const std::string& user_id) {
+  auto it = by_cluster_.find(cluster_id);
+  if (it == by_cluster_.end()) return;
+  auto& list = it->second;
+  for (auto s = list.begin(); s != list.end();) {
+    if ((*s)->user_id_ != user_id) {
+      ++s;
+      continue;
+    }
+    (*s)->dropped_ = true;
+    (*s)->wake.cancel();
+    s = list.erase(s);
+  }
+  if (list.empty()) by_cluster_.erase(it);
 }
 
 bool DashboardEvents::has_subscribers(const std::string& cluster_id) const {
@@ -40,13 +57,17 @@ std::string DashboardEvents::record(std::string_view event, const boost::json::v
 }
 
 void DashboardEvents::publish(const std::string& cluster_id, std::string_view event,
-                              const boost::json::value& data) {
+                              const boost::json::value& data, Role min_role) {
   auto it = by_cluster_.find(cluster_id);
   if (it == by_cluster_.end()) return;
   const std::string text = record(event, data);
   auto& list = it->second;
   for (auto s = list.begin(); s != list.end();) {
     auto& sub = **s;
+    if (static_cast<int>(sub.role_) < static_cast<int>(min_role)) {
+      ++s;
+      continue;
+    }
     if (sub.pending_.size() + text.size() > kMaxQueuedBytes) {
       sub.dropped_ = true;  // its stream ends; the browser starts again from a snapshot
       sub.pending_.clear();

@@ -19,11 +19,14 @@
 #include <string_view>
 #include <vector>
 
+#include "relay/accounts.h"
+
 namespace quorum::relay {
 
 class EventSubscriber {
  public:
-  explicit EventSubscriber(const boost::asio::any_io_executor& executor) : wake(executor) {}
+  EventSubscriber(const boost::asio::any_io_executor& executor, std::string user_id, Role role)
+      : wake(executor), user_id_(std::move(user_id)), role_(role) {}
   // What was queued since the last call, concatenated ("" when nothing).
   std::string take();
   // True once it was dropped (over its queue's bound, or the relay stopping): end the stream.
@@ -33,6 +36,8 @@ class EventSubscriber {
 
  private:
   friend class DashboardEvents;
+  std::string user_id_;
+  Role role_;  // events meant for a higher role (invites: admin and up) are not queued
   std::string pending_;
   bool dropped_ = false;
 };
@@ -42,13 +47,18 @@ class DashboardEvents {
   static constexpr size_t kMaxQueuedBytes = size_t{1} << 20;
   static constexpr size_t kMaxSubscribers = 256;
 
-  // A new subscriber to `cluster_id`; null when kMaxSubscribers are open.
-  std::shared_ptr<EventSubscriber> subscribe(const std::string& cluster_id,
-                                             const boost::asio::any_io_executor& executor);
+  // A new subscriber to `cluster_id` (user `user_id`, a member with `role`); null when kMaxSubscribers are
+  // open.
+  std::shared_ptr<EventSubscriber> subscribe(const std::string& cluster_id, const std::string& user_id,
+                                             Role role, const boost::asio::any_io_executor& executor);
+  // Ends the streams of `user_id` in `cluster_id` (their role changed or they left): a page that reconnects
+  // starts again from a snapshot of what it may see now.
+  void drop_user(const std::string& cluster_id, const std::string& user_id);
   void unsubscribe(const std::shared_ptr<EventSubscriber>& subscriber);
   bool has_subscribers(const std::string& cluster_id) const;
-  // Queues the event to every subscriber of `cluster_id`.
-  void publish(const std::string& cluster_id, std::string_view event, const boost::json::value& data);
+  // Queues the event to every subscriber of `cluster_id` whose role is at least `min_role`.
+  void publish(const std::string& cluster_id, std::string_view event, const boost::json::value& data,
+               Role min_role = Role::viewer);
   // Drops every subscriber (the relay stops).
   void close_all();
   size_t subscribers() const;

@@ -135,18 +135,26 @@ TEST(DashboardPage, RelayHtmlIsServedForEveryPageAndAssetsAsFiles) {
 TEST(DashboardEventsTest, ASubscriberThatDoesNotDrainIsDroppedNotGrown) {
   boost::asio::io_context ctx;
   DashboardEvents events;
-  auto a = events.subscribe("c1", ctx.get_executor());
-  auto b = events.subscribe("c2", ctx.get_executor());
+  auto a = events.subscribe("c1", "u1", Role::admin, ctx.get_executor());
+  auto b = events.subscribe("c2", "u2", Role::viewer, ctx.get_executor());
   events.publish("c1", "node", boost::json::object{{"id", "n1"}});
   EXPECT_EQ(a->take(), "event: node\ndata: {\"id\":\"n1\"}\n\n");
   EXPECT_EQ(b->take(), "");
+  events.publish("c2", "invite", boost::json::object{{"id", "i1"}}, Role::admin);
+  EXPECT_EQ(b->take(), "");  // a viewer is not told of invites
+  events.publish("c1", "invite", boost::json::object{{"id", "i1"}}, Role::admin);
+  EXPECT_EQ(a->take(), "event: invite\ndata: {\"id\":\"i1\"}\n\n");
   const std::string big(64 * 1024, 'x');
   for (int i = 0; i < 20; ++i) events.publish("c1", "usage", boost::json::value(big));
   EXPECT_TRUE(a->dropped());
   EXPECT_EQ(a->take(), "");
   EXPECT_FALSE(events.has_subscribers("c1"));
   EXPECT_TRUE(events.has_subscribers("c2"));
-  events.unsubscribe(b);
+  auto c = events.subscribe("c2", "u3", Role::viewer, ctx.get_executor());
+  events.drop_user("c2", "u2");  // u2's role changed: its stream ends, u3's goes on
+  EXPECT_TRUE(b->dropped());
+  EXPECT_FALSE(c->dropped());
+  events.unsubscribe(c);
   EXPECT_EQ(events.subscribers(), 0u);
 }
 
