@@ -366,6 +366,19 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
     // Known before the invite is spent: who joins (an existing user's password, or a new user's).
     email = text_of(*body, "email", 254);
     const std::string pass = text_of(*body, "password", password::kMaxLength);
+    // The same limit as sign-in: an invite is no way around it to guess a member's password.
+    const auto now = dashboard::SignInLimiter::Clock::now();
+    const std::string by_email = "email:" + accounts_shared::normal_email(email);
+    const std::string by_address = "address:" + request.remote_address;
+    const int64_t wait = std::max(limiter_.retry_after(by_email, now), limiter_.retry_after(by_address, now));
+    if (wait > 0) {
+      net::Headers headers;
+      headers.add("Retry-After", std::to_string(wait));
+      const ApiError refusal = error(
+          429, "rate_limited", "Too many failed sign-ins; try again in " + std::to_string(wait) + " s.");
+      co_await send_error(writer, refusal, headers);
+      co_return;
+    }
     auto found = co_await store_.user_by_email(email);
     if (!found) {
       const ApiError& refusal = found.error();
@@ -374,6 +387,8 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
     }
     if (*found) {
       if ((*found)->password_hash.empty() || !password::verify((*found)->password_hash, pass)) {
+        limiter_.failed(by_email, now);
+        limiter_.failed(by_address, now);
         const ApiError refusal = error(401, "invalid_credentials", "Wrong email or password.");
         co_await send_error(writer, refusal);
         co_return;
