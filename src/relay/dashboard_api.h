@@ -2,7 +2,8 @@
 // invite), the signed-in user's clusters, one cluster's snapshot and its live events (SSE), usage, the audit
 // log, and the mutations (keys, invites, members). Sessions are cookies (quorum_session, HttpOnly,
 // SameSite=Strict) whose SHA-256 the store keeps; every mutation passes the CSRF rule and the role rule
-// (dashboard_rules.h), writes an audit entry and publishes events (dashboard_events.h).
+// (dashboard_rules.h), writes an audit entry and publishes events (dashboard_events.h). One cluster's
+// endpoints are in dashboard_cluster.cpp; the JSON shapes in dashboard_wire.h.
 //
 // A cluster the caller is not a member of answers 404, as an unknown one does. An operator
 // (User::is_operator) is an owner of every cluster. Password checks (argon2id) run on the relay's loop: about

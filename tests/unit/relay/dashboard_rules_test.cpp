@@ -9,6 +9,7 @@
 
 #include "relay/dashboard_events.h"
 #include "relay/dashboard_page.h"
+#include "relay/dashboard_wire.h"
 #include "relay/password_hash.h"
 #include "relay/store_accounts_shared.h"
 
@@ -156,6 +157,38 @@ TEST(DashboardEventsTest, ASubscriberThatDoesNotDrainIsDroppedNotGrown) {
   EXPECT_FALSE(c->dropped());
   events.unsubscribe(c);
   EXPECT_EQ(events.subscribers(), 0u);
+}
+
+TEST(DashboardWire, ANodeHasEveryFieldOnlineOrNot) {
+  const auto offline = dashboard_wire::node_json("n1", "box", true, 1700000000, nullptr);
+  for (const char* field : {"id", "name", "online", "since", "path", "address", "version", "engines",
+                            "models", "load", "revoked"}) {
+    EXPECT_TRUE(offline.contains(field)) << field;
+  }
+  EXPECT_EQ(offline.at("online"), false);
+  EXPECT_EQ(offline.at("since"), 1700000000);
+  EXPECT_TRUE(offline.at("load").is_null());
+  EXPECT_EQ(offline.at("revoked"), true);
+
+  ConnectedNode live;
+  live.id = "n1";
+  live.name = "gpu box";
+  live.address = "203.0.113.7";
+  live.connected_at = 1700000100;
+  live.has_status = true;
+  live.status.version = "0.9.0";
+  live.status.engines = {"llama"};
+  live.status.models = {{"qwen", true, 0, ""}};
+  live.status.in_flight = 2;
+  const auto online = dashboard_wire::node_json("n1", "box", false, 1, &live);
+  EXPECT_EQ(online.at("online"), true);
+  EXPECT_EQ(online.at("name"), "gpu box");
+  EXPECT_EQ(online.at("since"), 1700000100);
+  EXPECT_EQ(online.at("path"), "relay");
+  EXPECT_EQ(online.at("version"), "0.9.0");
+  EXPECT_EQ(boost::json::serialize(online.at("engines")), R"([{"name":"llama","kind":null,"healthy":true}])");
+  EXPECT_EQ(boost::json::serialize(online.at("models")), R"([{"id":"qwen","loaded":true}])");
+  EXPECT_EQ(boost::json::serialize(online.at("load")), R"({"running":2,"queued":null})");
 }
 
 TEST(DashboardSql, PostgresGetsDollarParametersAndByteOrder) {
