@@ -1,7 +1,7 @@
 // The relay's web dashboard API (docs/dashboard-api.md) end to end, with fetch (no browser): users from the
 // CLI, password and link sign-in (the cookie's flags), /api/me, a cluster's snapshot with its node online,
-// keys made and revoked through the dashboard and used against /v1, CSRF and role refusals, and the live
-// events stream seeing the node go offline.
+// keys made and revoked through the dashboard and used against /v1, CSRF and role refusals, invites, the
+// sign-in limit, and the live events stream (keys, audit, usage, the node going offline).
 import { execFileSync } from "node:child_process";
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -156,6 +156,19 @@ test("the dashboard API: sign-in, snapshot, keys, roles, CSRF and live events", 
   assert.deepEqual((await models.json()).data.map((m) => m.id), ["tools"]);
   await waitFor(() => events.some((e) => e.event === "key" && e.data.id === made.body.id), { what: "the key event" });
   await waitFor(() => events.some((e) => e.event === "audit" && e.data.action === "key.create"), { what: "the audit event" });
+
+  // A request with it: its usage reaches the stream when the relay writes it (every 5 s).
+  const chat = await fetch(`${relay.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${made.body.key}`, "Content-Type": "application/json" },
+    body: JSON.stringify({ model: "tools", stream: true, messages: [{ role: "user", content: "weather?" }] }),
+  });
+  assert.equal(chat.status, 200);
+  await chat.text();
+  await waitFor(() => events.some((e) => e.event === "usage" && e.data.key_id === made.body.id && e.data.model === "tools" && e.data.requests === 1),
+    { timeoutMs: 15000, what: "the usage event" });
+  const usage = await ann.json(`/api/clusters/${clusterId}/usage`);
+  assert.ok(usage.body.data.some((r) => r.key_id === made.body.id && r.requests === 1), JSON.stringify(usage.body));
 
   const revoked = await ann.json(`/api/clusters/${clusterId}/keys/${made.body.id}`, { method: "DELETE" });
   assert.equal(revoked.status, 200);
