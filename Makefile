@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ARGS ?=
 
-.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine format format-check clean \
+.PHONY: run test deps test-deps build build-asan unit integration asan bench bench-engine bench-store format format-check clean \
   fuzz fuzz-regress fuzz-build fuzz-seeds package release
 
 run: deps build
@@ -51,6 +51,12 @@ bench: test-deps
 	cmake --build $(BUILD) -j $(JOBS)
 	bash bench/run.sh
 
+# The relay's control-plane store, SQLite next to PostgreSQL (bench/store.sh); Markdown on stdout.
+bench-store: test-deps
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j $(JOBS) --target quorum-store-bench
+	bash bench/store.sh
+
 # The embedded llama.cpp engine next to llama-server on the same generated 58M model; Markdown on stdout.
 bench-engine: test-deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
@@ -59,7 +65,7 @@ bench-engine: test-deps
 
 # libFuzzer harnesses over the pure code (fuzz/, built with clang into build-fuzz/; docs/reliability.md):
 # `make fuzz` runs each for FUZZ_SECONDS (default 60) and prints the executions per harness; `make fuzz-regress`
-# runs each over its committed seeds plus a few seconds, as the test suite does.
+# runs each over its committed seeds plus a fixed, seeded number of mutations, as the test suite does.
 fuzz: test-deps
 	bash scripts/fuzz.sh run
 

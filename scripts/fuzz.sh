@@ -5,8 +5,12 @@
 #   scripts/fuzz.sh run       each harness for FUZZ_SECONDS (default 60), one after the other, starting from
 #                             its committed seeds and what earlier runs found (build-fuzz/corpus/); prints the
 #                             executions per harness and their total. FUZZ_ONLY="dns sse_decoders" runs some.
-#   scripts/fuzz.sh regress   each harness over its seeds, then FUZZ_REGRESS_SECONDS (default 4) of fuzzing:
-#                             the test suite's step (make fuzz-regress)
+#   scripts/fuzz.sh regress   each harness over its seeds, then a fixed number of mutations from a fixed seed
+#                             (FUZZ_REGRESS_RUNS, default 20000; 5000 for the slow http_server): the test
+#                             suite's step (make fuzz-regress). The same binary and seeds try the same inputs on
+#                             every machine, so the suite passes or fails alike everywhere and a failure
+#                             replays at once; finding new bugs is `run`'s job (stop 13's CI went red on a
+#                             time-bounded regress that happened to reach a new input, F7).
 #   scripts/fuzz.sh seeds     rewrites the committed seed corpora (fuzz/corpus/) with fuzz_make_seeds; the inputs
 #                             that found bugs (fuzz/corpus/NAME/found-*) are kept
 #
@@ -19,7 +23,7 @@ root=$(pwd)
 build=${BUILD_FUZZ:-build-fuzz}
 jobs=${JOBS:-$(nproc)}
 harnesses=(dns sse_decoders engine_stream request engine_errors node_status peer_proof join_token gguf_header
-  http_server api_key relay_link ui_request)
+  http_server api_key relay_link ui_request chunk_scan)
 [[ -n "${FUZZ_ONLY:-}" ]] && read -r -a harnesses <<<"$FUZZ_ONLY"
 
 build_all() {
@@ -44,15 +48,17 @@ options() {
   printf '%s\n' "${opts[@]}"
 }
 
-# Runs harness $1 for $2 seconds over its seeds and the corpus directory $3 (where new inputs go); prints
-# "NAME EXECUTIONS".
+# Runs harness $1 over its seeds and the corpus directory $3 (where new inputs go), bounded by $2 (libFuzzer
+# options: -max_total_time=S, or -runs=N -seed=K); prints "NAME EXECUTIONS".
 fuzz_one() {
-  local name=$1 seconds=$2 corpus=$3
+  local name=$1 bound=$2 corpus=$3
   local log="$build/logs/$name.log"
   mkdir -p "$corpus" "$build/artifacts" "$build/logs"
   local opts
   mapfile -t opts < <(options "$name")
-  if ! "$build/fuzz_$name" "${opts[@]}" -max_total_time="$seconds" "$corpus" "fuzz/corpus/$name" >"$log" 2>&1; then
+  local bounds
+  read -r -a bounds <<<"$bound"
+  if ! "$build/fuzz_$name" "${opts[@]}" "${bounds[@]}" "$corpus" "fuzz/corpus/$name" >"$log" 2>&1; then
     echo "fuzz_$name FAILED; its report ($log):" >&2
     grep -av "^#[0-9]" "$log" | tail -60 >&2
     return 1
@@ -82,19 +88,20 @@ case "${1:-}" in
     results=()
     for name in "${harnesses[@]}"; do
       echo "fuzz_$name for ${seconds}s" >&2
-      line=$(fuzz_one "$name" "$seconds" "$build/corpus/$name") || exit 1
+      line=$(fuzz_one "$name" "-max_total_time=$seconds" "$build/corpus/$name") || exit 1
       results+=("$line")
     done
     printf '%s\n' "${results[@]}" | report
     ;;
   regress)
     build_all >/dev/null
-    seconds=${FUZZ_REGRESS_SECONDS:-4}
     results=()
     for name in "${harnesses[@]}"; do
       scratch="$build/regress/$name"
       rm -rf "$scratch"
-      line=$(fuzz_one "$name" "$seconds" "$scratch") || exit 1
+      runs=${FUZZ_REGRESS_RUNS:-20000}
+      [[ "$name" == http_server && -z "${FUZZ_REGRESS_RUNS:-}" ]] && runs=5000
+      line=$(fuzz_one "$name" "-runs=$runs -seed=1" "$scratch") || exit 1
       results+=("$line")
     done
     printf '%s\n' "${results[@]}" | report

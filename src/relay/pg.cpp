@@ -101,6 +101,32 @@ Param param(std::optional<int64_t> value) {
   return *value;
 }
 
+std::string text_array(const std::vector<std::string_view>& values) {
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  out += '}';
+  return out;
+}
+
+std::string integer_array(const std::vector<uint64_t>& values) {
+  const auto max = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+  std::string out = "{";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    out += std::to_string(values[i] > max ? max : values[i]);
+  }
+  out += '}';
+  return out;
+}
+
 int64_t Row::integer(int column) const {
   return optional_integer(column).value_or(0);
 }

@@ -49,6 +49,12 @@ Param param(uint64_t value);
 Param param(int value);
 Param param(std::optional<int64_t> value);
 
+// A PostgreSQL array literal, to bind as one text parameter cast to text[] or bigint[] (so that one statement
+// carries many rows: `unnest($1::text[], …)`). Text elements are double-quoted, `"` and `\` escaped, so any
+// text survives; unsigned values above INT64_MAX are written as INT64_MAX, as param() does.
+std::string text_array(const std::vector<std::string_view>& values);
+std::string integer_array(const std::vector<uint64_t>& values);
+
 // One row of a result, its columns from 0 in text form (NULL is nullopt).
 struct Row {
   std::vector<std::optional<std::string>> cells;

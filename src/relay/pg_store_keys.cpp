@@ -24,9 +24,22 @@ constexpr const char* kKeyColumns =
   "CASE WHEN usage_daily." column " > 9223372036854775807 - EXCLUDED." column \
   " THEN 9223372036854775807 ELSE usage_daily." column " + EXCLUDED." column " END"
 
+// Every record of a call in one statement (one round trip, however many rows): the columns arrive as arrays,
+// rows of the same day, cluster, key, node and model are summed first (ON CONFLICT may touch a row only once
+// per statement), in key order (so that two relays writing the same rows never wait on each other in a
+// cycle), and each sum saturates at the largest BIGINT, as in SQLite.
 constexpr const char* kAddUsage =
     "INSERT INTO usage_daily (day, cluster_id, key_id, node_id, model, requests, failed, prompt_tokens, "
-    "completion_tokens) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+    "completion_tokens) "
+    "SELECT day, cluster_id, key_id, node_id, model, LEAST(sum(requests), 9223372036854775807)::bigint, "
+    "LEAST(sum(failed), 9223372036854775807)::bigint, LEAST(sum(prompt_tokens), 9223372036854775807)::bigint, "
+    "LEAST(sum(completion_tokens), 9223372036854775807)::bigint "
+    "FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[], $7::bigint[], "
+    "$8::bigint[], $9::bigint[]) "
+    "AS u(day, cluster_id, key_id, node_id, model, requests, failed, prompt_tokens, completion_tokens) "
+    "GROUP BY day, cluster_id, key_id, node_id, model "
+    "ORDER BY day COLLATE \"C\", cluster_id COLLATE \"C\", key_id COLLATE \"C\", node_id COLLATE \"C\", "
+    "model COLLATE \"C\" "
     "ON CONFLICT (day, cluster_id, key_id, node_id, model) DO UPDATE SET "
     "requests = " SATURATING_SUM("requests") ", "
     "failed = " SATURATING_SUM("failed") ", "
@@ -109,15 +122,27 @@ StoreTask<Ok> PgStore::record_usage(std::span<const UsageRecord> records) {
   for (const auto& r : records) {
     if (auto ok = checks::usage_record(r); !ok) co_return ok;
   }
-  co_return co_await transaction<Ok>(*pool_, [&](pg::Lease& c) -> pg::Task<Result<Ok>> {
-    for (const auto& r : records) {
-      auto added =
-          co_await c->query(kAddUsage, params(r.day, r.cluster_id, r.key_id, r.node_id, r.model, r.requests,
-                                              r.failed, r.prompt_tokens, r.completion_tokens));
-      if (!added) co_return added.take_error();
-    }
-    co_return Ok{};
-  });
+  if (records.empty()) co_return Ok{};
+  std::vector<std::string_view> days, clusters, keys, nodes, models;
+  std::vector<uint64_t> requests, failed, prompt_tokens, completion_tokens;
+  for (const auto& r : records) {
+    days.push_back(r.day);
+    clusters.push_back(r.cluster_id);
+    keys.push_back(r.key_id);
+    nodes.push_back(r.node_id);
+    models.push_back(r.model);
+    requests.push_back(r.requests);
+    failed.push_back(r.failed);
+    prompt_tokens.push_back(r.prompt_tokens);
+    completion_tokens.push_back(r.completion_tokens);
+  }
+  std::vector<pg::Param> columns{
+      pg::text_array(days),      pg::text_array(clusters),         pg::text_array(keys),
+      pg::text_array(nodes),     pg::text_array(models),           pg::integer_array(requests),
+      pg::integer_array(failed), pg::integer_array(prompt_tokens), pg::integer_array(completion_tokens)};
+  auto added = co_await pool_->query(kAddUsage, std::move(columns));
+  if (!added) co_return added.take_error();
+  co_return Ok{};
 }
 
 StoreTask<std::vector<UsageRecord>> PgStore::usage(std::string_view cluster_id, std::string_view from_day,

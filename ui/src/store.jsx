@@ -4,7 +4,7 @@
 // The EventSource reconnects by itself after a dropped connection; when the browser gives up (readyState
 // CLOSED, e.g. the node answered with an error while re-executing) a new one is opened after RECONNECT_MS.
 // That is the only timer here: data never comes from polling, only from the stream.
-import { createContext, useContext, useEffect, useReducer, useState } from 'react';
+import { createContext, useContext, useEffect, useReducer } from 'react';
 import { EVENT_NAMES, initialState, reduce } from './lib/state.js';
 
 export const RECONNECT_MS = 2000;
@@ -61,12 +61,5 @@ export function useQuorum() {
   return ctx;
 }
 
-// Re-renders every `ms` for clocks on screen ("last seen", tokens per second now). Display only.
-export function useNow(ms = 1000) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const t = setInterval(() => setNow(Date.now()), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-  return now;
-}
+// The on-screen clock hook, shared with the relay dashboard.
+export { useNow } from './lib/useNow.js';

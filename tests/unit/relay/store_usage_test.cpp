@@ -118,6 +118,30 @@ TEST_P(StoreTest, UsageSumsSaturateInsteadOfFailingTheBatch) {
   EXPECT_EQ(rows[0].requests, 2u);
 }
 
+// One call may carry the same row twice, and texts with the characters an array literal or SQL quotes
+// (PostgreSQL writes a whole call in one statement of arrays).
+TEST_P(StoreTest, ABatchMaySumTheSameRowAndCarryAnyText) {
+  add_cluster("c1");
+  const std::string day = utc_day(now_);
+  const std::string odd = R"(m "1", {2} \3' NULL)";
+  const uint64_t huge = static_cast<uint64_t>(INT64_MAX) - 1;
+  std::vector<UsageRecord> batch = {{day, "c1", "k", "n", odd, 1, 0, huge, 5},
+                                    {day, "c1", "k", "n", odd, 2, 1, huge, 6},
+                                    {day, "c1", "", "n", "NULL", 1, 0, 0, 0}};
+  auto recorded = store().record_usage(batch);
+  ASSERT_TRUE(recorded.ok()) << recorded.error().message;
+  auto rows = ok(store().usage("c1", day, day));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].key_id, "");
+  EXPECT_EQ(rows[0].model, "NULL");
+  EXPECT_EQ(rows[1].model, odd);
+  EXPECT_EQ(rows[1].requests, 3u);
+  EXPECT_EQ(rows[1].failed, 1u);
+  EXPECT_EQ(rows[1].prompt_tokens, static_cast<uint64_t>(INT64_MAX));
+  EXPECT_EQ(rows[1].completion_tokens, 11u);
+  EXPECT_TRUE(store().record_usage(std::vector<UsageRecord>{}).ok());
+}
+
 // The relay calls the store from one thread, but the store does not rely on it.
 TEST_P(StoreTest, CallsFromSeveralThreadsAreSerialised) {
   add_cluster("c1");

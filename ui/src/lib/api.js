@@ -6,11 +6,11 @@ export function uiToken(doc = document) {
   return doc.querySelector('meta[name="quorum-ui-token"]')?.getAttribute('content') ?? '';
 }
 
-// The message of an OpenAI-shaped error body, or a fallback naming the HTTP status.
-export function errorMessage(body, status) {
+// The message of an OpenAI-shaped error body, or a fallback naming the HTTP status (and who answered it).
+export function errorMessage(body, status, who = 'node') {
   const m = body?.error?.message;
   if (typeof m === 'string' && m) return m;
-  return `The node answered HTTP ${status}`;
+  return `The ${who} answered HTTP ${status}`;
 }
 
 export async function postUi(path, body = {}) {

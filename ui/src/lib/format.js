@@ -49,3 +49,17 @@ export function shortId(id, n = 8) {
   if (!id) return DASH;
   return id.length > n ? `${id.slice(0, n)}…` : id;
 }
+
+// A time given in Unix seconds (the relay's timestamps), as a local date and time ("Dec 1, 2026, 03:44 AM").
+export function formatDateTime(unixS) {
+  if (!unixS || !Number.isFinite(unixS)) return DASH;
+  return new Date(unixS * 1000).toLocaleString([], {
+    year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',
+  });
+}
+
+// A whole number with thousands separators ("12,345"); null/undefined as an em dash.
+export function formatCount(n) {
+  if (n == null || !Number.isFinite(n)) return DASH;
+  return Math.round(n).toLocaleString('en-US');
+}

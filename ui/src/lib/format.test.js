@@ -61,3 +61,15 @@ describe('small helpers', () => {
     });
   });
 });
+
+describe('formatting for the relay dashboard', () => {
+  it('formats Unix-second times and counts', async () => {
+    const { formatCount, formatDateTime } = await import('./format.js');
+    expect(formatDateTime(null)).toBe('—');
+    expect(formatDateTime(1_764_547_200)).toContain('2025');
+    expect(formatCount(1234567.4)).toBe('1,234,567');
+    expect(formatCount(undefined)).toBe('—');
+    expect(errorMessage(null, 502, 'relay')).toBe('The relay answered HTTP 502');
+    expect(errorMessage(null, 502)).toBe('The node answered HTTP 502');
+  });
+});

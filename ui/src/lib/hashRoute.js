@@ -1,4 +1,5 @@
 // Hash routing: /#/, /#/playground, /#/models, /#/nodes, /#/settings. Anything else shows the dashboard.
+// useHash() is shared with the relay dashboard (src/relay/lib/routes.js).
 import { useEffect, useState } from 'react';
 
 export const ROUTES = [
@@ -14,12 +15,17 @@ export function routeFromHash(hash) {
   return ROUTES.some((r) => r.path === path) ? path : '/';
 }
 
-export function useHashRoute() {
-  const [route, setRoute] = useState(() => routeFromHash(window.location.hash));
+// The page's location.hash, kept current (the relay dashboard parses it with its own routes).
+export function useHash() {
+  const [hash, setHash] = useState(() => window.location.hash);
   useEffect(() => {
-    const onChange = () => setRoute(routeFromHash(window.location.hash));
+    const onChange = () => setHash(window.location.hash);
     window.addEventListener('hashchange', onChange);
     return () => window.removeEventListener('hashchange', onChange);
   }, []);
-  return route;
+  return hash;
+}
+
+export function useHashRoute() {
+  return routeFromHash(useHash());
 }
