@@ -281,6 +281,9 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
   }
   json::object detail = json::object{{"role", role_name(role)}, {"user_id", user->id}};
   co_await audit(invite.cluster_id, user->email, "invite.accept", invite.id, std::move(detail));
+  events_.publish(invite.cluster_id, "invite",
+                  json::object{{"id", invite.id}, {"accepted_at", unix_now()}, {"removed", true}},
+                  Role::admin);
   events_.publish(invite.cluster_id, "member",
                   json::object{{"user_id", user->id}, {"email", user->email}, {"role", role_name(role)}});
   net::Headers headers;

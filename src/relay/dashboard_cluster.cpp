@@ -170,9 +170,10 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
       co_return;
     }
     hub_.keys_changed(cluster_id);
-    json::object detail = json::object{};
-    co_await audit(cluster_id, user.email, "key.revoke", id, std::move(detail));
     auto stored = co_await store_.find_key(id);
+    json::object detail;
+    if (stored && *stored) detail["name"] = (*stored)->name;
+    co_await audit(cluster_id, user.email, "key.revoke", id, std::move(detail));
     if (stored && *stored) events_.publish(cluster_id, "key", key_json(**stored, now));
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
     co_await send_json(writer, 200, answer);
@@ -214,7 +215,9 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     }
     json::object detail = json::object{};
     co_await audit(cluster_id, user.email, "invite.revoke", id, std::move(detail));
-    events_.publish(cluster_id, "invite", json::object{{"id", id}, {"revoked", true}}, Role::admin);
+    events_.publish(cluster_id, "invite",
+                    json::object{{"id", id}, {"revoked", true}, {"revoked_at", now}, {"removed", true}},
+                    Role::admin);
     const net::Headers no_headers;
     co_await writer.send(204, no_headers, "");
   } else if (rest.starts_with("members/") && (method == "PATCH" || method == "DELETE")) {

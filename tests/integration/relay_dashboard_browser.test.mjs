@@ -272,12 +272,12 @@ describe("the relay dashboard in Chromium", { skip }, () => {
     await page.getByRole("link", { name: "Usage" }).click();
     const chart = page.getByTestId("usage-by-key").getByRole("img");
     await chart.waitFor({ timeout: WAIT_MS });
-    assert.match(await chart.getAttribute("aria-label"), /requests over \d+ days/);
     // The chart counts the key's requests (the relay flushes usage every few seconds: waited for, not slept).
     await until(page, ({ n, count }) => {
       const label = document.querySelector('[data-testid="usage-by-key"] [role="img"]')?.getAttribute("aria-label") ?? "";
       return label.split(", ").some((part) => part.endsWith(`${n} ${count}`));
-    }, { n: name, count: REQUESTS }, "the new key's requests in the usage chart");
+    }, { n: name, count: REQUESTS }, "the new key's requests in the usage chart", 20000);
+    assert.match(await chart.getAttribute("aria-label"), /requests over \d+ days/);
     await screenshot(t, page, "usage");
     await page.getByRole("link", { name: "Audit log" }).click();
     await until(page, (n) => {
