@@ -51,7 +51,7 @@ async function startRelay() {
 // and an owner made with the CLI.
 async function startRealRelay() {
   const { execFileSync } = await import("node:child_process");
-  const { relayBin } = await import("./harness.mjs");
+  const { relayBin, startRelay: startRelayProcess } = await import("./harness.mjs");
   const { lastLine, relayCli, startRelayCluster } = await import("./relay_cluster.mjs");
   const cluster = await startRelayCluster({ nodes: 2, engineOptions: () => ({ offer: ["echo"] }) });
   const dataDir = cluster.relay.dataDir;
@@ -74,6 +74,12 @@ async function startRealRelay() {
       }
     },
     signInLink: async (e) => lastLine(relayCli("sign-in-link", e, "--base-url", cluster.relay.url, "--data", dataDir)),
+    // A restart on the same port and data: the streams end, the page reconnects (the nodes too).
+    dropStreams: async () => {
+      const { port } = cluster.relay;
+      await cluster.relay.stop();
+      cluster.relay = await startRelayProcess({ port, dataDir });
+    },
     close: () => cluster.stop(),
   };
 }
