@@ -4,9 +4,10 @@
 set -euo pipefail
 
 # npm fetches llama.cpp's pinned source (node-llama-cpp's bundle) for the embedded engine. libsqlite3-dev,
-# libpq-dev: the relay's control-plane store (src/relay/), in SQLite or PostgreSQL.
+# libpq-dev: the relay's control-plane store (src/relay/), in SQLite or PostgreSQL. libsodium-dev: the relay
+# dashboard's password hashes (argon2id).
 build_pkgs=(g++ cmake ninja-build ccache pkg-config git nodejs npm libssl-dev libboost1.81-dev libboost-json1.81-dev
-  libboost-url1.81-dev libcli11-dev libsqlite3-dev libpq-dev)
+  libboost-url1.81-dev libcli11-dev libsqlite3-dev libpq-dev libsodium-dev)
 # avahi-daemon, avahi-utils, dbus: the mDNS interoperability test runs its own avahi-daemon and D-Bus in a
 # network namespace, never the host's (which apt starts only where systemd runs).
 # clang-14, libclang-rt-14-dev: the fuzzing build (scripts/fuzz.sh); libFuzzer and the sanitizer runtimes are in

@@ -2,10 +2,12 @@
 // side of the control plane): SQLite in the data directory, or PostgreSQL (--database or
 // QUORUM_RELAY_DATABASE); `migrate` copies the one into the other. It links neither llama.cpp nor the node.
 #include <CLI/CLI.hpp>
+#include <boost/json.hpp>
 #include <ctime>
 #include <iostream>
 
 #include "core/version.h"
+#include "relay/password_hash.h"
 #include "relay/relay_server.h"
 #include "relay/store.h"
 #include "relay/store_copy.h"
@@ -112,11 +114,44 @@ int main(int argc, char** argv) {
       ->envname("QUORUM_RELAY_DATABASE")
       ->required();
 
+  // The dashboard's accounts (docs/dashboard-api.md).
+  std::string email, base_url, member_cluster, member_role;
+  bool make_operator = false, password_stdin = false;
+  int link_minutes = 15;
+  std::string link_listen = "127.0.0.1:8443";
+  auto* users = app.add_subcommand("user", "Dashboard users.");
+  users->require_subcommand(1);
+  auto* user_add = users->add_subcommand("add", "Add a user (a password from stdin, or sign-in links only).");
+  user_add->add_option("EMAIL", email)->required();
+  user_add->add_flag("--operator", make_operator, "An operator: owner of every cluster of this relay");
+  user_add->add_flag("--password-stdin", password_stdin, "Read the password from the first line of stdin");
+  auto* user_list = users->add_subcommand("list", "List users.");
+  auto* user_remove = users->add_subcommand("remove", "Remove a user, their memberships and sessions.");
+  user_remove->add_option("EMAIL", email)->required();
+  auto* sign_in_link = app.add_subcommand("sign-in-link", "Print a one-time sign-in URL for a user.");
+  sign_in_link->add_option("EMAIL", email)->required();
+  sign_in_link->add_option("--base-url", base_url,
+                           "The relay's URL as browsers reach it (default http://LISTEN)");
+  sign_in_link->add_option("--listen", link_listen, "The relay's address, for the default base URL")
+      ->capture_default_str();
+  sign_in_link->add_option("--minutes", link_minutes, "How long the link is valid")->capture_default_str();
+  auto* members = app.add_subcommand("member", "Cluster members (dashboard roles).");
+  members->require_subcommand(1);
+  auto* member_add = members->add_subcommand("add", "Give a user a role in a cluster.");
+  member_add->add_option("--cluster", member_cluster, "The cluster id")->required();
+  member_add->add_option("--email", email, "The user's email")->required();
+  member_add->add_option("--role", member_role, "owner, admin or viewer")
+      ->required()
+      ->check(CLI::IsMember({"owner", "admin", "viewer"}));
+  for (auto* command : {user_add, user_list, user_remove, sign_in_link, member_add}) {
+    command->add_option("--data", data_dir, "The relay's data directory")->capture_default_str();
+  }
+
   // Where the state is: SQLite in --data unless --database (or the environment, kept out of `ps`) names a
   // PostgreSQL database.
   std::string database;
-  for (auto* command :
-       {serve, token_create, token_list, token_revoke, cluster_list, cluster_revoke, node_revoke, usage}) {
+  for (auto* command : {serve, token_create, token_list, token_revoke, cluster_list, cluster_revoke,
+                        node_revoke, usage, user_add, user_list, user_remove, sign_in_link, member_add}) {
     command
         ->add_option("--database", database,
                      "PostgreSQL instead of SQLite in --data: postgres://USER@HOST/DB (or set "
@@ -186,6 +221,69 @@ int main(int argc, char** argv) {
       std::cerr << "quorum-relay: no node " << object_id << "\n";
       return 1;
     }
+  } else if (user_add->parsed()) {
+    std::string hash;
+    if (password_stdin) {
+      std::string password;
+      std::getline(std::cin, password);
+      if (!password.empty() && password.back() == '\r') password.pop_back();
+      hash = or_exit(relay::password::hash(password));
+    }
+    auto added = or_exit(store->add_user(email, hash, make_operator));
+    if (!added) {
+      std::cerr << "quorum-relay: a user with the email " << email << " exists\n";
+      return 1;
+    }
+    std::cout << "User " << added->email << " (" << added->id << ")"
+              << (added->is_operator ? ", operator" : "")
+              << (hash.empty() ? ": no password; sign in with quorum-relay sign-in-link" : "") << "\n";
+  } else if (user_list->parsed()) {
+    for (const auto& u : or_exit(store->list_users())) {
+      std::cout << u.id << "  " << u.email << "  " << (u.is_operator ? "operator" : "-") << "  "
+                << (u.password_hash.empty() ? "no password" : "password") << "  created "
+                << when(u.created_at) << "\n";
+    }
+  } else if (user_remove->parsed()) {
+    auto user = or_exit(store->user_by_email(email));
+    if (!user || !or_exit(store->remove_user(user->id))) {
+      std::cerr << "quorum-relay: no user " << email << "\n";
+      return 1;
+    }
+  } else if (sign_in_link->parsed()) {
+    auto user = or_exit(store->user_by_email(email));
+    if (!user) {
+      std::cerr << "quorum-relay: no user " << email << " (quorum-relay user add)\n";
+      return 1;
+    }
+    if (link_minutes < 1 || link_minutes > 24 * 60) {
+      std::cerr << "quorum-relay: --minutes is 1 to 1440\n";
+      return 2;
+    }
+    const std::string token =
+        or_exit(store->create_sign_in_link(user->id, relay::unix_now() + int64_t{link_minutes} * 60));
+    std::string base = base_url.empty() ? "http://" + link_listen : base_url;
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    std::cout << "One-time sign-in link for " << user->email << " (valid " << link_minutes << " min):\n"
+              << base << "/api/session/link?token=" << token << "\n";
+  } else if (member_add->parsed()) {
+    auto user = or_exit(store->user_by_email(email));
+    if (!user) {
+      std::cerr << "quorum-relay: no user " << email << " (quorum-relay user add)\n";
+      return 1;
+    }
+    const relay::Role role = *relay::parse_role(member_role);
+    if (auto set = store->set_member(member_cluster, user->id, role); !set) {
+      std::cerr << "quorum-relay: " << set.error().message << "\n";
+      return 1;
+    }
+    relay::AuditEntry entry;
+    entry.cluster_id = member_cluster;
+    entry.actor = "cli";
+    entry.action = "member.add";
+    entry.object = user->id;
+    entry.detail = boost::json::serialize(boost::json::object{{"email", user->email}, {"role", member_role}});
+    (void)store->add_audit(entry);
+    std::cout << user->email << " is " << member_role << " of cluster " << member_cluster << "\n";
   } else if (usage->parsed()) {
     std::cout << "day         cluster           key            node              model  requests  failed  "
                  "prompt  completion\n";

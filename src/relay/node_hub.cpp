@@ -139,6 +139,7 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
     previous->session->close("replaced by a newer connection");
   }
   asio::co_spawn(executor_, open_session(node), asio::detached);
+  node->connected_at = unix_now();
   nodes_[node->id] = node;
   log::info("relay: node '" + log::printable(node->name) + "' (" + node->id + ") connected from " +
             node->address);
@@ -165,12 +166,14 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
     if (auto it = nodes_.find(n->id); it != nodes_.end() && it->second == n) {
       nodes_.erase(it);
       tell_members(n->cluster_id);
+      if (on_node_changed) on_node_changed(*n, false);
     }
     log::info("relay: node '" + log::printable(n->name) + "' disconnected: " + log::printable(reason));
   };
   node->session->start(std::move(handlers));
   tell_members(node->cluster_id);
   send_keys(node);
+  if (on_node_changed) on_node_changed(*node, true);
 }
 
 // The session's row (which also sets the node's last_seen_at); closed at once if the link closed meanwhile.
@@ -231,8 +234,11 @@ void NodeHub::on_link_frame(const std::shared_ptr<ConnectedNode>& node, const li
       // The name it runs under now (`quorum node --name`), which may differ from the one it enrolled with:
       // the one errors and logs give.
       if (!status->name.empty()) node->name = status->name;
+      const bool changed = !node->has_status || json::serialize(cluster::status_to_json(*status)) !=
+                                                    json::serialize(cluster::status_to_json(node->status));
       node->status = std::move(*status);
       node->has_status = true;
+      if (changed && on_node_changed) on_node_changed(*node, true);
       return;
     }
     case FrameType::kUsage: {
@@ -319,6 +325,8 @@ net::Task<void> NodeHub::flush_usage() {
   if (!written) {
     log::warn("relay: usage not written yet (" + written.error().message + "); kept for the next try");
     for (const auto& r : rows) usage_.add(r);
+  } else if (on_usage_written) {
+    on_usage_written(rows);
   }
 }
 

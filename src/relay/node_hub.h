@@ -38,7 +38,8 @@ struct ConnectedNode {
   std::shared_ptr<link::LinkSession> session;
   cluster::NodeStatus status;
   bool has_status = false;
-  int relayed = 0;  // requests the relay carries to it now
+  UnixSeconds connected_at = 0;  // when this link was admitted
+  int relayed = 0;               // requests the relay carries to it now
   // Its row in node_sessions, once the store gave it (session_recorded); a link that closes before then is
   // recorded as closed by the coroutine that opened the row (closed_reason).
   int64_t session_row = 0;
@@ -74,6 +75,12 @@ class NodeHub {
 
   // Each USAGE frame that names the request it ends (the relay's X-Request-Id) and its tokens.
   std::function<void(const std::string& request_id, uint64_t tokens)> on_usage;
+
+  // The dashboard's live view (dashboard_events.h), on the hub's executor: a node of a cluster connected,
+  // left,
+  // (`online` false) or sent a STATUS that differs from its last one; usage rows were written to the store.
+  std::function<void(const ConnectedNode& node, bool online)> on_node_changed;
+  std::function<void(const std::vector<UsageRecord>& rows)> on_usage_written;
 
   // Writes the usage gathered since the last call (the relay calls it every kUsageFlush and at shutdown);
   // rows the store cannot take now are kept for the next call.

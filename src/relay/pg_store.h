@@ -68,6 +68,29 @@ class PgStore final : public Store {
   StoreTask<bool> remove_relay(std::string_view id) override;
   StoreTask<std::string> mesh_secret() override;
 
+  StoreTask<std::optional<User>> add_user(std::string_view email, std::string_view password_hash,
+                                          bool is_operator) override;
+  StoreTask<std::optional<User>> user_by_email(std::string_view email) override;
+  StoreTask<std::optional<User>> user_by_id(std::string_view id) override;
+  StoreTask<std::vector<User>> list_users() override;
+  StoreTask<bool> remove_user(std::string_view id) override;
+  StoreTask<Ok> set_member(std::string_view cluster_id, std::string_view user_id, Role role) override;
+  StoreTask<bool> remove_member(std::string_view cluster_id, std::string_view user_id) override;
+  StoreTask<std::vector<Membership>> members_of(std::string_view cluster_id) override;
+  StoreTask<std::vector<Membership>> memberships_of(std::string_view user_id) override;
+  StoreTask<std::string> create_web_session(std::string_view user_id) override;
+  StoreTask<std::optional<User>> session_user(std::string_view cookie) override;
+  StoreTask<bool> end_web_session(std::string_view cookie) override;
+  StoreTask<std::string> create_sign_in_link(std::string_view user_id, UnixSeconds expires_at) override;
+  StoreTask<std::optional<std::string>> redeem_sign_in_link(std::string_view token) override;
+  StoreTask<NewInvite> create_invite(std::string_view cluster_id, Role role, std::string_view email,
+                                     std::string_view created_by, UnixSeconds expires_at) override;
+  StoreTask<std::vector<Invite>> open_invites(std::string_view cluster_id) override;
+  StoreTask<bool> revoke_invite(std::string_view cluster_id, std::string_view id) override;
+  StoreTask<std::optional<Invite>> redeem_invite(std::string_view token) override;
+  StoreTask<AuditEntry> add_audit(const AuditEntry& entry) override;
+  StoreTask<std::vector<AuditEntry>> audit_of(std::string_view cluster_id, int64_t limit) override;
+
   StoreTask<int> schema_version() override;
 
  private:

@@ -8,6 +8,7 @@
 #include "cluster/signing_key.h"
 #include "core/log.h"
 #include "link/relay_auth.h"
+#include "relay/dashboard_page.h"
 #include "relay/mesh.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
@@ -105,6 +106,7 @@ RelayApi::RelayApi(Store& store, NodeHub& hub, std::string relay_id)
     : store_(store),
       hub_(hub),
       relay_id_(std::move(relay_id)),
+      dashboard_(store, hub, events_),
       control_nonces_(100000, std::chrono::minutes(11)) {}
 
 net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter& writer) {
@@ -122,6 +124,14 @@ net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter&
   } else if (path == "/v1/models" || path == "/v1/chat/completions" || path == "/v1/completions" ||
              path == "/v1/embeddings") {
     co_await public_api(request, writer);
+  } else if (path == "/api" || path.starts_with("/api/")) {
+    co_await dashboard_.handle(request, writer);
+  } else if ((request.method == "GET" || request.method == "HEAD") && !path.starts_with("/v1/") &&
+             path != "/v1" && !path.starts_with("/link")) {
+    const page::PageFile file = page::dashboard_file(page::embedded_assets(), path);
+    net::Headers headers = page::headers_for(file);
+    std::string body = file.body;
+    co_await writer.send(file.status, headers, std::move(body));
   } else {
     const ApiError refusal =
         ApiError::not_found("Unknown path " + std::string(path) + ".", std::nullopt, "unknown_url");

@@ -13,6 +13,8 @@
 //    operator's enrolment token; the others prove membership with the cluster's enrolment key.
 //  - /v1/relay/keys (GET, POST), /v1/relay/keys/ID (DELETE), /v1/relay/usage, /v1/relay/nodes: signed by an
 //    enrolled node's key (`Authorization: Quorum-Node …`), acting on that node's cluster.
+//  - /api/…: the web dashboard's API (dashboard_api.h); GET of any other path outside /v1, /link, /health and
+//    /metrics: the dashboard's page (dashboard_page.h).
 //  - Bodies are never logged or stored; the relay reads a body only to find its `model`.
 #pragma once
 
@@ -22,6 +24,8 @@
 
 #include "core/recent_keys.h"
 #include "net/http_server.h"
+#include "relay/dashboard_api.h"
+#include "relay/dashboard_events.h"
 #include "relay/key_limits.h"
 #include "relay/node_hub.h"
 #include "relay/store.h"
@@ -36,6 +40,9 @@ class RelayApi {
 
   RelayApi(Store& store, NodeHub& hub, std::string relay_id);
   net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
+  // The dashboard (/api/…, docs/dashboard-api.md) and its live events.
+  DashboardApi& dashboard() { return dashboard_; }
+  DashboardEvents& dashboard_events() { return events_; }
   // Called by the hub for each USAGE frame that names a request: charges its tokens to its key's limits.
   void usage_reported(const std::string& request_id, uint64_t tokens);
   // Set when several relays share the database (mesh.h): a /v1/* or control request of a cluster homed at
@@ -51,6 +58,8 @@ class RelayApi {
   Store& store_;
   NodeHub& hub_;
   std::string relay_id_;
+  DashboardEvents events_;
+  DashboardApi dashboard_;
   KeyAdmission admission_;
   RecentKeys control_nonces_;
   // Requests whose tokens are not charged yet, by the relay's request id: running ones (with their ticket,

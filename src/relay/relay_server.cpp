@@ -141,6 +141,12 @@ int run_relay(const RelayConfig& config) {
   hub.on_usage = [&api](const std::string& request_id, uint64_t tokens) {
     api.usage_reported(request_id, tokens);
   };
+  hub.on_node_changed = [&api](const ConnectedNode& node, bool online) {
+    api.dashboard().node_changed(node, online);
+  };
+  hub.on_usage_written = [&api](const std::vector<UsageRecord>& rows) {
+    api.dashboard().usage_written(rows);
+  };
 
   const auto colon = config.listen.rfind(':');
   if (colon == std::string::npos) {
@@ -160,6 +166,7 @@ int run_relay(const RelayConfig& config) {
     }
     certificate = std::move(loaded.value());
   }
+  api.dashboard().set_tls(certificate != nullptr);
 
   net::ServerOptions options;
   options.limits.max_body_bytes = config.max_body_bytes;
@@ -236,6 +243,7 @@ int run_relay(const RelayConfig& config) {
     mesh.stop();
     asio::co_spawn(ctx, mesh.leave(), asio::detached);
     usage_timer.cancel();
+    api.dashboard_events().close_all();  // the dashboards' streams end; browsers reconnect to the successor
     server->stop(false, [&] {
       hub.go_away(kRestarting, std::chrono::milliseconds(1000));
       drain.expires_after(std::chrono::milliseconds(200));

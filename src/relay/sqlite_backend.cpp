@@ -88,6 +88,61 @@ class SqliteBackend final : public Store {
   StoreTask<bool> remove_relay(std::string_view id) override { co_return db_->remove_relay(id); }
   StoreTask<std::string> mesh_secret() override { co_return db_->mesh_secret(); }
 
+  StoreTask<std::optional<User>> add_user(std::string_view email, std::string_view password_hash,
+                                          bool is_operator) override {
+    co_return db_->add_user(email, password_hash, is_operator);
+  }
+  StoreTask<std::optional<User>> user_by_email(std::string_view email) override {
+    co_return db_->user_by_email(email);
+  }
+  StoreTask<std::optional<User>> user_by_id(std::string_view id) override { co_return db_->user_by_id(id); }
+  StoreTask<std::vector<User>> list_users() override { co_return db_->list_users(); }
+  StoreTask<bool> remove_user(std::string_view id) override { co_return db_->remove_user(id); }
+  StoreTask<Ok> set_member(std::string_view cluster_id, std::string_view user_id, Role role) override {
+    co_return db_->set_member(cluster_id, user_id, role);
+  }
+  StoreTask<bool> remove_member(std::string_view cluster_id, std::string_view user_id) override {
+    co_return db_->remove_member(cluster_id, user_id);
+  }
+  StoreTask<std::vector<Membership>> members_of(std::string_view cluster_id) override {
+    co_return db_->members_of(cluster_id);
+  }
+  StoreTask<std::vector<Membership>> memberships_of(std::string_view user_id) override {
+    co_return db_->memberships_of(user_id);
+  }
+  StoreTask<std::string> create_web_session(std::string_view user_id) override {
+    co_return db_->create_web_session(user_id);
+  }
+  StoreTask<std::optional<User>> session_user(std::string_view cookie) override {
+    co_return db_->session_user(cookie);
+  }
+  StoreTask<bool> end_web_session(std::string_view cookie) override {
+    co_return db_->end_web_session(cookie);
+  }
+  StoreTask<std::string> create_sign_in_link(std::string_view user_id, UnixSeconds expires_at) override {
+    co_return db_->create_sign_in_link(user_id, expires_at);
+  }
+  StoreTask<std::optional<std::string>> redeem_sign_in_link(std::string_view token) override {
+    co_return db_->redeem_sign_in_link(token);
+  }
+  StoreTask<NewInvite> create_invite(std::string_view cluster_id, Role role, std::string_view email,
+                                     std::string_view created_by, UnixSeconds expires_at) override {
+    co_return db_->create_invite(cluster_id, role, email, created_by, expires_at);
+  }
+  StoreTask<std::vector<Invite>> open_invites(std::string_view cluster_id) override {
+    co_return db_->open_invites(cluster_id);
+  }
+  StoreTask<bool> revoke_invite(std::string_view cluster_id, std::string_view id) override {
+    co_return db_->revoke_invite(cluster_id, id);
+  }
+  StoreTask<std::optional<Invite>> redeem_invite(std::string_view token) override {
+    co_return db_->redeem_invite(token);
+  }
+  StoreTask<AuditEntry> add_audit(const AuditEntry& entry) override { co_return db_->add_audit(entry); }
+  StoreTask<std::vector<AuditEntry>> audit_of(std::string_view cluster_id, int64_t limit) override {
+    co_return db_->audit_of(cluster_id, limit);
+  }
+
   StoreTask<int> schema_version() override { co_return db_->schema_version(); }
 
  private:

@@ -102,6 +102,30 @@ class SqliteStore {
   Result<bool> remove_relay(std::string_view id);
   Result<std::string> mesh_secret();
 
+  // ---- the dashboard's accounts (store.h says what each does) ----
+  Result<std::optional<User>> add_user(std::string_view email, std::string_view password_hash,
+                                       bool is_operator);
+  Result<std::optional<User>> user_by_email(std::string_view email);
+  Result<std::optional<User>> user_by_id(std::string_view id);
+  Result<std::vector<User>> list_users();
+  Result<bool> remove_user(std::string_view id);
+  Status set_member(std::string_view cluster_id, std::string_view user_id, Role role);
+  Result<bool> remove_member(std::string_view cluster_id, std::string_view user_id);
+  Result<std::vector<Membership>> members_of(std::string_view cluster_id);
+  Result<std::vector<Membership>> memberships_of(std::string_view user_id);
+  Result<std::string> create_web_session(std::string_view user_id);
+  Result<std::optional<User>> session_user(std::string_view cookie);
+  Result<bool> end_web_session(std::string_view cookie);
+  Result<std::string> create_sign_in_link(std::string_view user_id, UnixSeconds expires_at);
+  Result<std::optional<std::string>> redeem_sign_in_link(std::string_view token);
+  Result<NewInvite> create_invite(std::string_view cluster_id, Role role, std::string_view email,
+                                  std::string_view created_by, UnixSeconds expires_at);
+  Result<std::vector<Invite>> open_invites(std::string_view cluster_id);
+  Result<bool> revoke_invite(std::string_view cluster_id, std::string_view id);
+  Result<std::optional<Invite>> redeem_invite(std::string_view token);
+  Result<AuditEntry> add_audit(const AuditEntry& entry);
+  Result<std::vector<AuditEntry>> audit_of(std::string_view cluster_id, int64_t limit);
+
   // PRAGMA user_version (for tests and `quorum-relay` diagnostics).
   Result<int> schema_version();
 

@@ -31,6 +31,7 @@
 
 #include "auth/api_key.h"
 #include "core/result.h"
+#include "relay/accounts.h"
 #include "relay/key_limits.h"
 #include "relay/mesh_registry.h"
 
@@ -38,7 +39,6 @@ namespace quorum::relay {
 
 namespace api_key = auth::api_key;
 
-using UnixSeconds = int64_t;
 using Clock = std::function<UnixSeconds()>;
 // The system clock, in Unix seconds.
 UnixSeconds unix_now();
@@ -230,6 +230,51 @@ class Store {
   // The secret every relay of this database shares (64 hex digits): made at random by the first call, the
   // same for every later one (of two first calls at once, one's is kept and both return it).
   virtual StoreTask<std::string> mesh_secret() = 0;
+
+  // ---- the dashboard's accounts (accounts.h; store_accounts.cpp, pg_store_accounts.cpp) ----
+  // A new user (email lowercased here; `password_hash` "" for none). nullopt when the email is taken.
+  virtual StoreTask<std::optional<User>> add_user(std::string_view email, std::string_view password_hash,
+                                                  bool is_operator) = 0;
+  virtual StoreTask<std::optional<User>> user_by_email(std::string_view email) = 0;  // any case
+  virtual StoreTask<std::optional<User>> user_by_id(std::string_view id) = 0;
+  virtual StoreTask<std::vector<User>> list_users() = 0;  // by email
+  // Removes the user with their memberships, sessions and sign-in links. False when unknown.
+  virtual StoreTask<bool> remove_user(std::string_view id) = 0;
+
+  // Adds the user to the cluster, or changes their role there. 404 when the cluster is unknown or revoked.
+  virtual StoreTask<Ok> set_member(std::string_view cluster_id, std::string_view user_id, Role role) = 0;
+  // False when the user was not a member.
+  virtual StoreTask<bool> remove_member(std::string_view cluster_id, std::string_view user_id) = 0;
+  virtual StoreTask<std::vector<Membership>> members_of(std::string_view cluster_id) = 0;   // by email
+  virtual StoreTask<std::vector<Membership>> memberships_of(std::string_view user_id) = 0;  // by cluster id
+
+  // A new web session of the user: the cookie's value (32 random bytes, base64url), shown once.
+  virtual StoreTask<std::string> create_web_session(std::string_view user_id) = 0;
+  // The user of a live session (kSessionLifetime since it began, kSessionIdle since its last use), whose
+  // last use moves to now (by kTouchEvery steps). nullopt for an unknown, ended or expired one.
+  virtual StoreTask<std::optional<User>> session_user(std::string_view cookie) = 0;
+  // False when there was no such session.
+  virtual StoreTask<bool> end_web_session(std::string_view cookie) = 0;
+
+  // A one-time sign-in link's token ("qs_…") for the user, valid until `expires_at`.
+  virtual StoreTask<std::string> create_sign_in_link(std::string_view user_id, UnixSeconds expires_at) = 0;
+  // Spends the token: its user id once; nullopt when unknown, used or expired.
+  virtual StoreTask<std::optional<std::string>> redeem_sign_in_link(std::string_view token) = 0;
+
+  // An invite to the cluster (404 when unknown or revoked); its token ("qi_…") shown once.
+  virtual StoreTask<NewInvite> create_invite(std::string_view cluster_id, Role role, std::string_view email,
+                                             std::string_view created_by, UnixSeconds expires_at) = 0;
+  // The cluster's invites neither used, revoked nor expired; oldest first.
+  virtual StoreTask<std::vector<Invite>> open_invites(std::string_view cluster_id) = 0;
+  // False when the invite is not `cluster_id`'s, or not open.
+  virtual StoreTask<bool> revoke_invite(std::string_view cluster_id, std::string_view id) = 0;
+  // Spends the token: the invite once; nullopt when unknown, used, revoked or expired.
+  virtual StoreTask<std::optional<Invite>> redeem_invite(std::string_view token) = 0;
+
+  // Appends to the cluster's audit log (id and time set here); the entry as stored.
+  virtual StoreTask<AuditEntry> add_audit(const AuditEntry& entry) = 0;
+  // The cluster's newest `limit` entries, newest first.
+  virtual StoreTask<std::vector<AuditEntry>> audit_of(std::string_view cluster_id, int64_t limit) = 0;
 
   // The number of schema migrations applied (for tests and diagnostics).
   virtual StoreTask<int> schema_version() = 0;

@@ -26,7 +26,7 @@ struct Table {
   std::vector<Column> columns;
 };
 
-// Every table of schema version 1, in an order that keeps the foreign keys satisfied.
+// Every table of schema version 2, in an order that keeps the foreign keys satisfied.
 const std::vector<Table>& tables() {
   static const std::vector<Table> all = {
       {"enrol_tokens",
@@ -80,6 +80,47 @@ const std::vector<Table>& tables() {
         {"failed", Kind::integer},
         {"prompt_tokens", Kind::integer},
         {"completion_tokens", Kind::integer}}},
+      {"users",
+       {{"id", Kind::text},
+        {"email", Kind::text},
+        {"password_hash", Kind::optional_text},
+        {"is_operator", Kind::integer},
+        {"created_at", Kind::integer}}},
+      {"memberships",
+       {{"cluster_id", Kind::text},
+        {"user_id", Kind::text},
+        {"role", Kind::text},
+        {"created_at", Kind::integer}}},
+      {"web_sessions",
+       {{"id_hash", Kind::text},
+        {"user_id", Kind::text},
+        {"created_at", Kind::integer},
+        {"last_used_at", Kind::integer}}},
+      {"sign_in_links",
+       {{"token_hash", Kind::text},
+        {"user_id", Kind::text},
+        {"created_at", Kind::integer},
+        {"expires_at", Kind::integer},
+        {"used_at", Kind::optional_integer}}},
+      {"invites",
+       {{"id", Kind::text},
+        {"token_hash", Kind::text},
+        {"cluster_id", Kind::text},
+        {"role", Kind::text},
+        {"email", Kind::text},
+        {"created_by", Kind::text},
+        {"created_at", Kind::integer},
+        {"expires_at", Kind::integer},
+        {"used_at", Kind::optional_integer},
+        {"revoked_at", Kind::optional_integer}}},
+      {"audit_log",
+       {{"id", Kind::integer},
+        {"cluster_id", Kind::text},
+        {"at", Kind::integer},
+        {"actor", Kind::text},
+        {"action", Kind::text},
+        {"object", Kind::text},
+        {"detail", Kind::text}}},
   };
   return all;
 }
@@ -178,6 +219,10 @@ boost::asio::awaitable<Result<CopyReport>> copy_sqlite_to_postgres(std::string f
             "SELECT setval(pg_get_serial_sequence('node_sessions', 'id'), coalesce(max(id), 0) + 1, false) "
             "FROM node_sessions");
         if (!moved) co_return moved.take_error();
+        auto audit_moved = co_await c->query(
+            "SELECT setval(pg_get_serial_sequence('audit_log', 'id'), coalesce(max(id), 0) + 1, false) "
+            "FROM audit_log");
+        if (!audit_moved) co_return audit_moved.take_error();
         co_return report;
       });
 }

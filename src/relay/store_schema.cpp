@@ -102,9 +102,75 @@ CREATE TABLE mesh (
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: the dashboard's accounts (docs/dashboard-api.md): users (an argon2id password hash, or none:
+// sign-in links only), their roles in clusters, web sessions and one-time sign-in links and invites (SHA-256
+// of their secret only), and the audit log of what was done to a cluster.
+constexpr const char* kVersion3 = R"sql(
+CREATE TABLE users (
+  id            TEXT PRIMARY KEY NOT NULL,
+  email         TEXT NOT NULL UNIQUE,      -- lowercased
+  password_hash TEXT,                      -- crypto_pwhash_str (argon2id); NULL: no password
+  is_operator   INTEGER NOT NULL DEFAULT 0 CHECK (is_operator IN (0, 1)),
+  created_at    INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE memberships (
+  cluster_id TEXT NOT NULL REFERENCES clusters (id),
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'viewer')),
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (cluster_id, user_id)
+) STRICT;
+CREATE INDEX memberships_by_user ON memberships (user_id);
+
+CREATE TABLE web_sessions (
+  id_hash      TEXT PRIMARY KEY NOT NULL,  -- SHA-256 of the cookie's value
+  user_id      TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at   INTEGER NOT NULL,
+  last_used_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX web_sessions_by_user ON web_sessions (user_id);
+
+CREATE TABLE sign_in_links (
+  token_hash TEXT PRIMARY KEY NOT NULL,    -- SHA-256 of the token
+  user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER
+) STRICT;
+
+CREATE TABLE invites (
+  id         TEXT PRIMARY KEY NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,         -- SHA-256 of the token
+  cluster_id TEXT NOT NULL REFERENCES clusters (id),
+  role       TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'viewer')),
+  email      TEXT NOT NULL,                -- '' for anyone holding the link
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX invites_by_cluster ON invites (cluster_id);
+
+CREATE TABLE audit_log (
+  id         INTEGER PRIMARY KEY,
+  cluster_id TEXT NOT NULL REFERENCES clusters (id),
+  at         INTEGER NOT NULL,
+  actor      TEXT NOT NULL,                -- an email, "cli" or "node:<id>"
+  action     TEXT NOT NULL,
+  object     TEXT NOT NULL,
+  detail     TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(detail))
+) STRICT;
+CREATE INDEX audit_by_cluster ON audit_log (cluster_id, id);
+
+PRAGMA user_version = 3;
+)sql";
+
 constexpr std::array kMigrations = {
     Migration{1, kVersion1},
     Migration{2, kVersion2},
+    Migration{3, kVersion3},
 };
 
 }  // namespace

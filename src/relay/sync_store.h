@@ -124,6 +124,59 @@ class SyncStore {
   }
   Result<bool> remove_relay(std::string_view id) { return run(store_->remove_relay(id)); }
   Result<std::string> mesh_secret() { return run(store_->mesh_secret()); }
+
+  Result<std::optional<User>> add_user(std::string_view email, std::string_view password_hash = {},
+                                       bool is_operator = false) {
+    return run(store_->add_user(email, password_hash, is_operator));
+  }
+  Result<std::optional<User>> user_by_email(std::string_view email) {
+    return run(store_->user_by_email(email));
+  }
+  Result<std::optional<User>> user_by_id(std::string_view id) { return run(store_->user_by_id(id)); }
+  Result<std::vector<User>> list_users() { return run(store_->list_users()); }
+  Result<bool> remove_user(std::string_view id) { return run(store_->remove_user(id)); }
+  Status set_member(std::string_view cluster_id, std::string_view user_id, Role role) {
+    return run(store_->set_member(cluster_id, user_id, role));
+  }
+  Result<bool> remove_member(std::string_view cluster_id, std::string_view user_id) {
+    return run(store_->remove_member(cluster_id, user_id));
+  }
+  Result<std::vector<Membership>> members_of(std::string_view cluster_id) {
+    return run(store_->members_of(cluster_id));
+  }
+  Result<std::vector<Membership>> memberships_of(std::string_view user_id) {
+    return run(store_->memberships_of(user_id));
+  }
+  Result<std::string> create_web_session(std::string_view user_id) {
+    return run(store_->create_web_session(user_id));
+  }
+  Result<std::optional<User>> session_user(std::string_view cookie) {
+    return run(store_->session_user(cookie));
+  }
+  Result<bool> end_web_session(std::string_view cookie) { return run(store_->end_web_session(cookie)); }
+  Result<std::string> create_sign_in_link(std::string_view user_id, UnixSeconds expires_at) {
+    return run(store_->create_sign_in_link(user_id, expires_at));
+  }
+  Result<std::optional<std::string>> redeem_sign_in_link(std::string_view token) {
+    return run(store_->redeem_sign_in_link(token));
+  }
+  Result<NewInvite> create_invite(std::string_view cluster_id, Role role, std::string_view email,
+                                  std::string_view created_by, UnixSeconds expires_at) {
+    return run(store_->create_invite(cluster_id, role, email, created_by, expires_at));
+  }
+  Result<std::vector<Invite>> open_invites(std::string_view cluster_id) {
+    return run(store_->open_invites(cluster_id));
+  }
+  Result<bool> revoke_invite(std::string_view cluster_id, std::string_view id) {
+    return run(store_->revoke_invite(cluster_id, id));
+  }
+  Result<std::optional<Invite>> redeem_invite(std::string_view token) {
+    return run(store_->redeem_invite(token));
+  }
+  Result<AuditEntry> add_audit(const AuditEntry& entry) { return run(store_->add_audit(entry)); }
+  Result<std::vector<AuditEntry>> audit_of(std::string_view cluster_id, int64_t limit) {
+    return run(store_->audit_of(cluster_id, limit));
+  }
   Result<int> schema_version() { return run(store_->schema_version()); }
 
  private:

@@ -32,15 +32,59 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const DIST = path.join(repo, "ui/dist");
 const WAIT_MS = 15000;
 
+// QUORUM_DASHBOARD_RELAY=real: the real quorum-relay (its embedded page, two real nodes) instead of the fake.
+const REAL = process.env.QUORUM_DASHBOARD_RELAY === "real";
+
 const skip = !fs.existsSync(CHROMIUM)
   ? `${CHROMIUM} is missing: install Debian's chromium package (bash scripts/install-deps.sh --test)`
-  : !fs.existsSync(path.join(DIST, "relay.html"))
+  : !REAL && !fs.existsSync(path.join(DIST, "relay.html"))
     ? "ui/dist/relay.html is missing: cd ui && npm ci && npm run build"
     : false;
 
 // ---- the relay: swap this function to test the real quorum-relay ----
 
 async function startRelay() {
+  return REAL ? startRealRelay() : startFake();
+}
+
+// quorum-relay with two nodes of one cluster (relay_cluster.mjs), each with a scripted engine serving "echo",
+// and an owner made with the CLI.
+async function startRealRelay() {
+  const { execFileSync } = await import("node:child_process");
+  const { relayBin, startRelay: startRelayProcess } = await import("./harness.mjs");
+  const { lastLine, relayCli, startRelayCluster } = await import("./relay_cluster.mjs");
+  const cluster = await startRelayCluster({ nodes: 2, engineOptions: () => ({ offer: ["echo"] }) });
+  const dataDir = cluster.relay.dataDir;
+  const email = "alice@example.com";
+  const password = "password123";
+  execFileSync(relayBin(), ["user", "add", email, "--password-stdin", "--data", dataDir], { input: `${password}\n` });
+  const clusterId = relayCli("cluster", "list", "--data", dataDir).trim().split("\n")[0].split(/\s+/)[0];
+  relayCli("member", "add", "--cluster", clusterId, "--email", email, "--role", "owner", "--data", dataDir);
+  return {
+    url: cluster.relay.url,
+    email,
+    password,
+    nodes: cluster.members.map((m) => m.id),
+    model: "echo",
+    takeNodeOffline: async (id) => {
+      const m = cluster.members.find((x) => x.id === id);
+      if (m.alive) {
+        await m.node.stop();
+        m.alive = false;
+      }
+    },
+    signInLink: async (e) => lastLine(relayCli("sign-in-link", e, "--base-url", cluster.relay.url, "--data", dataDir)),
+    // A restart on the same port and data: the streams end, the page reconnects (the nodes too).
+    dropStreams: async () => {
+      const { port } = cluster.relay;
+      await cluster.relay.stop();
+      cluster.relay = await startRelayProcess({ port, dataDir });
+    },
+    close: () => cluster.stop(),
+  };
+}
+
+async function startFake() {
   const { startFakeRelay } = await import("../../ui/dev/fake-relay.mjs");
   const relay = await startFakeRelay({ port: 0, dist: DIST });
   const control = async (p) => {
@@ -234,12 +278,12 @@ describe("the relay dashboard in Chromium", { skip }, () => {
     await page.getByRole("link", { name: "Usage" }).click();
     const chart = page.getByTestId("usage-by-key").getByRole("img");
     await chart.waitFor({ timeout: WAIT_MS });
-    assert.match(await chart.getAttribute("aria-label"), /requests over \d+ days/);
     // The chart counts the key's requests (the relay flushes usage every few seconds: waited for, not slept).
     await until(page, ({ n, count }) => {
       const label = document.querySelector('[data-testid="usage-by-key"] [role="img"]')?.getAttribute("aria-label") ?? "";
       return label.split(", ").some((part) => part.endsWith(`${n} ${count}`));
-    }, { n: name, count: REQUESTS }, "the new key's requests in the usage chart");
+    }, { n: name, count: REQUESTS }, "the new key's requests in the usage chart", 20000);
+    assert.match(await chart.getAttribute("aria-label"), /requests over \d+ days/);
     await screenshot(t, page, "usage");
     await page.getByRole("link", { name: "Audit log" }).click();
     await until(page, (n) => {

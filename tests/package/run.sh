@@ -21,7 +21,7 @@ repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${1:-$repo/build}"
 cache="${QUORUM_CACHE:-$HOME/.cache/quorum}"
 version="$(bash "$repo/scripts/version.sh")"
-packages=systemd,systemd-sysv,dbus,adduser,procps,curl,ca-certificates,libboost-json1.81.0,libboost-url1.81.0,libgomp1,libssl3,libsqlite3-0,libpq5
+packages=systemd,systemd-sysv,dbus,adduser,procps,curl,ca-certificates,libboost-json1.81.0,libboost-url1.81.0,libgomp1,libssl3,libsqlite3-0,libpq5,libsodium23
 base="$cache/debian12-root-$(echo "$packages" | sha256sum | cut -c1-12).tar"
 
 work="$(mktemp -d /tmp/quorum-package-test.XXXXXX)"
