@@ -5,9 +5,9 @@
 // a viewer with a link shown once, who creates an account from it and sees no buttons that change anything.
 // Every assertion is about what a person sees (ui/README.md's "Relay dashboard" test ids and names).
 //
-// The relay comes from startRelay() below, the one function to swap: today it starts ui/dev/fake-relay.mjs
-// (the dashboard contract in memory, serving ui/dist/relay.html); pointed at the real quorum-relay it must
-// return the same shape:
+// The relay comes from startRelay() below: the real quorum-relay (its embedded page, two real nodes, an owner
+// made with the CLI), or with QUORUM_DASHBOARD_RELAY=fake ui/dev/fake-relay.mjs (the dashboard contract in
+// memory, serving ui/dist/relay.html: for working on the page without a build). Either returns this shape:
 //   { url, email, password,            a relay serving the dashboard at url + "/", and an owner's credentials
 //     nodes: [id, id],                 two nodes of the owner's only cluster, online
 //     model,                           a model the first of them serves (for chat completions with a new key)
@@ -32,8 +32,8 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const DIST = path.join(repo, "ui/dist");
 const WAIT_MS = 15000;
 
-// QUORUM_DASHBOARD_RELAY=real: the real quorum-relay (its embedded page, two real nodes) instead of the fake.
-const REAL = process.env.QUORUM_DASHBOARD_RELAY === "real";
+// QUORUM_DASHBOARD_RELAY=fake: the fake relay instead of the real quorum-relay.
+const REAL = process.env.QUORUM_DASHBOARD_RELAY !== "fake";
 
 const skip = !fs.existsSync(CHROMIUM)
   ? `${CHROMIUM} is missing: install Debian's chromium package (bash scripts/install-deps.sh --test)`
@@ -41,7 +41,7 @@ const skip = !fs.existsSync(CHROMIUM)
     ? "ui/dist/relay.html is missing: cd ui && npm ci && npm run build"
     : false;
 
-// ---- the relay: swap this function to test the real quorum-relay ----
+// ---- the relay ----
 
 async function startRelay() {
   return REAL ? startRealRelay() : startFake();

@@ -36,16 +36,27 @@ export default function ClusterView({ clusterId, tab, me, onSignOut, onLeft }) {
   const [state, dispatch] = useReducer(reduceCluster, initialClusterState);
   const [usageError, setUsageError] = useState('');
   useClusterStream(clusterId, dispatch);
-  const { snapshot, epoch, connection } = state;
+  const { snapshot, epoch, connection, usageReload } = state;
 
+  // Usage: after each snapshot, and again when a delta came while a fetch was under way (clusterState.js).
   useEffect(() => {
     if (!epoch) return undefined;
     let live = true;
     const base = `/api/clusters/${encodeURIComponent(clusterId)}`;
     const days = lastDays(USAGE_DAYS);
+    dispatch({ type: 'usage_loading' });
     get(`${base}/usage?from=${days[0]}&to=${days.at(-1)}`)
       .then((a) => live && (setUsageError(''), dispatch({ type: 'usage_loaded', rows: a?.data ?? [] })))
       .catch((e) => live && setUsageError(e.message));
+    return () => {
+      live = false;
+    };
+  }, [clusterId, epoch, usageReload]);
+
+  useEffect(() => {
+    if (!epoch) return undefined;
+    let live = true;
+    const base = `/api/clusters/${encodeURIComponent(clusterId)}`;
     get(`${base}/audit?limit=100`)
       .then((a) => live && dispatch({ type: 'audit_loaded', entries: a?.data ?? [] }))
       .catch(() => {});

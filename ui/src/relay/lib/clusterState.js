@@ -5,19 +5,29 @@
 //                null before the first.
 //   epoch      — counts snapshots: a new one (after a reconnect) is when usage and audit are fetched again.
 //   connection — "connecting" | "open" | "reconnecting".
-//   usage      — the usage rows (GET …/usage) with `usage` deltas added as they come; null until fetched
-//                (deltas before that are dropped: the fetch that follows counts them).
+//   usage      — the usage rows (GET …/usage) with `usage` deltas added as they come; null until fetched.
+//   usageLoading, usageReload — a fetch is under way (`usage_loading` … `usage_loaded`); a delta that arrives
+//                meanwhile may or may not be in what the fetch read, so it is not added: it bumps usageReload,
+//                and the page fetches again (a fetch started after the delta's flush has it).
 //   audit      — audit entries, newest first, unique by id: GET …/audit merged with `audit` events.
 //
 // Actions: { type: "event", event, data }, { type: "connection", connection },
-//          { type: "usage_loaded", rows }, { type: "audit_loaded", entries }.
+//          { type: "usage_loading" }, { type: "usage_loaded", rows }, { type: "audit_loaded", entries }.
 // Unlike the node's stream, the relay's events carry one item (a node, a key, …), not a whole list: the reducer
 // puts the item in its list by id, or takes it out (`node_removed`; a member or invite marked removed).
 import { addUsage } from './usage.js';
 
 export const AUDIT_LIMIT = 200;
 
-export const initialClusterState = { snapshot: null, epoch: 0, connection: 'connecting', usage: null, audit: [] };
+export const initialClusterState = {
+  snapshot: null,
+  epoch: 0,
+  connection: 'connecting',
+  usage: null,
+  usageLoading: false,
+  usageReload: 0,
+  audit: [],
+};
 
 export const CLUSTER_EVENTS = ['snapshot', 'node', 'node_removed', 'key', 'usage', 'audit', 'member', 'invite'];
 
@@ -88,15 +98,20 @@ export function reduceCluster(state, action) {
   switch (action.type) {
     case 'connection':
       return state.connection === action.connection ? state : { ...state, connection: action.connection };
+    case 'usage_loading':
+      return { ...state, usageLoading: true };
     case 'usage_loaded':
-      return { ...state, usage: action.rows ?? [] };
+      return { ...state, usage: action.rows ?? [], usageLoading: false };
     case 'audit_loaded':
       return { ...state, audit: mergeAudit(state.audit, action.entries ?? []) };
     case 'event': {
       const { event, data } = action;
       if (!data || typeof data !== 'object') return state;
       if (event === 'snapshot') return { ...state, snapshot: data, epoch: state.epoch + 1 };
-      if (event === 'usage') return state.usage ? { ...state, usage: addUsage(state.usage, data) } : state;
+      if (event === 'usage') {
+        if (state.usageLoading || !state.usage) return { ...state, usageReload: state.usageReload + 1 };
+        return { ...state, usage: addUsage(state.usage, data) };
+      }
       if (event === 'audit') return { ...state, audit: mergeAudit(state.audit, [data]) };
       if (!state.snapshot) return state; // an item before the whole: the snapshot that follows has it
       const snapshot = applyToSnapshot(state.snapshot, event, data);
