@@ -165,10 +165,13 @@ async function chat(key) {
   return r.status;
 }
 
+// The key as a user would try it from a terminal: curl, the HTTP status it got.
 async function useKey(key) {
-  const r = await fetch(`${relay.url}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
-  await r.arrayBuffer();
-  return r.status;
+  const { execFile } = await import("node:child_process");
+  const { promisify } = await import("node:util");
+  const { stdout } = await promisify(execFile)("curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+    `Authorization: Bearer ${key}`, `${relay.url}/v1/models`]);
+  return Number(stdout);
 }
 
 describe("the relay dashboard in Chromium", { skip }, () => {

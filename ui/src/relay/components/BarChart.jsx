@@ -9,10 +9,12 @@ const W = 720;
 const H = 180;
 const PAD = { left: 44, right: 8, top: 8, bottom: 22 };
 
-function niceMax(v) {
-  if (v <= 0) return 1;
+// The top of the scale: the first of 2, 4, 6, 8, 10 times a power of ten that holds `v`. Counts are whole
+// numbers, so the middle gridline (half of it) is a whole number too and its label is exact.
+export function niceMax(v) {
+  if (v <= 2) return 2;
   const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  for (const m of [2, 4, 6, 8, 10]) if (m * p >= v) return m * p;
   return 10 * p;
 }
 
