@@ -17,42 +17,22 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
 [[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
 BENCH=$BUILD/quorum-store-bench
-PG_BIN=/usr/lib/postgresql/15/bin
+# shellcheck source=bench/pg.sh
+source "$ROOT/bench/pg.sh"
 SECONDS_PER_PHASE=${STORE_BENCH_SECONDS:-3}
 CONCURRENCY=${STORE_BENCH_CONCURRENCY:-"1 4"}
 
 [[ -x "$BENCH" ]] || { echo "no $BENCH: build with -DQUORUM_BENCH=ON (make bench)" >&2; exit 1; }
-[[ -x "$PG_BIN/postgres" ]] || { echo "PostgreSQL 15 is missing: scripts/install-deps.sh --test" >&2; exit 1; }
-
 WORK=$(mktemp -d /tmp/quorum-store-bench.XXXXXX)
-chmod 755 "$WORK"
-as_pg=()
-if [[ $(id -u) = 0 ]]; then
-  as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --)
-  mkdir "$WORK/pg" && chown postgres:postgres "$WORK/pg"
-else
-  mkdir "$WORK/pg"
-fi
-PG_PID=
 cleanup() {
-  if [[ -n "$PG_PID" ]]; then
-    kill -INT "$PG_PID" 2>/dev/null || true
-    wait "$PG_PID" 2>/dev/null || true
-  fi
+  pg_stop
   rm -rf "$WORK"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 echo "starting PostgreSQL in $WORK/pg" >&2
-"${as_pg[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U postgres -A trust -E UTF8 --locale=C >/dev/null
-"${as_pg[@]}" "$PG_BIN/postgres" -D "$WORK/pg/data" -k "$WORK/pg" -c listen_addresses= >"$WORK/pg.log" 2>&1 &
-PG_PID=$!
-for _ in $(seq 1 300); do
-  "$PG_BIN/pg_isready" -q -h "$WORK/pg" && break
-  kill -0 "$PG_PID" 2>/dev/null || { cat "$WORK/pg.log" >&2; exit 1; }
-  sleep 0.1
-done
-"$PG_BIN/pg_isready" -q -h "$WORK/pg" || { echo "PostgreSQL did not start" >&2; exit 1; }
+pg_start "$WORK/pg"
 
 echo "| store | in flight | phase | calls/s | rows/s | p50 ms | p99 ms | failures |"
 echo "|---|---|---|---|---|---|---|---|"
@@ -63,8 +43,7 @@ for n in $CONCURRENCY; do
     if [[ $backend = sqlite ]]; then
       target=(--data "$WORK/sqlite-$run")
     else
-      "$PG_BIN/createdb" -h "$WORK/pg" -U postgres "bench$run"
-      target=(--database "postgresql:///bench$run?host=$WORK/pg&user=postgres")
+      target=(--database "$(pg_database "bench$run")")
     fi
     echo "$backend, $n in flight" >&2
     "$BENCH" "${target[@]}" --seconds "$SECONDS_PER_PHASE" --concurrency "$n" | tail -n +2 |
