@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "relay/dashboard_wire.h"
 #include "relay/password_hash.h"
+#include "relay/password_worker.h"
 #include "relay/store_accounts_shared.h"
 
 namespace quorum::relay {
@@ -136,9 +137,9 @@ net::Task<void> DashboardApi::sign_in(net::HttpRequest& request, net::ResponseWr
   }
   bool good = false;
   if (user && !user->password_hash.empty()) {
-    good = password::verify(user->password_hash, pass);
+    good = co_await password::verify_off_loop(user->password_hash, pass);
   } else {
-    password::verify_dummy(pass);  // as long as a real check: timing tells no email apart
+    co_await password::verify_dummy_off_loop(pass);  // as long as a real check: timing tells no email apart
   }
   if (!good) {
     limiter_.failed(by_email, now);
@@ -227,7 +228,11 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
       co_return;
     }
     if (*found) {
-      if ((*found)->password_hash.empty() || !password::verify((*found)->password_hash, pass)) {
+      bool good = false;
+      if (!(*found)->password_hash.empty()) {
+        good = co_await password::verify_off_loop((*found)->password_hash, pass);
+      }
+      if (!good) {
         limiter_.failed(by_email, now);
         limiter_.failed(by_address, now);
         const ApiError refusal = error(401, "invalid_credentials", "Wrong email or password.");
@@ -236,7 +241,7 @@ net::Task<void> DashboardApi::accept_invite(net::HttpRequest& request, net::Resp
       }
       user = std::move(*found);
     } else {
-      auto hashed = password::hash(pass);
+      auto hashed = co_await password::hash_off_loop(pass);
       if (!hashed) {
         const ApiError& refusal = hashed.error();
         co_await send_error(writer, refusal);

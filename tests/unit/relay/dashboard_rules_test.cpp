@@ -4,13 +4,20 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "relay/dashboard_events.h"
 #include "relay/dashboard_page.h"
 #include "relay/dashboard_wire.h"
 #include "relay/password_hash.h"
+#include "relay/password_worker.h"
 #include "relay/store_accounts_shared.h"
 
 namespace quorum::relay::dashboard {
@@ -107,6 +114,37 @@ TEST(DashboardPasswords, AHashVerifiesItsPasswordOnly) {
   EXPECT_NE(*again, *h);  // a fresh salt each time
   EXPECT_EQ(password::hash("short").error().status, 400);
   password::verify_dummy("anything");
+}
+
+// A sign-in's argon2id work runs on the password worker: the relay's loop keeps serving meanwhile (a handler
+// posted after the check began runs before it ends), and the check resumes on the loop's own thread.
+TEST(DashboardPasswords, ChecksRunOffTheEventLoopAndResumeOnIt) {
+  ::setenv("QUORUM_RELAY_CHEAP_PASSWORDS", "0", 1);  // the real cost: tens of milliseconds at least
+  auto h = password::hash("correct horse");
+  ASSERT_TRUE(h.ok());
+  boost::asio::io_context loop;
+  std::vector<std::string> order;
+  std::thread::id resumed_on;
+  bool verified = false;
+  boost::asio::co_spawn(
+      loop,
+      [&]() -> boost::asio::awaitable<void> {
+        boost::asio::post(loop, [&] { order.push_back("loop served"); });
+        verified = co_await password::verify_off_loop(*h, "correct horse");
+        resumed_on = std::this_thread::get_id();
+        order.push_back("checked");
+        auto wrong = co_await password::verify_off_loop(*h, "wrong horse");
+        EXPECT_FALSE(wrong);
+        auto made = co_await password::hash_off_loop("short");
+        EXPECT_EQ(made.error().status, 400);
+        co_await password::verify_dummy_off_loop("anything");
+      },
+      boost::asio::detached);
+  loop.run();
+  ::setenv("QUORUM_RELAY_CHEAP_PASSWORDS", "1", 1);
+  EXPECT_TRUE(verified);
+  EXPECT_EQ(resumed_on, std::this_thread::get_id());
+  EXPECT_EQ(order, (std::vector<std::string>{"loop served", "checked"}));
 }
 
 TEST(DashboardPage, RelayHtmlIsServedForEveryPageAndAssetsAsFiles) {
