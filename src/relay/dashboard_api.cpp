@@ -377,6 +377,15 @@ net::Task<void> DashboardApi::audit(std::string cluster_id, std::string actor, c
   events_.publish(cluster_id, "audit", audit_json(*added));
 }
 
+net::Task<void> DashboardApi::key_changed_elsewhere(std::string cluster_id, std::string actor,
+                                                    const char* action, std::string key_id) {
+  auto stored = co_await store_.find_key(key_id);
+  json::object detail;
+  if (stored && *stored) detail["name"] = (*stored)->name;
+  co_await audit(cluster_id, std::move(actor), action, key_id, std::move(detail));
+  if (stored && *stored) events_.publish(cluster_id, "key", key_json(**stored, unix_now()));
+}
+
 net::Task<void> DashboardApi::events(net::ResponseWriter& writer, const std::string& cluster_id,
                                      const std::string& user_id, Role role) {
   auto executor = co_await asio::this_coro::executor;

@@ -39,6 +39,10 @@ class DashboardApi {
   // The hub's callbacks (NodeHub::on_node_changed, on_usage_written): events to the cluster's streams.
   void node_changed(const ConnectedNode& node, bool online);
   void usage_written(const std::vector<UsageRecord>& rows);
+  // A key made or revoked outside the dashboard (a node's `quorum keys`, through the control API): its audit
+  // entry ("key.create" or "key.revoke", by `actor`, e.g. "node:<id>") and its `key` event.
+  net::Task<void> key_changed_elsewhere(std::string cluster_id, std::string actor, const char* action,
+                                        std::string key_id);
 
  private:
   struct Caller {

@@ -472,7 +472,10 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     }
     auto parsed = api_key::parse(*created);
     hub_.keys_changed(cluster_id);
-    const json::value answer = json::object{{"key", *created}, {"id", parsed ? parsed->id : ""}};
+    const std::string key_id = parsed ? parsed->id : "";
+    const std::string actor = "node:" + caller->id;
+    co_await dashboard_.key_changed_elsewhere(cluster_id, actor, "key.create", key_id);
+    const json::value answer = json::object{{"key", *created}, {"id", key_id}};
     co_await send_json(writer, 200, answer);
   } else if (path.starts_with("/v1/relay/keys/") && request.method == "DELETE") {
     const std::string id = path.substr(std::string_view("/v1/relay/keys/").size());
@@ -488,6 +491,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       co_return;
     }
     hub_.keys_changed(cluster_id);
+    const std::string actor = "node:" + caller->id;
+    co_await dashboard_.key_changed_elsewhere(cluster_id, actor, "key.revoke", id);
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/usage" && request.method == "GET") {

@@ -198,6 +198,11 @@ test("the dashboard API: sign-in, snapshot, keys, roles, CSRF and live events", 
   const audit = await ann.json(`/api/clusters/${clusterId}/audit`);
   assert.deepEqual(audit.body.data.slice(0, 2).map((a) => a.action), ["key.revoke", "key.create"]);
   assert.equal(audit.body.data[0].actor, "ann@example.com");
+  // The key the cluster's node made with `quorum keys create` (startRelayCluster) is there too, by that node.
+  const oldest = audit.body.data.at(-1);
+  assert.equal(oldest.action, "key.create");
+  assert.equal(oldest.actor, `node:${member.id}`);
+  assert.equal(oldest.detail.name, "everything");
 
   // The last owner cannot leave or be demoted.
   const demote = await ann.json(`/api/clusters/${clusterId}/members/${me.body.user.id}`, { method: "PATCH", body: { role: "viewer" } });
