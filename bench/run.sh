@@ -11,6 +11,12 @@
 #     with --no-mdns --no-embedded; the client sends an API key made with `quorum keys create`. The relay opens
 #     one link stream per request and bridges it through a local socket pair on each side, so these two rows
 #     compare the relay's hop with an nginx hop in front of the same node)
+#   client -> quorum-relay H -> node R' -> engine                        "relay group: the home relay"
+#   client -> quorum-relay V -> quorum-relay H -> node R' -> engine      "relay group: one forward hop"
+#     (two relays sharing one PostgreSQL of the benchmark's own (bench/pg.sh), each advertising its loopback
+#     address; R' in a cluster of its own, enrolled through one of them and linked, as it is told, to its
+#     cluster's home relay H; V is the other relay, which forwards each request one hop to H (docs/relay.md,
+#     "Several relays"))
 #   client -> quorum node A -> quorum node B -> engine                  "two nodes (one cluster hop)"
 #     (A and B form a cluster on loopback: --peer, --advertise 127.0.0.1, --no-mdns; A has no engine, so it
 #     forwards every request to B, signed and in TLS with the cluster's key, as it would to a machine on the
@@ -37,7 +43,8 @@
 #                     most 4)
 #   BENCH_DURATION    seconds per measured run (default 10), BENCH_WARMUP seconds ignored at its start (2)
 #   BENCH_CONCURRENCY concurrency levels (default "1 100 1000")
-#   BENCH_TARGETS     paths to measure (default: all: "direct node nginx nginx_node relay hop hop_plain")
+#   BENCH_TARGETS     paths to measure (default: all: "direct node nginx nginx_node relay mesh_home mesh_forward
+#                     hop hop_plain"; the mesh ones need PostgreSQL 15, which `make bench` installs)
 #   BENCH_HOLD        streams held open for the memory measurement (default 5000)
 #   BENCH_RELAY_HOLD  streams held open through the relay (default 1000: a relay link carries at most 1,024
 #                     streams at once, src/link/link_session.h, and the benchmark has one node behind it)
@@ -97,6 +104,7 @@ WORK=$(mktemp -d /tmp/quorum-bench.XXXXXX)
 PIDS=()
 
 cleanup() {
+  pg_stop
   local pid
   for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do
@@ -114,6 +122,9 @@ trap 'exit 130' INT TERM
 
 # shellcheck source=bench/free_port.sh
 source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
+# shellcheck source=bench/pg.sh
+source "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
+read -r -a TARGETS <<<"${BENCH_TARGETS:-direct node nginx nginx_node relay mesh_home mesh_forward hop hop_plain}"
 
 wait_http() {  # URL [seconds]
   local deadline=$((SECONDS + ${2:-20}))
@@ -281,6 +292,50 @@ start_relay_node() {
   done
 }
 
+# start_mesh ENGINE_PORT : two quorum-relays sharing one PostgreSQL, each advertising its own loopback
+# address, and a node of a new cluster enrolled through the first, in front of the engine; once the node is
+# linked to its cluster's home and both relays serve its model, sets MESH_HOME_PORT and MESH_HOME_PID (the
+# home relay), MESH_VIA_PORT and MESH_VIA_PID (the other one, which forwards), MESH_NODE_PID and MESH_KEY.
+start_mesh() {
+  local db i port token state="$WORK/mesh-node-state" ports=() pids=()
+  pg_start "$WORK/pg" || die "PostgreSQL did not start"
+  db=$(pg_database mesh)
+  for i in 0 1; do
+    port=$(free_port)
+    QUORUM_RELAY_DATABASE="$db" "${SERVER_PIN[@]}" "$RELAY" serve --listen "127.0.0.1:$port" --data "$WORK/mesh$i-data" \
+      --advertise "http://127.0.0.1:$port" >"$WORK/mesh$i.out" 2>"$WORK/mesh$i.err" &
+    pids+=("$!")
+    PIDS+=("$!")
+    ports+=("$port")
+    wait_http "http://127.0.0.1:$port/health"
+  done
+  token=$(QUORUM_RELAY_DATABASE="$db" "$RELAY" token create --data "$WORK/mesh0-data" | tail -n 1)
+  "$QUORUM" cluster init --state-dir "$state" >"$WORK/mesh-init.out" 2>&1 || die "cluster init: $(cat "$WORK/mesh-init.out")"
+  "$QUORUM" relay join "http://127.0.0.1:${ports[0]}" "$token" --state-dir "$state" >"$WORK/mesh-join.out" 2>&1 ||
+    die "relay join (mesh): $(cat "$WORK/mesh-join.out")"
+  port=$(free_port)
+  HOP_ENV=()
+  hop_node mesh-node "$port" "$state" --engine "bench=http://127.0.0.1:$1"
+  MESH_NODE_PID=$LAUNCHED_PID
+  MESH_KEY=$("$QUORUM" keys create bench --state-dir "$state" 2>"$WORK/mesh-key.err" | tail -n 1)
+  [[ $MESH_KEY = qk_* ]] || die "keys create (mesh) gave no key: $(cat "$WORK/mesh-key.err")"
+  local deadline=$((SECONDS + 30))
+  for port in "${ports[@]}"; do
+    until curl -sf -H "Authorization: Bearer $MESH_KEY" "http://127.0.0.1:$port/v1/models" | grep -q bench-model; do
+      ((SECONDS < deadline)) || die "relay $port never served the mesh node's bench-model: $(tail -3 "$WORK/hop-mesh-node.err")"
+      sleep 0.1
+    done
+  done
+  # The relay that forwards names itself in x-quorum-relay-via; the home answers without it.
+  local home=0 via=1
+  if curl -sf -D - -o /dev/null -H "Authorization: Bearer $MESH_KEY" "http://127.0.0.1:${ports[0]}/v1/models" |
+    grep -qi '^x-quorum-relay-via'; then
+    home=1 via=0
+  fi
+  MESH_HOME_PORT=${ports[$home]} MESH_HOME_PID=${pids[$home]}
+  MESH_VIA_PORT=${ports[$via]} MESH_VIA_PID=${pids[$via]}
+}
+
 relay_failures() { grep -c 'failed before its answer' "$WORK/relay.err" || true; }  # the relay's failed tries
 
 relay_metric() {  # PORT NAME: the value of one of the relay's /metrics gauges
@@ -307,16 +362,23 @@ ENGINE_NGINX_PIDS=("${NGINX_PIDS[@]}")
 start_relay relay
 start_relay_node relay-node "$E_PORT"
 start_nginx nginx-node "$RNODE_PORT"
+MESH_HOME_PORT=0 MESH_VIA_PORT=0 MESH_HOME_PID="" MESH_VIA_PID="" MESH_NODE_PID="" MESH_KEY=""
+if [[ " ${TARGETS[*]} " = *" mesh_"* ]]; then
+  start_mesh "$E_PORT"
+  log "relay group: home relay on port $MESH_HOME_PORT, forwarding relay on port $MESH_VIA_PORT"
+fi
 declare -A URL=([direct]="http://127.0.0.1:$E_PORT" [node]="http://127.0.0.1:$NODE_PORT"
   [nginx]="http://127.0.0.1:$ENGINE_NGINX_PORT" [hop]="http://127.0.0.1:$HOP_TLS_PORT"
   [hop_plain]="http://127.0.0.1:$HOP_PORT" [nginx_node]="http://127.0.0.1:$NGINX_PORT"
-  [relay]="http://127.0.0.1:$RELAY_PORT")
+  [relay]="http://127.0.0.1:$RELAY_PORT" [mesh_home]="http://127.0.0.1:$MESH_HOME_PORT"
+  [mesh_forward]="http://127.0.0.1:$MESH_VIA_PORT")
 # PROXY_PIDS: every process between the client and the engine; FRONT_PIDS: the one in front of node R.
 declare -A PROXY_PIDS=([direct]="" [node]="$NODE_PID" [nginx]="${ENGINE_NGINX_PIDS[*]}" [hop]="${HOP_TLS_PIDS[*]}"
-  [hop_plain]="${HOP_PIDS[*]}" [nginx_node]="${NGINX_PIDS[*]} $RNODE_PID" [relay]="$RELAY_PID $RNODE_PID")
-declare -A FRONT_PIDS=([nginx_node]="${NGINX_PIDS[*]}" [relay]="$RELAY_PID")
-declare -A KEY=([relay]="$RELAY_KEY")
-read -r -a TARGETS <<<"${BENCH_TARGETS:-direct node nginx nginx_node relay hop hop_plain}"
+  [hop_plain]="${HOP_PIDS[*]}" [nginx_node]="${NGINX_PIDS[*]} $RNODE_PID" [relay]="$RELAY_PID $RNODE_PID"
+  [mesh_home]="$MESH_HOME_PID $MESH_NODE_PID" [mesh_forward]="$MESH_VIA_PID $MESH_HOME_PID $MESH_NODE_PID")
+declare -A FRONT_PIDS=([nginx_node]="${NGINX_PIDS[*]}" [relay]="$RELAY_PID" [mesh_home]="$MESH_HOME_PID"
+  [mesh_forward]="$MESH_VIA_PID $MESH_HOME_PID")
+declare -A KEY=([relay]="$RELAY_KEY" [mesh_home]="$MESH_KEY" [mesh_forward]="$MESH_KEY")
 log "relay: $(relay_metric "$RELAY_PORT" quorum_relay_connected_nodes) node(s) connected"
 
 auth_args() {  # TARGET: quorum-load's flags for the target's API key (none when it needs none)
@@ -420,7 +482,8 @@ fmt() { awk -v v="$1" -v d="${2:-3}" 'BEGIN { printf "%.*f", d, v }'; }
 sub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.3f", a - b }'; }
 declare -A NAME=([direct]="direct" [node]="quorum node" [nginx]="nginx" [hop]="two quorum nodes (cluster hop, TLS)"
   [hop_plain]="two quorum nodes (cluster hop, plain text: measurement only)"
-  [nginx_node]="nginx in front of a node" [relay]="quorum-relay in front of a node" )
+  [nginx_node]="nginx in front of a node" [relay]="quorum-relay in front of a node"
+  [mesh_home]="relay group: the home relay" [mesh_forward]="relay group: one forward hop")
 
 echo
 pinned="nothing pinned"
@@ -503,6 +566,34 @@ if has node && has nginx_node && has relay; then
     echo "(the relay logged $(cat "$WORK/relay-failures-$c") failed tries; its gauges after the run: \
 $(grep -E '^quorum_relay_(connected_nodes|open_streams|requests_total) ' "$WORK/relay-metrics-$c" | tr '\n' ' '))"
     echo
+  done
+fi
+
+if has mesh_home && has mesh_forward; then
+  echo
+  echo "### Several relays: the home relay, or another that forwards one hop to it (issue 15)"
+  echo
+  echo "Two relays on one PostgreSQL; the same node behind both (linked to the home). \"added\" is against the home"
+  echo "relay's row. Relays CPU: the forwarding relay's and the home's; node CPU: the node's."
+  echo
+  echo "| streams | path | TTFT p50 ms | TTFT p99 ms | added p50 ms | added p99 ms | streams/s | tokens/s | errors | relays CPU µs/stream | node CPU µs/stream |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  for c in $CONCURRENCY; do
+    h="$WORK/run-mesh_home-$c.json"
+    for t in mesh_home mesh_forward; do
+      f="$WORK/run-$t-$c.json"
+      read -r all_ticks _ front_ticks <"$WORK/cpu-$t-$c"
+      done_n=$(j "$f" .completed)
+      added50="—" added99="—"
+      if [[ $t = mesh_forward ]]; then
+        added50=$(sub "$(j "$f" .ttft_ms.p50)" "$(j "$h" .ttft_ms.p50)")
+        added99=$(sub "$(j "$f" .ttft_ms.p99)" "$(j "$h" .ttft_ms.p99)")
+      fi
+      printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" "$c" "${NAME[$t]}" \
+        "$(fmt "$(j "$f" .ttft_ms.p50)")" "$(fmt "$(j "$f" .ttft_ms.p99)")" "$added50" "$added99" \
+        "$(fmt "$(j "$f" .streams_per_s)" 0)" "$(fmt "$(j "$f" .tokens_per_s)" 0)" "$(j "$f" .errors)" \
+        "$(per_stream "$front_ticks" "$done_n")" "$(per_stream "$((all_ticks - front_ticks))" "$done_n")"
+    done
   done
 fi
 
