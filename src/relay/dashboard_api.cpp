@@ -28,7 +28,8 @@ std::string DashboardApi::origin(const net::HttpRequest& request) const {
   return std::string(https(request) ? "https://" : "http://") + std::string(request.headers.get("Host"));
 }
 
-net::Task<void> DashboardApi::handle(net::HttpRequest& request, net::ResponseWriter& writer) {
+net::Task<void> DashboardApi::handle(net::HttpRequest& request, net::ResponseWriter& writer,
+                                     bool from_relay) {
   const std::string path(path_of(request.target));
   const dashboard::CsrfInput csrf{request.method,
                                   request.headers.get("Content-Type"),
@@ -37,7 +38,7 @@ net::Task<void> DashboardApi::handle(net::HttpRequest& request, net::ResponseWri
                                   request.headers.get("Sec-Fetch-Site"),
                                   request.headers.get("Host"),
                                   https(request)};
-  if (!dashboard::csrf_allowed(csrf)) {
+  if (!from_relay && !dashboard::csrf_allowed(csrf)) {
     const ApiError refusal = error(
         403, "csrf_refused", "A change needs Content-Type: application/json and this relay's own Origin.");
     co_await send_error(writer, refusal);
@@ -97,6 +98,10 @@ net::Task<void> DashboardApi::handle(net::HttpRequest& request, net::ResponseWri
     const auto slash = tail.find('/');
     std::string id = tail.substr(0, slash);
     std::string rest = slash == std::string::npos ? "" : tail.substr(slash + 1);
+    if (!from_relay && route_cluster) {
+      const bool forwarded = co_await route_cluster(id, request, writer);
+      if (forwarded) co_return;
+    }
     co_await cluster(request, writer, *user, std::move(id), std::move(rest));
     co_return;
   }

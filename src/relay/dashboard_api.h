@@ -33,8 +33,14 @@ class DashboardApi {
   // The relay serves TLS: cookies are Secure and the relay's origin is https://.
   void set_tls(bool tls) { tls_ = tls; }
 
-  // Any request whose path starts with /api/.
-  net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer);
+  // Any request whose path starts with /api/. `from_relay`: forwarded by a relay of this group, which checked
+  // CSRF where the browser's request arrived (Mesh::route_cluster): not checked again, never forwarded again.
+  net::Task<void> handle(net::HttpRequest& request, net::ResponseWriter& writer, bool from_relay = false);
+
+  // Set by a relay of a group (Mesh::route_cluster): a request for one cluster, once its session and the
+  // member's role are checked here, may go to the relay where the cluster's nodes are; true when it did.
+  std::function<net::Task<bool>(std::string cluster_id, net::HttpRequest&, net::ResponseWriter&)>
+      route_cluster;
 
   // The hub's callbacks (NodeHub::on_node_changed, on_usage_written): events to the cluster's streams.
   void node_changed(const ConnectedNode& node, bool online);

@@ -229,13 +229,28 @@ net::Task<bool> Mesh::route_control(net::HttpRequest& request, net::ResponseWrit
   co_return true;
 }
 
-net::Task<void> Mesh::forward(RelayRecord home, net::HttpRequest& request, net::ResponseWriter& writer) {
+net::Task<bool> Mesh::route_cluster(std::string cluster_id, net::HttpRequest& request,
+                                    net::ResponseWriter& writer) {
+  if (live_.size() < 2) co_return false;
+  RelayRecord home = home_of(cluster_id);
+  if (home.id == self_id_) co_return false;
+  co_await forward(std::move(home), request, writer, true);
+  co_return true;
+}
+
+net::Task<void> Mesh::forward(RelayRecord home, net::HttpRequest& request, net::ResponseWriter& writer,
+                              bool with_cookie) {
   ++forwarded_out_;
   const int64_t now = unix_now();
   net::Headers headers;
-  headers.add("Authorization", std::string(request.headers.get("Authorization")));
+  if (const auto authorization = request.headers.get("Authorization"); !authorization.empty()) {
+    headers.add("Authorization", std::string(authorization));
+  }
   if (const auto type = request.headers.get("Content-Type"); !type.empty()) {
     headers.add("Content-Type", std::string(type));
+  }
+  if (const auto cookie = request.headers.get("Cookie"); with_cookie && !cookie.empty()) {
+    headers.add("Cookie", std::string(cookie));
   }
   headers.add(std::string(kMeshFromHeader), self_id_);
   headers.add(std::string(kMeshTimeHeader), std::to_string(now));

@@ -12,6 +12,11 @@
 //  - Control requests (route_control(), /v1/relay/* but enrolment: `quorum keys`, `quorum usage`, `quorum
 //    nodes`), signed by an enrolled node: forwarded the same way to the home of that node's cluster, where
 //    its nodes are linked (so a key made or revoked anywhere reaches them at once, and "online" is true).
+//  - Dashboard (route_cluster(), for /api/clusters/{id}/…, once the receiving relay has checked CSRF and the
+//    session; the home checks the membership): forwarded the same way, with the session cookie, to the
+//    cluster's home, where its nodes are linked and its live events happen (snapshot, fleet, events stream).
+//    The home serves a signed request without checking CSRF again (the browser's Origin was checked where it
+//    arrived).
 //  - Node links: every kMoveCheck, a connected node whose cluster is homed elsewhere is told GOAWAY "moved"
 //    with the home's URL (link/goaway.h); its link is closed once no stream runs on it, or kMoveGrace after.
 //    Until then it keeps serving the requests that reach this relay.
@@ -54,6 +59,16 @@ class Mesh {
   // The same for a control request (RelayApi::control, before its signature is checked).
   net::Task<bool> route_control(net::HttpRequest& request, net::ResponseWriter& writer);
 
+  // A dashboard request for `cluster_id` (DashboardApi's route_cluster hook): true when it was forwarded to
+  // the cluster's home relay and answered; false: served here.
+  net::Task<bool> route_cluster(std::string cluster_id, net::HttpRequest& request,
+                                net::ResponseWriter& writer);
+
+  enum class Inbound { kFromClient, kFromRelay, kRefused };
+  // Whether `request` was forwarded by a relay of this group (it proves it), comes from a client, or carries
+  // mesh headers that prove nothing (then answered here: 401).
+  net::Task<Inbound> inbound(net::HttpRequest& request, net::ResponseWriter& writer);
+
   // The home relay of `cluster_id` among the live relays as this relay last read them.
   RelayRecord home_of(const std::string& cluster_id) const;
   const std::vector<RelayRecord>& live() const { return live_; }
@@ -66,11 +81,9 @@ class Mesh {
   void move_misplaced();
   net::Task<std::optional<std::string>> cluster_of_key(std::string key_id);
   net::Task<std::optional<std::string>> cluster_of_node(std::string node_id);
-  enum class Inbound { kFromClient, kFromRelay, kRefused };
-  // Whether `request` was forwarded by a relay of this group (it proves it), comes from a client, or carries
-  // mesh headers that prove nothing (then answered here: 401).
-  net::Task<Inbound> inbound(net::HttpRequest& request, net::ResponseWriter& writer);
-  net::Task<void> forward(RelayRecord home, net::HttpRequest& request, net::ResponseWriter& writer);
+  // `with_cookie`: the browser's Cookie header goes along (a dashboard request).
+  net::Task<void> forward(RelayRecord home, net::HttpRequest& request, net::ResponseWriter& writer,
+                          bool with_cookie = false);
 
   net::asio::any_io_executor executor_;
   Store& store_;

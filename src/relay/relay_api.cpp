@@ -125,7 +125,13 @@ net::Task<void> RelayApi::handle(net::HttpRequest& request, net::ResponseWriter&
              path == "/v1/embeddings") {
     co_await public_api(request, writer);
   } else if (path == "/api" || path.starts_with("/api/")) {
-    co_await dashboard_.handle(request, writer);
+    bool from_relay = false;
+    if (mesh) {
+      const Mesh::Inbound from = co_await mesh->inbound(request, writer);
+      if (from == Mesh::Inbound::kRefused) co_return;
+      from_relay = from == Mesh::Inbound::kFromRelay;
+    }
+    co_await dashboard_.handle(request, writer, from_relay);
   } else if ((request.method == "GET" || request.method == "HEAD") && !path.starts_with("/v1/") &&
              path != "/v1" && !path.starts_with("/link")) {
     const page::PageFile file = page::dashboard_file(page::embedded_assets(), path);

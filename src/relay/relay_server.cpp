@@ -207,6 +207,10 @@ int run_relay(const RelayConfig& config) {
     return 1;
   }
   api.mesh = &mesh;
+  api.dashboard().route_cluster = [&mesh](std::string cluster_id, net::HttpRequest& request,
+                                          net::ResponseWriter& writer) {
+    return mesh.route_cluster(std::move(cluster_id), request, writer);
+  };
   mesh.start();
   log::info("relay: advertised at " + log::printable(advertise));
 

@@ -246,6 +246,47 @@ test("three relays on one PostgreSQL: any relay serves the key, the home relay d
 
   step("loop guard checked");
 
+  // The dashboard through a relay that is not the home: the session (in the shared database) holds anywhere,
+  // and a cluster's pages come from its home, where the node is linked: online in the snapshot and on the
+  // live event stream. CSRF is checked at the relay the browser reached; a change made there happens at home.
+  execFileSync(relayBin(), ["user", "add", "ops@example.com", "--operator", "--password-stdin", "--data", relays[0].dataDir],
+    { input: "password123\n", env: { ...process.env, QUORUM_RELAY_DATABASE: databaseUrl } });
+  const via = others[0];
+  const signIn = await fetch(`${via.url}/api/session`, { method: "POST", body: JSON.stringify({ email: "ops@example.com", password: "password123" }),
+    headers: { "Content-Type": "application/json", Origin: via.url } });
+  assert.equal(signIn.status, 200, await signIn.text());
+  const cookie = /quorum_session=[^;]*/.exec(signIn.headers.get("set-cookie"))[0];
+  const snapshot = await fetch(`${via.url}/api/clusters/${clusterId}`, { headers: { Cookie: cookie } });
+  assert.equal(snapshot.status, 200);
+  assert.equal(snapshot.headers.get("x-quorum-relay-home"), home.id, "answered by the home");
+  const fleet = await snapshot.json();
+  assert.deepEqual(fleet.nodes.map((n) => [n.name, n.online]), [["mesh-node", true]]);
+  const aborter = new AbortController();
+  const stream = await fetch(`${via.url}/api/clusters/${clusterId}/events`, { headers: { Cookie: cookie }, signal: aborter.signal });
+  assert.equal(stream.status, 200);
+  assert.match(stream.headers.get("content-type"), /^text\/event-stream/);
+  const reader = stream.body.getReader();
+  let streamed = "";
+  while (!streamed.includes("\n\n")) {
+    const { value, done } = await reader.read();
+    assert.ok(!done, "the event stream ended before its snapshot");
+    streamed += new TextDecoder().decode(value);
+  }
+  assert.match(streamed, /^event: snapshot$/m);
+  const first = JSON.parse(/^data: (.*)$/m.exec(streamed)[1]);
+  assert.equal(first.nodes[0].online, true, "the node online on the forwarded event stream");
+  aborter.abort();
+  const keysUrl = `${via.url}/api/clusters/${clusterId}/keys`;
+  const noOrigin = await fetch(keysUrl, { method: "POST", body: JSON.stringify({ name: "from-the-dashboard" }),
+    headers: { Cookie: cookie, "Content-Type": "application/json" } });
+  assert.equal(noOrigin.status, 403, "CSRF is checked where the browser's request arrived");
+  const viaDashboard = await fetch(keysUrl, { method: "POST", body: JSON.stringify({ name: "from-the-dashboard" }),
+    headers: { Cookie: cookie, "Content-Type": "application/json", Origin: via.url } });
+  assert.equal(viaDashboard.status, 200);
+  assert.match((await viaDashboard.json()).key, /^qk_/);
+  assert.equal(sql("SELECT actor FROM audit_log WHERE action = 'key.create' ORDER BY id DESC LIMIT 1"), "ops@example.com");
+  step("dashboard through a relay that is not the home");
+
   // Control requests go to the home too: a key is made through a relay that is not the home; the node is
   // online in the view of every relay (each answers from the home's); and the key's limit (2 a minute) holds
   // across the three relays, since it is counted at the home only.
