@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "net/content_type.h"
+
 namespace quorum::relay::page {
 
 namespace {
@@ -18,26 +20,6 @@ or the front end has no dashboard page).</p>
 install Node.js and npm, then rebuild (<code>make build</code>).</p></body></html>
 )";
 
-std::string_view content_type_for(std::string_view path) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kTypes{{
-      {".html", "text/html; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},
-      {".svg", "image/svg+xml"},
-      {".png", "image/png"},
-      {".ico", "image/x-icon"},
-      {".woff2", "font/woff2"},
-      {".json", "application/json"},
-      {".txt", "text/plain; charset=utf-8"},
-      {".map", "application/json"},
-  }};
-  for (const auto& [ext, type] : kTypes) {
-    if (path.ends_with(ext)) return type;
-  }
-  return "application/octet-stream";
-}
-
 const EmbeddedAsset* find(const std::vector<EmbeddedAsset>& assets, std::string_view path) {
   for (const auto& a : assets) {
     if (a.path == path) return &a;
@@ -52,7 +34,7 @@ PageFile dashboard_file(const std::vector<EmbeddedAsset>& assets, std::string_vi
   const EmbeddedAsset* asset = path == "/" || path == "/index.html" ? nullptr : find(assets, path);
   // The node's own page (index.html) is not the relay's.
   if (asset && path != "/relay.html") {
-    out.content_type = std::string(content_type_for(path));
+    out.content_type = std::string(net::content_type_for(path));
     out.body = std::string(asset->bytes);
     out.etag = "\"" + asset->etag + "\"";
     out.immutable = path.starts_with("/assets/");

@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "net/content_type.h"
+
 namespace quorum::node::ui {
 
 namespace {
@@ -50,26 +52,6 @@ bool is_ui_request(std::string_view target) {
   return is_ui_file_path(path) || path.starts_with("/api/ui/") || path == "/api/ui";
 }
 
-std::string_view content_type_for(std::string_view path) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kTypes{{
-      {".html", "text/html; charset=utf-8"},
-      {".js", "text/javascript; charset=utf-8"},
-      {".mjs", "text/javascript; charset=utf-8"},
-      {".css", "text/css; charset=utf-8"},
-      {".svg", "image/svg+xml"},
-      {".png", "image/png"},
-      {".ico", "image/x-icon"},
-      {".woff2", "font/woff2"},
-      {".json", "application/json"},
-      {".txt", "text/plain; charset=utf-8"},
-      {".map", "application/json"},
-  }};
-  for (const auto& [ext, type] : kTypes) {
-    if (path.ends_with(ext)) return type;
-  }
-  return "application/octet-stream";
-}
-
 UiFile ui_file(const std::vector<EmbeddedAsset>& assets, std::string_view path, std::string_view token) {
   UiFile out;
   const EmbeddedAsset* index = find(assets, "/index.html");
@@ -85,7 +67,7 @@ UiFile ui_file(const std::vector<EmbeddedAsset>& assets, std::string_view path, 
     out.body = "Not found.\n";
     return out;
   }
-  out.content_type = std::string(content_type_for(path));
+  out.content_type = std::string(net::content_type_for(path));
   out.body = std::string(asset->bytes);
   out.etag = "\"" + asset->etag + "\"";
   out.immutable = path.starts_with("/assets/");

@@ -32,10 +32,6 @@ bool is_ui_file_path(std::string_view path);
 // True for the targets the UI owns, whatever the method: its file paths and /api/ui/… (the query ignored).
 bool is_ui_request(std::string_view target);
 
-// The Content-Type for a file, from its extension (text/html; charset=utf-8, text/javascript, text/css,
-// image/svg+xml, image/png, font/woff2, application/json...), application/octet-stream otherwise.
-std::string_view content_type_for(std::string_view path);
-
 struct UiFile {
   int status = 200;  // 200, or 404 for a path under the UI's that is not embedded
   std::string content_type;
