@@ -133,19 +133,10 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
     const json::value answer = json::object{{"data", data}};
     co_await send_json(writer, 200, answer);
   } else if (rest == "keys" && method == "POST") {
-    KeyLimits limits;
-    limits.rpm = static_cast<uint64_t>(std::max<int64_t>(0, int_of(o, "rpm").value_or(0)));
-    limits.tpm = static_cast<uint64_t>(std::max<int64_t>(0, int_of(o, "tpm").value_or(0)));
-    limits.max_parallel = static_cast<uint64_t>(std::max<int64_t>(0, int_of(o, "max_parallel").value_or(0)));
-    std::vector<std::string> models;
-    if (const auto* m = o.if_contains("models"); m && m->is_array()) {
-      for (const auto& x : m->as_array()) {
-        if (x.is_string()) models.emplace_back(x.as_string());
-      }
-    }
-    const std::optional<int64_t> expires = int_of(o, "expires_at");
-    const std::string name = text_of(o, "name", kMaxTextBytes);
-    auto created = co_await store_.create_key(cluster_id, name, limits, models, expires);
+    const KeyRequest asked = key_request(o);
+    const std::string& name = asked.name;
+    auto created =
+        co_await store_.create_key(cluster_id, asked.name, asked.limits, asked.models, asked.expires_at);
     if (!created) {
       const ApiError& refusal = created.error();
       co_await send_error(writer, refusal);

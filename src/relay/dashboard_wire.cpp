@@ -65,6 +65,24 @@ std::string text_of(const json::object& o, std::string_view key, size_t max) {
   return wire::string_field(o, key, max);
 }
 
+KeyRequest key_request(const json::object& body) {
+  KeyRequest out;
+  auto limit = [&](std::string_view key) {
+    return static_cast<uint64_t>(std::max<int64_t>(0, int_of(body, key).value_or(0)));
+  };
+  out.limits.rpm = limit("rpm");
+  out.limits.tpm = limit("tpm");
+  out.limits.max_parallel = limit("max_parallel");
+  if (const auto* m = body.if_contains("models"); m && m->is_array()) {
+    for (const auto& x : m->as_array()) {
+      if (x.is_string()) out.models.emplace_back(x.as_string());
+    }
+  }
+  out.expires_at = int_of(body, "expires_at");
+  out.name = text_of(body, "name", kMaxTextBytes);
+  return out;
+}
+
 std::optional<int64_t> int_of(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;

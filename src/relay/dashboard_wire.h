@@ -35,6 +35,17 @@ std::string text_of(const boost::json::object& o, std::string_view key, size_t m
 std::optional<int64_t> int_of(const boost::json::object& o, std::string_view key);
 boost::json::value opt(const std::optional<int64_t>& v);
 
+// What a request to make an API key asks for ({"name","models","rpm","tpm","max_parallel","expires_at"}), as
+// the dashboard and `quorum keys create` (the control API) send it: a limit that is absent, not an integer
+// or not above 0 is none; models that are not strings are left out; a name of at most kMaxTextBytes.
+struct KeyRequest {
+  std::string name;
+  KeyLimits limits;
+  std::vector<std::string> models;
+  std::optional<UnixSeconds> expires_at;
+};
+KeyRequest key_request(const boost::json::object& body);
+
 boost::json::object user_json(const User& u);
 boost::json::object key_json(const ApiKey& k, UnixSeconds now);
 boost::json::object member_json(const Membership& m);

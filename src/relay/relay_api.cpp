@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "link/relay_auth.h"
 #include "relay/dashboard_page.h"
+#include "relay/dashboard_wire.h"
 #include "relay/mesh.h"
 #include "relay/proxy.h"
 #include "router/schedule.h"
@@ -52,37 +53,15 @@ ApiError model_not_found(const std::string& model) {
                              "model", "model_not_found");
 }
 
-std::string text_of(const json::object& o, std::string_view key, size_t max_bytes = 512) {
-  return wire::string_field(o, key, max_bytes);
-}
+// The request helpers the dashboard's API uses too (dashboard_wire.h).
+using dashboard_wire::body_object;
+using dashboard_wire::path_of;
+using dashboard_wire::query_value;
+using dashboard_wire::text_of;
+using dashboard_wire::usage_json;
 
-// The request body as a JSON object; nullopt when it is not one.
-std::optional<json::object> body_object(const std::string& body) {
-  boost::system::error_code ec;
-  auto v = json::parse(body, ec);
-  if (ec || !v.is_object()) return std::nullopt;
-  return std::move(v.as_object());
-}
-
-std::string_view path_of(std::string_view target) {
-  return target.substr(0, target.find('?'));
-}
-
-std::string query_value(std::string_view target, std::string_view name) {
-  const auto q = target.find('?');
-  if (q == std::string_view::npos) return {};
-  std::string_view rest = target.substr(q + 1);
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    auto pair = rest.substr(0, amp);
-    if (pair.substr(0, name.size()) == name && pair.size() > name.size() && pair[name.size()] == '=') {
-      return std::string(pair.substr(name.size() + 1));
-    }
-    if (amp == std::string_view::npos) break;
-    rest.remove_prefix(amp + 1);
-  }
-  return {};
-}
+// Text fields of the public and control APIs: at most this many bytes unless a call says otherwise.
+constexpr size_t kMaxFieldBytes = 512;
 
 json::object key_json(const ApiKey& k) {
   json::array models;
@@ -208,7 +187,7 @@ net::Task<void> RelayApi::public_api(net::HttpRequest& request, net::ResponseWri
     co_await send_error(writer, refusal);
     co_return;
   }
-  const std::string model = text_of(*body, "model");
+  const std::string model = text_of(*body, "model", kMaxFieldBytes);
   if (model.empty()) {
     const ApiError refusal = ApiError::invalid_request("You must provide a model parameter.", "model");
     co_await send_error(writer, refusal);
@@ -319,10 +298,10 @@ net::Task<void> RelayApi::enrol(net::HttpRequest& request, net::ResponseWriter& 
   const std::string node_name = text_of(o, "node_name", 256);
   const std::string cluster_name = text_of(o, "cluster_name", 256);
   const std::string token = text_of(o, "token", 256);
-  const std::string enrol_key = cluster::base64url_decode(text_of(o, "cluster_public_key"));
-  const std::string node_key = cluster::base64url_decode(text_of(o, "node_public_key"));
-  const std::string cluster_sig = cluster::base64url_decode(text_of(o, "cluster_signature"));
-  const std::string node_sig = cluster::base64url_decode(text_of(o, "node_signature"));
+  const std::string enrol_key = cluster::base64url_decode(text_of(o, "cluster_public_key", kMaxFieldBytes));
+  const std::string node_key = cluster::base64url_decode(text_of(o, "node_public_key", kMaxFieldBytes));
+  const std::string cluster_sig = cluster::base64url_decode(text_of(o, "cluster_signature", kMaxFieldBytes));
+  const std::string node_sig = cluster::base64url_decode(text_of(o, "node_signature", kMaxFieldBytes));
   int64_t at = 0;
   if (auto* t = o.if_contains("time"); t && t->is_int64()) at = t->as_int64();
   if (cluster_id.empty() || node_id.empty() || enrol_key.size() != 32 || node_key.size() != 32) {
@@ -452,25 +431,9 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       co_await send_error(writer, refusal);
       co_return;
     }
-    const auto& o = *body;
-    KeyLimits limits;
-    auto number = [&](std::string_view name) -> uint64_t {
-      auto* x = o.if_contains(name);
-      return x && x->is_int64() && x->as_int64() > 0 ? static_cast<uint64_t>(x->as_int64()) : 0;
-    };
-    limits.rpm = number("rpm");
-    limits.tpm = number("tpm");
-    limits.max_parallel = number("max_parallel");
-    std::vector<std::string> models;
-    if (auto* m = o.if_contains("models"); m && m->is_array()) {
-      for (const auto& x : m->as_array()) {
-        if (x.is_string()) models.emplace_back(x.as_string());
-      }
-    }
-    std::optional<UnixSeconds> expires;
-    if (auto* e = o.if_contains("expires_at"); e && e->is_int64()) expires = e->as_int64();
-    const std::string name = text_of(o, "name", kMaxTextBytes);
-    auto created = co_await store_.create_key(cluster_id, name, limits, models, expires);
+    const dashboard_wire::KeyRequest asked = dashboard_wire::key_request(*body);
+    auto created =
+        co_await store_.create_key(cluster_id, asked.name, asked.limits, asked.models, asked.expires_at);
     if (!created) {
       const ApiError& refusal = created.error();
       co_await send_error(writer, refusal);
@@ -513,16 +476,7 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
       co_return;
     }
     json::array data;
-    for (const auto& r : *rows) {
-      data.push_back(json::object{{"day", r.day},
-                                  {"key_id", r.key_id},
-                                  {"node_id", r.node_id},
-                                  {"model", r.model},
-                                  {"requests", r.requests},
-                                  {"failed", r.failed},
-                                  {"prompt_tokens", r.prompt_tokens},
-                                  {"completion_tokens", r.completion_tokens}});
-    }
+    for (const auto& r : *rows) data.push_back(usage_json(r));
     const json::value answer = json::object{{"object", "list"}, {"data", data}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/nodes" && request.method == "GET") {
