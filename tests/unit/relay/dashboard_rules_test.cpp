@@ -197,6 +197,24 @@ TEST(DashboardEventsTest, ASubscriberThatDoesNotDrainIsDroppedNotGrown) {
   EXPECT_EQ(events.subscribers(), 0u);
 }
 
+TEST(DashboardWire, AKeyRequestTakesPositiveLimitsStringModelsAndAnExpiry) {
+  auto body =
+      boost::json::parse(
+          R"({"name":"ci","models":["a",3,"b"],"rpm":60,"tpm":-5,"max_parallel":"2","expires_at":1800000000})")
+          .as_object();
+  const auto asked = dashboard_wire::key_request(body);
+  EXPECT_EQ(asked.name, "ci");
+  EXPECT_EQ(asked.models, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(asked.limits.rpm, 60u);
+  EXPECT_EQ(asked.limits.tpm, 0u);           // not above 0: none
+  EXPECT_EQ(asked.limits.max_parallel, 0u);  // not an integer: none
+  EXPECT_EQ(asked.expires_at, 1800000000);
+  const auto empty = dashboard_wire::key_request(boost::json::object{});
+  EXPECT_EQ(empty.name, "");
+  EXPECT_TRUE(empty.models.empty());
+  EXPECT_FALSE(empty.expires_at);
+}
+
 TEST(DashboardWire, ANodeHasEveryFieldOnlineOrNot) {
   const auto offline = dashboard_wire::node_json("n1", "box", true, 1700000000, nullptr);
   for (const char* field : {"id", "name", "online", "since", "path", "address", "version", "engines",
