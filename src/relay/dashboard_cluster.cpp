@@ -104,10 +104,8 @@ net::Task<void> DashboardApi::cluster(net::HttpRequest& request, net::ResponseWr
   } else if (rest == "events" && method == "GET") {
     co_await events(writer, cluster_id, user.id, role);
   } else if (rest == "usage" && method == "GET") {
-    const std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    const std::string from_day = from.empty() ? utc_day(now - int64_t{29} * 86400) : from;
-    const std::string to_day = to.empty() ? utc_day(now) : to;
-    auto rows = co_await store_.usage(cluster_id, from_day, to_day);
+    const UsageDays days = usage_days(request.target, now);
+    auto rows = co_await store_.usage(cluster_id, days.from, days.to);
     if (!rows) {
       const ApiError& refusal = rows.error();
       co_await send_error(writer, refusal);

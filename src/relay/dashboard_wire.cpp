@@ -83,6 +83,13 @@ KeyRequest key_request(const json::object& body) {
   return out;
 }
 
+UsageDays usage_days(std::string_view target, UnixSeconds now) {
+  UsageDays days{query_value(target, "from"), query_value(target, "to")};
+  if (days.from.empty()) days.from = utc_day(now - int64_t{29} * 86400);
+  if (days.to.empty()) days.to = utc_day(now);
+  return days;
+}
+
 std::optional<int64_t> int_of(const json::object& o, std::string_view key) {
   const auto* v = o.if_contains(key);
   if (!v) return std::nullopt;

@@ -46,6 +46,14 @@ struct KeyRequest {
 };
 KeyRequest key_request(const boost::json::object& body);
 
+// The days a usage request asks for (?from=YYYY-MM-DD&to=YYYY-MM-DD): the last 30 days up to `now`'s by
+// default; the store checks their shape.
+struct UsageDays {
+  std::string from;
+  std::string to;
+};
+UsageDays usage_days(std::string_view target, UnixSeconds now);
+
 boost::json::object user_json(const User& u);
 boost::json::object key_json(const ApiKey& k, UnixSeconds now);
 boost::json::object member_json(const Membership& m);

@@ -14,6 +14,7 @@
 #include "link/relay_auth.h"
 #include "net/http_client.h"
 #include "relay/mesh_home.h"
+#include "relay/proxy.h"
 #include "wire/sse.h"
 #include "wire/stream_writer.h"
 
@@ -22,18 +23,6 @@ namespace quorum::relay {
 namespace asio = net::asio;
 
 namespace {
-
-// The answer's headers that pass through a forwarding relay, as through a relay to its node (proxy.cpp).
-constexpr std::string_view kPassedHeaders[] = {"content-type", "cache-control", "x-accel-buffering",
-                                               "retry-after",  "x-request-id",  "openai-processing-ms"};
-
-bool passes(std::string_view name) {
-  if (name.size() > 9 && net::iequals(name.substr(0, 9), "x-quorum-")) return true;
-  for (auto h : kPassedHeaders) {
-    if (net::iequals(name, h)) return true;
-  }
-  return false;
-}
 
 // Key ids remembered with their cluster, at most; past it the memory starts again.
 constexpr size_t kMaxRememberedKeys = 100000;
@@ -279,7 +268,7 @@ net::Task<void> Mesh::forward(RelayRecord home, net::HttpRequest& request, net::
   auto& answer = **response;
   net::Headers out;
   for (const auto& [name, value] : answer.headers().items()) {
-    if (passes(name)) out.add(name, value);
+    if (passes_to_client(name)) out.add(name, value);
   }
   out.add("x-quorum-relay-home", home.id);
   out.add("x-quorum-relay-via", self_id_);

@@ -25,14 +25,6 @@ namespace {
 constexpr std::string_view kPassedHeaders[] = {"content-type", "cache-control", "x-accel-buffering",
                                                "retry-after",  "x-request-id",  "openai-processing-ms"};
 
-bool passes(std::string_view name) {
-  if (name.size() > 9 && net::iequals(name.substr(0, 9), "x-quorum-")) return true;
-  for (auto h : kPassedHeaders) {
-    if (net::iequals(name, h)) return true;
-  }
-  return false;
-}
-
 ApiError node_error(const ConnectedNode& node, std::string_view what) {
   return ApiError::server(502, "Node '" + node.name + "' " + std::string(what) + ".", "node_gone");
 }
@@ -58,6 +50,14 @@ net::Task<void> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
 }
 
 }  // namespace
+
+bool passes_to_client(std::string_view name) {
+  if (name.size() > 9 && net::iequals(name.substr(0, 9), "x-quorum-")) return true;
+  for (auto h : kPassedHeaders) {
+    if (net::iequals(name, h)) return true;
+  }
+  return false;
+}
 
 net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const ProxyRequest& request,
                                     net::ResponseWriter& writer, ApiError& error) {
@@ -111,7 +111,7 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
 
   net::Headers headers;
   for (const auto& field : head) {
-    if (passes(field.name_string()))
+    if (passes_to_client(field.name_string()))
       headers.add(std::string(field.name_string()), std::string(field.value()));
   }
   const bool sse = head[http::field::content_type].starts_with("text/event-stream");

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 #include "net/http_server.h"
@@ -32,6 +33,10 @@ struct ProxyRequest {
 };
 
 enum class TryOutcome { kServed, kRetry, kClientGone };
+
+// Whether a header of an answer a relay forwards (from a node, or from another relay: mesh.h) passes on to
+// the client: the list above, and any x-quorum-*.
+bool passes_to_client(std::string_view name);
 
 net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const ProxyRequest& request,
                                     net::ResponseWriter& writer, ApiError& error);

@@ -56,7 +56,6 @@ ApiError model_not_found(const std::string& model) {
 // The request helpers the dashboard's API uses too (dashboard_wire.h).
 using dashboard_wire::body_object;
 using dashboard_wire::path_of;
-using dashboard_wire::query_value;
 using dashboard_wire::text_of;
 using dashboard_wire::usage_json;
 
@@ -465,11 +464,8 @@ net::Task<void> RelayApi::control(net::HttpRequest& request, net::ResponseWriter
     const json::value answer = json::object{{"id", id}, {"revoked", true}};
     co_await send_json(writer, 200, answer);
   } else if (path == "/v1/relay/usage" && request.method == "GET") {
-    const std::string today = utc_day(now);
-    std::string from = query_value(request.target, "from"), to = query_value(request.target, "to");
-    const std::string from_day = from.empty() ? utc_day(now - int64_t{29} * 86400) : from;
-    const std::string to_day = to.empty() ? today : to;
-    auto rows = co_await store_.usage(cluster_id, from_day, to_day);
+    const dashboard_wire::UsageDays days = dashboard_wire::usage_days(request.target, now);
+    auto rows = co_await store_.usage(cluster_id, days.from, days.to);
     if (!rows) {
       const ApiError& refusal = rows.error();
       co_await send_error(writer, refusal);

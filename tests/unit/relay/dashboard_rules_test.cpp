@@ -215,6 +215,16 @@ TEST(DashboardWire, AKeyRequestTakesPositiveLimitsStringModelsAndAnExpiry) {
   EXPECT_FALSE(empty.expires_at);
 }
 
+TEST(DashboardWire, UsageDaysAreTheLast30UnlessTheQuerySays) {
+  const UnixSeconds now = 1'764'547'200;  // 2025-12-01
+  const auto plain = dashboard_wire::usage_days("/api/clusters/c/usage", now);
+  EXPECT_EQ(plain.from, "2025-11-02");
+  EXPECT_EQ(plain.to, "2025-12-01");
+  const auto asked = dashboard_wire::usage_days("/v1/relay/usage?to=2025-06-30&from=2025-06-01", now);
+  EXPECT_EQ(asked.from, "2025-06-01");
+  EXPECT_EQ(asked.to, "2025-06-30");
+}
+
 TEST(DashboardWire, ANodeHasEveryFieldOnlineOrNot) {
   const auto offline = dashboard_wire::node_json("n1", "box", true, 1700000000, nullptr);
   for (const char* field : {"id", "name", "online", "since", "path", "address", "version", "engines",
