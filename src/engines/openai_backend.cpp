@@ -68,7 +68,7 @@ class SseEventStream final : public EventStream {
 
   Task<std::optional<wire::StreamEvent>> next() override {
     while (next_ == pending_.size()) {
-      pending_.clear();
+      std::vector<wire::StreamEvent>().swap(pending_);  // no room kept while the engine is awaited
       next_ = 0;
       if (broken_ || reader_.ended()) co_return std::nullopt;
       auto piece = co_await response_->read_some();

@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
+#include <cstring>
 
 #include "core/version.h"
 #include "net/client_tls.h"
@@ -152,9 +153,12 @@ class Response final : public ClientResponse {
       co_return fail(ec);
     }
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
-    const auto& head = parser_.get();
+    auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
     for (const auto& f : head) headers_.add(std::string(f.name_string()), std::string(f.value()));
+    // The parser keeps what it needs of the head in its flags (keep-alive, chunked): its copy of the fields
+    // would only take room for as long as the stream lasts.
+    head.clear();
     co_return Ok{};
   }
 
@@ -165,7 +169,7 @@ class Response final : public ClientResponse {
   // between tokens holds 512 bytes), and when that fills, takes whatever else is already there in large reads
   // through the thread's scratch, without waiting. Bytes are parsed where they were read; the de-chunked
   // body goes straight into the returned string. Only an incomplete piece of framing (a chunk-size line cut
-  // short) is kept, in buffer_, for the next read.
+  // short, the CRLF that ends a chunk) is kept for the next read (keep_tail()).
   //
   // (Waiting for readability with async_wait and then reading would hold no buffer at all, but Asio re-arms
   // epoll with a system call for every such wait, which costs more than the kilobyte.)
@@ -247,12 +251,13 @@ class Response final : public ClientResponse {
   // The response was read to its end, cleanly, and the server allows another request on the connection.
   bool reusable() const {
     return !broken_ && !cancelled() && !watch_->fired && status_ != 0 && parser_.is_done() &&
-           parser_.get().keep_alive() && buffer_.size() == 0 && stream_.socket().is_open();
+           parser_.keep_alive() && buffer_.size() == 0 && tail_size_ == 0 && stream_.socket().is_open();
   }
 
   // Hands the outcome of one read to the parser: `n` bytes at `data`, or the end of the connection, or an
-  // error. Bytes that complete a piece of framing kept from before are joined to it and parsed from buffer_;
-  // otherwise they are parsed where they are. Only an incomplete tail is kept, of at most kMaxFraming bytes.
+  // error. Bytes that complete a piece of framing kept from before are joined to it in the thread's scratch;
+  // otherwise they are parsed where they are. Only an incomplete tail is kept (keep_tail()), of at most
+  // kMaxFraming bytes.
   Status take(const beast::error_code& ec, const char* data, size_t n, std::string& out) {
     if (ec == asio::error::eof) {
       // A body delimited by the end of the connection ends here; any other body was cut short.
@@ -262,26 +267,40 @@ class Response final : public ClientResponse {
       return Ok{};
     }
     if (ec) return fail(ec);
-    if (buffer_.size() > 0) {
-      buffer_.commit(asio::buffer_copy(buffer_.prepare(n), asio::const_buffer(data, n)));
-      auto parsed = parse(buffer_.data(), out);
-      if (!parsed) return parsed.take_error();
-      buffer_.consume(*parsed);
-      if (buffer_.size() == 0) buffer_.shrink_to_fit();
-    } else {
-      auto parsed = parse(asio::const_buffer(data, n), out);
-      if (!parsed) return parsed.take_error();
-      if (*parsed < n) {
-        buffer_.commit(
-            asio::buffer_copy(buffer_.prepare(n - *parsed), asio::const_buffer(data + *parsed, n - *parsed)));
-      }
+    if (tail_size_ > 0 || buffer_.size() > 0) {
+      // One thread's scratch (nothing suspends while it is in use); `data` may be the read scratch.
+      static thread_local std::string joined;
+      joined.assign(tail_.data(), tail_size_);
+      const auto kept = buffer_.data();  // a flat buffer: one piece
+      joined.append(static_cast<const char*>(kept.data()), kept.size());
+      joined.append(data, n);
+      tail_size_ = 0;
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      data = joined.data();
+      n = joined.size();
     }
-    if (buffer_.size() > kMaxFraming) {
+    auto parsed = parse(asio::const_buffer(data, n), out);
+    if (!parsed) return parsed.take_error();
+    return keep_tail(data + *parsed, n - *parsed);
+  }
+
+  // Keeps the `size` bytes the parser could not use yet: in tail_ when they fit (nearly always: the CRLF that
+  // ends a chunk, which the parser reads with the next chunk's size line), so that an open stream between
+  // two pieces holds no buffer on the heap; else in buffer_.
+  Status keep_tail(const char* bytes, size_t size) {
+    if (size <= tail_.size()) {
+      std::memcpy(tail_.data(), bytes, size);
+      tail_size_ = static_cast<uint8_t>(size);
+      return Ok{};
+    }
+    if (size > kMaxFraming) {
       // Only an incomplete piece of framing (a chunk-size line) is kept: no honest server makes one this
       // long.
       broken_ = true;
       return ApiError::server(502, url_ + " sent a malformed HTTP response: a chunk header is too long.");
     }
+    buffer_.commit(asio::buffer_copy(buffer_.prepare(size), asio::const_buffer(bytes, size)));
     return Ok{};
   }
 
@@ -316,7 +335,9 @@ class Response final : public ClientResponse {
   beast::tcp_stream stream_;
   std::string url_;
   ClientOptions options_;
-  beast::flat_buffer buffer_;
+  beast::flat_buffer buffer_;  // what came with the head, or an unusually long incomplete tail
+  std::array<char, 24> tail_{};
+  uint8_t tail_size_ = 0;
   http::response_parser<http::buffer_body> parser_;
   Headers headers_;
   std::string pool_key_;

@@ -22,9 +22,9 @@ struct ServerLimits {
 
 // What a node takes in before it knows who is calling, shared by all of its listeners and threads (Intake).
 struct IntakeLimits {
-  size_t network_connections = 512;    // open connections from other machines, in total
-  size_t connections_per_source = 64;  // from one address (an IPv6 /64 counts as one address)
-  size_t loopback_connections = 4096;  // from this machine: a budget of their own, never taken by the above
+  size_t network_connections = 512;     // open connections from other machines, in total
+  size_t connections_per_source = 64;   // from one address (an IPv6 /64 counts as one address)
+  size_t loopback_connections = 16384;  // from this machine: a budget of their own, never taken by the above
   // Bytes of request bodies being read before their sender is verified (a peer proof covers its body, so
   // it is checked once the body is in): the total over all such requests at once. Beyond it, 503.
   size_t unverified_body_bytes = size_t{32} << 20;

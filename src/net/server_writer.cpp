@@ -308,7 +308,7 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
     co_return false;
   }
   if (static_cast<size_t>(n) == total) {
-    owed_.clear();
+    std::string().swap(owed_);  // what was owed (the head) is not kept for the rest of the stream
     co_return true;
   }
   // The connection took part of it (or none): the rest waits for room, within the write timeout.

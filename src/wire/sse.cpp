@@ -57,7 +57,7 @@ void SseDecoder::feed(std::string_view bytes, Sink& out) {
     } else {
       partial_.append(bytes.substr(start, i - start));
       line(partial_, out);
-      partial_.clear();
+      std::string().swap(partial_);  // a line cut by a read is rare: its room is not kept
     }
     if (overflowed_) return;
     if (bytes[i] == '\r') {
@@ -76,9 +76,9 @@ void SseDecoder::feed(std::string_view bytes, Sink& out) {
 void SseDecoder::line(std::string_view text, Sink& out) {
   if (text.empty()) {
     if (have_data_ || have_event_ || have_error_) out.on_event(pending_);
-    pending_.event.clear();
-    pending_.data.clear();
-    pending_.error.clear();
+    // Released, not cleared: a stream between two events keeps no room for the next one.
+    SseEvent released;
+    std::swap(pending_, released);
     have_data_ = have_event_ = have_error_ = false;
     return;
   }

@@ -79,6 +79,8 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   std::shared_ptr<router::RoutedStream> stream =
       co_await open_stream(api, req, w, kind, caller, tracker, context);
   if (!stream) co_return;
+  // What the stream needs of the request is parsed and routed: its headers are not kept while it lasts.
+  req.headers = net::Headers();
   const wire::GenerationRequest& request = stream->request();
 
   StreamOutcome outcome;

@@ -51,7 +51,8 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
           }
         }
         const bool wrote = co_await w.write(reply.out());
-        reply.out().clear();
+        // Not kept between writes: an open stream waiting for its next token holds no buffer of its own.
+        std::string().swap(reply.out());
         if (!wrote) done = true;
         break;
       }
