@@ -18,6 +18,7 @@
 #include "cluster/node_status.h"
 #include "link/frame.h"
 #include "link/relay_auth.h"
+#include "relay/mesh_home.h"
 
 namespace fs = std::filesystem;
 namespace dns = quorum::cluster::dns;
@@ -465,6 +466,74 @@ void ui_request_seeds() {
   write("ui_request", "evil", "evil.example\n/index.html");
 }
 
+// fuzz/dashboard.cpp's layout: flags, clock offset, edit (what, at, xor), then the lines Cookie, method,
+// target, Content-Type, Origin, Sec-Fetch-Site, Host, X-Quorum-Mesh-From, X-Quorum-Mesh-Time,
+// X-Quorum-Mesh-Signature, the mesh secret; then the body.
+struct DashboardRequest {
+  std::string cookie, method, target, content_type, origin, fetch_site, host, from, time, signature, secret,
+      body;
+};
+
+void dashboard_seed(const std::string& name, uint8_t flags, int8_t clock, const DashboardRequest& r) {
+  std::string s{static_cast<char>(flags), static_cast<char>(clock), '\x00', '\x05', '\x20'};
+  for (const std::string* line : {&r.cookie, &r.method, &r.target, &r.content_type, &r.origin, &r.fetch_site,
+                                  &r.host, &r.from, &r.time, &r.signature, &r.secret}) {
+    s.append(*line).push_back('\n');
+  }
+  write("dashboard", name, s + r.body);
+}
+
+void dashboard_seeds() {
+  const std::string session = "quorum_session=2b7f0c9e4a1d6f3850e2c7b9a4d1f6e3";
+  dashboard_seed("key_create", 1, 0,
+                 {"theme=dark; " + session + "; _ga=GA1.2.1", "POST", "/api/clusters/c1/keys",
+                  "application/json", "https://relay.example", "same-origin", "relay.example", "", "", "", "",
+                  R"({"name":"ci","models":["llama3","qwen3-0.6b"],"rpm":60,"tpm":100000,"max_parallel":2,)"
+                  R"("expires_at":1800000000})"});
+  dashboard_seed("key_revoke", 2, 0,
+                 {session, "DELETE", "/api/clusters/c1/keys/k_3fZ9a0LmQ2xY", "", "http://127.0.0.1:8080", "",
+                  "127.0.0.1:8080", "", "", "", "", ""});
+  dashboard_seed(
+      "cross_site_form", 0, 0,
+      {session, "POST", "/api/clusters/c1/invites", "text/plain; charset=utf-8", "http://evil.example",
+       "cross-site", "relay.example", "", "", "", "", R"({"role":"owner"})"});
+  dashboard_seed("usage_quoted_cookie", 0, 0,
+                 {"quorum_session_old=1;  quorum_session = \"abc_-9\" ", "GET",
+                  "/api/clusters/c1/usage?from=2025-06-01&to=2025-06-30&limit=50", "", "", "same-origin",
+                  "relay.example", "", "", "", "", ""});
+  dashboard_seed("sign_in_link", 0, 0,
+                 {"", "GET", "/api/session/link?x=1&token=qs_7Hk2&token=second", "", "", "none",
+                  "relay.example", "", "", "", "", ""});
+  dashboard_seed("control_keys_create", 0, 0,
+                 {"", "POST", "/v1/relay/keys", "Application/JSON ; charset=utf-8", "", "", "127.0.0.1:7443",
+                  "", "", "", "",
+                  R"({"name":"ops","models":[1,"a",null,"b"],"rpm":-1,"tpm":"5",)"
+                  R"("max_parallel":18446744073709551615,"expires_at":-1,"name":"ops2"})"});
+  // Forwarded by another relay, signed by the code's own signer; received in time, then 61 s late.
+  const std::string secret = "5c1e9a7f3b2d8e604a19c7b5e3d1f0a28c6e4b2d0f9a7c5e3b1d8f6a4c2e0b9d";
+  const std::string body = R"({"name":"mesh","rpm":10})";
+  const int64_t at = 1753357673;
+  const std::string signature =
+      quorum::relay::mesh_signature(secret, "POST", "/api/clusters/c1/keys", body, at, "relay-b");
+  const DashboardRequest forwarded{session,
+                                   "POST",
+                                   "/api/clusters/c1/keys",
+                                   "application/json",
+                                   "https://relay-a.example",
+                                   "",
+                                   "relay-a.example",
+                                   "relay-b",
+                                   std::to_string(at),
+                                   signature,
+                                   secret,
+                                   body};
+  dashboard_seed("mesh_forwarded", 1, 0, forwarded);
+  dashboard_seed("mesh_forwarded_late", 1, 61, forwarded);
+  DashboardRequest zeros = forwarded;
+  zeros.time = "000" + std::to_string(at);
+  dashboard_seed("mesh_time_leading_zeros", 1, -60, zeros);
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::cerr << "usage: fuzz_make_seeds DIR\n";
@@ -485,5 +554,6 @@ int main(int argc, char** argv) {
   gguf_seeds();
   http_seeds();
   ui_request_seeds();
+  dashboard_seeds();
   return 0;
 }
