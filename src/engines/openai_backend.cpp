@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <deque>
 
+#include "core/spare_room.h"
 #include "engines/engine_headers.h"
 #include "wire/json_number.h"
 #include "wire/openai_dialect.h"
@@ -68,10 +69,11 @@ class SseEventStream final : public EventStream {
 
   Task<std::optional<wire::StreamEvent>> next() override {
     while (next_ == pending_.size()) {
-      std::vector<wire::StreamEvent>().swap(pending_);  // no room kept while the engine is awaited
+      give_room(pending_);  // not held while the engine is awaited
       next_ = 0;
       if (broken_ || reader_.ended()) co_return std::nullopt;
       auto piece = co_await response_->read_some();
+      take_room(pending_);
       if (!piece) {
         broken_ = true;
         ApiError e = piece.take_error();

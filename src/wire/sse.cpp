@@ -1,5 +1,6 @@
 #include "wire/sse.h"
 
+#include "core/spare_room.h"
 #include "wire/byte_scan.h"
 
 namespace quorum::wire {
@@ -47,6 +48,15 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
 
 void SseDecoder::feed(std::string_view bytes, Sink& out) {
   if (overflowed_) return;
+  take_room(pending_.data);
+  feed_lines(bytes, out);
+  // Between two reads, the room of an event that is not under way goes back to the thread.
+  if (!have_data_) give_room(pending_.data);
+  if (!have_event_) give_room(pending_.event);
+  if (!have_error_) give_room(pending_.error);
+}
+
+void SseDecoder::feed_lines(std::string_view bytes, Sink& out) {
   size_t start = 0;
   if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
   last_was_cr_ = false;
@@ -76,9 +86,9 @@ void SseDecoder::feed(std::string_view bytes, Sink& out) {
 void SseDecoder::line(std::string_view text, Sink& out) {
   if (text.empty()) {
     if (have_data_ || have_event_ || have_error_) out.on_event(pending_);
-    // Released, not cleared: a stream between two events keeps no room for the next one.
-    SseEvent released;
-    std::swap(pending_, released);
+    pending_.event.clear();
+    pending_.data.clear();
+    pending_.error.clear();
     have_data_ = have_event_ = have_error_ = false;
     return;
   }

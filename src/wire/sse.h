@@ -57,6 +57,7 @@ class SseDecoder {
   bool overflowed() const { return overflowed_; }
 
  private:
+  void feed_lines(std::string_view bytes, Sink& sink);
   void line(std::string_view text, Sink& sink);
   void overflow();
   bool overflowed_ = false;

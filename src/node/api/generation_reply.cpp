@@ -1,5 +1,7 @@
 #include "node/api/generation_reply.h"
 
+#include "core/spare_room.h"
+
 namespace quorum::node::api {
 
 namespace {
@@ -20,6 +22,7 @@ GenerationReply::GenerationReply(bool stream_mode, const wire::StreamIdentity& i
 
 GenerationReply::Next GenerationReply::on(std::optional<wire::StreamEvent> event, bool client_has_bytes) {
   wire::StreamWriter* writer = writer_of(reply_);
+  take_room(out_);
   std::optional<ApiError> failure;
   if (!event) {
     // the end
@@ -57,7 +60,11 @@ GenerationReply::Next GenerationReply::on(std::optional<wire::StreamEvent> event
     outcome_.usage = writer->usage();
     return Next::kEndStream;
   }
-  return out_.empty() ? Next::kRead : Next::kWrite;
+  if (out_.empty()) {
+    give_room(out_);  // nothing to send: the room is not held while the engine is awaited
+    return Next::kRead;
+  }
+  return Next::kWrite;
 }
 
 boost::json::object GenerationReply::result() {

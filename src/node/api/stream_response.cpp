@@ -1,5 +1,6 @@
 #include "node/api/stream_response.h"
 
+#include "core/spare_room.h"
 #include "node/api/responses.h"
 #include "wire/sse.h"
 
@@ -52,7 +53,7 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
         }
         const bool wrote = co_await w.write(reply.out());
         // Not kept between writes: an open stream waiting for its next token holds no buffer of its own.
-        std::string().swap(reply.out());
+        give_room(reply.out());
         if (!wrote) done = true;
         break;
       }
