@@ -135,7 +135,8 @@ std::vector<std::string> read_bodies(const std::string& url, int count) {
   return bodies;
 }
 
-const std::string kHead = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+const std::string kHead =
+    "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
 
 std::string chunk(const std::string& data) {
   char size[32];
