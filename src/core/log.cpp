@@ -43,6 +43,13 @@ size_t utf8_sequence(std::string_view s) {
 }  // namespace
 
 std::string printable(std::string_view text, size_t max_bytes) {
+  // The usual case (a model or engine name, a path): printable ASCII within the cap, rendered as it is.
+  if (text.size() <= max_bytes && std::all_of(text.begin(), text.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7F;
+      })) {
+    return std::string(text);
+  }
   std::string out;
   out.reserve(std::min(text.size(), max_bytes) + 3);
   char piece[8];

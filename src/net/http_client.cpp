@@ -6,10 +6,13 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <cstring>
+#include <memory>
+#include <utility>
 
 #include "core/version.h"
 #include "net/client_tls.h"
 #include "net/connection_pool.h"
+#include "net/http_head.h"
 
 namespace quorum::net {
 
@@ -100,8 +103,10 @@ class Response final : public ClientResponse {
         pool_key_(std::move(pool_key)),
         watch_(std::make_shared<IdleWatch>(stream_.get_executor())) {
     watch_->socket = &stream_.socket();
+    // The scratch reads must say "would block", not wait. A connection from the pool already does (asking
+    // again would be a system call per request).
     beast::error_code ec;
-    stream_.socket().non_blocking(true, ec);  // the scratch reads must say "would block", not wait
+    if (!stream_.socket().non_blocking()) stream_.socket().non_blocking(true, ec);
   }
 
   ~Response() override {
@@ -130,22 +135,26 @@ class Response final : public ClientResponse {
 
   Task<Status> send(const std::string& method, const std::string& target, const std::string& host,
                     const Headers& headers, const std::string& body) {
-    http::request<http::string_body> req{http::string_to_verb(method), target, 11};
-    req.set(http::field::host, host);
-    req.set(http::field::user_agent, std::string("quorum/") + quorum::version());
-    for (const auto& [k, v] : headers.items()) req.set(k, v);
-    req.body() = body;
-    req.prepare_payload();
+    // The head as text and the body as it is, in one gathered write (no field list, no serializer, no copy
+    // of the body).
+    std::string request_head;
+    request_head.reserve(256);
+    append_request_head(request_head, method, target, host, std::string("quorum/") + quorum::version(),
+                        headers, body.size());
+    const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
     beast::error_code ec;
     stream_.expires_after(options_.head_timeout);
-    co_await http::async_write(stream_, req, asio::redirect_error(use_awaitable, ec));
+    co_await asio::async_write(stream_, request, asio::redirect_error(use_awaitable, ec));
     if (ec) {
       stale_ = true;  // the server never saw the request
       co_return fail(ec);
     }
     parser_.body_limit(boost::none);
-    parser_.eager(true);
+    // The head alone: body bytes that came with it are parsed by read_some(), which hands what a malformed
+    // chunk follows to the caller before the error.
+    parser_.eager(false);
     co_await http::async_read_header(stream_, buffer_, parser_, asio::redirect_error(use_awaitable, ec));
+    parser_.eager(true);
     stream_.expires_never();
     if (ec) {
       // Closed without a byte of response: on a reused connection, the server had closed it while idle.
@@ -174,11 +183,15 @@ class Response final : public ClientResponse {
   // (Waiting for readability with async_wait and then reading would hold no buffer at all, but Asio re-arms
   // epoll with a system call for every such wait, which costs more than the kilobyte.)
   Task<Result<std::string>> read_some() override {
+    if (pending_error_) {
+      const ApiError error = *std::exchange(pending_error_, nullptr);
+      co_return error;
+    }
     std::string out;
     for (;;) {
       if (buffer_.size() > 0) {
         auto parsed = parse(buffer_.data(), out);
-        if (!parsed) co_return parsed.take_error();
+        if (!parsed) co_return deliver_then_fail(out, parsed.take_error());
         buffer_.consume(*parsed);
         if (buffer_.size() == 0) buffer_.shrink_to_fit();
       }
@@ -190,7 +203,8 @@ class Response final : public ClientResponse {
                                                            asio::redirect_error(use_awaitable, ec));
       watch_->end_wait();
       if (watch_->fired) co_return fail(beast::error::timeout);
-      if (auto taken = take(ec, first.data(), n, out); !taken) co_return taken.take_error();
+      if (auto taken = take(ec, first.data(), n, out); !taken)
+        co_return deliver_then_fail(out, taken.take_error());
       if (ec || n < first.size()) continue;
       // The buffer filled: more is probably waiting. One call returns at most kMaxPiece, so that a server
       // that sends faster than the caller consumes cannot grow one piece without bound.
@@ -198,7 +212,9 @@ class Response final : public ClientResponse {
       while (out.size() < kMaxPiece) {
         size_t m = stream_.socket().read_some(asio::buffer(scratch), ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-        if (auto taken = take(ec, scratch.data(), m, out); !taken) co_return taken.take_error();
+        if (auto taken = take(ec, scratch.data(), m, out); !taken) {
+          co_return deliver_then_fail(out, taken.take_error());
+        }
         if (ec || m < scratch.size()) break;
       }
     }
@@ -248,6 +264,13 @@ class Response final : public ClientResponse {
   }
 
  private:
+  // What a read took before it failed goes to the caller first; the error comes with the next read.
+  Result<std::string> deliver_then_fail(std::string& out, ApiError error) {
+    if (out.empty()) return error;
+    pending_error_ = std::make_unique<ApiError>(std::move(error));
+    return std::move(out);
+  }
+
   // The response was read to its end, cleanly, and the server allows another request on the connection.
   bool reusable() const {
     return !broken_ && !cancelled() && !watch_->fired && status_ != 0 && parser_.is_done() &&
@@ -345,6 +368,7 @@ class Response final : public ClientResponse {
   bool cancelled_ = false;
   bool broken_ = false;
   bool stale_ = false;
+  std::unique_ptr<ApiError> pending_error_;  // for the read after one that returned what came before it
   std::shared_ptr<IdleWatch> watch_;
 };
 

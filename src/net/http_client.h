@@ -46,7 +46,8 @@ class ClientResponse {
   virtual int status() const = 0;
   virtual const Headers& headers() const = 0;
   // The next piece of the (de-chunked) body; an empty string at the end of the body. Errors: a connection
-  // that breaks or times out yields an ApiError (502 or 504).
+  // that breaks or times out yields an ApiError (502 or 504); body bytes read before the fault (good chunks
+  // ahead of a malformed one) come first, the error with the next call.
   virtual Task<Result<std::string>> read_some() = 0;
   // The rest of the body, at most `limit` bytes (more is an error).
   virtual Task<Result<std::string>> read_all(size_t limit = size_t{64} << 20) = 0;

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <span>
 
+#include "net/http_head.h"
+
 namespace quorum::net {
 
 namespace beast = boost::beast;
@@ -148,27 +150,11 @@ Task<bool> ServerWriter::send(int status, const Headers& headers, std::string bo
 Task<bool> ServerWriter::begin_stream(int status, const Headers& headers) {
   if (gone_ || sent_any_ || complete_) co_return false;
   streaming_ = true;
-  http::response<http::empty_body> res{static_cast<http::status>(status), version_};
-  for (const auto& [k, v] : headers.items()) res.set(k, v);
   // HTTP/1.0 has no chunked encoding: the body ends when the connection closes.
   chunked_ = version_ >= 11;
   if (!chunked_) keep_alive_ = false;
-  res.keep_alive(keep_alive_);
-  res.chunked(chunked_);
-  http::response_serializer<http::empty_body> serializer{res};
-  serializer.split(true);
-  beast::error_code ec;
   owed_.clear();
-  while (!serializer.is_header_done() && !ec) {
-    serializer.next(ec, [&](beast::error_code&, const auto& buffers) {
-      size_t n = 0;
-      for (auto b : beast::buffers_range_ref(buffers)) {
-        owed_.append(static_cast<const char*>(b.data()), b.size());
-        n += b.size();
-      }
-      serializer.consume(n);
-    });
-  }
+  append_response_head(owed_, status, version_, headers, keep_alive_, chunked_);
   co_return true;
 }
 
