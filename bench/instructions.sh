@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# User-space instructions the node spends per stream, counted by callgrind: a measure that does not move with
+# the machine's load (for comparing two builds; wall-clock figures belong to bench/run.sh).
+#
+# usage: bench/instructions.sh [STREAMS] [CONCURRENCY]   (defaults 40 and 1: one stream at a time, so that each
+#        token is one read and the count repeats to within 0.2%)
+# A fake engine and a node with one thread on loopback; 20 warm-up streams, then the counted ones through
+# quorum-load; prints the total and the count per stream. Needs valgrind. BUILD as bench/run.sh.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${BUILD:-build}
+[[ "$BUILD" = /* ]] || BUILD="$ROOT/$BUILD"
+STREAMS=${1:-40}
+CONCURRENCY=${2:-1}
+die() { echo "instructions.sh: $*" >&2; exit 1; }
+# shellcheck source=bench/free_port.sh
+source "$ROOT/bench/free_port.sh"
+command -v valgrind >/dev/null || die "needs valgrind"
+WORK=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$BUILD/quorum-fake-engine" --port 0 >"$WORK/engine.out" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do grep -q listening "$WORK/engine.out" && break; sleep 0.05; done
+engine=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/engine.out")
+[[ -n "$engine" ]] || die "the fake engine did not start"
+port=$(free_port)
+valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" "$BUILD/quorum" node --listen "127.0.0.1:$port" \
+  --no-autodetect --no-embedded --no-mdns --engine "bench=http://127.0.0.1:$engine" --state-dir "$WORK/state" \
+  --log-level warn --threads 1 >"$WORK/node.log" 2>&1 &
+node=$!
+pids+=("$node")
+for _ in $(seq 300); do
+  curl -sf "http://127.0.0.1:$port/v1/models" | grep -q bench-model && break
+  sleep 0.2
+done
+"$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency 5 --requests 20 >/dev/null
+callgrind_control -z "$node" >/dev/null 2>&1
+"$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency "$CONCURRENCY" --requests "$STREAMS" --json \
+  >"$WORK/load.json"
+callgrind_control -d "$node" >/dev/null 2>&1
+total=$(sed -n 's/^summary: //p' "$WORK"/cg.out.* | tail -n 1)
+[[ -n "$total" ]] || die "no callgrind dump"
+grep -q '"errors":0' "$WORK/load.json" || die "streams failed: $(cat "$WORK/load.json")"
+echo "$STREAMS streams, $CONCURRENCY at a time: $total instructions in the node, $((total / STREAMS)) per stream"
