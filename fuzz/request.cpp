@@ -85,6 +85,7 @@ void check_generation(const Result<GenerationRequest>& parsed, GenerationKind ki
 
   json::object upstream = openai_upstream_body(r, "upstream-model");
   std::string text = json::serialize(upstream);
+  FUZZ_CHECK(openai_upstream_json(r, "upstream-model") == text, "the upstream body as text differs");
   auto again = kind == GenerationKind::kChat ? parse_chat_request(text) : parse_completion_request(text);
   FUZZ_CHECK(again.ok(), again.ok() ? "" : again.error().message + " in " + text.substr(0, 300));
   FUZZ_CHECK(again->model == "upstream-model" && again->stream && again->include_usage);

@@ -180,11 +180,11 @@ Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {
 
 Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::GenerationRequest& request,
                                                                    const CallContext& context) {
-  json::object body = wire::openai_upstream_body(request, request.model);
   std::string path = request.kind == wire::GenerationKind::kChat ? "/v1/chat/completions" : "/v1/completions";
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
-  auto r = co_await send("POST", path, json_headers(context, kAccept), json::serialize(body), o);
+  std::string upstream = wire::openai_upstream_json(request, request.model);
+  auto r = co_await send("POST", path, json_headers(context, kAccept), std::move(upstream), o);
   if (!r) co_return r.take_error();
   auto& response = *r;
   if (response->status() < 200 || response->status() >= 300) {

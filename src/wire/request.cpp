@@ -1,10 +1,13 @@
 #include "wire/request.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
+#include <span>
 
 #include "wire/json_number.h"
+#include "wire/json_string.h"
 
 namespace quorum::wire {
 namespace json = boost::json;
@@ -240,6 +243,64 @@ json::object openai_upstream_body(const GenerationRequest& request, std::string_
     if (request.kind == GenerationKind::kChat) body["max_completion_tokens"] = *request.max_tokens;
   }
   return body;
+}
+
+namespace {
+
+// Appends `v` as boost::json::serialize writes it, without a string of its own.
+void append_json_value(std::string& out, const json::value& v) {
+  json::serializer serializer;
+  serializer.reset(&v);
+  char buffer[4096];
+  while (!serializer.done()) out.append(serializer.read(buffer, sizeof(buffer)));
+}
+
+}  // namespace
+
+std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model) {
+  // What openai_upstream_body sets, in the order it sets them: a key the client sent keeps its place with
+  // the new value; the others follow the client's keys in this order.
+  const json::value stream_options = json::object{{"include_usage", true}};
+  std::array<std::pair<std::string_view, json::value>, 5> set{{
+      {"model", json::string(upstream_model)},
+      {"stream", true},
+      {"stream_options", stream_options},
+      {"max_tokens", nullptr},
+      {"max_completion_tokens", nullptr},
+  }};
+  size_t count = 3;
+  if (request.max_tokens) {
+    set[count++].second = *request.max_tokens;
+    if (request.kind == GenerationKind::kChat) set[count++].second = *request.max_tokens;
+  }
+  const std::span<const std::pair<std::string_view, json::value>> overrides(set.data(), count);
+  std::string out;
+  out.reserve(512);
+  out.push_back('{');
+  bool first = true;
+  auto member = [&](std::string_view key, const json::value& value) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, key);
+    out.push_back(':');
+    append_json_value(out, value);
+  };
+  std::array<bool, 5> placed{};
+  for (const auto& [key, value] : request.body) {
+    const json::value* replaced = nullptr;
+    for (size_t k = 0; k < overrides.size(); ++k) {
+      if (overrides[k].first == key) {
+        replaced = &overrides[k].second;
+        placed[k] = true;
+      }
+    }
+    member(key, replaced ? *replaced : value);
+  }
+  for (size_t k = 0; k < overrides.size(); ++k) {
+    if (!placed[k]) member(overrides[k].first, overrides[k].second);
+  }
+  out.push_back('}');
+  return out;
 }
 
 }  // namespace quorum::wire

@@ -56,5 +56,9 @@ Result<boost::json::object> parse_json_object(std::string_view body);
 // usage and decides itself what the client sees), `model` replaced by the engine's name for it, and
 // max_tokens / max_completion_tokens both set when the client gave either.
 boost::json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model);
+// The same body as JSON text, byte for byte what boost::json::serialize(openai_upstream_body(...)) gives,
+// written from the client's body without copying it into a new object first (a long conversation is
+// copied once, as text, not as a tree and then as text).
+std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model);
 
 }  // namespace quorum::wire

@@ -92,6 +92,34 @@ TEST(ChatRequest, StreamingUsageAndUnknownFieldsPassThrough) {
   EXPECT_EQ(openai_upstream_body(*n, "m").at("stream"), true);
 }
 
+// The upstream body as text is what serializing the upstream object gives, byte for byte: keys the client
+// sent keep their place, the node's own follow in their order, and every value (escapes, numbers, nesting,
+// Unicode) is written as Boost.JSON writes it.
+TEST(UpstreamBody, AsTextIsTheSerializedObject) {
+  const char* chats[] = {
+      R"({"model":"m","messages":[{"role":"user","content":"x"}]})",
+      R"({"messages":[{"role":"user","content":"caf\u00e9 \"q\" \n\t\u0001 \ud83d\ude00 é"}],"model":"m","stream":true})",
+      R"({"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"x"}]}],"stream":false,)"
+      R"("stream_options":{"include_usage":false},"max_completion_tokens":7,"top_k":40,"temperature":0.7,)"
+      R"("seed":-12,"big":1.7E308,"tiny":5e-324,"n":1,"logit_bias":{"50256":-100},"stop":["\n\n"],"x":null})",
+      R"({"model":"m","max_tokens":0,"messages":[{"role":"system","content":""},{"role":"user","content":"hi"}]})",
+  };
+  for (const char* body : chats) {
+    SCOPED_TRACE(body);
+    auto r = parse_chat_request(body);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(openai_upstream_json(*r, "engine \"name\""),
+              boost::json::serialize(openai_upstream_body(*r, "engine \"name\"")));
+  }
+  for (const char* body :
+       {R"({"model":"m","prompt":"x","max_tokens":3,"echo":true})", R"({"prompt":[1,2],"model":"m"})"}) {
+    SCOPED_TRACE(body);
+    auto r = parse_completion_request(body);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(openai_upstream_json(*r, "u"), boost::json::serialize(openai_upstream_body(*r, "u")));
+  }
+}
+
 TEST(CompletionRequest, PromptShapes) {
   EXPECT_TRUE(parse_completion_request(R"({"model":"m","prompt":"x"})").ok());
   EXPECT_TRUE(parse_completion_request(R"({"model":"m","prompt":["a","b"]})").ok());
