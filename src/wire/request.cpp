@@ -1,10 +1,9 @@
 #include "wire/request.h"
 
 #include <algorithm>
-#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
-#include <span>
+#include <vector>
 
 #include "wire/json_number.h"
 #include "wire/json_string.h"
@@ -233,19 +232,26 @@ Result<EmbeddingRequest> parse_embedding_request(std::string_view body) {
   return r;
 }
 
-json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model) {
-  json::object body = request.body;
-  body["model"] = upstream_model;
-  body["stream"] = true;
-  body["stream_options"] = json::object{{"include_usage", true}};
-  if (request.max_tokens) {
-    body["max_tokens"] = *request.max_tokens;
-    if (request.kind == GenerationKind::kChat) body["max_completion_tokens"] = *request.max_tokens;
-  }
-  return body;
-}
-
 namespace {
+
+using UpstreamField = std::pair<std::string_view, json::value>;
+
+// What the node sets in an OpenAI-compatible engine's body, in the order it sets them (one list for both
+// forms of the body below).
+std::vector<UpstreamField> upstream_fields(const GenerationRequest& request,
+                                           std::string_view upstream_model) {
+  std::vector<UpstreamField> fields;
+  fields.reserve(5);
+  fields.emplace_back("model", json::string(upstream_model));
+  fields.emplace_back("stream", true);
+  fields.emplace_back("stream_options", json::object{{"include_usage", true}});
+  if (request.max_tokens) {
+    fields.emplace_back("max_tokens", *request.max_tokens);
+    if (request.kind == GenerationKind::kChat)
+      fields.emplace_back("max_completion_tokens", *request.max_tokens);
+  }
+  return fields;
+}
 
 // Appends `v` as boost::json::serialize writes it, without a string of its own.
 void append_json_value(std::string& out, const json::value& v) {
@@ -257,47 +263,38 @@ void append_json_value(std::string& out, const json::value& v) {
 
 }  // namespace
 
+json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model) {
+  json::object body = request.body;
+  for (auto& [key, value] : upstream_fields(request, upstream_model)) body[key] = std::move(value);
+  return body;
+}
+
 std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model) {
-  // What openai_upstream_body sets, in the order it sets them: a key the client sent keeps its place with
-  // the new value; the others follow the client's keys in this order.
-  const json::value stream_options = json::object{{"include_usage", true}};
-  std::array<std::pair<std::string_view, json::value>, 5> set{{
-      {"model", json::string(upstream_model)},
-      {"stream", true},
-      {"stream_options", stream_options},
-      {"max_tokens", nullptr},
-      {"max_completion_tokens", nullptr},
-  }};
-  size_t count = 3;
-  if (request.max_tokens) {
-    set[count++].second = *request.max_tokens;
-    if (request.kind == GenerationKind::kChat) set[count++].second = *request.max_tokens;
-  }
-  const std::span<const std::pair<std::string_view, json::value>> overrides(set.data(), count);
+  // A key the client sent keeps its place with the node's value; the node's other keys follow in order.
+  const std::vector<UpstreamField> fields = upstream_fields(request, upstream_model);
+  std::vector<bool> placed(fields.size());
   std::string out;
   out.reserve(512);
   out.push_back('{');
-  bool first = true;
-  auto member = [&](std::string_view key, const json::value& value) {
-    if (!first) out.push_back(',');
-    first = false;
+  auto member = [&out](std::string_view key, const json::value& value) {
+    if (out.size() > 1) out.push_back(',');
     append_json_string(out, key);
     out.push_back(':');
     append_json_value(out, value);
   };
-  std::array<bool, 5> placed{};
-  for (const auto& [key, value] : request.body) {
-    const json::value* replaced = nullptr;
-    for (size_t k = 0; k < overrides.size(); ++k) {
-      if (overrides[k].first == key) {
-        replaced = &overrides[k].second;
-        placed[k] = true;
-      }
+  for (const auto& client : request.body) {
+    const std::string_view key = client.key();
+    auto field =
+        std::find_if(fields.begin(), fields.end(), [key](const UpstreamField& f) { return f.first == key; });
+    if (field == fields.end()) {
+      member(key, client.value());
+    } else {
+      placed[field - fields.begin()] = true;
+      member(key, field->second);
     }
-    member(key, replaced ? *replaced : value);
   }
-  for (size_t k = 0; k < overrides.size(); ++k) {
-    if (!placed[k]) member(overrides[k].first, overrides[k].second);
+  for (size_t k = 0; k < fields.size(); ++k) {
+    if (!placed[k]) member(fields[k].first, fields[k].second);
   }
   out.push_back('}');
   return out;
