@@ -6,6 +6,8 @@
 #        token is one read and the count repeats to within 0.2%)
 # A fake engine and a node with one thread on loopback; 20 warm-up streams, then the counted ones through
 # quorum-load; prints the total and the count per stream. Needs valgrind. BUILD as bench/run.sh.
+# LOAD_ARGS adds flags to quorum-load (--max-tokens 1: the request path and little else).
+# KEEP=FILE keeps the callgrind profile there, for `callgrind_annotate --inclusive=yes FILE`.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -41,10 +43,11 @@ for _ in $(seq 300); do
 done
 "$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency 5 --requests 20 >/dev/null
 callgrind_control -z "$node" >/dev/null 2>&1
-"$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency "$CONCURRENCY" --requests "$STREAMS" --json \
+"$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency "$CONCURRENCY" --requests "$STREAMS" ${LOAD_ARGS:-} --json \
   >"$WORK/load.json"
 callgrind_control -d "$node" >/dev/null 2>&1
 total=$(sed -n 's/^summary: //p' "$WORK"/cg.out.* | tail -n 1)
 [[ -n "$total" ]] || die "no callgrind dump"
 grep -q '"errors":0' "$WORK/load.json" || die "streams failed: $(cat "$WORK/load.json")"
+if [[ -n "${KEEP:-}" ]]; then cp "$(ls "$WORK"/cg.out.* | tail -n 1)" "$KEEP"; fi
 echo "$STREAMS streams, $CONCURRENCY at a time: $total instructions in the node, $((total / STREAMS)) per stream"

@@ -1,13 +1,15 @@
 #include "net/http_head.h"
 
 #include <boost/beast/http/status.hpp>
-#include <vector>
+#include <boost/container/small_vector.hpp>
 
 namespace quorum::net {
 
 namespace {
 
 using Field = std::pair<std::string_view, std::string_view>;
+// A head's fields, on the stack for the usual dozen or fewer.
+using Fields = boost::container::small_vector<Field, 16>;
 
 std::string_view trimmed(std::string_view v) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -15,7 +17,7 @@ std::string_view trimmed(std::string_view v) {
   return v;
 }
 
-bool replaced_later(const std::vector<Field>& fields, size_t index) {
+bool replaced_later(const Fields& fields, size_t index) {
   for (size_t k = index + 1; k < fields.size(); ++k) {
     if (iequals(fields[k].first, fields[index].first)) return true;
   }
@@ -24,7 +26,7 @@ bool replaced_later(const std::vector<Field>& fields, size_t index) {
 
 // Writes each field that no later one replaces and that `framing` does not claim.
 template <class IsFraming>
-void append_fields(std::string& out, const std::vector<Field>& fields, IsFraming framing) {
+void append_fields(std::string& out, const Fields& fields, IsFraming framing) {
   for (size_t i = 0; i < fields.size(); ++i) {
     if (framing(fields[i].first) || replaced_later(fields, i)) continue;
     out.append(fields[i].first);
@@ -34,7 +36,7 @@ void append_fields(std::string& out, const std::vector<Field>& fields, IsFraming
   }
 }
 
-void add_all(std::vector<Field>& fields, const Headers& headers) {
+void add_all(Fields& fields, const Headers& headers) {
   for (const auto& [name, value] : headers.items()) fields.emplace_back(name, value);
 }
 
@@ -48,7 +50,7 @@ void append_response_head(std::string& out, int status, unsigned version, const 
   out.push_back(' ');
   out.append(reason.data(), reason.size());
   out.append("\r\n");
-  std::vector<Field> fields;
+  Fields fields;
   fields.reserve(headers.items().size());
   add_all(fields, headers);
   append_fields(out, fields, [](std::string_view name) {
@@ -68,7 +70,7 @@ void append_request_head(std::string& out, std::string_view method, std::string_
   out.push_back(' ');
   out.append(target);
   out.append(" HTTP/1.1\r\n");
-  std::vector<Field> fields;
+  Fields fields;
   fields.reserve(headers.items().size() + 2);
   fields.emplace_back("Host", host);
   fields.emplace_back("User-Agent", user_agent);

@@ -37,9 +37,15 @@ Task<bool> RoutedStream::start_next() {
     if (context_.canceller->cancelled()) break;
     served_ = Served::by(*route);
     try_.emplace(router_, *route, context_.canceller, executor);
-    // The copy of the request made for this engine lives only in this (short) frame.
-    wire::GenerationRequest upstream = *request_;
-    upstream.model = route->model;
+    // The request goes as it is to a holder that knows the model by the client's name (every holder today:
+    // the registry and the peers match names exactly). A holder that named it otherwise would get a copy
+    // with its own name, living only in this (short) frame: a long conversation is not copied per try.
+    std::optional<wire::GenerationRequest> renamed;
+    if (route->model != request_->model) {
+      renamed.emplace(*request_);
+      renamed->model = route->model;
+    }
+    const wire::GenerationRequest& upstream = renamed ? *renamed : *request_;
     // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
     const engines::CallContext try_context = try_->context(context_.request_id);
     auto started = co_await route->backend->generate(upstream, try_context);

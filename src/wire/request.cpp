@@ -1,6 +1,7 @@
 #include "wire/request.h"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
 #include <cstdint>
 #include <vector>
@@ -234,67 +235,70 @@ Result<EmbeddingRequest> parse_embedding_request(std::string_view body) {
 
 namespace {
 
-using UpstreamField = std::pair<std::string_view, json::value>;
+// A key the node sets in an OpenAI-compatible engine's body, with its value as JSON text.
+struct UpstreamField {
+  std::string_view key;
+  std::string value;
+};
 
-// What the node sets in an OpenAI-compatible engine's body, in the order it sets them (one list for both
-// forms of the body below).
+// What the node sets, in the order it sets them (one list for both forms of the body below).
 std::vector<UpstreamField> upstream_fields(const GenerationRequest& request,
                                            std::string_view upstream_model) {
   std::vector<UpstreamField> fields;
   fields.reserve(5);
-  fields.emplace_back("model", json::string(upstream_model));
-  fields.emplace_back("stream", true);
-  fields.emplace_back("stream_options", json::object{{"include_usage", true}});
+  std::string model;
+  append_json_string(model, upstream_model);
+  fields.push_back({"model", std::move(model)});
+  fields.push_back({"stream", "true"});
+  fields.push_back({"stream_options", R"({"include_usage":true})"});
   if (request.max_tokens) {
-    fields.emplace_back("max_tokens", *request.max_tokens);
+    fields.push_back({"max_tokens", std::to_string(*request.max_tokens)});
     if (request.kind == GenerationKind::kChat)
-      fields.emplace_back("max_completion_tokens", *request.max_tokens);
+      fields.push_back({"max_completion_tokens", std::to_string(*request.max_tokens)});
   }
   return fields;
-}
-
-// Appends `v` as boost::json::serialize writes it, without a string of its own.
-void append_json_value(std::string& out, const json::value& v) {
-  json::serializer serializer;
-  serializer.reset(&v);
-  char buffer[4096];
-  while (!serializer.done()) out.append(serializer.read(buffer, sizeof(buffer)));
 }
 
 }  // namespace
 
 json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model) {
   json::object body = request.body;
-  for (auto& [key, value] : upstream_fields(request, upstream_model)) body[key] = std::move(value);
+  for (const auto& field : upstream_fields(request, upstream_model))
+    body[field.key] = json::parse(field.value);
   return body;
 }
 
 std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model) {
   // A key the client sent keeps its place with the node's value; the node's other keys follow in order.
   const std::vector<UpstreamField> fields = upstream_fields(request, upstream_model);
-  std::vector<bool> placed(fields.size());
+  std::array<bool, 5> placed{};
+  json::serializer serializer;  // one for all of the client's values: it is not free to make
   std::string out;
   out.reserve(512);
   out.push_back('{');
-  auto member = [&out](std::string_view key, const json::value& value) {
+  auto key = [&out](std::string_view name) {
     if (out.size() > 1) out.push_back(',');
-    append_json_string(out, key);
+    append_json_string(out, name);
     out.push_back(':');
-    append_json_value(out, value);
   };
   for (const auto& client : request.body) {
-    const std::string_view key = client.key();
+    const std::string_view name = client.key();
     auto field =
-        std::find_if(fields.begin(), fields.end(), [key](const UpstreamField& f) { return f.first == key; });
+        std::find_if(fields.begin(), fields.end(), [name](const UpstreamField& f) { return f.key == name; });
+    key(name);
     if (field == fields.end()) {
-      member(key, client.value());
+      serializer.reset(&client.value());
+      char buffer[4096];
+      while (!serializer.done()) out.append(serializer.read(buffer, sizeof(buffer)));
     } else {
       placed[field - fields.begin()] = true;
-      member(key, field->second);
+      out += field->value;
     }
   }
   for (size_t k = 0; k < fields.size(); ++k) {
-    if (!placed[k]) member(fields[k].first, fields[k].second);
+    if (placed[k]) continue;
+    key(fields[k].key);
+    out += fields[k].value;
   }
   out.push_back('}');
   return out;

@@ -93,6 +93,12 @@ TEST(HttpHead, ResponseANameGivenAgainReplacesTheEarlierValueAndValuesAreTrimmed
             "Transfer-Encoding: chunked\r\n\r\n");
 }
 
+TEST(HttpHead, ResponseWithMoreFieldsThanFitOnTheStackIsStillBeasts) {
+  Headers h = stream_headers();
+  for (int i = 0; i < 40; ++i) h.add("X-Field-" + std::to_string(i % 25), "value " + std::to_string(i));
+  EXPECT_EQ(ours(200, 11, h, true, true), beast_head(200, 11, h, true, true));
+}
+
 TEST(HttpHead, ResponseFramingHeadersOfTheCallerAreLeftOut) {
   Headers h;
   h.add("Connection", "upgrade");

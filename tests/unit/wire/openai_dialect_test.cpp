@@ -29,6 +29,19 @@ TEST(OpenAiDialect, LlamaCppContentAndFinishWithTimings) {
   EXPECT_EQ(std::get<Finish>(e[0]).reason, FinishReason::kLength);
 }
 
+TEST(OpenAiDialect, AChunkLargerThanTheParsersStackRoomIsReadWhole) {
+  // parse_openai_chunk parses into 4 KB on the stack and goes on into the heap beyond it.
+  std::string text(20000, 'x');
+  std::string timings;
+  for (int i = 0; i < 300; ++i)
+    timings += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":" + std::to_string(i);
+  auto e = parse(R"({"choices":[{"finish_reason":"stop","index":0,"delta":{"content":")" + text +
+                 R"("}}],"timings":{)" + timings + "}}");
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_EQ(std::get<TextDelta>(e[0]).text, text);
+  EXPECT_EQ(std::get<Finish>(e[1]).reason, FinishReason::kStop);
+}
+
 TEST(OpenAiDialect, ReasoningUnderAnyOfItsNamesOnce) {
   for (const char* name : {"reasoning_content", "reasoning", "thinking"}) {
     auto e = parse(std::string(R"({"choices":[{"index":0,"delta":{")") + name + R"(":"hmm"}}]})");
