@@ -5,7 +5,7 @@
 //
 // Invariants:
 //  - when scan_plain_chunk() accepts the chunk, parse_openai_chunk() gives no error and exactly its events:
-//    the text (decoded) as the TextDelta or ReasoningDelta of its choice, then its Finish;
+//    the text (decoded) as the TextDelta or ReasoningDelta of its choice, then its Finish, then its Usage;
 //  - the token it keeps is a clean JSON string that boost::json reads to valid UTF-8;
 //  - append_json_string() of any valid text is what boost::json::serialize writes, and reads back to it.
 #include "wire/chunk_scan.h"
@@ -46,6 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (plain->finish) got.emplace_back(Finish{plain->choice, *plain->finish});
+  if (plain->usage) got.emplace_back(*plain->usage);
   FUZZ_CHECK(got.size() == expected.size(),
              "the scanner and the parser disagree on the events of: " + std::string(input.substr(0, 300)));
   for (size_t i = 0; i < got.size(); ++i) {
@@ -61,6 +62,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       const auto& e = std::get<Finish>(expected[i]);
       FUZZ_CHECK(f->choice == e.choice && f->reason == e.reason,
                  "different finish for: " + std::string(input));
+    } else if (const auto* u = std::get_if<Usage>(&got[i])) {
+      const auto& e = std::get<Usage>(expected[i]);
+      FUZZ_CHECK(u->prompt_tokens == e.prompt_tokens && u->completion_tokens == e.completion_tokens &&
+                     u->reasoning_tokens == e.reasoning_tokens && u->cached_tokens == e.cached_tokens,
+                 "different usage for: " + std::string(input));
     }
   }
   return 0;

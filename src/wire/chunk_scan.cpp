@@ -220,6 +220,73 @@ bool scan_choice(Scanner& in, ChoiceFields& f) {
   return in.eat('}');
 }
 
+// The largest count read here: nine digits, as Scanner::small_integer reads them.
+constexpr int64_t kMaxPlainCount = 999'999'999;
+
+// A count in `usage`: a plain non-negative integer, or null (as the full path reads an absent count).
+// Anything else takes the full path, which ignores a count of another type and calls an out-of-range number
+// malformed.
+bool scan_count(Scanner& in, bool& seen, std::optional<int64_t>& value) {
+  if (!first(seen)) return false;
+  if (in.literal("null")) return true;
+  int64_t v = 0;
+  if (!in.small_integer(kMaxPlainCount, v)) return false;
+  value = v;
+  return true;
+}
+
+// `completion_tokens_details` or `prompt_tokens_details`: null, or an object whose member `name` is a count
+// (other members skipped).
+bool scan_details(Scanner& in, std::string_view name, std::optional<int64_t>& value) {
+  if (in.literal("null")) return true;
+  if (!in.eat('{')) return false;
+  if (in.eat('}')) return true;
+  bool seen = false;
+  do {
+    std::string_view key;
+    if (!in.key(key)) return false;
+    if (key == name) {
+      if (!scan_count(in, seen, value)) return false;
+    } else if (!in.skip_value(3)) {
+      return false;
+    }
+  } while (in.eat(','));
+  return in.eat('}');
+}
+
+// The chunk's `usage` member: null (nothing), or the counts the full path reads (other members skipped).
+bool scan_usage(Scanner& in, std::optional<Usage>& usage) {
+  if (in.literal("null")) return true;
+  if (!in.eat('{')) return false;
+  Usage u;
+  std::optional<int64_t> prompt, completion;
+  bool seen_prompt = false, seen_completion = false, seen_completion_details = false,
+       seen_prompt_details = false;
+  if (!in.eat('}')) {
+    do {
+      std::string_view name;
+      if (!in.key(name)) return false;
+      if (name == "prompt_tokens") {
+        if (!scan_count(in, seen_prompt, prompt)) return false;
+      } else if (name == "completion_tokens") {
+        if (!scan_count(in, seen_completion, completion)) return false;
+      } else if (name == "completion_tokens_details") {
+        if (!first(seen_completion_details) || !scan_details(in, "reasoning_tokens", u.reasoning_tokens))
+          return false;
+      } else if (name == "prompt_tokens_details") {
+        if (!first(seen_prompt_details) || !scan_details(in, "cached_tokens", u.cached_tokens)) return false;
+      } else if (!in.skip_value(2)) {
+        return false;
+      }
+    } while (in.eat(','));
+    if (!in.eat('}')) return false;
+  }
+  u.prompt_tokens = prompt.value_or(0);
+  u.completion_tokens = completion.value_or(0);
+  usage = u;
+  return true;
+}
+
 }  // namespace
 
 std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
@@ -227,6 +294,7 @@ std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
   if (!in.eat('{')) return std::nullopt;
   bool seen_choices = false, seen_error = false, seen_usage = false, one_choice = false;
   ChoiceFields f;
+  std::optional<Usage> usage;
   if (!in.eat('}')) {
     do {
       std::string_view name;
@@ -237,9 +305,11 @@ std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
           if (!scan_choice(in, f) || !in.eat(']')) return std::nullopt;  // one choice only
           one_choice = true;
         }
-      } else if (name == "error" || name == "usage") {
-        // An error, or the usage an engine reports: the full path's (null is nothing).
-        if (!first(name == "error" ? seen_error : seen_usage) || !in.literal("null")) return std::nullopt;
+      } else if (name == "usage") {
+        if (!first(seen_usage) || !scan_usage(in, usage)) return std::nullopt;
+      } else if (name == "error") {
+        // An error: the full path's (null is nothing).
+        if (!first(seen_error) || !in.literal("null")) return std::nullopt;
       } else if (!in.skip_value(1)) {
         return std::nullopt;
       }
@@ -249,6 +319,7 @@ std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
   if (!in.at_end()) return std::nullopt;
 
   PlainChunk chunk;
+  chunk.usage = usage;
   if (!one_choice) return chunk;
   chunk.choice = static_cast<int>(f.index);
   // The full path's order: reasoning (the first non-empty of its three names), content, then `text`.

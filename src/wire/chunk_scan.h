@@ -1,13 +1,14 @@
 // The pass-through fast path for OpenAI-compatible stream chunks: reads the common chunk (one choice, a piece
-// of text and/or a finish) without building a JSON value, so that its text can reach the client as the
-// engine encoded it. Pure code.
+// of text and/or a finish; or the usage chunk that ends a stream) without building a JSON value, so that its
+// text can reach the client as the engine encoded it. Pure code.
 //
 // The contract is equivalence: whenever scan_plain_chunk() accepts a chunk, parse_openai_chunk() would give
-// exactly the events it describes (the same choice, the same text once decoded, the same finish), and no
-// error. Anything it is not sure of (an error or usage member, tool calls, several choices or texts, a key
-// spelled with escapes, a repeated key it reads, a number it cannot vouch for, text that is not clean UTF-8
-// with well-formed escapes, nesting deeper than 16) is refused, and the caller takes the full path. The
-// fuzz harness `chunk_scan` checks the equivalence.
+// exactly the events it describes (the same choice, the same text once decoded, the same finish, then the
+// same usage), and no error. Anything it is not sure of (an error member, a usage count that is not a plain
+// integer of at most nine digits or null, tool calls, several choices or texts, a key spelled with escapes, a
+// repeated key it reads, a number it cannot vouch for, text that is not clean UTF-8 with well-formed
+// escapes, nesting deeper than 16) is refused, and the caller takes the full path. The fuzz harness
+// `chunk_scan` checks the equivalence.
 #pragma once
 
 #include <optional>
@@ -24,6 +25,8 @@ struct PlainChunk {
   enum class Text { kNone, kContent, kReasoning } text = Text::kNone;
   std::string_view token;  // into the scanned data
   std::optional<FinishReason> finish;
+  // The usage the engine reported (`usage` an object), after the choice's events.
+  std::optional<Usage> usage;
 };
 
 // See the header comment. A chunk with no events at all (llama.cpp's role chunk, `"content": null`) is

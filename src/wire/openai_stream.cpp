@@ -53,6 +53,7 @@ void OpenAiStreamReader::chunk(const std::string& data, std::vector<StreamEvent>
         finished_ = true;
         out.emplace_back(Finish{plain->choice, *plain->finish});
       }
+      if (plain->usage) out.emplace_back(*plain->usage);
       return;
     }
   }

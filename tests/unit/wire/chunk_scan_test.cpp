@@ -75,6 +75,37 @@ TEST(ChunkScan, ReasoningUnderAnyOfItsNamesTheFirstNonEmptyWins) {
   EXPECT_EQ(both->token, "\"a\"");
 }
 
+TEST(ChunkScan, ReadsTheUsageChunkThatEndsAStream) {
+  // llama-server's: empty choices, the counts, its timings and the identity.
+  auto u =
+      scan_plain_chunk(R"({"choices":[],"created":1,"id":"x","model":"m","object":"chat.completion.chunk",)"
+                       R"("usage":{"completion_tokens":7,"prompt_tokens":5,"total_tokens":12},)"
+                       R"("timings":{"prompt_n":5,"prompt_ms":1.25,"predicted_per_second":812.5}})");
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->text, PlainChunk::Text::kNone);
+  EXPECT_FALSE(u->finish);
+  ASSERT_TRUE(u->usage);
+  EXPECT_EQ(u->usage->prompt_tokens, 5);
+  EXPECT_EQ(u->usage->completion_tokens, 7);
+  EXPECT_FALSE(u->usage->reasoning_tokens);
+  EXPECT_FALSE(u->usage->cached_tokens);
+  // vLLM's and OpenAI's details; null counts and details read as absent.
+  auto d = scan_plain_chunk(
+      R"({"choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":null,)"
+      R"("completion_tokens":3,"completion_tokens_details":{"reasoning_tokens":2,"audio_tokens":0},)"
+      R"("prompt_tokens_details":null}})");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->finish, FinishReason::kStop);
+  ASSERT_TRUE(d->usage);
+  EXPECT_EQ(d->usage->prompt_tokens, 0);
+  EXPECT_EQ(d->usage->completion_tokens, 3);
+  EXPECT_EQ(d->usage->reasoning_tokens, 2);
+  EXPECT_FALSE(d->usage->cached_tokens);
+  auto none = scan_plain_chunk(R"({"choices":[],"usage":null})");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(none->usage);
+}
+
 TEST(ChunkScan, RefusesWhatItCannotVouchFor) {
   for (std::string_view chunk : {
            R"({"choices":[{"index":0,"delta":{"content":"\ud800"}}]})",              // lone surrogate
@@ -84,7 +115,13 @@ TEST(ChunkScan, RefusesWhatItCannotVouchFor) {
            R"({"choices":[{"index":0,"delta":{"reasoning":"a","content":"b"}}]})",   // two texts
            R"({"choices":[{"index":0,"delta":{"tool_calls":[{"index":0}]}}]})",
            R"({"choices":[{"index":0},{"index":1}]})",
-           R"({"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":2}})",
+           R"({"choices":[],"usage":{"prompt_tokens":1.0,"completion_tokens":2}})",
+           R"({"choices":[],"usage":{"prompt_tokens":"1","completion_tokens":2}})",
+           R"({"choices":[],"usage":{"prompt_tokens":1,"prompt_tokens":2}})",
+           R"({"choices":[],"usage":{"prompt_tokens":1234567890}})",
+           R"({"choices":[],"usage":{"completion_tokens_details":[1]}})",
+           R"({"choices":[],"usage":{"prompt_tokens_details":{"cached_tokens":-1}}})",
+           R"({"choices":[],"usage":[]})",
            R"({"error":{"message":"boom"}})",
            R"({"choices":[{"index":0,"finish_reason":"error"}]})",
            R"({"choices":[{"index":128,"delta":{"content":"x"}}]})",
