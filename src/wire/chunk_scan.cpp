@@ -81,6 +81,18 @@ class Scanner {
     if (i_ == start || (s_[start] == '0' && i_ - start > 1) || value > max) return false;
     return i_ >= s_.size() || !is_number_char(s_[i_]);
   }
+  // An object: `{`, then for each member its key and on_member(name) with the cursor on its value (it
+  // consumes the value, or returns false to give up), then `}`.
+  template <class OnMember>
+  bool members(OnMember&& on_member) {
+    if (!eat('{')) return false;
+    if (eat('}')) return true;
+    do {
+      std::string_view name;
+      if (!key(name) || !on_member(name)) return false;
+    } while (eat(','));
+    return eat('}');
+  }
   // Any value, checked well enough that a JSON parser reads it too: strings clean as text or as opaque
   // bytes (the full path accepts invalid UTF-8), numbers only of modest size, nesting at most kMaxDepth.
   bool skip_value(int depth) {
@@ -93,15 +105,7 @@ class Scanner {
       bool escaped = false;
       return string(token, escaped) && (!escaped || json_string_well_formed(token));
     }
-    if (c == '{') {
-      ++i_;
-      if (eat('}')) return true;
-      do {
-        std::string_view name;
-        if (!key(name) || !skip_value(depth + 1)) return false;
-      } while (eat(','));
-      return eat('}');
-    }
+    if (c == '{') return members([&](std::string_view) { return skip_value(depth + 1); });
     if (c == '[') {
       ++i_;
       if (eat(']')) return true;
@@ -177,47 +181,25 @@ bool first(bool& seen) {
 
 bool scan_delta(Scanner& in, ChoiceFields& f) {
   if (in.literal("null")) return true;  // the full path ignores a delta that is not an object
-  if (!in.eat('{')) return false;
-  if (in.eat('}')) return true;
-  do {
-    std::string_view name;
-    if (!in.key(name)) return false;
-    if (name == "content") {
-      if (!first(f.seen_content) || !string_or_null(in, f.content)) return false;
-    } else if (name == "reasoning_content") {
-      if (!first(f.seen_reasoning_content) || !string_or_null(in, f.reasoning_content)) return false;
-    } else if (name == "reasoning") {
-      if (!first(f.seen_reasoning) || !string_or_null(in, f.reasoning)) return false;
-    } else if (name == "thinking") {
-      if (!first(f.seen_thinking) || !string_or_null(in, f.thinking)) return false;
-    } else if (name == "tool_calls") {
-      if (!in.literal("null")) return false;  // tool calls take the full path
-    } else if (!in.skip_value(2)) {
-      return false;
-    }
-  } while (in.eat(','));
-  return in.eat('}');
+  return in.members([&](std::string_view name) {
+    if (name == "content") return first(f.seen_content) && string_or_null(in, f.content);
+    if (name == "reasoning_content")
+      return first(f.seen_reasoning_content) && string_or_null(in, f.reasoning_content);
+    if (name == "reasoning") return first(f.seen_reasoning) && string_or_null(in, f.reasoning);
+    if (name == "thinking") return first(f.seen_thinking) && string_or_null(in, f.thinking);
+    if (name == "tool_calls") return in.literal("null");  // tool calls take the full path
+    return in.skip_value(2);
+  });
 }
 
 bool scan_choice(Scanner& in, ChoiceFields& f) {
-  if (!in.eat('{')) return false;
-  if (in.eat('}')) return true;
-  do {
-    std::string_view name;
-    if (!in.key(name)) return false;
-    if (name == "index") {
-      if (!first(f.seen_index) || !in.small_integer(kMaxChoices - 1, f.index)) return false;
-    } else if (name == "delta") {
-      if (!first(f.seen_delta) || !scan_delta(in, f)) return false;
-    } else if (name == "text") {
-      if (!first(f.seen_text) || !string_or_null(in, f.text)) return false;
-    } else if (name == "finish_reason") {
-      if (!first(f.seen_finish) || !string_or_null(in, f.finish)) return false;
-    } else if (!in.skip_value(1)) {
-      return false;
-    }
-  } while (in.eat(','));
-  return in.eat('}');
+  return in.members([&](std::string_view name) {
+    if (name == "index") return first(f.seen_index) && in.small_integer(kMaxChoices - 1, f.index);
+    if (name == "delta") return first(f.seen_delta) && scan_delta(in, f);
+    if (name == "text") return first(f.seen_text) && string_or_null(in, f.text);
+    if (name == "finish_reason") return first(f.seen_finish) && string_or_null(in, f.finish);
+    return in.skip_value(1);
+  });
 }
 
 // The largest count read here: nine digits, as Scanner::small_integer reads them.
@@ -239,48 +221,28 @@ bool scan_count(Scanner& in, bool& seen, std::optional<int64_t>& value) {
 // (other members skipped).
 bool scan_details(Scanner& in, std::string_view name, std::optional<int64_t>& value) {
   if (in.literal("null")) return true;
-  if (!in.eat('{')) return false;
-  if (in.eat('}')) return true;
   bool seen = false;
-  do {
-    std::string_view key;
-    if (!in.key(key)) return false;
-    if (key == name) {
-      if (!scan_count(in, seen, value)) return false;
-    } else if (!in.skip_value(3)) {
-      return false;
-    }
-  } while (in.eat(','));
-  return in.eat('}');
+  return in.members(
+      [&](std::string_view key) { return key == name ? scan_count(in, seen, value) : in.skip_value(3); });
 }
 
 // The chunk's `usage` member: null (nothing), or the counts the full path reads (other members skipped).
 bool scan_usage(Scanner& in, std::optional<Usage>& usage) {
   if (in.literal("null")) return true;
-  if (!in.eat('{')) return false;
   Usage u;
   std::optional<int64_t> prompt, completion;
   bool seen_prompt = false, seen_completion = false, seen_completion_details = false,
        seen_prompt_details = false;
-  if (!in.eat('}')) {
-    do {
-      std::string_view name;
-      if (!in.key(name)) return false;
-      if (name == "prompt_tokens") {
-        if (!scan_count(in, seen_prompt, prompt)) return false;
-      } else if (name == "completion_tokens") {
-        if (!scan_count(in, seen_completion, completion)) return false;
-      } else if (name == "completion_tokens_details") {
-        if (!first(seen_completion_details) || !scan_details(in, "reasoning_tokens", u.reasoning_tokens))
-          return false;
-      } else if (name == "prompt_tokens_details") {
-        if (!first(seen_prompt_details) || !scan_details(in, "cached_tokens", u.cached_tokens)) return false;
-      } else if (!in.skip_value(2)) {
-        return false;
-      }
-    } while (in.eat(','));
-    if (!in.eat('}')) return false;
-  }
+  const bool scanned = in.members([&](std::string_view name) {
+    if (name == "prompt_tokens") return scan_count(in, seen_prompt, prompt);
+    if (name == "completion_tokens") return scan_count(in, seen_completion, completion);
+    if (name == "completion_tokens_details")
+      return first(seen_completion_details) && scan_details(in, "reasoning_tokens", u.reasoning_tokens);
+    if (name == "prompt_tokens_details")
+      return first(seen_prompt_details) && scan_details(in, "cached_tokens", u.cached_tokens);
+    return in.skip_value(2);
+  });
+  if (!scanned) return false;
   u.prompt_tokens = prompt.value_or(0);
   u.completion_tokens = completion.value_or(0);
   usage = u;
@@ -291,32 +253,22 @@ bool scan_usage(Scanner& in, std::optional<Usage>& usage) {
 
 std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
   Scanner in(data);
-  if (!in.eat('{')) return std::nullopt;
   bool seen_choices = false, seen_error = false, seen_usage = false, one_choice = false;
   ChoiceFields f;
   std::optional<Usage> usage;
-  if (!in.eat('}')) {
-    do {
-      std::string_view name;
-      if (!in.key(name)) return std::nullopt;
-      if (name == "choices") {
-        if (!first(seen_choices) || !in.eat('[')) return std::nullopt;
-        if (!in.eat(']')) {
-          if (!scan_choice(in, f) || !in.eat(']')) return std::nullopt;  // one choice only
-          one_choice = true;
-        }
-      } else if (name == "usage") {
-        if (!first(seen_usage) || !scan_usage(in, usage)) return std::nullopt;
-      } else if (name == "error") {
-        // An error: the full path's (null is nothing).
-        if (!first(seen_error) || !in.literal("null")) return std::nullopt;
-      } else if (!in.skip_value(1)) {
-        return std::nullopt;
-      }
-    } while (in.eat(','));
-    if (!in.eat('}')) return std::nullopt;
-  }
-  if (!in.at_end()) return std::nullopt;
+  const bool scanned = in.members([&](std::string_view name) {
+    if (name == "choices") {
+      if (!first(seen_choices) || !in.eat('[')) return false;
+      if (in.eat(']')) return true;
+      one_choice = true;
+      return scan_choice(in, f) && in.eat(']');  // one choice only
+    }
+    if (name == "usage") return first(seen_usage) && scan_usage(in, usage);
+    // An error: the full path's (null is nothing).
+    if (name == "error") return first(seen_error) && in.literal("null");
+    return in.skip_value(1);
+  });
+  if (!scanned || !in.at_end()) return std::nullopt;
 
   PlainChunk chunk;
   chunk.usage = usage;
