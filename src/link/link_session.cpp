@@ -14,8 +14,14 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// The timers here are wake-up signals: they never expire (never_expires), and cancel() resumes their
+// waiters. Setting a timer's expiry cancels every wait on it, so waiting must not set it: with many writers
+// waiting on `room_`, each one re-waiting would wake all the others, and they it (quadratic).
+asio::steady_timer never_expires(const asio::any_io_executor& executor) {
+  return asio::steady_timer(executor, Clock::time_point::max());
+}
+
 net::Task<void> wait_on(asio::steady_timer& timer) {
-  timer.expires_at(Clock::time_point::max());
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(use_awaitable, ec));
 }
@@ -37,8 +43,8 @@ LinkStream::LinkStream(std::weak_ptr<LinkSession> session, std::uint32_t id, std
       open_(std::move(open_payload)),
       receive_allowed_(kInitialWindow),
       send_credit_(kInitialWindow),
-      readable_(executor),
-      writable_(executor) {}
+      readable_(never_expires(executor)),
+      writable_(never_expires(executor)) {}
 
 net::Task<Result<std::string>> LinkStream::read() {
   for (;;) {
@@ -145,8 +151,8 @@ LinkSession::LinkSession(asio::any_io_executor executor, net::WebSocket ws, Side
       side_(side),
       limits_(limits),
       next_id_(side == Side::kRelay ? 1 : 2),
-      writer_wake_(executor_),
-      room_(executor_) {}
+      writer_wake_(never_expires(executor_)),
+      room_(never_expires(executor_)) {}
 
 void LinkSession::start(Handlers handlers) {
   handlers_ = std::move(handlers);
@@ -191,7 +197,14 @@ void LinkSession::enqueue(std::string message, bool data) {
 
 net::Task<void> LinkSession::wait_for_room() {
   auto self = shared_from_this();
-  while (open_ && queued_bytes_ >= limits_.max_queued_bytes) co_await wait_on(room_);
+  while (open_ && queued_bytes_ >= limits_.max_queued_bytes) {
+    ++room_waiters_;
+    ++room_waits_;
+    co_await wait_on(room_);
+    --room_waiters_;
+  }
+  // This writer enqueues before anyone else runs; the next waiter, resumed after it, looks again.
+  if (open_ && room_waiters_ > 0) room_.cancel_one();
 }
 
 void LinkSession::forget_if_over(const std::shared_ptr<LinkStream>& stream) {
@@ -217,9 +230,9 @@ net::Task<void> LinkSession::write_loop() {
     const bool data = message.size() > kHeaderBytes && static_cast<FrameType>(message[0]) == FrameType::kData;
     if (data) {
       queued_bytes_ -= message.size();
-      // Writers waiting for room are woken once the queue has half drained, not after every frame: each
-      // wake-up resumes every one of them.
-      if (queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel();
+      // Writers waiting for room are woken once the queue has half drained, not after every frame, and
+      // one at a time (wait_for_room).
+      if (room_waiters_ > 0 && queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel_one();
     }
     if (!co_await ws_.write(message)) {
       finish("the connection failed");

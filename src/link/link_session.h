@@ -59,6 +59,9 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   const std::string& close_reason() const { return open_ ? kNone : close_reason_; }
   size_t stream_count() const { return streams_.size(); }
   size_t queued_bytes() const { return queued_bytes_; }
+  // How many times a writer went to sleep waiting for room in the send queue (for tests: writers are woken
+  // one at a time, so this grows with the writes that waited, not with their square).
+  std::uint64_t room_waits() const { return room_waits_; }
   const std::string& remote_address() const { return ws_.remote_address(); }
   const net::asio::any_io_executor& executor() const { return executor_; }
 
@@ -87,7 +90,11 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   bool closing_ = false;
   std::string close_reason_;
   net::asio::steady_timer writer_wake_;
+  // Writers waiting for room, woken one at a time (cancel_one, in the order they came): each, once it has
+  // room, wakes the next while there is room, so a drain never resumes writers that will find none.
   net::asio::steady_timer room_;
+  size_t room_waiters_ = 0;
+  std::uint64_t room_waits_ = 0;
 };
 
 }  // namespace quorum::link
