@@ -23,7 +23,7 @@ root=$(pwd)
 build=${BUILD_FUZZ:-build-fuzz}
 jobs=${JOBS:-$(nproc)}
 harnesses=(dns sse_decoders engine_stream request engine_errors node_status peer_proof join_token gguf_header
-  http_server api_key relay_link ui_request chunk_scan dashboard)
+  http_server api_key relay_link ui_request chunk_scan dashboard node_answer)
 [[ -n "${FUZZ_ONLY:-}" ]] && read -r -a harnesses <<<"$FUZZ_ONLY"
 
 build_all() {

@@ -457,6 +457,22 @@ void chunk_scan_seeds() {
         "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"lo \xF0\x9F\"}}]}");
 }
 
+// node_answer: a split step byte, then a node's answer as the relay reads it from a link stream.
+void node_answer_seeds() {
+  write("node_answer", "sse_chunked",
+        std::string("\x03") +
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nX-Request-Id: r1\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n16\r\ndata: {\"choices\":[]}\n\n\r\n"
+            "e\r\ndata: [DONE]\n\n\r\n0\r\n\r\n");
+  write("node_answer", "json_length",
+        std::string("\x00") +
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 48\r\n\r\n"
+            "{\"error\":{\"message\":\"busy\",\"code\":\"busy\"}}\n\n\n\n");
+  write("node_answer", "until_close", std::string("\x07") + "HTTP/1.1 200 OK\r\n\r\nall of it");
+  write("node_answer", "cut_chunk",
+        std::string("\x01") + "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\nshort");
+}
+
 // ui_request: a Host header, a newline, a request target: what the local UI's Host check and file paths read.
 void ui_request_seeds() {
   write("ui_request", "root", "localhost:32768\n/");
@@ -544,6 +560,7 @@ int main(int argc, char** argv) {
   sse_seeds();
   engine_stream_seeds();
   chunk_scan_seeds();
+  node_answer_seeds();
   request_seeds();
   engine_error_seeds();
   node_status_seeds();

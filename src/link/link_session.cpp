@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
@@ -66,6 +67,11 @@ net::Task<Result<std::string>> LinkStream::read() {
     if (remote_ended_) co_return std::string();
     if (reset_code_) co_return reset_error();
     co_await wait_on(readable_);
+    // Woken by new bytes, or the reader's coroutine was cancelled (a `||` it lost): then it stops here.
+    auto state = co_await asio::this_coro::cancellation_state;
+    if (state.cancelled() != asio::cancellation_type::none) {
+      co_return ApiError::server(502, "The relay stream's read was cancelled.", "cancelled");
+    }
   }
 }
 

@@ -5,8 +5,9 @@
 // Contract:
 //  - read() returns the next bytes the other end sent, in order; an empty string once it ended its side;
 //    an error (its `code` the reset code: "cancelled", "link_gone", ...) once the stream was reset either
-//    way or the link went down. Reading returns credit to the sender, so an unread stream stops its sender
-//    after kInitialWindow bytes: nothing is dropped and nothing unbounded is queued.
+//    way or the link went down, or code "cancelled" when the reading coroutine is cancelled (it lost a
+//    `||`; the stream itself goes on). Reading returns credit to the sender, so an unread stream stops its
+//    sender after kInitialWindow bytes: nothing is dropped and nothing unbounded is queued.
 //  - write() sends bytes in DATA frames of at most kChunkBytes, each waiting for credit and for room in the
 //    link's send queue; false once the stream was reset or the link went down. end() sends the end of this
 //    side; writing after it is a programming error.

@@ -1,23 +1,18 @@
-// Beast's HTTP parser for the relay's side of a node's answer: this TU and the server's only.
+// One try of a request on a node over its relay link: the request written to a link stream as HTTP/1.1
+// text, the answer parsed from the stream's pieces (relay/node_answer.h), no socket in between.
 #include "relay/proxy.h"
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
-#include "link/bridge.h"
+#include "relay/node_answer.h"
 #include "wire/sse.h"
 #include "wire/stream_writer.h"
 
 namespace quorum::relay {
 
 namespace asio = net::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using asio::use_awaitable;
 using namespace asio::experimental::awaitable_operators;
 
 namespace {
@@ -44,10 +39,54 @@ struct Counted {
   ConnectedNode& node;
 };
 
-net::Task<void> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                          http::response_parser<http::buffer_body>& parser, beast::error_code& ec) {
-  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+// Reads from the stream until the node's answer has its head; false when the stream ended or failed first
+// (`answer` says why when it was the bytes).
+net::Task<bool> read_head(link::LinkStream& stream, NodeAnswer& answer) {
+  while (!answer.head_done()) {
+    auto data = co_await stream.read();
+    if (!data) co_return false;
+    if (data->empty()) {
+      answer.end();
+      co_return answer.head_done();
+    }
+    if (!answer.feed(*data)) co_return false;
+  }
+  co_return true;
 }
+
+// The request as HTTP/1.1 text: what Beast's serializer wrote for it through the socket pair before.
+std::string request_text(const ProxyRequest& request) {
+  std::string text = request.method == "GET" ? "GET " : "POST ";
+  text += request.target;
+  text += " HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n";
+  if (!request.content_type.empty()) text += "Content-Type: " + request.content_type + "\r\n";
+  text += "X-Quorum-Relay-Key: " + request.key_id + "\r\n";
+  if (!request.request_id.empty()) text += "X-Request-Id: " + request.request_id + "\r\n";
+  if (request.method != "GET") text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";
+  text += "\r\n";
+  if (request.method != "GET") text += request.body;
+  return text;
+}
+
+// Ends this side of the stream when the try is over: reset ("cancelled": the node stops its work) unless the
+// answer was read whole (then END, as a client closing after its answer).
+class StreamCloser {
+ public:
+  explicit StreamCloser(std::shared_ptr<link::LinkStream> stream) : stream_(std::move(stream)) {}
+  StreamCloser(const StreamCloser&) = delete;
+  StreamCloser& operator=(const StreamCloser&) = delete;
+  ~StreamCloser() {
+    if (!whole_) stream_->reset("cancelled");
+  }
+  net::Task<void> end_whole() {
+    whole_ = true;
+    co_await stream_->end();
+  }
+
+ private:
+  std::shared_ptr<link::LinkStream> stream_;
+  bool whole_ = false;
+};
 
 }  // namespace
 
@@ -69,68 +108,42 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
     error = node_error(*node, "has no room for another request on its link");
     co_return TryOutcome::kRetry;
   }
-  auto socket = link::bridge_to_socket(stream, node->session->executor(), executor);
-  if (!socket) {
-    error = socket.error();
-    co_return TryOutcome::kRetry;
-  }
-  beast::tcp_stream upstream(std::move(*socket));
-
-  http::request<http::string_body> req{request.method == "GET" ? http::verb::get : http::verb::post,
-                                       request.target, 11};
-  req.set(http::field::host, "relay");
-  req.set(http::field::connection, "close");
-  if (!request.content_type.empty()) req.set(http::field::content_type, request.content_type);
-  req.set("X-Quorum-Relay-Key", request.key_id);
-  if (!request.request_id.empty()) req.set("X-Request-Id", request.request_id);
-  if (request.method != "GET") {
-    req.body() = request.body;
-    req.prepare_payload();
-  }
-  beast::error_code ec;
-  co_await http::async_write(upstream, req, asio::redirect_error(use_awaitable, ec));
-  if (ec) {
+  StreamCloser closer(stream);
+  const std::string text = request_text(request);
+  if (!co_await stream->write(text)) {
     error = node_error(*node, "went away before it took the request");
     co_return TryOutcome::kRetry;
   }
 
-  beast::flat_buffer buffer;
-  http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
-  auto first = co_await (read_head(upstream, buffer, parser, ec) || writer.wait_client_gone());
-  if (first.index() == 1) {
-    upstream.close();
-    co_return TryOutcome::kClientGone;
-  }
-  if (ec) {
-    error = node_error(*node, "went away before it answered");
+  NodeAnswer answer;
+  auto first = co_await (read_head(*stream, answer) || writer.wait_client_gone());
+  if (first.index() == 1) co_return TryOutcome::kClientGone;
+  if (!std::get<0>(first)) {
+    error = node_error(*node, answer.failed() ? answer.error() : "went away before it answered");
     co_return TryOutcome::kRetry;
   }
-  const auto& head = parser.get();
-  const unsigned status = head.result_int();
+  const int status = static_cast<int>(answer.status());
 
   net::Headers headers;
-  for (const auto& field : head) {
-    if (passes_to_client(field.name_string()))
-      headers.add(std::string(field.name_string()), std::string(field.value()));
+  for (const auto& [name, value] : answer.headers().items()) {
+    if (passes_to_client(name)) headers.add(name, value);
   }
-  const bool sse = head[http::field::content_type].starts_with("text/event-stream");
+  const bool sse = answer.headers().get("content-type").starts_with("text/event-stream");
 
-  std::array<char, size_t{16} * 1024> piece;
-  std::string pending;
-  bool began = false;
-  // Reads the next piece of the body into `pending`, whatever has arrived (async_read_some: async_read
-  // would wait for a whole `piece`, holding tokens back until 16 KiB of them came); false at its end or
-  // when the node went away (`ec`).
+  std::string pending = answer.take_body();
+  bool broken = false;  // the node went away, or sent what is not HTTP, before its answer was whole
+  // Reads the next piece of the body into `pending`, whatever has arrived; false at its end or when the
+  // node went away (`broken`).
   auto read_piece = [&]() -> net::Task<bool> {
-    if (parser.is_done()) co_return false;
-    parser.get().body().data = piece.data();
-    parser.get().body().size = piece.size();
-    co_await http::async_read_some(upstream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-    if (ec == http::error::need_buffer) ec = {};
-    if (ec) co_return false;
-    pending.append(piece.data(), piece.size() - parser.get().body().size);
-    co_return true;
+    if (answer.done()) co_return false;
+    auto data = co_await stream->read();
+    if (!data) {
+      broken = true;
+      co_return false;
+    }
+    if (data->empty() ? !answer.end() : !answer.feed(*data)) broken = true;
+    pending += answer.take_body();
+    co_return !broken && !data->empty();
   };
 
   if (!sse) {
@@ -138,10 +151,11 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
     // the node is retried elsewhere.
     while (co_await read_piece()) {
     }
-    if (ec) {
-      error = node_error(*node, "went away while it answered");
+    if (broken) {
+      error = node_error(*node, answer.failed() ? answer.error() : "went away while it answered");
       co_return TryOutcome::kRetry;
     }
+    co_await closer.end_whole();
     if (status == 502 || status == 503 || status == 504) {
       boost::system::error_code jec;
       auto v = boost::json::parse(pending, jec);
@@ -159,16 +173,14 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
   }
 
   if (!co_await writer.begin_stream(status, headers)) co_return TryOutcome::kClientGone;
-  while (co_await read_piece()) {
+  // What came with the head goes out before the next read: it may hold the first token.
+  for (bool more = true;;) {
     std::string whole = take_whole_events(pending);
-    if (whole.empty()) continue;
-    began = true;
-    if (!co_await writer.write(whole)) {
-      upstream.close();
-      co_return TryOutcome::kClientGone;
-    }
+    if (!whole.empty() && !co_await writer.write(whole)) co_return TryOutcome::kClientGone;
+    if (!more) break;
+    more = co_await read_piece();
   }
-  if (ec) {
+  if (broken) {
     // The node went away mid-stream: what it sent whole stands, then the error, in band.
     // (error_body is the whole {"error":{…}} event.)
     std::string what = "went away during the response";
@@ -178,7 +190,7 @@ net::Task<TryOutcome> proxy_to_node(std::shared_ptr<ConnectedNode> node, const P
     co_await writer.end_stream(tail);
     co_return TryOutcome::kServed;
   }
-  (void)began;
+  co_await closer.end_whole();
   co_await writer.end_stream(pending);
   co_return TryOutcome::kServed;
 }

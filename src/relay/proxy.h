@@ -10,6 +10,9 @@
 //    flushes it, SSE events whole (a stream cut inside an event never hands the client half an event). A
 //    stream the node stops mid-way ends with an in-band error event and [DONE] (kServed). The client leaving
 //    closes the stream, which the node sees as its client leaving (kClientGone).
+//  - The request is written to the stream as HTTP/1.1 text and the answer parsed from its pieces
+//    (relay/node_answer.h): no socket pair on the relay's side. So the try must run on the thread of the
+//    node's link session; the relay has one thread (relay_server.h).
 //  - The node's head passes through (status, Content-Type, Cache-Control, X-Accel-Buffering, Retry-After,
 //    x-request-id and x-quorum-*); nothing of the bodies is logged or kept.
 #pragma once

@@ -62,6 +62,27 @@ test("a node killed before its first token: the other holder serves the request,
   assert.equal(other.engine.requests.filter((r) => r.body.model === "gated").length, 1);
 });
 
+test("the first token through the relay reaches the client while the engine still holds the second", async (t) => {
+  // The node's keep-alive comment (every 10 s by default) would flush a held token: not within this test.
+  const c = await startRelayCluster({ nodes: 1, nodeArgs: ["--keepalive", "60"] });
+  t.after(() => c.stop());
+  const [m] = c.members;
+  let opened = false;
+  // The deadline covers the request too: the relay's head goes out with the first token.
+  const { content, error } = await within(15000, "the first token, then the rest", (async () => {
+    const stream = await c.client().chat.completions.create(ask("first-then-gated", { stream: true }));
+    return drain(stream, async (so_far) => {
+      if (!opened && so_far === piece(0)) {
+        opened = true;
+        m.engine.openGate();
+      }
+    });
+  })());
+  assert.ok(opened, "the first piece arrived before the engine sent more");
+  assert.equal(error, undefined);
+  assert.equal(content, [0, 1, 2, 3, 4].map(piece).join(""));
+});
+
 test("a node killed mid-stream: the SDK gets the tokens so far, then an APIError, and no other node starts over", async (t) => {
   const c = await startRelayCluster({ nodes: 2 });
   t.after(() => c.stop());

@@ -172,6 +172,15 @@ const scripts = {
     for (let i = 3; i < 5; i++) res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
     finish(res, body, 5);
   },
+  // The role chunk and the first piece in one write (so the node forwards them with its head), then nothing
+  // until the gate opens, then four more: a first token that must not wait for the next.
+  "first-then-gated": async (res, body, stats, engine) => {
+    res.write(`data: ${chunk({ role: "assistant", content: "" })}\n\ndata: ${chunk({ content: piece(0) })}\n\n`);
+    await Promise.race([engine.gate.opened, closed(res)]);
+    if (res.destroyed) return;
+    for (let i = 1; i < 5; i++) res.write(`data: ${chunk({ content: piece(i) })}\n\n`);
+    finish(res, body, 5);
+  },
   // The last user message back, in two pieces: "echo:" and the message.
   "echo": async (res, body) => {
     const last = (body.messages ?? []).filter((m) => m.role === "user").at(-1)?.content ?? "";
