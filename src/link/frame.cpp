@@ -4,7 +4,7 @@ namespace quorum::link {
 
 namespace {
 
-constexpr std::uint8_t kLastType = static_cast<std::uint8_t>(FrameType::kNotice);
+constexpr std::uint8_t kLastType = static_cast<std::uint8_t>(FrameType::kBatch);
 
 void put_u32(std::string& out, std::uint32_t v) {
   out.push_back(static_cast<char>(v >> 24));
@@ -77,6 +77,25 @@ std::variant<Frame, FrameError> decode(std::string_view message) {
   return frame;
 }
 
+void append_to_batch(std::string& batch, std::string_view frame) {
+  put_u32(batch, static_cast<std::uint32_t>(frame.size()));
+  batch.append(frame);
+}
+
+std::optional<std::vector<std::string_view>> split_batch(std::string_view payload) {
+  std::vector<std::string_view> frames;
+  while (!payload.empty()) {
+    if (payload.size() < 4) return std::nullopt;
+    const std::uint32_t length = get_u32(payload);
+    payload.remove_prefix(4);
+    if (length == 0 || length > payload.size()) return std::nullopt;
+    frames.push_back(payload.substr(0, length));
+    payload.remove_prefix(length);
+  }
+  if (frames.empty()) return std::nullopt;
+  return frames;
+}
+
 std::string window_payload(std::uint32_t delta) {
   std::string out;
   put_u32(out, delta);
@@ -116,6 +135,8 @@ std::string_view type_name(FrameType type) {
       return "USAGE";
     case FrameType::kNotice:
       return "NOTICE";
+    case FrameType::kBatch:
+      return "BATCH";
   }
   return "unknown";
 }

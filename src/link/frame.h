@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace quorum::link {
 
@@ -36,6 +37,8 @@ enum class FrameType : std::uint8_t {
   kGoaway = 10,  // relay → node, link: {reason, reconnect_in_ms}
   kUsage = 11,   // node → relay, link: what one request used (no content)
   kNotice = 12,  // relay → node, link: broadcasts (keys, membership, peers)
+  kBatch = 13,   // either, link: several frames in one message (below); sent only to an end that said it
+                 // reads them (`"batches": true` in its AUTH or WELCOME)
 };
 
 inline constexpr std::uint8_t kEnd = 1;  // flag of kData
@@ -63,6 +66,16 @@ struct FrameError {
   std::string reason;
 };
 std::variant<Frame, FrameError> decode(std::string_view message);
+
+// BATCH: frames that were queued together go out in one WebSocket message (one write, one read), each as a
+// u32 length (big endian) then the frame's own bytes. A batch holds at least one frame and no BATCH.
+inline constexpr size_t kMaxBatchBytes = size_t{64} * 1024;  // what a sender packs into one; a frame over it
+                                                             // goes alone
+// Appends one encoded frame to `batch` (which starts as encode(FrameType::kBatch, 0, "")).
+void append_to_batch(std::string& batch, std::string_view frame);
+// The frames of a BATCH frame's payload, as views into it; nullopt when the lengths do not add up exactly, a
+// length is 0, or the batch is empty (decode() each frame; a BATCH inside is the caller's error to refuse).
+std::optional<std::vector<std::string_view>> split_batch(std::string_view payload);
 
 std::string window_payload(std::uint32_t delta);
 // nullopt unless exactly 4 bytes with a non-zero delta.

@@ -231,20 +231,63 @@ net::Task<void> LinkSession::write_loop() {
       co_await wait_on(writer_wake_);
       continue;
     }
-    std::string message = std::move(queue_.front());
-    queue_.pop_front();
-    const bool data = message.size() > kHeaderBytes && static_cast<FrameType>(message[0]) == FrameType::kData;
-    if (data) {
-      queued_bytes_ -= message.size();
-      // Writers waiting for room are woken once the queue has half drained, not after every frame, and
-      // one at a time (wait_for_room).
-      if (room_waiters_ > 0 && queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel_one();
+    std::string message = pop_queued();
+    // Frames queued behind it go in the same message while they fit: one write (one masking pass, one
+    // system call) for many streams' pieces, and one read at the other end.
+    if (batches_ && !queue_.empty() &&
+        kHeaderBytes + 8 + message.size() + queue_.front().size() <= kMaxBatchBytes) {
+      std::string batch = encode(FrameType::kBatch, 0, "");
+      batch.reserve(kMaxBatchBytes);
+      append_to_batch(batch, message);
+      while (!queue_.empty() && batch.size() + 4 + queue_.front().size() <= kMaxBatchBytes) {
+        append_to_batch(batch, pop_queued());
+      }
+      message = std::move(batch);
+      ++batches_sent_;
     }
     if (!co_await ws_.write(message)) {
       finish("the connection failed");
       co_return;
     }
   }
+}
+
+std::string LinkSession::pop_queued() {
+  std::string message = std::move(queue_.front());
+  queue_.pop_front();
+  if (message.size() > kHeaderBytes && static_cast<FrameType>(message[0]) == FrameType::kData) {
+    queued_bytes_ -= message.size();
+    // Writers waiting for room are woken once the queue has half drained, not after every frame, and one at
+    // a time (wait_for_room).
+    if (room_waiters_ > 0 && queued_bytes_ <= limits_.max_queued_bytes / 2) room_.cancel_one();
+  }
+  return message;
+}
+
+bool LinkSession::on_message(std::string_view message) {
+  auto fail = [&](const std::string& reason) {
+    ws_.abort();
+    finish("protocol error: " + reason);
+    return false;
+  };
+  if (!message.empty() && static_cast<FrameType>(message[0]) == FrameType::kBatch) {
+    // The header alone is checked like any frame's (decode() would copy the whole payload).
+    const auto head = decode(message.substr(0, kHeaderBytes));
+    if (const auto* error = std::get_if<FrameError>(&head)) return fail(error->reason);
+    if (message.size() - kHeaderBytes > kMaxControlBytes) return fail("a payload over its bound");
+    auto frames = split_batch(message.substr(kHeaderBytes));
+    if (!frames) return fail("a BATCH whose lengths do not add up");
+    for (std::string_view inner : *frames) {
+      if (static_cast<FrameType>(inner[0]) == FrameType::kBatch) return fail("a BATCH inside a BATCH");
+      if (!on_message(inner)) return false;
+      if (!open_) return false;  // a handler closed the link
+    }
+    return true;
+  }
+  auto decoded = decode(message);
+  if (auto* error = std::get_if<FrameError>(&decoded)) return fail(error->reason);
+  on_frame(std::move(std::get<Frame>(decoded)));
+  return true;
 }
 
 net::Task<void> LinkSession::read_loop() {
@@ -255,13 +298,7 @@ net::Task<void> LinkSession::read_loop() {
       finish(closing_ ? close_reason_ : "the connection closed");
       co_return;
     }
-    auto decoded = decode(*message);
-    if (auto* error = std::get_if<FrameError>(&decoded)) {
-      ws_.abort();
-      finish("protocol error: " + error->reason);
-      co_return;
-    }
-    on_frame(std::move(std::get<Frame>(decoded)));
+    if (!on_message(*message)) co_return;
   }
 }
 

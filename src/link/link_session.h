@@ -48,6 +48,9 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   LinkSession(net::asio::any_io_executor executor, net::WebSocket ws, Side side, LinkLimits limits = {});
 
   void start(Handlers handlers);
+  // The other end reads BATCH frames (it said so in its AUTH or WELCOME): from now on, frames that are
+  // queued together go out in one message (link/frame.h). Frames received in a BATCH are read either way.
+  void send_batches() { batches_ = true; }
   std::shared_ptr<LinkStream> open(const std::string& payload);
   // Queues a link frame (stream 0); dropped once the link is down.
   void send(FrameType type, const std::string& payload);
@@ -62,6 +65,8 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   // How many times a writer went to sleep waiting for room in the send queue (for tests: writers are woken
   // one at a time, so this grows with the writes that waited, not with their square).
   std::uint64_t room_waits() const { return room_waits_; }
+  // BATCH messages written (send_batches()).
+  std::uint64_t batches_sent() const { return batches_sent_; }
   const std::string& remote_address() const { return ws_.remote_address(); }
   const net::asio::any_io_executor& executor() const { return executor_; }
 
@@ -71,6 +76,11 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   net::Task<void> read_loop();
   net::Task<void> write_loop();
   void on_frame(Frame frame);
+  // One message from the other end: a frame, or a BATCH of them. False when it breaks the protocol (the
+  // link is closed).
+  bool on_message(std::string_view message);
+  // Takes a message off the send queue for the writer: the room accounting of DATA.
+  std::string pop_queued();
   void enqueue(std::string message, bool data);
   // Waits until the send queue has room for DATA (or the link is down).
   net::Task<void> wait_for_room();
@@ -88,6 +98,7 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   size_t queued_bytes_ = 0;
   bool open_ = true;
   bool closing_ = false;
+  bool batches_ = false;
   std::string close_reason_;
   net::asio::steady_timer writer_wake_;
   // Writers waiting for room, woken one at a time (cancel_one, in the order they came): each, once it has
@@ -95,6 +106,7 @@ class LinkSession : public std::enable_shared_from_this<LinkSession> {
   net::asio::steady_timer room_;
   size_t room_waiters_ = 0;
   std::uint64_t room_waits_ = 0;
+  std::uint64_t batches_sent_ = 0;
 };
 
 }  // namespace quorum::link

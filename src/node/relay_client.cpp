@@ -145,17 +145,22 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
       key->sign(link::link_auth_message(text_of(*hello, "challenge"), relay_id, self_.id));
   const std::string auth = json::serialize(json::object{{"node_id", self_.id},
                                                         {"cluster_id", membership_.fingerprint()},
-                                                        {"signature", cluster::base64url_encode(signature)}});
+                                                        {"signature", cluster::base64url_encode(signature)},
+                                                        {"batches", true}});
   if (!co_await ws->write(link::encode(FrameType::kAuth, 0, auth))) co_return milliseconds(-1);
   auto reply = co_await ws->read();
   if (auto denied = frame_json(reply, FrameType::kDeny)) {
     log::warn("relay: " + dial + " refused this node: " + text_of(*denied, "message"));
     co_return milliseconds(30000);
   }
-  if (!frame_json(reply, FrameType::kWelcome)) co_return milliseconds(-1);
+  const auto welcome = frame_json(reply, FrameType::kWelcome);
+  if (!welcome) co_return milliseconds(-1);
 
   auto session =
       std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kNode);
+  // A relay that reads BATCH frames said so in WELCOME (an older one says nothing, and gets none).
+  if (const auto* said = welcome->if_contains("batches"); said && said->is_bool() && said->get_bool())
+    session->send_batches();
   session_ = session;
   connected_ = true;
   welcomed_ = true;

@@ -117,7 +117,12 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
     co_await refuse("bad_signature", "the signature does not match this node's enrolled key");
     co_return;
   }
-  const std::string welcome = json::serialize(json::object{{"relay_id", relay_id_}, {"node_id", node_id}});
+  // A node that reads BATCH frames says so; this relay does too, and then both send them.
+  const auto* said = auth.if_contains("batches");
+  const bool batches = said && said->is_bool() && said->get_bool();
+  json::object welcome_body{{"relay_id", relay_id_}, {"node_id", node_id}};
+  if (batches) welcome_body["batches"] = true;
+  const std::string welcome = json::serialize(welcome_body);
   if (!co_await ws->write(link::encode(FrameType::kWelcome, 0, welcome))) co_return;
 
   auto node = std::make_shared<ConnectedNode>();
@@ -127,6 +132,7 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   node->address = address;
   node->session =
       std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kRelay);
+  if (batches) node->session->send_batches();
   admit(std::move(node));
 }
 

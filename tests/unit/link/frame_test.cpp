@@ -53,6 +53,36 @@ TEST(LinkFrame, WindowCarriesANonZeroDelta) {
   EXPECT_EQ(parse_window("abc"), std::nullopt);
 }
 
+TEST(LinkFrame, ABatchSplitsBackIntoItsFrames) {
+  const std::string a = encode(FrameType::kData, 2, "hello");
+  const std::string b = encode(FrameType::kWindow, 3, window_payload(7));
+  const std::string c = encode(FrameType::kData, 2, "", kEnd);
+  std::string batch = encode(FrameType::kBatch, 0, "");
+  for (const auto& frame : {a, b, c}) append_to_batch(batch, frame);
+  const auto head = decode(std::string_view(batch).substr(0, kHeaderBytes));
+  ASSERT_TRUE(std::holds_alternative<Frame>(head));
+  EXPECT_EQ(std::get<Frame>(head).type, FrameType::kBatch);
+  auto frames = split_batch(std::string_view(batch).substr(kHeaderBytes));
+  ASSERT_TRUE(frames);
+  ASSERT_EQ(frames->size(), 3u);
+  EXPECT_EQ((*frames)[0], a);
+  EXPECT_EQ((*frames)[1], b);
+  EXPECT_EQ((*frames)[2], c);
+  EXPECT_EQ(type_name(FrameType::kBatch), "BATCH");
+}
+
+TEST(LinkFrame, ABatchWhoseLengthsDoNotAddUpIsRefused) {
+  std::string payload;
+  append_to_batch(payload, encode(FrameType::kData, 2, "hello"));
+  EXPECT_TRUE(split_batch(payload));
+  EXPECT_FALSE(split_batch(""));                                        // empty
+  EXPECT_FALSE(split_batch(payload.substr(0, payload.size() - 1)));     // a frame cut short
+  EXPECT_FALSE(split_batch(payload + "x"));                             // bytes after the last frame
+  EXPECT_FALSE(split_batch(std::string("\0\0\0\0", 4)));                // a zero length
+  EXPECT_FALSE(split_batch(std::string("\xff\xff\xff\xff", 4) + "x"));  // a length past the end
+  EXPECT_NE(rejection(encode(FrameType::kBatch, 4, payload)), "");      // a link frame on a stream
+}
+
 TEST(LinkFrame, NamesTypesForLogs) {
   EXPECT_EQ(type_name(FrameType::kGoaway), "GOAWAY");
   EXPECT_EQ(type_name(static_cast<FrameType>(200)), "unknown");

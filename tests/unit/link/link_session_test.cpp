@@ -205,6 +205,59 @@ TEST(LinkSession, WritersWaitingForRoomAreWokenOneAtATimeAndLoseNothing) {
   });
 }
 
+TEST(LinkSession, FramesQueuedTogetherGoInBatchesAndArriveInOrder) {
+  LinkPair p;
+  constexpr int kStreams = 50;
+  p.run([&]() -> net::Task<void> {
+    p.node->send_batches();
+    p.relay->send_batches();
+    std::vector<std::shared_ptr<LinkStream>> streams;
+    for (int i = 0; i < kStreams; ++i) streams.push_back(p.node->open("{\"n\":" + std::to_string(i) + "}"));
+    // Every stream's pieces are queued before the writer runs: they leave in a few messages.
+    for (int k = 0; k < 4; ++k) {
+      for (int i = 0; i < kStreams; ++i) {
+        EXPECT_TRUE(co_await streams[i]->write(std::to_string(i) + "." + std::to_string(k) + ";"));
+      }
+    }
+    for (auto& s : streams) EXPECT_TRUE(co_await s->end());
+    EXPECT_TRUE(co_await p.until([&] { return p.opened_at_relay.size() == size_t{kStreams}; }));
+    for (int i = 0; i < kStreams && i < static_cast<int>(p.opened_at_relay.size()); ++i) {
+      auto at_relay = p.opened_at_relay[i];
+      EXPECT_EQ(at_relay->open_payload(), "{\"n\":" + std::to_string(i) + "}");
+      const std::string n = std::to_string(i);
+      EXPECT_EQ(co_await read_all(at_relay), n + ".0;" + n + ".1;" + n + ".2;" + n + ".3;");
+      EXPECT_TRUE(co_await at_relay->write("ok " + n));
+      EXPECT_TRUE(co_await at_relay->end());
+    }
+    for (int i = 0; i < kStreams; ++i) EXPECT_EQ(co_await read_all(streams[i]), "ok " + std::to_string(i));
+    EXPECT_GT(p.node->batches_sent(), 0u);
+    EXPECT_GT(p.relay->batches_sent(), 0u);
+  });
+}
+
+TEST(LinkSession, ABatchThatBreaksTheProtocolClosesTheLink) {
+  std::string nested;
+  append_to_batch(nested, encode(FrameType::kBatch, 0, std::string("\0\0\0\x01x", 5)));
+  std::string bad_inner;
+  append_to_batch(bad_inner, encode(FrameType::kData, 0, "stream 0"));
+  const std::pair<std::string, std::string> cases[] = {
+      {std::string("\0\0\0\x05"
+                   "ab",
+                   6),
+       "a BATCH whose lengths do not add up"},
+      {nested, "a BATCH inside a BATCH"},
+      {bad_inner, "a stream frame on stream 0"},
+  };
+  for (const auto& [payload, reason] : cases) {
+    LinkPair p;
+    p.run([&]() -> net::Task<void> {
+      p.node->send(FrameType::kBatch, payload);
+      EXPECT_TRUE(co_await p.until([&] { return !p.relay_closed.empty(); }));
+      EXPECT_EQ(p.relay_closed, "protocol error: " + reason);
+    });
+  }
+}
+
 TEST(LinkSession, AResetReachesTheOtherEndWithItsCode) {
   LinkPair p;
   p.run([&]() -> net::Task<void> {
