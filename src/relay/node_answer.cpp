@@ -5,6 +5,8 @@
 
 #include <boost/beast/http.hpp>
 
+#include "core/hex_digit.h"
+
 namespace quorum::relay {
 
 namespace http = boost::beast::http;
@@ -13,13 +15,6 @@ namespace {
 
 constexpr size_t kMaxChunkLineBytes = 4096;     // a chunk-size line with its extensions
 constexpr size_t kMaxTrailerBytes = 64 * 1024;  // all trailer lines together
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 }  // namespace
 

@@ -9,6 +9,8 @@
 #include <charconv>
 #include <limits>
 
+#include "core/hex_digit.h"
+
 namespace quorum::relay::pg {
 
 namespace asio = boost::asio;
@@ -69,13 +71,6 @@ std::string waited(Ready ready, std::string_view what) {
 std::optional<std::string> cell(const Row& row, int column) {
   if (column < 0 || static_cast<size_t>(column) >= row.cells.size()) return std::nullopt;
   return row.cells[static_cast<size_t>(column)];
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 }  // namespace

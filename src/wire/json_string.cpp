@@ -2,6 +2,7 @@
 
 #include <boost/json/parse.hpp>
 
+#include "core/hex_digit.h"
 #include "wire/utf8.h"
 
 namespace quorum::wire {
@@ -30,13 +31,6 @@ char named_escape(unsigned char c) {
 
 bool needs_escape(unsigned char c) {
   return c < 0x20 || c == '"' || c == '\\';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
 }
 
 // The code unit of the \uXXXX escape whose 'u' is at s[i], or -1 when the four hex digits are not there.
