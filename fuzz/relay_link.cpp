@@ -7,6 +7,7 @@
 // Invariants:
 //  - a frame decode accepts re-encodes to exactly its input; stream frames never carry stream 0, link frames
 //    never another; a DATA payload is at most 64 KiB, WINDOW's exactly 4 bytes;
+//  - a BATCH payload that splits re-batches to exactly its input, its frames inside it and non-empty;
 //  - an accepted authorization header renders back to itself, with fields of the allowed alphabet;
 //  - an accepted key list has at most KeyBook::kMaxKeys keys, each with a 64-character hash, and survives
 //    to_json → parse unchanged; a KeyBook holding it answers check() for any text without throwing.
@@ -29,6 +30,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (frame->type == link::FrameType::kData) FUZZ_CHECK(frame->payload.size() <= link::kMaxDataBytes);
     if (frame->type == link::FrameType::kWindow) FUZZ_CHECK(frame->payload.size() == 4);
     if (auto delta = link::parse_window(frame->payload)) FUZZ_CHECK(*delta > 0);
+  }
+
+  // The input as a BATCH's payload: the frames it splits into are non-empty, in order, and re-batch to it.
+  if (auto frames = link::split_batch(input)) {
+    FUZZ_CHECK(!frames->empty());
+    std::string again;
+    for (std::string_view frame : *frames) {
+      FUZZ_CHECK(!frame.empty() && frame.data() >= input.data() &&
+                 frame.data() + frame.size() <= input.data() + input.size());
+      link::append_to_batch(again, frame);
+    }
+    FUZZ_CHECK(again == input, "a batch that does not re-batch to its input");
   }
 
   if (auto auth = link::parse_control_authorization(input)) {
