@@ -87,8 +87,7 @@ void RelayClient::stop() {
 
 void RelayClient::report_usage(std::string payload) {
   asio::post(executor_, [self = shared_from_this(), payload = std::move(payload)]() mutable {
-    if (self->session_ && self->session_->is_open())
-      self->session_->send(FrameType::kUsage, std::move(payload));
+    if (self->session_ && self->session_->is_open()) self->session_->send(FrameType::kUsage, payload);
   });
 }
 
@@ -169,7 +168,7 @@ net::Task<milliseconds> RelayClient::connect_once(const cluster::RelayMembership
   auto next = std::make_shared<milliseconds>(-1);
   link::LinkSession::Handlers handlers;
   std::weak_ptr<RelayClient> weak = weak_from_this();
-  handlers.on_open = [weak](std::shared_ptr<link::LinkStream> stream) {
+  handlers.on_open = [weak](const std::shared_ptr<link::LinkStream>& stream) {
     if (auto me = weak.lock()) me->on_open(stream);
   };
   handlers.on_link_frame = [next, weak, configured = relay.url](const link::Frame& frame) {

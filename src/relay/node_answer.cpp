@@ -13,8 +13,8 @@ namespace http = boost::beast::http;
 
 namespace {
 
-constexpr size_t kMaxChunkLineBytes = 4096;     // a chunk-size line with its extensions
-constexpr size_t kMaxTrailerBytes = 64 * 1024;  // all trailer lines together
+constexpr size_t kMaxChunkLineBytes = 4096;             // a chunk-size line with its extensions
+constexpr size_t kMaxTrailerBytes = size_t{64} * 1024;  // all trailer lines together
 
 }  // namespace
 

@@ -133,7 +133,7 @@ net::Task<void> NodeHub::handshake(std::shared_ptr<net::WebSocket> ws) {
   node->session =
       std::make_shared<link::LinkSession>(executor_, std::move(*ws), link::LinkSession::Side::kRelay);
   if (batches) node->session->send_batches();
-  admit(std::move(node));
+  admit(node);
 }
 
 void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
@@ -154,7 +154,7 @@ void NodeHub::admit(const std::shared_ptr<ConnectedNode>& node) {
   handlers.on_link_frame = [this, weak](const link::Frame& frame) {
     if (auto n = weak.lock()) on_link_frame(n, frame);
   };
-  handlers.on_open = [this, weak](std::shared_ptr<link::LinkStream> stream) {
+  handlers.on_open = [this, weak](const std::shared_ptr<link::LinkStream>& stream) {
     if (auto n = weak.lock()) {
       on_open(n, stream);
     } else {
