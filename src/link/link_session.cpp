@@ -234,16 +234,22 @@ net::Task<void> LinkSession::write_loop() {
     std::string message = pop_queued();
     // Frames queued behind it go in the same message while they fit: one write (one masking pass, one
     // system call) for many streams' pieces, and one read at the other end.
-    if (batches_ && !queue_.empty() &&
-        kHeaderBytes + 8 + message.size() + queue_.front().size() <= kMaxBatchBytes) {
-      std::string batch = encode(FrameType::kBatch, 0, "");
-      batch.reserve(kMaxBatchBytes);
-      append_to_batch(batch, message);
-      while (!queue_.empty() && batch.size() + 4 + queue_.front().size() <= kMaxBatchBytes) {
-        append_to_batch(batch, pop_queued());
+    if (batches_ && !queue_.empty()) {
+      size_t size = kHeaderBytes + 4 + message.size();
+      size_t more = 0;
+      for (const auto& next : queue_) {
+        if (size + 4 + next.size() > kMaxBatchBytes) break;
+        size += 4 + next.size();
+        ++more;
       }
-      message = std::move(batch);
-      ++batches_sent_;
+      if (more > 0) {
+        std::string batch = encode(FrameType::kBatch, 0, "");
+        batch.reserve(size);
+        append_to_batch(batch, message);
+        for (; more > 0; --more) append_to_batch(batch, pop_queued());
+        message = std::move(batch);
+        ++batches_sent_;
+      }
     }
     if (!co_await ws_.write(message)) {
       finish("the connection failed");
