@@ -96,6 +96,20 @@ std::optional<std::vector<std::string_view>> split_batch(std::string_view payloa
   return frames;
 }
 
+std::variant<std::vector<std::string_view>, FrameError> decode_batch(std::string_view message) {
+  const auto head = decode(message.substr(0, kHeaderBytes));
+  if (const auto* error = std::get_if<FrameError>(&head)) return *error;
+  if (std::get<Frame>(head).type != FrameType::kBatch) return FrameError{"not a BATCH"};
+  const auto payload = message.substr(kHeaderBytes);
+  if (payload.size() > max_payload(FrameType::kBatch)) return FrameError{"a payload over its bound"};
+  auto frames = split_batch(payload);
+  if (!frames) return FrameError{"a BATCH whose lengths do not add up"};
+  for (std::string_view frame : *frames) {
+    if (static_cast<FrameType>(frame[0]) == FrameType::kBatch) return FrameError{"a BATCH inside a BATCH"};
+  }
+  return std::move(*frames);
+}
+
 std::string window_payload(std::uint32_t delta) {
   std::string out;
   put_u32(out, delta);

@@ -76,6 +76,10 @@ void append_to_batch(std::string& batch, std::string_view frame);
 // The frames of a BATCH frame's payload, as views into it; nullopt when the lengths do not add up exactly, a
 // length is 0, or the batch is empty (decode() each frame; a BATCH inside is the caller's error to refuse).
 std::optional<std::vector<std::string_view>> split_batch(std::string_view payload);
+// A whole BATCH message (its type byte is kBatch): its header checked as decode() checks any frame's, its
+// payload bound, its lengths (split_batch), and no BATCH among its frames; the frames as views into it, each
+// still to decode(). Unlike decode(), it copies nothing.
+std::variant<std::vector<std::string_view>, FrameError> decode_batch(std::string_view message);
 
 std::string window_payload(std::uint32_t delta);
 // nullopt unless exactly 4 bytes with a non-zero delta.

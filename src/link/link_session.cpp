@@ -277,16 +277,10 @@ bool LinkSession::on_message(std::string_view message) {
     return false;
   };
   if (!message.empty() && static_cast<FrameType>(message[0]) == FrameType::kBatch) {
-    // The header alone is checked like any frame's (decode() would copy the whole payload).
-    const auto head = decode(message.substr(0, kHeaderBytes));
-    if (const auto* error = std::get_if<FrameError>(&head)) return fail(error->reason);
-    if (message.size() - kHeaderBytes > kMaxControlBytes) return fail("a payload over its bound");
-    auto frames = split_batch(message.substr(kHeaderBytes));
-    if (!frames) return fail("a BATCH whose lengths do not add up");
-    for (std::string_view inner : *frames) {
-      if (static_cast<FrameType>(inner[0]) == FrameType::kBatch) return fail("a BATCH inside a BATCH");
-      if (!on_message(inner)) return false;
-      if (!open_) return false;  // a handler closed the link
+    auto batch = decode_batch(message);
+    if (const auto* error = std::get_if<FrameError>(&batch)) return fail(error->reason);
+    for (std::string_view inner : std::get<std::vector<std::string_view>>(batch)) {
+      if (!on_message(inner) || !open_) return false;  // broken, or a handler closed the link
     }
     return true;
   }

@@ -16,6 +16,14 @@ namespace {
 constexpr size_t kMaxChunkLineBytes = 4096;             // a chunk-size line with its extensions
 constexpr size_t kMaxTrailerBytes = size_t{64} * 1024;  // all trailer lines together
 
+// Appends to `out` what of `in` a counted body still takes (`left` bytes), and counts it off; the bytes used.
+size_t take_counted(std::uint64_t& left, std::string_view in, std::string& out) {
+  const size_t n = static_cast<size_t>(std::min<std::uint64_t>(left, in.size()));
+  out.append(in.substr(0, n));
+  left -= n;
+  return n;
+}
+
 }  // namespace
 
 // A chunked body (RFC 9112 §7.1), a byte at a time where it must be, the chunks' data in bulk.
@@ -27,10 +35,7 @@ class NodeAnswer::Chunked {
   Step feed(std::string_view in, std::string& out) {
     for (size_t i = 0; i < in.size() && state_ != State::kDone;) {
       if (state_ == State::kData) {
-        const size_t n = static_cast<size_t>(std::min<std::uint64_t>(left_, in.size() - i));
-        out.append(in.substr(i, n));
-        left_ -= n;
-        i += n;
+        i += take_counted(left_, in.substr(i), out);
         if (left_ == 0) state_ = State::kDataCr;
         continue;
       }
@@ -54,6 +59,13 @@ class NodeAnswer::Chunked {
     kDone
   };
 
+  // `c` must be `want`; then the state is `next`.
+  bool expect(char c, char want, State next) {
+    if (c != want) return false;
+    state_ = next;
+    return true;
+  }
+
   bool step(char c) {
     switch (state_) {
       case State::kSize:
@@ -75,19 +87,13 @@ class NodeAnswer::Chunked {
         if (c == '\r') state_ = State::kSizeLf;
         return true;
       case State::kSizeLf:
-        if (c != '\n') return false;
-        state_ = left_ == 0 ? State::kTrailerStart : State::kData;
-        return true;
+        return expect(c, '\n', left_ == 0 ? State::kTrailerStart : State::kData);
       case State::kDataCr:
-        if (c != '\r') return false;
-        state_ = State::kDataLf;
-        return true;
+        return expect(c, '\r', State::kDataLf);
       case State::kDataLf:
-        if (c != '\n') return false;
-        state_ = State::kSize;
         digits_ = 0;
         line_ = 0;
-        return true;
+        return expect(c, '\n', State::kSize);
       case State::kTrailerStart:
         state_ = c == '\r' ? State::kEndLf : State::kTrailer;
         return ++trailer_ <= kMaxTrailerBytes;
@@ -95,13 +101,9 @@ class NodeAnswer::Chunked {
         if (c == '\r') state_ = State::kTrailerLf;
         return ++trailer_ <= kMaxTrailerBytes;
       case State::kTrailerLf:
-        if (c != '\n') return false;
-        state_ = State::kTrailerStart;
-        return true;
+        return expect(c, '\n', State::kTrailerStart);
       case State::kEndLf:
-        if (c != '\n') return false;
-        state_ = State::kDone;
-        return true;
+        return expect(c, '\n', State::kDone);
       case State::kData:
       case State::kDone:
         break;
@@ -169,13 +171,10 @@ bool NodeAnswer::feed_body(std::string_view bytes) {
           return true;
       }
       return true;
-    case Body::kLength: {
-      const size_t n = static_cast<size_t>(std::min<std::uint64_t>(left_, bytes.size()));
-      body_out_.append(bytes.substr(0, n));
-      left_ -= n;
+    case Body::kLength:
+      take_counted(left_, bytes, body_out_);
       if (left_ == 0) body_ = Body::kDone;
       return true;
-    }
     case Body::kUntilEnd:
       body_out_.append(bytes);
       return true;

@@ -46,15 +46,15 @@ net::Task<bool> read_head(link::LinkStream& stream, NodeAnswer& answer) {
     auto data = co_await stream.read();
     if (!data) co_return false;
     if (data->empty()) {
-      answer.end();
-      co_return answer.head_done();
+      answer.end();  // the node ended before its head was whole: this says so in answer.error()
+      co_return false;
     }
     if (!answer.feed(*data)) co_return false;
   }
   co_return true;
 }
 
-// The request as HTTP/1.1 text: what Beast's serializer wrote for it through the socket pair before.
+// The request as HTTP/1.1 text, field for field what Beast's serializer writes for it.
 std::string request_text(const ProxyRequest& request) {
   std::string text = request.method == "GET" ? "GET " : "POST ";
   text += request.target;

@@ -83,6 +83,31 @@ TEST(LinkFrame, ABatchWhoseLengthsDoNotAddUpIsRefused) {
   EXPECT_NE(rejection(encode(FrameType::kBatch, 4, payload)), "");      // a link frame on a stream
 }
 
+TEST(LinkFrame, DecodeBatchChecksTheWholeMessage) {
+  const std::string a = encode(FrameType::kData, 2, "hello");
+  std::string good = encode(FrameType::kBatch, 0, "");
+  append_to_batch(good, a);
+  auto frames = decode_batch(good);
+  ASSERT_TRUE(std::holds_alternative<std::vector<std::string_view>>(frames));
+  EXPECT_EQ(std::get<std::vector<std::string_view>>(frames), std::vector<std::string_view>{a});
+
+  auto reason = [](std::string_view message) {
+    auto r = decode_batch(message);
+    return std::holds_alternative<FrameError>(r) ? std::get<FrameError>(r).reason : std::string();
+  };
+  std::string nested = encode(FrameType::kBatch, 0, "");
+  append_to_batch(nested, good);
+  EXPECT_EQ(reason(nested), "a BATCH inside a BATCH");
+  EXPECT_EQ(reason(good.substr(0, good.size() - 1)), "a BATCH whose lengths do not add up");
+  EXPECT_EQ(reason(encode(FrameType::kBatch, 0, "")), "a BATCH whose lengths do not add up");  // empty
+  EXPECT_EQ(reason(encode(FrameType::kBatch, 3, good.substr(kHeaderBytes))), "a link frame on a stream");
+  EXPECT_EQ(reason(std::string(encode(FrameType::kBatch, 0, "")).substr(0, 5)),
+            "a frame shorter than its header");
+  std::string over = encode(FrameType::kBatch, 0, "");
+  append_to_batch(over, encode(FrameType::kData, 2, std::string(kMaxControlBytes, 'x')));
+  EXPECT_EQ(reason(over), "a payload over its bound");
+}
+
 TEST(LinkFrame, NamesTypesForLogs) {
   EXPECT_EQ(type_name(FrameType::kGoaway), "GOAWAY");
   EXPECT_EQ(type_name(static_cast<FrameType>(200)), "unknown");
