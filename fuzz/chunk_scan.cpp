@@ -7,7 +7,9 @@
 //  - when scan_plain_chunk() accepts the chunk, parse_openai_chunk() gives no error and exactly its events:
 //    the text (decoded) as the TextDelta or ReasoningDelta of its choice, then its Finish, then its Usage;
 //  - the token it keeps is a clean JSON string that boost::json reads to valid UTF-8;
-//  - append_json_string() of any valid text is what boost::json::serialize writes, and reads back to it.
+//  - append_json_string() of any valid text is what boost::json::serialize writes, and reads back to it;
+//  - StreamChunkScanner, given the chunk and then the chunk with other bytes in its text's place (some of
+//    them one clean string token, so that it compares instead of scanning), answers as scan_plain_chunk().
 #include "wire/chunk_scan.h"
 
 #include <boost/json.hpp>
@@ -21,6 +23,44 @@ namespace json = boost::json;
 using namespace quorum::wire;
 using quorum::fuzz::valid_utf8;
 
+namespace {
+
+bool same_answer(const std::optional<PlainChunk>& a, const std::optional<PlainChunk>& b) {
+  if (a.has_value() != b.has_value()) return false;
+  if (!a) return true;
+  return a->choice == b->choice && a->text == b->text && a->token == b->token && a->finish == b->finish &&
+         a->usage.has_value() == b->usage.has_value() &&
+         (!a->usage || (a->usage->prompt_tokens == b->usage->prompt_tokens &&
+                        a->usage->completion_tokens == b->usage->completion_tokens &&
+                        a->usage->reasoning_tokens == b->usage->reasoning_tokens &&
+                        a->usage->cached_tokens == b->usage->cached_tokens));
+}
+
+void check_stream_scanner(std::string_view input, const std::optional<PlainChunk>& plain) {
+  StreamChunkScanner scanner;
+  FUZZ_CHECK(same_answer(scanner.scan(input), plain), "the stream scanner differs on its first chunk");
+  if (!plain || plain->text == PlainChunk::Text::kNone) return;
+  const size_t at = static_cast<size_t>(plain->token.data() - input.data());
+  const std::string prefix(input.substr(0, at));
+  const std::string suffix(input.substr(at + plain->token.size()));
+  const std::string_view inside = plain->token.substr(1, plain->token.size() - 2);
+  std::string reversed(inside.rbegin(), inside.rend());
+  for (const std::string& token : {
+           std::string(plain->token),                       // the same again
+           "\"" + reversed + "\"",                          // escapes turned around
+           "\"" + std::string(input.substr(0, 24)) + "\"",  // any bytes at all
+           "\"" + std::string(inside.substr(1)) + "\"",     // one byte fewer: a cut escape or UTF-8
+           "\"" + std::string(inside) + "\\\"",             // the closing quote escaped
+           std::string("\"\""),                             // empty
+       }) {
+    const std::string chunk = prefix + token + suffix;
+    FUZZ_CHECK(same_answer(scanner.scan(chunk), scan_plain_chunk(chunk)),
+               "the stream scanner differs from scan_plain_chunk on: " + chunk.substr(0, 300));
+  }
+}
+
+}  // namespace
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input = quorum::fuzz::as_text(data, size);
 
@@ -31,6 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(is_clean_json_string(encoded) && decode_json_string(encoded) == text);
 
   auto plain = scan_plain_chunk(input);
+  check_stream_scanner(input, plain);
   if (!plain) return 0;
   std::vector<StreamEvent> expected;
   parse_openai_chunk(input, expected, "fuzz-engine");

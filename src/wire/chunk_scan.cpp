@@ -1,5 +1,7 @@
 #include "wire/chunk_scan.h"
 
+#include <cstring>
+
 #include "wire/byte_scan.h"
 #include "wire/json_string.h"
 #include "wire/request.h"
@@ -308,6 +310,63 @@ std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
     chunk.finish = parse_finish_reason(reason);
   }
   return chunk;
+}
+
+namespace {
+
+// `token` is exactly one JSON string token: its opening quote, then plain bytes or a backslash and the byte
+// after it, then its closing quote as its last byte (Scanner::string's reading, bounded by the token).
+bool one_string_token(std::string_view token) {
+  if (token.size() < 2 || token.front() != '"') return false;
+  size_t i = 1;
+  for (;;) {
+    i = find_string_special(token, i);
+    if (i >= token.size()) return false;
+    if (token[i] == '"') return i == token.size() - 1;
+    if (token[i] != '\\') return false;  // a raw control byte
+    i += 2;
+  }
+}
+
+}  // namespace
+
+bool StreamChunkScanner::same_shape(std::string_view data, PlainChunk& chunk) const {
+  if (shape_.empty()) return false;
+  const size_t prefix = text_begin_;
+  const size_t suffix = shape_.size() - text_end_;
+  // At least `"x"` between them: an empty text is never the chunk's text, so it is scanned.
+  if (data.size() < prefix + suffix + 3) return false;
+  if (std::memcmp(data.data(), shape_.data(), prefix) != 0) return false;
+  if (std::memcmp(data.data() + data.size() - suffix, shape_.data() + text_end_, suffix) != 0) return false;
+  const std::string_view token = data.substr(prefix, data.size() - prefix - suffix);
+  if (!one_string_token(token) || !is_clean_json_string(token)) return false;
+  chunk = PlainChunk{};
+  chunk.choice = choice_;
+  chunk.text = text_;
+  chunk.token = token;
+  return true;
+}
+
+void StreamChunkScanner::remember(std::string_view data, const PlainChunk& chunk) {
+  shape_.assign(data);
+  text_begin_ = static_cast<uint32_t>(chunk.token.data() - data.data());
+  text_end_ = static_cast<uint32_t>(text_begin_ + chunk.token.size());
+  choice_ = chunk.choice;
+  text_ = chunk.text;
+}
+
+std::optional<PlainChunk> StreamChunkScanner::scan(std::string_view data) {
+  PlainChunk chunk;
+  if (same_shape(data, chunk)) {
+    ++compared_;
+    return chunk;
+  }
+  auto plain = scan_plain_chunk(data);
+  if (plain && plain->text != PlainChunk::Text::kNone && !plain->finish && !plain->usage &&
+      data.size() <= kMaxShapeBytes) {
+    remember(data, *plain);
+  }
+  return plain;
 }
 
 }  // namespace quorum::wire

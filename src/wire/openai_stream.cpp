@@ -43,7 +43,7 @@ void OpenAiStreamReader::on_event(SseEvent& e) {
 
 void OpenAiStreamReader::chunk(const std::string& data, std::vector<StreamEvent>& out) {
   if (pass_through_) {
-    if (auto plain = scan_plain_chunk(data)) {
+    if (auto plain = scanner_.scan(data)) {
       ++passed_through_;
       if (plain->text != PlainChunk::Text::kNone) {
         out.emplace_back(EncodedText{plain->choice, plain->text == PlainChunk::Text::kReasoning,

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "wire/chunk_scan.h"
 #include "wire/events.h"
 #include "wire/sse.h"
 
@@ -43,6 +44,7 @@ class OpenAiStreamReader final : private SseDecoder::Sink {
   std::string engine_;
   bool pass_through_;
   SseDecoder decoder_;
+  StreamChunkScanner scanner_;
   std::vector<StreamEvent>* out_ = nullptr;  // feed()'s, while it runs
   bool ended_ = false;
   bool saw_done_ = false;

@@ -136,5 +136,78 @@ TEST(ChunkScan, RefusesWhatItCannotVouchFor) {
   }
 }
 
+// A llama-server token chunk with `token` as its content.
+std::string llama_chunk(std::string_view token, std::string_view created = "1753357673") {
+  return R"({"choices":[{"finish_reason":null,"index":0,"delta":{"content":)" + std::string(token) +
+         R"(}}],"created":)" + std::string(created) +
+         R"(,"id":"chatcmpl-x1","model":"tiny","system_fingerprint":"b6123","object":"chat.completion.chunk"})";
+}
+
+// What StreamChunkScanner answered is what scan_plain_chunk() answers for the same chunk.
+void expect_same_answer(StreamChunkScanner& scanner, const std::string& chunk) {
+  auto got = scanner.scan(chunk);
+  auto want = scan_plain_chunk(chunk);
+  ASSERT_EQ(got.has_value(), want.has_value()) << chunk;
+  if (!got) return;
+  EXPECT_EQ(got->choice, want->choice) << chunk;
+  EXPECT_EQ(got->text, want->text) << chunk;
+  EXPECT_EQ(got->token, want->token) << chunk;
+  EXPECT_EQ(got->finish, want->finish) << chunk;
+  EXPECT_EQ(got->usage.has_value(), want->usage.has_value()) << chunk;
+}
+
+TEST(StreamChunkScanner, TokensAfterTheFirstAreReadByComparingTheBytesAroundTheText) {
+  StreamChunkScanner scanner;
+  expect_same_answer(
+      scanner,
+      R"({"choices":[{"finish_reason":null,"index":0,"delta":{"role":"assistant","content":null}}]})");
+  for (std::string_view token : {R"(" the")", R"(" quick")", R"(" w\u00e9\n")", R"("\"")", R"("é")"}) {
+    expect_same_answer(scanner, llama_chunk(token));
+  }
+  EXPECT_EQ(scanner.compared(), 4u);  // all but the first text
+  auto plain = scanner.scan(llama_chunk(R"(" fox")"));
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->token, R"(" fox")");
+  EXPECT_EQ(plain->text, PlainChunk::Text::kContent);
+  EXPECT_EQ(scanner.compared(), 5u);
+}
+
+TEST(StreamChunkScanner, AnythingButOneCleanStringInTheTextsPlaceIsScannedInFull) {
+  StreamChunkScanner scanner;
+  expect_same_answer(scanner, llama_chunk(R"(" a")"));
+  for (std::string_view token : {
+           R"("")",                 // empty: not a text
+           R"(null)",               // not a string
+           R"("a" , "b")",          // two tokens
+           R"("a","content":"b")",  // a repeated key
+           R"("a\")",               // the closing quote escaped: the string runs on into what follows
+           R"("a\q")",              // a malformed escape
+           "\"a\x01\"",             // a raw control byte
+           "\"\xff\"",              // not UTF-8
+           R"("\ud800")",           // a lone surrogate
+       }) {
+    expect_same_answer(scanner, llama_chunk(token));
+  }
+  EXPECT_EQ(scanner.compared(), 0u);
+  // Another second in `created`: a new shape, remembered once scanned.
+  expect_same_answer(scanner, llama_chunk(R"(" b")", "1753357674"));
+  expect_same_answer(scanner, llama_chunk(R"(" c")", "1753357674"));
+  EXPECT_EQ(scanner.compared(), 1u);
+}
+
+TEST(StreamChunkScanner, AFinishOrUsageIsNeverTakenForTheShape) {
+  StreamChunkScanner scanner;
+  const std::string finished =
+      R"({"choices":[{"index":0,"delta":{"content":"x"},"finish_reason":"stop"}],"usage":null})";
+  expect_same_answer(scanner, finished);
+  expect_same_answer(scanner, finished);
+  EXPECT_EQ(scanner.compared(), 0u);
+  // Reasoning keeps its kind; a content chunk of another shape does not pass for it.
+  expect_same_answer(scanner, R"({"choices":[{"index":1,"delta":{"reasoning_content":"hm"}}]})");
+  expect_same_answer(scanner, R"({"choices":[{"index":1,"delta":{"reasoning_content":"ok"}}]})");
+  expect_same_answer(scanner, R"({"choices":[{"index":1,"delta":{"content":"ok"}}]})");
+  EXPECT_EQ(scanner.compared(), 1u);
+}
+
 }  // namespace
 }  // namespace quorum::wire
