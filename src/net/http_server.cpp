@@ -36,6 +36,8 @@ struct Connection {
   bool timed_out = false;
 
   Arrival arrival;
+  // Its entry in the server's list of connections, removed when it ends.
+  std::list<std::weak_ptr<Connection>>::iterator entry;
 
   Connection(tcp::socket socket, std::shared_ptr<Intake> in, std::optional<Intake::Ticket> t,
              std::string peer, Arrival how)
@@ -194,8 +196,7 @@ Task<void> HttpServer::Impl::accept_loop() {
 }
 
 void HttpServer::Impl::start_serving(std::shared_ptr<Connection> connection) {
-  connections.remove_if([](const auto& w) { return w.expired(); });
-  connections.push_back(connection);
+  connection->entry = connections.insert(connections.end(), connection);
   ++active;  // counted from here, so that a drain does not end before serve() begins
   asio::co_spawn(executor, serve(std::move(connection)), asio::detached);
 }
@@ -250,6 +251,7 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
     connection->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
     connection->stream.close();
   }
+  connections.erase(connection->entry);  // (a walk over every open connection per accept, before)
   --active;
   notify_if_drained();
 }
