@@ -13,6 +13,12 @@
 //    thread for each open connection, so an idle one must not linger and starve their other clients. Under
 //    load, connections are reused within milliseconds anyway. A sweep closes expired ones even when no
 //    request comes to take them.
+//  - Connections whose setup includes a TLS handshake are set up at most kMaxSetupsPerKey at a time per key:
+//    admit_setup() gives a SetupSlot (held until the connection is set up or failed), or, beyond the limit,
+//    waits within `limit` for whichever comes first: a slot passed on by a setup that ended, or a connection
+//    of that key given back (which give_back() then hands over instead of keeping it idle). A burst of a
+//    thousand requests to one peer would otherwise start a thousand handshakes on a saturated core, all of
+//    them slow, and all time out together. Waiters are served in order of arrival.
 #pragma once
 
 #include <boost/asio/execution_context.hpp>
@@ -20,9 +26,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
+
+#include "core/cancel.h"
+#include "net/http_types.h"
 
 namespace quorum::net {
 
@@ -47,6 +57,41 @@ class ConnectionPool final : public boost::asio::execution_context::service {
   std::optional<Socket> take(const std::string& key);
   void give_back(const std::string& key, Socket socket);
 
+  static constexpr size_t kMaxSetupsPerKey = 16;
+
+  // A setup under way for `key`: passed on to the next waiter, or given back, when it goes.
+  class SetupSlot {
+   public:
+    SetupSlot(ConnectionPool& pool, std::string key) : pool_(&pool), key_(std::move(key)) {}
+    SetupSlot(SetupSlot&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), key_(std::move(other.key_)) {}
+    SetupSlot& operator=(SetupSlot&&) = delete;
+    SetupSlot(const SetupSlot&) = delete;
+    ~SetupSlot() {
+      if (!pool_) return;
+      try {
+        pool_->end_setup(key_);
+      } catch (...) {
+        // (Waking the next waiter failed: it still wakes at its own limit.)
+      }
+    }
+
+   private:
+    ConnectionPool* pool_;
+    std::string key_;
+  };
+  // What admit_setup() gave: a slot, a connection given back meanwhile, or neither (`limit` passed, or the
+  // canceller fired).
+  struct SetupAdmission {
+    std::optional<SetupSlot> slot;
+    std::optional<Socket> socket;
+  };
+  Task<SetupAdmission> admit_setup(const std::string& key, std::chrono::milliseconds limit,
+                                   const CancellerPtr& canceller);
+  // Setups under way and requests waiting to set one up, for `key`.
+  size_t setups_in_flight(const std::string& key) const;
+  size_t setups_waiting(const std::string& key) const;
+
  private:
   struct Idle {
     Socket socket;
@@ -59,7 +104,25 @@ class ConnectionPool final : public boost::asio::execution_context::service {
   void drop_expired(Clock::time_point now);
   void schedule_sweep(const Socket::executor_type& executor);
 
+  // A request waiting to set up a connection: woken (its timer cancelled) with a slot or a connection.
+  struct SetupWaiter {
+    explicit SetupWaiter(const boost::asio::any_io_executor& executor)
+        : wake(executor, boost::asio::steady_timer::time_point::max()) {}
+    boost::asio::steady_timer wake;
+    bool slot = false;
+    std::optional<Socket> socket;
+  };
+  struct Setups {
+    size_t in_flight = 0;
+    std::deque<std::shared_ptr<SetupWaiter>> waiters;
+  };
+  void end_setup(const std::string& key);
+  // Hands `socket` to the first waiter for `key`, if any; false (the socket untouched) otherwise.
+  bool hand_to_waiter(const std::string& key, Socket& socket);
+
   std::unordered_map<std::string, std::deque<Idle>> idle_;
+  std::unordered_map<std::string, Setups> setups_;
+  bool shut_down_ = false;
   std::optional<boost::asio::steady_timer> sweep_;
   bool sweep_armed_ = false;
 };

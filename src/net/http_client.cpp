@@ -466,6 +466,24 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
     std::optional<tcp::socket> socket;
     if (attempt == 0) socket = pool.take(pool_key);
     bool reused = socket.has_value();
+    // A setup with a TLS handshake waits for one of the pool's slots for this key (connection_pool.h), or
+    // takes a connection given back meanwhile; the slot is held until the handshake is done or failed.
+    std::optional<ConnectionPool::SetupSlot> setup;
+    if (!reused && (https || options.tls)) {
+      auto admitted = co_await pool.admit_setup(pool_key, options.connect_timeout, options.canceller);
+      if (admitted.socket) {
+        socket = std::move(admitted.socket);
+        reused = true;
+      } else if (admitted.slot) {
+        setup.emplace(std::move(*admitted.slot));
+      } else if (options.canceller && options.canceller->cancelled()) {
+        co_return cancelled_error();
+      } else {
+        co_return ApiError::server(504, "Timed out waiting to connect to " + url + ": " +
+                                            std::to_string(ConnectionPool::kMaxSetupsPerKey) +
+                                            " connections to it were being set up.");
+      }
+    }
     if (!reused) {
       std::optional<Result<tcp::socket>> connected;
       if (options.connector) {

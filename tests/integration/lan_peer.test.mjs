@@ -4,7 +4,7 @@
 // routed both ways. Traffic stays inside the namespaces. Needs root.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -85,5 +85,33 @@ test("requests are routed both ways between --peer nodes", async () => {
     const answer = JSON.parse(r.body);
     assert.equal(answer.model, model);
     assert.equal(answer.usage.completion_tokens, 4);
+  }
+});
+
+// One request with curl inside `ns`, not waiting for the others: { status, body }.
+function curlInAsync(ns, url, body) {
+  return new Promise((resolve) => {
+    const child = spawn("ip", ["netns", "exec", ns, "curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", "60",
+      "-H", "Content-Type: application/json", "--data-binary", body, url], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d) => { out += d; });
+    child.on("close", () => {
+      const cut = out.lastIndexOf("\n");
+      resolve({ status: Number(out.slice(cut + 1)), body: out.slice(0, cut) });
+    });
+  });
+}
+
+test("forty requests at once through a --peer all complete", async () => {
+  // Each needs a TLS connection to E of its own while it lasts; D opens or reuses them as they come. (D sets
+  // up at most 16 at a time per peer and thread, src/net/connection_pool.h; handshakes here are too quick
+  // for a burst from curl to reach that: the unit tests in tests/unit/net/connection_pool_test.cpp hold the waiting itself.)
+  await waitFor(() => peerOf(hosts.d, hosts.e)?.models.some((m) => m.id === "e-model"), { what: "D knowing e-model" });
+  const body = JSON.stringify({ model: "e-model", messages: [{ role: "user", content: "Hi" }], max_tokens: 2, ignore_eos: true });
+  const answers = await Promise.all(Array.from({ length: 40 }, () =>
+    curlInAsync(hosts.d.ns, "http://127.0.0.1:32768/v1/chat/completions", body)));
+  for (const r of answers) {
+    assert.equal(r.status, 200, r.body);
+    assert.equal(JSON.parse(r.body).usage.completion_tokens, 2);
   }
 });
