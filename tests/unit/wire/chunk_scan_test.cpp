@@ -164,8 +164,9 @@ TEST(StreamChunkScanner, TokensAfterTheFirstAreReadByComparingTheBytesAroundTheT
   for (std::string_view token : {R"(" the")", R"(" quick")", R"(" w\u00e9\n")", R"("\"")", R"("é")"}) {
     expect_same_answer(scanner, llama_chunk(token));
   }
-  EXPECT_EQ(scanner.compared(), 4u);  // all but the first text
-  auto plain = scanner.scan(llama_chunk(R"(" fox")"));
+  EXPECT_EQ(scanner.compared(), 4u);                 // all but the first text
+  const std::string fox = llama_chunk(R"(" fox")");  // the token points into it
+  auto plain = scanner.scan(fox);
   ASSERT_TRUE(plain);
   EXPECT_EQ(plain->token, R"(" fox")");
   EXPECT_EQ(plain->text, PlainChunk::Text::kContent);
