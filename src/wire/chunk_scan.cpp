@@ -314,18 +314,12 @@ std::optional<PlainChunk> scan_plain_chunk(std::string_view data) {
 
 namespace {
 
-// `token` is exactly one JSON string token: its opening quote, then plain bytes or a backslash and the byte
-// after it, then its closing quote as its last byte (Scanner::string's reading, bounded by the token).
+// `token` is exactly one JSON string token, as Scanner::string reads one: nothing before or after it.
 bool one_string_token(std::string_view token) {
-  if (token.size() < 2 || token.front() != '"') return false;
-  size_t i = 1;
-  for (;;) {
-    i = find_string_special(token, i);
-    if (i >= token.size()) return false;
-    if (token[i] == '"') return i == token.size() - 1;
-    if (token[i] != '\\') return false;  // a raw control byte
-    i += 2;
-  }
+  Scanner in(token);
+  std::string_view read;
+  bool escaped = false;
+  return in.string(read, escaped) && read.size() == token.size();
 }
 
 }  // namespace
