@@ -256,7 +256,7 @@ describe("the window", { skip: windowSkip }, () => {
     try {
       const [win] = await waitFor(() => quorumWindows(xvfb.display).length === 1 && quorumWindows(xvfb.display), {
         timeoutMs: 30000,
-        what: `the window on ${xvfb.display}\n${app.stderr()}`,
+        what: () => `the window on ${xvfb.display}\n${app.stderr()}`,
       });
       assert.match(win.title, /^Quorum/);
       assert.ok(await healthy(port), "the node started beside answers");
@@ -313,7 +313,7 @@ describe("the window", { skip: windowSkip }, () => {
     try {
       await waitFor(() => quorumWindows(xvfb.display).some((w) => w.title === "Quorum \u2014 2 nodes online"), {
         timeoutMs: 30000,
-        what: `the page's title on the window: ${JSON.stringify(quorumWindows(xvfb.display))}\n${app.stderr()}`,
+        what: () => `the page's title on the window: ${JSON.stringify(quorumWindows(xvfb.display))}\n${app.stderr()}`,
       });
       assert.match(app.stderr(), /a node answers on/);
       app.proc.kill("SIGTERM");

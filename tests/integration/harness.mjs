@@ -48,7 +48,8 @@ export function freePort() {
   });
 }
 
-// Polls fn() until it returns truthy; rejects with the last error after timeoutMs.
+// Polls fn() until it returns truthy; rejects with the last error after timeoutMs. `what` names the condition in
+// that error: a string, or a function called at the timeout (for a message that shows the state then).
 export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = "condition" } = {}) {
   const deadline = Date.now() + timeoutMs;
   let last;
@@ -59,7 +60,10 @@ export async function waitFor(fn, { timeoutMs = 10000, intervalMs = 100, what = 
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+    if (Date.now() > deadline) {
+      const named = typeof what === "function" ? what() : what;
+      throw new Error(`timed out waiting for ${named}${last ? `: ${last.message}` : ""}`);
+    }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

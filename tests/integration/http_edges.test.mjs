@@ -220,5 +220,5 @@ test("the node's descriptors are back to what they were once the clients are gon
   for (const c of clients) await c.write("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
   for (const c of clients) assert.equal((await c.responsesAfter(1))[0].status, 200);
   for (const c of clients) c.destroy();
-  await waitFor(() => fds() <= baseline, { what: `the node's descriptors back to ${baseline} (now ${fds()})` });
+  await waitFor(() => fds() <= baseline, { what: () => `the node's descriptors back to ${baseline} (now ${fds()})` });
 });

@@ -77,6 +77,27 @@ async function openIdle(count, addresses) {
 
 const alive = (clients) => clients.filter((c) => !c.ended).length;
 
+// What the node holds from the other machine right now, for failure messages: its TCP connections on the port
+// by state and by source address, the listeners' accept queues, and the end of its log.
+function nodeSockets() {
+  const lines = execFileSync("ip", ["netns", "exec", server.ns, "ss", "-Htan", "sport = :32768"], { encoding: "utf8" })
+    .split("\n").filter(Boolean).map((l) => l.trim().split(/\s+/));
+  const count = (list, key) => Object.entries(list.reduce((m, x) => ((m[key(x)] = (m[key(x)] ?? 0) + 1), m), {}))
+    .map(([k, n]) => `${k} ${n}`).join(", ");
+  const established = lines.filter((l) => l[0] === "ESTAB");
+  const queues = lines.filter((l) => l[0] === "LISTEN").map((l) => `${l[3]} queue ${l[1]}`).join(", ");
+  return `node's sockets: ${count(lines, (l) => l[0])}; established from ${count(established, (l) => l[4].replace(/:\d+$/, ""))}; ` +
+    `listeners: ${queues}; ${fds()} descriptors (baseline ${baseline.fds}); log:\n${server.output.slice(-2000)}`;
+}
+
+// Waits until the node holds no connection from the other machine (what a test leaves behind closes before the
+// next one counts connections).
+async function networkConnectionsGone() {
+  const fromNetwork = () => execFileSync("ip", ["netns", "exec", server.ns, "ss", "-Htn", "state", "established",
+    `( sport = :32768 and src ${subnet}.1 )`], { encoding: "utf8" }).split("\n").filter(Boolean).length;
+  await waitFor(() => fromNetwork() === 0, { timeoutMs: 15000, what: () => `the connections from the network closed; ${nodeSockets()}` });
+}
+
 test("Expect: 100-continue from an unauthenticated machine gets 401 and no 100 Continue", async () => {
   const c = await fromLan();
   await c.write(`POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
@@ -145,41 +166,49 @@ test("500 unauthenticated 8 MiB bodies are refused from their heads; the node's 
   assert.ok(written < 500 * (2 << 20), `answered before the bodies were sent (${written} bytes written)`);
   t.diagnostic(`clients wrote ${written >> 20} MiB in all; the node's RSS peaked ${(peak - before) >> 10} MiB above the start`);
   assert.equal(await loopbackHealth(), 200);
+  await networkConnectionsGone(); // each closes once its client has (or after the lingering close's 5 s)
   if (process.env.QUORUM_SANITIZED === "1") return; // ASan's quarantine holds freed memory
   assert.ok(peak - before < 50 << 10, `the node grew by ${peak - before} KiB`);
 });
 
+// A head whose every part is right (addressee, time, nonce) but the proof, which is made up, for an 8 MiB body.
+function forgedHead() {
+  const headers = { "X-Quorum-Node": crypto.randomBytes(16).toString("hex"), "X-Quorum-To": nodeId,
+    "X-Quorum-Time": String(Date.now()), "X-Quorum-Nonce": crypto.randomBytes(16).toString("hex"),
+    "X-Quorum-Proof": crypto.randomBytes(32).toString("hex") };
+  return `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${8 << 20}\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
+}
+
 test("bodies with forged proofs: only a bounded number is read at once, the others get 503 unread", async () => {
-  const headFor = () => {
-    // Every part the head can show is right (addressee, time, nonce); the proof itself is made up.
-    const headers = { "X-Quorum-Node": crypto.randomBytes(16).toString("hex"), "X-Quorum-To": nodeId,
-      "X-Quorum-Time": String(Date.now()), "X-Quorum-Nonce": crypto.randomBytes(16).toString("hex"),
-      "X-Quorum-Proof": crypto.randomBytes(32).toString("hex") };
-    return `POST /v1/chat/completions HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\n` +
-      `Content-Length: ${8 << 20}\r\n` + Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join("") + "\r\n";
-  };
-  const clients = await Promise.all(Array.from({ length: 12 }, (_, i) => fromLanTls(i)));
-  for (const c of clients) await c.write(headFor());
-  // 32 MiB of unverified bodies at most: four of these are waited for, the other eight refused at once.
-  await waitFor(() => clients.filter((c) => c.responses().length === 1).length === 8, {
-    what: "eight refusals before any body was sent" });
-  const refused = clients.filter((c) => c.responses().length === 1);
-  for (const c of refused) {
-    const [response] = c.responses();
-    assert.equal(response.status, 503);
-    assert.equal(response.headers["retry-after"], "1");
-    assert.equal(apiError(response).code, "busy");
+  const opened = await Promise.allSettled(Array.from({ length: 12 }, (_, i) => fromLanTls(i)));
+  const clients = opened.filter((o) => o.status === "fulfilled").map((o) => o.value);
+  try {
+    const failed = opened.filter((o) => o.status === "rejected").map((o) => o.reason.message);
+    assert.deepEqual(failed, [], `TLS sessions that failed; ${nodeSockets()}`);
+    for (const c of clients) await c.write(forgedHead());
+    // 32 MiB of unverified bodies at most: four of these are waited for, the other eight refused at once.
+    await waitFor(() => clients.filter((c) => c.responses().length === 1).length === 8, {
+      what: "eight refusals before any body was sent" });
+    const refused = clients.filter((c) => c.responses().length === 1);
+    for (const c of refused) {
+      const [response] = c.responses();
+      assert.equal(response.status, 503);
+      assert.equal(response.headers["retry-after"], "1");
+      assert.equal(apiError(response).code, "busy");
+    }
+    const waiting = clients.filter((c) => c.responses().length === 0);
+    assert.equal(waiting.length, 4);
+    const body = Buffer.alloc(8 << 20, " ");
+    await Promise.all(waiting.map((c) => c.write(body)));
+    for (const c of waiting) {
+      const [response] = await c.responsesAfter(1);
+      assert.equal(response.status, 401);
+      assert.match(apiError(response).message, /proof does not match/);
+    }
+  } finally {
+    for (const c of clients) c.destroy();
   }
-  const waiting = clients.filter((c) => c.responses().length === 0);
-  assert.equal(waiting.length, 4);
-  const body = Buffer.alloc(8 << 20, " ");
-  await Promise.all(waiting.map((c) => c.write(body)));
-  for (const c of waiting) {
-    const [response] = await c.responsesAfter(1);
-    assert.equal(response.status, 401);
-    assert.match(apiError(response).message, /proof does not match/);
-  }
-  for (const c of clients) c.destroy();
   // The budget is free again: a real peer is served.
   const peer = await fromLanTls();
   const models = peerHeaders(secret, "GET", "/v1/models", { to: nodeId });
@@ -188,22 +217,30 @@ test("bodies with forged proofs: only a bounded number is read at once, the othe
   const [ok] = await peer.responsesAfter(1);
   assert.equal(ok.status, 200);
   peer.destroy();
+  await networkConnectionsGone();
 });
 
 test("one address gets at most 64 connections at once", async () => {
   const clients = await openIdle(100, 1);
-  await waitFor(() => alive(clients) === 64 && clients.filter((c) => c.ended).length === 36, {
-    what: `64 connections kept and 36 closed (${alive(clients)} open)` });
-  for (const c of clients) c.destroy();
+  try {
+    await waitFor(() => alive(clients) === 64 && clients.filter((c) => c.ended).length === 36, {
+      what: () => `64 connections kept and 36 closed (${alive(clients)} open); ${nodeSockets()}` });
+  } finally {
+    for (const c of clients) c.destroy();
+  }
+  await networkConnectionsGone();
 });
 
 test("2,000 idle connections from other machines: 512 kept, the rest closed, loopback still served", async () => {
   const clients = await openIdle(2000, sources.length);
-  await waitFor(() => alive(clients) === 512 && clients.filter((c) => c.ended).length === 1488, {
-    timeoutMs: 20000, what: `512 connections kept and 1488 closed (${alive(clients)} open)` });
-  assert.equal(await loopbackHealth(), 200, "this machine is served while the network's budget is spent");
-  // A refused connection was closed at once, before it could send anything: the held ones are idle.
-  for (const c of clients) c.destroy();
+  try {
+    await waitFor(() => alive(clients) === 512 && clients.filter((c) => c.ended).length === 1488, {
+      timeoutMs: 20000, what: () => `512 connections kept and 1488 closed (${alive(clients)} open); ${nodeSockets()}` });
+    assert.equal(await loopbackHealth(), 200, "this machine is served while the network's budget is spent");
+  } finally {
+    // A refused connection was closed at once, before it could send anything: the held ones are idle.
+    for (const c of clients) c.destroy();
+  }
   // Their places are free again.
   const peer = await fromLan();
   await peer.write(`GET /health HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
@@ -213,7 +250,7 @@ test("2,000 idle connections from other machines: 512 kept, the rest closed, loo
 });
 
 test("descriptors and memory are back to their baseline once the clients are gone", async () => {
-  await waitFor(() => fds() <= baseline.fds, { timeoutMs: 15000, what: `descriptors back to ${baseline.fds} (now ${fds()})` });
+  await waitFor(() => fds() <= baseline.fds, { timeoutMs: 15000, what: () => `descriptors back to ${baseline.fds}; ${nodeSockets()}` });
   assert.equal(await loopbackHealth(), 200);
   if (process.env.QUORUM_SANITIZED === "1") return;
   const growth = rssKiB() - baseline.rss;

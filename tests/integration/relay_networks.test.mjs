@@ -97,7 +97,7 @@ test("each node finds the other through the relay, and `quorum nodes` says the p
   await waitFor(() => {
     const nodes = clusterNodesOf(hosts.a).data;
     return nodes.some((n) => n.id === idB && n.state === "reachable" && n.path === "relay");
-  }, { timeoutMs: 30000, what: `b reachable from a through the relay: ${JSON.stringify(clusterNodesOf(hosts.a))}` });
+  }, { timeoutMs: 30000, what: () => `b reachable from a through the relay: ${JSON.stringify(clusterNodesOf(hosts.a))}` });
   const shown = inNs(hosts.a.ns, quorumBin(), ["nodes", "--url", "http://127.0.0.1:32768"]);
   assert.match(shown, /via relay/);
 });

@@ -90,7 +90,7 @@ test("500 streams at once over one node's link all complete with their own conte
     // The client keeps its connections to the relay alive a few seconds (undici's keep-alive): the relay's
     // descriptors come back once they close.
     const peakFds = openFds(pid);
-    await waitFor(() => openFds(pid) <= baseFds + 8, { timeoutMs: 90000, intervalMs: 250, what: `the relay's descriptors back near ${baseFds} (peak ${peakFds}, now ${openFds(pid)})` });
+    await waitFor(() => openFds(pid) <= baseFds + 8, { timeoutMs: 90000, intervalMs: 250, what: () => `the relay's descriptors back near ${baseFds} (peak ${peakFds}, now ${openFds(pid)})` });
     rss.push(rssKiB(pid));
     t.diagnostic(`round ${round + 1}: relay RSS ${baseRss} KiB before, ${rss.at(-1)} KiB after; descriptors ${baseFds} before, ${peakFds} right after the streams`);
   }
