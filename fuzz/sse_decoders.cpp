@@ -2,7 +2,8 @@
 // Utf8Carry and sanitize_utf8 (text that must never reach a client split or invalid).
 //
 // Invariants, for any input fed whole, in deterministic random pieces and byte by byte:
-//  - the decoders give the same events, lines and pending state however the input is cut;
+//  - the decoders give the same events, lines and pending state however the input is cut, and the SSE
+//    decoder the same whether its sink takes one-line data events as views or not;
 //  - what they return is no larger than the input, and no line holds a line ending;
 //  - Utf8Carry's output is valid UTF-8, equal to sanitize_utf8 of the whole, and holds back at most 3 bytes;
 //  - sanitize_utf8 keeps valid text as it is, is idempotent and at most triples the size.
@@ -23,6 +24,18 @@ bool same(const std::vector<SseEvent>& a, const std::vector<SseEvent>& b) {
   return true;
 }
 
+// Records every event, taking one-line data events as views (as the node's stream reader does).
+struct ViewSink final : SseDecoder::Sink {
+  std::vector<SseEvent> events;
+  void on_event(SseEvent& event) override { events.push_back(event); }
+  bool on_data(std::string_view data) override {
+    SseEvent event;
+    event.data = data;
+    events.push_back(std::move(event));
+    return true;
+  }
+};
+
 void check_sse(std::string_view input) {
   std::vector<SseEvent> whole, cut, bytewise;
   SseDecoder a, b, c;
@@ -32,6 +45,13 @@ void check_sse(std::string_view input) {
   FUZZ_CHECK(same(whole, cut) && same(whole, bytewise));
   FUZZ_CHECK(a.has_pending() == b.has_pending() && a.has_pending() == c.has_pending());
   FUZZ_CHECK(!a.overflowed() && !b.overflowed() && !c.overflowed());
+  // Events taken as views are the events on_event would have had, whole or cut.
+  ViewSink viewed_whole, viewed_cut;
+  SseDecoder d, e;
+  d.feed(input, viewed_whole);
+  for (auto piece : quorum::fuzz::pieces(input)) e.feed(piece, viewed_cut);
+  FUZZ_CHECK(same(whole, viewed_whole.events) && same(whole, viewed_cut.events));
+  FUZZ_CHECK(d.has_pending() == a.has_pending() && e.has_pending() == a.has_pending());
   size_t total = 0;
   for (const auto& e : whole) {
     total += e.event.size() + e.data.size() + e.error.size();

@@ -25,6 +25,10 @@ void OpenAiStreamReader::feed(std::string_view bytes, std::vector<StreamEvent>& 
 }
 
 void OpenAiStreamReader::on_event(SseEvent& e) {
+  if (e.error.empty() && e.event.empty()) {
+    on_data(e.data);
+    return;
+  }
   if (ended_) return;  // nothing after the end, even in the same piece
   if (is_done_sentinel(e.data)) {
     saw_done_ = true;
@@ -41,7 +45,18 @@ void OpenAiStreamReader::on_event(SseEvent& e) {
   if (!e.data.empty()) chunk(e.data, *out_);
 }
 
-void OpenAiStreamReader::chunk(const std::string& data, std::vector<StreamEvent>& out) {
+bool OpenAiStreamReader::on_data(std::string_view data) {
+  if (ended_) return true;  // nothing after the end, even in the same piece
+  if (is_done_sentinel(data)) {
+    saw_done_ = true;
+    ended_ = true;
+  } else if (!data.empty()) {
+    chunk(data, *out_);
+  }
+  return true;
+}
+
+void OpenAiStreamReader::chunk(std::string_view data, std::vector<StreamEvent>& out) {
   if (pass_through_) {
     if (auto plain = scanner_.scan(data)) {
       ++passed_through_;

@@ -39,7 +39,8 @@ class OpenAiStreamReader final : private SseDecoder::Sink {
 
  private:
   void on_event(SseEvent& event) override;
-  void chunk(const std::string& data, std::vector<StreamEvent>& out);
+  bool on_data(std::string_view data) override;
+  void chunk(std::string_view data, std::vector<StreamEvent>& out);
 
   std::string engine_;
   bool pass_through_;

@@ -48,7 +48,6 @@ void SseDecoder::feed(std::string_view bytes, std::vector<SseEvent>& out) {
 
 void SseDecoder::feed(std::string_view bytes, Sink& out) {
   if (overflowed_) return;
-  take_room(pending_.data);
   feed_lines(bytes, out);
   // Between two reads, the room of an event that is not under way goes back to the thread.
   if (!have_data_) give_room(pending_.data);
@@ -60,7 +59,12 @@ void SseDecoder::feed_lines(std::string_view bytes, Sink& out) {
   size_t start = 0;
   if (last_was_cr_ && !bytes.empty() && bytes.front() == '\n') start = 1;  // the LF of a CRLF split in two
   last_was_cr_ = false;
-  for (size_t i = find_line_end(bytes, start); i != std::string_view::npos; i = find_line_end(bytes, start)) {
+  for (;;) {
+    if (offer_views_ && partial_.empty() && !have_data_ && !have_event_ && !have_error_) {
+      start = offer_data_events(bytes, start, out);
+    }
+    size_t i = find_line_end(bytes, start);
+    if (i == std::string_view::npos) break;
     if (partial_.size() + (i - start) > kMaxEventBytes) return overflow();
     if (partial_.empty()) {
       line(bytes.substr(start, i - start), out);  // a whole line in this piece: no copy
@@ -83,6 +87,28 @@ void SseDecoder::feed_lines(std::string_view bytes, Sink& out) {
   partial_.append(bytes.substr(start));
 }
 
+size_t SseDecoder::offer_data_events(std::string_view bytes, size_t start, Sink& out) {
+  constexpr std::string_view kField = "data:";
+  while (bytes.size() - start > kField.size() && bytes.compare(start, kField.size(), kField) == 0) {
+    const size_t end = find_line_end(bytes, start + kField.size());
+    // Only "\n\n" ends it here; anything else (CR, another field, a line over the limit, an event cut by
+    // the read) is the line-by-line path's.
+    if (end == std::string_view::npos || bytes[end] != '\n' || end + 1 >= bytes.size() ||
+        bytes[end + 1] != '\n' || end - start > kMaxEventBytes) {
+      break;
+    }
+    std::string_view value = bytes.substr(start + kField.size(), end - start - kField.size());
+    if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    if (value.size() + 1 > kMaxEventBytes) break;
+    if (!out.on_data(value)) {
+      offer_views_ = false;
+      break;
+    }
+    start = end + 2;
+  }
+  return start;
+}
+
 void SseDecoder::line(std::string_view text, Sink& out) {
   if (text.empty()) {
     if (have_data_ || have_event_ || have_error_) out.on_event(pending_);
@@ -103,7 +129,11 @@ void SseDecoder::line(std::string_view text, Sink& out) {
   if (field == "data") {
     // An event is capped whole, however many `data:` lines it is made of.
     if (pending_.data.size() + value.size() + 1 > kMaxEventBytes) return overflow();
-    if (have_data_) pending_.data += '\n';
+    if (have_data_) {
+      pending_.data += '\n';
+    } else {
+      take_room(pending_.data);  // the room a data field had before, given back between reads
+    }
     pending_.data.append(value);
     have_data_ = true;
   } else if (field == "event") {

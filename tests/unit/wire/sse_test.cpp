@@ -59,6 +59,70 @@ TEST(SseDecoder, OneByteAtATime) {
   expect_recorded(decode_in_pieces(kRecorded, cuts));
 }
 
+// A sink that takes one-line data events as views (as the node's stream reader does), and records every event
+// whichever way it came; `decline_after` views taken, it declines the next one.
+struct ViewSink final : SseDecoder::Sink {
+  std::vector<SseEvent> events;
+  size_t views = 0;
+  size_t decline_after = SIZE_MAX;
+  void on_event(SseEvent& event) override { events.push_back(event); }
+  bool on_data(std::string_view data) override {
+    if (views == decline_after) return false;
+    ++views;
+    SseEvent event;
+    event.data = data;
+    events.push_back(std::move(event));
+    return true;
+  }
+};
+
+TEST(SseDecoder, OneLineDataEventsComeAsViewsAndEqualWhatOnEventGets) {
+  for (size_t cut = 0; cut < kRecorded.size(); ++cut) {
+    SCOPED_TRACE(cut);
+    SseDecoder d;
+    ViewSink sink;
+    d.feed(std::string_view(kRecorded).substr(0, cut), sink);
+    d.feed(std::string_view(kRecorded).substr(cut), sink);
+    EXPECT_FALSE(d.has_pending());
+    expect_recorded(sink.events);
+    // Whole, the first chunk, the second and [DONE] are one data line each; the keep-alive comment, the event
+    // of two data lines and the one with `event:` and `id:` go line by line. A cut takes at most one away.
+    if (cut == 0) {
+      EXPECT_EQ(sink.views, 3u);
+    }
+    EXPECT_GE(sink.views, 2u);
+  }
+}
+
+TEST(SseDecoder, ASinkThatDeclinesAViewGetsThatEventAndTheRestThroughOnEvent) {
+  SseDecoder d;
+  ViewSink sink;
+  sink.decline_after = 1;
+  d.feed(kRecorded, sink);
+  expect_recorded(sink.events);
+  EXPECT_EQ(sink.views, 1u);
+}
+
+TEST(SseDecoder, ViewsKeepTheCapAndCarriageReturnsGoLineByLine) {
+  ViewSink sink;
+  SseDecoder d;
+  d.feed("data: a\r\n\r\ndata:b\n\ndata:  c\n\n", sink);
+  ASSERT_EQ(sink.events.size(), 3u);
+  EXPECT_EQ(sink.events[0].data, "a");
+  EXPECT_EQ(sink.events[1].data, "b");
+  EXPECT_EQ(sink.events[2].data, " c");  // one leading space is removed, not two
+  EXPECT_EQ(sink.views, 2u);
+  // One line over the cap: the decoder overflows as it does line by line, and nothing is offered.
+  SseDecoder capped;
+  ViewSink none;
+  std::string huge = "data: ";
+  huge.append(kMaxEventBytes, 'x');
+  huge += "\n\n";
+  capped.feed(huge, none);
+  EXPECT_TRUE(capped.overflowed());
+  EXPECT_TRUE(none.events.empty());
+}
+
 TEST(SseDecoder, CrlfAndLoneCrLineEndings) {
   for (std::string ending : {"\r\n", "\r"}) {
     std::string s;
