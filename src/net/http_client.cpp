@@ -6,6 +6,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/url/parse.hpp>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -165,6 +166,7 @@ class Response final : public ClientResponse {
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
     auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
+    headers_.reserve(static_cast<size_t>(std::distance(head.begin(), head.end())));
     for (const auto& f : head) headers_.add(std::string(f.name_string()), std::string(f.value()));
     // The parser keeps what it needs of the head in its flags (keep-alive, chunked): its copy of the fields
     // would only take room for as long as the stream lasts.

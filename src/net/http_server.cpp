@@ -6,6 +6,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <iterator>
 #include <list>
 
 #include "net/read_faults.h"
@@ -82,6 +83,7 @@ RequestHead head_of(const http::request_parser<http::string_body>& parser, const
   RequestHead head;
   head.method = std::string(msg.method_string());
   head.target = std::string(msg.target());
+  head.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));
   for (const auto& f : msg) head.headers.add(std::string(f.name_string()), std::string(f.value()));
   head.remote_address = connection.remote;
   head.arrival = connection.arrival;

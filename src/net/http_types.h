@@ -19,6 +19,8 @@ using Task = asio::awaitable<T>;
 class Headers {
  public:
   void add(std::string name, std::string value) { items_.emplace_back(std::move(name), std::move(value)); }
+  // Room for `count` headers, so that adding as many does not grow the list step by step.
+  void reserve(size_t count) { items_.reserve(count); }
   // The first value of `name`, or empty.
   std::string_view get(std::string_view name) const;
   bool has(std::string_view name) const;

@@ -12,6 +12,7 @@ namespace {
 net::Task<bool> begin_stream(net::ResponseWriter& w, const std::string& request_id,
                              const router::Served& served) {
   net::Headers h;
+  h.reserve(6);
   h.add("Content-Type", "text/event-stream");
   h.add("Cache-Control", "no-cache");
   h.add("X-Accel-Buffering", "no");
