@@ -122,6 +122,8 @@ trap 'exit 130' INT TERM
 
 # shellcheck source=bench/free_port.sh
 source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
+# shellcheck source=bench/nginx_conf.sh
+source "$(dirname "${BASH_SOURCE[0]}")/nginx_conf.sh"
 # shellcheck source=bench/pg.sh
 source "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
 read -r -a TARGETS <<<"${BENCH_TARGETS:-direct node nginx nginx_node relay mesh_home mesh_forward hop hop_plain}"
@@ -214,43 +216,9 @@ hop_node() {
 # start_nginx NAME UPSTREAM_PORT : nginx in front of an engine or a node; sets NGINX_PORT, NGINX_PID (the
 # master) and NGINX_PIDS (master + workers).
 start_nginx() {
-  local name=$1 dir="$WORK/$1"
+  local dir="$WORK/$1"
   NGINX_PORT=$(free_port)
-  mkdir -p "$dir/tmp"
-  local connections=$((NOFILE / 2 > 16384 ? 16384 : NOFILE / 2))
-  cat >"$dir/nginx.conf" <<EOF
-$([[ $EUID -eq 0 ]] && echo "user root;")
-worker_processes $THREADS;
-worker_rlimit_nofile $NOFILE;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-events {
-  worker_connections $connections;
-}
-http {
-  access_log off;
-  client_body_temp_path $dir/tmp/body;
-  proxy_temp_path $dir/tmp/proxy;
-  fastcgi_temp_path $dir/tmp/fastcgi;
-  uwsgi_temp_path $dir/tmp/uwsgi;
-  scgi_temp_path $dir/tmp/scgi;
-  upstream engine {
-    server 127.0.0.1:$2;
-    keepalive 1024;
-  }
-  server {
-    listen 127.0.0.1:$NGINX_PORT reuseport backlog=4096;
-    location / {
-      proxy_pass http://engine;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host 127.0.0.1:$2;  # a node answers only to its own names (DNS rebinding)
-      proxy_buffering off;
-      proxy_read_timeout 600s;
-    }
-  }
-}
-EOF
+  nginx_conf "$dir" "$NGINX_PORT" "$2" "$THREADS" $((NOFILE / 2 > 16384 ? 16384 : NOFILE / 2)) "$NOFILE"
   "${SERVER_PIN[@]}" "$NGINX" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" -g 'daemon off;' >"$dir/out" 2>&1 &
   NGINX_PID=$!
   PIDS+=("$NGINX_PID")
