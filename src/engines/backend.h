@@ -35,6 +35,20 @@ class EventStream {
   // True when next() would return without waiting for the engine (events of one read still to hand out):
   // the caller may gather them into one write to its client. Optional; the default says false.
   virtual bool buffered() const { return false; }
+  // next() in two halves, for the per-token path of a stream that can take it: the caller's own coroutine
+  // waits for the engine's reads, and no frame of the adapter's carries each event back up.
+  //  - poll(): when next() would return without waiting for the engine, sets `event` to what it would return
+  //    (an event, or nullopt at the end) and returns true; else returns false and changes nothing.
+  //  - wait(): REQUIRES waits() and poll() false just before. Waits for one read of the engine's and takes
+  //    it in: afterwards poll() has the next event or the end, or (a read that completed no event) false
+  //    again, and wait() is awaited again. Every wait() ends in a read or the stream's end.
+  // Mixing them with next() is allowed. By default poll() is false and waits() too: next() does it all.
+  virtual bool poll(std::optional<wire::StreamEvent>& event) {
+    (void)event;
+    return false;
+  }
+  virtual bool waits() const { return false; }
+  virtual Task<void> wait() { co_return; }
   virtual void cancel() = 0;
   // Called after next() returned the end: lets the adapter read what is left of the engine's response so that
   // its connection can be reused. Optional; the default does nothing.

@@ -54,8 +54,10 @@ StreamPaths& stream_paths() {
 
 namespace {
 
-// An engine's SSE body, read as it arrives (wire::OpenAiStreamReader does the reading).
-class SseEventStream final : public EventStream {
+// An engine's SSE body, read as it arrives (wire::OpenAiStreamReader does the reading). Each read goes from
+// the response's buffer straight into the reader (it is the response's BodySink): wait() is the response's
+// read_into(), with no frame of its own.
+class SseEventStream final : public EventStream, private net::ClientResponse::BodySink {
  public:
   SseEventStream(std::unique_ptr<net::ClientResponse> response, const std::string& engine)
       : response_(std::move(response)),
@@ -68,28 +70,32 @@ class SseEventStream final : public EventStream {
   }
 
   Task<std::optional<wire::StreamEvent>> next() override {
-    while (next_ == pending_.size()) {
-      give_room(pending_);  // not held while the engine is awaited
-      next_ = 0;
-      if (broken_ || reader_.ended()) co_return std::nullopt;
-      auto piece = co_await response_->read_some();
-      take_room(pending_);
-      if (!piece) {
-        broken_ = true;
-        ApiError e = piece.take_error();
-        if (e.status < 500) e.status = 502;
-        e.message = "Engine '" + reader_.engine() + "' stream broke: " + e.message;
-        pending_.emplace_back(wire::StreamError{std::move(e)});
-      } else if (piece->empty()) {
-        reader_.end_of_body(pending_);
-      } else {
-        reader_.feed(*piece, pending_);
-      }
-    }
-    co_return std::move(pending_[next_++]);
+    std::optional<wire::StreamEvent> event;
+    while (!poll(event)) co_await wait();
+    co_return event;
   }
 
   bool buffered() const override { return next_ < pending_.size(); }
+
+  bool poll(std::optional<wire::StreamEvent>& event) override {
+    if (next_ < pending_.size()) {
+      event = std::move(pending_[next_++]);
+      return true;
+    }
+    if (broken_ || reader_.ended()) {
+      event.reset();
+      return true;
+    }
+    return false;
+  }
+
+  bool waits() const override { return true; }
+
+  Task<void> wait() override {
+    give_room(pending_);  // not held while the engine is awaited
+    next_ = 0;
+    return response_->read_into(*this);
+  }
 
   void cancel() override { response_->cancel(); }
 
@@ -98,6 +104,19 @@ class SseEventStream final : public EventStream {
   }
 
  private:
+  void on_body(std::string_view bytes) override {
+    take_room(pending_);
+    reader_.feed(bytes, pending_);
+  }
+  void on_end() override { reader_.end_of_body(pending_); }
+  void on_error(ApiError e) override {
+    broken_ = true;
+    if (e.status < 500) e.status = 502;
+    e.message = "Engine '" + reader_.engine() + "' stream broke: " + e.message;
+    take_room(pending_);
+    pending_.emplace_back(wire::StreamError{std::move(e)});
+  }
+
   std::unique_ptr<net::ClientResponse> response_;
   wire::OpenAiStreamReader reader_;
   bool broken_ = false;  // the read failed: its error is the stream's last event

@@ -190,20 +190,39 @@ class Response final : public ClientResponse {
   // Its frame then fits Asio's per-thread recycling (frames up to 1,020 bytes; this one was 1,536 with the
   // buffer and the error temporaries in it), so that a streamed token costs no allocation here and does not
   // push the smaller frames of the stream out of the recycling either.
-  Task<Result<std::string>> read_some() override {
-    std::string out;
-    std::optional<Result<std::string>> done;
+  Task<void> read_into(BodySink& sink) override {
+    BodyOut out{sink};
     for (;;) {
-      done = before_read(out);
-      if (done) co_return std::move(*done);
+      if (before_read(out)) co_return;
       beast::error_code ec;
       watch_->begin_wait(options_.read_idle_timeout);
       const size_t n = co_await stream_.socket().async_read_some(asio::buffer(first_),
                                                                  asio::redirect_error(use_awaitable, ec));
       watch_->end_wait();
-      done = after_read(ec, n, out);
-      if (done) co_return std::move(*done);
+      if (after_read(ec, n, out)) co_return;
     }
+  }
+
+  // read_into() gathered into a string; an error after bytes comes with the next call.
+  Task<Result<std::string>> read_some() override {
+    if (pending_error_) {
+      ApiError error = std::move(*pending_error_);
+      pending_error_.reset();
+      co_return error;
+    }
+    struct Gather final : BodySink {
+      std::string bytes;
+      std::unique_ptr<ApiError> error;
+      void on_body(std::string_view b) override { bytes.append(b); }
+      void on_end() override {}
+      void on_error(ApiError e) override { error = std::make_unique<ApiError>(std::move(e)); }
+    } gather;
+    co_await read_into(gather);
+    if (gather.error) {
+      if (gather.bytes.empty()) co_return std::move(*gather.error);
+      pending_error_ = std::move(gather.error);
+    }
+    co_return std::move(gather.bytes);
   }
 
   Task<Result<std::string>> read_all(size_t limit) override {
@@ -250,49 +269,60 @@ class Response final : public ClientResponse {
   }
 
  private:
-  // What a read took before it failed goes to the caller first; the error comes with the next read.
-  Result<std::string> deliver_then_fail(std::string& out, ApiError error) {
-    if (out.empty()) return error;
-    pending_error_ = std::make_unique<ApiError>(std::move(error));
-    return std::move(out);
+  // Where parse() puts body bytes: the caller's sink, counting what it was given in this call.
+  struct BodyOut {
+    BodySink& sink;
+    size_t given = 0;
+    void append(const char* bytes, size_t size) {
+      if (size == 0) return;
+      given += size;
+      sink.on_body(std::string_view(bytes, size));
+    }
+  };
+
+  // Ends a read_into() call with `error` (after the bytes it gave, if any).
+  bool failed(BodyOut& out, ApiError error) {
+    out.sink.on_error(std::move(error));
+    return true;
   }
 
-  // read_some() before it waits: an error kept from the read before, or what the buffer holds parsed into
-  // `out`. The answer to return, or nullopt to wait for more.
-  std::optional<Result<std::string>> before_read(std::string& out) {
+  // read_into() before it waits: an error kept from read_some(), or what the buffer holds parsed into `out`.
+  // True when the call is over (bytes given, or the end or an error told), false to wait for more.
+  bool before_read(BodyOut& out) {
     if (pending_error_) {
       ApiError error = std::move(*pending_error_);
       pending_error_.reset();
-      return Result<std::string>(std::move(error));
+      return failed(out, std::move(error));
     }
     if (buffer_.size() > 0) {
       auto parsed = parse(buffer_.data(), out);
-      if (!parsed) return deliver_then_fail(out, parsed.take_error());
+      if (!parsed) return failed(out, parsed.take_error());
       buffer_.consume(*parsed);
       if (buffer_.size() == 0) buffer_.shrink_to_fit();
     }
-    if (!out.empty() || parser_.is_done()) return Result<std::string>(std::move(out));
-    return std::nullopt;
+    if (parser_.is_done()) {
+      out.sink.on_end();
+      return true;
+    }
+    return out.given > 0;
   }
 
-  // read_some() after its wait: `n` bytes in first_ (or `ec`) taken, and when first_ filled, what else is
-  // already there. The answer to return, or nullopt to go round again.
-  std::optional<Result<std::string>> after_read(beast::error_code ec, size_t n, std::string& out) {
-    if (watch_->fired) return Result<std::string>(fail(beast::error::timeout));
-    if (auto taken = take(ec, first_.data(), n, out); !taken)
-      return deliver_then_fail(out, taken.take_error());
-    if (ec || n < first_.size()) return std::nullopt;
-    // The buffer filled: more is probably waiting. One call returns at most kMaxPiece, so that a server
-    // that sends faster than the caller consumes cannot grow one piece without bound.
+  // read_into() after its wait: `n` bytes in first_ (or `ec`) taken, and when first_ filled, what else is
+  // already there. True when the call is over, false to go round again (before_read() first).
+  bool after_read(beast::error_code ec, size_t n, BodyOut& out) {
+    if (watch_->fired) return failed(out, fail(beast::error::timeout));
+    if (auto taken = take(ec, first_.data(), n, out); !taken) return failed(out, taken.take_error());
+    if (ec || n < first_.size()) return false;
+    // The buffer filled: more is probably waiting. One call takes at most kMaxPiece, so that a server that
+    // sends faster than the caller consumes cannot make one call run without bound.
     auto& scratch = read_scratch();
-    while (out.size() < kMaxPiece) {
+    while (out.given < kMaxPiece) {
       size_t m = stream_.socket().read_some(asio::buffer(scratch), ec);
       if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (auto taken = take(ec, scratch.data(), m, out); !taken)
-        return deliver_then_fail(out, taken.take_error());
+      if (auto taken = take(ec, scratch.data(), m, out); !taken) return failed(out, taken.take_error());
       if (ec || m < scratch.size()) break;
     }
-    return std::nullopt;
+    return false;
   }
 
   // The response was read to its end, cleanly, and the server allows another request on the connection.
@@ -305,7 +335,7 @@ class Response final : public ClientResponse {
   // error. Bytes that complete a piece of framing kept from before are joined to it in the thread's scratch;
   // otherwise they are parsed where they are. Only an incomplete tail is kept (keep_tail()), of at most
   // kMaxFraming bytes.
-  Status take(const beast::error_code& ec, const char* data, size_t n, std::string& out) {
+  Status take(const beast::error_code& ec, const char* data, size_t n, BodyOut& out) {
     if (ec == asio::error::eof) {
       // A body delimited by the end of the connection ends here; any other body was cut short.
       beast::error_code eof_ec;
@@ -351,9 +381,9 @@ class Response final : public ClientResponse {
     return Ok{};
   }
 
-  // Feeds `input` to the parser, appending body bytes to `out`; returns how many bytes it used. What is left
-  // is an incomplete piece of framing that needs more input.
-  Result<size_t> parse(asio::const_buffer input, std::string& out) {
+  // Feeds `input` to the parser, handing body bytes to `out`; returns how many bytes it used. What is left is
+  // an incomplete piece of framing that needs more input.
+  Result<size_t> parse(asio::const_buffer input, BodyOut& out) {
     // Body bytes never outnumber the raw bytes they arrive in, so room for the input is always enough. The
     // parser writes into the thread's scratch (growing it never costs a fill per read), then they are
     // appended.

@@ -49,6 +49,22 @@ class ClientResponse {
   // that breaks or times out yields an ApiError (502 or 504); body bytes read before the fault (good chunks
   // ahead of a malformed one) come first, the error with the next call.
   virtual Task<Result<std::string>> read_some() = 0;
+  // Takes a body as read_into() reads it, where it was read.
+  class BodySink {
+   public:
+    virtual ~BodySink() = default;
+    // The next bytes of the (de-chunked) body, in order: a view valid during the call.
+    virtual void on_body(std::string_view bytes) = 0;
+    // The body is complete.
+    virtual void on_end() = 0;
+    // The body broke (502) or timed out (504), after whatever bytes on_body() had.
+    virtual void on_error(ApiError error) = 0;
+  };
+  // read_some() for a caller that takes the bytes where they were read (no string per read, and a caller
+  // that need not be a coroutine of its own to take them): waits for the next read unless bytes are there,
+  // and hands what it took to `sink`: on_body() at least once, or on_end() or on_error(), or both after
+  // on_body(). The sink must not suspend nor call into this response.
+  virtual Task<void> read_into(BodySink& sink) = 0;
   // The rest of the body, at most `limit` bytes (more is an error).
   virtual Task<Result<std::string>> read_all(size_t limit = size_t{64} << 20) = 0;
   // Reads and discards the rest of the body, waiting at most `limit` for each piece, so that the connection

@@ -75,13 +75,9 @@ Task<std::optional<wire::StreamEvent>> RoutedStream::next() {
       co_return wire::StreamEvent{wire::StreamError{std::move(final_)}};
     }
     auto event = co_await stream_->next();
-    if (!event) {
-      end_try();
-      done_ = true;
-      co_return std::nullopt;
-    }
+    settle(event);
+    if (!event) co_return std::nullopt;
     auto* failure = std::get_if<wire::StreamError>(&*event);
-    if (failure && try_ && try_->peer_lost()) failure->error = try_->lost_error();
     if (failure && !forwarded_ && !context_.canceller->cancelled()) {
       // Failed before producing anything: another holder may do better.
       ApiError error = failure->error;
@@ -98,6 +94,26 @@ Task<std::optional<wire::StreamEvent>> RoutedStream::next() {
     forwarded_ = true;
     co_return event;
   }
+}
+
+void RoutedStream::settle(std::optional<wire::StreamEvent>& event) {
+  if (!event) {
+    end_try();
+    done_ = true;
+    return;
+  }
+  auto* failure = std::get_if<wire::StreamError>(&*event);
+  if (failure && try_ && try_->peer_lost()) failure->error = try_->lost_error();
+}
+
+bool RoutedStream::poll(std::optional<wire::StreamEvent>& event) {
+  if (done_) {
+    event.reset();
+    return true;
+  }
+  if (!forwarded_ || !stream_ || !stream_->poll(event)) return false;
+  settle(event);
+  return true;
 }
 
 Task<void> RoutedStream::finish() {

@@ -23,6 +23,11 @@ class RoutedStream final : public engines::EventStream {
 
   Task<std::optional<wire::StreamEvent>> next() override;
   bool buffered() const override { return stream_ && !done_ && stream_->buffered(); }
+  // Once an event was forwarded (no holder is tried after that), the try's own stream answers, and wait()
+  // is its wait(): the per-token path has no frame of RoutedStream's. Before, next() does it all.
+  bool poll(std::optional<wire::StreamEvent>& event) override;
+  bool waits() const override { return !done_ && forwarded_ && stream_ && stream_->waits(); }
+  Task<void> wait() override { return stream_->wait(); }
   // Cancels the try under way and every later one.
   void cancel() override;
   // After the end: lets the serving adapter read the rest of its engine's response (connection reuse).
@@ -37,6 +42,9 @@ class RoutedStream final : public engines::EventStream {
   // Starts the next holder of the plan; false (and `final_` set) when none is left.
   Task<bool> start_next();
   void end_try();
+  // What next() does with an event of the try under way once one was forwarded: the end ends the try, and
+  // the error of a peer that was lost names the loss.
+  void settle(std::optional<wire::StreamEvent>& event);
 
   Router& router_;
   TryPlan plan_;

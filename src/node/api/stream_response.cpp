@@ -38,7 +38,16 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
 
   bool done = false;
   while (!done) {
-    auto event = co_await stream.next();
+    // The events of a read already made are taken as they are; then this frame waits for the engine's next
+    // read itself (no frame of the stream's per token), or next() does all for a stream that cannot.
+    std::optional<wire::StreamEvent> event;
+    while (!w.client_gone() && !stream.poll(event)) {
+      if (!stream.waits()) {
+        event = co_await stream.next();
+        break;
+      }
+      co_await stream.wait();
+    }
     if (w.client_gone()) break;
     switch (reply.on(std::move(event), w.started())) {
       case GenerationReply::Next::kRead:

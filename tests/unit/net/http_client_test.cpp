@@ -100,8 +100,32 @@ class ScriptedServer {
   std::atomic<int> requests_{0};
 };
 
-// Sends `count` requests one after another and returns each de-chunked body (or the error's message).
-std::vector<std::string> read_bodies(const std::string& url, int count) {
+// Takes a body through read_into(), checking the calls come in an order the contract allows: bytes, then the
+// end or an error once, nothing after.
+struct RecordingSink final : ClientResponse::BodySink {
+  std::string body;
+  int ends = 0;
+  int errors = 0;
+  bool over() const { return ends + errors > 0; }
+  void on_body(std::string_view bytes) override {
+    EXPECT_FALSE(over()) << "bytes after the end";
+    EXPECT_FALSE(bytes.empty());
+    body.append(bytes);
+  }
+  void on_end() override {
+    EXPECT_FALSE(over());
+    ++ends;
+  }
+  void on_error(ApiError error) override {
+    EXPECT_FALSE(over());
+    ++errors;
+    body += "error: " + error.message;
+  }
+};
+
+// Sends `count` requests one after another and returns each de-chunked body (or the error's message), read
+// with read_some() or, `into`, with read_into().
+std::vector<std::string> read_bodies(const std::string& url, int count, bool into = false) {
   asio::io_context io{1};
   std::vector<std::string> bodies;
   asio::co_spawn(
@@ -114,6 +138,16 @@ std::vector<std::string> read_bodies(const std::string& url, int count) {
           auto response = co_await http_request("POST", url, headers, "{}", options);
           if (!response) {
             bodies.push_back("error: " + response.error().message);
+            continue;
+          }
+          if (into) {
+            RecordingSink sink;
+            for (int reads = 0; !sink.over(); ++reads) {
+              co_await (*response)->read_into(sink);
+              if (reads > 1000) ADD_FAILURE() << "read_into() never ends";
+              if (reads > 1000) break;
+            }
+            bodies.push_back(std::move(sink.body));
             continue;
           }
           std::string body;
@@ -161,21 +195,30 @@ TEST(HttpClientChunkedBody, PiecesCutAnywhereMakeTheSameBodyAndTheConnectionIsRe
       d16.substr(3) + "\r\n0\r",
       "\n\r\n",
   });
-  const auto bodies = read_bodies(server.url(), 2);
-  ASSERT_EQ(bodies.size(), 2u);
-  EXPECT_EQ(bodies[0], a + b + c + d16);
-  EXPECT_EQ(bodies[1], a + b + c + d16);
-  EXPECT_EQ(server.requests(), 2);
-  EXPECT_EQ(server.connections(), 1) << "a body read to its end leaves the connection for the next request";
+  std::string whole = a;
+  whole.append(b).append(c).append(d16);
+  for (bool into : {false, true}) {
+    SCOPED_TRACE(into ? "read_into" : "read_some");
+    const int before = server.requests();
+    const auto bodies = read_bodies(server.url(), 2, into);
+    ASSERT_EQ(bodies.size(), 2u);
+    EXPECT_EQ(bodies[0], whole);
+    EXPECT_EQ(bodies[1], whole);
+    EXPECT_EQ(server.requests(), before + 2);
+  }
+  EXPECT_EQ(server.connections(), 2) << "a body read to its end leaves the connection for the next request";
 }
 
 TEST(HttpClientChunkedBody, ABrokenChunkIsAnErrorNamingTheServer) {
   ScriptedServer server({kHead + chunk("data: {}\n\n"), "zz\r\nbad\r\n"});
-  const auto bodies = read_bodies(server.url(), 1);
-  ASSERT_EQ(bodies.size(), 1u);
-  EXPECT_NE(bodies[0].find("error: "), std::string::npos) << bodies[0];
-  EXPECT_NE(bodies[0].find("malformed HTTP response"), std::string::npos) << bodies[0];
-  EXPECT_EQ(bodies[0].rfind("data: {}\n\n", 0), 0u) << "what came before the bad chunk is kept";
+  for (bool into : {false, true}) {
+    SCOPED_TRACE(into ? "read_into" : "read_some");
+    const auto bodies = read_bodies(server.url(), 1, into);
+    ASSERT_EQ(bodies.size(), 1u);
+    EXPECT_NE(bodies[0].find("error: "), std::string::npos) << bodies[0];
+    EXPECT_NE(bodies[0].find("malformed HTTP response"), std::string::npos) << bodies[0];
+    EXPECT_EQ(bodies[0].rfind("data: {}\n\n", 0), 0u) << "what came before the bad chunk is kept";
+  }
 }
 
 }  // namespace
