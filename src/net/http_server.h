@@ -65,6 +65,11 @@ class ResponseWriter {
   // Writes one chunk and flushes it. When the connection can take it at once (the common case), it is
   // written without suspending.
   virtual Task<bool> write(std::string_view data) = 0;
+  // write() without a coroutine, for the per-token path: when the connection takes all of `data` at once
+  // (nearly always while the client reads), writes it and returns true. Otherwise returns false, and
+  // `write({})` must follow: it finishes the write as write(data) would have (sends what was not taken, which
+  // the writer keeps, or reports the failure).
+  virtual bool write_now(std::string_view data) = 0;
   // Writes `last_data` (if any) as a chunk and then the final chunk, together; the response is complete.
   virtual Task<bool> end_stream(std::string_view last_data = {}) = 0;
   // Completes when the client closes or resets its connection (or when cancelled through the awaiting

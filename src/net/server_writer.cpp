@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <cerrno>
 #include <span>
+#include <utility>
 
 #include "net/http_head.h"
 
@@ -164,6 +165,12 @@ Task<bool> ServerWriter::write(std::string_view data) {
   co_return co_await send_body_part(data, false);
 }
 
+bool ServerWriter::write_now(std::string_view data) {
+  if (gone_ || !streaming_) return false;
+  if (data.empty() && owed_.empty()) return true;
+  return send_part_now(data, false);
+}
+
 Task<bool> ServerWriter::end_stream(std::string_view last_data) {
   if (gone_ || !streaming_) co_return false;
   bool ok = co_await send_body_part(last_data, true);
@@ -273,16 +280,16 @@ size_t ServerWriter::frame(std::string_view data, bool last, char (&size_line)[k
   return count;
 }
 
-Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
+bool ServerWriter::send_part_now(std::string_view data, bool last) {
   if (head_only_) {
     data = {};
     last = false;
   }
-  if (data.empty() && !last && owed_.empty()) co_return true;
+  if (data.empty() && !last && owed_.empty()) return true;
   char size_line[kSizeLineBytes];
   std::array<asio::const_buffer, 5> buffers;
   const size_t count = frame(data, last, size_line, buffers);
-  if (count == 0) co_return true;
+  if (count == 0) return true;
   auto parts = std::span(buffers.data(), count);
   const size_t total = asio::buffer_size(parts);
   sent_any_ = true;
@@ -291,16 +298,21 @@ Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
   ssize_t n = send_now(stream_.socket().native_handle(), parts);
   if (n < 0) {
     mark_gone();
-    co_return false;
+    return false;
   }
   if (static_cast<size_t>(n) == total) {
     std::string().swap(owed_);  // what was owed (the head) is not kept for the rest of the stream
-    co_return true;
+    return true;
   }
+  owed_ = rest_of(parts, static_cast<size_t>(n));
+  return false;
+}
+
+Task<bool> ServerWriter::send_body_part(std::string_view data, bool last) {
+  if (send_part_now(data, last)) co_return true;
+  if (gone_) co_return false;
   // The connection took part of it (or none): the rest waits for room, within the write timeout.
-  std::string rest = rest_of(parts, static_cast<size_t>(n));
-  owed_.clear();
-  owed_.shrink_to_fit();
+  std::string rest = std::exchange(owed_, std::string());
   beast::error_code ec;
   writing_ = true;
   stream_.expires_after(kWriteTimeout);

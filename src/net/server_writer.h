@@ -31,6 +31,7 @@ class ServerWriter final : public ResponseWriter {
   // system call and one wake-up of the client fewer before the first token.
   Task<bool> begin_stream(int status, const Headers& headers) override;
   Task<bool> write(std::string_view data) override;
+  bool write_now(std::string_view data) override;
   Task<bool> end_stream(std::string_view last_data) override;
   Task<void> wait_client_gone() override;
   bool client_gone() const override { return gone_; }
@@ -54,6 +55,9 @@ class ServerWriter final : public ResponseWriter {
   // of the body, in one gathered write: as chunks, or as they are for an HTTP/1.0 stream, or nothing but the
   // head for HEAD.
   Task<bool> send_body_part(std::string_view data, bool last);
+  // send_body_part() up to its wait: sends what the connection takes now. True when all of it went; false
+  // when the client is gone, or with what did not go kept in owed_ (for the next write to send first).
+  bool send_part_now(std::string_view data, bool last);
   // The buffers of one gathered write: what is owed, `data` (as a chunk, framed with its size line written
   // into `size_line`, unless the stream is HTTP/1.0) and, if `last`, the end of a chunked body. Their count.
   size_t frame(std::string_view data, bool last, char (&size_line)[kSizeLineBytes],

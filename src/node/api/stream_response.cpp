@@ -61,7 +61,9 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
             break;
           }
         }
-        const bool wrote = co_await w.write(reply.out());
+        // At once when the client takes it (no frame of the writer's), else the rest in write().
+        bool wrote = w.write_now(reply.out());
+        if (!wrote) wrote = co_await w.write({});
         // Not kept between writes: an open stream waiting for its next token holds no buffer of its own.
         give_room(reply.out());
         if (!wrote) done = true;

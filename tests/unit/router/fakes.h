@@ -29,6 +29,8 @@ class FakeBackend final : public engines::Backend {
   std::optional<ApiError> start_error;    // generate() fails before any event with it
   std::vector<wire::StreamEvent> events;  // else: the stream yields these, then ends
   bool hang_after_events = false;         // ...then waits until cancelled (a silent engine)
+  bool polls = false;                     // its streams take poll() and wait() too (as an engine's SSE does)
+  int polled = 0;                         // events its streams handed out through poll()
   std::optional<ApiError> embed_error;    // embed() fails with it
   bool embed_hangs = false;               // embed() waits until cancelled
   int capacity_ = 4;
@@ -52,7 +54,7 @@ class FakeBackend final : public engines::Backend {
     last_canceller = context.canceller;
     if (start_error) co_return *start_error;
     co_return std::unique_ptr<engines::EventStream>(
-        std::make_unique<Stream>(*this, events, hang_after_events, context.canceller));
+        std::make_unique<Stream>(*this, events, hang_after_events, polls, context.canceller));
   }
 
   Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
@@ -81,9 +83,36 @@ class FakeBackend final : public engines::Backend {
  private:
   class Stream final : public engines::EventStream {
    public:
-    Stream(FakeBackend& owner, std::vector<wire::StreamEvent> events, bool hang, CancellerPtr canceller)
-        : owner_(owner), events_(std::move(events)), hang_(hang), canceller_(std::move(canceller)) {}
+    Stream(FakeBackend& owner, std::vector<wire::StreamEvent> events, bool hang, bool polls,
+           CancellerPtr canceller)
+        : owner_(owner),
+          events_(std::move(events)),
+          hang_(hang),
+          polls_(polls),
+          canceller_(std::move(canceller)) {}
     ~Stream() override { ++owner_.streams_destroyed; }
+    // The events one by one, then (hanging) nothing until wait() saw the cancel, then its error, the end.
+    bool poll(std::optional<wire::StreamEvent>& event) override {
+      if (!polls_) return false;
+      if (next_ < events_.size()) {
+        event = events_[next_++];
+      } else if (tail_) {
+        event = std::exchange(tail_, std::nullopt);
+      } else if (hang_ && !ended_) {
+        return false;
+      } else {
+        event.reset();
+        return true;
+      }
+      ++owner_.polled;
+      return true;
+    }
+    bool waits() const override { return polls_; }
+    Task<void> wait() override {
+      co_await wait_cancelled(canceller_);
+      ended_ = true;
+      tail_ = wire::StreamEvent{wire::StreamError{ApiError::server(502, "cancelled")}};
+    }
     Task<std::optional<wire::StreamEvent>> next() override {
       if (next_ < events_.size()) co_return events_[next_++];
       if (hang_ && !ended_) {
@@ -100,7 +129,9 @@ class FakeBackend final : public engines::Backend {
     std::vector<wire::StreamEvent> events_;
     size_t next_ = 0;
     bool hang_;
+    bool polls_;
     bool ended_ = false;
+    std::optional<wire::StreamEvent> tail_;  // the error after the hang, for poll()
     CancellerPtr canceller_;
   };
 

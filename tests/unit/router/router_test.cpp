@@ -62,7 +62,7 @@ class RouterTest : public ::testing::Test {
       auto stream = co_await router().generate(request, context_, allow_peers);
       if (!stream) co_return stream.take_error();
       Collected c;
-      while (auto event = co_await (*stream)->next()) {
+      while (auto event = co_await read_event(**stream)) {
         if (auto* t = std::get_if<wire::TextDelta>(&*event)) c.text += t->text;
         if (auto* e = std::get_if<wire::StreamError>(&*event)) c.error = e->error;
         c.events.push_back(*event);
@@ -71,6 +71,17 @@ class RouterTest : public ::testing::Test {
       c.served = (*stream)->served();
       co_return c;
     }());
+  }
+
+  // The next event as the streaming endpoint reads it: poll() and wait() where the stream takes them, else
+  // next().
+  static Task<std::optional<wire::StreamEvent>> read_event(engines::EventStream& stream) {
+    std::optional<wire::StreamEvent> event;
+    while (!stream.poll(event)) {
+      if (!stream.waits()) co_return co_await stream.next();
+      co_await stream.wait();
+    }
+    co_return event;
   }
 
   asio::io_context io_;
@@ -256,6 +267,21 @@ TEST_F(RouterTest, ThePeerIsAskedForItsOwnModelIdAndALocalEngineForItsOwn) {
   EXPECT_EQ(a->last_model, "m");
 }
 
+TEST_F(RouterTest, AfterTheFirstEventTheTrysOwnStreamAnswersPollAndItsEndReleasesTheLoad) {
+  auto a = local("a", {"m"});
+  a->polls = true;
+  a->events = {wire::TextDelta{0, "one "}, wire::TextDelta{0, "two "}, wire::TextDelta{0, "three"},
+               wire::Finish{0, wire::FinishReason::kStop}};
+  auto r = generate("m");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->text, "one two three");
+  EXPECT_EQ(r->events.size(), 4u);
+  EXPECT_EQ(r->served.engine, "a");
+  // The first event came through next() (a holder could still have failed before it), the rest by poll().
+  EXPECT_EQ(a->polled, 3);
+  EXPECT_EQ(router().local_in_flight(), 0);
+}
+
 TEST_F(RouterTest, LoadIsCountedWhileATryRunsAndReleasedAfter) {
   auto a = local("a", {"m"});
   auto b = peer("b", {"m"}, true, 0);
@@ -285,27 +311,31 @@ TEST_F(RouterTest, LoadIsCountedWhileATryRunsAndReleasedAfter) {
 }
 
 TEST_F(RouterTest, APeerLostMidStreamEndsTheStreamWithAClearError) {
-  auto b = peer("b", {"m"});
-  b->events = {wire::TextDelta{0, "partial"}};
-  b->hang_after_events = true;  // then silent, like a laptop put to sleep
-  auto request = std::make_shared<wire::GenerationRequest>();
-  request->model = "m";
-  auto r = run(io_, [&]() -> Task<Collected> {
-    auto stream = co_await router().generate(request, context_, true);
-    Collected c;
-    auto first = co_await (*stream)->next();
-    c.events.push_back(*first);
-    peers_.lose("b");
-    while (auto event = co_await (*stream)->next()) {
-      if (auto* e = std::get_if<wire::StreamError>(&*event)) c.error = e->error;
-    }
-    co_return c;
-  }());
-  ASSERT_TRUE(r.error);
-  EXPECT_EQ(r.error->status, 502);
-  EXPECT_NE(r.error->message.find("stopped answering"), std::string::npos) << r.error->message;
-  EXPECT_TRUE(b->last_canceller->cancelled());
-  EXPECT_EQ(peers_.forwarded["b"], 0);
+  for (bool polls : {false, true}) {
+    SCOPED_TRACE(polls ? "poll and wait" : "next");
+    auto b = peer("b", {"m"});
+    b->events = {wire::TextDelta{0, "partial"}};
+    b->hang_after_events = true;  // then silent, like a laptop put to sleep
+    b->polls = polls;
+    auto request = std::make_shared<wire::GenerationRequest>();
+    request->model = "m";
+    auto r = run(io_, [&]() -> Task<Collected> {
+      auto stream = co_await router().generate(request, context_, true);
+      Collected c;
+      auto first = co_await read_event(**stream);
+      c.events.push_back(*first);
+      peers_.lose("b");
+      while (auto event = co_await read_event(**stream)) {
+        if (auto* e = std::get_if<wire::StreamError>(&*event)) c.error = e->error;
+      }
+      co_return c;
+    }());
+    ASSERT_TRUE(r.error);
+    EXPECT_EQ(r.error->status, 502);
+    EXPECT_NE(r.error->message.find("stopped answering"), std::string::npos) << r.error->message;
+    EXPECT_TRUE(b->last_canceller->cancelled());
+    EXPECT_EQ(peers_.forwarded["b"], 0);
+  }
 }
 
 TEST_F(RouterTest, TheClientLeavingCancelsTheTryUnderWay) {

@@ -22,7 +22,8 @@ namespace asio = boost::asio;
 using namespace std::chrono_literals;
 
 // An engine's stream: `reads` are what each read of the engine gives; after the last one it waits until
-// cancelled (an engine that would go on), unless `ends`.
+// cancelled (an engine that would go on), unless `ends`. With `polls`, it also takes poll() and wait() (one
+// read per wait, as an engine's SSE stream does), else next() alone.
 class FakeStream : public engines::EventStream {
  public:
   FakeStream(asio::io_context& io, std::vector<std::vector<wire::StreamEvent>> reads, bool ends)
@@ -46,12 +47,39 @@ class FakeStream : public engines::EventStream {
     co_return event;
   }
   bool buffered() const override { return !current_.empty(); }
+  bool poll(std::optional<wire::StreamEvent>& event) override {
+    if (!polls) return false;
+    if (!current_.empty()) {
+      event = std::move(current_.front());
+      current_.pop_front();
+      return true;
+    }
+    if (cancelled || (reads_.empty() && ends_)) {
+      event.reset();
+      return true;
+    }
+    return false;
+  }
+  bool waits() const override { return polls; }
+  net::Task<void> wait() override {
+    ++waited;
+    if (reads_.empty()) {
+      wake_.expires_at(std::chrono::steady_clock::time_point::max());
+      boost::system::error_code ec;
+      co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+      co_return;
+    }
+    current_.assign(reads_.front().begin(), reads_.front().end());
+    reads_.pop_front();
+  }
   void cancel() override {
     cancelled = true;
     wake_.cancel();
   }
 
   bool cancelled = false;
+  bool polls = false;
+  int waited = 0;
 
  private:
   std::deque<std::vector<wire::StreamEvent>> reads_;
@@ -60,7 +88,8 @@ class FakeStream : public engines::EventStream {
   asio::steady_timer wake_;
 };
 
-// A client that takes every write; it leaves once `leave_after` has reached it.
+// A client that takes every write; it leaves once `leave_after` has reached it. `slow`: write_now() never
+// takes a write at once (a connection that is full), so that every piece goes through write() after it.
 class FakeClient : public net::ResponseWriter {
  public:
   explicit FakeClient(asio::io_context& io) : io_(io) {}
@@ -76,15 +105,17 @@ class FakeClient : public net::ResponseWriter {
     co_return true;
   }
   net::Task<bool> write(std::string_view data) override {
-    if (gone_) co_return false;
-    started_ = true;
-    received += data;
-    ++writes;
-    if (!leave_after.empty() && received.find(leave_after) != std::string::npos) {
-      gone_ = true;
-      if (on_gone_) asio::post(io_, std::exchange(on_gone_, nullptr));
+    std::string whole = std::exchange(kept_, std::string());
+    whole += data;
+    co_return take(whole);
+  }
+  bool write_now(std::string_view data) override {
+    if (gone_) return false;
+    if (slow) {
+      kept_.assign(data);
+      return false;
     }
-    co_return true;
+    return take(data);
   }
   net::Task<bool> end_stream(std::string_view last) override {
     started_ = true;
@@ -104,12 +135,41 @@ class FakeClient : public net::ResponseWriter {
   std::string received;
   int status = 0;
   int writes = 0;
+  bool slow = false;
 
  private:
+  bool take(std::string_view data) {
+    if (gone_) return false;
+    started_ = true;
+    received += data;
+    ++writes;
+    if (!leave_after.empty() && received.find(leave_after) != std::string::npos) {
+      gone_ = true;
+      if (on_gone_) asio::post(io_, std::exchange(on_gone_, nullptr));
+    }
+    return true;
+  }
+
+  std::string kept_;  // what write_now() did not take, for write() to send
   asio::io_context& io_;
   bool gone_ = false;
   bool started_ = false;
   std::function<void()> on_gone_;
+};
+
+// The ways stream_generation() may be driven: next() or poll()/wait(), and a client that takes each write at
+// once or one that takes them only through write().
+struct Way {
+  bool polls;
+  bool slow;
+};
+
+class StreamGeneration : public ::testing::TestWithParam<Way> {
+ protected:
+  void drive(FakeClient& client, FakeStream& engine) const {
+    engine.polls = GetParam().polls;
+    client.slow = GetParam().slow;
+  }
 };
 
 struct Run {
@@ -135,7 +195,7 @@ Run stream(asio::io_context& io, FakeClient& client, FakeStream& engine, bool st
   return run;
 }
 
-TEST(StreamGeneration, TheEventsOfOneReadGoOutInOneWrite) {
+TEST_P(StreamGeneration, TheEventsOfOneReadGoOutInOneWrite) {
   asio::io_context io{1};
   FakeClient client(io);
   FakeStream engine(io,
@@ -143,6 +203,7 @@ TEST(StreamGeneration, TheEventsOfOneReadGoOutInOneWrite) {
                      {wire::TextDelta{0, "three"}},
                      {wire::Finish{0, wire::FinishReason::kStop}}},
                     true);
+  drive(client, engine);
   auto run = stream(io, client, engine);
   ASSERT_TRUE(run.done);
   // role + "one " + "two ", then "three", then the finish chunk, then (the engine's end) [DONE].
@@ -153,12 +214,13 @@ TEST(StreamGeneration, TheEventsOfOneReadGoOutInOneWrite) {
   EXPECT_EQ(run.outcome.usage.completion_tokens, 3);
 }
 
-TEST(StreamGeneration, AClientLeavingMidStreamKeepsTheFirstTokenTimeAndTheTokensSent) {
+TEST_P(StreamGeneration, AClientLeavingMidStreamKeepsTheFirstTokenTimeAndTheTokensSent) {
   asio::io_context io{1};
   FakeClient client(io);
   client.leave_after = "three";
   FakeStream engine(
       io, {{wire::TextDelta{0, "one "}}, {wire::TextDelta{0, "two "}}, {wire::TextDelta{0, "three"}}}, false);
+  drive(client, engine);
   auto run = stream(io, client, engine);
   ASSERT_TRUE(run.done);
   EXPECT_TRUE(engine.cancelled);  // every hop behind the client is stopped
@@ -168,11 +230,12 @@ TEST(StreamGeneration, AClientLeavingMidStreamKeepsTheFirstTokenTimeAndTheTokens
   EXPECT_EQ(run.outcome.usage.completion_tokens, 3);
 }
 
-TEST(StreamGeneration, AnErrorBeforeTheFirstByteIsTheResponseWithItsStatus) {
+TEST_P(StreamGeneration, AnErrorBeforeTheFirstByteIsTheResponseWithItsStatus) {
   asio::io_context io{1};
   FakeClient client(io);
   FakeStream engine(io, {{wire::StreamError{ApiError{400, "invalid_request_error", "too long", {}, {}}}}},
                     true);
+  drive(client, engine);
   auto run = stream(io, client, engine);
   ASSERT_TRUE(run.done);
   EXPECT_EQ(client.status, 400);
@@ -181,13 +244,14 @@ TEST(StreamGeneration, AnErrorBeforeTheFirstByteIsTheResponseWithItsStatus) {
   EXPECT_EQ(client.received.find("data:"), std::string::npos);
 }
 
-TEST(StreamGeneration, AnErrorAfterTheFirstByteIsInBandThenDone) {
+TEST_P(StreamGeneration, AnErrorAfterTheFirstByteIsInBandThenDone) {
   asio::io_context io{1};
   FakeClient client(io);
   FakeStream engine(io,
                     {{wire::TextDelta{0, "Hi"}},
                      {wire::StreamError{ApiError::server(502, "Engine 'e' stream broke: reset.")}}},
                     true);
+  drive(client, engine);
   auto run = stream(io, client, engine);
   ASSERT_TRUE(run.done);
   EXPECT_EQ(client.status, 200);
@@ -196,10 +260,11 @@ TEST(StreamGeneration, AnErrorAfterTheFirstByteIsInBandThenDone) {
   EXPECT_EQ(run.outcome.error_type, "server_error");
 }
 
-TEST(StreamGeneration, ANonStreamingClientGetsOneObject) {
+TEST_P(StreamGeneration, ANonStreamingClientGetsOneObject) {
   asio::io_context io{1};
   FakeClient client(io);
   FakeStream engine(io, {{wire::TextDelta{0, "Hel"}}, {wire::TextDelta{0, "lo"}, wire::Usage{3, 2}}}, true);
+  drive(client, engine);
   auto run = stream(io, client, engine, /*stream_mode=*/false);
   ASSERT_TRUE(run.done);
   EXPECT_EQ(client.status, 200);
@@ -207,6 +272,13 @@ TEST(StreamGeneration, ANonStreamingClientGetsOneObject) {
   EXPECT_EQ(client.writes, 0);
   EXPECT_EQ(run.outcome.usage.completion_tokens, 2);
 }
+
+INSTANTIATE_TEST_SUITE_P(Ways, StreamGeneration,
+                         ::testing::Values(Way{false, false}, Way{true, false}, Way{true, true}),
+                         [](const ::testing::TestParamInfo<Way>& info) {
+                           return std::string(info.param.polls ? "PollAndWait" : "Next") +
+                                  (info.param.slow ? "SlowClient" : "");
+                         });
 
 }  // namespace
 }  // namespace quorum::node::api
