@@ -30,25 +30,25 @@ class FakeStream : public engines::EventStream {
       : reads_(reads.begin(), reads.end()), ends_(ends), wake_(io) {}
 
   net::Task<std::optional<wire::StreamEvent>> next() override {
-    while (current_.empty()) {
-      if (cancelled) co_return std::nullopt;
-      if (reads_.empty()) {
-        if (ends_) co_return std::nullopt;
-        wake_.expires_at(std::chrono::steady_clock::time_point::max());
-        boost::system::error_code ec;
-        co_await wake_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
-        continue;
-      }
-      current_.assign(reads_.front().begin(), reads_.front().end());
-      reads_.pop_front();
-    }
-    auto event = std::move(current_.front());
-    current_.pop_front();
+    std::optional<wire::StreamEvent> event;
+    while (!take(event)) co_await read();
     co_return event;
   }
   bool buffered() const override { return !current_.empty(); }
-  bool poll(std::optional<wire::StreamEvent>& event) override {
-    if (!polls) return false;
+  bool poll(std::optional<wire::StreamEvent>& event) override { return polls && take(event); }
+  bool waits() const override { return polls; }
+  net::Task<void> wait() override { return read(); }
+  void cancel() override {
+    cancelled = true;
+    wake_.cancel();
+  }
+
+  bool cancelled = false;
+  bool polls = false;
+
+ private:
+  // The next event of the read taken, or the end; false when another read is needed.
+  bool take(std::optional<wire::StreamEvent>& event) {
     if (!current_.empty()) {
       event = std::move(current_.front());
       current_.pop_front();
@@ -60,9 +60,8 @@ class FakeStream : public engines::EventStream {
     }
     return false;
   }
-  bool waits() const override { return polls; }
-  net::Task<void> wait() override {
-    ++waited;
+  // Takes the next read, or waits until cancelled when there is none (an engine that would go on).
+  net::Task<void> read() {
     if (reads_.empty()) {
       wake_.expires_at(std::chrono::steady_clock::time_point::max());
       boost::system::error_code ec;
@@ -72,16 +71,7 @@ class FakeStream : public engines::EventStream {
     current_.assign(reads_.front().begin(), reads_.front().end());
     reads_.pop_front();
   }
-  void cancel() override {
-    cancelled = true;
-    wake_.cancel();
-  }
 
-  bool cancelled = false;
-  bool polls = false;
-  int waited = 0;
-
- private:
   std::deque<std::vector<wire::StreamEvent>> reads_;
   std::deque<wire::StreamEvent> current_;
   bool ends_;
