@@ -203,13 +203,9 @@ class Response final : public ClientResponse {
     }
   }
 
-  // read_into() gathered into a string; an error after bytes comes with the next call.
+  // read_into() gathered into a string; an error after bytes is kept, and the next call's read_into() tells
+  // it.
   Task<Result<std::string>> read_some() override {
-    if (pending_error_) {
-      ApiError error = std::move(*pending_error_);
-      pending_error_.reset();
-      co_return error;
-    }
     struct Gather final : BodySink {
       std::string bytes;
       std::unique_ptr<ApiError> error;
