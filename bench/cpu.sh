@@ -20,29 +20,16 @@ die() { echo "cpu.sh: $*" >&2; exit 1; }
 source "$ROOT/bench/free_port.sh"
 server=() driver=()
 if (($(nproc) >= 2)); then server=(taskset -c 0) driver=(taskset -c 1); fi
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"${server[@]}" "$BUILD/quorum-fake-engine" --port 0 --threads 1 >"$WORK/engine.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q listening "$WORK/engine.out" && break; sleep 0.05; done
-engine=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/engine.out")
-[[ -n "$engine" ]] || die "the fake engine did not start"
+# shellcheck source=bench/local_run.sh
+source "$ROOT/bench/local_run.sh"
+start_fake_engine "${server[@]}"
 port=$(free_port)
 "${server[@]}" "$QUORUM" node --listen "127.0.0.1:$port" --no-autodetect --no-embedded --no-mdns \
   --engine "bench=http://127.0.0.1:$engine" --state-dir "$WORK/state" --log-level warn --threads 1 \
   >"$WORK/node.log" 2>&1 &
 node=$!
 pids+=("$node")
-for _ in $(seq 300); do
-  curl -sf "http://127.0.0.1:$port/v1/models" | grep -q bench-model && break
-  sleep 0.2
-done
+wait_for_model "$port"
 "${driver[@]}" "$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency "$CONCURRENCY" --requests 2000 \
   >/dev/null
 read -r user0 system0 < <(awk '{print $14, $15}' "/proc/$node/stat")

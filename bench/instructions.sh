@@ -23,19 +23,9 @@ source "$ROOT/bench/free_port.sh"
 # shellcheck source=bench/nginx_conf.sh
 source "$ROOT/bench/nginx_conf.sh"
 command -v valgrind >/dev/null || die "needs valgrind"
-WORK=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$BUILD/quorum-fake-engine" --port 0 >"$WORK/engine.out" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do grep -q listening "$WORK/engine.out" && break; sleep 0.05; done
-engine=$(sed -n 's/^listening on http:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "$WORK/engine.out")
-[[ -n "$engine" ]] || die "the fake engine did not start"
+# shellcheck source=bench/local_run.sh
+source "$ROOT/bench/local_run.sh"
+start_fake_engine
 port=$(free_port)
 PROXY=${PROXY:-quorum}
 case "$PROXY" in
@@ -55,10 +45,7 @@ case "$PROXY" in
 esac
 node=$!
 pids+=("$node")
-for _ in $(seq 300); do
-  curl -sf "http://127.0.0.1:$port/v1/models" | grep -q bench-model && break
-  sleep 0.2
-done
+wait_for_model "$port"
 "$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency 5 --requests 20 >/dev/null
 callgrind_control -z "$node" >/dev/null 2>&1
 "$BUILD/quorum-load" --url "http://127.0.0.1:$port" --concurrency "$CONCURRENCY" --requests "$STREAMS" ${LOAD_ARGS:-} --json \
