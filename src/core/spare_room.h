@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 
 namespace quorum {
 
@@ -22,13 +23,20 @@ Buffer& thread_spare_room() {
   return spare;
 }
 
-// Empties `buffer` and gives its room to the thread: it is left holding none.
+// Empties `buffer` and gives its room to the thread: it is left holding none. (Moves rather than swaps: a
+// string's swap copies both sides' inline bytes, and this runs for every token.)
 template <class Buffer>
 void give_room(Buffer& buffer) {
   buffer.clear();
+  const size_t room = buffer.capacity();
+  if (room == Buffer().capacity()) return;  // no room of its own (an empty vector, a string's inline bytes)
   Buffer& spare = thread_spare_room<Buffer>();
-  if (buffer.capacity() > spare.capacity() && buffer.capacity() <= kMaxSpareRoom) buffer.swap(spare);
-  Buffer().swap(buffer);  // frees what is left (nothing, when the spare was empty as the pattern leaves it)
+  if (room > spare.capacity() && room <= kMaxSpareRoom) {
+    spare = std::move(buffer);  // the spare's smaller room, if it had one, is freed
+    buffer.clear();             // moved-from: valid, and now empty
+    if (buffer.capacity() == Buffer().capacity()) return;
+  }
+  Buffer().swap(buffer);  // frees the room nobody keeps
 }
 
 // An empty `buffer` takes the thread's spare room, if that is more than it has.
@@ -36,7 +44,10 @@ template <class Buffer>
 void take_room(Buffer& buffer) {
   if (!buffer.empty()) return;
   Buffer& spare = thread_spare_room<Buffer>();
-  if (spare.capacity() > buffer.capacity()) buffer.swap(spare);
+  if (spare.capacity() > buffer.capacity()) {
+    buffer = std::move(spare);  // buffer's own smaller room, if any, is freed
+    spare.clear();
+  }
 }
 
 }  // namespace quorum

@@ -4,7 +4,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/url/parse.hpp>
 #include <cstring>
 #include <iterator>
 #include <memory>
@@ -15,6 +14,7 @@
 #include "net/client_tls.h"
 #include "net/connection_pool.h"
 #include "net/http_head.h"
+#include "net/http_url.h"
 
 namespace quorum::net {
 
@@ -459,22 +459,17 @@ Task<Result<tcp::socket>> connect_new(const std::vector<tcp::endpoint>& endpoint
 Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, std::string url,
                                                            Headers headers, std::string body,
                                                            ClientOptions options) {
-  auto parsed = boost::urls::parse_uri(url);
-  const bool https = parsed && parsed->scheme() == "https";
-  if (!parsed || (!https && parsed->scheme() != "http") || parsed->host().empty()) {
+  const std::shared_ptr<const HttpUrl> parsed = cached_http_url(url);
+  if (!parsed) {
     co_return ApiError::server(502,
                                "Unsupported URL '" + url + "' (expected http://host:port/... or https://).");
   }
-  std::string host = std::string(parsed->encoded_host());
-  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  const unsigned short default_port = https ? 443 : 80;
-  unsigned short port_number =
-      parsed->has_port() && parsed->port_number() != 0 ? parsed->port_number() : default_port;
-  std::string port = std::to_string(port_number);
-  std::string target = std::string(parsed->encoded_path());
-  if (target.empty()) target = "/";
-  if (parsed->has_query()) target += "?" + std::string(parsed->encoded_query());
-  std::string host_header = std::string(parsed->encoded_host_and_port());
+  const bool https = parsed->https;
+  const std::string& host = parsed->host;
+  const unsigned short port_number = parsed->port;
+  const std::string port = std::to_string(port_number);
+  const std::string& target = parsed->target;
+  const std::string& host_header = parsed->host_header;
   // (A CA file other than the system's store makes another pool: a connection trusted one way is not
   // handed to a request that asked for another.)
   std::string pool_key = std::string(options.connector ? "via " : "") +

@@ -1,7 +1,11 @@
 #include "node/metrics.h"
 
+#include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <sstream>
+#include <string_view>
 
 #include "core/log.h"
 #include "engines/openai_backend.h"
@@ -23,8 +27,27 @@ std::string prometheus_label(const std::string& v) {
 
 namespace {
 
-std::string label(const std::string& value) {
-  return log::printable(value, kMaxLabelBytes);
+// A label as it is stored: the value itself when it is printable ASCII within the cap (every usual name),
+// else its printable rendering, kept in `storage`.
+std::string_view label(std::string_view value, std::string& storage) {
+  if (value.size() <= kMaxLabelBytes && std::all_of(value.begin(), value.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return c >= 0x20 && c < 0x7F;
+      })) {
+    return value;
+  }
+  storage = log::printable(value, kMaxLabelBytes);
+  return storage;
+}
+
+// The value of the series named by `parts`, made (zero) the first time.
+template <class Map, class... Parts>
+typename Map::mapped_type& series(Map& map, Parts... parts) {
+  const auto key = std::make_tuple(std::string_view(parts)...);
+  auto it = map.find(key);
+  if (it == map.end())
+    it = map.emplace(typename Map::key_type(std::string(parts)...), typename Map::mapped_type{}).first;
+  return it->second;
 }
 
 std::string num(double v) {
@@ -45,33 +68,46 @@ void Metrics::Histogram::observe(double v) {
 
 void Metrics::request_done(const std::string& endpoint, const std::string& engine, const std::string& model,
                            int status, double duration) {
+  std::string engine_storage, model_storage;
+  const std::string_view e = label(engine, engine_storage), m = label(model, model_storage);
+  char status_text[16];
+  const auto end = std::to_chars(std::begin(status_text), std::end(status_text), status).ptr;
+  const std::string_view s(status_text, static_cast<size_t>(end - status_text));
   std::lock_guard lock(mutex_);
-  ++requests_[{endpoint, label(engine), label(model), std::to_string(status)}];
-  durations_[{endpoint, label(engine), label(model)}].observe(duration);
+  ++series(requests_, std::string_view(endpoint), e, m, s);
+  series(durations_, std::string_view(endpoint), e, m).observe(duration);
 }
 
 void Metrics::error(const std::string& endpoint, const std::string& engine, const std::string& model,
                     const std::string& type) {
+  std::string engine_storage, model_storage, type_storage;
+  const std::string_view e = label(engine, engine_storage), m = label(model, model_storage);
+  const std::string_view t = label(type, type_storage);
   std::lock_guard lock(mutex_);
-  ++errors_[{endpoint, label(engine), label(model), label(type)}];
+  ++series(errors_, std::string_view(endpoint), e, m, t);
 }
 
 void Metrics::time_to_first_token(const std::string& engine, const std::string& model, double seconds) {
+  std::string engine_storage, model_storage;
+  const std::string_view e = label(engine, engine_storage), m = label(model, model_storage);
   std::lock_guard lock(mutex_);
-  ttft_[{label(engine), label(model)}].observe(seconds);
+  series(ttft_, e, m).observe(seconds);
 }
 
 void Metrics::tokens(const std::string& engine, const std::string& model, int64_t prompt,
                      int64_t completion) {
+  std::string engine_storage, model_storage;
+  const std::string_view e = label(engine, engine_storage), m = label(model, model_storage);
   std::lock_guard lock(mutex_);
-  Key2 key{label(engine), label(model)};
-  prompt_tokens_[key] += prompt;
-  completion_tokens_[key] += completion;
+  series(prompt_tokens_, e, m) += prompt;
+  series(completion_tokens_, e, m) += completion;
 }
 
 void Metrics::in_flight(const std::string& engine, const std::string& model, int delta) {
+  std::string engine_storage, model_storage;
+  const std::string_view e = label(engine, engine_storage), m = label(model, model_storage);
   std::lock_guard lock(mutex_);
-  in_flight_[{label(engine), label(model)}] += delta;
+  series(in_flight_, e, m) += delta;
 }
 
 std::string Metrics::render() const {

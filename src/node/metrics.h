@@ -42,14 +42,17 @@ class Metrics {
     void observe(double v);
   };
   using Key2 = std::tuple<std::string, std::string>;
+  using Key3 = std::tuple<std::string, std::string, std::string>;
   using Key4 = std::tuple<std::string, std::string, std::string, std::string>;
+  // Found by views of the labels (std::less<>): a request's series is updated without copying its labels.
+  template <class Key, class Value>
+  using Series = std::map<Key, Value, std::less<>>;
   mutable std::mutex mutex_;
-  std::map<Key4, uint64_t> requests_;  // endpoint, engine, model, status
-  std::map<Key4, uint64_t> errors_;    // endpoint, engine, model, type
-  std::map<std::tuple<std::string, std::string, std::string>, Histogram>
-      durations_;  // endpoint, engine, model
-  std::map<Key2, Histogram> ttft_;
-  std::map<Key2, int64_t> prompt_tokens_, completion_tokens_, in_flight_;
+  Series<Key4, uint64_t> requests_;    // endpoint, engine, model, status
+  Series<Key4, uint64_t> errors_;      // endpoint, engine, model, type
+  Series<Key3, Histogram> durations_;  // endpoint, engine, model
+  Series<Key2, Histogram> ttft_;
+  Series<Key2, int64_t> prompt_tokens_, completion_tokens_, in_flight_;
 };
 
 }  // namespace quorum::node

@@ -333,7 +333,10 @@ bool StreamChunkScanner::same_shape(std::string_view data, PlainChunk& chunk) co
   if (std::memcmp(data.data(), shape_.data(), prefix) != 0) return false;
   if (std::memcmp(data.data() + data.size() - suffix, shape_.data() + text_end_, suffix) != 0) return false;
   const std::string_view token = data.substr(prefix, data.size() - prefix - suffix);
-  if (!one_string_token(token) || !is_clean_json_string(token)) return false;
+  // Printable ASCII (nearly every token) is one clean string token in one pass; anything else is checked
+  // in full.
+  if (!is_plain_ascii_string(token) && (!one_string_token(token) || !is_clean_json_string(token)))
+    return false;
   chunk = PlainChunk{};
   chunk.choice = choice_;
   chunk.text = text_;

@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "core/hex_digit.h"
+#include "wire/byte_scan.h"
 #include "wire/utf8.h"
 
 namespace quorum::wire {
@@ -101,7 +102,13 @@ bool json_string_well_formed(std::string_view token) {
   return !want_low;
 }
 
+bool is_plain_ascii_string(std::string_view token) {
+  return token.size() >= 2 && token.front() == '"' && token.back() == '"' &&
+         find_non_plain_ascii(token.substr(0, token.size() - 1), 1) == token.size() - 1;
+}
+
 bool is_clean_json_string(std::string_view token) {
+  if (is_plain_ascii_string(token)) return true;
   // Escapes are ASCII, and ASCII never occurs inside a multi-byte sequence: the raw bytes can be checked as
   // a whole, apart from the escapes.
   return json_string_well_formed(token) && utf8_valid(token.substr(1, token.size() - 2));

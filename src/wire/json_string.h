@@ -18,6 +18,10 @@ void append_json_string(std::string& out, std::string_view text);
 // strict JSON decoder reads it, and to the same text as decode_json_string().
 bool is_clean_json_string(std::string_view token);
 
+// Whether `token` is `"`, printable ASCII other than `"` and `\`, then `"`: the common text, for which
+// is_clean_json_string() holds at once (one pass, no escape to read). False says nothing either way.
+bool is_plain_ascii_string(std::string_view token);
+
 // The same checks as is_clean_json_string() but for the raw bytes' UTF-8: what a JSON parser that accepts
 // invalid UTF-8 (as the node reads engines' chunks) accepts of a string token.
 bool json_string_well_formed(std::string_view token);

@@ -52,6 +52,8 @@ json::object usage_json(const Usage& u) {
 // test StreamWriter.BytesAreTheSerializedChunks holds them to it).
 
 StreamWriter::StreamWriter(StreamIdentity identity) : id_(std::move(identity)) {
+  // Once, at its size: the fixed text, and the id and model escaped (at most six bytes for each of theirs).
+  chunk_prefix_.reserve(96 + 6 * (id_.id.size() + id_.model.size()));
   chunk_prefix_ = "data: {\"id\":";
   append_json_string(chunk_prefix_, id_.id);
   chunk_prefix_ += id_.kind == GenerationKind::kChat ? ",\"object\":\"chat.completion.chunk\",\"created\":"

@@ -44,6 +44,34 @@ TEST(JsonString, CleanTokensAreWellFormedValidUnicode) {
   EXPECT_FALSE(json_string_well_formed("\"lone low \\ude42\""));
 }
 
+// The one-pass check for printable ASCII: true exactly for `"`, bytes 0x20-0x7F other than `"` and `\`, then
+// `"` (wherever the other byte falls against the 16-byte blocks it is read in), and then the token is clean.
+TEST(JsonString, PlainAsciiTokensAreFoundInOnePass) {
+  for (size_t length = 0; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (int b = 0; b < 256; ++b) {
+        std::string token = "\"" + std::string(length, 'x') + "\"";
+        token[1 + at] = static_cast<char>(b);
+        const bool plain = b >= 0x20 && b < 0x80 && b != '"' && b != '\\';
+        ASSERT_EQ(is_plain_ascii_string(token), plain)
+            << "length " << length << " byte " << b << " at " << at;
+        if (plain) {
+          ASSERT_TRUE(json_string_well_formed(token));
+          ASSERT_EQ(decode_json_string(token), token.substr(1, length));
+        }
+      }
+    }
+  }
+  EXPECT_TRUE(is_plain_ascii_string("\"\""));
+  EXPECT_FALSE(is_plain_ascii_string("\""));
+  EXPECT_FALSE(is_plain_ascii_string("x"));
+  EXPECT_FALSE(is_plain_ascii_string("\"unterminated"));
+  EXPECT_FALSE(is_plain_ascii_string("\"inner\" quote\""));
+  // Clean but not plain: the full check still says so.
+  EXPECT_FALSE(is_plain_ascii_string("\"h\xC3\xA9\""));
+  EXPECT_TRUE(is_clean_json_string("\"h\xC3\xA9\""));
+}
+
 TEST(JsonString, DecodesToTheText) {
   EXPECT_EQ(decode_json_string("\"h\\u00e9 \\ud83d\\ude42\\n\""), "h\xC3\xA9 \xF0\x9F\x99\x82\n");
   EXPECT_EQ(decode_json_string(encoded("a\"b\\c\x1f")), "a\"b\\c\x1f");
