@@ -139,10 +139,9 @@ class Response final : public ClientResponse {
                     const Headers& headers, const std::string& body) {
     // The head as text and the body as it is, in one gathered write (no field list, no serializer, no copy
     // of the body).
+    static const std::string user_agent = std::string("quorum/") + quorum::version();
     std::string request_head;
-    request_head.reserve(256);
-    append_request_head(request_head, method, target, host, std::string("quorum/") + quorum::version(),
-                        headers, body.size());
+    append_request_head(request_head, method, target, host, user_agent, headers, body.size());
     const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
     beast::error_code ec;
     stream_.expires_after(options_.head_timeout);

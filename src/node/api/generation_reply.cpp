@@ -20,7 +20,7 @@ GenerationReply::GenerationReply(bool stream_mode, const wire::StreamIdentity& i
       start_(start),
       outcome_(outcome) {}
 
-GenerationReply::Next GenerationReply::on(std::optional<wire::StreamEvent> event, bool client_has_bytes) {
+GenerationReply::Next GenerationReply::on(std::optional<wire::StreamEvent>&& event, bool client_has_bytes) {
   wire::StreamWriter* writer = writer_of(reply_);
   take_room(out_);
   std::optional<ApiError> failure;

@@ -38,9 +38,10 @@ class GenerationReply {
   GenerationReply(bool stream_mode, const wire::StreamIdentity& identity, Clock::time_point start,
                   StreamOutcome& outcome);
 
-  // Takes the stream's next event (nullopt: the generation ended). `client_has_bytes`: something of the
-  // reply already went out (a keep-alive counts), so that an error can only be told in-band.
-  Next on(std::optional<wire::StreamEvent> event, bool client_has_bytes);
+  // Takes the stream's next event (nullopt: the generation ended), by reference: it is read or moved from,
+  // never copied. `client_has_bytes`: something of the reply already went out (a keep-alive counts), so that
+  // an error can only be told in-band.
+  Next on(std::optional<wire::StreamEvent>&& event, bool client_has_bytes);
 
   std::string& out() { return out_; }
   const ApiError& error() const { return error_; }

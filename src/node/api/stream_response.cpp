@@ -32,9 +32,15 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
   GenerationReply reply(stream_mode, identity, start, outcome);
   w.watch([&stream] { stream.cancel(); }, stream_mode ? keepalive_interval : std::chrono::seconds(0),
           stream_mode ? wire::sse_comment("keep-alive") : std::string());
-  // The head is made again before each write until one went out, so that it names a holder tried after the
-  // first failed before its first event.
-  if (stream_mode) co_await begin_stream(w, request_id, served);
+  // The head is made now (a keep-alive comment may have to carry it) and made again before the first write
+  // only when the stream moved to another node before its first event, so that it names the one serving.
+  std::string head_names;  // the node_id the head made names
+  if (stream_mode) {
+    co_await begin_stream(w, request_id, served);
+    head_names = served.node_id;
+  }
+  // Whether the head must be made (again) before the first bytes go out.
+  auto head_is_stale = [&] { return !w.started() && (!stream_mode || served.node_id != head_names); };
 
   bool done = false;
   while (!done) {
@@ -54,12 +60,13 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
         break;
       case GenerationReply::Next::kWrite: {
         if (stream.buffered()) break;  // the events of the same read go out together
-        if (!w.started()) {
+        if (head_is_stale()) {
           const bool begun = co_await begin_stream(w, request_id, served);
           if (!begun) {
             done = true;
             break;
           }
+          head_names = served.node_id;
         }
         // At once when the client takes it (no frame of the writer's), else the rest in write().
         bool wrote = w.write_now(reply.out());
@@ -71,9 +78,10 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
       }
       case GenerationReply::Next::kEndStream: {
         done = true;
-        if (!w.started()) {
+        if (head_is_stale()) {
           const bool begun = co_await begin_stream(w, request_id, served);
           if (!begun) break;
+          head_names = served.node_id;
         }
         const bool ended = co_await w.end_stream(reply.out());  // the last events and the end, at once
         if (ended) co_await stream.finish();                    // after the client has everything

@@ -92,6 +92,22 @@ TEST(ChatRequest, StreamingUsageAndUnknownFieldsPassThrough) {
   EXPECT_EQ(openai_upstream_body(*n, "m").at("stream"), true);
 }
 
+// The parsed body keeps the resource it was parsed into (one block, not an allocation per value), and a
+// request moved around keeps it too; its contents are the client's.
+TEST(ChatRequest, TheBodyKeepsTheStorageItWasParsedInto) {
+  auto r = parse_chat_request(with_field(R"("temperature":0.5,"stop":["a","b"])"));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_TRUE(r->body.storage().is_shared());
+  EXPECT_TRUE(r->body.storage().is_deallocate_trivial());  // a monotonic resource
+  GenerationRequest moved = std::move(r.value());
+  EXPECT_TRUE(moved.body.storage().is_shared());
+  EXPECT_EQ(moved.body.at("stop").at(1), "b");
+  EXPECT_EQ(moved.body.at("messages").at(0).at("content"), "x");
+  auto e = parse_embedding_request(R"({"model":"m","input":"x"})");
+  ASSERT_TRUE(e.ok());
+  EXPECT_TRUE(e->body.storage().is_shared());
+}
+
 // The upstream body as text is what serializing the upstream object gives, byte for byte: keys the client
 // sent keep their place, the node's own follow in their order, and every value (escapes, numbers, nesting,
 // Unicode) is written as Boost.JSON writes it.

@@ -12,6 +12,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ class FakeStream : public engines::EventStream {
 
   bool cancelled = false;
   bool polls = false;
+  std::function<void()> before_read;  // called before each read is taken (e.g. a failover moving `served`)
 
  private:
   // The next event of the read taken, or the end; false when another read is needed.
@@ -62,6 +64,7 @@ class FakeStream : public engines::EventStream {
   }
   // Takes the next read, or waits until cancelled when there is none (an engine that would go on).
   net::Task<void> read() {
+    if (before_read) before_read();
     if (reads_.empty()) {
       wake_.expires_at(std::chrono::steady_clock::time_point::max());
       boost::system::error_code ec;
@@ -90,8 +93,9 @@ class FakeClient : public net::ResponseWriter {
     started_ = true;
     co_return true;
   }
-  net::Task<bool> begin_stream(int s, const net::Headers&) override {
+  net::Task<bool> begin_stream(int s, const net::Headers& headers) override {
     status = s;
+    heads.emplace_back(headers.get("x-quorum-node-id"));
     co_return true;
   }
   net::Task<bool> write(std::string_view data) override {
@@ -122,6 +126,7 @@ class FakeClient : public net::ResponseWriter {
   void unwatch() override { on_gone_ = nullptr; }
 
   std::string leave_after;
+  std::vector<std::string> heads;  // the node each head made names (x-quorum-node-id)
   std::string received;
   int status = 0;
   int writes = 0;
@@ -167,12 +172,14 @@ struct Run {
   bool done = false;
 };
 
-Run stream(asio::io_context& io, FakeClient& client, FakeStream& engine, bool stream_mode = true) {
+Run stream(asio::io_context& io, FakeClient& client, FakeStream& engine, bool stream_mode = true,
+           const router::Served* served_by = nullptr) {
   Run run;
   wire::StreamIdentity identity;
   identity.id = "chatcmpl-test";
   const std::string request_id = "req-1";
-  const router::Served served;
+  const router::Served nobody;
+  const router::Served& served = served_by ? *served_by : nobody;
   asio::co_spawn(
       io,
       [&]() -> net::Task<void> {
@@ -261,6 +268,33 @@ TEST_P(StreamGeneration, ANonStreamingClientGetsOneObject) {
   EXPECT_NE(client.received.find("\"content\":\"Hello\""), std::string::npos);
   EXPECT_EQ(client.writes, 0);
   EXPECT_EQ(run.outcome.usage.completion_tokens, 2);
+}
+
+// The head is made once when the node serving does not change, and made again, naming the new one, when the
+// stream moved to another node before its first event (a failover): the client is told who served it.
+TEST_P(StreamGeneration, TheHeadNamesTheNodeServingWhenTheFirstBytesGoOut) {
+  {
+    asio::io_context io{1};
+    FakeClient client(io);
+    FakeStream engine(io, {{wire::TextDelta{0, "a"}}, {wire::Finish{0, wire::FinishReason::kStop}}}, true);
+    drive(client, engine);
+    const router::Served served{"e", "node-a", "A"};
+    auto run = stream(io, client, engine, true, &served);
+    ASSERT_TRUE(run.done);
+    EXPECT_EQ(client.heads, std::vector<std::string>{"node-a"});
+  }
+  {
+    asio::io_context io{1};
+    FakeClient client(io);
+    FakeStream engine(io, {{wire::TextDelta{0, "a"}}, {wire::Finish{0, wire::FinishReason::kStop}}}, true);
+    drive(client, engine);
+    router::Served served{"e", "node-a", "A"};
+    engine.before_read = [&served] { served = router::Served{"e", "node-b", "B"}; };
+    auto run = stream(io, client, engine, true, &served);
+    ASSERT_TRUE(run.done);
+    EXPECT_EQ(client.heads, (std::vector<std::string>{"node-a", "node-b"}));
+    EXPECT_NE(client.received.find("\"a\""), std::string::npos);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Ways, StreamGeneration,
