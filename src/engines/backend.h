@@ -2,7 +2,9 @@
 // An adapter (openai-compatible, ollama, embedded llama.cpp) implements it; nothing above it knows which.
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -62,6 +64,21 @@ struct CallContext {
   CancellerPtr canceller;
 };
 
+// When an engine last answered: written by its requests, read by the registry's probe, from any thread.
+class AnswerClock {
+ public:
+  void answered() {
+    ticks_.store(std::chrono::steady_clock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
+  std::chrono::steady_clock::time_point last() const {
+    return std::chrono::steady_clock::time_point(
+        std::chrono::steady_clock::duration(ticks_.load(std::memory_order_relaxed)));
+  }
+
+ private:
+  std::atomic<std::chrono::steady_clock::rep> ticks_{0};
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -81,6 +98,11 @@ class Backend {
 
   // The models the engine offers now. Fails with 502/503/504 when the engine is unreachable.
   virtual Task<Result<std::vector<ModelInfo>>> list_models() = 0;
+
+  // When the engine last answered a request of any kind (its response head arrived), or the epoch if never
+  // or if the adapter does not tell. The registry keeps an engine that answers requests up while its
+  // own probe goes unanswered: under load a slow /v1/models means busy, not down. Any thread.
+  virtual std::chrono::steady_clock::time_point last_answered() const { return {}; }
 
   // Starts a chat or text completion (request.kind). Fails before any event with the error the client should
   // see (a 4xx from the engine keeps its status; an unreachable engine is 502/503, a timeout 504).

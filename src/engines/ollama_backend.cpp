@@ -116,6 +116,7 @@ Task<Result<std::unique_ptr<EventStream>>> OllamaBackend::generate(const wire::G
   auto r = co_await net::http_request("POST", base_ + (chat ? "/api/chat" : "/api/generate"),
                                       json_headers(context), json::serialize(body.value()), o);
   if (!r) co_return r.take_error();
+  answers_.answered();
   if ((*r)->status() != 200) {
     auto text = co_await (*r)->read_all(1 << 20);
     co_return wire::ollama_error((*r)->status(), text ? *text : std::string(), name_);
@@ -130,6 +131,7 @@ Task<Result<json::object>> OllamaBackend::embed(const wire::EmbeddingRequest& re
   auto r = co_await net::http_request("POST", base_ + "/api/embed", json_headers(context),
                                       json::serialize(wire::ollama_embed_body(request, request.model)), o);
   if (!r) co_return r.take_error();
+  answers_.answered();
   auto text = co_await (*r)->read_all();
   if (!text) co_return text.take_error();
   if ((*r)->status() != 200) co_return wire::ollama_error((*r)->status(), *text, name_);

@@ -21,8 +21,10 @@ class OllamaBackend final : public Backend {
                                                       const CallContext& context) override;
   Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
                                           const CallContext& context) override;
+  std::chrono::steady_clock::time_point last_answered() const override { return answers_.last(); }
 
  private:
+  AnswerClock answers_;  // every response head of a generation or an embedding
   std::string name_;
   std::string base_;
   net::ClientOptions options_;

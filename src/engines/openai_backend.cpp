@@ -153,8 +153,10 @@ Task<Result<std::unique_ptr<net::ClientResponse>>> OpenAiBackend::send(std::stri
                                                                        net::ClientOptions options) const {
   if (signer_) signer_(headers, method, path, body);
   std::string url = base_ + path;
-  co_return co_await net::http_request(std::move(method), std::move(url), std::move(headers), std::move(body),
-                                       std::move(options));
+  auto response = co_await net::http_request(std::move(method), std::move(url), std::move(headers),
+                                             std::move(body), std::move(options));
+  if (response) answers_.answered();
+  co_return response;
 }
 
 Task<Result<std::vector<ModelInfo>>> OpenAiBackend::list_models() {

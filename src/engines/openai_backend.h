@@ -30,12 +30,14 @@ class OpenAiBackend final : public Backend {
                                                       const CallContext& context) override;
   Task<Result<boost::json::object>> embed(const wire::EmbeddingRequest& request,
                                           const CallContext& context) override;
+  std::chrono::steady_clock::time_point last_answered() const override { return answers_.last(); }
 
  private:
   std::string name_;
   std::string base_;  // without trailing slash and without /v1
   net::ClientOptions options_;
   RequestSigner signer_;
+  mutable AnswerClock answers_;  // every response head send() gets
   // Sends one request with the signer's headers added.
   Task<Result<std::unique_ptr<net::ClientResponse>>> send(std::string method, std::string path,
                                                           net::Headers headers, std::string body,

@@ -136,7 +136,12 @@ bool same_models(const std::vector<ModelInfo>& a, const std::vector<ModelInfo>& 
 Task<void> EngineRegistry::refresh() {
   bool any_change = false;
   for (const auto& backend : backends()) {
+    const auto asked = std::chrono::steady_clock::now();
     auto result = co_await backend->list_models();
+    // An engine that answered other requests while this one went unanswered is busy, not down: under load
+    // a probe can time out behind a thousand streams, and marking the engine down would refuse every
+    // request until the next probe. It stays as it was.
+    if (!result && backend->last_answered() >= asked) continue;
     std::lock_guard lock(mutex_);
     for (auto& e : entries_) {
       if (e.backend != backend) continue;

@@ -65,7 +65,9 @@ class EngineRegistry {
   void set_on_change(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
   // Asks every engine for its models (each with a short timeout) and records the answers; an engine that
-  // does not answer is marked down and offers nothing until it answers again. Runs on the caller's executor.
+  // does not answer is marked down and offers nothing until it answers again, unless it answered another
+  // request meanwhile (Backend::last_answered: busy, not down; it stays as it was). Runs on the caller's
+  // executor.
   Task<void> refresh();
   // refresh(), unless one finished less than `max_age` ago.
   Task<void> refresh_if_older(std::chrono::milliseconds max_age);

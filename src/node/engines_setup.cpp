@@ -62,6 +62,19 @@ std::shared_ptr<engines::Backend> make_embedded_backend(const NodeConfig& config
   return std::make_shared<lc::LlamaCppBackend>("llamacpp", dir, std::move(models), options);
 }
 
+namespace {
+
+// Whether the registered engine `name` answered a request at or after `since`.
+bool answered_since(const engines::EngineRegistry& registry, const std::string& name,
+                    std::chrono::steady_clock::time_point since) {
+  for (const auto& backend : registry.backends()) {
+    if (backend->name() == name) return backend->last_answered() >= since;
+  }
+  return false;
+}
+
+}  // namespace
+
 net::Task<void> engine_watch_loop(const NodeConfig& config, engines::EngineRegistry& registry) {
   auto executor = co_await asio::this_coro::executor;
   asio::steady_timer timer(executor);
@@ -70,8 +83,11 @@ net::Task<void> engine_watch_loop(const NodeConfig& config, engines::EngineRegis
       for (const auto& candidate : config.autodetect_candidates) {
         if (registry.is_explicit(candidate.name)) continue;
         auto backend = make_backend(candidate, config);
+        const auto asked = std::chrono::steady_clock::now();
         auto models = co_await backend->list_models();
         bool known = registry.contains(candidate.name);
+        // Busy, not gone: the engine in use answered requests while this probe went unanswered.
+        if (!models && known && answered_since(registry, candidate.name, asked)) continue;
         if (models && !known) {
           registry.add(backend, /*autodetected=*/true);
           log::info("engine '" + candidate.name + "' (" + candidate.type + ") detected at " + candidate.url +

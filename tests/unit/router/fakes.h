@@ -45,7 +45,17 @@ class FakeBackend final : public engines::Backend {
   std::string_view type() const override { return "fake"; }
   const std::string& location() const override { return name_; }
   int capacity() const override { return capacity_; }
-  Task<Result<std::vector<engines::ModelInfo>>> list_models() override { co_return models_; }
+  // list_models() fails with `list_error` when set; with `answers_while_listing`, the engine answers another
+  // request while the probe waits (a busy engine).
+  std::optional<ApiError> list_error;
+  bool answers_while_listing = false;
+  engines::AnswerClock answers;
+  std::chrono::steady_clock::time_point last_answered() const override { return answers.last(); }
+  Task<Result<std::vector<engines::ModelInfo>>> list_models() override {
+    if (answers_while_listing) answers.answered();
+    if (list_error) co_return *list_error;
+    co_return models_;
+  }
 
   Task<Result<std::unique_ptr<engines::EventStream>>> generate(const wire::GenerationRequest& request,
                                                                const engines::CallContext& context) override {
