@@ -4,7 +4,6 @@
 
 #include "engines/registry.h"
 #include "fakes.h"
-#include "router/router.h"
 
 namespace quorum::router::testing {
 namespace {

@@ -13,6 +13,7 @@
 
 #include "engines/backend.h"
 #include "router/peer_directory.h"
+#include "router/route.h"
 
 namespace quorum::router::testing {
 
