@@ -42,14 +42,16 @@ size_t utf8_sequence(std::string_view s) {
 
 }  // namespace
 
+bool printable_as_is(std::string_view text, size_t max_bytes) {
+  return text.size() <= max_bytes && std::all_of(text.begin(), text.end(), [](char ch) {
+           const auto c = static_cast<unsigned char>(ch);
+           return c >= 0x20 && c < 0x7F;
+         });
+}
+
 std::string printable(std::string_view text, size_t max_bytes) {
-  // The usual case (a model or engine name, a path): printable ASCII within the cap, rendered as it is.
-  if (text.size() <= max_bytes && std::all_of(text.begin(), text.end(), [](char ch) {
-        const auto c = static_cast<unsigned char>(ch);
-        return c >= 0x20 && c < 0x7F;
-      })) {
-    return std::string(text);
-  }
+  // The usual case (a model or engine name, a path): rendered as it is.
+  if (printable_as_is(text, max_bytes)) return std::string(text);
   std::string out;
   out.reserve(std::min(text.size(), max_bytes) + 3);
   char piece[8];

@@ -16,6 +16,9 @@ enum class Level { kDebug, kInfo, kWarn, kError };
 // request targets, messages.
 inline constexpr size_t kMaxPrintable = 128;
 std::string printable(std::string_view text, size_t max_bytes = kMaxPrintable);
+// Whether printable(text, max_bytes) is `text` itself: printable ASCII within the cap (the usual name or
+// path), so that a caller may keep a view of `text` instead of a rendered copy.
+bool printable_as_is(std::string_view text, size_t max_bytes = kMaxPrintable);
 
 void set_level(Level level);
 // Whether a line of `level` would be written: callers skip building a line nobody will see.

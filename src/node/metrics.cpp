@@ -1,6 +1,5 @@
 #include "node/metrics.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <iterator>
@@ -30,12 +29,7 @@ namespace {
 // A label as it is stored: the value itself when it is printable ASCII within the cap (every usual name),
 // else its printable rendering, kept in `storage`.
 std::string_view label(std::string_view value, std::string& storage) {
-  if (value.size() <= kMaxLabelBytes && std::all_of(value.begin(), value.end(), [](char ch) {
-        const auto c = static_cast<unsigned char>(ch);
-        return c >= 0x20 && c < 0x7F;
-      })) {
-    return value;
-  }
+  if (log::printable_as_is(value, kMaxLabelBytes)) return value;
   storage = log::printable(value, kMaxLabelBytes);
   return storage;
 }

@@ -147,10 +147,6 @@ std::optional<ApiError> check_text_input(const json::value* v, const std::string
 const std::initializer_list<std::string_view> kRoles = {"system",    "developer", "user",
                                                         "assistant", "tool",      "function"};
 
-}  // namespace
-
-namespace {
-
 // `slot` becomes `parsed`, storage and all. (Assigning would copy it into the slot's default storage: a
 // json::object moves its contents only between objects of the same storage.)
 void adopt(json::object& slot, json::object&& parsed) {
