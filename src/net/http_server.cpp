@@ -31,9 +31,12 @@ struct Connection {
   std::string remote;                    // the client's address
   bool busy = false;                     // a handler is running
   bool handed_off = false;               // the stream now belongs to a WebSocket
-  // The deadline of the read under way (arm_read_deadline).
-  asio::steady_timer read_deadline;
-  uint64_t deadline_generation = 0;
+  // The deadline of the read under way (arm_read_deadline): `read_due` is when it ends (max: no read under
+  // way); the one wait on `read_timer`, while pending, ends no later than `read_due`.
+  asio::steady_timer read_timer;
+  std::chrono::steady_clock::time_point read_due = std::chrono::steady_clock::time_point::max();
+  uint64_t read_timer_generation = 0;  // of the wait pending; an older wait's completion is ignored
+  bool read_timer_pending = false;
   bool timed_out = false;
 
   Arrival arrival;
@@ -46,7 +49,7 @@ struct Connection {
         intake(std::move(in)),
         ticket(std::move(t)),
         remote(std::move(peer)),
-        read_deadline(stream.get_executor()),
+        read_timer(stream.get_executor()),
         arrival(how) {}
 };
 
@@ -58,24 +61,54 @@ Arrival arrival_of(const asio::ip::address& peer) {
   return is_loopback(peer) ? Arrival::kLoopback : Arrival::kNetwork;
 }
 
-// Cuts the reads that follow once `after` has passed, and sets `timed_out`: unlike Beast's own expiry, which
-// closes the socket, this leaves the connection open so that the 408 can still be sent.
-void arm_read_deadline(const std::shared_ptr<Connection>& connection, std::chrono::seconds after) {
-  connection->timed_out = false;
-  const uint64_t generation = ++connection->deadline_generation;
-  connection->read_deadline.expires_after(after);
-  connection->read_deadline.async_wait(
+// Waits on the connection's read timer until `due`, then ends the read under way if its deadline has come,
+// or waits again for the deadline it has by then.
+void wait_read_timer(const std::shared_ptr<Connection>& connection,
+                     std::chrono::steady_clock::time_point due) {
+  const uint64_t generation = ++connection->read_timer_generation;
+  connection->read_timer_pending = true;
+  connection->read_timer.expires_at(due);  // a wait pending on a later expiry completes, aborted: ignored
+  connection->read_timer.async_wait(
       [weak = std::weak_ptr<Connection>(connection), generation](const beast::error_code& ec) {
         auto c = weak.lock();
-        if (ec || !c || c->deadline_generation != generation) return;
+        if (ec || !c || c->read_timer_generation != generation) return;
+        c->read_timer_pending = false;
+        if (c->read_due == std::chrono::steady_clock::time_point::max()) return;  // no read under way
+        if (std::chrono::steady_clock::now() < c->read_due) {
+          wait_read_timer(c, c->read_due);
+          return;
+        }
         c->timed_out = true;
         c->stream.cancel();
       });
 }
 
+// Cuts the reads that follow once `after` has passed, and sets `timed_out`: unlike Beast's own expiry, which
+// closes the socket, this leaves the connection open so that the 408 can still be sent.
+//
+// Lazy, as a request arms and disarms a deadline for each of its reads (the idle wait, the head, the body):
+// arming and disarming set `read_due`, and the timer is touched only when no wait is pending or the new
+// deadline comes before the pending wait ends. A wait that ends early finds the later deadline and waits
+// again. So a kept-alive connection's requests cost a timer operation per idle period, not six per request
+// (each with a cancelled wait's completion through the scheduler).
+void arm_read_deadline(const std::shared_ptr<Connection>& connection, std::chrono::seconds after) {
+  connection->timed_out = false;
+  connection->read_due = std::chrono::steady_clock::now() + after;
+  if (!connection->read_timer_pending || connection->read_due < connection->read_timer.expiry()) {
+    wait_read_timer(connection, connection->read_due);
+  }
+}
+
 void disarm_read_deadline(Connection& connection) {
-  ++connection.deadline_generation;
-  connection.read_deadline.cancel();
+  connection.read_due = std::chrono::steady_clock::time_point::max();
+}
+
+// The connection ends: its pending wait goes too (it would keep the io_context busy until it ended).
+void end_read_deadline(Connection& connection) {
+  disarm_read_deadline(connection);
+  ++connection.read_timer_generation;
+  connection.read_timer_pending = false;
+  connection.read_timer.cancel();
 }
 
 RequestHead head_of(const http::request_parser<http::string_body>& parser, const Connection& connection) {
@@ -268,7 +301,7 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
   for (bool first = true; open && !stopping; first = false) {
     if (!co_await serve_request(connection, buffer, first)) break;
   }
-  disarm_read_deadline(*connection);
+  end_read_deadline(*connection);
   if (!connection->handed_off) {
     beast::error_code ec;
     connection->stream.socket().shutdown(tcp::socket::shutdown_send, ec);
