@@ -2,6 +2,8 @@
 
 #include <boost/beast/http/status.hpp>
 #include <boost/container/small_vector.hpp>
+#include <charconv>
+#include <iterator>
 
 namespace quorum::net {
 
@@ -53,15 +55,17 @@ void reserve_head(std::string& out, const Fields& fields, size_t fixed) {
 void append_response_head(std::string& out, int status, unsigned version, const Headers& headers,
                           bool keep_alive, bool chunked) {
   const auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(status));
-  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
-  out.append(std::to_string(status));
-  out.push_back(' ');
-  out.append(reason.data(), reason.size());
-  out.append("\r\n");
   Fields fields;
   fields.reserve(headers.items().size());
   add_all(fields, headers);
-  reserve_head(out, fields, 128);
+  reserve_head(out, fields, 128 + reason.size());
+  out.append(version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ");
+  char digits[8];
+  const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), status);
+  out.append(digits, end);
+  out.push_back(' ');
+  out.append(reason.data(), reason.size());
+  out.append("\r\n");
   append_fields(out, fields, [](std::string_view name) {
     return iequals(name, "Connection") || iequals(name, "Transfer-Encoding") ||
            iequals(name, "Content-Length");
@@ -75,22 +79,24 @@ void append_response_head(std::string& out, int status, unsigned version, const 
 void append_request_head(std::string& out, std::string_view method, std::string_view target,
                          std::string_view host, std::string_view user_agent, const Headers& headers,
                          size_t body_size) {
-  out.append(method);
-  out.push_back(' ');
-  out.append(target);
-  out.append(" HTTP/1.1\r\n");
   Fields fields;
   fields.reserve(headers.items().size() + 2);
   fields.emplace_back("Host", host);
   fields.emplace_back("User-Agent", user_agent);
   add_all(fields, headers);
-  reserve_head(out, fields, target.size() + 64);
+  reserve_head(out, fields, method.size() + target.size() + 64);
+  out.append(method);
+  out.push_back(' ');
+  out.append(target);
+  out.append(" HTTP/1.1\r\n");
   append_fields(out, fields, [](std::string_view name) {
     return iequals(name, "Transfer-Encoding") || iequals(name, "Content-Length");
   });
   if (body_size > 0 || method == "POST" || method == "PUT" || method == "OPTIONS") {
+    char digits[24];
+    const auto [end, ec] = std::to_chars(std::begin(digits), std::end(digits), body_size);
     out.append("Content-Length: ");
-    out.append(std::to_string(body_size));
+    out.append(digits, end);
     out.append("\r\n");
   }
   out.append("\r\n");

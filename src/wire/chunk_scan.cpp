@@ -19,6 +19,7 @@ class Scanner {
   explicit Scanner(std::string_view s) : s_(s) {}
 
   void skip_ws() {
+    if (i_ < s_.size() && static_cast<unsigned char>(s_[i_]) > ' ') return;  // compact JSON: nearly always
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
   }
   bool at_end() {

@@ -30,10 +30,6 @@ char named_escape(unsigned char c) {
   }
 }
 
-bool needs_escape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
 // The code unit of the \uXXXX escape whose 'u' is at s[i], or -1 when the four hex digits are not there.
 int escaped_unit(std::string_view s, size_t i) {
   if (i + 4 >= s.size()) return -1;
@@ -51,9 +47,8 @@ int escaped_unit(std::string_view s, size_t i) {
 void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   size_t run = 0;  // start of the bytes not yet appended
-  for (size_t i = 0; i < text.size(); ++i) {
+  for (size_t i = find_string_special(text, 0); i < text.size(); i = find_string_special(text, i + 1)) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (!needs_escape(c)) continue;
     out.append(text.data() + run, i - run);
     run = i + 1;
     out += '\\';

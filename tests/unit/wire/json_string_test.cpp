@@ -25,6 +25,21 @@ TEST(JsonString, EscapesExactlyAsBoostJsonSerializes) {
   EXPECT_EQ(encoded("a\nb\x01"), "\"a\\nb\\u0001\"");
 }
 
+// The plain runs between escapes are found 16 bytes at a time: an escaped byte anywhere against those blocks,
+// alone or next to another, is written as boost::json writes it.
+TEST(JsonString, EscapesWhereverTheByteFallsInABlock) {
+  for (size_t length = 1; length <= 40; ++length) {
+    for (size_t at = 0; at < length; ++at) {
+      for (char special : {'"', '\\', '\n', '\x1f', '\0'}) {
+        std::string text(length, 'a');
+        text[at] = special;
+        if (at + 1 < length) text[at + 1] = '\\';
+        ASSERT_EQ(encoded(text), boost::json::serialize(boost::json::value(text))) << length << " " << at;
+      }
+    }
+  }
+}
+
 TEST(JsonString, CleanTokensAreWellFormedValidUnicode) {
   EXPECT_TRUE(is_clean_json_string("\"\""));
   EXPECT_TRUE(is_clean_json_string("\"h\xC3\xA9 \\u00e9 \\ud83d\\ude42 \\/ \\\" \\\\ \\b\\f\\n\\r\\t\""));
