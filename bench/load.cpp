@@ -19,7 +19,8 @@
 //                    then holds for --duration seconds (0: until SIGINT/SIGTERM), closes them and reports.
 // SIGINT/SIGTERM stop any mode early: open streams are closed and what was measured is reported.
 // --api-key KEY (or $QUORUM_LOAD_API_KEY) adds `Authorization: Bearer KEY` to every request (the relay
-// wants one).
+// wants one). --sdk-headers sends the other headers the openai JS SDK sends with every request (its
+// User-Agent, `Accept: application/json`, the X-Stainless-* set): the head a real client's request has.
 // Output: a human summary on stdout, or one JSON object with --json. Progress and errors go to stderr.
 // Threading: one io_context on one thread (plus Asio's internal resolver thread).
 #include <algorithm>
@@ -65,6 +66,7 @@ struct LoadConfig {
   bool json_output = false;
   std::string body;     // the request body, the same for every request
   std::string api_key;  // sent as `Authorization: Bearer KEY` when not empty
+  bool sdk_headers = false;
 };
 
 struct Sample {
@@ -175,7 +177,21 @@ Task<void> one_request(LoadState& state) {
   options.canceller = canceller;
   net::Headers headers;
   headers.add("Content-Type", "application/json");
-  headers.add("Accept", "text/event-stream");
+  if (state.config.sdk_headers) {
+    // As openai 6.x for Node sends them (its buildHeaders and detect-platform).
+    headers.add("Accept", "application/json");
+    headers.add("User-Agent", "OpenAI/JS 6.30.1");
+    headers.add("X-Stainless-Lang", "js");
+    headers.add("X-Stainless-Package-Version", "6.30.1");
+    headers.add("X-Stainless-OS", "Linux");
+    headers.add("X-Stainless-Arch", "x64");
+    headers.add("X-Stainless-Runtime", "node");
+    headers.add("X-Stainless-Runtime-Version", "v20.19.2");
+    headers.add("X-Stainless-Retry-Count", "0");
+    headers.add("X-Stainless-Timeout", "600");
+  } else {
+    headers.add("Accept", "text/event-stream");
+  }
   if (!state.config.api_key.empty()) headers.add("Authorization", "Bearer " + state.config.api_key);
 
   Sample sample;
@@ -365,6 +381,7 @@ int run(int argc, char** argv) {
   flags.value("prompt", "Write a short sentence about foxes.", "the user message");
   flags.value("api-key", "", "API key sent as `Authorization: Bearer KEY` (default: $QUORUM_LOAD_API_KEY)");
   flags.boolean("include-usage", "ask for stream_options.include_usage");
+  flags.boolean("sdk-headers", "send the headers the openai JS SDK sends (User-Agent, X-Stainless-*)");
   flags.boolean("hold", "open --concurrency streams once and hold them open");
   flags.boolean("json", "print the report as one JSON object");
   flags.parse(argc, argv);
@@ -383,6 +400,7 @@ int run(int argc, char** argv) {
   config.hold = flags.on("hold");
   config.json_output = flags.on("json");
   config.api_key = flags.str("api-key");
+  config.sdk_headers = flags.on("sdk-headers");
   if (const char* env = std::getenv("QUORUM_LOAD_API_KEY"); config.api_key.empty() && env)
     config.api_key = env;
   if (!config.hold && config.requests == 0 && config.duration_s == 0)

@@ -13,6 +13,7 @@
 #include "core/version.h"
 #include "net/client_tls.h"
 #include "net/connection_pool.h"
+#include "net/head_fields.h"
 #include "net/http_head.h"
 #include "net/http_url.h"
 
@@ -165,11 +166,18 @@ class Response final : public ClientResponse {
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
     auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
-    headers_.reserve(static_cast<size_t>(std::distance(head.begin(), head.end())));
-    for (const auto& f : head) headers_.add(std::string(f.name_string()), std::string(f.value()));
+    size_t count = 0, bytes = 0;
+    for (const auto& f : head) {
+      ++count;
+      bytes += f.name_string().size() + f.value().size();
+    }
+    headers_.reserve(count, bytes);
+    for (const auto& f : head) headers_.add(f.name_string(), f.value());
     // The parser keeps what it needs of the head in its flags (keep-alive, chunked): its copy of the fields
     // would only take room for as long as the stream lasts.
     head.clear();
+    head.reason({});
+    head_arena_.release();
     co_return Ok{};
   }
 
@@ -411,7 +419,9 @@ class Response final : public ClientResponse {
   std::array<char, 24> tail_{};
   uint8_t tail_size_ = 0;
   std::array<char, 512> first_;  // read_some()'s buffer
-  http::response_parser<http::buffer_body> parser_;
+  HeadArena head_arena_;         // the head's fields, given back once they are copied out
+  http::response_parser<http::buffer_body, HeadAllocator> parser_{std::piecewise_construct, std::make_tuple(),
+                                                                  std::make_tuple(head_arena_.allocator())};
   Headers headers_;
   std::string pool_key_;
   int status_ = 0;

@@ -9,6 +9,7 @@
 #include <iterator>
 #include <list>
 
+#include "net/head_fields.h"
 #include "net/read_faults.h"
 #include "net/server_writer.h"
 #include "net/websocket_upgrade.h"
@@ -111,16 +112,32 @@ void end_read_deadline(Connection& connection) {
   connection.read_timer.cancel();
 }
 
-RequestHead head_of(const http::request_parser<http::string_body>& parser, const Connection& connection) {
+using RequestParser = http::request_parser<http::string_body, HeadAllocator>;
+
+RequestHead head_of(const RequestParser& parser, const Connection& connection) {
   const auto& msg = parser.get();
   RequestHead head;
   head.method = std::string(msg.method_string());
   head.target = std::string(msg.target());
-  head.headers.reserve(static_cast<size_t>(std::distance(msg.begin(), msg.end())));
-  for (const auto& f : msg) head.headers.add(std::string(f.name_string()), std::string(f.value()));
+  size_t count = 0, bytes = 0;
+  for (const auto& f : msg) {
+    ++count;
+    bytes += f.name_string().size() + f.value().size();
+  }
+  head.headers.reserve(count, bytes);
+  for (const auto& f : msg) head.headers.add(f.name_string(), f.value());
   head.remote_address = connection.remote;
   head.arrival = connection.arrival;
   return head;
+}
+
+// The request as Beast's plain message (the WebSocket handshake's), outside the arena its head was read into.
+http::request<http::string_body> plain_request(const http::request<http::string_body, HeadFields>& request) {
+  http::request<http::string_body> plain{request.method(), request.target(), request.version()};
+  if (request.method() == http::verb::unknown) plain.method_string(request.method_string());
+  for (const auto& f : request) plain.insert(f.name_string(), f.value());
+  plain.body() = request.body();
+  return plain;
 }
 
 // Sends a response that ends the connection before the request was read to its end, then closes it with a
@@ -315,7 +332,8 @@ Task<void> HttpServer::Impl::serve(std::shared_ptr<Connection> connection) {
 Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_request(
     const std::shared_ptr<Connection>& connection, beast::flat_buffer& buffer, bool first) {
   auto& stream = connection->stream;
-  http::request_parser<http::string_body> parser;
+  HeadArena arena;
+  RequestParser parser{std::piecewise_construct, std::make_tuple(), std::make_tuple(arena.allocator())};
   parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
   parser.body_limit(limits.max_body_bytes);
   const bool pipelined = buffer.size() > 0;  // bytes of this request came with the previous one
@@ -348,11 +366,11 @@ Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_reques
                               std::move(admission.body));
     co_return std::nullopt;
   }
-  if (websocket && !too_large && is_websocket_upgrade(parser.get()) &&
-      target_path(head.target) == websocket->path) {
+  if (websocket && !too_large && target_path(head.target) == websocket->path &&
+      is_websocket_upgrade(plain_request(parser.get()))) {
     connection->handed_off = true;
-    auto upgraded = co_await accept_websocket(std::move(stream), parser.release(), websocket->subprotocol,
-                                              connection->remote, websocket->options);
+    auto upgraded = co_await accept_websocket(std::move(stream), plain_request(parser.get()),
+                                              websocket->subprotocol, connection->remote, websocket->options);
     if (upgraded) websocket->on_open(std::move(*upgraded), std::move(head));
     co_return std::nullopt;
   }

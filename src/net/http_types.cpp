@@ -1,5 +1,7 @@
 #include "net/http_types.h"
 
+#include <algorithm>
+
 namespace quorum::net {
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -12,16 +14,45 @@ bool iequals(std::string_view a, std::string_view b) {
   return true;
 }
 
+void Headers::reserve(size_t count, size_t bytes) {
+  slots_.reserve(count);
+  // Past the small buffer, so that the text never moves with the Headers.
+  text_.reserve(std::max<size_t>(bytes, 2 * sizeof(std::string)));
+}
+
+void Headers::add(std::string_view name, std::string_view value) {
+  const size_t need = text_.size() + name.size() + value.size();
+  const char* const text = text_.data();
+  auto inside = [&](std::string_view v) { return v.data() >= text && v.data() < text + text_.size(); };
+  if (need > text_.capacity() && (inside(name) || inside(value))) {
+    // A view into this very text, which is about to move.
+    const std::string name_copy(name), value_copy(value);
+    add(name_copy, value_copy);
+    return;
+  }
+  if (text_.capacity() < 2 * sizeof(std::string))
+    text_.reserve(std::max<size_t>(need, 2 * sizeof(std::string)));
+  Slot slot{};
+  slot.name_at = static_cast<uint32_t>(text_.size());
+  slot.name_size = static_cast<uint32_t>(name.size());
+  text_.append(name);
+  slot.value_at = static_cast<uint32_t>(text_.size());
+  slot.value_size = static_cast<uint32_t>(value.size());
+  text_.append(value);
+  slots_.push_back(slot);
+}
+
 std::string_view Headers::get(std::string_view name) const {
-  for (const auto& [k, v] : items_) {
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    auto [k, v] = item(i);
     if (iequals(k, name)) return v;
   }
   return {};
 }
 
 bool Headers::has(std::string_view name) const {
-  for (const auto& [k, v] : items_) {
-    if (iequals(k, name)) return true;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (iequals(item(i).first, name)) return true;
   }
   return false;
 }
