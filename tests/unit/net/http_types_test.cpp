@@ -23,7 +23,8 @@ TEST(Headers, KeepOrderAndRepeatsAndFindTheFirstValueByAnyCase) {
   h.add("x-tag", "b");
   h.add("Empty", "");
   using List = std::vector<std::pair<std::string, std::string>>;
-  EXPECT_EQ(listed(h), (List{{"Content-Type", "application/json"}, {"X-Tag", "a"}, {"x-tag", "b"}, {"Empty", ""}}));
+  EXPECT_EQ(listed(h),
+            (List{{"Content-Type", "application/json"}, {"X-Tag", "a"}, {"x-tag", "b"}, {"Empty", ""}}));
   EXPECT_EQ(h.get("content-type"), "application/json");
   EXPECT_EQ(h.get("X-TAG"), "a");
   EXPECT_TRUE(h.has("empty"));
