@@ -38,7 +38,7 @@ Outcome read_answer(std::string_view bytes, size_t step) {
   out.head = answer.head_done();
   if (out.head) {
     out.status = answer.status();
-    out.headers = answer.headers().items();
+    for (const auto& [name, value] : answer.headers().items()) out.headers.emplace_back(name, value);
   }
   out.done = answer.done();
   out.failed = answer.failed();
