@@ -26,6 +26,17 @@ harnesses=(dns sse_decoders engine_stream request engine_errors node_status peer
   http_server api_key relay_link ui_request chunk_scan dashboard node_answer)
 [[ -n "${FUZZ_ONLY:-}" ]] && read -r -a harnesses <<<"$FUZZ_ONLY"
 
+# build_all, quiet when it works; when it fails, the end of what the build printed (ninja writes compile
+# errors to stdout) goes to stderr.
+build_quietly() {
+  local out
+  if ! out=$(build_all 2>&1); then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    echo "fuzz.sh: the harnesses did not build" >&2
+    exit 1
+  fi
+}
+
 build_all() {
   local cxx=${FUZZ_CXX:-$(command -v clang++-14 || command -v clang++ || true)}
   if [[ -z "$cxx" ]]; then
@@ -83,7 +94,7 @@ case "${1:-}" in
     build_all
     ;;
   run)
-    build_all >/dev/null
+    build_quietly
     seconds=${FUZZ_SECONDS:-60}
     results=()
     for name in "${harnesses[@]}"; do
@@ -94,7 +105,7 @@ case "${1:-}" in
     printf '%s\n' "${results[@]}" | report
     ;;
   regress)
-    build_all >/dev/null
+    build_quietly
     results=()
     for name in "${harnesses[@]}"; do
       scratch="$build/regress/$name"
@@ -108,7 +119,7 @@ case "${1:-}" in
     echo "fuzz regression: ${#harnesses[@]} harnesses clean"
     ;;
   seeds)
-    build_all >/dev/null
+    build_quietly
     # The inputs that found a bug (found-*, docs/reliability.md) stay; the rest is written anew.
     find fuzz/corpus -type f ! -name 'found-*' -delete 2>/dev/null || true
     "$build/fuzz_make_seeds" "$root/fuzz/corpus"
