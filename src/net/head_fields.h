@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <memory_resource>
 
+#include "net/http_types.h"
+
 namespace quorum::net {
 
 using HeadAllocator = std::pmr::polymorphic_allocator<char>;
@@ -33,5 +35,16 @@ class HeadArena {
  private:
   std::pmr::monotonic_buffer_resource resource_{kFirstBlock};
 };
+
+// Appends `fields` to `out` in order, its storage reserved once for all of them.
+inline void copy_fields(const HeadFields& fields, Headers& out) {
+  size_t count = 0, bytes = 0;
+  for (const auto& f : fields) {
+    ++count;
+    bytes += f.name_string().size() + f.value().size();
+  }
+  out.reserve(count, bytes);
+  for (const auto& f : fields) out.add(f.name_string(), f.value());
+}
 
 }  // namespace quorum::net

@@ -166,13 +166,7 @@ class Response final : public ClientResponse {
     if (buffer_.size() == 0) buffer_.shrink_to_fit();
     auto& head = parser_.get();
     status_ = static_cast<int>(head.result_int());
-    size_t count = 0, bytes = 0;
-    for (const auto& f : head) {
-      ++count;
-      bytes += f.name_string().size() + f.value().size();
-    }
-    headers_.reserve(count, bytes);
-    for (const auto& f : head) headers_.add(f.name_string(), f.value());
+    copy_fields(head, headers_);
     // The parser keeps what it needs of the head in its flags (keep-alive, chunked): its copy of the fields
     // would only take room for as long as the stream lasts.
     head.clear();

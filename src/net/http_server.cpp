@@ -119,13 +119,7 @@ RequestHead head_of(const RequestParser& parser, const Connection& connection) {
   RequestHead head;
   head.method = std::string(msg.method_string());
   head.target = std::string(msg.target());
-  size_t count = 0, bytes = 0;
-  for (const auto& f : msg) {
-    ++count;
-    bytes += f.name_string().size() + f.value().size();
-  }
-  head.headers.reserve(count, bytes);
-  for (const auto& f : msg) head.headers.add(f.name_string(), f.value());
+  copy_fields(msg, head.headers);
   head.remote_address = connection.remote;
   head.arrival = connection.arrival;
   return head;
@@ -366,13 +360,15 @@ Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_reques
                               std::move(admission.body));
     co_return std::nullopt;
   }
-  if (websocket && !too_large && target_path(head.target) == websocket->path &&
-      is_websocket_upgrade(plain_request(parser.get()))) {
-    connection->handed_off = true;
-    auto upgraded = co_await accept_websocket(std::move(stream), plain_request(parser.get()),
-                                              websocket->subprotocol, connection->remote, websocket->options);
-    if (upgraded) websocket->on_open(std::move(*upgraded), std::move(head));
-    co_return std::nullopt;
+  if (websocket && !too_large && target_path(head.target) == websocket->path) {
+    auto request = plain_request(parser.get());
+    if (is_websocket_upgrade(request)) {
+      connection->handed_off = true;
+      auto upgraded = co_await accept_websocket(std::move(stream), std::move(request), websocket->subprotocol,
+                                                connection->remote, websocket->options);
+      if (upgraded) websocket->on_open(std::move(*upgraded), std::move(head));
+      co_return std::nullopt;
+    }
   }
   // (A head that failed on its length is not "done" for the parser: its length is not asked for then.)
   const auto declared = too_large ? boost::none : parser.content_length();

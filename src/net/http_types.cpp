@@ -17,7 +17,7 @@ bool iequals(std::string_view a, std::string_view b) {
 void Headers::reserve(size_t count, size_t bytes) {
   slots_.reserve(count);
   // Past the small buffer, so that the text never moves with the Headers.
-  text_.reserve(std::max<size_t>(bytes, 2 * sizeof(std::string)));
+  text_.reserve(std::max<size_t>(bytes, kLeastText));
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
@@ -30,8 +30,7 @@ void Headers::add(std::string_view name, std::string_view value) {
     add(name_copy, value_copy);
     return;
   }
-  if (text_.capacity() < 2 * sizeof(std::string))
-    text_.reserve(std::max<size_t>(need, 2 * sizeof(std::string)));
+  if (text_.capacity() < kLeastText) text_.reserve(std::max<size_t>(need, kLeastText));
   Slot slot{};
   slot.name_at = static_cast<uint32_t>(text_.size());
   slot.name_size = static_cast<uint32_t>(name.size());

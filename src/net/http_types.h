@@ -38,6 +38,8 @@ class Headers {
   struct Slot {
     uint32_t name_at, name_size, value_at, value_size;
   };
+  // The text's least capacity once used: past std::string's own small buffer.
+  static constexpr size_t kLeastText = 2 * sizeof(std::string);
 
  public:
   // The headers in order, as (name, value) pairs of views.
