@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "core/spare_room.h"
+#include "core/stage_marks.h"
 #include "engines/engine_headers.h"
 #include "wire/json_number.h"
 #include "wire/openai_dialect.h"
@@ -205,6 +206,7 @@ Task<Result<std::unique_ptr<EventStream>>> OpenAiBackend::generate(const wire::G
   net::ClientOptions o = options_;
   o.canceller = context.canceller;
   std::string upstream = wire::openai_upstream_json(request, request.model);
+  stage::mark(stage::Stage::kUpstreamBodyMade);
   auto r = co_await send("POST", path, json_headers(context, kAccept), std::move(upstream), o);
   if (!r) co_return r.take_error();
   auto& response = *r;

@@ -4,18 +4,21 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <cstring>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <utility>
 
+#include "core/stage_marks.h"
 #include "core/version.h"
 #include "net/client_tls.h"
 #include "net/connection_pool.h"
 #include "net/head_fields.h"
 #include "net/http_head.h"
 #include "net/http_url.h"
+#include "net/send_now.h"
 
 namespace quorum::net {
 
@@ -143,10 +146,20 @@ class Response final : public ClientResponse {
     static const std::string user_agent = std::string("quorum/") + quorum::version();
     std::string request_head;
     append_request_head(request_head, method, target, host, user_agent, headers, body.size());
-    const std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
+    std::array<asio::const_buffer, 2> request{asio::buffer(request_head), asio::buffer(body)};
     beast::error_code ec;
     stream_.expires_after(options_.head_timeout);
-    co_await asio::async_write(stream_, request, asio::redirect_error(use_awaitable, ec));
+    stage::mark(stage::Stage::kWriting);
+    // At once when the connection takes it all (the usual case: a request fits in an idle connection's
+    // send buffer), asynchronously for what it did not take.
+    const ssize_t sent = send_now(stream_.socket().native_handle(), request);
+    if (sent < 0) {
+      ec.assign(errno, boost::system::system_category());
+    } else if (static_cast<size_t>(sent) < request_head.size() + body.size()) {
+      skip_bytes(request, static_cast<size_t>(sent));
+      co_await asio::async_write(stream_, request, asio::redirect_error(use_awaitable, ec));
+    }
+    stage::mark(stage::Stage::kWritten);
     if (ec) {
       stale_ = true;  // the server never saw the request
       co_return fail(ec);
@@ -156,6 +169,7 @@ class Response final : public ClientResponse {
     // chunk follows to the caller before the error.
     parser_.eager(false);
     co_await http::async_read_header(stream_, buffer_, parser_, asio::redirect_error(use_awaitable, ec));
+    stage::mark_end(stage::Stage::kResponseHead);
     parser_.eager(true);
     stream_.expires_never();
     if (ec) {
@@ -482,6 +496,7 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
                          host + " " + port;
 
   auto executor = co_await asio::this_coro::executor;
+  stage::mark(stage::Stage::kClientCalled);
   if (options.canceller && options.canceller->cancelled()) co_return cancelled_error();
   auto& pool = ConnectionPool::of(executor);
 
@@ -491,6 +506,7 @@ Task<Result<std::unique_ptr<ClientResponse>>> http_request(std::string method, s
     // reused one turns out to have been closed by the server.
     std::optional<tcp::socket> socket;
     if (attempt == 0) socket = pool.take(pool_key);
+    stage::mark(stage::Stage::kConnectionTaken);
     bool reused = socket.has_value();
     // A setup with a TLS handshake waits for one of the pool's slots for this key (connection_pool.h), or
     // takes a connection given back meanwhile; the slot is held until the handshake is done or failed.

@@ -1,6 +1,9 @@
 // Beast lives here, in server_writer.cpp and in http_client.cpp only.
 #include "net/http_server.h"
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio.hpp>
@@ -9,6 +12,7 @@
 #include <iterator>
 #include <list>
 
+#include "core/stage_marks.h"
 #include "net/head_fields.h"
 #include "net/read_faults.h"
 #include "net/server_writer.h"
@@ -113,6 +117,34 @@ void end_read_deadline(Connection& connection) {
 }
 
 using RequestParser = http::request_parser<http::string_body, HeadAllocator>;
+
+// The most take_ready() reads at once: a usual request's head and body.
+constexpr size_t kReadyBytes = 16384;
+
+// What the connection holds now, appended to `buffer` without waiting. Nothing is taken when nothing is
+// there or the read fails: the asynchronous read that follows meets the same condition and answers it.
+void take_ready(tcp::socket& socket, beast::flat_buffer& buffer) {
+  const size_t room = std::min(buffer.max_size() - buffer.size(), kReadyBytes);
+  if (room == 0) return;
+  const auto space = buffer.prepare(room);
+  const ssize_t n = ::recv(socket.native_handle(), space.data(), space.size(), MSG_DONTWAIT);
+  if (n > 0) buffer.commit(static_cast<size_t>(n));
+}
+
+// Feeds `parser` what `buffer` holds until the head is whole (`head_only`) or the request is, or the bytes
+// run out ("needs more" is not an error here: an asynchronous read goes on from where this stopped).
+void parse_buffered(RequestParser& parser, beast::flat_buffer& buffer, bool head_only,
+                    beast::error_code& ec) {
+  while (buffer.size() > 0 && !parser.is_done() && !(head_only && parser.is_header_done())) {
+    const size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == http::error::need_more) {
+      ec = {};
+      return;
+    }
+    if (ec || used == 0) return;
+  }
+}
 
 RequestHead head_of(const RequestParser& parser, const Connection& connection) {
   const auto& msg = parser.get();
@@ -337,12 +369,21 @@ Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_reques
     // header timeout counts from its first byte.
     arm_read_deadline(connection, limits.idle_keepalive);
     co_await stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
+    stage::mark(stage::Stage::kWoken);
     disarm_read_deadline(*connection);
     if (ec) co_return std::nullopt;
   }
-  arm_read_deadline(connection, limits.header_timeout);
-  co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-  disarm_read_deadline(*connection);
+  // A request usually arrives whole in one segment: what the connection holds is parsed at once, and only
+  // what is missing is read asynchronously (each asynchronous read completes through the scheduler: on a
+  // node idle between requests, a trip through cold code).
+  take_ready(stream.socket(), buffer);
+  parse_buffered(parser, buffer, /*head_only=*/true, ec);
+  if (!ec && !parser.is_header_done()) {
+    arm_read_deadline(connection, limits.header_timeout);
+    co_await http::async_read_header(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    disarm_read_deadline(*connection);
+  }
+  stage::mark(stage::Stage::kHeadRead);
   // A declared Content-Length over the limit fails here already; it is answered once the head is admitted.
   const bool too_large = ec == http::error::body_limit;
   if (ec && !too_large) {
@@ -398,9 +439,13 @@ Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_reques
     stream.expires_never();
     if (ec) co_return std::nullopt;
   }
-  arm_read_deadline(connection, limits.body_timeout);
-  co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
-  disarm_read_deadline(*connection);
+  if (!parser.is_done()) parse_buffered(parser, buffer, /*head_only=*/false, ec);
+  if (!ec && !parser.is_done()) {
+    arm_read_deadline(connection, limits.body_timeout);
+    co_await http::async_read(stream, buffer, parser, asio::redirect_error(use_awaitable, ec));
+    disarm_read_deadline(*connection);
+  }
+  stage::mark(stage::Stage::kBodyRead);
   reservation.reset();  // the body is in: the handler verifies its sender before it awaits anything
   if (ec) {
     const auto fault = classify_read_error(ec, connection->timed_out, true);
@@ -427,6 +472,7 @@ Task<bool> HttpServer::Impl::serve_request(const std::shared_ptr<Connection>& co
   ServerWriter writer(connection->stream, read->version, read->keep_alive, req.method == "HEAD");
   connection->busy = true;
   bool failed = false;
+  stage::mark(stage::Stage::kHandlerCalled);
   try {
     co_await handler(req, writer);
   } catch (const std::exception&) {

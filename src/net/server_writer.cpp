@@ -1,17 +1,14 @@
 #include "net/server_writer.h"
 
-#include <sys/socket.h>
-#include <sys/uio.h>
-
 #include <array>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <cerrno>
 #include <span>
 #include <utility>
 
 #include "net/http_head.h"
+#include "net/send_now.h"
 
 namespace quorum::net {
 
@@ -66,28 +63,6 @@ size_t chunk_size_line(size_t size, char (&line)[ServerWriter::kSizeLineBytes]) 
   return n + 2;
 }
 
-// One non-blocking gathered send of `buffers`: how many bytes went, or -1 when the connection failed.
-ssize_t send_now(int fd, std::span<const asio::const_buffer> buffers) {
-  std::array<iovec, 8> iov{};
-  size_t count = 0;
-  for (const auto& b : buffers) {
-    if (b.size() == 0) continue;
-    iov[count].iov_base = const_cast<void*>(b.data());
-    iov[count].iov_len = b.size();
-    ++count;
-  }
-  msghdr msg{};
-  msg.msg_iov = iov.data();
-  msg.msg_iovlen = count;
-  for (;;) {
-    ssize_t n = ::sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return n;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return -1;
-  }
-}
-
 // After a wait for readability on a connection that a handler is answering (nothing else reads it): whether
 // the client has left — the wait failed, or the connection is readable with nothing to read (its end). Bytes
 // waiting are a pipelined request from a live client.
@@ -95,20 +70,6 @@ bool client_left(tcp::socket& socket, const beast::error_code& waited) {
   beast::error_code ec;
   const size_t available = socket.available(ec);
   return waited || ec || available == 0;
-}
-
-// The bytes of `buffers` from `skip` on, copied.
-std::string rest_of(std::span<const asio::const_buffer> buffers, size_t skip) {
-  std::string rest;
-  for (const auto& b : buffers) {
-    if (skip >= b.size()) {
-      skip -= b.size();
-      continue;
-    }
-    rest.append(static_cast<const char*>(b.data()) + skip, b.size() - skip);
-    skip = 0;
-  }
-  return rest;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "core/log.h"
+#include "core/stage_marks.h"
 #include "router/router.h"
 
 namespace quorum::router {
@@ -48,6 +49,7 @@ Task<bool> RoutedStream::start_next() {
     const wire::GenerationRequest& upstream = renamed ? *renamed : *request_;
     // Named, not a temporary inside the co_await: g++ 12 mishandles such temporaries.
     const engines::CallContext try_context = try_->context(context_.request_id);
+    stage::mark(stage::Stage::kTryStarted);
     auto started = co_await route->backend->generate(upstream, try_context);
     if (started) {
       stream_ = std::move(started.value());

@@ -1,6 +1,7 @@
 #include "node/api/api.h"
 
 #include "core/log.h"
+#include "core/stage_marks.h"
 #include "node/api/browser_guard.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
@@ -78,6 +79,7 @@ net::Task<void> Api::handle(net::HttpRequest& req, net::ResponseWriter& w) {
     }
     return api::reply_error(w, caller.take_error(), std::move(request_id));
   }
+  stage::mark(stage::Stage::kAuthorized);
   // The node's own page, on loopback only: elsewhere its paths are not found.
   if (ui_ && caller->kind == auth::Caller::Kind::kLocal && ui::is_ui_request(req.target)) {
     return ui::serve_ui(*ui_, req, w, std::move(request_id));

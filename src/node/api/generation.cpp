@@ -2,6 +2,7 @@
 // serves, and write it to the client (stream_response.h) from this same coroutine: one frame for the whole
 // stream, the client's leaving and the keep-alives watched from callbacks.
 #include "cluster/peer_proof.h"
+#include "core/stage_marks.h"
 #include "node/api/endpoints.h"
 #include "node/api/responses.h"
 #include "node/api/stream_response.h"
@@ -35,6 +36,7 @@ net::Task<std::shared_ptr<router::RoutedStream>> open_stream(
     co_return nullptr;
   }
   std::shared_ptr<const wire::GenerationRequest> request = std::move(parsed.value());
+  stage::mark(stage::Stage::kBodyParsed);
   tracker.record().model = request->model;
   if (!caller.allows(request->model)) {  // an API key scoped to other models: as if it did not exist
     const ApiError hidden = router::model_not_found(request->model);
@@ -44,6 +46,7 @@ net::Task<std::shared_ptr<router::RoutedStream>> open_stream(
   }
   const bool allow_peers = !req.headers.has(cluster::peer_headers::kHop);
   auto routed = co_await api.router.generate(request, context, allow_peers);
+  stage::mark(stage::Stage::kRouted);
   if (!routed) {
     tracker.end(routed.error().status, routed.error().type);
     co_await send_error(w, routed.error(), context.request_id);
@@ -76,6 +79,7 @@ net::Task<void> serve_generation(ApiContext& api, net::HttpRequest& req, net::Re
   tracker.record().key_id = caller.key_id;
   tracker.record().relay_request_id = caller.relay_request_id;
   engines::CallContext context{request_id, std::make_shared<Canceller>()};
+  stage::mark(stage::Stage::kRequestTracked);
   std::shared_ptr<router::RoutedStream> stream =
       co_await open_stream(api, req, w, kind, caller, tracker, context);
   if (!stream) co_return;

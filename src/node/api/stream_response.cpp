@@ -1,6 +1,7 @@
 #include "node/api/stream_response.h"
 
 #include "core/spare_room.h"
+#include "core/stage_marks.h"
 #include "node/api/responses.h"
 #include "wire/sse.h"
 
@@ -38,6 +39,7 @@ net::Task<void> stream_generation(net::ResponseWriter& w, engines::EventStream& 
   if (stream_mode) {
     co_await begin_stream(w, request_id, served);
     head_names = served.node_id;
+    stage::mark(stage::Stage::kStreamBegun);
   }
   // Whether the head must be made (again) before the first bytes go out.
   auto head_is_stale = [&] { return !w.started() && (!stream_mode || served.node_id != head_names); };

@@ -1,10 +1,13 @@
-// HttpServer::stop's drain signal: it comes once the server is stopped and its last connection has closed,
-// never while a response is still in progress. Real sockets on loopback; no sleeps (the server's
-// io_context runs until a condition holds, with a deadline).
+// HttpServer's reading of requests (whole in one segment, in pieces, pipelined) and stop's drain signal: it
+// comes once the server is stopped and its last connection has closed, never while a response is still in
+// progress. Real sockets on loopback; no sleeps (the server's io_context runs until a condition holds, with
+// a deadline; bytes written on loopback are readable when the write returns).
 #include "net/http_server.h"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
@@ -79,6 +82,112 @@ struct GatedServer {
     return client;
   }
 };
+
+// A server answering each request with its method, target and body, and counting them.
+struct EchoServer {
+  asio::io_context io{1};
+  int answered = 0;
+  HttpServer server;
+
+  EchoServer()
+      : server(io.get_executor(), "127.0.0.1", 0, [this](HttpRequest& req, ResponseWriter& w) -> Task<void> {
+          co_await answer(w, req.method + " " + req.target + " [" + req.body + "]");
+          ++answered;
+        }) {
+    server.start();
+  }
+  tcp::socket connect() {
+    tcp::socket client(io);
+    client.connect({asio::ip::make_address("127.0.0.1"), server.port()});
+    return client;
+  }
+};
+
+// Once the server has answered `answered` requests in all, reads the `count` responses it has sent since
+// the last read (each ends with its body's closing bracket).
+std::string read_responses(tcp::socket& client, EchoServer& echo, int answered, int count) {
+  EXPECT_TRUE(run_until(echo.io, [&] { return echo.answered >= answered; }));
+  std::string received;
+  while (std::count(received.begin(), received.end(), ']') < count) {
+    std::array<char, 4096> chunk;
+    boost::system::error_code ec;
+    const size_t n = client.read_some(asio::buffer(chunk), ec);
+    if (ec) break;
+    received.append(chunk.data(), n);
+  }
+  return received;
+}
+
+TEST(HttpServerRead, ARequestInOneSegmentIsAnswered) {
+  EchoServer echo;
+  auto client = echo.connect();
+  asio::write(
+      client,
+      asio::buffer(std::string_view("POST /one HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nhello")));
+  const std::string received = read_responses(client, echo, 1, 1);
+  EXPECT_NE(received.find("HTTP/1.1 200"), std::string::npos) << received;
+  EXPECT_NE(received.find("POST /one [hello]"), std::string::npos) << received;
+}
+
+TEST(HttpServerRead, ARequestArrivingInPiecesIsReadWhole) {
+  // Cut inside the start line, inside a field, between head and body, and inside the body; the server reads
+  // what has come after each piece. Then a second request on the same connection, in pieces again.
+  EchoServer echo;
+  auto client = echo.connect();
+  const std::string request = "POST /pieces HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\nhello world";
+  for (int round = 0; round < 2; ++round) {
+    const size_t cuts[] = {6, 20, request.find("\r\n\r\n") + 4, request.size() - 3, request.size()};
+    size_t from = 0;
+    for (size_t cut : cuts) {
+      asio::write(client, asio::buffer(request.data() + from, cut - from));
+      from = cut;
+      echo.io.poll();
+      if (echo.io.stopped()) echo.io.restart();
+      if (cut < request.size()) {
+        EXPECT_EQ(echo.answered, round) << "answered before the request was whole";
+      }
+    }
+    const std::string received = read_responses(client, echo, round + 1, 1);
+    EXPECT_NE(received.find("POST /pieces [hello world]"), std::string::npos) << received;
+  }
+}
+
+TEST(HttpServerRead, PipelinedRequestsAreAnsweredInOrder) {
+  EchoServer echo;
+  auto client = echo.connect();
+  asio::write(client,
+              asio::buffer(std::string_view("GET /first HTTP/1.1\r\nHost: t\r\n\r\n"
+                                            "POST /second HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc"
+                                            "GET /third HTTP/1.1\r\nHost: t\r\n\r\n")));
+  const std::string received = read_responses(client, echo, 3, 3);
+  const size_t first = received.find("GET /first []");
+  const size_t second = received.find("POST /second [abc]");
+  const size_t third = received.find("GET /third []");
+  ASSERT_NE(first, std::string::npos) << received;
+  ASSERT_NE(second, std::string::npos) << received;
+  ASSERT_NE(third, std::string::npos) << received;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+}
+
+TEST(HttpServerRead, AMalformedHeadInOneSegmentIsAnswered400) {
+  EchoServer echo;
+  auto client = echo.connect();
+  asio::write(client, asio::buffer(std::string_view("GET /x HTTP/1.1\r\nHost t\r\n\r\n")));
+  std::string received;
+  boost::system::error_code ec;
+  bool closed = false;
+  ASSERT_TRUE(run_until(echo.io, [&] {
+    std::array<char, 4096> chunk;
+    client.non_blocking(true);
+    const size_t n = client.read_some(asio::buffer(chunk), ec);
+    received.append(chunk.data(), n);
+    closed = ec && ec != asio::error::would_block;
+    return closed;
+  }));
+  EXPECT_NE(received.find("HTTP/1.1 400"), std::string::npos) << received;
+  EXPECT_EQ(echo.answered, 0);
+}
 
 TEST(HttpServerDrain, WithoutConnectionsTheSignalComesAtOnceButNotInsideStop) {
   asio::io_context io(1);
