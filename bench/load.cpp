@@ -2,10 +2,11 @@
 // node's own streaming HTTP client (net::http_request) and SSE decoder (wire::SseDecoder).
 //
 // Each of --concurrency workers sends POST {url}/v1/chat/completions with "stream": true, reads the SSE
-// reply to its end and starts the next request, on a new connection each time (as a fresh SDK client would).
-// Per request it records:
-//   - TTFT: from just before connecting to the first SSE event whose choices[0].delta.content is a non-empty
-//     string (the role chunk does not count);
+// reply to its end and starts the next request, on the connection of the one before when that ended cleanly
+// (net::http_request's pool, as an SDK client with keep-alive does; a new one otherwise). Per request it
+// records:
+//   - TTFT: from just before the request (and its connect, when one is made) to the first SSE event whose
+//     choices[0].delta.content is a non-empty string (the role chunk does not count);
 //   - total time, and the number of content events ("tokens").
 // A request is an error when the status is not 200, an event is not JSON or carries "error", or the body
 // ends without "data: [DONE]". Every event is parsed as JSON (the client does the work a real SDK does).

@@ -9,7 +9,7 @@ the first stage marked and the median step from the stage before, in microsecond
 import statistics
 import sys
 
-STAGES = ['woken', 'head read', 'body read', 'handler called', 'authorized', 'request tracked', 'body parsed',
+STAGES = ['arrived', 'head read', 'body read', 'handler called', 'authorized', 'request tracked', 'body parsed',
           'routed', 'stream begun', 'try started', 'upstream body made', 'client called', 'connection taken',
           'writing', 'written', 'engine response head']
 
@@ -26,18 +26,18 @@ def requests(path):
 
 def main(paths):
     rows = max((requests(p) for p in paths), key=len, default=[])
-    # Only requests on a kept-alive connection (woken is their first stage), after three of warming.
+    # Only requests whose arrival was marked (their first stage), after three of warming.
     rows = [r for r in rows if r[0] == 0][3:]
     if not rows:
         sys.exit('stages.py: no requests with every stage in ' + ' '.join(paths))
-    print('%-22s %12s %10s   (%d requests, medians)' % ('stage', 'since woken', 'step', len(rows)))
+    print('%-22s %14s %10s   (%d requests, medians)' % ('stage', 'since arrival', 'step', len(rows)))
     previous = 0.0
     for i, name in enumerate(STAGES):
         values = [r[i] / 10 for r in rows if r[i] >= 0]
         if not values:
             continue
         at = statistics.median(values)
-        print('%-22s %9.1f us %7.1f us' % (name, at, at - previous))
+        print('%-22s %11.1f us %7.1f us' % (name, at, at - previous))
         previous = at
 
 

@@ -14,7 +14,7 @@
 namespace quorum::stage {
 
 enum class Stage : int {
-  kWoken,             // a kept-alive connection became readable: the next request began to arrive
+  kArrived,           // a connection was accepted, or a kept-alive one became readable
   kHeadRead,          // the request's head is parsed
   kBodyRead,          // its body is read
   kHandlerCalled,     // the server calls the node's handler

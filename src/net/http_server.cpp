@@ -283,6 +283,7 @@ Task<void> HttpServer::Impl::accept_loop() {
 }
 
 void HttpServer::Impl::take(tcp::socket socket) {
+  stage::mark(stage::Stage::kArrived);
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
@@ -369,7 +370,7 @@ Task<std::optional<HttpServer::Impl::ReadRequest>> HttpServer::Impl::read_reques
     // header timeout counts from its first byte.
     arm_read_deadline(connection, limits.idle_keepalive);
     co_await stream.socket().async_wait(tcp::socket::wait_read, asio::redirect_error(use_awaitable, ec));
-    stage::mark(stage::Stage::kWoken);
+    stage::mark(stage::Stage::kArrived);
     disarm_read_deadline(*connection);
     if (ec) co_return std::nullopt;
   }
