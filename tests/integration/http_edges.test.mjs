@@ -196,6 +196,10 @@ test("a 100 MB chunked body gets 413 after the limit, and the node stays healthy
   while (sent < 100 && c.responses().length === 0 && !c.ended) {
     if (!(await c.write(chunk))) break;
     sent++;
+    // A turn of the event loop, so that what the node sent is read before the next write, as a client reading
+    // while it sends would (a write the kernel takes at once completes without one: with a node that reads as
+    // fast as this writes, the answer would wait in the socket until all 100 MiB were sent).
+    await new Promise((resolve) => setImmediate(resolve));
   }
   const [response] = await c.responsesAfter(1);
   c.end(); // the client stops sending once answered, as it should
