@@ -39,7 +39,9 @@ describe('Fleet', () => {
     expect(cards[0].textContent).toContain('gpu(openai) (not healthy)');
     expect(screen.getByText('2 of 2 nodes online')).toBeTruthy();
 
-    source.emit('node', { ...snap.nodes[0], online: false, since: Math.floor(Date.now() / 1000) - 120, load: { running: 0, queued: 0 } });
+    // 150 s, not 120: the page's clock ticks every 5 s, so it may be seconds behind this one; half a unit of
+    // margin keeps the expected "2 min ago" whatever the lag (120 s read "1 min ago" on a slow run).
+    source.emit('node', { ...snap.nodes[0], online: false, since: Math.floor(Date.now() / 1000) - 150, load: { running: 0, queued: 0 } });
     cards = screen.getAllByTestId('node-card');
     const gone = cards.find((c) => c.dataset.nodeId === 'n-studio-0001');
     expect(gone.dataset.online).toBe('false');

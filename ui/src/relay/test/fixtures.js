@@ -24,7 +24,8 @@ export function relayKey(over = {}) {
 
 export function clusterSnapshot(nowS = Math.floor(Date.now() / 1000)) {
   const nodes = [
-    relayNode({ since: nowS - 3 * 3600 }),
+    // Halfway between whole units, so a page clock a few seconds behind the test's still reads "3 h ago".
+    relayNode({ since: nowS - 3 * 3600 - 1800 }),
     relayNode({
       id: 'n-laptop-0002', name: 'laptop', since: nowS - 25 * 60, address: '198.51.100.23', path: 'relay',
       engines: [{ name: 'ollama', kind: 'ollama', healthy: true }, { name: 'gpu', kind: 'openai', healthy: false }],
