@@ -8,10 +8,13 @@
 #
 # The model is a random-weight 58M-parameter llama (32k SentencePiece vocabulary, f16, 117 MB), written by
 # scripts/make-test-model.py into ~/.cache/quorum/test-models/bench-58m.gguf the first time (~20 s).
-# Only one server runs at a time (the other is stopped first), and the two alternate over BENCH_ROUNDS rounds
-# (A B, B A, A B, ...), each started afresh, so that a noisy machine weighs on both alike. Each start is
-# followed by a warm-up request (model load excluded), then BENCH_REPEAT runs at each stream count. Prints a
-# Markdown table of medians on stdout, with the ratio node / llama-server; progress goes to stderr.
+# Both servers are started once and load the model (not measured); then only one is measured at a time while
+# the other sits idle, in BENCH_ROUNDS short rounds: in each, at each stream count, one run of each target
+# back to back, llama-server first in odd rounds and the node first in even ones. Many short alternating
+# runs, in an even number of rounds, because on a shared machine the spread from minute to minute (±10%) is
+# larger than any difference between the engines, and the second run of a pair is systematically a few
+# per cent off the first (docs/benchmarks.md, eleventh sitting). Each run begins with a warm-up request. Prints
+# a Markdown table of medians on stdout, with the ratio node / llama-server; progress goes to stderr.
 #
 # Usage: bash bench/engine.sh [--self-test]
 #   --self-test   the "node" target is a second llama-server: checks the harness without the embedded engine
@@ -29,8 +32,10 @@
 #   BENCH_THREADS        engine threads, both targets (default 2)
 #   BENCH_SLOTS          slots, both targets (default 4); BENCH_CTX context per slot (default 2048)
 #   BENCH_STREAMS        concurrent stream counts (default "1 4")
-#   BENCH_MAX_TOKENS     tokens per stream (default 256), BENCH_ROUNDS (3), BENCH_REPEAT runs per round (2)
+#   BENCH_MAX_TOKENS     tokens per stream (default 256), BENCH_ROUNDS (10; keep it even), BENCH_REPEAT runs
+#                        of each target per round and stream count (1)
 #   BENCH_LLAMA_ARGS, BENCH_NODE_ARGS   extra arguments for either server (split on spaces)
+#   BENCH_ENGINE_SUMMARY a file to write the table's medians to, as JSON (engine_bench.mjs --summary)
 #   BENCH_NODE_CMD       the command that starts the "node" target, run by bash with exec, with PORT, MODEL,
 #                        MODEL_ID, THREADS, SLOTS, CTX, STATE_DIR, QUORUM_BIN and LLAMA_SERVER in its
 #                        environment; BENCH_NODE_LABEL its name in the table. --self-test sets both.
@@ -61,8 +66,8 @@ SLOTS=${BENCH_SLOTS:-4}
 CTX=${BENCH_CTX:-2048}
 STREAMS=${BENCH_STREAMS:-"1 4"}
 MAX_TOKENS=${BENCH_MAX_TOKENS:-256}
-ROUNDS=${BENCH_ROUNDS:-3}
-REPEAT=${BENCH_REPEAT:-2}
+ROUNDS=${BENCH_ROUNDS:-10}
+REPEAT=${BENCH_REPEAT:-1}
 BENCH_JS="$ROOT/bench/engine_bench.mjs"
 
 log() { echo "engine bench: $*" >&2; }
@@ -149,13 +154,13 @@ declare -A CMD=([llama]="$LLAMA_CMD" [node]="$NODE_CMD")
 declare -A LABEL=([llama]="$LLAMA_LABEL" [node]="$NODE_LABEL")
 
 WORK=$(mktemp -d /tmp/quorum-bench-engine.XXXXXX)
-SERVER_PID=""
+declare -A SERVER_PID=() URL=()
 CLIENT_PID=""
 
 stop_server() {
-  [[ -n "$SERVER_PID" ]] || return 0
-  local pid=$SERVER_PID
-  SERVER_PID=""
+  local target=$1 pid=${SERVER_PID[$1]:-}
+  [[ -n "$pid" ]] || return 0
+  unset "SERVER_PID[$target]"
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 100); do
     kill -0 "$pid" 2>/dev/null || break
@@ -169,7 +174,8 @@ cleanup() {
     kill -TERM "$CLIENT_PID" 2>/dev/null || true
     wait "$CLIENT_PID" 2>/dev/null || true
   fi
-  stop_server
+  stop_server llama
+  stop_server node
   if [[ "${BENCH_KEEP:-0}" = 1 ]]; then log "files kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -178,19 +184,21 @@ trap 'exit 130' INT TERM
 # shellcheck source=bench/free_port.sh
 source "$(dirname "${BASH_SOURCE[0]}")/free_port.sh"
 
-# start_server TARGET NAME: starts it on a free port and waits until /v1/models lists the model; sets URL.
+# start_server TARGET: starts it on a free port and waits until /v1/models lists the model; sets URL[TARGET].
 start_server() {
-  local target=$1 name=$2 port
+  local target=$1 port
   port=$(free_port)
-  mkdir -p "$WORK/$name-state"
-  PORT=$port MODEL=$MODEL MODEL_ID=$MODEL_ID THREADS=$THREADS SLOTS=$SLOTS CTX=$CTX STATE_DIR="$WORK/$name-state" \
-    QUORUM_BIN=$QUORUM_BIN LLAMA_SERVER=$LLAMA_SERVER bash -c "${CMD[$target]}" >"$WORK/$name.log" 2>&1 &
-  SERVER_PID=$!
-  URL="http://127.0.0.1:$port"
+  mkdir -p "$WORK/$target-state"
+  PORT=$port MODEL=$MODEL MODEL_ID=$MODEL_ID THREADS=$THREADS SLOTS=$SLOTS CTX=$CTX STATE_DIR="$WORK/$target-state" \
+    QUORUM_BIN=$QUORUM_BIN LLAMA_SERVER=$LLAMA_SERVER bash -c "${CMD[$target]}" >"$WORK/$target.log" 2>&1 &
+  SERVER_PID[$target]=$!
+  URL[$target]="http://127.0.0.1:$port"
   local deadline=$((SECONDS + 120))
-  until curl -sf --max-time 2 "$URL/v1/models" 2>/dev/null | grep -qF "\"$MODEL_ID\""; do
-    kill -0 "$SERVER_PID" 2>/dev/null || die "${LABEL[$target]} exited at start: $(tail -5 "$WORK/$name.log")"
-    ((SECONDS < deadline)) || die "${LABEL[$target]} did not list $MODEL_ID in 120 s: $(tail -5 "$WORK/$name.log")"
+  until curl -sf --max-time 2 "${URL[$target]}/v1/models" 2>/dev/null | grep -qF "\"$MODEL_ID\""; do
+    kill -0 "${SERVER_PID[$target]}" 2>/dev/null ||
+      die "${LABEL[$target]} exited at start: $(tail -5 "$WORK/$target.log")"
+    ((SECONDS < deadline)) ||
+      die "${LABEL[$target]} did not list $MODEL_ID in 120 s: $(tail -5 "$WORK/$target.log")"
     sleep 0.2
   done
 }
@@ -201,26 +209,25 @@ log "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
 log "model $MODEL ($MODEL_ID); $THREADS threads, $SLOTS slots x $CTX context; $MAX_TOKENS tokens per stream;" \
   "streams: $STREAMS; $ROUNDS rounds x $REPEAT runs"
 
+start_server llama
+start_server node
 FILES=()
 for round in $(seq "$ROUNDS"); do
   order=(llama node)
   ((round % 2 == 0)) && order=(node llama)
-  for target in "${order[@]}"; do
-    name="r$round-$target"
-    log "round $round/$ROUNDS: ${LABEL[$target]}"
-    start_server "$target" "$name"
-    for n in $STREAMS; do
-      out="$WORK/$name-s$n.json"
-      # In the background and waited for, so that a TERM stops the script (and cleanup stops both) at once.
-      node "$BENCH_JS" --url "$URL" --model "$MODEL_ID" --streams "$n" --max-tokens "$MAX_TOKENS" \
+  log "round $round/$ROUNDS: ${LABEL[${order[0]}]} first"
+  for n in $STREAMS; do
+    for target in "${order[@]}"; do
+      out="$WORK/r$round-$target-s$n.json"
+      # In the background and waited for, so that a TERM stops the script (and cleanup both servers) at once.
+      node "$BENCH_JS" --url "${URL[$target]}" --model "$MODEL_ID" --streams "$n" --max-tokens "$MAX_TOKENS" \
         --repeat "$REPEAT" --label "${LABEL[$target]}" >"$out" &
       CLIENT_PID=$!
       wait "$CLIENT_PID" ||
-        die "${LABEL[$target]} with $n streams failed (see above; server log: $(tail -3 "$WORK/$name.log"))"
+        die "${LABEL[$target]} with $n streams failed (see above; server log: $(tail -3 "$WORK/$target.log"))"
       CLIENT_PID=""
       FILES+=("$out")
     done
-    stop_server
   done
 done
 
@@ -228,4 +235,6 @@ echo
 echo "### Embedded engine vs llama-server ($(nproc) cores; $MODEL_ID; $THREADS threads, $SLOTS slots;" \
   "$MAX_TOKENS tokens per stream; medians of $ROUNDS rounds x $REPEAT runs)"
 echo
-node "$BENCH_JS" --table --baseline "$LLAMA_LABEL" "${FILES[@]}"
+SUMMARY_ARGS=()
+[[ -z "${BENCH_ENGINE_SUMMARY:-}" ]] || SUMMARY_ARGS=(--summary "$BENCH_ENGINE_SUMMARY")
+node "$BENCH_JS" --table --baseline "$LLAMA_LABEL" "${SUMMARY_ARGS[@]}" "${FILES[@]}"

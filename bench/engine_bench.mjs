@@ -11,16 +11,17 @@
 //     Prints one JSON object on stdout (the runs, every stream's figures, and medians); progress and errors on
 //     stderr. Exit status 1 if any request failed or returned fewer tokens than asked.
 //
-//   node bench/engine_bench.mjs --table [--baseline LABEL] FILE...
+//   node bench/engine_bench.mjs --table [--baseline LABEL] [--summary OUT] FILE...
 //     Reads JSON objects written by the mode above (several per label and stream count: the rounds) and prints
-//     a Markdown table of medians, with a ratio row of every other label to the baseline.
+//     a Markdown table of medians, with a ratio row of every other label to the baseline. --summary writes the
+//     same medians as JSON to OUT: {"<streams>": {"<label>": {decode, aggregate, ttft, runs}}}.
 //
 // Per stream: TTFT = from just before the request is sent to the first chunk with non-empty delta.content;
 // decode tokens/s = (completion_tokens - 1) / (t_last_token - t_first_token), completion_tokens from the
 // final usage chunk (stream_options.include_usage); per run: aggregate tokens/s = sum of completion_tokens
 // / wall time from the first request sent to the last stream ended. Each request's prompt starts with a
 // fresh 6-digit number, so no server can answer it from a cached prefix of an earlier one.
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import { parseArgs } from "node:util";
@@ -253,7 +254,7 @@ function table(argv) {
   const { values: v, positionals: files } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { table: { type: "boolean" }, baseline: { type: "string" } },
+    options: { table: { type: "boolean" }, baseline: { type: "string" }, summary: { type: "string" } },
   });
   const groups = new Map(); // label -> streams -> {streams: [], runs: []}
   const labels = [];
@@ -291,9 +292,12 @@ function table(argv) {
     "| target | streams | decode tok/s per stream (median) | aggregate tok/s (median) | TTFT ms (median) | runs |",
     "|---|---:|---:|---:|---:|---:|",
   ];
+  const summary = {};
   for (const n of [...counts].sort((a, b) => a - b)) {
+    summary[n] = {};
     for (const l of labels) {
       const s = stat(l, n);
+      if (s) summary[n][l] = s;
       if (s) lines.push(`| ${l} | ${n} | ${fmt(s.decode)} | ${fmt(s.aggregate)} | ${fmt(s.ttft)} | ${s.runs} |`);
     }
     const b = stat(baseline, n);
@@ -308,6 +312,7 @@ function table(argv) {
     }
   }
   console.log(lines.join("\n"));
+  if (v.summary) writeFileSync(v.summary, JSON.stringify(summary, null, 2));
   return 0;
 }
 

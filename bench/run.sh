@@ -31,7 +31,7 @@
 #
 # Contract: only 127.0.0.1; every process it starts is stopped (by PID) on exit, even on error or Ctrl-C; its
 # files live in one temporary directory that is removed at the end (kept with BENCH_KEEP=1). Bounded in time:
-# about 6 minutes with the defaults, under 10.
+# about 15 minutes with the defaults.
 #
 # Environment (all optional):
 #   BUILD             build directory holding quorum, quorum-relay, quorum-fake-engine, quorum-load (default: build)
@@ -50,6 +50,9 @@
 #                     streams at once, src/link/link_session.h, and the benchmark has one node behind it)
 #   BENCH_TOKENS, BENCH_DELAY_MS   the engine's reply: tokens and milliseconds between them (32, 10)
 #   BENCH_SKIP_HOLD=1 skips the memory measurement
+#   BENCH_ENGINE      1 (default when BUILD's quorum has the embedded engine): last, bench/engine.sh (the
+#                     embedded llama.cpp engine next to llama-server, about 2 minutes; its own knobs apply),
+#                     its table printed and its ratios among the targets; 0 skips it
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -565,6 +568,17 @@ if has mesh_home && has mesh_forward; then
   done
 fi
 
+ENGINE_BENCH=${BENCH_ENGINE:-}
+if [[ -z "$ENGINE_BENCH" ]]; then
+  ENGINE_BENCH=0
+  "$QUORUM" node --help 2>&1 | grep -q -- '--model-threads' && ENGINE_BENCH=1
+fi
+if [[ $ENGINE_BENCH = 1 ]]; then
+  log "the embedded engine next to llama-server (bench/engine.sh)"
+  BENCH_ENGINE_SUMMARY="$WORK/engine-summary.json" QUORUM_BIN="$QUORUM" bash "$ROOT/bench/engine.sh" ||
+    die "bench/engine.sh failed (see above)"
+fi
+
 echo
 echo "### Against the targets (issue 14: each against nginx in this run)"
 echo
@@ -640,5 +654,13 @@ if has node && has nginx_node && has relay; then
     err=$(j "$WORK/run-relay-$c.json" .errors)
     met=$(awk -v r="$rel" -v g="$ngx" -v e="$err" 'BEGIN { print (e > 0 ? "no (errors)" : (r <= g ? "yes" : "no")) }')
     echo "| (for information) the relay adds no more TTFT p50 than nginx in front of the node ($c streams) | $rel vs $ngx ms, $err errors | $met |"
+  done
+fi
+if [[ -f "$WORK/engine-summary.json" ]]; then
+  for n in $(jq -r 'keys[]' "$WORK/engine-summary.json"); do
+    e=$(j "$WORK/engine-summary.json" ".\"$n\"[\"quorum node\"].aggregate")
+    l=$(j "$WORK/engine-summary.json" ".\"$n\"[\"llama-server\"].aggregate")
+    met=$(awk -v n="$e" -v g="$l" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
+    echo "| embedded engine's aggregate tok/s vs llama-server's ($n streams) | $(fmt "$e" 1) vs $(fmt "$l" 1) | $met |"
   done
 fi
