@@ -31,7 +31,7 @@
 #
 # Contract: only 127.0.0.1; every process it starts is stopped (by PID) on exit, even on error or Ctrl-C; its
 # files live in one temporary directory that is removed at the end (kept with BENCH_KEEP=1). Bounded in time:
-# about 15 minutes with the defaults.
+# about 10 minutes with the defaults.
 #
 # Environment (all optional):
 #   BUILD             build directory holding quorum, quorum-relay, quorum-fake-engine, quorum-load (default: build)
