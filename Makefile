@@ -45,7 +45,8 @@ release: build
 unit: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-# The benchmark (not part of the tests): node vs nginx vs direct, figures as Markdown on stdout.
+# The benchmark (not part of the tests): node vs nginx vs direct, and the embedded engine vs llama-server
+# (bench/engine.sh, last); figures as Markdown on stdout.
 bench: test-deps
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQUORUM_BENCH=ON -DQUORUM_LLAMA_ROOT=$(LLAMA_ROOT) $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD) -j $(JOBS)
