@@ -1,8 +1,23 @@
 #include "engines/registry.h"
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 namespace quorum::engines {
+
+namespace asio = boost::asio;
+
+// Woken on its own executor when a refresh ends: `done` and the timer are touched there only.
+struct EngineRegistry::RefreshWaiter {
+  explicit RefreshWaiter(const asio::any_io_executor& executor)
+      : timer(executor, asio::steady_timer::time_point::max()) {}
+  asio::steady_timer timer;
+  bool done = false;
+};
 
 void EngineRegistry::add(std::shared_ptr<Backend> backend, bool autodetected) {
   {
@@ -133,7 +148,43 @@ bool same_models(const std::vector<ModelInfo>& a, const std::vector<ModelInfo>& 
 
 }  // namespace
 
+void EngineRegistry::end_refresh() {
+  std::vector<std::weak_ptr<RefreshWaiter>> woken;
+  {
+    std::lock_guard lock(mutex_);
+    --refreshing_;
+    woken.swap(waiters_);
+  }
+  for (auto& weak : woken) {
+    auto waiter = weak.lock();
+    if (!waiter) continue;  // its caller is gone
+    asio::post(waiter->timer.get_executor(), [waiter] {
+      waiter->done = true;
+      waiter->timer.cancel();
+    });
+  }
+}
+
 Task<void> EngineRegistry::refresh() {
+  {
+    std::lock_guard lock(mutex_);
+    ++refreshing_;
+  }
+  // However the probe ends: an answer, an exception, or its coroutine destroyed unfinished.
+  struct Ending {
+    EngineRegistry& registry;
+    ~Ending() {
+      try {
+        registry.end_refresh();
+      } catch (...) {
+        // Out of memory while posting a wake-up: that waiter's request waits out its own deadline.
+      }
+    }
+  } ending{*this};
+  co_await probe_all();
+}
+
+Task<void> EngineRegistry::probe_all() {
   bool any_change = false;
   for (const auto& backend : backends()) {
     const auto asked = std::chrono::steady_clock::now();
@@ -166,11 +217,23 @@ Task<void> EngineRegistry::refresh() {
 }
 
 Task<void> EngineRegistry::refresh_if_older(std::chrono::milliseconds max_age) {
+  const asio::any_io_executor executor = co_await asio::this_coro::executor;
+  std::shared_ptr<RefreshWaiter> waiter;
   {
     std::lock_guard lock(mutex_);
     if (std::chrono::steady_clock::now() - last_refresh_ < max_age) co_return;
+    if (refreshing_ > 0) {
+      waiter = std::make_shared<RefreshWaiter>(executor);
+      waiters_.push_back(waiter);
+    }
   }
-  co_await refresh();
+  if (!waiter) {
+    co_await refresh();
+    co_return;
+  }
+  if (waiter->done) co_return;
+  boost::system::error_code ec;  // operation_aborted: woken (or the caller was cancelled)
+  co_await waiter->timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
 }
 
 }  // namespace quorum::engines

@@ -69,7 +69,9 @@ class EngineRegistry {
   // request meanwhile (Backend::last_answered: busy, not down; it stays as it was). Runs on the caller's
   // executor.
   Task<void> refresh();
-  // refresh(), unless one finished less than `max_age` ago.
+  // refresh(), unless one finished less than `max_age` ago; while one runs (anyone's), waits for it to end
+  // instead of starting another, so that a burst of requests for a model nobody has asks each engine once,
+  // not once per request. The caller's executor runs one thread at a time (the node's each have one).
   Task<void> refresh_if_older(std::chrono::milliseconds max_age);
 
  private:
@@ -80,14 +82,22 @@ class EngineRegistry {
     std::string last_error;
     std::vector<ModelInfo> models;  // while down: what it offered when it last answered
   };
+  struct RefreshWaiter;  // a refresh_if_older() waiting for the running refresh
+
   void changed() const {
     if (on_change_) on_change_();
   }
+  Task<void> probe_all();
+  // The end of a refresh(): wakes every refresh_if_older() waiting for one.
+  void end_refresh();
 
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
   std::function<void()> on_change_;
   std::chrono::steady_clock::time_point last_refresh_{};
+  int refreshing_ = 0;  // refresh() calls running
+  // Not owned: a waiter lives in its coroutine, which its executor destroys at shutdown with its timer.
+  std::vector<std::weak_ptr<RefreshWaiter>> waiters_;
 };
 
 }  // namespace quorum::engines

@@ -2,6 +2,8 @@
 // answers requests while its probe goes unanswered is busy, and stays up.
 #include <gtest/gtest.h>
 
+#include <boost/asio/detached.hpp>
+
 #include "engines/registry.h"
 #include "fakes.h"
 
@@ -43,6 +45,38 @@ TEST_F(EngineRegistryProbe, AnEngineAnsweringRequestsWhileItsProbeTimesOutStaysU
   engine->answers_while_listing = false;
   probe();
   EXPECT_TRUE(registry.holders("m").empty());
+}
+
+// A burst of requests for a model nobody has: each would refresh, but they share the one that runs.
+TEST_F(EngineRegistryProbe, RefreshesThatOverlapProbeEachEngineOnce) {
+  engine->list_calls = 0;
+  engine->list_gate = std::make_shared<asio::steady_timer>(io, asio::steady_timer::time_point::max());
+  int finished = 0;
+  for (int i = 0; i < 5; ++i) {
+    asio::co_spawn(
+        io,
+        [&]() -> Task<void> {
+          co_await registry.refresh_if_older(std::chrono::milliseconds(0));
+          ++finished;
+        },
+        asio::detached);
+  }
+  io.restart();
+  io.poll();  // every call has started: the one probe waits at the gate, the others for it
+  EXPECT_EQ(engine->list_calls, 1);
+  EXPECT_EQ(finished, 0);  // the others wait for its answer, not return before it
+  engine->set_models({"m", "n"});
+  engine->list_gate->cancel();
+  io.restart();
+  io.run();
+  EXPECT_EQ(finished, 5);
+  EXPECT_EQ(engine->list_calls, 1);
+  EXPECT_EQ(registry.holders("n").size(), 1u);  // and what they wait for is its answer
+
+  // Once it has ended, the next call probes again.
+  engine->list_gate.reset();
+  run(io, registry.refresh_if_older(std::chrono::milliseconds(0)));
+  EXPECT_EQ(engine->list_calls, 2);
 }
 
 }  // namespace

@@ -52,7 +52,21 @@ class FakeBackend final : public engines::Backend {
   bool answers_while_listing = false;
   engines::AnswerClock answers;
   std::chrono::steady_clock::time_point last_answered() const override { return answers.last(); }
+  // When set, list_models() waits for it (cancel it to let every waiting probe answer); list_calls counts
+  // the probes.
+  std::shared_ptr<asio::steady_timer> list_gate;
+  int list_calls = 0;
+  // What list_models() offers from now on (all loaded).
+  void set_models(const std::vector<std::string>& models) {
+    models_.clear();
+    for (const auto& m : models) models_.push_back(engines::ModelInfo{m, true});
+  }
   Task<Result<std::vector<engines::ModelInfo>>> list_models() override {
+    ++list_calls;
+    if (auto gate = list_gate) {
+      boost::system::error_code ec;
+      co_await gate->async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
     if (answers_while_listing) answers.answered();
     if (list_error) co_return *list_error;
     co_return models_;
