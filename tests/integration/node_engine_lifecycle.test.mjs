@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import OpenAI from "openai";
+import http from "node:http";
 import { startLlamaServer, startNode, modelsDir, readSse, waitFor, freePort } from "./harness.mjs";
 
 async function modelIds(url) {
@@ -116,4 +117,39 @@ test("an engine killed mid-stream: in-band error then [DONE], never a hang", asy
   // The SDK surfaces the same thing as an APIError thrown from the iterator.
   const health = await fetch(`${node.url}/health`);
   assert.equal(health.status, 200);
+});
+
+test("a burst of requests for a model no engine has asks the engine for its models once, not once each", async (t) => {
+  // An engine whose model list takes half a second, counting how often it is asked.
+  let listed = 0;
+  const engine = http.createServer((req, res) => {
+    if (req.method === "GET" && req.url.startsWith("/v1/models")) {
+      listed += 1;
+      setTimeout(() => {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ object: "list", data: [{ id: "known", object: "model", owned_by: "test" }] }));
+      }, 500);
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  const port = await freePort();
+  await new Promise((resolve) => engine.listen(port, "127.0.0.1", resolve));
+  t.after(() => engine.close());
+  const node = await startNode({ args: ["--engine", `slow=http://127.0.0.1:${port}`, "--probe-interval", "3600"] });
+  t.after(() => node.stop());
+  await waitFor(async () => (await modelIds(node.url)).includes("known"), { timeoutMs: 15000, intervalMs: 200 });
+
+  // A request for a model nobody holds refreshes the engines' lists when the last refresh is a second old.
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  const before = listed;
+  const client = new OpenAI({ baseURL: `${node.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  const burst = await Promise.allSettled(Array.from({ length: 20 }, () =>
+    client.chat.completions.create({ model: "missing", messages: [{ role: "user", content: "hi" }] })));
+  for (const r of burst) {
+    assert.equal(r.status, "rejected");
+    assert.equal(r.reason.status, 404);
+    assert.equal(r.reason.error?.code, "model_not_found");
+  }
+  assert.equal(listed - before, 1, "the twenty requests shared one refresh");
 });
