@@ -148,12 +148,12 @@ bool same_models(const std::vector<ModelInfo>& a, const std::vector<ModelInfo>& 
 
 }  // namespace
 
-void EngineRegistry::end_refresh() {
+void EngineRegistry::Refreshes::end() {
   std::vector<std::weak_ptr<RefreshWaiter>> woken;
   {
-    std::lock_guard lock(mutex_);
-    --refreshing_;
-    woken.swap(waiters_);
+    std::lock_guard lock(mutex);
+    --running;
+    woken.swap(waiters);
   }
   for (auto& weak : woken) {
     auto waiter = weak.lock();
@@ -167,20 +167,20 @@ void EngineRegistry::end_refresh() {
 
 Task<void> EngineRegistry::refresh() {
   {
-    std::lock_guard lock(mutex_);
-    ++refreshing_;
+    std::lock_guard lock(refreshes_->mutex);
+    ++refreshes_->running;
   }
   // However the probe ends: an answer, an exception, or its coroutine destroyed unfinished.
   struct Ending {
-    EngineRegistry& registry;
+    std::shared_ptr<Refreshes> refreshes;
     ~Ending() {
       try {
-        registry.end_refresh();
+        refreshes->end();
       } catch (...) {
         // Out of memory while posting a wake-up: that waiter's request waits out its own deadline.
       }
     }
-  } ending{*this};
+  } ending{refreshes_};
   co_await probe_all();
 }
 
@@ -218,13 +218,16 @@ Task<void> EngineRegistry::probe_all() {
 
 Task<void> EngineRegistry::refresh_if_older(std::chrono::milliseconds max_age) {
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
-  std::shared_ptr<RefreshWaiter> waiter;
   {
     std::lock_guard lock(mutex_);
     if (std::chrono::steady_clock::now() - last_refresh_ < max_age) co_return;
-    if (refreshing_ > 0) {
+  }
+  std::shared_ptr<RefreshWaiter> waiter;
+  {
+    std::lock_guard lock(refreshes_->mutex);
+    if (refreshes_->running > 0) {
       waiter = std::make_shared<RefreshWaiter>(executor);
-      waiters_.push_back(waiter);
+      refreshes_->waiters.push_back(waiter);
     }
   }
   if (!waiter) {

@@ -83,21 +83,27 @@ class EngineRegistry {
     std::vector<ModelInfo> models;  // while down: what it offered when it last answered
   };
   struct RefreshWaiter;  // a refresh_if_older() waiting for the running refresh
+  // The refreshes running and who waits for them: shared with each running refresh(), so that one whose
+  // coroutine is destroyed unfinished (its executor's shutdown) still ends, whichever goes first.
+  struct Refreshes {
+    std::mutex mutex;
+    int running = 0;
+    // Not owned: a waiter lives in its coroutine, which its executor destroys at shutdown with its timer.
+    std::vector<std::weak_ptr<RefreshWaiter>> waiters;
+    // One refresh ended: wakes every waiter.
+    void end();
+  };
 
   void changed() const {
     if (on_change_) on_change_();
   }
   Task<void> probe_all();
-  // The end of a refresh(): wakes every refresh_if_older() waiting for one.
-  void end_refresh();
 
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;
   std::function<void()> on_change_;
   std::chrono::steady_clock::time_point last_refresh_{};
-  int refreshing_ = 0;  // refresh() calls running
-  // Not owned: a waiter lives in its coroutine, which its executor destroys at shutdown with its timer.
-  std::vector<std::weak_ptr<RefreshWaiter>> waiters_;
+  std::shared_ptr<Refreshes> refreshes_ = std::make_shared<Refreshes>();
 };
 
 }  // namespace quorum::engines

@@ -79,5 +79,20 @@ TEST_F(EngineRegistryProbe, RefreshesThatOverlapProbeEachEngineOnce) {
   EXPECT_EQ(engine->list_calls, 2);
 }
 
+// A refresh whose executor shuts down while it waits for an engine (the node stopping) still ends: the next
+// call probes instead of waiting for it forever.
+TEST_F(EngineRegistryProbe, ARefreshDestroyedUnfinishedStillEnds) {
+  auto other = std::make_unique<asio::io_context>();
+  engine->list_calls = 0;
+  engine->list_gate = std::make_shared<asio::steady_timer>(*other, asio::steady_timer::time_point::max());
+  asio::co_spawn(*other, registry.refresh_if_older(std::chrono::milliseconds(0)), asio::detached);
+  other->poll();
+  ASSERT_EQ(engine->list_calls, 1);
+  engine->list_gate.reset();  // the probe's coroutine holds the last reference
+  other.reset();              // destroys the probe's coroutine, unfinished
+  run(io, registry.refresh_if_older(std::chrono::milliseconds(0)));
+  EXPECT_EQ(engine->list_calls, 2);
+}
+
 }  // namespace
 }  // namespace quorum::router::testing
