@@ -242,7 +242,11 @@ void LoadedModel::run() {
       if (!dropped.empty() || !dropped_embeddings.empty()) last_used_ = Clock::now();
     }
     for (auto& job : dropped) job->sink->end();
-    for (auto& job : dropped_embeddings) job->done(ApiError::client_closed());
+    for (auto& job : dropped_embeddings) {
+      log::info("model '" + id_ + "': embeddings dropped before they started (" +
+                std::to_string(job->inputs.size()) + " inputs): the client left");
+      job->done(ApiError::client_closed());
+    }
     for (auto& job : admitted) decoder.start(std::move(job));
     if (embedding) embeddings.start(std::move(embedding));
     // One slice of the running embedding request, then one decode step of the generations.
