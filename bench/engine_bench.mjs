@@ -297,8 +297,9 @@ function table(argv) {
     summary[n] = {};
     for (const l of labels) {
       const s = stat(l, n);
-      if (s) summary[n][l] = s;
-      if (s) lines.push(`| ${l} | ${n} | ${fmt(s.decode)} | ${fmt(s.aggregate)} | ${fmt(s.ttft)} | ${s.runs} |`);
+      if (!s) continue;
+      summary[n][l] = s;
+      lines.push(`| ${l} | ${n} | ${fmt(s.decode)} | ${fmt(s.aggregate)} | ${fmt(s.ttft)} | ${s.runs} |`);
     }
     const b = stat(baseline, n);
     for (const l of labels) {

@@ -585,6 +585,9 @@ echo
 echo "| target | measured | met |"
 echo "|---|---|---|"
 ok() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v <= lim ? "yes" : "no") }'; }
+at_least() {  # VALUE FLOOR: "yes" when VALUE >= FLOOR, "within 2% (noise)" just below it, else "no"
+  awk -v n="$1" -v g="$2" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }'
+}
 at_most() {  # NAME VALUE LIMIT UNIT: a row "VALUE vs LIMIT" met when VALUE <= LIMIT
   echo "| $1 | $2 vs $3 $4 | $(ok "$2" "$3") |"
 }
@@ -607,7 +610,7 @@ if has node && has nginx && ((last >= 1000)); then
   for f in streams_per_s tokens_per_s; do
     n=$(j "$WORK/run-node-$last.json" ".$f")
     g=$(j "$WORK/run-nginx-$last.json" ".$f")
-    met=$(awk -v n="$n" -v g="$g" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
+    met=$(at_least "$n" "$g")
     echo "| ${f//_per_s/\/s}, node vs nginx ($last streams) | $(fmt "$n" 0) vs $(fmt "$g" 0) | $met |"
   done
   e=$(j "$WORK/run-node-$last.json" .errors)
@@ -660,7 +663,7 @@ if [[ -f "$WORK/engine-summary.json" ]]; then
   for n in $(jq -r 'keys[]' "$WORK/engine-summary.json"); do
     e=$(j "$WORK/engine-summary.json" ".\"$n\"[\"quorum node\"].aggregate")
     l=$(j "$WORK/engine-summary.json" ".\"$n\"[\"llama-server\"].aggregate")
-    met=$(awk -v n="$e" -v g="$l" 'BEGIN { print (n >= g ? "yes" : (n >= 0.98 * g ? "within 2% (noise)" : "no")) }')
+    met=$(at_least "$e" "$l")
     echo "| embedded engine's aggregate tok/s vs llama-server's ($n streams) | $(fmt "$e" 1) vs $(fmt "$l" 1) | $met |"
   done
 fi

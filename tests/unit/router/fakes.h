@@ -22,9 +22,9 @@ namespace asio = boost::asio;
 // An engine whose answers are set by the test.
 class FakeBackend final : public engines::Backend {
  public:
-  FakeBackend(std::string name, std::vector<std::string> models, bool loaded = true)
+  FakeBackend(std::string name, const std::vector<std::string>& models, bool loaded = true)
       : name_(std::move(name)) {
-    for (auto& m : models) models_.push_back(engines::ModelInfo{std::move(m), loaded});
+    set_models(models, loaded);
   }
 
   std::optional<ApiError> start_error;    // generate() fails before any event with it
@@ -56,10 +56,10 @@ class FakeBackend final : public engines::Backend {
   // the probes.
   std::shared_ptr<asio::steady_timer> list_gate;
   int list_calls = 0;
-  // What list_models() offers from now on (all loaded).
-  void set_models(const std::vector<std::string>& models) {
+  // What list_models() offers from now on.
+  void set_models(const std::vector<std::string>& models, bool loaded = true) {
     models_.clear();
-    for (const auto& m : models) models_.push_back(engines::ModelInfo{m, true});
+    for (const auto& m : models) models_.push_back(engines::ModelInfo{m, loaded});
   }
   Task<Result<std::vector<engines::ModelInfo>>> list_models() override {
     ++list_calls;
