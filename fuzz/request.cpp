@@ -10,6 +10,8 @@
 //  - a refusal is a 400 invalid_request_error with a message, and its error body is JSON in valid UTF-8;
 //  - an accepted request has a model, 1 <= n <= 128, max_tokens >= 0, include_usage only when streaming;
 //  - the engine body built from it is accepted again with the same n and max_tokens, streaming with usage;
+//  - a body the scanner reads (request_scan.h) is one the full parse accepts, with the same fields, the same
+//    tree, and an engine body that is the same JSON (as text it keeps the client's spelling of values);
 //  - accepted sampling parameters are within their documented ranges, and once fitted to a slot every
 //    size-like one (repeat_last_n, top_k, max_tokens) is within the slot (the 8 GiB allocation of H1 cannot
 //    come back); fitting twice changes nothing;
@@ -75,9 +77,29 @@ void check_sampling(const GenerationRequest& r, int32_t ctx, int32_t vocab) {
              twice.max_tokens == fit.max_tokens);
 }
 
+// The scanner's answer against the full parse's, for the same body.
+void check_scanned(const GenerationRequest& scanned, const Result<GenerationRequest>& tree) {
+  FUZZ_CHECK(tree.ok(), "the scanner took a body the full parse refuses: " + tree.error().message);
+  const GenerationRequest& t = tree.value();
+  FUZZ_CHECK(scanned.model == t.model && scanned.stream == t.stream &&
+                 scanned.include_usage == t.include_usage && scanned.n == t.n &&
+                 scanned.max_tokens == t.max_tokens,
+             "the scanner read other fields than the full parse");
+  FUZZ_CHECK(scanned.body() == t.body(), "the scanned body's tree differs");
+  FUZZ_CHECK(json::parse(openai_upstream_json(scanned, "upstream-model")) ==
+                 json::value(openai_upstream_body(t, "upstream-model")),
+             "the upstream body from the client's bytes is other JSON");
+}
+
 void check_generation(const Result<GenerationRequest>& parsed, GenerationKind kind, int32_t ctx,
-                      int32_t vocab) {
-  if (!parsed) return check_refusal(parsed.error());
+                      int32_t vocab, std::string_view body) {
+  const Result<GenerationRequest> tree = parse_generation_tree(kind, body);
+  if (parsed.ok() && parsed->scanned()) check_scanned(parsed.value(), tree);
+  FUZZ_CHECK(parsed.ok() == tree.ok(), "the request is taken one way and not the other");
+  if (!parsed) {
+    FUZZ_CHECK(parsed.error().message == tree.error().message && parsed.error().param == tree.error().param);
+    return check_refusal(parsed.error());
+  }
   const GenerationRequest& r = parsed.value();
   FUZZ_CHECK(r.kind == kind && !r.model.empty() && r.n >= 1 && r.n <= kMaxChoices);
   FUZZ_CHECK(!r.max_tokens || *r.max_tokens >= 0);
@@ -85,7 +107,8 @@ void check_generation(const Result<GenerationRequest>& parsed, GenerationKind ki
 
   json::object upstream = openai_upstream_body(r, "upstream-model");
   std::string text = json::serialize(upstream);
-  FUZZ_CHECK(openai_upstream_json(r, "upstream-model") == text, "the upstream body as text differs");
+  FUZZ_CHECK(openai_upstream_json(tree.value(), "upstream-model") == text,
+             "the upstream body as text differs");
   auto again = kind == GenerationKind::kChat ? parse_chat_request(text) : parse_completion_request(text);
   FUZZ_CHECK(again.ok(), again.ok() ? "" : again.error().message + " in " + text.substr(0, 300));
   FUZZ_CHECK(again->model == "upstream-model" && again->stream && again->include_usage);
@@ -122,10 +145,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view body = quorum::fuzz::as_text(data + 5, size - 5);
   switch (endpoint) {
     case 0:
-      check_generation(parse_chat_request(body), GenerationKind::kChat, ctx, vocab);
+      check_generation(parse_chat_request(body), GenerationKind::kChat, ctx, vocab, body);
       break;
     case 1:
-      check_generation(parse_completion_request(body), GenerationKind::kCompletion, ctx, vocab);
+      check_generation(parse_completion_request(body), GenerationKind::kCompletion, ctx, vocab, body);
       break;
     default:
       check_embedding(parse_embedding_request(body));

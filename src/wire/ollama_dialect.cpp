@@ -50,7 +50,7 @@ void copy_option(const json::object& from, std::string_view key, json::object& o
 }
 
 json::object sampling_options(const GenerationRequest& request) {
-  const auto& b = request.body;
+  const auto& b = request.body();
   json::object options;
   for (std::string_view key : {"temperature", "top_p", "seed", "presence_penalty", "frequency_penalty",
                                "top_k", "min_p", "repeat_penalty", "num_ctx"}) {
@@ -69,7 +69,7 @@ json::object sampling_options(const GenerationRequest& request) {
 }  // namespace
 
 Result<json::object> ollama_chat_body(const GenerationRequest& request, std::string_view model) {
-  const auto& b = request.body;
+  const auto& b = request.body();
   json::array messages;
   std::vector<std::pair<std::string, std::string>> call_names;  // tool_call_id -> function name
   size_t i = 0;
@@ -143,7 +143,7 @@ Result<json::object> ollama_chat_body(const GenerationRequest& request, std::str
 }
 
 Result<json::object> ollama_generate_body(const GenerationRequest& request, std::string_view model) {
-  const auto& prompt = request.body.at("prompt");
+  const auto& prompt = request.body().at("prompt");
   std::string text;
   if (prompt.is_string()) {
     text = std::string(prompt.get_string());
@@ -155,7 +155,7 @@ Result<json::object> ollama_generate_body(const GenerationRequest& request, std:
   }
   json::object body{{"model", model}, {"prompt", text}, {"stream", true}};
   if (auto options = sampling_options(request); !options.empty()) body["options"] = std::move(options);
-  if (const auto* v = request.body.if_contains("keep_alive"); v && !v->is_null()) body["keep_alive"] = *v;
+  if (const auto* v = request.body().if_contains("keep_alive"); v && !v->is_null()) body["keep_alive"] = *v;
   return body;
 }
 

@@ -177,13 +177,15 @@ Result<json::object> parse_json_object(std::string_view body) {
   return std::move(v.get_object());
 }
 
-Result<GenerationRequest> parse_chat_request(std::string_view body) {
+namespace {
+
+Result<GenerationRequest> parse_chat_tree(std::string_view body) {
   auto parsed = parse_json_object(body);
   if (!parsed) return parsed.take_error();
   GenerationRequest r;
   r.kind = GenerationKind::kChat;
-  adopt(r.body, std::move(parsed.value()));
-  const auto& o = r.body;
+  r.set_body(std::move(parsed.value()));
+  const auto& o = r.body();
   if (auto e = check_model(o, r.model)) return *e;
   const auto* messages = o.if_contains("messages");
   if (!messages || messages->is_null()) return missing("messages");
@@ -215,17 +217,68 @@ Result<GenerationRequest> parse_chat_request(std::string_view body) {
   return r;
 }
 
-Result<GenerationRequest> parse_completion_request(std::string_view body) {
+Result<GenerationRequest> parse_completion_tree(std::string_view body) {
   auto parsed = parse_json_object(body);
   if (!parsed) return parsed.take_error();
   GenerationRequest r;
   r.kind = GenerationKind::kCompletion;
-  adopt(r.body, std::move(parsed.value()));
-  const auto& o = r.body;
+  r.set_body(std::move(parsed.value()));
+  const auto& o = r.body();
   if (auto e = check_model(o, r.model)) return *e;
   if (auto e = check_text_input(field(o, "prompt"), "prompt")) return *e;
   if (auto e = check_common(o, r)) return *e;
   return r;
+}
+
+}  // namespace
+
+const json::object& GenerationRequest::body() const {
+  static const json::object kNone;
+  if (!body_) return kNone;
+  if (!body_->text.empty()) {
+    std::call_once(body_->parsed, [b = body_.get()] {
+      // The scanner took the text only if the full parse takes it (the request fuzz harness holds it to
+      // that).
+      auto parsed = parse_json_object(b->text);
+      if (parsed) adopt(b->tree, std::move(parsed.value()));
+    });
+  }
+  return body_->tree;
+}
+
+void GenerationRequest::set_body(json::object tree) {
+  auto b = std::make_shared<ClientBody>();
+  adopt(b->tree, std::move(tree));
+  body_ = std::move(b);
+}
+
+Result<GenerationRequest> parse_generation_tree(GenerationKind kind, std::string_view body) {
+  return kind == GenerationKind::kChat ? parse_chat_tree(body) : parse_completion_tree(body);
+}
+
+Result<GenerationRequest> parse_generation_request(GenerationKind kind, std::string body) {
+  auto scanned = scan_generation_request(body, kind == GenerationKind::kChat);
+  if (!scanned) return parse_generation_tree(kind, body);
+  GenerationRequest r;
+  r.kind = kind;
+  r.model = std::string(scanned->model);  // before the text moves: the view is into it
+  r.stream = scanned->stream;
+  r.include_usage = scanned->include_usage;
+  r.n = scanned->n;
+  r.max_tokens = scanned->max_tokens;
+  auto b = std::make_shared<ClientBody>();
+  b->text = std::move(body);
+  b->members = std::move(scanned->members);
+  r.body_ = std::move(b);
+  return r;
+}
+
+Result<GenerationRequest> parse_chat_request(std::string_view body) {
+  return parse_generation_request(GenerationKind::kChat, std::string(body));
+}
+
+Result<GenerationRequest> parse_completion_request(std::string_view body) {
+  return parse_generation_request(GenerationKind::kCompletion, std::string(body));
 }
 
 Result<EmbeddingRequest> parse_embedding_request(std::string_view body) {
@@ -274,46 +327,87 @@ std::vector<UpstreamField> upstream_fields(const GenerationRequest& request,
 }  // namespace
 
 json::object openai_upstream_body(const GenerationRequest& request, std::string_view upstream_model) {
-  json::object body = request.body;
+  json::object body = request.body();
   for (const auto& field : upstream_fields(request, upstream_model))
     body[field.key] = json::parse(field.value);
   return body;
 }
 
-std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model) {
-  // A key the client sent keeps its place with the node's value; the node's other keys follow in order.
-  const std::vector<UpstreamField> fields = upstream_fields(request, upstream_model);
-  std::array<bool, 5> placed{};
-  json::serializer serializer;  // one for all of the client's values: it is not free to make
-  std::string out;
-  out.reserve(512);
-  out.push_back('{');
-  auto key = [&out](std::string_view name) {
-    if (out.size() > 1) out.push_back(',');
-    append_json_string(out, name);
-    out.push_back(':');
-  };
-  for (const auto& client : request.body) {
-    const std::string_view name = client.key();
-    auto field =
-        std::find_if(fields.begin(), fields.end(), [name](const UpstreamField& f) { return f.key == name; });
-    key(name);
-    if (field == fields.end()) {
-      serializer.reset(&client.value());
-      char buffer[4096];
-      while (!serializer.done()) out.append(serializer.read(buffer, sizeof(buffer)));
+namespace {
+
+// The engine's body as it is written: the client's members in the client's order, the node's value in
+// place of the client's for each key the node sets, then the node's keys the client did not send.
+class UpstreamText {
+ public:
+  UpstreamText(const GenerationRequest& request, std::string_view upstream_model, size_t size_hint)
+      : fields_(upstream_fields(request, upstream_model)) {
+    out_.reserve(size_hint);
+    out_.push_back('{');
+  }
+
+  // Starts the client's member `name` (`written`: its key as the client wrote it, quotes included, when the
+  // client wrote it without escapes). True when the client's value is to follow; false when the node's
+  // value was written instead.
+  bool member(std::string_view name, std::optional<std::string_view> written) {
+    if (out_.size() > 1) out_.push_back(',');
+    if (written) {
+      out_.append(*written);
     } else {
-      placed[field - fields.begin()] = true;
-      out += field->value;
+      append_json_string(out_, name);
     }
+    out_.push_back(':');
+    auto field = std::find_if(fields_.begin(), fields_.end(),
+                              [name](const UpstreamField& f) { return f.key == name; });
+    if (field == fields_.end()) return true;
+    placed_[field - fields_.begin()] = true;
+    out_ += field->value;
+    return false;
   }
-  for (size_t k = 0; k < fields.size(); ++k) {
-    if (placed[k]) continue;
-    key(fields[k].key);
-    out += fields[k].value;
+
+  std::string& out() { return out_; }
+
+  std::string finish() {
+    for (size_t k = 0; k < fields_.size(); ++k) {
+      if (placed_[k]) continue;
+      if (out_.size() > 1) out_.push_back(',');
+      append_json_string(out_, fields_[k].key);
+      out_.push_back(':');
+      out_ += fields_[k].value;
+    }
+    out_.push_back('}');
+    return std::move(out_);
   }
-  out.push_back('}');
-  return out;
+
+ private:
+  std::vector<UpstreamField> fields_;
+  std::array<bool, 5> placed_{};
+  std::string out_;
+};
+
+}  // namespace
+
+std::string openai_upstream_json(const GenerationRequest& request, std::string_view upstream_model) {
+  if (const ClientBody* scanned = request.scanned()) {
+    // The client's bytes, member by member: the scanner takes only keys written without escapes, so a key's
+    // text between its quotes is its name.
+    const std::string_view text = scanned->text;
+    UpstreamText body(request, upstream_model, text.size() + 128);
+    for (const ScannedMember& m : scanned->members) {
+      const std::string_view key = text.substr(m.key_begin, m.key_end - m.key_begin);
+      if (body.member(key.substr(1, key.size() - 2), key))
+        body.out().append(text.substr(m.value_begin, m.value_end - m.value_begin));
+    }
+    return body.finish();
+  }
+  UpstreamText body(request, upstream_model, 512);
+  json::serializer serializer;  // one for all of the client's values: it is not free to make
+  for (const auto& client : request.body()) {
+    if (!body.member(client.key(), std::nullopt)) continue;
+    serializer.reset(&client.value());
+    char buffer[4096];
+    while (!serializer.done()) body.out().append(serializer.read(buffer, sizeof(buffer)));
+  }
+  return body.finish();
 }
 
 }  // namespace quorum::wire

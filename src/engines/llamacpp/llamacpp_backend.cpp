@@ -162,10 +162,10 @@ Task<Result<std::unique_ptr<EventStream>>> LlamaCppBackend::generate(const wire:
   auto job = std::make_shared<GenerationJob>();
   job->chat = request.kind == wire::GenerationKind::kChat;
   if (job->chat) {
-    if (const auto* m = request.body.if_contains("messages"); m && m->is_array())
+    if (const auto* m = request.body().if_contains("messages"); m && m->is_array())
       job->messages = m->get_array();
   } else {
-    auto prompt = completion_prompt(request.body);
+    auto prompt = completion_prompt(request.body());
     if (!prompt) co_return prompt.take_error();
     job->prompt = std::move(prompt.value());
   }

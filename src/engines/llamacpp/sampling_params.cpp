@@ -117,7 +117,7 @@ std::optional<ApiError> read_stop(const json::object& o, std::vector<std::string
 }  // namespace
 
 Result<SamplingParams> parse_sampling_params(const wire::GenerationRequest& request) {
-  const json::object& o = request.body;
+  const json::object& o = request.body();
   SamplingParams p;
   if (auto e = read_decimal(o, "temperature", 0, 2, false, p.temperature)) return *std::move(e);
   if (auto e = read_decimal(o, "top_p", 0, 1, false, p.top_p)) return *std::move(e);

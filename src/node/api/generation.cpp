@@ -16,10 +16,11 @@ namespace {
 // to answer. Not a coroutine: what parsing needs is gone before the stream starts.
 Result<std::shared_ptr<const wire::GenerationRequest>> parse_generation(wire::GenerationKind kind,
                                                                         std::string& body) {
-  auto parsed = kind == wire::GenerationKind::kChat ? wire::parse_chat_request(body)
-                                                    : wire::parse_completion_request(body);
+  // The body moves into the request (kept as the client's text when the scanner reads it) or is parsed
+  // into a tree; either way the connection's copy is gone.
+  auto parsed = wire::parse_generation_request(kind, std::move(body));
+  std::string().swap(body);
   if (!parsed) return parsed.take_error();
-  std::string().swap(body);  // the raw body is not needed again
   return std::make_shared<const wire::GenerationRequest>(std::move(parsed.value()));
 }
 

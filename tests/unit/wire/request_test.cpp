@@ -97,12 +97,12 @@ TEST(ChatRequest, StreamingUsageAndUnknownFieldsPassThrough) {
 TEST(ChatRequest, TheBodyKeepsTheStorageItWasParsedInto) {
   auto r = parse_chat_request(with_field(R"("temperature":0.5,"stop":["a","b"])"));
   ASSERT_TRUE(r.ok()) << r.error().message;
-  EXPECT_TRUE(r->body.storage().is_shared());
-  EXPECT_TRUE(r->body.storage().is_deallocate_trivial());  // a monotonic resource
+  EXPECT_TRUE(r->body().storage().is_shared());
+  EXPECT_TRUE(r->body().storage().is_deallocate_trivial());  // a monotonic resource
   GenerationRequest moved = std::move(r.value());
-  EXPECT_TRUE(moved.body.storage().is_shared());
-  EXPECT_EQ(moved.body.at("stop").at(1), "b");
-  EXPECT_EQ(moved.body.at("messages").at(0).at("content"), "x");
+  EXPECT_TRUE(moved.body().storage().is_shared());
+  EXPECT_EQ(moved.body().at("stop").at(1), "b");
+  EXPECT_EQ(moved.body().at("messages").at(0).at("content"), "x");
   auto e = parse_embedding_request(R"({"model":"m","input":"x"})");
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(e->body.storage().is_shared());

@@ -26,7 +26,7 @@ Result<SamplingParams> parse_with(std::string_view fields) {
 // A request whose body is taken as is (no validation by src/wire/request.cpp).
 Result<SamplingParams> parse_raw(boost::json::object body, std::optional<int64_t> max_tokens = std::nullopt) {
   wire::GenerationRequest request;
-  request.body = std::move(body);
+  request.set_body(std::move(body));
   request.max_tokens = max_tokens;
   return parse_sampling_params(request);
 }
