@@ -8,6 +8,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 QUORUM_STAGES="$dir/stages" BENCH_TARGETS="direct node" BENCH_CONCURRENCY=1 \
-  BENCH_DURATION=${STAGES_DURATION:-10} BENCH_WARMUP=1 BENCH_SKIP_HOLD=1 bash "$ROOT/bench/run.sh" |
+  BENCH_DURATION=${STAGES_DURATION:-10} BENCH_WARMUP=1 BENCH_SKIP_HOLD=1 BENCH_ENGINE=0 bash "$ROOT/bench/run.sh" |
   grep -E '^\| 1 \|' || true
 python3 "$ROOT/bench/stages.py" "$dir"/stages.*

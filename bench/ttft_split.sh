@@ -21,7 +21,7 @@ until [[ -s "$pcap" ]] || ! kill -0 $capture 2>/dev/null; do
   sleep 0.1
 done
 BENCH_TARGETS="direct node nginx" BENCH_CONCURRENCY=1 BENCH_DURATION=${SPLIT_DURATION:-10} BENCH_WARMUP=1 \
-  BENCH_SKIP_HOLD=1 bash "$ROOT/bench/run.sh" | grep -E '^\| 1 \|' || true
+  BENCH_SKIP_HOLD=1 BENCH_ENGINE=0 bash "$ROOT/bench/run.sh" | grep -E '^\| 1 \|' || true
 kill $capture
 wait $capture 2>/dev/null || true
 python3 "$ROOT/bench/ttft_split.py" "$pcap"
