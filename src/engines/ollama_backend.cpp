@@ -83,7 +83,7 @@ Task<Result<std::vector<ModelInfo>>> OllamaBackend::list_models() {
   o.read_idle_timeout = std::chrono::milliseconds(5000);
   auto r = co_await net::http_request("GET", base_ + "/api/tags", {}, {}, o);
   if (!r) co_return r.take_error();
-  auto body = co_await (*r)->read_all(16 * 1024 * 1024);
+  auto body = co_await (*r)->read_all(size_t{16} * 1024 * 1024);
   if (!body) co_return body.take_error();
   if ((*r)->status() != 200) co_return wire::ollama_error((*r)->status(), *body, name_);
   auto tags = wire::parse_ollama_tags(*body);

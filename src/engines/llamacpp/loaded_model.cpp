@@ -148,8 +148,9 @@ ModelShape loaded_shape(const llama_model* m, const ModelShape& from_file) {
   const int32_t heads = llama_model_n_head(m);
   const int64_t embd = llama_model_n_embd(m);
   shape.kv_per_token = heads > 0
-                           ? static_cast<uint64_t>(2 * std::max(llama_model_n_head_kv(m), 0) * (embd / heads))
-                           : static_cast<uint64_t>(2 * std::max<int64_t>(embd, 0));
+                           ? static_cast<uint64_t>(
+                                 int64_t{2} * std::max<int64_t>(llama_model_n_head_kv(m), 0) * (embd / heads))
+                           : static_cast<uint64_t>(int64_t{2} * std::max<int64_t>(embd, 0));
   return shape;
 }
 
